@@ -1,0 +1,1027 @@
+/*
+ * loadgen.c - open-loop load generator for POST /webhooks/shopline.
+ *
+ * Design notes
+ *
+ * - Open loop. With --rate R the k-th request is due at t0 + k/R, whatever
+ *   happened to the previous ones. Each of the --connections threads claims
+ *   the next slot from a shared counter, sleeps until it is due and sends it
+ *   on its own persistent libcurl easy handle (keep-alive, no handle shared
+ *   between threads). Latency is measured twice: from the slot's due time
+ *   (what a sender such as Shopline experiences, including the time spent
+ *   waiting for a free connection: this avoids coordinated omission) and from
+ *   the moment the request actually left (the server's service time). With
+ *   --rate 0 every thread sends back to back and both figures coincide.
+ *   "connects" counts new connections: about one per thread when keep-alive
+ *   holds.
+ * - Realistic deliveries. Bodies are Shopline orders/paid payloads (26-digit
+ *   id strings, money as strings, ISO-8601 times with +08:00, 2-3 lines),
+ *   signed with HMAC-SHA256 (hex) over the exact bytes sent. A body is a pure
+ *   function of (seed, delivery sequence, updated_at), so a re-delivery
+ *   (--dup-ratio) resends byte-identical content under the same
+ *   X-Shopline-Webhook-Id, as the platform does when it retries.
+ * - Bounded. The run stops at --duration (at most 600 s) plus one request
+ *   timeout; latencies go to fixed-size log-linear histograms (~1.6%
+ *   resolution), not to a per-request array, so memory does not grow with
+ *   the run. Only the given URL is contacted (no redirects, no proxy,
+ *   http/https only) and, unless --allow-remote is given, only a loopback
+ *   host.
+ *
+ * Exit status: 0 when every request got a 2xx answer, 1 when some did not
+ * (non-2xx or transport error), 2 on bad usage or setup failure.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "webhook.h"
+
+#define MAX_DURATION_S 600.0
+#define MAX_CONNECTIONS 256
+#define MAX_ORDERS 100000000L
+#define MAX_TIMEOUT_MS 60000L
+#define MAX_SECRET_BYTES 4096
+#define RECENT_DELIVERIES 1024 /* per thread: the pool re-deliveries draw from */
+#define NS_PER_S INT64_C(1000000000)
+
+/* Log-linear histogram of microseconds: exact below 128 us, then 64
+ * sub-buckets per power of two up to 2^41 us (~25 days, clamped). */
+#define HIST_SUB_BITS 7
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_HALF (HIST_SUB / 2)
+#define HIST_MAX_MSB 41
+#define HIST_BUCKETS (HIST_SUB + (HIST_MAX_MSB - HIST_SUB_BITS + 1) * HIST_HALF)
+
+struct hist {
+    uint64_t count;
+    uint64_t max_us;
+    uint64_t bucket[HIST_BUCKETS];
+};
+
+struct options {
+    const char *url;
+    char *secret; /* owned */
+    const char *shop_domain;
+    double rate_per_s;
+    double duration_s;
+    long connections;
+    long orders;
+    double dup_ratio;
+    long timeout_ms;
+    uint64_t seed;
+    bool allow_remote;
+};
+
+/* Shared by all threads; read-only once the threads start, except the
+ * atomics. */
+struct run {
+    const struct options *opt;
+    int64_t start_ns;    /* CLOCK_MONOTONIC */
+    int64_t end_ns;
+    int64_t start_wall_s;
+    atomic_uint_fast64_t next_slot;
+};
+
+struct stats {
+    uint64_t sent;
+    uint64_t new_deliveries;
+    uint64_t redeliveries;
+    uint64_t ok;
+    uint64_t errors;
+    uint64_t connects; /* new connections opened: keep-alive works when ~= threads */
+    uint64_t by_code[600]; /* index = HTTP status; others land in 0 */
+    struct hist from_schedule;
+    struct hist from_send;
+    char first_error[CURL_ERROR_SIZE + 64];
+};
+
+struct delivery {
+    uint64_t seq;
+    int64_t updated_at_s;
+};
+
+struct worker {
+    pthread_t tid;
+    struct run *run; /* shared; workers only touch next_slot */
+    CURL *curl;
+    uint64_t rng;
+    struct delivery recent[RECENT_DELIVERIES];
+    size_t recent_len;
+    size_t recent_next;
+    struct stats *st; /* owned */
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+static atomic_int stop_requested;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* Sleeps until the monotonic deadline, waking every 100 ms to notice a stop
+ * request; returns false when stopped. */
+static bool sleep_until_ns(int64_t deadline_ns)
+{
+    for (;;) {
+        int64_t now = mono_ns();
+        int64_t wake = deadline_ns;
+        struct timespec ts;
+
+        if (atomic_load(&stop_requested))
+            return false;
+        if (now >= deadline_ns)
+            return true;
+        if (wake - now > NS_PER_S / 10)
+            wake = now + NS_PER_S / 10;
+        ts.tv_sec = (time_t)(wake / NS_PER_S);
+        ts.tv_nsec = (long)(wake % NS_PER_S);
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+/* splitmix64: a good 64-bit mixer, used both as a PRNG step and as a hash. */
+static uint64_t mix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static uint64_t rng_next(uint64_t *state)
+{
+    *state += UINT64_C(0x9e3779b97f4a7c15);
+    return mix64(*state);
+}
+
+/* Uniform in [0, 1). */
+static double rng_unit(uint64_t *state)
+{
+    return (double)(rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ---- histogram -------------------------------------------------------- */
+
+static size_t hist_index(uint64_t us)
+{
+    int msb;
+    int shift;
+
+    if (us < HIST_SUB)
+        return (size_t)us;
+    msb = 63 - __builtin_clzll(us);
+    if (msb > HIST_MAX_MSB) {
+        msb = HIST_MAX_MSB;
+        us = (UINT64_C(1) << (HIST_MAX_MSB + 1)) - 1;
+    }
+    shift = msb - (HIST_SUB_BITS - 1);
+    return HIST_SUB + (size_t)(msb - HIST_SUB_BITS) * HIST_HALF +
+           (size_t)((us >> shift) - HIST_HALF);
+}
+
+/* Midpoint of a bucket, in microseconds. */
+static double hist_bucket_mid_us(size_t idx)
+{
+    size_t k;
+    int shift;
+    uint64_t lower;
+
+    if (idx < HIST_SUB)
+        return (double)idx;
+    k = idx - HIST_SUB;
+    shift = (int)(k / HIST_HALF) + 1;
+    lower = (uint64_t)(HIST_HALF + k % HIST_HALF) << shift;
+    return (double)lower + (double)(UINT64_C(1) << shift) / 2.0;
+}
+
+static void hist_record(struct hist *h, int64_t ns)
+{
+    uint64_t us = ns > 0 ? (uint64_t)(ns / 1000) : 0;
+
+    h->bucket[hist_index(us)]++;
+    h->count++;
+    if (us > h->max_us)
+        h->max_us = us;
+}
+
+static void hist_merge(struct hist *into, const struct hist *from)
+{
+    for (size_t i = 0; i < HIST_BUCKETS; i++)
+        into->bucket[i] += from->bucket[i];
+    into->count += from->count;
+    if (from->max_us > into->max_us)
+        into->max_us = from->max_us;
+}
+
+/* The p-th percentile (0 < p <= 100) in milliseconds; 0 when empty. */
+static double hist_percentile_ms(const struct hist *h, double p)
+{
+    uint64_t rank;
+    uint64_t seen = 0;
+
+    if (h->count == 0)
+        return 0.0;
+    rank = (uint64_t)ceil(p / 100.0 * (double)h->count);
+    if (rank == 0)
+        rank = 1;
+    for (size_t i = 0; i < HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen >= rank) {
+            double us = hist_bucket_mid_us(i);
+
+            if (us > (double)h->max_us)
+                us = (double)h->max_us;
+            return us / 1000.0;
+        }
+    }
+    return (double)h->max_us / 1000.0;
+}
+
+/* ---- payload ---------------------------------------------------------- */
+
+struct sku {
+    const char *sku;
+    const char *title;
+    const char *variant_title;
+    long price_cents;
+};
+
+static const struct sku skus[] = {
+    {"VOX-TEE-BLK-M", "Everyday Tee", "Black / M", 2900},
+    {"VOX-TEE-WHT-L", "Everyday Tee", "White / L", 2900},
+    {"VOX-HOOD-GRY-M", "Harbour Hoodie", "Grey / M", 6900},
+    {"VOX-MUG-350", "Enamel Mug", "350 ml", 1800},
+    {"VOX-CAP-NVY", "Six-Panel Cap", "Navy", 2400},
+    {"VOX-SOCK-3PK", "Crew Socks", "3-pack", 1500},
+    {"VOX-TOTE-NAT", "Canvas Tote", "Natural", 2200},
+};
+
+struct address {
+    const char *first_name;
+    const char *last_name;
+    const char *address1;
+    const char *city;
+    const char *province;
+    const char *province_code;
+    const char *country;
+    const char *country_code;
+    const char *zip;
+    const char *phone;
+};
+
+/* Fictitious people at fictitious numbers on real-looking streets. */
+static const struct address addresses[] = {
+    {"Mei Ling", "Tan", "18 Example Road #04-12", "Singapore", "", "", "Singapore", "SG",
+     "059999", "+65 6000 0001"},
+    {"Wai Kit", "Chan", "2 Sample Street, Flat 9B", "Kowloon", "Kowloon", "KLN", "Hong Kong",
+     "HK", "000000", "+852 3000 0002"},
+    {"Yi-Ting", "Lin", "No. 7, Test Lane", "Taipei City", "Taipei", "TPE", "Taiwan", "TW",
+     "100", "+886 2 0000 0003"},
+    {"Ahmad", "Ismail", "12 Jalan Contoh", "Kuala Lumpur", "Kuala Lumpur", "KL", "Malaysia",
+     "MY", "50000", "+60 3 0000 0004"},
+};
+
+static void add_str(json_object *o, const char *key, const char *val)
+{
+    json_object_object_add(o, key, json_object_new_string(val));
+}
+
+static void add_money(json_object *o, const char *key, long cents)
+{
+    char s[32];
+
+    snprintf(s, sizeof(s), "%ld.%02ld", cents / 100, cents % 100);
+    add_str(o, key, s);
+}
+
+/* 26 digits: "2" + 9 digits of the run seed + a 2-digit kind + 14 digits. */
+static void make_id(char out[27], uint64_t seed, unsigned kind, uint64_t n)
+{
+    snprintf(out, 27, "2%09" PRIu64 "%02u%014" PRIu64, seed % UINT64_C(1000000000),
+             kind % 100u, n % UINT64_C(100000000000000));
+}
+
+static void format_time_sg(char out[32], int64_t epoch_s)
+{
+    time_t t = (time_t)(epoch_s + 8 * 3600);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+static json_object *make_address(const struct address *a)
+{
+    json_object *o = json_object_new_object();
+    char name[96];
+
+    snprintf(name, sizeof(name), "%s %s", a->first_name, a->last_name);
+    add_str(o, "name", name);
+    add_str(o, "first_name", a->first_name);
+    add_str(o, "last_name", a->last_name);
+    add_str(o, "company", "");
+    add_str(o, "phone", a->phone);
+    add_str(o, "address1", a->address1);
+    add_str(o, "address2", "");
+    add_str(o, "city", a->city);
+    add_str(o, "province", a->province);
+    add_str(o, "province_code", a->province_code);
+    add_str(o, "country", a->country);
+    add_str(o, "country_code", a->country_code);
+    add_str(o, "zip", a->zip);
+    return o;
+}
+
+/* Adds line_items to order and returns the subtotal in cents. */
+static long add_line_items(json_object *order, uint64_t seed, uint64_t order_idx, uint64_t h)
+{
+    json_object *lines = json_object_new_array();
+    size_t n_lines = 2 + (size_t)(h % 2);
+    size_t first = (size_t)((h >> 8) % ARRAY_LEN(skus));
+    long subtotal = 0;
+    char id[27];
+
+    for (size_t i = 0; i < n_lines; i++) {
+        /* consecutive distinct SKUs from a rotating start */
+        const struct sku *s = &skus[(first + i) % ARRAY_LEN(skus)];
+        long qty = 1 + (long)((h >> (16 + 4 * i)) % 3);
+        json_object *li = json_object_new_object();
+
+        make_id(id, seed, 20, order_idx * 10 + i);
+        add_str(li, "id", id);
+        make_id(id, 0, 30, (first + i) % ARRAY_LEN(skus));
+        add_str(li, "product_id", id);
+        make_id(id, 0, 31, (first + i) % ARRAY_LEN(skus));
+        add_str(li, "variant_id", id);
+        add_str(li, "sku", s->sku);
+        add_str(li, "title", s->title);
+        add_str(li, "variant_title", s->variant_title);
+        json_object_object_add(li, "quantity", json_object_new_int64(qty));
+        json_object_object_add(li, "fulfillable_quantity", json_object_new_int64(qty));
+        add_money(li, "price", s->price_cents);
+        add_str(li, "location_id", "60000000000000000000000001");
+        json_object_object_add(li, "requires_shipping", json_object_new_boolean(1));
+        json_object_array_add(lines, li);
+        subtotal += s->price_cents * qty;
+    }
+    json_object_object_add(order, "line_items", lines);
+    return subtotal;
+}
+
+/*
+ * Builds the orders/paid body of delivery d. Pure in (opt, start_wall_s, d):
+ * a re-delivery yields the same bytes. Returns an owned string.
+ */
+static char *build_order_body(const struct options *opt, int64_t start_wall_s,
+                              const struct delivery *d)
+{
+    uint64_t order_idx = mix64(opt->seed ^ mix64(d->seq)) % (uint64_t)opt->orders;
+    uint64_t h = mix64(opt->seed + order_idx); /* per-order: same lines every time */
+    const struct address *a = &addresses[(h >> 40) % ARRAY_LEN(addresses)];
+    int64_t created_s = start_wall_s - 3600 - (int64_t)(order_idx % 3600);
+    json_object *order = json_object_new_object();
+    json_object *customer;
+    json_object *ship;
+    json_object *shipping_lines;
+    long subtotal;
+    long shipping = 500;
+    char id[27];
+    char text[128];
+    char *body;
+
+    make_id(id, opt->seed, 10, order_idx);
+    add_str(order, "id", id);
+    snprintf(text, sizeof(text), "#%" PRIu64, 1001 + order_idx);
+    add_str(order, "name", text);
+    snprintf(text, sizeof(text), "customer%" PRIu64 "@example.com", order_idx % 50000);
+    add_str(order, "email", text);
+    add_str(order, "phone", a->phone);
+    add_str(order, "currency", "SGD");
+    add_str(order, "financial_status", "paid");
+    json_object_object_add(order, "fulfillment_status", NULL);
+    add_str(order, "status", "open");
+    format_time_sg(text, created_s);
+    add_str(order, "created_at", text);
+    add_str(order, "processed_at", text);
+    format_time_sg(text, d->updated_at_s);
+    add_str(order, "updated_at", text);
+    add_str(order, "note", "");
+
+    customer = json_object_new_object();
+    make_id(id, opt->seed, 40, order_idx % 50000);
+    add_str(customer, "id", id);
+    snprintf(text, sizeof(text), "customer%" PRIu64 "@example.com", order_idx % 50000);
+    add_str(customer, "email", text);
+    add_str(customer, "first_name", a->first_name);
+    add_str(customer, "last_name", a->last_name);
+    add_str(customer, "phone", a->phone);
+    json_object_object_add(order, "customer", customer);
+
+    ship = make_address(a);
+    json_object_object_add(order, "shipping_address", ship);
+    json_object_object_add(order, "billing_address", make_address(a));
+
+    subtotal = add_line_items(order, opt->seed, order_idx, h);
+    shipping_lines = json_object_new_array();
+    {
+        json_object *sl = json_object_new_object();
+
+        add_str(sl, "title", "Standard Shipping");
+        add_str(sl, "code", "standard");
+        add_money(sl, "price", shipping);
+        json_object_array_add(shipping_lines, sl);
+    }
+    json_object_object_add(order, "shipping_lines", shipping_lines);
+    add_money(order, "subtotal_price", subtotal);
+    add_money(order, "total_tax", 0);
+    add_money(order, "total_discounts", 0);
+    add_money(order, "total_price", subtotal + shipping);
+    json_object_object_add(order, "fulfillments", json_object_new_array());
+    json_object_object_add(order, "refunds", json_object_new_array());
+
+    body = xstrdup(json_object_to_json_string_ext(
+        order, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(order);
+    return body;
+}
+
+/* A UUID-shaped delivery id, unique per (seed, seq). */
+static void make_webhook_id(char out[37], uint64_t seed, uint64_t seq)
+{
+    uint64_t a = mix64(seed ^ mix64(seq));
+    uint64_t b = mix64(a ^ seq);
+
+    snprintf(out, 37, "%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+             a >> 32, (a >> 16) & 0xffff, a & 0xfff, (b >> 48 & 0x3fff) | 0x8000,
+             b & UINT64_C(0xffffffffffff));
+}
+
+/* ---- one request ------------------------------------------------------ */
+
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    (void)ptr;
+    (void)userdata;
+    return size * nmemb;
+}
+
+static struct curl_slist *build_headers(const struct options *opt, const char *webhook_id,
+                                        const char *signature)
+{
+    struct curl_slist *h = NULL;
+    char line[512];
+
+    h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+    h = curl_slist_append(h, "X-Shopline-Topic: orders/paid");
+    h = curl_slist_append(h, "X-Shopline-API-Version: v20260301");
+    snprintf(line, sizeof(line), "X-Shopline-Shop-Domain: %s", opt->shop_domain);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Shopline-Webhook-Id: %s", webhook_id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Shopline-Hmac-Sha256: %s", signature);
+    h = curl_slist_append(h, line);
+    return h;
+}
+
+/* Picks a re-delivery (dup_ratio) or a new delivery numbered slot. */
+static struct delivery next_delivery(struct worker *w, uint64_t slot, bool *is_dup)
+{
+    const struct options *opt = w->run->opt;
+    struct delivery d;
+
+    *is_dup = false;
+    if (w->recent_len > 0 && opt->dup_ratio > 0.0 && rng_unit(&w->rng) < opt->dup_ratio) {
+        *is_dup = true;
+        return w->recent[rng_next(&w->rng) % w->recent_len];
+    }
+    d.seq = slot;
+    d.updated_at_s = (int64_t)time(NULL);
+    w->recent[w->recent_next] = d;
+    w->recent_next = (w->recent_next + 1) % RECENT_DELIVERIES;
+    if (w->recent_len < RECENT_DELIVERIES)
+        w->recent_len++;
+    return d;
+}
+
+static void record_result(struct worker *w, CURLcode cc, int64_t due_ns, int64_t sent_ns,
+                          int64_t done_ns)
+{
+    struct stats *st = w->st;
+    long code = 0;
+    long connects = 0;
+
+    st->sent++;
+    if (curl_easy_getinfo(w->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        st->connects += (uint64_t)connects;
+    if (cc != CURLE_OK) {
+        st->errors++;
+        if (st->first_error[0] == '\0')
+            snprintf(st->first_error, sizeof(st->first_error), "%s: %s",
+                     curl_easy_strerror(cc), w->curl_err);
+        return;
+    }
+    curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
+    st->by_code[code > 0 && code < 600 ? code : 0]++;
+    if (code >= 200 && code < 300)
+        st->ok++;
+    hist_record(&st->from_schedule, done_ns - due_ns);
+    hist_record(&st->from_send, done_ns - sent_ns);
+}
+
+/* Sends delivery slot; due_ns < 0 means unpaced (due when sent). */
+static void send_one(struct worker *w, uint64_t slot, int64_t due_ns)
+{
+    const struct options *opt = w->run->opt;
+    struct curl_slist *headers;
+    struct delivery d;
+    bool is_dup;
+    char webhook_id[37];
+    char signature[65];
+    char *body;
+    size_t body_len;
+    int64_t sent_ns;
+    CURLcode cc;
+
+    d = next_delivery(w, slot, &is_dup);
+    body = build_order_body(opt, w->run->start_wall_s, &d);
+    body_len = strlen(body);
+    whk_sign_hex(opt->secret, body, body_len, signature);
+    make_webhook_id(webhook_id, opt->seed, d.seq);
+    headers = build_headers(opt, webhook_id, signature);
+
+    curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    w->curl_err[0] = '\0';
+    sent_ns = mono_ns();
+    cc = curl_easy_perform(w->curl);
+    record_result(w, cc, due_ns < 0 ? sent_ns : due_ns, sent_ns, mono_ns());
+    if (is_dup)
+        w->st->redeliveries++;
+    else
+        w->st->new_deliveries++;
+
+    curl_slist_free_all(headers);
+    free(body);
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *run = w->run;
+    const double rate = run->opt->rate_per_s;
+
+    while (!atomic_load(&stop_requested)) {
+        uint64_t slot = atomic_fetch_add(&run->next_slot, 1);
+        int64_t due_ns = 0;
+
+        if (rate > 0.0) {
+            due_ns = run->start_ns + (int64_t)((double)slot * 1e9 / rate);
+            if (due_ns >= run->end_ns || !sleep_until_ns(due_ns))
+                break;
+        }
+        if (mono_ns() >= run->end_ns)
+            break; /* behind schedule at the deadline: the rest is "missed" */
+        send_one(w, slot, rate > 0.0 ? due_ns : -1);
+    }
+    return NULL;
+}
+
+static int worker_setup(struct worker *w, struct run *run, unsigned idx)
+{
+    const struct options *opt = run->opt;
+
+    w->run = run;
+    w->rng = mix64(opt->seed + 0x5157 + idx);
+    w->st = xcalloc(1, sizeof(*w->st));
+    w->curl = curl_easy_init();
+    if (w->curl == NULL)
+        return -1;
+    curl_easy_setopt(w->curl, CURLOPT_URL, opt->url);
+    curl_easy_setopt(w->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(w->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(w->curl, CURLOPT_NOPROXY, "*"); /* ignore http_proxy: the URL only */
+    curl_easy_setopt(w->curl, CURLOPT_TIMEOUT_MS, opt->timeout_ms);
+    curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, opt->timeout_ms);
+    curl_easy_setopt(w->curl, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(w->curl, CURLOPT_MAXCONNECTS, 1L);
+    curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(w->curl, CURLOPT_ERRORBUFFER, w->curl_err);
+    curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "shopvox-loadgen/1");
+    return 0;
+}
+
+static void worker_cleanup(struct worker *w)
+{
+    if (w->curl != NULL)
+        curl_easy_cleanup(w->curl);
+    free(w->st);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_requested, 1);
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fputs("usage: loadgen --url URL (--secret S | --secret-file F | env SHOPLINE_APP_SECRET)\n"
+          "               [--rate N] [--duration S] [--connections C] [--orders N]\n"
+          "               [--dup-ratio R] [--shop-domain D] [--timeout-ms MS] [--seed N]\n"
+          "               [--allow-remote]\n"
+          "\n"
+          "  --url URL         webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/shopline\n"
+          "  --secret S        app secret used to sign bodies (hex HMAC-SHA256)\n"
+          "  --secret-file F   read the secret from F (trailing newline dropped)\n"
+          "  --rate N          target requests/s, open loop; 0 = as fast as possible (100)\n"
+          "  --duration S      seconds to run, at most 600 (10)\n"
+          "  --connections C   threads, each with one keep-alive connection, 1-256 (4)\n"
+          "  --orders N        distinct order ids (1000)\n"
+          "  --dup-ratio R     fraction of re-deliveries reusing a webhook id, 0-1 (0.1)\n"
+          "  --shop-domain D   X-Shopline-Shop-Domain (loadgen.myshopline.com)\n"
+          "  --timeout-ms MS   per-request timeout, at most 60000 (10000)\n"
+          "  --seed N          makes ids reproducible (default: from the clock)\n"
+          "  --allow-remote    permit a non-loopback host (default: loopback only)\n",
+          f);
+}
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static char *read_secret_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[MAX_SECRET_BYTES + 1];
+    size_t n;
+
+    if (f == NULL) {
+        fprintf(stderr, "loadgen: could not open secret file \"%s\": %s\n", path,
+                strerror(errno));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    return xstrndup(buf, n);
+}
+
+/* true when host (as libcurl reports it) is a loopback name or address */
+static bool host_is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+           strncmp(host, "127.", 4) == 0;
+}
+
+static bool check_url(const struct options *opt)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL;
+    char *host = NULL;
+    bool ok = false;
+
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, opt->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        fprintf(stderr, "loadgen: invalid --url \"%s\"\n", opt->url);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        fprintf(stderr, "loadgen: --url must be http or https, got \"%s\"\n", scheme);
+        goto out;
+    }
+    if (!opt->allow_remote && !host_is_loopback(host)) {
+        fprintf(stderr,
+                "loadgen: refusing non-loopback host \"%s\" (pass --allow-remote to load a "
+                "server you own)\n",
+                host);
+        goto out;
+    }
+    ok = true;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+enum { OPT_URL = 256, OPT_SECRET, OPT_SECRET_FILE, OPT_RATE, OPT_DURATION, OPT_CONNECTIONS,
+       OPT_ORDERS, OPT_DUP_RATIO, OPT_SHOP_DOMAIN, OPT_TIMEOUT, OPT_SEED, OPT_ALLOW_REMOTE,
+       OPT_HELP };
+
+static const struct option long_options[] = {
+    {"url", required_argument, NULL, OPT_URL},
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"orders", required_argument, NULL, OPT_ORDERS},
+    {"dup-ratio", required_argument, NULL, OPT_DUP_RATIO},
+    {"shop-domain", required_argument, NULL, OPT_SHOP_DOMAIN},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static bool bad_value(const char *name, const char *value, const char *range)
+{
+    fprintf(stderr, "loadgen: invalid %s \"%s\" (allowed: %s)\n", name, value, range);
+    return false;
+}
+
+/* Fills opt from argv; false (after a message) on any error. */
+static bool parse_options(int argc, char **argv, struct options *opt)
+{
+    long seed = -1;
+    int c;
+
+    *opt = (struct options){.shop_domain = "loadgen.myshopline.com", .rate_per_s = 100.0,
+                            .duration_s = 10.0, .connections = 4, .orders = 1000,
+                            .dup_ratio = 0.1, .timeout_ms = 10000};
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_URL: opt->url = optarg; break;
+        case OPT_SECRET:
+            free(opt->secret);
+            opt->secret = xstrdup(optarg);
+            break;
+        case OPT_SECRET_FILE:
+            free(opt->secret);
+            opt->secret = read_secret_file(optarg);
+            if (opt->secret == NULL)
+                return false;
+            break;
+        case OPT_RATE:
+            if (!parse_double(optarg, 0.0, 1e7, &opt->rate_per_s))
+                return bad_value("--rate", optarg, "0 to 10000000");
+            break;
+        case OPT_DURATION:
+            if (!parse_double(optarg, 0.001, MAX_DURATION_S, &opt->duration_s))
+                return bad_value("--duration", optarg, "0.001 to 600");
+            break;
+        case OPT_CONNECTIONS:
+            if (!parse_long(optarg, 1, MAX_CONNECTIONS, &opt->connections))
+                return bad_value("--connections", optarg, "1 to 256");
+            break;
+        case OPT_ORDERS:
+            if (!parse_long(optarg, 1, MAX_ORDERS, &opt->orders))
+                return bad_value("--orders", optarg, "1 to 100000000");
+            break;
+        case OPT_DUP_RATIO:
+            if (!parse_double(optarg, 0.0, 1.0, &opt->dup_ratio))
+                return bad_value("--dup-ratio", optarg, "0 to 1");
+            break;
+        case OPT_SHOP_DOMAIN:
+            if (strlen(optarg) == 0 || strlen(optarg) > 255 || strpbrk(optarg, "\r\n") != NULL)
+                return bad_value("--shop-domain", optarg, "1 to 255 characters, one line");
+            opt->shop_domain = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_long(optarg, 1, MAX_TIMEOUT_MS, &opt->timeout_ms))
+                return bad_value("--timeout-ms", optarg, "1 to 60000");
+            break;
+        case OPT_SEED:
+            if (!parse_long(optarg, 0, 999999999, &seed))
+                return bad_value("--seed", optarg, "0 to 999999999");
+            break;
+        case OPT_ALLOW_REMOTE: opt->allow_remote = true; break;
+        case OPT_HELP: usage(stdout); exit(0);
+        default: usage(stderr); return false;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "loadgen: unexpected argument \"%s\"\n", argv[optind]);
+        return false;
+    }
+    if (opt->url == NULL) {
+        fputs("loadgen: --url is required\n", stderr);
+        return false;
+    }
+    if (opt->secret == NULL && getenv("SHOPLINE_APP_SECRET") != NULL)
+        opt->secret = xstrdup(getenv("SHOPLINE_APP_SECRET"));
+    if (opt->secret == NULL || opt->secret[0] == '\0') {
+        fputs("loadgen: a secret is required (--secret, --secret-file or SHOPLINE_APP_SECRET)\n",
+              stderr);
+        return false;
+    }
+    opt->seed = seed >= 0 ? (uint64_t)seed
+                          : (uint64_t)now_ms_wall() % UINT64_C(1000000000);
+    return check_url(opt);
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+static void stats_merge(struct stats *into, const struct stats *from)
+{
+    into->sent += from->sent;
+    into->new_deliveries += from->new_deliveries;
+    into->redeliveries += from->redeliveries;
+    into->ok += from->ok;
+    into->errors += from->errors;
+    into->connects += from->connects;
+    for (size_t i = 0; i < ARRAY_LEN(into->by_code); i++)
+        into->by_code[i] += from->by_code[i];
+    hist_merge(&into->from_schedule, &from->from_schedule);
+    hist_merge(&into->from_send, &from->from_send);
+    if (into->first_error[0] == '\0')
+        memcpy(into->first_error, from->first_error, sizeof(into->first_error));
+}
+
+static void print_latency(const char *label, const struct hist *h)
+{
+    printf("  %-14s p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n", label,
+           hist_percentile_ms(h, 50.0), hist_percentile_ms(h, 90.0),
+           hist_percentile_ms(h, 99.0), hist_percentile_ms(h, 99.9),
+           (double)h->max_us / 1000.0);
+}
+
+/*
+ * The sending window is --duration, or the time until ^C: the tail spent
+ * waiting for the last answers is not part of it.
+ */
+static void report(const struct options *opt, const struct stats *t, double elapsed_s,
+                   bool interrupted)
+{
+    double window_s = interrupted && elapsed_s < opt->duration_s ? elapsed_s : opt->duration_s;
+    uint64_t non2xx = t->sent - t->ok - t->errors;
+    uint64_t expected = opt->rate_per_s > 0.0 ? (uint64_t)ceil(opt->rate_per_s * window_s) : 0;
+    uint64_t missed = expected > t->sent ? expected - t->sent : 0;
+    double rps = window_s > 0.0 ? (double)t->sent / window_s : 0.0;
+    char codes[1024] = "";
+    char rate[32];
+    size_t used = 0;
+
+    for (size_t c = 0; c < ARRAY_LEN(t->by_code); c++) {
+        if (t->by_code[c] == 0 || (c >= 200 && c < 300))
+            continue;
+        used += (size_t)snprintf(codes + used, sizeof(codes) - used, "%s%zu:%" PRIu64,
+                                 used ? "," : "", c, t->by_code[c]);
+        if (used >= sizeof(codes))
+            break;
+    }
+    if (opt->rate_per_s > 0.0)
+        snprintf(rate, sizeof(rate), "%.6g/s", opt->rate_per_s);
+    else
+        snprintf(rate, sizeof(rate), "max");
+    printf("loadgen: %s rate=%s duration=%.6gs connections=%ld orders=%ld dup_ratio=%.6g "
+           "seed=%" PRIu64 "\n",
+           opt->url, rate, opt->duration_s, opt->connections, opt->orders, opt->dup_ratio,
+           opt->seed);
+    printf("  sent           %" PRIu64 " (new %" PRIu64 ", redelivered %" PRIu64 ")\n", t->sent,
+           t->new_deliveries, t->redeliveries);
+    printf("  ok (2xx)       %" PRIu64 "\n", t->ok);
+    printf("  non-2xx        %" PRIu64 "%s%s%s\n", non2xx, codes[0] ? " (" : "", codes,
+           codes[0] ? ")" : "");
+    printf("  errors         %" PRIu64 "%s%s\n", t->errors, t->first_error[0] ? ", first: " : "",
+           t->first_error);
+    if (opt->rate_per_s > 0.0)
+        printf("  missed         %" PRIu64 " (due before the deadline, never sent)\n", missed);
+    printf("  achieved       %.1f req/s over %.2f s%s\n", rps, window_s,
+           interrupted ? " (interrupted)" : "");
+    printf("  connections    %" PRIu64 " opened\n", t->connects);
+    puts("  latency (answered requests):");
+    print_latency("from schedule", &t->from_schedule);
+    print_latency("from send", &t->from_send);
+    printf("RESULT target_rps=%.6g rps=%.1f interrupted=%d sent=%" PRIu64 " ok=%" PRIu64
+           " non2xx=%" PRIu64 " errors=%" PRIu64 " missed=%" PRIu64 " redelivered=%" PRIu64
+           " connects=%" PRIu64,
+           opt->rate_per_s, rps, interrupted ? 1 : 0, t->sent, t->ok, non2xx, t->errors,
+           missed, t->redeliveries, t->connects);
+    printf(" p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f",
+           hist_percentile_ms(&t->from_schedule, 50.0),
+           hist_percentile_ms(&t->from_schedule, 90.0),
+           hist_percentile_ms(&t->from_schedule, 99.0),
+           hist_percentile_ms(&t->from_schedule, 99.9),
+           (double)t->from_schedule.max_us / 1000.0);
+    printf(" send_p50_ms=%.3f send_p99_ms=%.3f send_max_ms=%.3f codes=%s\n",
+           hist_percentile_ms(&t->from_send, 50.0), hist_percentile_ms(&t->from_send, 99.0),
+           (double)t->from_send.max_us / 1000.0, codes[0] ? codes : "-");
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    struct run run;
+    struct worker *workers = NULL;
+    struct stats *total = NULL;
+    struct sigaction sa;
+    sigset_t block;
+    sigset_t old;
+    long started = 0;
+    int exit_code = 2;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("loadgen: could not initialise libcurl\n", stderr);
+        return 2;
+    }
+    if (!parse_options(argc, argv, &opt))
+        goto out;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    workers = xcalloc((size_t)opt.connections, sizeof(*workers));
+    run.opt = &opt;
+    atomic_init(&run.next_slot, 0);
+    for (long i = 0; i < opt.connections; i++) {
+        if (worker_setup(&workers[i], &run, (unsigned)i) < 0) {
+            fputs("loadgen: could not create a libcurl handle\n", stderr);
+            goto out;
+        }
+    }
+
+    /* signals go to the main thread only; workers poll stop_requested */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    run.start_wall_s = now_ms_wall() / 1000;
+    run.start_ns = mono_ns();
+    run.end_ns = run.start_ns + (int64_t)(opt.duration_s * 1e9);
+    for (; started < opt.connections; started++) {
+        if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0) {
+            fprintf(stderr, "loadgen: could not start thread %ld\n", started);
+            atomic_store(&stop_requested, 1);
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    total = xcalloc(1, sizeof(*total));
+    for (long i = 0; i < started; i++) {
+        pthread_join(workers[i].tid, NULL);
+        stats_merge(total, workers[i].st);
+    }
+    report(&opt, total, (double)(mono_ns() - run.start_ns) / 1e9,
+           atomic_load(&stop_requested) != 0);
+    if (started == opt.connections)
+        exit_code = (total->ok == total->sent && total->sent > 0) ? 0 : 1;
+
+out:
+    if (workers != NULL) {
+        for (long i = 0; i < opt.connections; i++)
+            worker_cleanup(&workers[i]);
+    }
+    free(workers);
+    free(total);
+    free(opt.secret);
+    curl_global_cleanup();
+    return exit_code;
+}

@@ -1,0 +1,57 @@
+/*
+ * common.h - the few building blocks every module shares.
+ *
+ * One status enum for anything the outside world can fail (describe low,
+ * decide high), a fixed-size error buffer the failing module fills, and
+ * allocation helpers that abort on out-of-memory: a half-built request is
+ * worse than a clean crash that the supervisor restarts.
+ */
+#ifndef SHOPVOX_COMMON_H
+#define SHOPVOX_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Outcome of any call that talks to the outside world. */
+enum st {
+    ST_OK = 0,
+    ST_RETRY, /* transient: timeouts, 5xx, 429, lost connection, session */
+    ST_FAIL   /* permanent: validation, per-row rejection, bad input */
+};
+
+/* Human-readable name of a status ("ok", "retry", "fail"). */
+const char *st_name(enum st s);
+
+#define ERRBUF_MAX 512
+
+/* Why the last call failed; filled by the module that failed. */
+struct errbuf {
+    char msg[ERRBUF_MAX];
+};
+
+#if defined(__GNUC__)
+#define SV_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SV_PRINTF(a, b)
+#endif
+
+/* Formats into e (truncating); e may be NULL. */
+void errbuf_set(struct errbuf *e, const char *fmt, ...) SV_PRINTF(2, 3);
+void errbuf_clear(struct errbuf *e);
+
+/* Allocation that never returns NULL (aborts on exhaustion). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);       /* s may be NULL -> NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
+
+/* Monotonic and wall clock helpers. */
+int64_t now_ms_monotonic(void);
+int64_t now_ms_wall(void);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * exceptions.h - the exception queue: problems people must look at.
+ *
+ * One open row per (shop, type, subject): raising the same problem again
+ * bumps its count and last_seen instead of adding rows, so a flapping
+ * fault cannot flood the queue. Every exception names the team that owns
+ * it and what to do. Functions run inside the caller's transaction.
+ */
+#ifndef SHOPVOX_EXCEPTIONS_H
+#define SHOPVOX_EXCEPTIONS_H
+
+#include "common.h"
+#include "store.h"
+
+struct exc_new {
+    const char *shop;
+    const char *type;         /* e.g. "invalid_webhook", "unknown_sku", "unroutable" */
+    const char *team;         /* "ops", "ecommerce", "finance", "customer_service" */
+    const char *subject_kind; /* "order", "sku", "webhook", "despatch", "job" */
+    const char *subject;      /* e.g. the order name or webhook id */
+    const char *order_id;     /* orders.id as text, or NULL */
+    const char *detail;       /* what happened, with the values involved */
+    const char *action;       /* what to do about it */
+};
+
+/* Opens (or bumps) an exception; *id receives its id when non-NULL. */
+enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
+                  struct errbuf *err);
+/* Resolves the open exception of (shop, type, subject), if any, with a note. */
+enum st exc_resolve_subject(struct store_conn *c, const char *shop, const char *type,
+                            const char *subject, const char *by, const char *resolution,
+                            struct errbuf *err);
+
+#endif

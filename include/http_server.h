@@ -1,0 +1,68 @@
+/*
+ * http_server.h - the HTTP front door (thin adapter over libmicrohttpd).
+ *
+ * The server owns the request lifecycle: it collects the raw body under a
+ * hard cap (413 past it, without buffering the excess), times every
+ * request, logs one line per request and feeds the duration histogram.
+ * The application supplies one handler that fills a response; it runs on
+ * one of the server's threads and may block (database work).
+ */
+#ifndef SHOPVOX_HTTP_SERVER_H
+#define SHOPVOX_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "common.h"
+
+struct http_request {
+    const char *method;
+    const char *path;      /* without the query string */
+    const char *body;      /* raw bytes, NUL-terminated for convenience */
+    size_t body_len;
+    void *conn;            /* opaque: used by http_header/http_query */
+};
+
+/* A request header (case-insensitive name) or NULL; borrowed. */
+const char *http_header(const struct http_request *r, const char *name);
+/* A query-string argument or NULL; borrowed. */
+const char *http_query(const struct http_request *r, const char *name);
+
+struct http_response {
+    int status;
+    const char *content_type;  /* static string */
+    const char *route;         /* static label for metrics, e.g. "webhook" */
+    const char *allow;         /* Allow header for 405, or NULL */
+    struct buf body;           /* owned by the server */
+};
+
+/* Sets status and a small JSON {"error": msg} or {"status": msg} body. */
+void http_reply_json_msg(struct http_response *resp, int status, const char *key,
+                         const char *msg);
+
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
+                                struct http_response *resp);
+
+struct http_server_opts {
+    const char *host;        /* bind address, e.g. "0.0.0.0" */
+    int port;                /* 0 = any free port */
+    int threads;
+    size_t max_body_bytes;
+    http_handler_fn handler;
+    void *ctx;
+};
+
+struct http_server;
+
+struct http_server *http_server_start(const struct http_server_opts *opts, struct errbuf *err);
+/* The bound port (useful with port 0). */
+int http_server_port(const struct http_server *s);
+/* Stops accepting new connections; in-flight requests continue. */
+void http_server_quiesce(struct http_server *s);
+/* Connections currently open. */
+unsigned http_server_connections(const struct http_server *s);
+/* Stops the server (waits for handler threads); NULL ok. */
+void http_server_stop(struct http_server *s);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * intake.h - persisting one verified Shopline webhook (the inbox).
+ *
+ * Everything a delivery changes happens in ONE transaction: the order
+ * upsert (applied only when the payload is not older than what is
+ * stored), its lines, its history, the job it releases, and finally the
+ * inbox row whose unique (shop, webhook_id) makes a redelivery roll the
+ * whole transaction back as a duplicate. Nothing outside the process is
+ * called, so the handler answers in milliseconds.
+ */
+#ifndef SHOPVOX_INTAKE_H
+#define SHOPVOX_INTAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+#include "store.h"
+
+struct intake_request {
+    const char *shop;          /* shop domain */
+    const char *webhook_id;    /* X-Shopline-Webhook-Id (or a body digest) */
+    const char *topic;         /* X-Shopline-Topic, "" when absent */
+    const char *api_version;   /* may be NULL */
+    const char *headers_json;  /* the X-Shopline-* headers as a JSON object */
+    const char *body;
+    size_t body_len;
+    const char *paid_statuses; /* SHOPVOX_PAID_STATUSES */
+};
+
+enum intake_outcome {
+    INTAKE_STORED = 0,
+    INTAKE_DUPLICATE,
+    INTAKE_IGNORED,
+    INTAKE_FAILED,   /* signed but unusable: stored + exception */
+    INTAKE_STALE     /* older than the stored order: recorded, not applied */
+};
+
+const char *intake_outcome_name(enum intake_outcome o);
+
+struct intake_result {
+    enum intake_outcome outcome;
+    char order_state[32];      /* state after the delivery ("" for non-orders) */
+    bool job_enqueued;
+};
+
+/*
+ * Processes one delivery. ST_OK with out filled (every outcome, including
+ * duplicate and failed, is ST_OK: the delivery was handled); ST_RETRY when
+ * the database is unavailable (answer 503); ST_FAIL on an unexpected SQL
+ * error (answer 500 so Shopline retries).
+ */
+enum st intake_process(struct store_conn *c, const struct intake_request *r,
+                       struct intake_result *out, struct errbuf *err);
+
+#endif

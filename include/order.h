@@ -1,0 +1,117 @@
+/*
+ * order.h - the Shopline order as shopvox sees it, and its state machine (pure).
+ *
+ * Ids are strings (Shopline order ids are ~26 digits, beyond 64 bits);
+ * money is kept as the exact decimal text Shopline sent ("8.00"), never
+ * a float. Every char * in these structs is owned by the struct (NULL when
+ * absent) and released by order_cleanup.
+ */
+#ifndef SHOPVOX_ORDER_H
+#define SHOPVOX_ORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+struct order_address {
+    char *name, *first_name, *last_name, *company, *phone;
+    char *address1, *address2, *city, *province, *province_code;
+    char *country, *country_code, *zip;
+};
+
+struct order_line {
+    char *line_id;      /* required */
+    char *product_id, *variant_id, *sku, *title, *variant_title;
+    char *price;        /* exact decimal text */
+    char *location_id;
+    int64_t quantity;   /* required, >= 0 */
+    int64_t fulfillable_quantity; /* -1 when absent */
+    bool requires_shipping;       /* default true */
+};
+
+struct order {
+    char *id;                      /* required */
+    char *name;                    /* "#1001"; required */
+    char *financial_status, *fulfillment_status, *status;
+    char *cancelled_at, *cancel_reason;
+    char *created_at, *updated_at, *processed_at; /* as sent (ISO-8601) */
+    int64_t updated_at_ms;         /* parsed (offset applied); -1 when absent */
+    char *email, *phone, *note, *currency;
+    char *total_price, *total_tax, *total_discounts; /* exact decimal text */
+    char *customer_id, *customer_email, *customer_first_name, *customer_last_name,
+         *customer_phone;
+    bool has_shipping_address, has_billing_address;
+    struct order_address shipping, billing;
+    char *shipping_title, *shipping_code, *shipping_price; /* first shipping line */
+    char *location_id;             /* order-level location, else first line's */
+    struct order_line *lines;
+    size_t n_lines;
+};
+
+/*
+ * Maps a Shopline order JSON body into *out (zeroed first). Returns ST_OK,
+ * or ST_FAIL with err set when the body is not JSON, not an object, or lacks
+ * id / name / line_items[] / a line's id or quantity, or a money field is
+ * not a decimal. On failure *out holds nothing that needs cleanup.
+ */
+enum st order_parse_json(const char *json, size_t len, struct order *out, struct errbuf *err);
+void order_cleanup(struct order *o);
+
+/* Parses ISO-8601 "2026-11-26T09:30:00+08:00" (also Z, fractions). 0 ok, -1 bad. */
+int order_parse_time_ms(const char *iso, int64_t *out_ms);
+
+/* True when s is a plain decimal: optional '-', digits, optional '.' digits. */
+bool order_money_valid(const char *s);
+
+enum order_state {
+    ORDER_AWAITING_PAYMENT = 0,
+    ORDER_READY,
+    ORDER_SENT,
+    ORDER_PARTIALLY_DESPATCHED,
+    ORDER_DESPATCHED,
+    ORDER_FULFILLED,
+    ORDER_ON_HOLD,
+    ORDER_CANCELLED,
+    ORDER_STATE_COUNT
+};
+
+const char *order_state_name(enum order_state s);
+/* 0 and *out set, or -1 for an unknown name. */
+int order_state_parse(const char *name, enum order_state *out);
+
+/*
+ * True when financial_status is one of the comma-separated paid_statuses
+ * (whitespace around items ignored). NULL status is never paid.
+ */
+bool order_is_paid(const char *financial_status, const char *paid_statuses);
+
+/* True when the payload says the order is cancelled (status or cancelled_at). */
+bool order_is_cancelled(const struct order *o);
+
+/* What the payload alone implies: cancelled, ready (paid) or awaiting_payment. */
+enum order_state order_intake_state(const struct order *o, const char *paid_statuses);
+
+/* Decision for applying a payload to a stored order. */
+struct order_transition {
+    enum order_state next;   /* state to store */
+    bool enqueue_post;       /* enqueue post_sales_order (became ready) */
+    bool enqueue_cancel;     /* enqueue cancel_sales_order (posted, now cancelled) */
+};
+
+/*
+ * The state machine for intake. exists=false means a new order (cur ignored).
+ *  new/awaiting_payment -> intake state; becoming ready enqueues the post.
+ *  ready -> cancelled or awaiting_payment when the payload says so, else ready.
+ *  on_hold -> cancelled when cancelled, else on_hold.
+ *  sent and later (posted) -> state kept; a cancellation enqueues the cancel.
+ *  cancelled -> cancelled (terminal).
+ */
+struct order_transition order_next_state(bool exists, enum order_state cur,
+                                         enum order_state intake);
+
+/* True for states in which a Sales Order exists in Peoplevox. */
+bool order_state_is_posted(enum order_state s);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * sandbox.h - a fake Peoplevox IntegrationServiceV4 for tests, demos and
+ * benchmarks.
+ *
+ * The sandbox speaks the SOAP 1.1 dialect described in
+ * docs/peoplevox-api.md closely enough that the real client cannot tell it
+ * from a tenant: POST to any path ending in /integrationservicev4.asmx,
+ * SOAPAction "http://www.peoplevox.net/{Op}", IntegrationResponse results,
+ * sessions that expire while idle (HTTP 200, ResponseId -1, "System :
+ * Security - Invalid Session"), per-row SaveData statuses, CSV data, paging
+ * and Dynamic-LINQ-like search clauses. It is deliberately picky where a
+ * real tenant is: the `Sales orders` template has a tenant-specific field
+ * order and an extra field, so clients must call GetSaveTemplate and map by
+ * name; unknown CSV columns are refused.
+ *
+ * Behaviour clients can rely on (and tests assert): Authenticate succeeds
+ * with Detail "{ClientId},{SessionId}"; SaveData answers one
+ * IntegrationStatusResponse per data row, in row order, Reference = the
+ * row's SalesOrderNumber, Status Success|Error, Message = the reason;
+ * ResponseId is 0 when every row succeeded, else -1 with Detail "k of n
+ * rows failed" (Error rows change nothing, Success rows are applied). A
+ * missing Action, an unknown/duplicated column or malformed CSV refuses the
+ * whole call (ResponseId -1). GetData/GetReportData answer Detail = CSV
+ * (header + the page), TotalCount = all matching rows; a bad clause or
+ * unknown column is ResponseId -1. Malformed SOAP, a SOAPAction that does
+ * not match the body element, or an unknown operation is HTTP 500 with a
+ * soap:Fault; a non-text/xml body is 415, a body over 8 MiB 413.
+ *
+ * Seed catalogue: 20 item types (TEE-BLK-S ... POSTER-A2, plus the
+ * deactivated OLD-TEE~D~1) with stock at PrimarySite, LONDON, MANCHESTER.
+ * Sites: PrimarySite, LONDON, MANCHESTER, SystemSite (never for orders).
+ *
+ * Beside the SOAP endpoint it serves JSON control endpoints under
+ * /_sandbox/ (state, orders, reset, faults, catalogue items, despatches,
+ * returns, call log) so tests can inspect state and inject faults:
+ *
+ *   GET  /_sandbox/state            counts, sales orders with items, calls per op, faults
+ *   GET  /_sandbox/orders/{SO}      one sales order (404 when unknown)
+ *   GET  /_sandbox/calls            recent calls: op, template, rows, response id, HTTP code
+ *   POST /_sandbox/reset            empty orders, despatches, returns, sessions, faults, calls;
+ *                                   re-seed the catalogue
+ *   POST /_sandbox/faults           {"http_500":n,"http_429":n,"timeout":n,
+ *                                    "drop_after_apply":n,"slow_ms":n,"expire_sessions":true}
+ *   POST /_sandbox/items            {"ItemCode","Name","Barcode","stock": n | {"SITE": n}}
+ *   POST /_sandbox/despatch         {"SalesOrderNumber","items":[{"ItemCode","qty"}],
+ *                                    "Carrier","TrackingNumber","Service"}
+ *   POST /_sandbox/returns          {"SalesOrderNumber","ItemCode","Quantity","Reason",
+ *                                    "Condition","Reusable"}
+ *
+ * Fault semantics (SOAP endpoint only; control endpoints never fault):
+ * http_429 / http_500 answer the next n calls with that status and change
+ * nothing; timeout makes the next n calls hang (hang_ms, default 30 s, or
+ * until stop) and then close without a response; drop_after_apply applies
+ * the next n SaveData calls and closes the connection without a response;
+ * slow_ms delays every call until reset; expire_sessions forgets every
+ * session at once.
+ *
+ * One mutex guards all state; the daemon runs a thread per connection, so
+ * a hanging call never blocks others.
+ */
+#ifndef SHOPVOX_SANDBOX_H
+#define SHOPVOX_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "common.h"
+
+/* How Authenticate expects the password to arrive. */
+enum sandbox_pw_encoding {
+    SANDBOX_PW_BASE64 = 0, /* the documented default */
+    SANDBOX_PW_PLAIN,      /* regions that want it plain */
+    SANDBOX_PW_ANY         /* accept either */
+};
+
+struct sandbox_pvx_opts {
+    const char *host;           /* listen address; NULL -> "127.0.0.1" */
+    int port;                   /* 0 -> any free port (read it back) */
+    const char *client_id;      /* NULL -> "SANDBOX" */
+    const char *username;       /* NULL -> "shopvox" */
+    const char *password;       /* plain text; NULL -> "secret" */
+    enum sandbox_pw_encoding password_encoding;
+    long session_idle_timeout_ms; /* 0 -> 30 minutes */
+    bool no_seed;               /* true: start with an empty catalogue */
+    long latency_ms;            /* added to every SOAP call */
+    long hang_ms;               /* "timeout" fault duration; 0 -> 30000 */
+    bool plain_report_dates;    /* false: '03/07/2017 06:03' (quoted, as the
+                                 * real service); true: 03/07/2017 06:03 */
+};
+
+struct sandbox_pvx;
+
+/*
+ * Starts the daemon (its own threads) and returns it, or NULL with err set.
+ * opts is copied; its strings are borrowed only during the call.
+ */
+struct sandbox_pvx *sandbox_pvx_start(const struct sandbox_pvx_opts *opts, struct errbuf *err);
+
+/* The bound TCP port (useful with port 0). */
+int sandbox_pvx_port(const struct sandbox_pvx *sb);
+
+/* Stops the daemon, wakes hanging calls and frees everything; NULL is ok. */
+void sandbox_pvx_stop(struct sandbox_pvx *sb);
+
+/*
+ * `shopvox sandbox`: argv[0] is the command name ("sandbox"), flags --listen HOST:PORT (default 127.0.0.1:8090),
+ * --latency-ms N, --client-id, --username, --password,
+ * --password-encoding base64|plain|any, --session-idle-ms N, --no-seed.
+ * Prints the service URL, runs until SIGINT/SIGTERM. Returns the exit code.
+ */
+int sandbox_main(int argc, char **argv);
+
+#endif

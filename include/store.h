@@ -1,0 +1,73 @@
+/*
+ * store.h - PostgreSQL access: connections, a small pool, migrations.
+ *
+ * A struct store_conn owns one PGconn and its URL; it is used by one
+ * thread at a time (threads share no handles). A broken connection
+ * (database restart) is re-established lazily by store_ensure, so the
+ * service recovers without a restart. Migrations are numbered files
+ * NNN_name.sql in a directory, applied in order, each inside its own
+ * transaction under an advisory lock so concurrent replicas do not race.
+ */
+#ifndef SHOPVOX_STORE_H
+#define SHOPVOX_STORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "common.h"
+
+struct store_conn;
+
+/* Creates a handle and tries to connect; a failed connect is not fatal
+ * (store_ensure retries). Never returns NULL. */
+struct store_conn *store_conn_create(const char *url);
+void store_conn_destroy(struct store_conn *c);
+/* Ensures the connection is up (reconnecting if needed); ST_OK or ST_RETRY. */
+enum st store_ensure(struct store_conn *c, struct errbuf *err);
+/* The underlying connection (borrowed; valid until the next store_ensure). */
+PGconn *store_pg(struct store_conn *c);
+
+/*
+ * Runs a parameterised statement. Returns the result (caller PQclear) when
+ * its status is COMMAND_OK or TUPLES_OK, else NULL with err set; *st tells
+ * whether the failure is a lost connection (ST_RETRY) or SQL (ST_FAIL).
+ */
+PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *const *params,
+                     enum st *st, struct errbuf *err);
+/*
+ * Like store_exec but through a named prepared statement, prepared on this
+ * connection at first use (name must be a static string). lengths/formats
+ * may be NULL (all text); a binary parameter needs both.
+ */
+PGresult *store_exec_prepared(struct store_conn *c, const char *name, const char *sql, int n,
+                              const char *const *params, const int *lengths, const int *formats,
+                              enum st *st, struct errbuf *err);
+/* Runs a parameterless command (BEGIN, COMMIT, ...); ST_OK/ST_RETRY/ST_FAIL. */
+enum st store_cmd(struct store_conn *c, const char *sql, struct errbuf *err);
+/* ROLLBACK, ignoring errors (used on error paths). */
+void store_rollback(struct store_conn *c);
+
+/* A fixed pool of connections shared by HTTP threads. */
+struct store_pool;
+struct store_pool *store_pool_create(const char *url, int size);
+void store_pool_destroy(struct store_pool *p);
+/* Blocks up to timeout_ms for a connection; NULL on timeout. */
+struct store_conn *store_pool_acquire(struct store_pool *p, int timeout_ms);
+void store_pool_release(struct store_pool *p, struct store_conn *c);
+
+struct schema_status {
+    int db_version;      /* highest applied migration, 0 when none (-1 unknown) */
+    int code_version;    /* highest migration file this binary knows */
+    int pending;         /* files not yet applied */
+};
+
+/* Reads the migration state; ST_RETRY when the database is unreachable. */
+enum st store_schema_status(struct store_conn *c, const char *sql_dir, struct schema_status *out,
+                            struct errbuf *err);
+/* Applies pending migrations; *applied counts them. */
+enum st store_migrate(struct store_conn *c, const char *sql_dir, int *applied,
+                      struct errbuf *err);
+/* Highest migration number found in sql_dir, or -1 when unreadable. */
+int store_code_version(const char *sql_dir);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * app.c - HTTP routes of the service (see app.h).
+ *
+ * The webhook route is the hot path: verify the signature over the raw
+ * bytes, then hand the delivery to intake (one transaction) and answer.
+ * Nothing here calls an outside API. Labels fed from outside (topics) are
+ * mapped to a closed set before they reach the metrics registry.
+ */
+#include "app.h"
+
+#include <json-c/json.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intake.h"
+#include "log.h"
+#include "metrics.h"
+#include "webhook.h"
+
+#define DB_ACQUIRE_TIMEOUT_MS 2000
+
+struct app {
+    const struct cfg *cfg;
+    struct store_pool *pool;
+};
+
+void app_metrics_describe(void)
+{
+    metrics_describe("shopvox_webhooks_total", MET_COUNTER,
+                     "Shopline webhooks received by topic and outcome");
+    metrics_describe("shopvox_http_request_duration_seconds", MET_HISTOGRAM,
+                     "HTTP request duration by route");
+    metrics_describe("shopvox_db_errors_total", MET_COUNTER,
+                     "Database errors (unavailable or failed statements) by operation");
+    metrics_describe("shopvox_exceptions_raised_total", MET_COUNTER,
+                     "Exceptions opened by type");
+}
+
+struct app *app_create(const struct cfg *cfg)
+{
+    struct app *a = xcalloc(1, sizeof(*a));
+
+    a->cfg = cfg;
+    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + 1);
+    app_metrics_describe();
+    return a;
+}
+
+void app_destroy(struct app *a)
+{
+    if (a == NULL)
+        return;
+    store_pool_destroy(a->pool);
+    free(a);
+}
+
+static const char *topic_label(const char *topic)
+{
+    static const char *const known[] = {
+        "orders/create",   "orders/updated", "orders/paid",          "orders/cancelled",
+        "refunds/create",  "return/create",  "return/update",        "apps/installed_uninstalled",
+        "products/update", "inventory_items/update"};
+
+    for (size_t i = 0; topic != NULL && i < ARRAY_LEN(known); i++)
+        if (strcmp(topic, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
+static void count_webhook(const char *topic, const char *outcome)
+{
+    char labels[128];
+
+    snprintf(labels, sizeof(labels), "topic=\"%s\",outcome=\"%s\"", topic_label(topic), outcome);
+    metrics_inc("shopvox_webhooks_total", labels);
+}
+
+static void count_db_error(const char *op)
+{
+    char labels[64];
+
+    snprintf(labels, sizeof(labels), "op=\"%s\"", op);
+    metrics_inc("shopvox_db_errors_total", labels);
+}
+
+/* The X-Shopline-* headers worth keeping with the event, as JSON. */
+static char *headers_json(const struct http_request *req)
+{
+    static const char *const names[] = {"X-Shopline-Topic",       "X-Shopline-Shop-Domain",
+                                        "X-Shopline-Shop-Id",     "X-Shopline-Merchant-Id",
+                                        "X-Shopline-API-Version", "X-Shopline-Webhook-Id"};
+    struct json_object *o = json_object_new_object();
+    char *s;
+
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        const char *v = http_header(req, names[i]);
+
+        if (v != NULL)
+            json_object_object_add(o, names[i], json_object_new_string(v));
+    }
+    s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return s;
+}
+
+/* Without a delivery id the body digest stands in, so a resend still dedupes. */
+static void webhook_id(const struct http_request *req, char *out, size_t n)
+{
+    const char *id = http_header(req, "X-Shopline-Webhook-Id");
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    size_t o;
+
+    if (id != NULL && *id != '\0' && strlen(id) < 200) {
+        snprintf(out, n, "%s", id);
+        return;
+    }
+    SHA256((const unsigned char *)req->body, req->body_len, digest);
+    o = (size_t)snprintf(out, n, "sha256:");
+    for (size_t i = 0; i < sizeof(digest) && o + 3 <= n; i++)
+        o += (size_t)snprintf(out + o, n - o, "%02x", digest[i]);
+}
+
+static void webhook_store(struct app *a, const struct http_request *req, const char *topic,
+                          struct http_response *resp)
+{
+    const char *shop = http_header(req, "X-Shopline-Shop-Domain");
+    char wid[256];
+    char *headers = headers_json(req);
+    struct intake_request ir = {shop && *shop ? shop : a->cfg->shop_domain, wid, topic,
+                                http_header(req, "X-Shopline-API-Version"), headers, req->body,
+                                req->body_len, a->cfg->paid_statuses};
+    struct intake_result res;
+    struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
+    struct errbuf err = {""};
+    enum st st = ST_RETRY;
+
+    webhook_id(req, wid, sizeof(wid));
+    if (c != NULL)
+        st = intake_process(c, &ir, &res, &err);
+    else
+        errbuf_set(&err, "no database connection free within %d ms", DB_ACQUIRE_TIMEOUT_MS);
+    store_pool_release(a->pool, c);
+    free(headers);
+    if (st != ST_OK) {
+        count_db_error("webhook");
+        log_msg(LOG_ERROR, "event=webhook_not_stored topic=%s status=%s error=\"%s\"",
+                topic_label(topic), st_name(st), err.msg);
+        http_reply_json_msg(resp, st == ST_RETRY ? 503 : 500, "error",
+                            "could not store the webhook; retry later");
+        return;
+    }
+    count_webhook(topic, intake_outcome_name(res.outcome));
+    resp->status = 200;
+    resp->content_type = "application/json";
+    buf_appendf(&resp->body, "{\"outcome\":\"%s\"%s%s%s}\n", intake_outcome_name(res.outcome),
+                res.order_state[0] ? ",\"order_state\":\"" : "", res.order_state,
+                res.order_state[0] ? "\"" : "");
+}
+
+static void route_webhook(struct app *a, const struct http_request *req,
+                          struct http_response *resp)
+{
+    const char *topic = http_header(req, "X-Shopline-Topic");
+    enum whk_verify v;
+
+    resp->route = "webhook";
+    if (strcmp(req->method, "POST") != 0) {
+        resp->allow = "POST";
+        http_reply_json_msg(resp, 405, "error", "method not allowed");
+        return;
+    }
+    v = whk_verify(http_header(req, "X-Shopline-Hmac-Sha256"), req->body, req->body_len,
+                   a->cfg->app_secret, a->cfg->app_secret_previous);
+    if (v != WHK_VERIFY_OK) {
+        count_webhook(topic, "rejected_signature");
+        log_msg(LOG_WARN, "event=webhook_rejected reason=%s topic=%s", whk_verify_name(v),
+                topic_label(topic));
+        http_reply_json_msg(resp, 401, "error", "invalid webhook signature");
+        return;
+    }
+    webhook_store(a, req, topic != NULL ? topic : "", resp);
+}
+
+/* Ready = database reachable and its schema exactly what this binary knows. */
+static void route_readyz(struct app *a, struct http_response *resp)
+{
+    struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
+    struct schema_status ss = {-1, -1, 0};
+    struct errbuf err = {""};
+    enum st st = ST_RETRY;
+    char msg[160];
+
+    resp->route = "readyz";
+    if (c != NULL)
+        st = store_schema_status(c, a->cfg->sql_dir, &ss, &err);
+    store_pool_release(a->pool, c);
+    if (st != ST_OK) {
+        count_db_error("readyz");
+        http_reply_json_msg(resp, 503, "status", "database unavailable");
+        return;
+    }
+    if (ss.db_version != ss.code_version) {
+        snprintf(msg, sizeof(msg), "schema version %d, this binary expects %d", ss.db_version,
+                 ss.code_version);
+        http_reply_json_msg(resp, 503, "status", msg);
+        return;
+    }
+    http_reply_json_msg(resp, 200, "status", "ready");
+}
+
+/* Appends "name{label="v",...} count" lines from a GROUP BY query. */
+static void render_db_gauge(struct store_conn *c, struct buf *out, const char *name,
+                            const char *help, const char *sql, const char *l1, const char *l2)
+{
+    enum st st;
+    struct errbuf err;
+    PGresult *res = store_exec(c, sql, 0, NULL, &st, &err);
+
+    if (res == NULL)
+        return;
+    buf_appendf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (l2 != NULL)
+            buf_appendf(out, "%s{%s=\"%s\",%s=\"%s\"} %s\n", name, l1, PQgetvalue(res, i, 0), l2,
+                        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        else
+            buf_appendf(out, "%s{%s=\"%s\"} %s\n", name, l1, PQgetvalue(res, i, 0),
+                        PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+}
+
+static void route_metrics(struct app *a, struct http_response *resp)
+{
+    struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
+    struct errbuf err;
+    bool up = c != NULL && store_ensure(c, &err) == ST_OK;
+
+    resp->route = "metrics";
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    metrics_render(&resp->body);
+    buf_appendf(&resp->body, "# HELP shopvox_db_up Database reachable\n# TYPE shopvox_db_up "
+                             "gauge\nshopvox_db_up %d\n", up ? 1 : 0);
+    if (up) {
+        render_db_gauge(c, &resp->body, "shopvox_orders", "Orders by state",
+                        "SELECT state, count(*) FROM orders GROUP BY 1 ORDER BY 1", "state",
+                        NULL);
+        render_db_gauge(c, &resp->body, "shopvox_jobs", "Jobs by kind and state",
+                        "SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2",
+                        "kind", "state");
+        render_db_gauge(c, &resp->body, "shopvox_exceptions_open", "Open exceptions by type",
+                        "SELECT type, count(*) FROM exceptions WHERE state = 'open' "
+                        "GROUP BY 1 ORDER BY 1", "type", NULL);
+    }
+    store_pool_release(a->pool, c);
+}
+
+void app_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct app *a = ctx;
+
+    if (strcmp(req->path, "/webhooks/shopline") == 0) {
+        route_webhook(a, req, resp);
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
+         strcmp(req->path, "/metrics") == 0)) {
+        resp->route = "ops";
+        resp->allow = "GET, HEAD";
+        http_reply_json_msg(resp, 405, "error", "method not allowed");
+    } else if (strcmp(req->path, "/healthz") == 0) {
+        resp->route = "healthz";
+        http_reply_json_msg(resp, 200, "status", "alive");
+    } else if (strcmp(req->path, "/readyz") == 0) {
+        route_readyz(a, resp);
+    } else if (strcmp(req->path, "/metrics") == 0) {
+        route_metrics(a, resp);
+    } else {
+        resp->route = "not_found";
+        http_reply_json_msg(resp, 404, "error", "not found");
+    }
+}

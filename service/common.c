@@ -1,0 +1,121 @@
+/*
+ * common.c - status names, error buffers, allocation and clocks.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *st_name(enum st s)
+{
+    switch (s) {
+    case ST_OK: return "ok";
+    case ST_RETRY: return "retry";
+    case ST_FAIL: return "fail";
+    }
+    return "unknown";
+}
+
+void errbuf_set(struct errbuf *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (e == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+}
+
+void errbuf_clear(struct errbuf *e)
+{
+    if (e != NULL)
+        e->msg[0] = '\0';
+}
+
+static void oom(void)
+{
+    fputs("fatal: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t count, size_t n)
+{
+    void *p = calloc(count ? count : 1, n ? n : 1);
+
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        oom();
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return s == NULL ? NULL : xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom();
+    p = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t now_ms_monotonic(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t now_ms_wall(void)
+{
+    return clock_ms(CLOCK_REALTIME);
+}

@@ -1,0 +1,208 @@
+/*
+ * main.c - command dispatch, start-up and shutdown. Wires modules; holds no
+ * business logic.
+ *
+ *   shopvox [serve [--migrate]]   run the service
+ *   shopvox migrate               apply pending migrations and exit
+ *   shopvox check-config          print the effective configuration
+ *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "http_server.h"
+#include "log.h"
+#include "sandbox.h"
+#include "store.h"
+
+#define EXIT_CONFIG 2
+#define DRAIN_GRACE_MS 25000
+
+static int load_config(struct cfg *c, bool require_all)
+{
+    struct buf errors;
+    int problems;
+
+    buf_init(&errors, 0);
+    problems = cfg_load(c, NULL, NULL, require_all, &errors);
+    if (problems > 0)
+        fprintf(stderr, "shopvox: %d configuration problem%s:\n%s", problems,
+                problems == 1 ? "" : "s", buf_cstr(&errors));
+    buf_cleanup(&errors);
+    return problems;
+}
+
+static int cmd_check_config(void)
+{
+    struct cfg c;
+    int problems = load_config(&c, true);
+
+    cfg_print(&c, stdout);
+    cfg_cleanup(&c);
+    return problems > 0 ? EXIT_CONFIG : 0;
+}
+
+static int run_migrations(const struct cfg *c)
+{
+    struct store_conn *conn = store_conn_create(c->database_url);
+    struct errbuf err = {""};
+    int applied = 0;
+    enum st st = store_migrate(conn, c->sql_dir, &applied, &err);
+
+    store_conn_destroy(conn);
+    if (st != ST_OK) {
+        log_msg(LOG_ERROR, "event=migrate_failed error=\"%s\"", err.msg);
+        return 1;
+    }
+    log_msg(LOG_INFO, "event=migrate_done applied=%d", applied);
+    return 0;
+}
+
+static int cmd_migrate(void)
+{
+    struct cfg c;
+    int rc = EXIT_CONFIG;
+
+    if (load_config(&c, false) == 0 && c.database_url[0] != '\0') {
+        log_configure(c.log_level, c.log_format);
+        rc = run_migrations(&c);
+    } else if (c.database_url[0] == '\0') {
+        fprintf(stderr, "shopvox: SHOPVOX_DATABASE_URL is required\n");
+    }
+    cfg_cleanup(&c);
+    return rc;
+}
+
+/* Refuses a database whose schema is ahead of this binary. */
+static int check_schema(const struct cfg *c)
+{
+    struct store_conn *conn = store_conn_create(c->database_url);
+    struct schema_status ss;
+    struct errbuf err = {""};
+    enum st st = store_schema_status(conn, c->sql_dir, &ss, &err);
+    int rc = 0;
+
+    store_conn_destroy(conn);
+    if (st != ST_OK) {
+        log_msg(LOG_WARN, "event=schema_unknown error=\"%s\"", err.msg);
+    } else if (ss.db_version > ss.code_version) {
+        log_msg(LOG_ERROR, "event=schema_ahead db_version=%d code_version=%d", ss.db_version,
+                ss.code_version);
+        rc = 1;
+    } else if (ss.pending > 0) {
+        log_msg(LOG_WARN, "event=schema_pending pending=%d hint=\"run shopvox migrate or serve "
+                          "--migrate\"", ss.pending);
+    }
+    return rc;
+}
+
+static void wait_for_signal(void)
+{
+    sigset_t set;
+    int sig = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigwait(&set, &sig);
+    log_msg(LOG_INFO, "event=shutdown_requested signal=%d", sig);
+}
+
+/* Stops accepting, lets in-flight requests finish (bounded), stops. */
+static void drain(struct http_server *hs)
+{
+    int64_t deadline = now_ms_monotonic() + DRAIN_GRACE_MS;
+
+    http_server_quiesce(hs);
+    while (http_server_connections(hs) > 0 && now_ms_monotonic() < deadline)
+        usleep(20 * 1000);
+    http_server_stop(hs);
+}
+
+static int serve(const struct cfg *c, bool migrate)
+{
+    struct app *a;
+    struct http_server *hs;
+    struct http_server_opts ho;
+    struct errbuf err = {""};
+
+    if (migrate && run_migrations(c) != 0)
+        return 1;
+    if (check_schema(c) != 0)
+        return 1;
+    a = app_create(c);
+    ho = (struct http_server_opts){c->listen_host, c->listen_port, c->http_threads,
+                                   (size_t)c->max_body_bytes, app_handle, a};
+    hs = http_server_start(&ho, &err);
+    if (hs == NULL) {
+        log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+        app_destroy(a);
+        return 1;
+    }
+    log_msg(LOG_INFO, "event=started listen=%s:%d workers=%d", c->listen_host,
+            http_server_port(hs), c->workers);
+    wait_for_signal();
+    drain(hs);
+    app_destroy(a);
+    log_msg(LOG_INFO, "event=stopped");
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct cfg c;
+    bool migrate = false;
+    int rc;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--migrate") == 0) {
+            migrate = true;
+        } else {
+            fprintf(stderr, "shopvox serve: unknown option %s\n", argv[i]);
+            return EXIT_CONFIG;
+        }
+    }
+    if (load_config(&c, true) > 0) {
+        cfg_cleanup(&c);
+        return EXIT_CONFIG;
+    }
+    log_configure(c.log_level, c.log_format);
+    rc = serve(&c, migrate);
+    cfg_cleanup(&c);
+    return rc;
+}
+
+static void usage(void)
+{
+    fputs("usage: shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]\n",
+          stderr);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "serve";
+    sigset_t set;
+
+    /* Signals are taken synchronously by main; every thread inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc > 1 ? argc - 2 : 0, argv + 2);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate();
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config();
+    if (strcmp(cmd, "sandbox") == 0)
+        return sandbox_main(argc - 1, argv + 1);
+    usage();
+    return EXIT_CONFIG;
+}

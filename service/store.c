@@ -1,0 +1,428 @@
+/*
+ * store.c - libpq adapter: connections, pool, migrations.
+ *
+ * Connections are opened with a short connect timeout and TCP keepalives so
+ * a dead database is noticed quickly and reported as ST_RETRY (the HTTP
+ * handler turns that into 503 and Shopline redelivers). The pool is a
+ * mutex + condition variable over a fixed array.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define STORE_MAX_PREPARED 64
+
+struct store_conn {
+    char *url;
+    PGconn *pg;
+    const char *prepared[STORE_MAX_PREPARED]; /* names prepared on pg */
+    int n_prepared;
+};
+
+static PGconn *store_connect(const char *url)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "keepalives_idle", "application_name",
+                          NULL};
+    const char *vals[] = {url, "5", "30", "shopvox", NULL};
+
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+struct store_conn *store_conn_create(const char *url)
+{
+    struct store_conn *c = xcalloc(1, sizeof(*c));
+
+    c->url = xstrdup(url);
+    c->pg = store_connect(url);
+    return c;
+}
+
+void store_conn_destroy(struct store_conn *c)
+{
+    if (c == NULL)
+        return;
+    PQfinish(c->pg);
+    free(c->url);
+    free(c);
+}
+
+enum st store_ensure(struct store_conn *c, struct errbuf *err)
+{
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        return ST_OK;
+    PQfinish(c->pg);
+    c->n_prepared = 0;
+    c->pg = store_connect(c->url);
+    if (PQstatus(c->pg) == CONNECTION_OK)
+        return ST_OK;
+    errbuf_set(err, "could not connect to database: %s", PQerrorMessage(c->pg));
+    return ST_RETRY;
+}
+
+PGconn *store_pg(struct store_conn *c)
+{
+    return c->pg;
+}
+
+/* Strips the trailing newline libpq puts on messages. */
+static void set_pg_error(struct errbuf *err, const char *what, const char *msg)
+{
+    size_t n = strlen(msg);
+
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--;
+    errbuf_set(err, "%s: %.*s", what, (int)n, msg);
+}
+
+PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *const *params,
+                     enum st *st, struct errbuf *err)
+{
+    PGresult *res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(res);
+
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        *st = ST_OK;
+        return res;
+    }
+    *st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+    set_pg_error(err, "query failed", res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    PQclear(res);
+    return NULL;
+}
+
+static bool is_prepared(const struct store_conn *c, const char *name)
+{
+    for (int i = 0; i < c->n_prepared; i++)
+        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0)
+            return true;
+    return false;
+}
+
+static enum st store_prepare(struct store_conn *c, const char *name, const char *sql, int n,
+                             struct errbuf *err)
+{
+    PGresult *res;
+    enum st st = ST_OK;
+
+    if (is_prepared(c, name))
+        return ST_OK;
+    res = PQprepare(c->pg, name, sql, n, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+        set_pg_error(err, name, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    } else if (c->n_prepared < STORE_MAX_PREPARED) {
+        c->prepared[c->n_prepared++] = name;
+    }
+    PQclear(res);
+    return st;
+}
+
+PGresult *store_exec_prepared(struct store_conn *c, const char *name, const char *sql, int n,
+                              const char *const *params, const int *lengths, const int *formats,
+                              enum st *st, struct errbuf *err)
+{
+    PGresult *res;
+    ExecStatusType s;
+
+    *st = store_prepare(c, name, sql, n, err);
+    if (*st != ST_OK)
+        return NULL;
+    res = PQexecPrepared(c->pg, name, n, params, lengths, formats, 0);
+    s = PQresultStatus(res);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+        return res;
+    *st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+    set_pg_error(err, name, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    PQclear(res);
+    return NULL;
+}
+
+enum st store_cmd(struct store_conn *c, const char *sql, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = store_exec(c, sql, 0, NULL, &st, err);
+
+    PQclear(res);
+    return st;
+}
+
+void store_rollback(struct store_conn *c)
+{
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+struct store_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct store_conn **free_conns;
+    int n_free;
+    int size;
+};
+
+struct store_pool *store_pool_create(const char *url, int size)
+{
+    struct store_pool *p = xcalloc(1, sizeof(*p));
+
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    p->free_conns = xcalloc((size_t)size, sizeof(*p->free_conns));
+    for (int i = 0; i < size; i++)
+        p->free_conns[i] = store_conn_create(url);
+    p->n_free = size;
+    p->size = size;
+    return p;
+}
+
+void store_pool_destroy(struct store_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->n_free; i++)
+        store_conn_destroy(p->free_conns[i]);
+    free(p->free_conns);
+    pthread_cond_destroy(&p->freed);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+struct store_conn *store_pool_acquire(struct store_pool *p, int timeout_ms)
+{
+    struct timespec deadline;
+    struct store_conn *c = NULL;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (p->n_free == 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);
+    if (p->n_free > 0)
+        c = p->free_conns[--p->n_free];
+    pthread_mutex_unlock(&p->lock);
+    return c;
+}
+
+void store_pool_release(struct store_pool *p, struct store_conn *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->free_conns[p->n_free++] = c;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- migrations ---- */
+
+struct migration {
+    int version;
+    char *file;
+};
+
+static int migration_cmp(const void *a, const void *b)
+{
+    return ((const struct migration *)a)->version - ((const struct migration *)b)->version;
+}
+
+/* Lists NNN_*.sql files sorted by number; returns count or -1. */
+static int migrations_list(const char *dir, struct migration **out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct migration *list = NULL;
+    int n = 0;
+
+    *out = NULL;
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        char *end = NULL;
+        long v = strtol(e->d_name, &end, 10);
+
+        if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0 || end == e->d_name ||
+            *end != '_' || v <= 0 || v > 99999)
+            continue;
+        list = xrealloc(list, sizeof(*list) * (size_t)(n + 1));
+        list[n].version = (int)v;
+        list[n].file = xasprintf("%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(list, (size_t)n, sizeof(*list), migration_cmp);
+    *out = list;
+    return n;
+}
+
+static void migrations_free(struct migration *list, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(list[i].file);
+    free(list);
+}
+
+int store_code_version(const char *sql_dir)
+{
+    struct migration *list;
+    int n = migrations_list(sql_dir, &list);
+    int v = n > 0 ? list[n - 1].version : (n == 0 ? 0 : -1);
+
+    migrations_free(list, n);
+    return v;
+}
+
+static const char *const migrations_table_sql =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+    "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+
+static enum st db_version(struct store_conn *c, int *version, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = store_exec(c,
+                               "SELECT coalesce(max(version), 0) FROM schema_migrations "
+                               "WHERE to_regclass('schema_migrations') IS NOT NULL",
+                               0, NULL, &st, err);
+
+    if (res == NULL) {
+        /* the table itself may be missing: a fresh database */
+        if (st == ST_FAIL) {
+            *version = 0;
+            return ST_OK;
+        }
+        return st;
+    }
+    *version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return ST_OK;
+}
+
+enum st store_schema_status(struct store_conn *c, const char *sql_dir, struct schema_status *out,
+                            struct errbuf *err)
+{
+    struct migration *list;
+    enum st st;
+    int n;
+
+    out->db_version = -1;
+    out->pending = 0;
+    out->code_version = store_code_version(sql_dir);
+    st = store_ensure(c, err);
+    if (st == ST_OK)
+        st = db_version(c, &out->db_version, err);
+    if (st != ST_OK)
+        return st;
+    n = migrations_list(sql_dir, &list);
+    for (int i = 0; i < n; i++)
+        if (list[i].version > out->db_version)
+            out->pending++;
+    migrations_free(list, n);
+    return ST_OK;
+}
+
+static char *read_file(const char *path, struct errbuf *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[8192];
+    size_t n;
+
+    if (f == NULL) {
+        errbuf_set(err, "could not open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf_init(&b, 16u << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    return buf_steal(&b);
+}
+
+/* Applies one migration file in its own transaction. */
+static enum st migration_apply(struct store_conn *c, const struct migration *m,
+                               struct errbuf *err)
+{
+    char *sql = read_file(m->file, err);
+    char version[16];
+    const char *base = strrchr(m->file, '/');
+    const char *params[2];
+    enum st st = ST_FAIL;
+    PGresult *res;
+
+    if (sql == NULL)
+        return ST_FAIL;
+    snprintf(version, sizeof(version), "%d", m->version);
+    params[0] = version;
+    params[1] = base ? base + 1 : m->file;
+    st = store_cmd(c, "BEGIN", err);
+    if (st != ST_OK)
+        goto out;
+    res = PQexec(c->pg, sql); /* a file holds several statements */
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+        set_pg_error(err, params[1], PQresultErrorMessage(res));
+        PQclear(res);
+        goto out;
+    }
+    PQclear(res);
+    res = store_exec(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+                     params, &st, err);
+    PQclear(res);
+    if (st == ST_OK)
+        st = store_cmd(c, "COMMIT", err);
+out:
+    if (st != ST_OK)
+        store_rollback(c);
+    free(sql);
+    return st;
+}
+
+enum st store_migrate(struct store_conn *c, const char *sql_dir, int *applied, struct errbuf *err)
+{
+    struct migration *list = NULL;
+    int n = migrations_list(sql_dir, &list);
+    int current = 0;
+    enum st st;
+
+    *applied = 0;
+    if (n < 0) {
+        errbuf_set(err, "could not read migrations directory %s: %s", sql_dir, strerror(errno));
+        return ST_FAIL;
+    }
+    st = store_ensure(c, err);
+    if (st == ST_OK)
+        st = store_cmd(c, "SELECT pg_advisory_lock(hashtext('shopvox.migrate'))", err);
+    if (st != ST_OK)
+        goto out;
+    st = store_cmd(c, migrations_table_sql, err);
+    if (st == ST_OK)
+        st = db_version(c, &current, err);
+    for (int i = 0; st == ST_OK && i < n; i++) {
+        if (list[i].version <= current)
+            continue;
+        st = migration_apply(c, &list[i], err);
+        if (st == ST_OK) {
+            (*applied)++;
+            log_msg(LOG_INFO, "event=migration_applied version=%d", list[i].version);
+        }
+    }
+    PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(hashtext('shopvox.migrate'))"));
+out:
+    migrations_free(list, n);
+    return st;
+}

@@ -1,0 +1,250 @@
+/*
+ * it_intake.c - webhook intake end to end: the real binary, a real database.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "it.h"
+
+static const char *db;
+static struct it_proc proc;
+
+static void post_ok(const char *topic, const char *wid, const char *body, const char *mode,
+                    long want)
+{
+    struct it_resp r;
+
+    assert_int_equal(it_post_webhook(proc.port, topic, wid, body, mode, &r), 0);
+    if (r.status != want)
+        fprintf(stderr, "unexpected %ld: %s\n", r.status, r.body);
+    assert_int_equal(r.status, want);
+    it_resp_free(&r);
+}
+
+static long count(const char *sql)
+{
+    return it_sql_long(db, sql);
+}
+
+static void test_hex_and_base64_signatures_are_stored(void **state)
+{
+    char *a = it_order_json("10000000000000000000000001", "#1001", "paid",
+                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *b = it_order_json("10000000000000000000000002", "#1002", "paid",
+                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *c = it_order_json("10000000000000000000000003", "#1003", "paid",
+                            "2026-11-26T10:00:00+08:00", "MUG-1");
+
+    post_ok("orders/paid", "sig-hex", a, "hex", 200);
+    post_ok("orders/paid", "sig-b64", b, "base64", 200);
+    post_ok("orders/paid", "sig-HEX", c, "HEX", 200);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id LIKE 'sig-%'"),
+                     3);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE shopline_order_id = "
+                           "'10000000000000000000000002' AND state = 'ready'"),
+                     1);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_duplicate_delivery_is_stored_once(void **state)
+{
+    char *a = it_order_json("20000000000000000000000001", "#2001", "paid",
+                            "2026-11-26T10:00:00+08:00", "MUG-1");
+
+    post_ok("orders/paid", "dup-1", a, "hex", 200);
+    post_ok("orders/paid", "dup-1", a, "hex", 200);
+    post_ok("orders/paid", "dup-1", a, "base64", 200);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id = 'dup-1'"), 1);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#2001'"), 1);
+    assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
+                           "WHERE o.name = '#2001'"),
+                     1);
+    free(a);
+}
+
+static void test_unpaid_then_paid_then_stale_update(void **state)
+{
+    const char *id = "30000000000000000000000001";
+    char *created = it_order_json(id, "#3001", "pending", "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *paid = it_order_json(id, "#3001", "paid", "2026-11-26T10:05:00+08:00", "MUG-1");
+    char *stale = it_order_json(id, "#3001", "pending", "2026-11-26T10:01:00+08:00", "MUG-1");
+
+    post_ok("orders/create", "seq-1", created, "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND state = "
+                           "'awaiting_payment'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
+                           "WHERE o.name = '#3001'"),
+                     0);
+    post_ok("orders/paid", "seq-2", paid, "hex", 200);
+    post_ok("orders/updated", "seq-3", stale, "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND state = 'ready'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
+                           "WHERE o.name = '#3001' AND j.kind = 'post_sales_order'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id = 'seq-3' AND "
+                           "outcome = 'stale'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM order_events e JOIN orders o ON o.id = e.order_id "
+                           "WHERE o.name = '#3001'"),
+                     2);
+    free(created);
+    free(paid);
+    free(stale);
+}
+
+static void test_bad_or_missing_signature_is_401_and_stores_nothing(void **state)
+{
+    char *a = it_order_json("40000000000000000000000001", "#4001", "paid",
+                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    long before = count("SELECT count(*) FROM webhook_events");
+
+    post_ok("orders/paid", "bad-1", a, "bad", 401);
+    post_ok("orders/paid", "bad-2", a, "none", 401);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events"), before);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#4001'"), 0);
+    free(a);
+}
+
+static void test_oversize_wrong_method_unknown_topic_and_garbage(void **state)
+{
+    size_t big_len = (1u << 20) + 10;
+    char *big = xmalloc(big_len + 1);
+    struct it_resp r;
+
+    memset(big, 'x', big_len);
+    big[big_len] = '\0';
+    post_ok("orders/paid", "big-1", big, "hex", 413);
+    free(big);
+    assert_int_equal(it_http(proc.port, "GET", "/webhooks/shopline", NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 405);
+    it_resp_free(&r);
+    post_ok("carts/update", "topic-1", "{\"id\":\"1\"}", "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id = 'topic-1' AND "
+                           "outcome = 'ignored'"),
+                     1);
+    post_ok("orders/paid", "garbage-1", "{not json", "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id = 'garbage-1' "
+                           "AND outcome = 'failed'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM exceptions WHERE type = 'invalid_webhook' AND "
+                           "subject = 'garbage-1' AND state = 'open'"),
+                     1);
+}
+
+struct storm {
+    int thread;
+    int failures;
+};
+
+/* 4 threads x 50 deliveries: each order twice as orders/paid (same id) and
+ * twice as orders/updated (distinct ids): 200 deliveries, 50 orders. */
+static void *storm_thread(void *arg)
+{
+    struct storm *s = arg;
+
+    for (int i = 0; i < 50; i++) {
+        char id[40], name[16], wid[48];
+        char *body;
+        struct it_resp r;
+        int k = s->thread % 2;
+
+        snprintf(id, sizeof(id), "5%025d", i);
+        snprintf(name, sizeof(name), "#S%d", i);
+        snprintf(wid, sizeof(wid), "storm-%d-%s", i, s->thread < 2 ? "paid" : "upd");
+        if (s->thread >= 2)
+            snprintf(wid + strlen(wid), sizeof(wid) - strlen(wid), "-%d", k);
+        body = it_order_json(id, name, "paid", "2026-11-26T11:00:00+08:00", "MUG-1");
+        if (it_post_webhook(proc.port, s->thread < 2 ? "orders/paid" : "orders/updated", wid, body,
+                            "hex", &r) != 0 || r.status != 200)
+            s->failures++;
+        it_resp_free(&r);
+        free(body);
+    }
+    return NULL;
+}
+
+static void test_concurrent_deliveries_make_one_order_and_one_job_each(void **state)
+{
+    pthread_t t[4];
+    struct storm s[4];
+
+    for (int i = 0; i < 4; i++) {
+        s[i] = (struct storm){i, 0};
+        pthread_create(&t[i], NULL, storm_thread, &s[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(s[i].failures, 0);
+    }
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name LIKE '#S%'"), 50);
+    assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
+                           "WHERE o.name LIKE '#S%' AND j.kind = 'post_sales_order'"),
+                     50);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id LIKE 'storm-%'"),
+                     150);
+}
+
+static void test_health_ready_and_metrics(void **state)
+{
+    struct it_resp r;
+
+    assert_int_equal(it_http(proc.port, "GET", "/healthz", NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(it_http(proc.port, "GET", "/readyz", NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"stored\"}"));
+    assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"duplicate\"}"));
+    assert_non_null(strstr(r.body, "outcome=\"rejected_signature\""));
+    assert_non_null(strstr(r.body, "shopvox_orders{state=\"ready\"}"));
+    assert_non_null(strstr(r.body, "shopvox_jobs{kind=\"post_sales_order\",state=\"pending\"}"));
+    assert_non_null(strstr(r.body, "shopvox_http_request_duration_seconds_bucket{route=\"webhook\""));
+    it_resp_free(&r);
+}
+
+static void test_sigterm_exits_zero(void **state)
+{
+    assert_int_equal(it_proc_stop(&proc, SIGTERM, 10000), 0);
+}
+
+int main(void)
+{
+    const char *args[] = {"serve", "--migrate", NULL};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_and_base64_signatures_are_stored),
+        cmocka_unit_test(test_duplicate_delivery_is_stored_once),
+        cmocka_unit_test(test_unpaid_then_paid_then_stale_update),
+        cmocka_unit_test(test_bad_or_missing_signature_is_401_and_stores_nothing),
+        cmocka_unit_test(test_oversize_wrong_method_unknown_topic_and_garbage),
+        cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
+        cmocka_unit_test(test_health_ready_and_metrics),
+        cmocka_unit_test(test_sigterm_exits_zero),
+    };
+    int rc;
+
+    it_require_db();
+    db = it_db_create("intake");
+    if (it_shopvox_start(&proc, db, NULL, args) != 0)
+        return 1;
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (rc != 0)
+        it_proc_dump_log(&proc);
+    it_proc_stop(&proc, SIGKILL, 1000);
+    return rc;
+}

@@ -1,0 +1,778 @@
+/*
+ * test_pvx_client.c - the Peoplevox client against a tiny in-process fake
+ * (libmicrohttpd on port 0) that answers canned SOAP: session renewal,
+ * HTTP and SOAP failures, timeouts and unknown write outcomes, paging,
+ * per-row errors, the template cache and the concurrency cap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <microhttpd.h>
+
+#include "pvx.h"
+
+#define X(s) ((const xmlChar *)(s))
+
+/* ---- the fake Peoplevox ---- */
+
+/* How the fake misbehaves for non-Authenticate requests. */
+struct fake_script {
+    int fail_count;            /* next N requests answer fail_status with HTML */
+    int fail_status;
+    const char *fault_code;    /* non-NULL: answer this SOAP fault */
+    const char *fault_string;
+    int delay_ms;              /* sleep before answering */
+    int always_invalid;        /* no session is ever valid */
+};
+
+struct fake {
+    struct MHD_Daemon *d;
+    unsigned short port;
+    pthread_mutex_t lock;
+    int session_no;            /* valid session is "S<session_no>" */
+    int auth_calls;
+    int calls[PVX_OP_COUNT];
+    int in_flight;
+    int max_in_flight;
+    char password[64];
+    struct fake_script script; /* set with FAKE_SET while the server runs */
+    long total_items;          /* rows behind GetData / GetReportData */
+};
+
+#define FAKE_SET(field, v)                                                      \
+    do {                                                                        \
+        pthread_mutex_lock(&fk.lock);                                           \
+        fk.script.field = (v);                                                  \
+        pthread_mutex_unlock(&fk.lock);                                         \
+    } while (0)
+
+static struct fake fk;
+
+struct conn_body {
+    struct buf body;
+};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+/* Escapes text for an XML element, CR as &#13; like a real server. */
+static void xml_escape(struct buf *b, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '&': buf_append_str(b, "&amp;"); break;
+        case '<': buf_append_str(b, "&lt;"); break;
+        case '>': buf_append_str(b, "&gt;"); break;
+        case '\r': buf_append_str(b, "&#13;"); break;
+        default: buf_append(b, s, 1); break;
+        }
+    }
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    MHD_add_response_header(r, "Content-Type", "text/xml; charset=utf-8");
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void result_open(struct buf *b, const char *op, int id, long total)
+{
+    buf_appendf(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap="
+                   "\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><%sResponse "
+                   "xmlns=\"http://www.peoplevox.net/\"><%sResult><ResponseId>%d</ResponseId>"
+                   "<TotalCount>%ld</TotalCount>", op, op, id, total);
+}
+
+static void result_close(struct buf *b, const char *op)
+{
+    buf_appendf(b, "</%sResult></%sResponse></soap:Body></soap:Envelope>", op, op);
+}
+
+static char *simple_result(const char *op, int id, long total, const char *detail)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    result_open(&b, op, id, total);
+    buf_append_str(&b, "<Detail>");
+    xml_escape(&b, detail);
+    buf_append_str(&b, "</Detail>");
+    result_close(&b, op);
+    return buf_steal(&b);
+}
+
+/* Text of the first element named name anywhere under n, or NULL (owned). */
+static char *find_text(xmlNode *n, const char *name)
+{
+    char *s;
+
+    for (; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, X(name))) {
+            xmlChar *t = xmlNodeGetContent(n);
+
+            s = xstrdup((const char *)t);
+            xmlFree(t);
+            return s;
+        }
+        if ((s = find_text(n->children, name)) != NULL)
+            return s;
+    }
+    return NULL;
+}
+
+static int find_int(xmlNode *n, const char *name)
+{
+    char *s = find_text(n, name);
+    int v = s != NULL ? atoi(s) : 0;
+
+    free(s);
+    return v;
+}
+
+static char *answer_rows(xmlNode *root, const char *op, const char *header)
+{
+    int page = find_int(root, "PageNo");
+    int per = find_int(root, "ItemsPerPage");
+    long from = (long)(page - 1) * per;
+    long i;
+    struct buf csv;
+    char *out;
+
+    buf_init(&csv, 0);
+    buf_appendf(&csv, "%s\r\n", header);
+    for (i = from; i < fk.total_items && i < from + per; i++)
+        buf_appendf(&csv, "SKU-%ld,\"Mug, \"\"no. %ld\"\"\"\r\n", i, i);
+    out = simple_result(op, 0, fk.total_items, buf_cstr(&csv));
+    buf_cleanup(&csv);
+    return out;
+}
+
+static char *answer_save(xmlNode *root)
+{
+    char *csv = find_text(root, "CsvData");
+    struct csv_table t;
+    struct errbuf err;
+    struct buf b;
+    size_t i;
+
+    buf_init(&b, 0);
+    if (csv_parse(csv, strlen(csv), 0, &t, &err) != ST_OK)  /* no cmocka asserts off-thread */
+        memset(&t, 0, sizeof(t));
+    result_open(&b, "SaveData", 0, (long)t.n_rows - 1);
+    buf_append_str(&b, "<Detail /><Statuses>");
+    for (i = 1; i < t.n_rows; i++) {
+        const char *ref = csv_table_get(&t, i, 0);
+        int bad = strncmp(ref, "BAD", 3) == 0;
+
+        buf_appendf(&b, "<IntegrationStatusResponse><Reference>%s</Reference><Status>%s"
+                        "</Status>%s</IntegrationStatusResponse>", ref,
+                    bad ? "Error" : "Success", bad ? "<Message>Item code missing</Message>" : "");
+    }
+    buf_append_str(&b, "</Statuses>");
+    result_close(&b, "SaveData");
+    csv_table_cleanup(&t);
+    free(csv);
+    return buf_steal(&b);
+}
+
+static char *answer_op(xmlNode *root, const char *op)
+{
+    if (strcmp(op, "GetData") == 0)
+        return answer_rows(root, op, "ItemCode,Name");
+    if (strcmp(op, "GetReportData") == 0)
+        return answer_rows(root, op, "Item code,Name");
+    if (strcmp(op, "SaveData") == 0)
+        return answer_save(root);
+    return simple_result(op, 0, 1, "SalesOrderNumber,Customer,Email,Site\r\n");
+}
+
+static enum pvx_op op_of(const char *name)
+{
+    int i;
+
+    for (i = 0; i < PVX_OP_COUNT; i++) {
+        if (strcmp(pvx_op_name((enum pvx_op)i), name) == 0)
+            return (enum pvx_op)i;
+    }
+    fail_msg("unknown op %s", name);
+    return PVX_OP_COUNT;
+}
+
+static char *answer_authenticate(xmlNode *root)
+{
+    char *pw = find_text(root, "password");
+    char detail[64];
+
+    pthread_mutex_lock(&fk.lock);
+    fk.auth_calls++;
+    fk.session_no++;
+    snprintf(fk.password, sizeof(fk.password), "%s", pw);
+    snprintf(detail, sizeof(detail), "acme,S%d", fk.session_no);
+    pthread_mutex_unlock(&fk.lock);
+    free(pw);
+    return simple_result("Authenticate", 0, 0, detail);
+}
+
+/* Answers one complete request; returns the HTTP status, *out the body. */
+static unsigned fake_answer(const struct buf *req, char **out)
+{
+    xmlDoc *doc = xmlReadMemory(buf_cstr(req), (int)req->len, NULL, NULL, 0);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    char *sid = find_text(root, "SessionId");
+    xmlNode *body_el = root->children;
+    const char *op;
+    struct fake_script sc;
+    char want[32];
+    unsigned status = 200;
+
+    while (!xmlStrEqual(body_el->name, X("Body")))
+        body_el = body_el->next;
+    op = (const char *)body_el->children->name;
+    if (strcmp(op, "Authenticate") == 0) {
+        *out = answer_authenticate(root);
+        goto out;
+    }
+    pthread_mutex_lock(&fk.lock);
+    fk.calls[op_of(op)]++;
+    snprintf(want, sizeof(want), "S%d", fk.session_no);
+    sc = fk.script;
+    if (fk.script.fail_count > 0)
+        fk.script.fail_count--;
+    pthread_mutex_unlock(&fk.lock);
+    if (sc.delay_ms > 0)
+        sleep_ms(sc.delay_ms);
+    if (sc.fail_count > 0) {
+        status = (unsigned)sc.fail_status;
+        *out = xstrdup("<html><body>upstream trouble</body></html>");
+    } else if (sc.fault_code != NULL) {
+        status = 500;
+        *out = xasprintf("<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"%s\"><soap:Body>"
+                         "<soap:Fault><faultcode>%s</faultcode><faultstring>%s</faultstring>"
+                         "</soap:Fault></soap:Body></soap:Envelope>", PVX_SOAP_ENV_NS,
+                         sc.fault_code, sc.fault_string);
+    } else if (sc.always_invalid || sid == NULL || strcmp(sid, want) != 0) {
+        *out = simple_result(op, -1, 0, "System : Security - Invalid Session");
+    } else {
+        *out = answer_op(root, op);
+    }
+out:
+    free(sid);
+    xmlFreeDoc(doc);
+    return status;
+}
+
+static enum MHD_Result fake_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                       const char *method, const char *version,
+                                       const char *upload, size_t *upload_size, void **req_cls)
+{
+    struct conn_body *cb = *req_cls;
+    enum MHD_Result ret;
+    unsigned status;
+    char *body = NULL;
+
+    if (cb == NULL) {
+        cb = xcalloc(1, sizeof(*cb));
+        buf_init(&cb->body, 0);
+        *req_cls = cb;
+        pthread_mutex_lock(&fk.lock);
+        if (++fk.in_flight > fk.max_in_flight)
+            fk.max_in_flight = fk.in_flight;
+        pthread_mutex_unlock(&fk.lock);
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        buf_append(&cb->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    status = fake_answer(&cb->body, &body);
+    pthread_mutex_lock(&fk.lock);
+    fk.in_flight--;
+    pthread_mutex_unlock(&fk.lock);
+    ret = reply(c, status, body);
+    free(body);
+    return ret;
+}
+
+static void fake_on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct conn_body *cb = *req_cls;
+
+    if (cb == NULL)
+        return;
+    buf_cleanup(&cb->body);
+    free(cb);
+    *req_cls = NULL;
+}
+
+static int fake_start(void **state)
+{
+    const union MHD_DaemonInfo *info;
+
+    memset(&fk, 0, sizeof(fk));
+    pthread_mutex_init(&fk.lock, NULL);
+    fk.total_items = 3;
+    fk.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+                            0, NULL, NULL, fake_on_request, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, fake_on_completed, NULL,
+                            MHD_OPTION_END);
+    if (fk.d == NULL)
+        return -1;
+    info = MHD_get_daemon_info(fk.d, MHD_DAEMON_INFO_BIND_PORT);
+    fk.port = info->port;
+    return 0;
+}
+
+static int fake_stop(void **state)
+{
+    MHD_stop_daemon(fk.d);
+    pthread_mutex_destroy(&fk.lock);
+    return 0;
+}
+
+static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
+{
+    char url[96];
+    struct pvx_config cfg;
+    struct errbuf err = { "" };
+    struct pvx_client *pc;
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/acme/resources/integrationservicev4.asmx",
+             fk.port);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = url;
+    cfg.client_id = "acme";
+    cfg.username = "api";
+    cfg.password = "secret";
+    cfg.timeout_ms = timeout_ms;
+    cfg.max_concurrency = max_concurrency;
+    pc = pvx_client_create(&cfg, &err);
+    assert_non_null(pc);
+    return pc;
+}
+
+/* ---- tests ---- */
+
+static void test_config_rejected(void **state)
+{
+    struct pvx_config ok = { "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
+                             "acme", "api", "pw", "base64", 1000, 2, 0 };
+    struct pvx_config bad;
+    struct errbuf err = { "" };
+
+    bad = ok;
+    bad.url = "ftp://x";
+    assert_null(pvx_client_create(&bad, &err));
+    bad = ok;
+    bad.password = "";
+    assert_null(pvx_client_create(&bad, &err));
+    bad = ok;
+    bad.password_encoding = "rot13";
+    assert_null(pvx_client_create(&bad, &err));
+    assert_non_null(strstr(err.msg, "rot13"));
+    bad = ok;
+    bad.max_concurrency = 0;
+    assert_null(pvx_client_create(&bad, &err));
+    pvx_client_destroy(NULL);
+}
+
+static void test_get_data_authenticates_first(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 2);
+    struct pvx_outcome oc;
+    struct csv_table t;
+    struct pvx_stats st;
+    long total = 0;
+
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", "", 1, 1000, &t, &total, &oc), ST_OK);
+    assert_int_equal(total, 3);
+    assert_int_equal(t.n_rows, 4);
+    assert_string_equal(csv_table_get(&t, 2, 1), "Mug, \"no. 1\"");
+    assert_string_equal(fk.password, "c2VjcmV0");        /* base64("secret") */
+    assert_int_equal(fk.auth_calls, 1);
+    assert_int_equal(oc.http_status, 200);
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.requests[PVX_OP_AUTHENTICATE], 1);
+    assert_int_equal(st.requests[PVX_OP_GET_DATA], 1);
+    csv_table_cleanup(&t);
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 0, 10, &t, &total, &oc), ST_FAIL);
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 1001, &t, &total, &oc),
+                     ST_FAIL);
+    pvx_client_destroy(pc);
+}
+
+static void test_session_renewed_once(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    CURL *curl = curl_easy_init();
+    struct pvx_outcome oc;
+    struct csv_table t;
+    long total;
+
+    assert_int_equal(pvx_authenticate(pc, curl, &oc), ST_OK);
+    fk.session_no += 10;                          /* the server forgets the session */
+    assert_int_equal(pvx_get_data(pc, curl, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    assert_true(oc.session_renewed);
+    assert_int_equal(fk.auth_calls, 2);
+    assert_int_equal(fk.calls[PVX_OP_GET_DATA], 2);
+    csv_table_cleanup(&t);
+    assert_int_equal(pvx_get_data(pc, curl, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    assert_false(oc.session_renewed);             /* the renewed session is reused */
+    assert_int_equal(fk.auth_calls, 2);
+    csv_table_cleanup(&t);
+    curl_easy_cleanup(curl);
+    pvx_client_destroy(pc);
+}
+
+static void test_session_still_invalid_is_retry(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+    struct pvx_response r;
+    struct pvx_stats st;
+
+    FAKE_SET(always_invalid, 1);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r,
+                                   &oc), ST_RETRY);
+    assert_false(oc.unknown);
+    assert_non_null(strstr(oc.err.msg, "session still invalid"));
+    assert_int_equal(fk.auth_calls, 2);            /* first session + one renewal */
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.session_renewals, 1);
+    pvx_response_cleanup(&r);
+    pvx_client_destroy(pc);
+}
+
+struct http_case {
+    int status;
+    enum pvx_op op;
+    enum st want;
+    bool unknown;
+};
+
+static void test_http_errors_classified(void **state)
+{
+    static const struct http_case cases[] = {
+        { 500, PVX_OP_GET_DATA, ST_RETRY, false },
+        { 500, PVX_OP_SAVE_DATA, ST_RETRY, true },
+        { 502, PVX_OP_SAVE_DATA, ST_RETRY, true },
+        { 503, PVX_OP_SAVE_DATA, ST_RETRY, false },
+        { 429, PVX_OP_SAVE_DATA, ST_RETRY, false },
+        { 400, PVX_OP_GET_DATA, ST_FAIL, false },
+        { 404, PVX_OP_SAVE_DATA, ST_FAIL, false },
+    };
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        struct pvx_response r;
+        struct csv_table t;
+        long total;
+        enum st rc;
+
+        FAKE_SET(fail_count, 1);
+        FAKE_SET(fail_status, cases[i].status);
+        if (cases[i].op == PVX_OP_SAVE_DATA) {
+            rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r,
+                               &oc);
+            pvx_response_cleanup(&r);
+        } else {
+            rc = pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc);
+            csv_table_cleanup(&t);
+        }
+        assert_int_equal(rc, cases[i].want);
+        assert_int_equal(oc.unknown, cases[i].unknown);
+        assert_int_equal(oc.http_status, cases[i].status);
+    }
+    pvx_client_destroy(pc);
+}
+
+static void test_soap_faults_classified(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+    struct pvx_response r;
+
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    FAKE_SET(fault_code, "soap:Client");
+    FAKE_SET(fault_string, "Server was unable to read request. "
+                           "Input string was not in a correct format.");
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_FAIL);
+    assert_non_null(strstr(oc.err.msg, "correct format"));
+    assert_false(oc.unknown);
+    pvx_response_cleanup(&r);
+    FAKE_SET(fault_code, "soap:Server");
+    FAKE_SET(fault_string, "System.Data.SqlClient.SqlException: Timeout expired.");
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
+    assert_true(oc.unknown);
+    pvx_response_cleanup(&r);
+    FAKE_SET(fault_code, NULL);
+    pvx_client_destroy(pc);
+}
+
+static void test_timeout_is_retry_and_write_unknown(void **state)
+{
+    struct pvx_client *pc = client_new(300, 1);
+    struct pvx_outcome oc;
+    struct pvx_response r;
+    struct csv_table t;
+    struct pvx_stats st;
+    long total;
+
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    FAKE_SET(delay_ms, 800);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
+    assert_true(oc.unknown);
+    assert_int_equal(oc.http_status, 0);
+    pvx_response_cleanup(&r);
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc),
+                     ST_RETRY);
+    assert_false(oc.unknown);                      /* reads are never "unknown" */
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.transport_errors, 2);
+    FAKE_SET(delay_ms, 0);
+    pvx_client_destroy(pc);
+}
+
+/* The session is fine but the server is gone: nothing was sent, safe to re-post. */
+static void test_connection_refused_is_known(void **state)
+{
+    struct pvx_client *pc;
+    struct pvx_outcome oc;
+    struct pvx_response r;
+
+    assert_int_equal(fake_start(state), 0);
+    pc = client_new(2000, 1);
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    fake_stop(state);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
+    assert_false(oc.unknown);
+    assert_non_null(strstr(oc.err.msg, "SaveData request to peoplevox failed"));
+    pvx_response_cleanup(&r);
+    pvx_client_destroy(pc);
+}
+
+static void test_paging(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 2);
+    struct pvx_report_request rep = { "Item inventory summary", 0, 500, "", "", "", "" };
+    struct pvx_outcome oc;
+    struct csv_table t;
+
+    fk.total_items = 2345;
+    assert_int_equal(pvx_get_data_all(pc, NULL, "Item types", NULL, 0, 0, &t, &oc), ST_OK);
+    assert_int_equal(fk.calls[PVX_OP_GET_DATA], 3);
+    assert_int_equal(t.n_rows, 2346);
+    assert_string_equal(csv_table_get(&t, 1, 0), "SKU-0");
+    assert_string_equal(csv_table_get(&t, 2345, 0), "SKU-2344");
+    csv_table_cleanup(&t);
+
+    assert_int_equal(pvx_get_report_data_all(pc, NULL, &rep, 0, &t, &oc), ST_OK);
+    assert_int_equal(fk.calls[PVX_OP_GET_REPORT_DATA], 5);
+    assert_int_equal(t.n_rows, 2346);
+    assert_int_equal(csv_table_col(&t, "item code"), 0);
+    csv_table_cleanup(&t);
+
+    assert_int_equal(pvx_get_data_all(pc, NULL, "Item types", NULL, 1000, 1500, &t, &oc),
+                     ST_FAIL);
+    assert_int_equal(t.n_rows, 0);
+    assert_non_null(strstr(oc.err.msg, "more than 1500 rows"));
+
+    fk.total_items = 0;
+    fk.calls[PVX_OP_GET_DATA] = 0;
+    assert_int_equal(pvx_get_data_all(pc, NULL, "Item types", NULL, 1000, 0, &t, &oc), ST_OK);
+    assert_int_equal(fk.calls[PVX_OP_GET_DATA], 1);
+    assert_int_equal(t.n_rows, 1);                 /* just the header */
+    csv_table_cleanup(&t);
+    pvx_client_destroy(pc);
+}
+
+static void test_save_row_statuses(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+    struct pvx_response r;
+
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders",
+                                   "SalesOrderNumber,Customer\r\nSO-1,\"A, B\"\r\nSO-2,C\r\n",
+                                   &r, &oc), ST_OK);
+    assert_int_equal(r.n_statuses, 2);
+    assert_string_equal(r.statuses[1].reference, "SO-2");
+    pvx_response_cleanup(&r);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders",
+                                   "SalesOrderNumber\r\nSO-1\r\nBAD-2\r\nBAD-3\r\n", &r, &oc),
+                     ST_FAIL);
+    assert_false(oc.unknown);
+    assert_int_equal(r.n_statuses, 3);
+    assert_string_equal(r.statuses[1].status, "Error");
+    assert_non_null(strstr(oc.err.msg, "rejected 2 of 3 rows; first BAD-2: Item code missing"));
+    pvx_response_cleanup(&r);
+    pvx_client_destroy(pc);
+}
+
+static void test_template_cache_and_csv(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    const struct pvx_field_value v1[] = {
+        { "email", "a@example.com" }, { "SalesOrderNumber", "SO-1" }, { "Colour", "red" },
+    };
+    const struct pvx_field_value v2[] = {
+        { "SalesOrderNumber", "SO-2" }, { "Customer", "O'Brien, \"Jr\"" }, { "Gift", "y" },
+        { "Colour", "blue" },
+    };
+    const struct pvx_record recs[] = { { v1, ARRAY_LEN(v1) }, { v2, ARRAY_LEN(v2) } };
+    struct pvx_fields hdr;
+    struct pvx_fields unknown = { 0, NULL };
+    struct pvx_outcome oc;
+    struct buf csv;
+
+    assert_int_equal(pvx_get_save_template(pc, NULL, "Sales orders", false, &hdr, &oc), ST_OK);
+    pvx_fields_cleanup(&hdr);
+    assert_int_equal(pvx_get_save_template(pc, NULL, "Sales orders", false, &hdr, &oc), ST_OK);
+    assert_int_equal(fk.calls[PVX_OP_GET_SAVE_TEMPLATE], 1);
+    pvx_fields_cleanup(&hdr);
+    assert_int_equal(pvx_get_save_template(pc, NULL, "Sales orders", true, &hdr, &oc), ST_OK);
+    assert_int_equal(fk.calls[PVX_OP_GET_SAVE_TEMPLATE], 2);
+    assert_int_equal(hdr.n, 4);
+
+    buf_init(&csv, 0);
+    assert_int_equal(pvx_build_csv(&hdr, recs, 2, &csv, &unknown, &oc.err), ST_OK);
+    assert_string_equal(buf_cstr(&csv), "SalesOrderNumber,Customer,Email,Site\r\n"
+                                        "SO-1,,a@example.com,\r\n"
+                                        "SO-2,\"O'Brien, \"\"Jr\"\"\",,\r\n");
+    assert_int_equal(unknown.n, 2);
+    assert_string_equal(unknown.names[0], "Colour");
+    assert_string_equal(unknown.names[1], "Gift");
+    pvx_fields_cleanup(&unknown);
+    buf_cleanup(&csv);
+    pvx_fields_cleanup(&hdr);
+    pvx_client_destroy(pc);
+}
+
+static void test_build_csv_rejects(void **state)
+{
+    char son[] = "SalesOrderNumber";
+    char email[] = "Email";
+    char *names[] = { son, email };
+    const struct pvx_fields hdr = { 2, names };
+    const struct pvx_fields none = { 0, NULL };
+    const struct pvx_field_value twice[] = { { "email", "a" }, { "Email ", "b" } };
+    const struct pvx_field_value one[] = { { "SalesOrderNumber", "SO-1234567890" } };
+    const struct pvx_record r_twice = { twice, 2 };
+    const struct pvx_record r_one = { one, 1 };
+    struct pvx_fields unknown = { 0, NULL };
+    struct errbuf err = { "" };
+    struct buf b;
+
+    buf_init(&b, 0);
+    assert_int_equal(pvx_build_csv(&hdr, &r_twice, 1, &b, &unknown, &err), ST_FAIL);
+    assert_non_null(strstr(err.msg, "twice"));
+    assert_int_equal(pvx_build_csv(&none, &r_one, 1, &b, &unknown, &err), ST_FAIL);
+    assert_int_equal(b.len, 0);
+    buf_cleanup(&b);
+    buf_init(&b, 30);
+    assert_int_equal(pvx_build_csv(&hdr, &r_one, 1, &b, &unknown, &err), ST_FAIL);
+    assert_non_null(strstr(err.msg, "exceeds 30 bytes"));
+    assert_int_equal(b.len, 0);
+    buf_cleanup(&b);
+}
+
+struct worker_arg {
+    struct pvx_client *pc;
+    enum st rc;
+};
+
+static void *worker_main(void *p)
+{
+    struct worker_arg *w = p;
+    CURL *curl = curl_easy_init();         /* each thread its own handle */
+    struct pvx_outcome oc;
+    struct csv_table t;
+    long total;
+    int i;
+
+    w->rc = ST_OK;
+    for (i = 0; i < 3 && w->rc == ST_OK; i++) {
+        w->rc = pvx_get_data(w->pc, curl, "Item types", NULL, 1, 10, &t, &total, &oc);
+        csv_table_cleanup(&t);
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static void test_concurrency_cap_and_shared_session(void **state)
+{
+    struct pvx_client *pc = client_new(10000, 2);
+    struct worker_arg args[6];
+    pthread_t th[6];
+    struct pvx_stats st;
+    size_t i;
+
+    FAKE_SET(delay_ms, 60);
+    for (i = 0; i < ARRAY_LEN(th); i++) {
+        args[i].pc = pc;
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &args[i]), 0);
+    }
+    for (i = 0; i < ARRAY_LEN(th); i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].rc, ST_OK);
+    }
+    FAKE_SET(delay_ms, 0);
+    assert_int_equal(fk.auth_calls, 1);            /* one session for the tenant */
+    assert_int_equal(fk.calls[PVX_OP_GET_DATA], 18);
+    assert_true(fk.max_in_flight <= 2);
+    pvx_client_stats(pc, &st);
+    assert_true(st.slot_waits > 0);
+    pvx_client_destroy(pc);
+}
+
+#define FAKE_TEST(f) cmocka_unit_test_setup_teardown(f, fake_start, fake_stop)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_rejected),
+        FAKE_TEST(test_get_data_authenticates_first),
+        FAKE_TEST(test_session_renewed_once),
+        FAKE_TEST(test_session_still_invalid_is_retry),
+        FAKE_TEST(test_http_errors_classified),
+        FAKE_TEST(test_soap_faults_classified),
+        FAKE_TEST(test_timeout_is_retry_and_write_unknown),
+        cmocka_unit_test(test_connection_refused_is_known),
+        FAKE_TEST(test_paging),
+        FAKE_TEST(test_save_row_statuses),
+        FAKE_TEST(test_template_cache_and_csv),
+        cmocka_unit_test(test_build_csv_rejects),
+        FAKE_TEST(test_concurrency_cap_and_shared_session),
+    };
+    int rc;
+
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    xmlCleanupParser();
+    return rc;
+}
