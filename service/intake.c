@@ -170,7 +170,7 @@ static const char *const event_sql =
 
 static const char *const job_sql =
     "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload) "
-    "VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (kind, dedupe_key) WHERE state <> 'done' "
+    "VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') "
     "DO NOTHING RETURNING id) SELECT id, pg_notify('shopvox_jobs', $2) FROM j";
 
 static const char *const inbox_sql =

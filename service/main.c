@@ -6,6 +6,7 @@
  *   shopvox migrate               apply pending migrations and exit
  *   shopvox check-config          print the effective configuration
  *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
+ *   shopvox exceptions|sku|order|routing|catalogue ...   operator commands (cli.h)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -15,11 +16,15 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cli.h"
 #include "config.h"
 #include "http_server.h"
 #include "log.h"
+#include "pvx.h"
 #include "sandbox.h"
+#include "scheduler.h"
 #include "store.h"
+#include "worker.h"
 
 #define EXIT_CONFIG 2
 #define DRAIN_GRACE_MS 25000
@@ -27,10 +32,15 @@
 static int load_config(struct cfg *c, bool require_all)
 {
     struct buf errors;
+    struct errbuf err = {""};
     int problems;
 
     buf_init(&errors, 0);
     problems = cfg_load(c, NULL, NULL, require_all, &errors);
+    if (scheduler_seed_routing(c, NULL, &err) != 0) {
+        buf_appendf(&errors, "SHOPVOX_ROUTING_RULES=%s: %s\n", c->routing_rules, err.msg);
+        problems++;
+    }
     if (problems > 0)
         fprintf(stderr, "shopvox: %d configuration problem%s:\n%s", problems,
                 problems == 1 ? "" : "s", buf_cstr(&errors));
@@ -125,16 +135,53 @@ static void drain(struct http_server *hs)
     http_server_stop(hs);
 }
 
+/* The background side: Peoplevox client, workers, scheduler. */
+struct background {
+    struct pvx_client *pvx;
+    struct worker_pool *workers;
+    struct scheduler *sched;
+};
+
+static int background_start(const struct cfg *c, struct background *bg)
+{
+    struct pvx_config pc = {c->pvx_url, c->pvx_client_id, c->pvx_username, c->pvx_password,
+                            c->pvx_password_encoding, c->pvx_timeout_ms,
+                            c->pvx_max_concurrency, 0};
+    struct errbuf err = {""};
+
+    memset(bg, 0, sizeof(*bg));
+    if (c->workers == 0)
+        return 0; /* an intake-only replica */
+    bg->pvx = pvx_client_create(&pc, &err);
+    if (bg->pvx == NULL) {
+        log_msg(LOG_ERROR, "event=peoplevox_client_failed error=\"%s\"", err.msg);
+        return -1;
+    }
+    bg->workers = worker_pool_start(c, bg->pvx);
+    bg->sched = scheduler_start(c);
+    return 0;
+}
+
+static void background_stop(struct background *bg)
+{
+    scheduler_stop(bg->sched);
+    worker_pool_stop(bg->workers); /* each worker finishes its current job */
+    pvx_client_destroy(bg->pvx);
+}
+
 static int serve(const struct cfg *c, bool migrate)
 {
     struct app *a;
     struct http_server *hs;
     struct http_server_opts ho;
+    struct background bg;
     struct errbuf err = {""};
 
     if (migrate && run_migrations(c) != 0)
         return 1;
     if (check_schema(c) != 0)
+        return 1;
+    if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);
     ho = (struct http_server_opts){c->listen_host, c->listen_port, c->http_threads,
@@ -142,6 +189,7 @@ static int serve(const struct cfg *c, bool migrate)
     hs = http_server_start(&ho, &err);
     if (hs == NULL) {
         log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+        background_stop(&bg);
         app_destroy(a);
         return 1;
     }
@@ -149,6 +197,7 @@ static int serve(const struct cfg *c, bool migrate)
             http_server_port(hs), c->workers);
     wait_for_signal();
     drain(hs);
+    background_stop(&bg);
     app_destroy(a);
     log_msg(LOG_INFO, "event=stopped");
     return 0;
@@ -182,6 +231,7 @@ static void usage(void)
 {
     fputs("usage: shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]\n",
           stderr);
+    cli_usage(stderr);
 }
 
 int main(int argc, char **argv)
@@ -203,6 +253,8 @@ int main(int argc, char **argv)
         return cmd_check_config();
     if (strcmp(cmd, "sandbox") == 0)
         return sandbox_main(argc - 1, argv + 1);
+    if (cli_is_command(cmd)) /* exceptions, sku, order, routing, catalogue */
+        return cli_main(cmd, argc - 2, argv + 2);
     usage();
     return EXIT_CONFIG;
 }

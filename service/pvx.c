@@ -362,7 +362,13 @@ out:
 }
 
 /* A fault is a rejection, unless its text says the server was overloaded. */
-static enum st pvx_fault_status(const struct pvx_response *r)
+/*
+ * ASP.NET answers every unhandled server-side exception as a soap:Server
+ * fault with HTTP 500; Peoplevox reports validation through ResponseId and
+ * row statuses, not faults. So a Server fault on a 5xx is an outage (retry,
+ * bounded by the job's attempts); a Client fault is our request's fault.
+ */
+static enum st pvx_fault_status(const struct pvx_response *r, long http_status)
 {
     static const char *const transient[] = { "timeout", "timed out", "deadlock",
                                              "temporarily", "unavailable" };
@@ -370,6 +376,8 @@ static enum st pvx_fault_status(const struct pvx_response *r)
 
     if (strcasestr(r->fault_code, "client") != NULL)
         return ST_FAIL;
+    if (http_status >= 500 && strcasestr(r->fault_code, "server") != NULL)
+        return ST_RETRY;
     for (i = 0; i < ARRAY_LEN(transient); i++) {
         if (strcasestr(r->fault_string, transient[i]) != NULL)
             return ST_RETRY;
@@ -392,7 +400,7 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
         return ST_OK;
     if (resp->is_fault) {
         atomic_fetch_add(&pc->faults, 1);
-        rc = pvx_fault_status(resp);
+        rc = pvx_fault_status(resp, code);
         oc->unknown = write && rc == ST_RETRY;
         return rc;
     }

@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "log.h"
 
-#define STORE_MAX_PREPARED 64
+#define STORE_MAX_PREPARED 256
 
 struct store_conn {
     char *url;
@@ -28,13 +28,26 @@ struct store_conn {
     int n_prepared;
 };
 
+/* Server notices (e.g. "relation exists, skipping") are debug noise, not stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    size_t n = strlen(message);
+
+    while (n > 0 && message[n - 1] == '\n')
+        n--;
+    log_msg(LOG_DEBUG, "event=db_notice message=\"%.*s\"", (int)n, message);
+}
+
 static PGconn *store_connect(const char *url)
 {
     const char *keys[] = {"dbname", "connect_timeout", "keepalives_idle", "application_name",
                           NULL};
     const char *vals[] = {url, "5", "30", "shopvox", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
-    return PQconnectdbParams(keys, vals, 1);
+    if (pg != NULL)
+        PQsetNoticeProcessor(pg, on_notice, NULL);
+    return pg;
 }
 
 struct store_conn *store_conn_create(const char *url)
@@ -133,10 +146,15 @@ PGresult *store_exec_prepared(struct store_conn *c, const char *name, const char
     PGresult *res;
     ExecStatusType s;
 
-    *st = store_prepare(c, name, sql, n, err);
-    if (*st != ST_OK)
-        return NULL;
-    res = PQexecPrepared(c->pg, name, n, params, lengths, formats, 0);
+    if (!is_prepared(c, name) && c->n_prepared == STORE_MAX_PREPARED) {
+        /* table full: run unnamed rather than re-prepare a name each time */
+        res = PQexecParams(c->pg, sql, n, NULL, params, lengths, formats, 0);
+    } else {
+        *st = store_prepare(c, name, sql, n, err);
+        if (*st != ST_OK)
+            return NULL;
+        res = PQexecPrepared(c->pg, name, n, params, lengths, formats, 0);
+    }
     s = PQresultStatus(res);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
         return res;
@@ -157,7 +175,12 @@ enum st store_cmd(struct store_conn *c, const char *sql, struct errbuf *err)
 
 void store_rollback(struct store_conn *c)
 {
-    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+    PGTransactionStatusType ts;
+
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
         PQclear(PQexec(c->pg, "ROLLBACK"));
 }
 

@@ -1,0 +1,46 @@
+/*
+ * cli.h - operator commands on the shopvox binary.
+ *
+ *   shopvox exceptions list [--state open|resolved|all] [--type T] [--limit N]
+ *   shopvox exceptions show|retry ID
+ *   shopvox exceptions resolve ID [--note TEXT]
+ *   shopvox sku map SHOPLINE_SKU ITEM_CODE | sku list | sku unmap SHOPLINE_SKU
+ *   shopvox order show NAME|SHOPLINE_ORDER_ID
+ *   shopvox routing list | routing set 'RULES'
+ *   shopvox catalogue sync
+ *
+ * Every command accepts --json (one JSON document on stdout; errors stay
+ * on stderr) and otherwise prints aligned plain text. Commands read only
+ * SHOPVOX_DATABASE_URL and SHOPLINE_SHOP_DOMAIN (plus the optional
+ * variables' validity) and act on that shop's rows. "--" ends options, for
+ * SKUs that start with '-'.
+ *
+ * Exit codes: CLI_EXIT_OK, CLI_EXIT_ERROR (database or runtime failure),
+ * CLI_EXIT_USAGE (bad arguments or configuration, or an operation that does
+ * not apply, such as retrying a resolved exception), CLI_EXIT_NOT_FOUND.
+ */
+#ifndef SHOPVOX_CLI_H
+#define SHOPVOX_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERROR 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_NOT_FOUND 3
+
+/* True when cmd ("exceptions", "sku", "order", "routing", "catalogue") is an operator command. */
+bool cli_is_command(const char *cmd);
+
+/*
+ * Runs operator command cmd; argv[0..argc-1] are the words after it
+ * (argv[0] is the subcommand, e.g. "list"). argv is borrowed and not
+ * modified. Returns the process exit code.
+ */
+int cli_main(const char *cmd, int argc, char **argv);
+
+/* Prints the operator command synopsis (for the binary's usage text). */
+void cli_usage(FILE *out);
+
+#endif

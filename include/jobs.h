@@ -1,0 +1,69 @@
+/*
+ * jobs.h - the durable job queue in PostgreSQL (transactional outbox).
+ *
+ * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED and a lease; a
+ * job whose lease expired (its process died) is claimable again. The
+ * attempt number doubles as a fencing token: completing or failing a job
+ * only takes effect if nobody re-claimed it meanwhile. Retries back off
+ * exponentially with jitter up to a cap; after max_attempts the job is
+ * dead and an exception is opened. A dead job can be retried by an operator.
+ */
+#ifndef SHOPVOX_JOBS_H
+#define SHOPVOX_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "store.h"
+
+#define JOB_NOTIFY_CHANNEL "shopvox_jobs"
+
+struct job {
+    long long id;
+    char kind[48];
+    char shop[128];
+    char dedupe_key[160];
+    char *payload;       /* JSON text, owned (job_cleanup) */
+    int attempts;        /* including this one */
+    int max_attempts;
+};
+
+void job_cleanup(struct job *j);
+
+/*
+ * Enqueues (kind, dedupe_key) unless a live job with that key exists;
+ * runs in the caller's transaction if one is open. delay_ms delays the
+ * first run. *created (may be NULL) tells whether a row was added.
+ */
+enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
+                    const char *dedupe_key, const char *payload_json, int64_t delay_ms,
+                    bool *created, struct errbuf *err);
+
+/*
+ * Claims one due job (pending and due, or running with an expired lease)
+ * for worker_id with a lease of lease_s seconds. Returns 1 with *out
+ * filled, 0 when nothing is due, -1 on a database error (err set).
+ */
+int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct job *out,
+              struct errbuf *err);
+
+/* Marks the job done (fenced by attempts). */
+enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *err);
+
+/*
+ * Records a failed attempt. outcome ST_RETRY reschedules after
+ * retry_delay_ms (or the backoff schedule when 0) unless attempts are
+ * exhausted; ST_FAIL, or exhaustion, makes the job dead and opens a
+ * `job_dead` exception naming the job and the error.
+ */
+enum st job_fail(struct store_conn *c, const struct job *j, enum st outcome, const char *error,
+                 int64_t retry_delay_ms, struct errbuf *err);
+
+/* Puts a dead (or pending) job back to run now with fresh attempts. */
+enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err);
+
+/* Backoff used between attempts (exponential, equal jitter, capped). */
+int64_t job_backoff_ms(int attempts);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * cli_routing.c - shopvox routing list|set.
+ *
+ * `set` takes the same rule language as SHOPVOX_ROUTING_RULES, validates
+ * it completely with routing_parse_rules before touching the database, and
+ * replaces the shop's rules in one transaction: a bad list changes
+ * nothing, and a worker never sees half a rule set. Positions are 1-based
+ * in configuration order, as routing reasons number them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli_int.h"
+#include "routing.h"
+
+#define ROUTING_SPEC_MAX_BYTES 65536
+
+static const struct cli_col rule_cols[] = {
+    {"position", "#", 0}, {"kind", "KIND", 0}, {"match", "MATCH", 0}, {"site", "SITE", 0},
+};
+
+/* The rules back in the rule language, consecutive stock sites joined ("stock=A,B"). */
+static char *rules_spec(struct json_object *rules)
+{
+    struct buf b;
+    const char *prev_kind = "";
+
+    buf_init(&b, 0);
+    for (size_t i = 0; i < json_object_array_length(rules); i++) {
+        struct json_object *r = json_object_array_get_idx(rules, i);
+        const char *kind = cli_jstr(r, "kind");
+
+        if (strcmp(kind, "stock") == 0 && strcmp(prev_kind, "stock") == 0) {
+            buf_appendf(&b, ",%s", cli_jstr(r, "site"));
+        } else {
+            buf_appendf(&b, "%s%s", b.len ? ";" : "", kind);
+            if (strcmp(kind, "location") == 0 || strcmp(kind, "country") == 0)
+                buf_appendf(&b, ":%s", cli_jstr(r, "match"));
+            buf_appendf(&b, "=%s", cli_jstr(r, "site"));
+        }
+        prev_kind = kind;
+    }
+    return buf_steal(&b);
+}
+
+/* Reads the shop's rules and prints them (JSON or text). An exit code. */
+static int rules_show(struct cli *x, const char *heading)
+{
+    const char *p[1] = {x->shop};
+    struct json_object *out, *rules;
+    PGresult *res = cli_query(x, "read routing rules",
+                              "SELECT position, kind, match, site FROM routing_rules "
+                              "WHERE shop = $1 ORDER BY position",
+                              1, p);
+    char *spec;
+
+    if (res == NULL)
+        return CLI_EXIT_ERROR;
+    rules = cli_rows_json(res);
+    PQclear(res);
+    spec = rules_spec(rules);
+    out = json_object_new_object();
+    json_object_object_add(out, "rules", rules);
+    cli_jset_str(out, "spec", spec);
+    if (x->json) {
+        cli_print_json(out);
+    } else if (json_object_array_length(rules) == 0) {
+        printf("no routing rules for %s\n", x->shop);
+    } else {
+        if (heading != NULL)
+            printf("%s\n", heading);
+        cli_print_table(rules, rule_cols, ARRAY_LEN(rule_cols), 0);
+        printf("\nas a rule list: '%s'\n", spec);
+    }
+    json_object_put(out);
+    free(spec);
+    return CLI_EXIT_OK;
+}
+
+int cli_routing_list(struct cli *x, int argc, char **argv)
+{
+    struct cli_args a;
+
+    int rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
+
+    return rc == CLI_EXIT_OK ? rules_show(x, NULL) : rc;
+}
+
+static int rules_insert(struct cli *x, const struct routing_rules *t)
+{
+    const char *p[5] = {x->shop, NULL, NULL, NULL, NULL};
+    char position[24];
+
+    for (size_t i = 0; i < t->n; i++) {
+        const struct routing_rule *r = &t->rules[i];
+        bool has_match = r->kind == ROUTE_LOCATION || r->kind == ROUTE_COUNTRY;
+        PGresult *res;
+
+        snprintf(position, sizeof(position), "%zu", i + 1);
+        p[1] = position;
+        p[2] = routing_kind_name(r->kind);
+        p[3] = has_match ? r->match : NULL;
+        p[4] = r->site;
+        res = cli_query(x, "store routing rule",
+                        "INSERT INTO routing_rules (shop, position, kind, match, site) "
+                        "VALUES ($1, $2::int, $3, $4, $5)",
+                        5, p);
+        if (res == NULL)
+            return -1;
+        PQclear(res);
+    }
+    return 0;
+}
+
+static int rules_replace(struct cli *x, const struct routing_rules *t)
+{
+    const char *p[1] = {x->shop};
+    PGresult *res;
+
+    if (cli_begin(x) < 0)
+        return -1;
+    res = cli_query(x, "remove routing rules", "DELETE FROM routing_rules WHERE shop = $1", 1, p);
+    if (res == NULL)
+        goto fail;
+    PQclear(res);
+    if (rules_insert(x, t) == 0 && cli_commit(x) == 0)
+        return 0;
+fail:
+    cli_rollback(x);
+    return -1;
+}
+
+int cli_routing_set(struct cli *x, int argc, char **argv)
+{
+    struct cli_args a;
+    struct routing_rules t;
+    struct errbuf err = {""};
+    char heading[160];
+    int rc = CLI_EXIT_USAGE;
+
+    if (cli_parse(x, argc, argv, NULL, 0, 1, 1, &a) < 0)
+        return CLI_EXIT_USAGE;
+    routing_rules_init(&t);
+    if (strlen(a.pos[0]) > ROUTING_SPEC_MAX_BYTES) {
+        cli_error(x, "invalid routing rules: longer than %d bytes", ROUTING_SPEC_MAX_BYTES);
+        goto out;
+    }
+    if (routing_parse_rules(&t, a.pos[0], &err) < 0) {
+        cli_error(x, "invalid routing rules: %s", err.msg);
+        goto out;
+    }
+    if (t.n == 0) {
+        cli_error(x, "invalid routing rules: no rule given (e.g. 'country:GB=LONDON;default=%s')",
+                  x->cfg.pvx_default_site[0] ? x->cfg.pvx_default_site : "PrimarySite");
+        goto out;
+    }
+    rc = cli_connect(x);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (rules_replace(x, &t) < 0) {
+        rc = CLI_EXIT_ERROR;
+        goto out;
+    }
+    snprintf(heading, sizeof(heading), "replaced the routing rules of %s with %zu rule%s:",
+             x->shop, t.n, t.n == 1 ? "" : "s");
+    rc = rules_show(x, heading);
+out:
+    routing_rules_cleanup(&t);
+    return rc;
+}

@@ -1,0 +1,206 @@
+/*
+ * jobs.c - the durable queue (see jobs.h).
+ *
+ * Claiming is one statement: pick the oldest due row with FOR UPDATE SKIP
+ * LOCKED (so concurrent workers, in any process, never pick the same row)
+ * and mark it running with a lease in the same UPDATE. Completion and
+ * failure are fenced by (id, attempts): a worker whose lease expired and
+ * whose job was re-claimed cannot overwrite the newer attempt's result.
+ */
+#include "jobs.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "exceptions.h"
+#include "log.h"
+#include "metrics.h"
+
+#define JOB_BACKOFF_BASE_MS 1000
+#define JOB_BACKOFF_CAP_MS (5 * 60 * 1000)
+
+void job_cleanup(struct job *j)
+{
+    free(j->payload);
+    j->payload = NULL;
+}
+
+int64_t job_backoff_ms(int attempts)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t state;
+    uint64_t r;
+
+    pthread_mutex_lock(&lock);
+    if (state == 0)
+        state = (uint64_t)now_ms_wall() ^ ((uint64_t)pthread_self() << 16);
+    r = backoff_next_random(&state);
+    pthread_mutex_unlock(&lock);
+    return backoff_delay_ms(attempts, JOB_BACKOFF_BASE_MS, JOB_BACKOFF_CAP_MS, r);
+}
+
+static const char *const enqueue_sql =
+    "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload, run_at) "
+    "VALUES ($1, $2, $3, $4::jsonb, now() + ($5::bigint * interval '1 millisecond')) "
+    "ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING RETURNING id) "
+    "SELECT id, pg_notify('" JOB_NOTIFY_CHANNEL "', $2) FROM j";
+
+enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
+                    const char *dedupe_key, const char *payload_json, int64_t delay_ms,
+                    bool *created, struct errbuf *err)
+{
+    char delay[24];
+    const char *p[5] = {shop, kind, dedupe_key, payload_json ? payload_json : "{}", delay};
+    enum st st;
+    PGresult *res;
+
+    snprintf(delay, sizeof(delay), "%lld", (long long)(delay_ms > 0 ? delay_ms : 0));
+    res = store_exec_prepared(c, "job_enqueue", enqueue_sql, 5, p, NULL, NULL, &st, err);
+    if (res != NULL && created != NULL)
+        *created = PQntuples(res) > 0;
+    PQclear(res);
+    return st;
+}
+
+static const char *const claim_sql =
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, "
+    "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
+    "WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= now()) "
+    "OR (state = 'running' AND lease_until < now()) ORDER BY run_at, id "
+    "LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts";
+
+int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct job *out,
+              struct errbuf *err)
+{
+    char lease[16];
+    const char *p[2] = {worker_id, lease};
+    enum st st;
+    PGresult *res;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(lease, sizeof(lease), "%d", lease_s);
+    res = store_exec_prepared(c, "job_claim", claim_sql, 2, p, NULL, NULL, &st, err);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    out->id = atoll(PQgetvalue(res, 0, 0));
+    snprintf(out->kind, sizeof(out->kind), "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->shop, sizeof(out->shop), "%s", PQgetvalue(res, 0, 2));
+    snprintf(out->dedupe_key, sizeof(out->dedupe_key), "%s", PQgetvalue(res, 0, 3));
+    out->payload = xstrdup(PQgetvalue(res, 0, 4));
+    out->attempts = atoi(PQgetvalue(res, 0, 5));
+    out->max_attempts = atoi(PQgetvalue(res, 0, 6));
+    PQclear(res);
+    return 1;
+}
+
+static void job_params(const struct job *j, char id[24], char attempts[16])
+{
+    snprintf(id, 24, "%lld", j->id);
+    snprintf(attempts, 16, "%d", j->attempts);
+}
+
+enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *err)
+{
+    char id[24], attempts[16];
+    const char *p[2] = {id, attempts};
+    enum st st;
+
+    job_params(j, id, attempts);
+    PQclear(store_exec_prepared(c, "job_complete",
+                                "UPDATE jobs SET state = 'done', finished_at = now(), "
+                                "updated_at = now(), lease_until = NULL, last_error = NULL "
+                                "WHERE id = $1::bigint AND attempts = $2::int AND state = 'running'",
+                                2, p, NULL, NULL, &st, err));
+    return st;
+}
+
+/* Dead: stop retrying and tell a person, in one transaction. */
+static enum st job_bury(struct store_conn *c, const struct job *j, const char *error,
+                        struct errbuf *err)
+{
+    char id[24], attempts[16], subject[64], detail[1024];
+    const char *p[3] = {id, attempts, error};
+    struct exc_new e = {j->shop, "job_dead", "ops", "job", subject, NULL, detail,
+                        "Fix the cause, then run: shopvox exceptions retry <id>"};
+    enum st st = store_cmd(c, "BEGIN", err);
+    PGresult *res = NULL;
+
+    job_params(j, id, attempts);
+    snprintf(subject, sizeof(subject), "job:%lld", j->id);
+    snprintf(detail, sizeof(detail), "%s job %lld (key %s) gave up after %d attempt%s: %s",
+             j->kind, j->id, j->dedupe_key, j->attempts, j->attempts == 1 ? "" : "s", error);
+    if (st == ST_OK)
+        res = store_exec_prepared(c, "job_bury",
+                                  "UPDATE jobs SET state = 'dead', finished_at = now(), "
+                                  "updated_at = now(), lease_until = NULL, last_error = $3 "
+                                  "WHERE id = $1::bigint AND attempts = $2::int "
+                                  "AND state = 'running' RETURNING id",
+                                  3, p, NULL, NULL, &st, err);
+    if (st == ST_OK && PQntuples(res) == 1)
+        st = exc_raise(c, &e, NULL, err);
+    PQclear(res);
+    if (st == ST_OK)
+        st = store_cmd(c, "COMMIT", err);
+    if (st != ST_OK)
+        store_rollback(c);
+    return st;
+}
+
+enum st job_fail(struct store_conn *c, const struct job *j, enum st outcome, const char *error,
+                 int64_t retry_delay_ms, struct errbuf *err)
+{
+    char id[24], attempts[16], delay[24];
+    const char *p[4] = {id, attempts, error, delay};
+    enum st st;
+
+    if (outcome != ST_RETRY || j->attempts >= j->max_attempts)
+        return job_bury(c, j, error, err);
+    job_params(j, id, attempts);
+    snprintf(delay, sizeof(delay), "%lld",
+             (long long)(retry_delay_ms > 0 ? retry_delay_ms : job_backoff_ms(j->attempts)));
+    PQclear(store_exec_prepared(
+        c, "job_reschedule",
+        "UPDATE jobs SET state = 'pending', lease_until = NULL, locked_by = NULL, "
+        "last_error = $3, updated_at = now(), "
+        "run_at = now() + ($4::bigint * interval '1 millisecond') "
+        "WHERE id = $1::bigint AND attempts = $2::int AND state = 'running'",
+        4, p, NULL, NULL, &st, err));
+    return st;
+}
+
+enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err)
+{
+    char id[24];
+    const char *p[1] = {id};
+    enum st st;
+    PGresult *res;
+
+    snprintf(id, sizeof(id), "%lld", job_id);
+    res = store_exec_prepared(c, "job_retry",
+                              "UPDATE jobs j SET state = 'pending', attempts = 0, run_at = now(), "
+                              "lease_until = NULL, locked_by = NULL, finished_at = NULL, "
+                              "updated_at = now() WHERE j.id = $1::bigint "
+                              "AND j.state IN ('dead', 'pending') AND NOT EXISTS (SELECT 1 FROM "
+                              "jobs k WHERE k.kind = j.kind AND k.dedupe_key = j.dedupe_key "
+                              "AND k.state IN ('pending', 'running') AND k.id <> j.id) "
+                              "RETURNING kind",
+                              1, p, NULL, NULL, &st, err);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) == 0) {
+        errbuf_set(err, "job %lld is not dead, or the same work is already queued", job_id);
+        st = ST_FAIL;
+    } else {
+        PQclear(PQexec(store_pg(c), "NOTIFY " JOB_NOTIFY_CHANNEL));
+    }
+    PQclear(res);
+    return st;
+}

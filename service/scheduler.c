@@ -1,0 +1,183 @@
+/*
+ * scheduler.c - leader-elected periodic enqueueing (see scheduler.h).
+ */
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "log.h"
+#include "metrics.h"
+#include "routing.h"
+#include "store.h"
+
+#define SCHED_TICK_MS 1000
+
+struct sched_task {
+    const char *name;    /* cursor name and job kind */
+    const char *key;     /* job dedupe key */
+    int interval_s;
+};
+
+struct scheduler {
+    const struct cfg *cfg;
+    pthread_t tid;
+    atomic_bool stop;
+    struct sched_task tasks[1];
+    int n_tasks;
+};
+
+/* Enqueues task when its interval has passed since the cursor says it ran. */
+static enum st sched_run_task(struct store_conn *db, const char *shop,
+                              const struct sched_task *t, struct errbuf *err)
+{
+    char interval[16];
+    const char *p[2] = {t->name, interval};
+    enum st st;
+    PGresult *res;
+
+    snprintf(interval, sizeof(interval), "%d", t->interval_s);
+    res = store_exec(db,
+                     "INSERT INTO cursors (name, value) VALUES ($1, 'enqueued') "
+                     "ON CONFLICT (name) DO UPDATE SET value = 'enqueued', updated_at = now() "
+                     "WHERE cursors.updated_at < now() - ($2::int * interval '1 second') "
+                     "RETURNING name",
+                     2, p, &st, err);
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) == 1)
+        st = job_enqueue(db, shop, t->name, t->key, "{}", 0, NULL, err);
+    PQclear(res);
+    return st;
+}
+
+static bool sched_lead(struct store_conn *db, bool leading)
+{
+    struct errbuf err;
+    enum st st;
+    PGresult *res;
+
+    if (leading && PQstatus(store_pg(db)) == CONNECTION_OK)
+        return true;
+    if (store_ensure(db, &err) != ST_OK)
+        return false;
+    res = store_exec(db, "SELECT pg_try_advisory_lock(hashtext('shopvox.scheduler'))", 0, NULL,
+                     &st, &err);
+    leading = res != NULL && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (leading)
+        log_msg(LOG_INFO, "event=scheduler_leader");
+    return leading;
+}
+
+static bool sched_become_leader(const struct cfg *cfg, struct store_conn *db, bool leading)
+{
+    struct errbuf err = {""};
+    bool now_leading = sched_lead(db, leading);
+
+    if (now_leading && !leading && scheduler_seed_routing(cfg, db, &err) != 0)
+        log_msg(LOG_WARN, "event=routing_seed_failed error=\"%s\"", err.msg);
+    return now_leading;
+}
+
+static void *sched_main(void *arg)
+{
+    struct scheduler *s = arg;
+    struct store_conn *db = store_conn_create(s->cfg->database_url);
+    struct errbuf err = {""};
+    bool leading = false;
+
+    while (!atomic_load(&s->stop)) {
+        leading = sched_become_leader(s->cfg, db, leading);
+        metrics_set("shopvox_scheduler_leader", "", leading ? 1 : 0);
+        for (int i = 0; leading && i < s->n_tasks; i++)
+            if (sched_run_task(db, s->cfg->shop_domain, &s->tasks[i], &err) != ST_OK)
+                log_msg(LOG_WARN, "event=schedule_failed task=%s error=\"%s\"",
+                        s->tasks[i].name, err.msg);
+        for (int slept = 0; slept < SCHED_TICK_MS && !atomic_load(&s->stop); slept += 100)
+            usleep(100 * 1000);
+    }
+    store_conn_destroy(db); /* closing the session releases the advisory lock */
+    return NULL;
+}
+
+struct scheduler *scheduler_start(const struct cfg *cfg)
+{
+    struct scheduler *s = xcalloc(1, sizeof(*s));
+
+    metrics_describe("shopvox_scheduler_leader", MET_GAUGE,
+                     "1 when this replica runs the schedulers");
+    s->cfg = cfg;
+    s->tasks[0] = (struct sched_task){"catalogue_sync", "catalogue", cfg->catalogue_sync_s};
+    s->n_tasks = 1;
+    atomic_init(&s->stop, false);
+    pthread_create(&s->tid, NULL, sched_main, s);
+    return s;
+}
+
+void scheduler_stop(struct scheduler *s)
+{
+    if (s == NULL)
+        return;
+    atomic_store(&s->stop, true);
+    pthread_join(s->tid, NULL);
+    free(s);
+}
+
+static const char *const kind_names[] = {"location", "country", "stock", "default"};
+
+/* Inserts the parsed rules when the shop has none, under a table lock. */
+static enum st seed_rules(struct store_conn *db, const char *shop,
+                          const struct routing_rules *rules, struct errbuf *err)
+{
+    enum st st = store_cmd(db, "BEGIN", err);
+    const char *p1[1] = {shop};
+    PGresult *res = NULL;
+    bool empty = false;
+
+    if (st == ST_OK)
+        st = store_cmd(db, "LOCK TABLE routing_rules IN SHARE ROW EXCLUSIVE MODE", err);
+    if (st == ST_OK)
+        res = store_exec(db, "SELECT count(*) FROM routing_rules WHERE shop = $1", 1, p1, &st,
+                         err);
+    empty = res != NULL && atoi(PQgetvalue(res, 0, 0)) == 0;
+    PQclear(res);
+    for (size_t i = 0; st == ST_OK && empty && i < rules->n; i++) {
+        char pos[24];
+        const char *p[5] = {shop, pos, kind_names[rules->rules[i].kind], rules->rules[i].match,
+                            rules->rules[i].site};
+
+        snprintf(pos, sizeof(pos), "%zu", i + 1);
+        PQclear(store_exec(db,
+                           "INSERT INTO routing_rules (shop, position, kind, match, site) "
+                           "VALUES ($1, $2::int, $3, $4, $5)",
+                           5, p, &st, err));
+    }
+    if (st == ST_OK)
+        st = store_cmd(db, "COMMIT", err);
+    if (st != ST_OK)
+        store_rollback(db);
+    else if (empty)
+        log_msg(LOG_INFO, "event=routing_seeded rules=%zu", rules->n);
+    return st;
+}
+
+int scheduler_seed_routing(const struct cfg *cfg, struct store_conn *db, struct errbuf *err)
+{
+    struct routing_rules rules;
+    int rc = 0;
+
+    if (cfg->routing_rules[0] == '\0')
+        return 0;
+    routing_rules_init(&rules);
+    if (routing_parse_rules(&rules, cfg->routing_rules, err) < 0)
+        rc = -1;
+    else if (db != NULL && seed_rules(db, cfg->shop_domain, &rules, err) != ST_OK)
+        rc = -1;
+    routing_rules_cleanup(&rules);
+    return rc;
+}

@@ -1,0 +1,243 @@
+/*
+ * worker.c - the worker pool (see worker.h).
+ *
+ * Each thread: claim a due job, run its handler, record the outcome, and
+ * when nothing is due sleep on its connection's socket until a NOTIFY
+ * arrives or the poll interval passes (so a lost notification, or a job
+ * scheduled for later, costs at most one interval). Threads share no
+ * database or curl handles.
+ */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include "catalogue.h"
+#include "log.h"
+#include "metrics.h"
+#include "sales_order.h"
+
+#define WORKER_POLL_MS 1000
+#define WORKER_DB_RETRY_MS 1000
+
+struct handler_entry {
+    const char *kind;
+    job_handler_fn fn;
+};
+
+static const struct handler_entry handlers[] = {
+    {"post_sales_order", so_post_handler},
+    {"cancel_sales_order", so_cancel_handler},
+    {"catalogue_sync", catalogue_sync_handler},
+};
+
+job_handler_fn worker_handler_for(const char *kind)
+{
+    for (size_t i = 0; i < ARRAY_LEN(handlers); i++)
+        if (strcmp(handlers[i].kind, kind) == 0)
+            return handlers[i].fn;
+    return NULL;
+}
+
+struct worker_thread {
+    struct worker_pool *pool;
+    pthread_t tid;
+    int index;
+    char id[96];
+};
+
+struct worker_pool {
+    const struct cfg *cfg;
+    struct pvx_client *pvx;
+    atomic_bool stop;
+    int n;
+    struct worker_thread *threads;
+};
+
+static void count_job(const char *kind, const char *outcome)
+{
+    char labels[128];
+
+    snprintf(labels, sizeof(labels), "kind=\"%s\",outcome=\"%s\"", kind, outcome);
+    metrics_inc("shopvox_jobs_processed_total", labels);
+}
+
+/* Mirrors the shared Peoplevox client's counters into the metrics registry. */
+static void publish_pvx_stats(const struct pvx_client *pc)
+{
+    struct pvx_stats ps;
+    char labels[64];
+
+    if (pc == NULL)
+        return;
+    pvx_client_stats(pc, &ps);
+    for (int op = 0; op < PVX_OP_COUNT; op++) {
+        snprintf(labels, sizeof(labels), "op=\"%s\"", pvx_op_name((enum pvx_op)op));
+        metrics_set("shopvox_peoplevox_requests_total", labels, (double)ps.requests[op]);
+    }
+    metrics_set("shopvox_peoplevox_errors_total", "kind=\"transport\"",
+                (double)ps.transport_errors);
+    metrics_set("shopvox_peoplevox_errors_total", "kind=\"http\"", (double)ps.http_errors);
+    metrics_set("shopvox_peoplevox_errors_total", "kind=\"fault\"", (double)ps.faults);
+    metrics_set("shopvox_peoplevox_session_renewals_total", "", (double)ps.session_renewals);
+}
+
+/* Runs one claimed job and records its outcome. */
+static void run_job(struct worker_ctx *w, struct job *j)
+{
+    job_handler_fn fn = worker_handler_for(j->kind);
+    struct errbuf err = {""};
+    struct errbuf derr = {""};
+    int64_t delay_ms = 0;
+    int64_t start = now_ms_monotonic();
+    enum st st = ST_FAIL;
+    enum st rec;
+
+    if (fn == NULL)
+        errbuf_set(&err, "no handler for job kind %s", j->kind);
+    else
+        st = fn(w, j, &delay_ms, &err);
+    store_rollback(w->db); /* a handler must not leave a transaction open */
+    if (store_ensure(w->db, &derr) != ST_OK) {
+        log_msg(LOG_WARN, "event=job_outcome_lost job=%lld kind=%s reason=\"%s\"", j->id,
+                j->kind, derr.msg);
+        return; /* the lease expires and the job runs again */
+    }
+    rec = st == ST_OK ? job_complete(w->db, j, &derr)
+                      : job_fail(w->db, j, st, err.msg, delay_ms, &derr);
+    count_job(j->kind, st_name(st));
+    publish_pvx_stats(w->pvx);
+    log_msg(st == ST_OK ? LOG_INFO : LOG_WARN,
+            "event=job_done job=%lld kind=%s attempt=%d status=%s duration_ms=%lld error=\"%s\"",
+            j->id, j->kind, j->attempts, st_name(st), (long long)(now_ms_monotonic() - start),
+            err.msg);
+    if (rec != ST_OK)
+        log_msg(LOG_WARN, "event=job_record_failed job=%lld error=\"%s\"", j->id, derr.msg);
+}
+
+int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
+{
+    struct errbuf err = {""};
+    int done = 0;
+
+    while (done < max_jobs) {
+        struct job j;
+        int r = job_claim(w->db, w->worker_id, w->cfg->job_lease_s, &j, &err);
+
+        if (r <= 0)
+            break;
+        run_job(w, &j);
+        job_cleanup(&j);
+        done++;
+    }
+    return done;
+}
+
+static bool listen_jobs(struct store_conn *db)
+{
+    struct errbuf err;
+
+    return store_ensure(db, &err) == ST_OK &&
+           store_cmd(db, "LISTEN " JOB_NOTIFY_CHANNEL, &err) == ST_OK;
+}
+
+/* Sleeps until a notification arrives, the timeout passes or the pool stops. */
+static void wait_for_work(struct store_conn *db, int timeout_ms)
+{
+    PGconn *pg = store_pg(db);
+    int fd = PQsocket(pg);
+    fd_set rd;
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    PGnotify *n;
+    bool pending = false;
+
+    PQconsumeInput(pg); /* notifications read during the last query */
+    while ((n = PQnotifies(pg)) != NULL) {
+        PQfreemem(n);
+        pending = true;
+    }
+    if (pending)
+        return;
+    if (fd < 0) {
+        usleep((useconds_t)timeout_ms * 1000);
+        return;
+    }
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    if (select(fd + 1, &rd, NULL, NULL, &tv) > 0)
+        PQconsumeInput(pg);
+    while ((n = PQnotifies(pg)) != NULL)
+        PQfreemem(n);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_thread *t = arg;
+    struct worker_pool *p = t->pool;
+    struct store_conn *db = store_conn_create(p->cfg->database_url);
+    struct worker_ctx w = {p->cfg, db, p->pvx, curl_easy_init(), t->id};
+    bool listening = false;
+
+    while (!atomic_load(&p->stop)) {
+        if (!listening && !(listening = listen_jobs(db))) {
+            usleep(WORKER_DB_RETRY_MS * 1000);
+            continue;
+        }
+        if (worker_run_until_idle(&w, 16) > 0)
+            continue;
+        if (PQstatus(store_pg(db)) != CONNECTION_OK) {
+            listening = false;
+            continue;
+        }
+        wait_for_work(db, WORKER_POLL_MS);
+    }
+    curl_easy_cleanup(w.curl);
+    store_conn_destroy(db);
+    return NULL;
+}
+
+struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx)
+{
+    struct worker_pool *p = xcalloc(1, sizeof(*p));
+    char host[64] = "host";
+
+    gethostname(host, sizeof(host) - 1);
+    metrics_describe("shopvox_jobs_processed_total", MET_COUNTER,
+                     "Job attempts by kind and outcome (ok, retry, fail)");
+    metrics_describe("shopvox_peoplevox_requests_total", MET_COUNTER,
+                     "SOAP requests sent to Peoplevox by operation");
+    metrics_describe("shopvox_peoplevox_errors_total", MET_COUNTER,
+                     "Peoplevox call failures by kind (transport, http, fault)");
+    metrics_describe("shopvox_peoplevox_session_renewals_total", MET_COUNTER,
+                     "Peoplevox sessions renewed after an invalid-session answer");
+    p->cfg = cfg;
+    p->pvx = pvx;
+    p->n = cfg->workers;
+    atomic_init(&p->stop, false);
+    p->threads = xcalloc((size_t)(p->n > 0 ? p->n : 1), sizeof(*p->threads));
+    for (int i = 0; i < p->n; i++) {
+        struct worker_thread *t = &p->threads[i];
+
+        t->pool = p;
+        t->index = i;
+        snprintf(t->id, sizeof(t->id), "%s:%d:w%d", host, (int)getpid(), i);
+        pthread_create(&t->tid, NULL, worker_main, t);
+    }
+    return p;
+}
+
+void worker_pool_stop(struct worker_pool *p)
+{
+    if (p == NULL)
+        return;
+    atomic_store(&p->stop, true);
+    for (int i = 0; i < p->n; i++)
+        pthread_join(p->threads[i].tid, NULL);
+    free(p->threads);
+    free(p);
+}

@@ -1,0 +1,159 @@
+/*
+ * it_jobs.c - the durable queue against a real PostgreSQL: dedupe, SKIP
+ * LOCKED claims across connections, lease rescue, fencing, backoff to dead
+ * with an exception, and an operator retry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "it.h"
+#include "jobs.h"
+#include "store.h"
+
+static const char *db;
+static struct store_conn *c1, *c2;
+
+static void enqueue(const char *key, bool want_created)
+{
+    struct errbuf err = {""};
+    bool created = !want_created;
+
+    assert_int_equal(job_enqueue(c1, IT_SHOP, "test_kind", key, "{\"n\": 1}", 0, &created, &err),
+                     ST_OK);
+    assert_int_equal(created, want_created);
+}
+
+static void test_enqueue_dedupes_live_jobs(void **state)
+{
+    enqueue("a", true);
+    enqueue("a", false);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE dedupe_key = 'a'"), 1);
+}
+
+static void test_two_connections_never_claim_the_same_job(void **state)
+{
+    struct job j1, j2, j3;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("b1", true);
+    enqueue("b2", true);
+    assert_int_equal(store_cmd(c1, "BEGIN", &err), ST_OK);
+    assert_int_equal(job_claim(c1, "w1", 60, &j1, &err), 1);
+    /* c1's transaction still holds the row lock: c2 must skip it */
+    assert_int_equal(job_claim(c2, "w2", 60, &j2, &err), 1);
+    assert_true(j1.id != j2.id);
+    assert_int_equal(job_claim(c2, "w2", 60, &j3, &err), 0);
+    assert_int_equal(store_cmd(c1, "COMMIT", &err), ST_OK);
+    job_cleanup(&j1);
+    job_cleanup(&j2);
+}
+
+static void test_expired_lease_is_rescued_and_fenced(void **state)
+{
+    struct job old, fresh;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("c", true);
+    assert_int_equal(job_claim(c1, "dead-worker", 60, &old, &err), 1);
+    assert_int_equal(job_claim(c2, "w2", 60, &fresh, &err), 0);
+    it_sql_exec(db, "UPDATE jobs SET lease_until = now() - interval '1 second'");
+    assert_int_equal(job_claim(c2, "w2", 60, &fresh, &err), 1);
+    assert_int_equal(fresh.id, old.id);
+    assert_int_equal(fresh.attempts, 2);
+    /* the old attempt finishing late must not mark the job done */
+    assert_int_equal(job_complete(c1, &old, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'running'"), 1);
+    assert_int_equal(job_complete(c2, &fresh, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), 1);
+    job_cleanup(&old);
+    job_cleanup(&fresh);
+}
+
+static void test_retries_back_off_then_die_with_an_exception(void **state)
+{
+    struct job j;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("d", true);
+    it_sql_exec(db, "UPDATE jobs SET max_attempts = 2");
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_int_equal(job_fail(c1, &j, ST_RETRY, "peoplevox timed out", 0, &err), ST_OK);
+    job_cleanup(&j);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "run_at > now() + interval '400 milliseconds'"),
+                     1);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 0); /* not due yet */
+    it_sql_exec(db, "UPDATE jobs SET run_at = now()");
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_int_equal(job_fail(c1, &j, ST_RETRY, "peoplevox timed out again", 0, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE type = 'job_dead' "
+                                     "AND state = 'open' AND detail LIKE '%timed out again%'"),
+                     1);
+    assert_int_equal(job_retry(c1, j.id, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "attempts = 0"),
+                     1);
+    job_cleanup(&j);
+}
+
+static void test_permanent_failure_dies_at_once(void **state)
+{
+    struct job j;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("e", true);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_int_equal(job_fail(c1, &j, ST_FAIL, "rejected", 0, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
+    job_cleanup(&j);
+}
+
+static void test_backoff_grows_and_is_capped(void **state)
+{
+    for (int a = 1; a < 40; a++) {
+        int64_t d = job_backoff_ms(a);
+
+        assert_true(d >= 500);
+        assert_true(d <= 5 * 60 * 1000);
+    }
+    assert_true(job_backoff_ms(8) > job_backoff_ms(1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enqueue_dedupes_live_jobs),
+        cmocka_unit_test(test_two_connections_never_claim_the_same_job),
+        cmocka_unit_test(test_expired_lease_is_rescued_and_fenced),
+        cmocka_unit_test(test_retries_back_off_then_die_with_an_exception),
+        cmocka_unit_test(test_permanent_failure_dies_at_once),
+        cmocka_unit_test(test_backoff_grows_and_is_capped),
+    };
+    struct errbuf err = {""};
+    int applied = 0;
+    int rc;
+
+    it_require_db();
+    db = it_db_create("jobs");
+    c1 = store_conn_create(db);
+    c2 = store_conn_create(db);
+    if (store_migrate(c1, SHOPVOX_SQL_DIR, &applied, &err) != ST_OK) {
+        fprintf(stderr, "migrate: %s\n", err.msg);
+        return 1;
+    }
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    store_conn_destroy(c1);
+    store_conn_destroy(c2);
+    return rc;
+}
