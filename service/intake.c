@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "exceptions.h"
+#include "jobs.h"
 #include "log.h"
 #include "order.h"
 #include "webhook.h"
@@ -36,6 +37,7 @@ struct intake_ctx {
     char order_id[24];          /* orders.id once known */
     const char *event_outcome;  /* webhook_events.outcome */
     const char *event_error;
+    bool post_started;          /* a Sales Order may exist in Peoplevox */
     struct errbuf parse_err;    /* why the body was unusable (event_error points here) */
 };
 
@@ -127,8 +129,8 @@ static char *lines_json(const struct order *o)
 /* ---- statements ---- */
 
 static const char *const order_lock_sql =
-    "SELECT id, state, (extract(epoch FROM shopline_updated_at) * 1000)::bigint "
-    "FROM orders WHERE shop = $1 AND shopline_order_id = $2 FOR UPDATE";
+    "SELECT id, state, (extract(epoch FROM shopline_updated_at) * 1000)::bigint, "
+    "post_started_at IS NOT NULL FROM orders WHERE shop = $1 AND shopline_order_id = $2 FOR UPDATE";
 
 static const char *const order_insert_sql =
     "INSERT INTO orders (shop, shopline_order_id, name, state) VALUES ($1, $2, $3, $4) "
@@ -168,11 +170,6 @@ static const char *const event_sql =
     "INSERT INTO order_events (order_id, from_state, to_state, event, detail) "
     "VALUES ($1::bigint, $2, $3, $4, $5)";
 
-static const char *const job_sql =
-    "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload) "
-    "VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') "
-    "DO NOTHING RETURNING id) SELECT id, pg_notify('shopvox_jobs', $2) FROM j";
-
 static const char *const inbox_sql =
     "INSERT INTO webhook_events (shop, webhook_id, topic, api_version, headers, body, outcome, "
     "error, order_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint) "
@@ -198,20 +195,13 @@ static enum st order_event(struct intake_ctx *x, const char *from, const char *t
     return st;
 }
 
-/* Enqueues a job for this order; *enqueued tells whether a new row was made. */
-static enum st job_enqueue(struct intake_ctx *x, const char *kind, bool *enqueued)
+/* Enqueues a job for this order (deduplicated by order id). */
+static enum st order_job(struct intake_ctx *x, const char *kind, bool *enqueued)
 {
     char payload[96];
-    const char *p[4] = {x->r->shop, kind, x->order_id, payload};
-    enum st st;
-    PGresult *res;
 
     snprintf(payload, sizeof(payload), "{\"order_id\": %s}", x->order_id);
-    res = q(x, "intake_job", job_sql, 4, p, &st);
-    if (res != NULL && enqueued != NULL)
-        *enqueued = PQntuples(res) > 0;
-    PQclear(res);
-    return st;
+    return job_enqueue(x->c, x->r->shop, kind, x->order_id, payload, 0, enqueued, x->err);
 }
 
 /* Locks the order row, creating it when new; *exists tells which. */
@@ -231,6 +221,7 @@ static enum st order_lock(struct intake_ctx *x, bool *exists, enum order_state *
             if (order_state_parse(PQgetvalue(res, 0, 1), cur) < 0)
                 *cur = ORDER_ON_HOLD;
             *stored_ms = PQgetisnull(res, 0, 2) ? -1 : atoll(PQgetvalue(res, 0, 2));
+            x->post_started = PQgetvalue(res, 0, 3)[0] == 't';
             *exists = true;
             PQclear(res);
             return ST_OK;
@@ -336,9 +327,11 @@ static enum st order_apply(struct intake_ctx *x, bool exists, enum order_state c
         st = order_event(x, exists ? order_state_name(cur) : NULL, order_state_name(t.next),
                          exists ? "state_changed" : "received", x->r->topic);
     if (st == ST_OK && t.enqueue_post)
-        st = job_enqueue(x, "post_sales_order", &out->job_enqueued);
-    if (st == ST_OK && t.enqueue_cancel)
-        st = job_enqueue(x, "cancel_sales_order", &out->job_enqueued);
+        st = order_job(x, "post_sales_order", &out->job_enqueued);
+    /* a held or in-flight order may already be in Peoplevox: cancel it there too */
+    if (st == ST_OK && (t.enqueue_cancel || (exists && t.next == ORDER_CANCELLED &&
+                                             cur != ORDER_CANCELLED && x->post_started)))
+        st = order_job(x, "cancel_sales_order", &out->job_enqueued);
     snprintf(out->order_state, sizeof(out->order_state), "%s", order_state_name(t.next));
     free(lines);
     return st;

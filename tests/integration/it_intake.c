@@ -144,6 +144,31 @@ static void test_oversize_wrong_method_unknown_topic_and_garbage(void **state)
                      1);
 }
 
+/* A held order whose post may have reached Peoplevox must be cancelled there too. */
+static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(void **state)
+{
+    const char *id = "60000000000000000000000001";
+    char *paid = it_order_json(id, "#6001", "paid", "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *open = it_order_json(id, "#6001", "paid", "2026-11-26T10:10:00+08:00", "MUG-1");
+    char *p = strstr(open, "\"status\":\"open\"");
+    char *cancelled = xasprintf("%.*s\"status\":\"cancelled\"%s", (int)(p - open), open,
+                                p + strlen("\"status\":\"open\""));
+
+    free(open);
+    post_ok("orders/paid", "hold-1", paid, "hex", 200);
+    it_sql_exec(db, "UPDATE orders SET state = 'on_hold', post_started_at = now() "
+                    "WHERE name = '#6001'");
+    post_ok("orders/cancelled", "hold-2", cancelled, "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#6001' AND "
+                           "state = 'cancelled'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
+                           "WHERE o.name = '#6001' AND j.kind = 'cancel_sales_order'"),
+                     1);
+    free(paid);
+    free(cancelled);
+}
+
 struct storm {
     int thread;
     int failures;
@@ -232,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_unpaid_then_paid_then_stale_update),
         cmocka_unit_test(test_bad_or_missing_signature_is_401_and_stores_nothing),
         cmocka_unit_test(test_oversize_wrong_method_unknown_topic_and_garbage),
+        cmocka_unit_test(test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel),
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
         cmocka_unit_test(test_health_ready_and_metrics),
         cmocka_unit_test(test_sigterm_exits_zero),
