@@ -255,6 +255,8 @@ char *it_order_json(const char *id, const char *name, const char *financial_stat
 
 /* ---- processes ---- */
 
+static void it_track_child(pid_t pid, bool add);
+
 static void child_exec(const char *log_path, const char *const *env, const char *const *args)
 {
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -284,6 +286,7 @@ static int wait_healthy(struct it_proc *p)
         int status;
 
         if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            it_track_child(p->pid, false);
             p->pid = -1;
             return -1;
         }
@@ -295,6 +298,42 @@ static int wait_healthy(struct it_proc *p)
         it_sleep_ms(50);
     }
     return -1;
+}
+
+/* Children still running when the test program exits (a failed assertion
+ * jumps past the test's own stop) are killed, so no test leaves a process. */
+#define IT_MAX_CHILDREN 32
+static pid_t it_children[IT_MAX_CHILDREN];
+
+static void it_kill_children(void)
+{
+    for (int i = 0; i < IT_MAX_CHILDREN; i++) {
+        if (it_children[i] > 0) {
+            kill(it_children[i], SIGKILL);
+            waitpid(it_children[i], NULL, 0);
+            it_children[i] = 0;
+        }
+    }
+}
+
+static void it_track_child(pid_t pid, bool add)
+{
+    static bool registered;
+
+    if (!registered) {
+        atexit(it_kill_children);
+        registered = true;
+    }
+    for (int i = 0; i < IT_MAX_CHILDREN; i++) {
+        if (add && it_children[i] == 0) {
+            it_children[i] = pid;
+            return;
+        }
+        if (!add && it_children[i] == pid) {
+            it_children[i] = 0;
+            return;
+        }
+    }
 }
 
 int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *extra_env,
@@ -325,6 +364,7 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
     p->pid = fork();
     if (p->pid == 0)
         child_exec(p->log_path, env, args);
+    it_track_child(p->pid, true);
     if (wait_healthy(p) < 0) {
         fprintf(stderr, "it: shopvox did not become healthy on port %d\n", p->port);
         it_proc_dump_log(p);
@@ -340,6 +380,7 @@ int it_proc_stop(struct it_proc *p, int sig, int timeout_ms)
 
     if (p->pid <= 0)
         return -1;
+    it_track_child(p->pid, false);
     kill(p->pid, sig);
     while (now_ms_monotonic() < deadline) {
         if (waitpid(p->pid, &status, WNOHANG) == p->pid) {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/orders.sh - end-to-end orders benchmark (`./dev bench orders`).
+#
+# Paid orders go in through signed webhooks (build/loadgen) and out to the
+# Peoplevox sandbox, which adds a fixed latency to every SOAP call, as a real
+# tenant on the other side of the internet would. Reports orders per minute
+# end to end, p50/p99 webhook -> Sales Order latency (orders.created_at to
+# orders.sent_at), and Peoplevox calls per order (from the sandbox's counters).
+#
+# Knobs: BENCH_PVX_LATENCY_MS (50), BENCH_RATE (webhooks/s, 15), BENCH_DURATION
+# (s, 30), BENCH_WORKERS (4), BENCH_PVX_CONCURRENCY (2). Loopback only; all of it
+# is stopped and removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+LATENCY=${BENCH_PVX_LATENCY_MS:-50}
+RATE=${BENCH_RATE:-15}
+DURATION=${BENCH_DURATION:-30}
+WORKERS=${BENCH_WORKERS:-4}
+CONCURRENCY=${BENCH_PVX_CONCURRENCY:-2}
+SECRET=bench-app-secret
+SHOP=bench.myshopline.com
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+WORK=$(mktemp -d /tmp/shopvox-bench-orders.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  tests/pg.sh stop "$WORK/pg" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "private PostgreSQL in $WORK/pg"
+DB=$(tests/pg.sh start "$WORK/pg")
+SB_PORT=$(free_port)
+SV_PORT=$(free_port)
+build/shopvox sandbox --listen "127.0.0.1:$SB_PORT" --latency-ms "$LATENCY" --client-id bench \
+  --username bench --password bench-pw >"$WORK/sandbox.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SB_PORT/_sandbox/state" >/dev/null && break; sleep 0.1; done
+for sku in VOX-TEE-BLK-M VOX-TEE-WHT-L VOX-HOOD-GRY-M VOX-MUG-350 VOX-CAP-NVY VOX-SOCK-3PK VOX-TOTE-NAT; do
+  curl -sf -X POST "http://127.0.0.1:$SB_PORT/_sandbox/items" \
+    -d "{\"ItemCode\":\"$sku\",\"Name\":\"$sku\",\"stock\":1000000}" >/dev/null
+done
+
+export SHOPVOX_DATABASE_URL=$DB SHOPVOX_LISTEN=127.0.0.1:$SV_PORT SHOPVOX_WORKERS=$WORKERS
+export SHOPLINE_SHOP_DOMAIN=$SHOP SHOPLINE_ACCESS_TOKEN=bench SHOPLINE_APP_SECRET=$SECRET
+export PEOPLEVOX_URL=http://127.0.0.1:$SB_PORT/bench/resources/integrationservicev4.asmx
+export PEOPLEVOX_CLIENT_ID=bench PEOPLEVOX_USERNAME=bench PEOPLEVOX_PASSWORD=bench-pw
+export PEOPLEVOX_MAX_CONCURRENCY=$CONCURRENCY SHOPVOX_LOG_LEVEL=warn SHOPVOX_ORDER_PREFIX=B
+build/shopvox serve --migrate >"$WORK/shopvox.log" 2>&1 &
+PIDS+=($!)
+q() { psql "$DB" -qtAX -c "$1"; }
+for _ in $(seq 1 200); do [ "$(q "SELECT count(*) FROM items" 2>/dev/null || echo 0)" -ge 7 ] && break; sleep 0.1; done
+
+say "sending paid orders: ${RATE}/s for ${DURATION}s; Peoplevox latency ${LATENCY} ms/call, ${WORKERS} workers, ${CONCURRENCY} calls in flight"
+build/loadgen --url "http://127.0.0.1:$SV_PORT/webhooks/shopline" --secret "$SECRET" \
+  --shop-domain "$SHOP" --rate "$RATE" --duration "$DURATION" --connections 2 \
+  --orders 10000000 --dup-ratio 0.05 >"$WORK/loadgen.out" 2>&1 || true
+grep '^RESULT' "$WORK/loadgen.out" >&2 || tail -5 "$WORK/loadgen.out" >&2
+
+say "waiting for the queue to drain"
+for _ in $(seq 1 600); do
+  [ "$(q "SELECT count(*) FROM orders WHERE state IN ('ready', 'awaiting_payment')")" = 0 ] && break
+  sleep 0.5
+done
+
+read -r N SENT HELD SPAN_S P50 P99 < <(q "SELECT count(*), count(*) FILTER (WHERE state = 'sent'),
+  count(*) FILTER (WHERE state = 'on_hold'),
+  round(extract(epoch FROM max(sent_at) - min(created_at))::numeric, 2),
+  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at) * 1000)::numeric, 1),
+  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at) * 1000)::numeric, 1)
+  FROM orders" | tr '|' ' ')
+STATE=$(curl -sf "http://127.0.0.1:$SB_PORT/_sandbox/state")
+SOS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sales_orders"])')
+CALLS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(s["calls"].values()))')
+SAVES=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("SaveData", 0))')
+python3 - "$N" "$SENT" "$HELD" "$SPAN_S" "$P50" "$P99" "$SOS" "$CALLS" "$SAVES" <<'PY'
+import sys
+n, sent, held = map(int, sys.argv[1:4])
+span, p50, p99 = (float(x or 0) for x in sys.argv[4:7])
+sos, calls, saves = map(int, sys.argv[7:10])
+print("orders received            %d (sent %d, on hold %d)" % (n, sent, held))
+print("Sales Orders in sandbox    %d (exactly once: %s)" % (sos, "yes" if sos == sent else "NO"))
+print("end to end                 %.0f orders/minute" % (sent / span * 60 if span else 0))
+print("webhook -> Sales Order     p50 %.1f ms, p99 %.1f ms" % (p50, p99))
+print("Peoplevox calls per order  %.2f (SaveData %.2f)" % (calls / sent if sent else 0, saves / sent if sent else 0))
+print("RESULT orders=%d sent=%d sales_orders=%d orders_per_min=%.0f p50_ms=%.1f p99_ms=%.1f calls_per_order=%.2f"
+      % (n, sent, sos, sent / span * 60 if span else 0, p50, p99, calls / sent if sent else 0))
+PY
