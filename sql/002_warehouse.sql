@@ -57,3 +57,10 @@ ALTER TABLE order_lines ADD COLUMN line_no integer;
 -- (pending, running) are unique per (kind, dedupe_key).
 DROP INDEX jobs_dedupe_live;
 CREATE UNIQUE INDEX jobs_dedupe_live ON jobs (kind, dedupe_key) WHERE state IN ('pending', 'running');
+
+-- (shop, name) let the planner, on a table without statistics yet, answer the
+-- intake's "shop = $1 AND shopline_order_id = $2" lock through this index and
+-- scan every order of the shop per webhook. Leading with name serves the
+-- operator lookups by name and can never be mistaken for the order-id key.
+DROP INDEX orders_name;
+CREATE INDEX orders_name ON orders (name, shop);
