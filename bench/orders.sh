@@ -34,6 +34,7 @@ free_port() {
 }
 
 WORK=$(mktemp -d /tmp/shopvox-bench-orders.XXXXXX)
+chmod 755 "$WORK"   # the cluster below belongs to the postgres user when run as root
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

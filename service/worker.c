@@ -57,6 +57,8 @@ struct worker_pool {
     atomic_bool stop;
     int n;
     struct worker_thread *threads;
+    pthread_t heartbeat;
+    char owner_prefix[80];     /* "host:pid:": every worker id of this process */
 };
 
 static void count_job(const char *kind, const char *outcome)
@@ -201,6 +203,39 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/*
+ * Keeps the leases of this process's running jobs alive, so a slow job
+ * (Peoplevox timing out call after call) is never claimed by another
+ * process while it still runs. If the process dies the heartbeat stops and
+ * the leases expire: that is how a killed process's jobs are rescued.
+ */
+static void *heartbeat_main(void *arg)
+{
+    struct worker_pool *p = arg;
+    struct store_conn *db = store_conn_create(p->cfg->database_url);
+    int interval_ms = p->cfg->job_lease_s * 1000 / 3;
+    char lease[16];
+    const char *params[2] = {p->owner_prefix, lease};
+    struct errbuf err = {""};
+    enum st st;
+
+    snprintf(lease, sizeof(lease), "%d", p->cfg->job_lease_s);
+    while (!atomic_load(&p->stop)) {
+        for (int slept = 0; slept < interval_ms && !atomic_load(&p->stop); slept += 100)
+            usleep(100 * 1000);
+        if (atomic_load(&p->stop) || store_ensure(db, &err) != ST_OK)
+            continue;
+        PQclear(store_exec(db,
+                           "UPDATE jobs SET lease_until = now() + ($2::int * interval '1 second') "
+                           "WHERE state = 'running' AND starts_with(locked_by, $1)",
+                           2, params, &st, &err));
+        if (st != ST_OK)
+            log_msg(LOG_WARN, "event=lease_heartbeat_failed error=\"%s\"", err.msg);
+    }
+    store_conn_destroy(db);
+    return NULL;
+}
+
 struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx)
 {
     struct worker_pool *p = xcalloc(1, sizeof(*p));
@@ -220,14 +255,16 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
     p->n = cfg->workers;
     atomic_init(&p->stop, false);
     p->threads = xcalloc((size_t)(p->n > 0 ? p->n : 1), sizeof(*p->threads));
+    snprintf(p->owner_prefix, sizeof(p->owner_prefix), "%s:%d:", host, (int)getpid());
     for (int i = 0; i < p->n; i++) {
         struct worker_thread *t = &p->threads[i];
 
         t->pool = p;
         t->index = i;
-        snprintf(t->id, sizeof(t->id), "%s:%d:w%d", host, (int)getpid(), i);
+        snprintf(t->id, sizeof(t->id), "%sw%d", p->owner_prefix, i);
         pthread_create(&t->tid, NULL, worker_main, t);
     }
+    pthread_create(&p->heartbeat, NULL, heartbeat_main, p);
     return p;
 }
 
@@ -238,6 +275,7 @@ void worker_pool_stop(struct worker_pool *p)
     atomic_store(&p->stop, true);
     for (int i = 0; i < p->n; i++)
         pthread_join(p->threads[i].tid, NULL);
+    pthread_join(p->heartbeat, NULL);
     free(p->threads);
     free(p);
 }

@@ -98,10 +98,54 @@ static void test_kill9_then_two_replicas_post_each_order_once(void **state)
     it_proc_stop(&c, SIGTERM, 20000);
 }
 
+static void sandbox_faults(const char *json)
+{
+    struct it_resp r;
+
+    assert_int_equal(it_http(sandbox_pvx_port(sb), "POST", "/_sandbox/faults", json, strlen(json),
+                             NULL, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+}
+
+/* A job slower than its lease must not be picked up by the other replica:
+ * the owner's heartbeat keeps the lease alive. */
+static void test_slow_job_keeps_its_lease(void **state)
+{
+    const char *env[] = {"SHOPVOX_WORKERS=2", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
+                         "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
+                         "SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
+                         "PEOPLEVOX_TIMEOUT_MS=20000", NULL};
+    const char *serve[] = {"serve", NULL};
+    struct it_proc a, b;
+    struct it_resp r;
+    char *body = two_line_order(900);
+
+    assert_int_equal(it_shopvox_start(&a, db, env, serve), 0);
+    assert_int_equal(it_shopvox_start(&b, db, env, serve), 0);
+    sandbox_faults("{\"slow_ms\": 2500}");
+    assert_int_equal(it_post_webhook(a.port, "orders/paid", "slow-900", body, "hex", &r), 0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM orders WHERE name = '#C900' "
+                                          "AND state = 'sent'", 1, 60000),
+                     1);
+    sandbox_faults("{\"slow_ms\": 0}");
+    assert_int_equal(it_sql_long(db, "SELECT max(j.attempts) FROM jobs j JOIN orders o ON "
+                                     "j.dedupe_key = o.id::text WHERE o.name = '#C900'"),
+                     1);
+    assert_int_equal(sandbox_count("sales_orders"), N_ORDERS + 1);
+    it_proc_stop(&a, SIGTERM, 20000);
+    it_proc_stop(&b, SIGTERM, 20000);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_then_two_replicas_post_each_order_once),
+        cmocka_unit_test(test_slow_job_keeps_its_lease),
     };
     struct sandbox_pvx_opts so = {0};
     struct errbuf err = {""};
