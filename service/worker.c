@@ -177,6 +177,30 @@ static void wait_for_work(struct store_conn *db, int timeout_ms)
         PQfreemem(n);
 }
 
+/*
+ * Learns the tenant's save templates at start (one worker does it), so the
+ * first order does not pay for it and a wrong URL or credential shows in
+ * the log at once. A failure is only logged: the handlers fetch on demand.
+ */
+static void warm_templates(struct worker_ctx *w)
+{
+    static const char *const templates[] = {"Sales orders", "Sales order items"};
+
+    for (size_t i = 0; i < ARRAY_LEN(templates); i++) {
+        struct pvx_fields f = {0, NULL};
+        struct pvx_outcome oc;
+
+        memset(&oc, 0, sizeof(oc));
+        if (pvx_get_save_template(w->pvx, w->curl, templates[i], false, &f, &oc) == ST_OK)
+            log_msg(LOG_INFO, "event=peoplevox_template template=\"%s\" fields=%zu",
+                    templates[i], f.n);
+        else
+            log_msg(LOG_WARN, "event=peoplevox_template_failed template=\"%s\" error=\"%s\"",
+                    templates[i], oc.err.msg);
+        pvx_fields_cleanup(&f);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker_thread *t = arg;
@@ -185,6 +209,8 @@ static void *worker_main(void *arg)
     struct worker_ctx w = {p->cfg, db, p->pvx, curl_easy_init(), t->id};
     bool listening = false;
 
+    if (t->index == 0)
+        warm_templates(&w);
     while (!atomic_load(&p->stop)) {
         if (!listening && !(listening = listen_jobs(db))) {
             usleep(WORKER_DB_RETRY_MS * 1000);
