@@ -24,14 +24,7 @@ SHOP=bench.myshopline.com
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
+free_port() { tests/pg.sh free-port; }
 
 WORK=$(mktemp -d /tmp/shopvox-bench-orders.XXXXXX)
 chmod 755 "$WORK"   # the cluster below belongs to the postgres user when run as root

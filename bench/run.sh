@@ -106,14 +106,7 @@ forget() {
   PIDS=("${keep[@]}")
 }
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  die "could not find a free port"
-}
+free_port() { tests/pg.sh free-port; }
 
 need_binaries() {
   local b

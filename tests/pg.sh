@@ -6,14 +6,14 @@
 #   tests/pg.sh stop DIR    stop it (fast)
 #   tests/pg.sh restart DIR start it again on the same port
 #   tests/pg.sh url DIR     print the URL of the running cluster
+#   tests/pg.sh free-port   print a free TCP port on 127.0.0.1 (for other servers)
 #
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the
 # "postgres" system user (created by the Debian package).
 set -euo pipefail
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
-cmd=${1:?usage: pg.sh start|stop|restart|url DIR}
-dir=${2:?usage: pg.sh start|stop|restart|url DIR}
+cmd=${1:?usage: pg.sh start|stop|restart|url DIR | free-port}
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -27,6 +27,9 @@ free_port() {
   done
   echo "pg.sh: could not find a free port" >&2; return 1
 }
+
+if [ "$cmd" = free-port ]; then free_port; exit; fi
+dir=${2:?usage: pg.sh start|stop|restart|url DIR}
 
 url() { echo "postgresql://shopvox@127.0.0.1:$(cat "$dir/port")/shopvox"; }
 
