@@ -85,7 +85,9 @@ static char **str_field(struct cfg *c, const struct cfg_var *v)
 static void report(struct buf *errors, const struct cfg_var *v, const char *value,
                    const char *reason)
 {
-    const char *shown = value == NULL ? "" : (v->flags & CF_SECRET) ? "***" : value;
+    const char *shown = value == NULL || *value == '\0' ? ""
+                        : (v->flags & CF_SECRET)         ? "***"
+                                                         : value;
 
     if (errors != NULL)
         buf_appendf(errors, "%s=%s: %s\n", v->name, shown, reason);
@@ -123,7 +125,7 @@ static int parse_long(const char *s, long *out)
     char *end = NULL;
     long v;
 
-    if (*s == '\0')
+    if (!(*s == '-' || (*s >= '0' && *s <= '9'))) /* no blanks, no '+' */
         return -1;
     errno = 0;
     v = strtol(s, &end, 10);
@@ -215,7 +217,8 @@ static int cfg_parse_listen(struct cfg *c, struct buf *errors)
     const char *colon = strrchr(c->listen, ':');
     long port = -1;
 
-    if (colon != NULL && parse_long(colon + 1, &port) == 0 && port >= 0 && port <= 65535) {
+    if (colon != NULL && colon > c->listen && parse_long(colon + 1, &port) == 0 && port >= 0 &&
+        port <= 65535) {
         c->listen_host = xstrndup(c->listen, (size_t)(colon - c->listen));
         c->listen_port = (int)port;
         return 0;
@@ -227,6 +230,7 @@ static int cfg_parse_listen(struct cfg *c, struct buf *errors)
 int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, struct buf *errors)
 {
     int problems = 0;
+    int listen_problems = -1;
 
     memset(c, 0, sizeof(*c));
     if (get == NULL)
@@ -246,10 +250,13 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
             problems += cfg_set(c, v, raw != NULL ? raw : (v->def ? v->def : ""), errors);
         }
         free(raw);
+        if (v->offset == offsetof(struct cfg, listen))
+            listen_problems = problems;
         if (v->kind != CK_INT && v->kind != CK_LONG && *str_field(c, v) == NULL)
             *str_field(c, v) = xstrdup("");
     }
-    problems += cfg_parse_listen(c, errors);
+    if (listen_problems == 0) /* SHOPVOX_LISTEN (first in the table) read cleanly */
+        problems += cfg_parse_listen(c, errors);
     return problems;
 }
 
