@@ -52,6 +52,12 @@ char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
 int64_t now_ms_monotonic(void);
 int64_t now_ms_wall(void);
 
+#if defined(__GNUC__)
+#define SV_FALLTHROUGH __attribute__((fallthrough))
+#else
+#define SV_FALLTHROUGH ((void)0)
+#endif
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -87,6 +87,8 @@ static const struct cli_command *command_find(const char *cmd, const char *sub)
 /* ---- messages ---- */
 
 static void vmessage(const struct cli *x, const char *kind, const char *fmt, va_list ap)
+    SV_PRINTF(3, 0);
+static void vmessage(const struct cli *x, const char *kind, const char *fmt, va_list ap)
 {
     fprintf(stderr, "shopvox %s%s%s: %s", x->cmd, x->sub ? " " : "", x->sub ? x->sub : "", kind);
     vfprintf(stderr, fmt, ap);

@@ -83,8 +83,11 @@ int csv_append_row(struct buf *b, const char *const *fields, size_t n)
     int rc = 0;
     size_t i;
 
-    for (i = 0; i < n && rc == 0; i++)
-        rc = csv_put_field(b, fields[i], i == 0);
+    if (n == 1 && (fields[0] == NULL || fields[0][0] == '\0'))
+        rc = buf_append(b, "\"\"", 2); /* one empty field must not read as a blank line */
+    else
+        for (i = 0; i < n && rc == 0; i++)
+            rc = csv_put_field(b, fields[i], i == 0);
     if (rc == 0)
         rc = buf_append(b, "\r\n", 2);
     if (rc < 0)
@@ -187,7 +190,7 @@ static enum st csv_step(struct csv_parser *p, enum csv_state *s, char c, int nex
             errbuf_set(err, "csv line %zu: unexpected character after closing quote", p->line);
             return ST_FAIL;
         }
-        /* fall through - a separator ends the quoted field */
+        SV_FALLTHROUGH; /* a separator ends the quoted field */
     case CSV_FIELD_START:
     case CSV_UNQUOTED:
         if (c == ',') {

@@ -53,7 +53,7 @@ static bool order_is_big_integer(const char *tok, size_t n)
     size_t i = (n > 0 && tok[0] == '-') ? 1 : 0;
     size_t digits = n - i;
 
-    if (digits <= ORDER_MAX_INT_DIGITS)
+    if (digits <= ORDER_MAX_INT_DIGITS || tok[i] == '0') /* leading zeros stay invalid */
         return false;
     for (; i < n; i++) {
         if (tok[i] < '0' || tok[i] > '9')
@@ -62,14 +62,47 @@ static bool order_is_big_integer(const char *tok, size_t n)
     return true;
 }
 
+#define ORDER_MAX_NESTING 64
+
+/*
+ * True when a value may start here: after ':' in an object, or after '['
+ * or ',' in an array. A bare number anywhere else (an object key, after a
+ * value) is invalid JSON and is left for json-c to reject.
+ */
+static bool order_value_position(char prev, const char *stack, int depth)
+{
+    if (prev == ':')
+        return true;
+    return depth > 0 && depth <= ORDER_MAX_NESTING && stack[depth - 1] == '[' &&
+           (prev == '[' || prev == ',');
+}
+
+/* Tracks containers and the last significant character outside strings. */
+static void order_track(char c, char *stack, int *depth, char *prev)
+{
+    if (c == '{' || c == '[') {
+        if (*depth < ORDER_MAX_NESTING)
+            stack[*depth] = c;
+        (*depth)++;
+    } else if ((c == '}' || c == ']') && *depth > 0) {
+        (*depth)--;
+    }
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        *prev = c;
+}
+
 /*
  * Copies json into out, turning integer literals too big for json-c into
  * strings. Outside strings, a '-' or digit can only start a number (the
- * only other bare words are true/false/null), so no full parse is needed.
+ * only other bare words are true/false/null), so no full parse is needed;
+ * only numbers in value position are rewritten, so invalid JSON stays invalid.
  */
 static void order_quote_big_integers(const char *json, size_t len, struct buf *out)
 {
     bool in_string = false, escaped = false;
+    char stack[ORDER_MAX_NESTING];
+    int depth = 0;
+    char prev = '\0';
     size_t i = 0;
 
     while (i < len) {
@@ -85,16 +118,22 @@ static void order_quote_big_integers(const char *json, size_t len, struct buf *o
                 in_string = false;
         } else if (c == '"') {
             in_string = true;
+            prev = c;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             while (end < len && order_is_number_char(json[end]))
                 end++;
-            if (order_is_big_integer(json + i, end - i)) {
+            if (order_value_position(prev, stack, depth) &&
+                order_is_big_integer(json + i, end - i)) {
                 buf_append(out, "\"", 1);
                 buf_append(out, json + i, end - i);
                 buf_append(out, "\"", 1);
+                prev = '"';
                 i = end;
                 continue;
             }
+            prev = c;
+        } else {
+            order_track(c, stack, &depth, &prev);
         }
         buf_append(out, json + i, end - i);
         i = end;

@@ -302,10 +302,30 @@ static void test_parse_random_bytes(void **state)
     }
 }
 
+/* Regression (found by fuzz_csv): a record of one empty field survives a round trip. */
+static void test_single_empty_field_row_round_trips(void **state)
+{
+    const char *rows[2][1] = {{"a"}, {""}};
+    struct csv_table t;
+    struct errbuf err;
+    struct buf b;
+
+    buf_init(&b, 0);
+    assert_int_equal(csv_append_row(&b, rows[0], 1), 0);
+    assert_int_equal(csv_append_row(&b, rows[1], 1), 0);
+    assert_string_equal(buf_cstr(&b), "a\r\n\"\"\r\n");
+    assert_int_equal(csv_parse(b.data, b.len, 0, &t, &err), ST_OK);
+    assert_int_equal(t.n_rows, 2);
+    assert_string_equal(csv_table_get(&t, 1, 0), "");
+    csv_table_cleanup(&t);
+    buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_field_table),
+        cmocka_unit_test(test_single_empty_field_row_round_trips),
         cmocka_unit_test(test_encode_row),
         cmocka_unit_test(test_encode_cap_rolls_back),
         cmocka_unit_test(test_parse_crlf_and_lf),

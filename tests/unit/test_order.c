@@ -706,10 +706,32 @@ static void test_redelivery_posts_once(void **state)
     order_cleanup(&o);
 }
 
+/* Regression (found by fuzz_order): big-integer quoting must not make invalid JSON valid. */
+static void test_big_integer_quoting_keeps_invalid_json_invalid(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"id\":0000000000000000000123,\"name\":\"#1\",\"line_items\":[]}",
+        "{12345678901234567890123:1,\"id\":\"1\",\"name\":\"#1\",\"line_items\":[]}",
+        "{\"id\":\"1\" 12345678901234567890123,\"name\":\"#1\",\"line_items\":[]}",
+    };
+    const char *ok = "{\"id\":12345678901234567890123,\"name\":\"#1\",\"line_items\":"
+                     "[{\"id\":98765432109876543210,\"quantity\":1}]}";
+    struct order o;
+    struct errbuf err;
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        assert_int_equal(order_parse_json(bodies[i], strlen(bodies[i]), &o, &err), ST_FAIL);
+    assert_int_equal(order_parse_json(ok, strlen(ok), &o, &err), ST_OK);
+    assert_string_equal(o.id, "12345678901234567890123");
+    assert_string_equal(o.lines[0].line_id, "98765432109876543210");
+    order_cleanup(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_paid),
+        cmocka_unit_test(test_big_integer_quoting_keeps_invalid_json_invalid),
         cmocka_unit_test(test_parse_numeric_ids),
         cmocka_unit_test(test_parse_ids_string_equals_number),
         cmocka_unit_test(test_parse_minimal),
