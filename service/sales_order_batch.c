@@ -16,6 +16,8 @@
  *      order row succeeded.
  *   4. Tx2 per order still going.
  *
+ * A batch with a single order to send takes the single-order path as is.
+ *
  * Statuses are matched back to orders by Reference (= SalesOrderNumber);
  * if any Reference matches none of the orders in the call, by position
  * when there is exactly one status per row; otherwise the call's outcome
@@ -236,12 +238,14 @@ void so_post_batch(struct worker_ctx *w, const struct job *jobs, size_t n,
     struct so_batch b = {n, xcalloc(n, sizeof(struct so_ctx)), results, xcalloc(n, sizeof(bool))};
     size_t batched = so_batch_begin(&b, w, jobs);
 
-    if (batched > 0) {
+    if (batched > 1) {
         so_batch_save_orders(&b);
         so_batch_save_items(&b);
     }
     for (size_t i = 0; i < n; i++) {
-        if (b.go[i])
+        if (b.go[i] && batched == 1)
+            results[i].st = so_post(&b.x[i]); /* alone: exactly the single-order path */
+        else if (b.go[i])
             results[i].st = so_finish(&b.x[i]);
         so_ctx_cleanup(&b.x[i]);
     }
