@@ -45,6 +45,7 @@ struct cfg {
     char *pvx_default_site;
     int pvx_max_concurrency;
     int pvx_timeout_ms;
+    int pvx_batch_max;       /* Sales Orders per SaveData (1 = no batching) */
     int despatch_poll_s;
     int inventory_sync_s;
     int catalogue_sync_s;

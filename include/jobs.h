@@ -48,6 +48,16 @@ enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
 int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct job *out,
               struct errbuf *err);
 
+/*
+ * Claims up to max more due jobs of kind for shop (same rules and lease as
+ * job_claim, one statement), into out[0..max-1] in queue order, so a
+ * worker can post several orders with one Peoplevox call. Returns how many
+ * (0..max), or -1 on a database error (err set). Each claimed job is
+ * completed or failed on its own, fenced by its own attempts.
+ */
+int job_claim_more(struct store_conn *c, const char *worker_id, int lease_s, const char *kind,
+                   const char *shop, int max, struct job *out, struct errbuf *err);
+
 /* Marks the job done (fenced by attempts). */
 enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *err);
 

@@ -34,6 +34,23 @@ struct worker_ctx {
 typedef enum st (*job_handler_fn)(struct worker_ctx *w, const struct job *j,
                                   int64_t *retry_delay_ms, struct errbuf *err);
 
+/* One job's outcome from a batch handler (what a job_handler_fn returns). */
+struct job_result {
+    enum st st;
+    int64_t retry_delay_ms;    /* 0 = backoff */
+    struct errbuf err;         /* why, on RETRY/FAIL */
+};
+
+/*
+ * A batch handler: runs jobs[0..n-1] (all of one kind and shop, claimed
+ * by this worker) and fills results[i] for every jobs[i], with the same
+ * meaning as a job_handler_fn's status. The worker records each job's
+ * outcome on its own. Kinds with a batch handler are claimed up to
+ * cfg->pvx_batch_max at a time; n may be 1.
+ */
+typedef void (*job_batch_fn)(struct worker_ctx *w, const struct job *jobs, size_t n,
+                             struct job_result *results);
+
 struct worker_pool;
 
 /* Starts cfg->workers threads; handlers are looked up by job kind. */
@@ -46,5 +63,7 @@ int worker_run_until_idle(struct worker_ctx *w, int max_jobs);
 
 /* The handler for a kind, or NULL. */
 job_handler_fn worker_handler_for(const char *kind);
+/* The batch handler for a kind, or NULL (the kind runs one job at a time). */
+job_batch_fn worker_batch_handler_for(const char *kind);
 
 #endif

@@ -60,6 +60,7 @@ static const struct cfg_var cfg_vars[] = {
     {"PEOPLEVOX_DEFAULT_SITE", CK_STR, OFF(pvx_default_site), "PrimarySite", 0, 0, NULL, 0},
     {"PEOPLEVOX_MAX_CONCURRENCY", CK_INT, OFF(pvx_max_concurrency), "2", 1, 32, NULL, 0},
     {"PEOPLEVOX_TIMEOUT_MS", CK_INT, OFF(pvx_timeout_ms), "30000", 100, 600000, NULL, 0},
+    {"SHOPVOX_PVX_BATCH_MAX", CK_INT, OFF(pvx_batch_max), "20", 1, 200, NULL, 0},
     {"SHOPVOX_DESPATCH_POLL_S", CK_INT, OFF(despatch_poll_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_INVENTORY_SYNC_S", CK_INT, OFF(inventory_sync_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_CATALOGUE_SYNC_S", CK_INT, OFF(catalogue_sync_s), "300", 1, 86400, NULL, 0},

@@ -73,6 +73,18 @@ static const char *const claim_sql =
     "LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts";
 
+/* One RETURNING row (id, kind, shop, dedupe_key, payload, attempts, max_attempts). */
+static void job_from_row(const PGresult *res, int row, struct job *out)
+{
+    out->id = atoll(PQgetvalue(res, row, 0));
+    snprintf(out->kind, sizeof(out->kind), "%s", PQgetvalue(res, row, 1));
+    snprintf(out->shop, sizeof(out->shop), "%s", PQgetvalue(res, row, 2));
+    snprintf(out->dedupe_key, sizeof(out->dedupe_key), "%s", PQgetvalue(res, row, 3));
+    out->payload = xstrdup(PQgetvalue(res, row, 4));
+    out->attempts = atoi(PQgetvalue(res, row, 5));
+    out->max_attempts = atoi(PQgetvalue(res, row, 6));
+}
+
 int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct job *out,
               struct errbuf *err)
 {
@@ -80,25 +92,55 @@ int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct j
     const char *p[2] = {worker_id, lease};
     enum st st;
     PGresult *res;
+    int n;
 
     memset(out, 0, sizeof(*out));
     snprintf(lease, sizeof(lease), "%d", lease_s);
     res = store_exec_prepared(c, "job_claim", claim_sql, 2, p, NULL, NULL, &st, err);
     if (res == NULL)
         return -1;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return 0;
-    }
-    out->id = atoll(PQgetvalue(res, 0, 0));
-    snprintf(out->kind, sizeof(out->kind), "%s", PQgetvalue(res, 0, 1));
-    snprintf(out->shop, sizeof(out->shop), "%s", PQgetvalue(res, 0, 2));
-    snprintf(out->dedupe_key, sizeof(out->dedupe_key), "%s", PQgetvalue(res, 0, 3));
-    out->payload = xstrdup(PQgetvalue(res, 0, 4));
-    out->attempts = atoi(PQgetvalue(res, 0, 5));
-    out->max_attempts = atoi(PQgetvalue(res, 0, 6));
+    n = PQntuples(res);
+    if (n > 0)
+        job_from_row(res, 0, out);
     PQclear(res);
-    return 1;
+    return n > 0 ? 1 : 0;
+}
+
+static const char *const claim_more_sql =
+    "WITH picked AS (SELECT id FROM jobs WHERE kind = $3 AND shop = $4 AND "
+    "((state = 'pending' AND run_at <= now()) OR (state = 'running' AND lease_until < now())) "
+    "ORDER BY run_at, id LIMIT $5::int FOR UPDATE SKIP LOCKED), "
+    "claimed AS (UPDATE jobs j SET state = 'running', attempts = attempts + 1, locked_by = $1, "
+    "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
+    "FROM picked WHERE j.id = picked.id "
+    "RETURNING j.id, j.kind, j.shop, j.dedupe_key, j.payload::text, j.attempts, "
+    "j.max_attempts, j.run_at) "
+    "SELECT id, kind, shop, dedupe_key, payload, attempts, max_attempts FROM claimed "
+    "ORDER BY run_at, id";
+
+int job_claim_more(struct store_conn *c, const char *worker_id, int lease_s, const char *kind,
+                   const char *shop, int max, struct job *out, struct errbuf *err)
+{
+    char lease[16], limit[16];
+    const char *p[5] = {worker_id, lease, kind, shop, limit};
+    enum st st;
+    PGresult *res;
+    int n;
+
+    if (max <= 0)
+        return 0;
+    snprintf(lease, sizeof(lease), "%d", lease_s);
+    snprintf(limit, sizeof(limit), "%d", max);
+    res = store_exec_prepared(c, "job_claim_more", claim_more_sql, 5, p, NULL, NULL, &st, err);
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res) < max ? PQntuples(res) : max;
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof(out[i]));
+        job_from_row(res, i, &out[i]);
+    }
+    PQclear(res);
+    return n;
 }
 
 static void job_params(const struct job *j, char id[24], char attempts[16])

@@ -55,10 +55,9 @@
 #include "order.h"
 #include "pvx.h"
 #include "routing.h"
+#include "sales_order_int.h"
 #include "sku.h"
 
-#define SO_TEMPLATE_ORDERS "Sales orders"
-#define SO_TEMPLATE_ITEMS "Sales order items"
 #define SO_CSV_MAX_BYTES (4u * 1024u * 1024u)
 #define SO_DETAIL_MAX_BYTES 1024
 #define SO_BY "shopvox"
@@ -154,25 +153,7 @@ static const char *const order_sql =
     "cancelled_at IS NOT NULL OR shopline_status = 'cancelled' "
     "FROM orders WHERE id = $1::bigint FOR UPDATE";
 
-struct so_ctx {
-    struct worker_ctx *w;
-    struct errbuf *err;
-    char order_id[24];
-    PGresult *order;            /* the order row, kept after commit */
-    PGresult *lines_res;
-    struct order_line *lines;   /* views into lines_res */
-    size_t n_lines;
-    int *line_no;               /* per line; 0 = not sent */
-    struct sku_check_result chk;
-    bool post_started;          /* a previous attempt may have created the Sales Order */
-    char so_number[SO_NUMBER_MAX_BYTES + 1];
-    char site[ROUTING_SITE_MAX_BYTES + 1];      /* where this attempt sends it */
-    char prev_site[ROUTING_SITE_MAX_BYTES + 1]; /* what a previous attempt stored, or "" */
-    char route_reason[ROUTING_REASON_MAX];
-    const char *held;           /* the hold Tx1 decided (logged after commit), or NULL */
-};
-
-static void so_ctx_cleanup(struct so_ctx *x)
+void so_ctx_cleanup(struct so_ctx *x)
 {
     PQclear(x->order);
     PQclear(x->lines_res);
@@ -964,8 +945,8 @@ static void so_log_unknown(const char *tmpl, const struct pvx_fields *unknown)
  * refreshes the template and saves again once when Peoplevox refuses a
  * column as unknown. Returns pvx_save_data's status; oc describes it.
  */
-static enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
-                       size_t n, struct pvx_outcome *oc)
+enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs, size_t n,
+                struct pvx_outcome *oc, struct pvx_response *resp_out)
 {
     struct pvx_response resp;
     enum st st = ST_FAIL;
@@ -995,24 +976,26 @@ static enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_reco
         log_msg(LOG_WARN, "event=pvx_template_refresh template=\"%s\" reason=unknown_field",
                 tmpl);
     }
-    pvx_response_cleanup(&resp);
+    if (resp_out != NULL)
+        *resp_out = resp;
+    else
+        pvx_response_cleanup(&resp);
     return so_pvx_status(st, oc);
 }
 
 /* The order row, every value by field name. */
-static enum st so_save_order(struct so_ctx *x, struct pvx_outcome *oc)
+void so_order_row_fill(const struct so_ctx *x, struct so_order_row *row)
 {
-    char ship[64], total[64], discount[64], tax[64];
     const char *email = ov(x, OC_EMAIL);
     const char *customer = email ? email : ov(x, OC_CUSTOMER) ? ov(x, OC_CUSTOMER)
                                                               : ov(x, OC_CONTACT);
     const char *contact = ov(x, OC_CONTACT) ? ov(x, OC_CONTACT) : ov(x, OC_CUSTOMER);
 
-    so_money(ov(x, OC_SHIPPING), ship, sizeof(ship));
-    so_money(ov(x, OC_TOTAL), total, sizeof(total));
-    so_money(ov(x, OC_DISCOUNT), discount, sizeof(discount));
-    so_money(ov(x, OC_TAX), tax, sizeof(tax));
-    const struct pvx_field_value v[] = {
+    so_money(ov(x, OC_SHIPPING), row->ship, sizeof(row->ship));
+    so_money(ov(x, OC_TOTAL), row->total, sizeof(row->total));
+    so_money(ov(x, OC_DISCOUNT), row->discount, sizeof(row->discount));
+    so_money(ov(x, OC_TAX), row->tax, sizeof(row->tax));
+    const struct pvx_field_value v[SO_ORDER_FIELDS] = {
         {"SalesOrderNumber", x->so_number},
         {"CustomerPurchaseOrderReferenceNumber", so_name(x)},
         {"Customer", customer},
@@ -1031,53 +1014,67 @@ static enum st so_save_order(struct so_ctx *x, struct pvx_outcome *oc)
         {"InvoiceAddressPostcode", ov(x, OC_BILL_POSTCODE)},
         {"InvoiceAddressCountry", ov(x, OC_BILL_COUNTRY)},
         {"IsPartialShipment", "True"},
-        {"ShippingCost", ship},
-        {"TotalSale", total},
-        {"Discount", discount},
-        {"TaxPaid", tax},
+        {"ShippingCost", row->ship},
+        {"TotalSale", row->total},
+        {"Discount", row->discount},
+        {"TaxPaid", row->tax},
         {"CreatedDate", ov(x, OC_CREATED)},
         {"ServiceType", ov(x, OC_SERVICE)},
         {"ChannelName", SO_CHANNEL},
         {"Site", x->site},
         {"RequestedDeliveryDate", ""},
     };
-    struct pvx_record rec = {v, ARRAY_LEN(v)};
 
-    return so_save(x, SO_TEMPLATE_ORDERS, &rec, 1, oc);
+    memcpy(row->v, v, sizeof(v));
+    row->rec = (struct pvx_record){row->v, SO_ORDER_FIELDS};
+}
+
+static enum st so_save_order(struct so_ctx *x, struct pvx_outcome *oc)
+{
+    struct so_order_row row;
+
+    so_order_row_fill(x, &row);
+    return so_save(x, SO_TEMPLATE_ORDERS, &row.rec, 1, oc, NULL);
 }
 
 /* One item row per line the warehouse ships, Line = the stored line_no. */
-static enum st so_save_items(struct so_ctx *x, struct pvx_outcome *oc)
+size_t so_item_rows_fill(const struct so_ctx *x, struct so_item_row *rows)
 {
-    enum { N_VALUES = 6 };
-    struct pvx_field_value *v = xcalloc(x->n_lines * N_VALUES, sizeof(*v));
-    struct pvx_record *recs = xcalloc(x->n_lines, sizeof(*recs));
-    char (*num)[3][64] = xcalloc(x->n_lines, sizeof(*num));
     size_t n = 0;
-    enum st st = ST_OK;
 
     for (size_t i = 0; i < x->n_lines; i++) {
-        struct pvx_field_value *rv = &v[n * N_VALUES];
+        struct so_item_row *r = &rows[n];
 
         if (x->chk.item_codes == NULL || x->chk.item_codes[i] == NULL || x->line_no[i] <= 0)
             continue;
-        snprintf(num[n][0], sizeof(num[n][0]), "%lld", (long long)x->lines[i].quantity);
-        snprintf(num[n][1], sizeof(num[n][1]), "%d", x->line_no[i]);
-        so_money(x->lines[i].price, num[n][2], sizeof(num[n][2]));
-        rv[0] = (struct pvx_field_value){"SalesOrderNumber", x->so_number};
-        rv[1] = (struct pvx_field_value){"ItemCode", x->chk.item_codes[i]};
-        rv[2] = (struct pvx_field_value){"QuantityOrdered", num[n][0]};
-        rv[3] = (struct pvx_field_value){"Line", num[n][1]};
-        rv[4] = (struct pvx_field_value){"Sequence", num[n][1]};
-        rv[5] = (struct pvx_field_value){"SalePrice", num[n][2]};
-        recs[n] = (struct pvx_record){rv, N_VALUES};
+        snprintf(r->qty, sizeof(r->qty), "%lld", (long long)x->lines[i].quantity);
+        snprintf(r->line, sizeof(r->line), "%d", x->line_no[i]);
+        so_money(x->lines[i].price, r->price, sizeof(r->price));
+        r->v[0] = (struct pvx_field_value){"SalesOrderNumber", x->so_number};
+        r->v[1] = (struct pvx_field_value){"ItemCode", x->chk.item_codes[i]};
+        r->v[2] = (struct pvx_field_value){"QuantityOrdered", r->qty};
+        r->v[3] = (struct pvx_field_value){"Line", r->line};
+        r->v[4] = (struct pvx_field_value){"Sequence", r->line};
+        r->v[5] = (struct pvx_field_value){"SalePrice", r->price};
+        r->rec = (struct pvx_record){r->v, ARRAY_LEN(r->v)};
         n++;
     }
+    return n;
+}
+
+static enum st so_save_items(struct so_ctx *x, struct pvx_outcome *oc)
+{
+    struct so_item_row *rows = xcalloc(x->n_lines > 0 ? x->n_lines : 1, sizeof(*rows));
+    struct pvx_record *recs = xcalloc(x->n_lines > 0 ? x->n_lines : 1, sizeof(*recs));
+    size_t n = so_item_rows_fill(x, rows);
+    enum st st = ST_OK;
+
+    for (size_t i = 0; i < n; i++)
+        recs[i] = rows[i].rec;
     if (n > 0)
-        st = so_save(x, SO_TEMPLATE_ITEMS, recs, n, oc);
-    free(v);
+        st = so_save(x, SO_TEMPLATE_ITEMS, recs, n, oc, NULL);
+    free(rows);
     free(recs);
-    free(num);
     return st;
 }
 
@@ -1133,8 +1130,8 @@ out:
 /* ---- the post handler ---- */
 
 /* Turns a save's status into the job's: retry, hold (rejected) or go on. */
-static enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
-                               const char *what, bool *go)
+enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
+                        const char *what, bool *go)
 {
     char detail[ERRBUF_MAX + 128];
     struct so_hold h = {"peoplevox", "peoplevox_rejected", "ops", detail,
@@ -1162,7 +1159,18 @@ static enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_ou
     return st;
 }
 
-static enum st so_post(struct so_ctx *x)
+enum st so_finish(struct so_ctx *x)
+{
+    enum st st = so_tx2(x);
+
+    if (st == ST_OK) {
+        so_log(LOG_INFO, x, "sent", NULL);
+        so_count("shopvox_sales_orders_total", "sent");
+    }
+    return st;
+}
+
+enum st so_post(struct so_ctx *x)
 {
     struct pvx_outcome oc;
     bool go = true;
@@ -1185,11 +1193,25 @@ static enum st so_post(struct so_ctx *x)
     st = so_save_outcome(x, st, &oc, "item rows", &go);
     if (st != ST_OK || !go)
         return st;
-    st = so_tx2(x);
-    if (st == ST_OK) {
-        so_log(LOG_INFO, x, "sent", NULL);
-        so_count("shopvox_sales_orders_total", "sent");
-    }
+    return so_finish(x);
+}
+
+enum st so_begin(struct so_ctx *x, struct worker_ctx *w, const struct job *j,
+                 struct errbuf *err, bool *post)
+{
+    enum so_next next = SO_DONE;
+    enum st st;
+
+    pthread_once(&so_metrics_once, so_metrics_describe);
+    memset(x, 0, sizeof(*x));
+    x->w = w;
+    x->err = err;
+    st = so_payload_order_id(j, x->order_id, sizeof(x->order_id), err);
+    if (st == ST_OK)
+        st = store_ensure(w->db, err);
+    if (st == ST_OK)
+        st = so_tx1(x, &next);
+    *post = st == ST_OK && next == SO_POST;
     return st;
 }
 
@@ -1197,19 +1219,11 @@ enum st so_post_handler(struct worker_ctx *w, const struct job *j, int64_t *retr
                         struct errbuf *err)
 {
     struct so_ctx x;
-    enum so_next next = SO_DONE;
+    bool post = false;
     enum st st;
 
-    pthread_once(&so_metrics_once, so_metrics_describe);
-    memset(&x, 0, sizeof(x));
-    x.w = w;
-    x.err = err;
-    st = so_payload_order_id(j, x.order_id, sizeof(x.order_id), err);
-    if (st == ST_OK)
-        st = store_ensure(w->db, err);
-    if (st == ST_OK)
-        st = so_tx1(&x, &next);
-    if (st == ST_OK && next == SO_POST)
+    st = so_begin(&x, w, j, err, &post);
+    if (post)
         st = so_post(&x);
     so_ctx_cleanup(&x);
     return st;
@@ -1390,7 +1404,7 @@ static enum st so_cancel_remote(struct so_cancel *c)
                                             {"Status", "Cancelled"}};
         struct pvx_record rec = {v, ARRAY_LEN(v)};
 
-        st = so_save(&x, SO_TEMPLATE_ORDERS, &rec, 1, &oc);
+        st = so_save(&x, SO_TEMPLATE_ORDERS, &rec, 1, &oc, NULL);
     }
     if (st == ST_OK) {
         st = so_cancel_tx(c, SO_CANCEL_MARK, "Sales Order cancelled in Peoplevox");

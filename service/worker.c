@@ -36,11 +36,29 @@ static const struct handler_entry handlers[] = {
     {"catalogue_sync", catalogue_sync_handler},
 };
 
+struct batch_entry {
+    const char *kind;
+    job_batch_fn fn;
+};
+
+/* Kinds that post several jobs with one Peoplevox call (see sales_order.h). */
+static const struct batch_entry batch_handlers[] = {
+    {"post_sales_order", so_post_batch},
+};
+
 job_handler_fn worker_handler_for(const char *kind)
 {
     for (size_t i = 0; i < ARRAY_LEN(handlers); i++)
         if (strcmp(handlers[i].kind, kind) == 0)
             return handlers[i].fn;
+    return NULL;
+}
+
+job_batch_fn worker_batch_handler_for(const char *kind)
+{
+    for (size_t i = 0; i < ARRAY_LEN(batch_handlers); i++)
+        if (strcmp(batch_handlers[i].kind, kind) == 0)
+            return batch_handlers[i].fn;
     return NULL;
 }
 
@@ -89,54 +107,108 @@ static void publish_pvx_stats(const struct pvx_client *pc)
     metrics_set("shopvox_peoplevox_session_renewals_total", "", (double)ps.session_renewals);
 }
 
+/* Records one job's outcome (fenced by its attempts), counts and logs it. */
+static void record_job(struct worker_ctx *w, const struct job *j, const struct job_result *r,
+                       int64_t start)
+{
+    struct errbuf derr = {""};
+    enum st rec;
+
+    rec = r->st == ST_OK ? job_complete(w->db, j, &derr)
+                         : job_fail(w->db, j, r->st, r->err.msg, r->retry_delay_ms, &derr);
+    count_job(j->kind, st_name(r->st));
+    log_msg(r->st == ST_OK ? LOG_INFO : LOG_WARN,
+            "event=job_done job=%lld kind=%s attempt=%d status=%s duration_ms=%lld error=\"%s\"",
+            j->id, j->kind, j->attempts, st_name(r->st),
+            (long long)(now_ms_monotonic() - start), r->err.msg);
+    if (rec != ST_OK)
+        log_msg(LOG_WARN, "event=job_record_failed job=%lld error=\"%s\"", j->id, derr.msg);
+}
+
+/* After a handler: no transaction left open, and a live connection to record on. */
+static bool handler_done(struct worker_ctx *w, const struct job *jobs, size_t n)
+{
+    struct errbuf derr = {""};
+
+    store_rollback(w->db); /* a handler must not leave a transaction open */
+    if (store_ensure(w->db, &derr) == ST_OK)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        log_msg(LOG_WARN, "event=job_outcome_lost job=%lld kind=%s reason=\"%s\"", jobs[i].id,
+                jobs[i].kind, derr.msg);
+    return false; /* the leases expire and the jobs run again */
+}
+
 /* Runs one claimed job and records its outcome. */
 static void run_job(struct worker_ctx *w, struct job *j)
 {
     job_handler_fn fn = worker_handler_for(j->kind);
-    struct errbuf err = {""};
-    struct errbuf derr = {""};
-    int64_t delay_ms = 0;
+    struct job_result r = {ST_FAIL, 0, {""}};
     int64_t start = now_ms_monotonic();
-    enum st st = ST_FAIL;
-    enum st rec;
 
     if (fn == NULL)
-        errbuf_set(&err, "no handler for job kind %s", j->kind);
+        errbuf_set(&r.err, "no handler for job kind %s", j->kind);
     else
-        st = fn(w, j, &delay_ms, &err);
-    store_rollback(w->db); /* a handler must not leave a transaction open */
-    if (store_ensure(w->db, &derr) != ST_OK) {
-        log_msg(LOG_WARN, "event=job_outcome_lost job=%lld kind=%s reason=\"%s\"", j->id,
-                j->kind, derr.msg);
-        return; /* the lease expires and the job runs again */
-    }
-    rec = st == ST_OK ? job_complete(w->db, j, &derr)
-                      : job_fail(w->db, j, st, err.msg, delay_ms, &derr);
-    count_job(j->kind, st_name(st));
+        r.st = fn(w, j, &r.retry_delay_ms, &r.err);
+    if (!handler_done(w, j, 1))
+        return;
+    record_job(w, j, &r, start);
     publish_pvx_stats(w->pvx);
-    log_msg(st == ST_OK ? LOG_INFO : LOG_WARN,
-            "event=job_done job=%lld kind=%s attempt=%d status=%s duration_ms=%lld error=\"%s\"",
-            j->id, j->kind, j->attempts, st_name(st), (long long)(now_ms_monotonic() - start),
-            err.msg);
-    if (rec != ST_OK)
-        log_msg(LOG_WARN, "event=job_record_failed job=%lld error=\"%s\"", j->id, derr.msg);
+}
+
+/*
+ * Claims up to cfg->pvx_batch_max - 1 more due jobs like jobs[0] and runs
+ * them all through the kind's batch handler; returns how many ran. A
+ * failure to claim more only means a batch of one.
+ */
+static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
+{
+    struct errbuf err = {""};
+    int max = w->cfg->pvx_batch_max > 1 ? w->cfg->pvx_batch_max - 1 : 0;
+    int more = job_claim_more(w->db, w->worker_id, w->cfg->job_lease_s, jobs[0].kind,
+                              jobs[0].shop, max, jobs + 1, &err);
+    size_t n = 1 + (size_t)(more > 0 ? more : 0);
+    struct job_result *res = xcalloc(n, sizeof(*res));
+    int64_t start = now_ms_monotonic();
+
+    if (more < 0)
+        log_msg(LOG_WARN, "event=job_claim_more_failed kind=%s error=\"%s\"", jobs[0].kind,
+                err.msg);
+    fn(w, jobs, n, res);
+    if (handler_done(w, jobs, n)) {
+        for (size_t i = 0; i < n; i++)
+            record_job(w, &jobs[i], &res[i], start);
+    }
+    publish_pvx_stats(w->pvx);
+    for (size_t i = 1; i < n; i++)
+        job_cleanup(&jobs[i]);
+    free(res);
+    return (int)n;
 }
 
 int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
 {
     struct errbuf err = {""};
+    struct job *jobs = xcalloc((size_t)(w->cfg->pvx_batch_max > 1 ? w->cfg->pvx_batch_max : 1),
+                               sizeof(*jobs));
     int done = 0;
 
     while (done < max_jobs) {
-        struct job j;
-        int r = job_claim(w->db, w->worker_id, w->cfg->job_lease_s, &j, &err);
+        int r = job_claim(w->db, w->worker_id, w->cfg->job_lease_s, &jobs[0], &err);
+        job_batch_fn batch;
 
         if (r <= 0)
             break;
-        run_job(w, &j);
-        job_cleanup(&j);
-        done++;
+        batch = worker_batch_handler_for(jobs[0].kind);
+        if (batch != NULL && w->cfg->pvx_batch_max > 1) {
+            done += run_batch(w, batch, jobs);
+        } else {
+            run_job(w, &jobs[0]);
+            done++;
+        }
+        job_cleanup(&jobs[0]);
     }
+    free(jobs);
     return done;
 }
 

@@ -119,6 +119,63 @@ static void test_permanent_failure_dies_at_once(void **state)
     job_cleanup(&j);
 }
 
+static void enqueue_as(const char *shop, const char *kind, const char *key)
+{
+    struct errbuf err = {""};
+
+    assert_int_equal(job_enqueue(c1, shop, kind, key, "{}", 0, NULL, &err), ST_OK);
+}
+
+static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
+{
+    struct job first, more[8], rest[8];
+    struct errbuf err = {""};
+    int n;
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    for (int i = 0; i < 5; i++) {
+        char key[16];
+
+        snprintf(key, sizeof(key), "m%d", i);
+        enqueue_as(IT_SHOP, "batch_kind", key);
+    }
+    enqueue_as(IT_SHOP, "other_kind", "o1");
+    enqueue_as("other.myshopline.com", "batch_kind", "s1");
+    enqueue_as(IT_SHOP, "batch_kind", "later");
+    it_sql_exec(db, "UPDATE jobs SET run_at = now() + interval '1 hour' WHERE dedupe_key = 'later'");
+    assert_int_equal(job_claim(c1, "w1", 60, &first, &err), 1);
+    assert_string_equal(first.dedupe_key, "m0");
+
+    /* c2 holds two of them in an open transaction: c1 must skip those rows */
+    assert_int_equal(store_cmd(c2, "BEGIN", &err), ST_OK);
+    assert_int_equal(job_claim_more(c2, "w2", 60, "batch_kind", IT_SHOP, 2, rest, &err), 2);
+    assert_int_equal(job_claim_more(c1, "w1", 60, "batch_kind", IT_SHOP, 8, more, &err), 2);
+    assert_int_equal(store_cmd(c2, "COMMIT", &err), ST_OK);
+    assert_string_equal(rest[0].dedupe_key, "m1");
+    assert_string_equal(rest[1].dedupe_key, "m2");
+    assert_string_equal(more[0].dedupe_key, "m3");
+    assert_string_equal(more[1].dedupe_key, "m4");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(more[i].attempts, 1);
+        assert_non_null(more[i].payload);
+    }
+    /* nothing else is due for that kind and shop; the lease is each job's own */
+    assert_int_equal(job_claim_more(c1, "w1", 60, "batch_kind", IT_SHOP, 8, rest + 2, &err), 0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'running' AND "
+                                     "locked_by = 'w1' AND lease_until > now()"),
+                     3);
+    assert_int_equal(job_complete(c1, &more[0], &err), ST_OK);
+    assert_int_equal(job_fail(c1, &more[1], ST_RETRY, "later", 0, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), 1);
+    n = (int)it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending'");
+    assert_int_equal(n, 4); /* other kind, other shop, later, and the retried one */
+    job_cleanup(&first);
+    for (int i = 0; i < 2; i++) {
+        job_cleanup(&more[i]);
+        job_cleanup(&rest[i]);
+    }
+}
+
 static void test_backoff_grows_and_is_capped(void **state)
 {
     for (int a = 1; a < 40; a++) {
@@ -138,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_expired_lease_is_rescued_and_fenced),
         cmocka_unit_test(test_retries_back_off_then_die_with_an_exception),
         cmocka_unit_test(test_permanent_failure_dies_at_once),
+        cmocka_unit_test(test_claim_more_takes_due_jobs_of_one_kind_and_shop),
         cmocka_unit_test(test_backoff_grows_and_is_capped),
     };
     struct errbuf err = {""};

@@ -4,7 +4,8 @@
  * sandbox Peoplevox in this process.
  *
  * One shopvox process serves every test (routing rules "country:GB=LONDON;
- * default=PrimarySite" seeded from its environment); each test resets the
+ * country:FR=NOWHERE;default=PrimarySite" seeded from its environment: the
+ * sandbox knows no site NOWHERE, so it rejects such a row); each test resets the
  * sandbox and uses its own orders, so the sandbox's counters and call log
  * belong to that test alone. Exactly-once is asserted against the
  * SANDBOX's state (its Sales Orders, their items and the SaveData calls it
@@ -134,6 +135,38 @@ static long sandbox_calls(const char *op, const char *tmpl)
     }
     json_object_put(o);
     return n;
+}
+
+/* The most rows a SaveData of tmpl answered with http_code carried (batching shows as > 1). */
+static long sandbox_max_rows_code(const char *tmpl, long http_code)
+{
+    struct json_object *o = sandbox_get("/_sandbox/calls");
+    struct json_object *calls;
+    long max = 0;
+
+    if (json_object_object_get_ex(o, "calls", &calls)) {
+        for (size_t i = 0; i < json_object_array_length(calls); i++) {
+            struct json_object *c = json_object_array_get_idx(calls, i);
+
+            if (strcmp(json_str(c, "op"), "SaveData") == 0 &&
+                strcmp(json_str(c, "template"), tmpl) == 0 &&
+                json_long(c, "http_code") == http_code && json_long(c, "rows") > max)
+                max = json_long(c, "rows");
+        }
+    }
+    json_object_put(o);
+    return max;
+}
+
+static long sandbox_max_rows(const char *tmpl)
+{
+    return sandbox_max_rows_code(tmpl, 200);
+}
+
+/* The most rows of a save the sandbox applied and then dropped the connection of. */
+static long sandbox_dropped_rows(const char *tmpl)
+{
+    return sandbox_max_rows_code(tmpl, 0);
 }
 
 /* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */
@@ -739,6 +772,193 @@ static void test_cancel_after_despatch_goes_to_customer_service(void **state)
     assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1); /* no cancel attempted */
 }
 
+/* ---- batching: several orders per SaveData ---- */
+
+/*
+ * n paid orders of two lines (first_sku and SCARF-WOOL); with fr_tag the
+ * last one ships to France (routed to a site the sandbox does not know).
+ */
+static void send_paid_orders(const char *tag, int n, const char *fr_tag, const char *first_sku,
+                             char (*names)[32])
+{
+    const struct line lines[] = {{first_sku, 1}, {"SCARF-WOOL", 2}};
+
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        char *body;
+        bool fr = fr_tag != NULL && i == n - 1;
+
+        next_order(id, sizeof(id), names[i], sizeof(names[i]), fr ? fr_tag : tag);
+        body = order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", fr ? "FR" : "US",
+                          false, lines, 2);
+        webhook("orders/paid", body);
+        free(body);
+    }
+}
+
+/*
+ * Paid orders sent while Peoplevox answers slowly (both workers busy with
+ * the first orders, so the rest queue up and are claimed together).
+ */
+static void post_while_slow(const char *tag, int n, char (*names)[32])
+{
+    char *sql;
+
+    sandbox_post("/_sandbox/faults", "{\"slow_ms\":700}");
+    send_paid_orders(tag, n, NULL, "BEANIE-RED", names);
+    sql = xasprintf("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
+                    "dedupe_key IN (SELECT id::text FROM orders WHERE name LIKE '#%s%%')",
+                    tag);
+    assert_int_equal(it_wait_sql_long(db, sql, n, WAIT_MS), n);
+    free(sql);
+    sandbox_post("/_sandbox/faults", "{\"slow_ms\":0}");
+}
+
+/*
+ * Paid orders held for an unknown SKU (no Peoplevox call), then released
+ * together: the SKU mapping and the re-check commit in one transaction, so
+ * every job becomes due at once, as after a pause. fault_json (may be
+ * NULL) is armed just before the release; with fr_tag the last order ships
+ * to France (routed to a site the sandbox does not know).
+ */
+static void post_held_then_release(const char *tag, int n, const char *fr_tag,
+                                   char (*names)[32], const char *fault_json)
+{
+    char sku[32], *sql;
+    struct store_conn *c = store_conn_create(db);
+    struct errbuf err = {""};
+    int released = 0;
+
+    snprintf(sku, sizeof(sku), "HOLD-%s", tag);
+    send_paid_orders(tag, n, fr_tag, sku, names);
+    for (int i = 0; i < n; i++) {
+        wait_state(names[i], "on_hold");
+        wait_jobs_idle(names[i]);
+    }
+    if (fault_json != NULL)
+        sandbox_post("/_sandbox/faults", fault_json);
+    sql = xasprintf("INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) VALUES "
+                    "('" IT_SHOP "', '%s', 'BEANIE-RED', 'it')",
+                    sku);
+    assert_int_equal(store_cmd(c, "BEGIN", &err), ST_OK);
+    assert_int_equal(store_cmd(c, sql, &err), ST_OK);
+    assert_int_equal(catalogue_recheck_held(c, IT_SHOP, &released, &err), ST_OK);
+    assert_int_equal(store_cmd(c, "COMMIT", &err), ST_OK);
+    assert_int_equal(released, n);
+    free(sql);
+    store_conn_destroy(c);
+}
+
+/* Each order is sent, and the sandbox holds its Sales Order once with both lines. */
+static void assert_each_sent_once(char (*names)[32], int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct json_object *o, *items;
+        char so[40];
+
+        wait_state(names[i], "sent");
+        wait_jobs_idle(names[i]);
+        so_of(names[i], so, sizeof(so));
+        assert_int_equal(sandbox_orders_numbered(so), 1);
+        o = sandbox_order(so);
+        assert_int_equal(order_items(o, &items), 2);
+        json_object_put(o);
+        assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+                                   "state = 'open'",
+                                   names[i]),
+                         0);
+    }
+}
+
+static void test_batch_twenty_orders_few_calls_each_once(void **state)
+{
+    enum { N = 20 };
+    char names[N][32];
+    long saves;
+
+    post_while_slow("BA", N, names);
+    assert_each_sent_once(names, N);
+    assert_int_equal(sandbox_count("sales_orders"), N);
+    assert_int_equal(sandbox_count("sales_order_items"), 2 * N);
+    saves = sandbox_calls("SaveData", NULL);
+    /* one order at a time would be 40 saves */
+    assert_true(saves < 20);
+    assert_true(sandbox_max_rows("Sales orders") >= 3);
+    assert_int_equal(sandbox_calls("SaveData", "Sales orders"),
+                     sandbox_calls("SaveData", "Sales order items"));
+    assert_int_equal(sandbox_calls("GetData", "Sales orders"), 0); /* no attempt was unknown */
+    assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+                               "o.id = e.order_id WHERE o.name LIKE '#BA%%' AND e.event = 'sent'"),
+                     N);
+}
+
+static void test_batch_row_rejected_holds_only_that_order(void **state)
+{
+    enum { N = 8 };
+    char names[N][32];
+    char *detail, *sql;
+
+    post_held_then_release("BR", N, "BF", names, NULL);
+    wait_state(names[N - 1], "on_hold");
+    wait_jobs_idle(names[N - 1]);
+    assert_each_sent_once(names, N - 1);
+    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+                               "hold_reason = 'peoplevox' AND site = 'NOWHERE'",
+                               names[N - 1]),
+                     1);
+    sql = xasprintf("SELECT detail FROM exceptions WHERE subject = '%s' AND type = "
+                    "'peoplevox_rejected' AND state = 'open'",
+                    names[N - 1]);
+    detail = it_sql_text(db, sql);
+    assert_non_null(strstr(detail, "NOWHERE"));
+    free(detail);
+    free(sql);
+    assert_int_equal(sandbox_count("sales_orders"), N - 1);
+    assert_int_equal(sandbox_count("sales_order_items"), 2 * (N - 1));
+    assert_true(sandbox_calls("SaveData", "Sales orders") < N);
+    assert_true(sandbox_max_rows("Sales orders") >= 2);
+}
+
+/* A batched save hits a fault: every order retries alone, looks first, and is sent once. */
+static void batch_fault_each_once(const char *tag, const char *fault_json, const char *fault)
+{
+    enum { N = 10 };
+    char names[N][32];
+
+    post_held_then_release(tag, N, NULL, names, fault_json);
+    assert_each_sent_once(names, N);
+    assert_int_equal(sandbox_fault(fault), 0);
+    assert_int_equal(sandbox_count("sales_orders"), N);
+    assert_int_equal(sandbox_count("sales_order_items"), 2 * N);
+    assert_true(sandbox_calls("SaveData", "Sales orders") < 2 * N);
+    /* retried, not given up on (each order's own exceptions: assert_each_sent_once) */
+    assert_int_equal(sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+                               "o.id::text WHERE o.name LIKE '#%s%%' AND j.state = 'dead'",
+                               tag),
+                     0);
+    assert_true(sql_count("SELECT max(j.attempts) FROM jobs j JOIN orders o ON j.dedupe_key = "
+                          "o.id::text WHERE o.name LIKE '#%s%%'",
+                          tag) > 1);
+}
+
+static void test_batch_http_500_every_order_once(void **state)
+{
+    /* two: the other worker may take one with a single order; the batch gets the other */
+    batch_fault_each_once("B5", "{\"http_500\":2}", "http_500");
+    /* a call with several orders failed: they all retried (alone) */
+    assert_true(sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+                          "o.id::text WHERE o.name LIKE '#B5%%' AND j.attempts > 1") >= 2);
+}
+
+static void test_batch_drop_after_apply_every_order_once(void **state)
+{
+    /* libcurl re-sends once on a reused connection closed without an answer, and the other
+     * worker may take two with a single order: four make sure a batched save is lost */
+    batch_fault_each_once("BD", "{\"drop_after_apply\":4}", "drop_after_apply");
+    assert_true(sandbox_dropped_rows("Sales orders") >= 2);
+    assert_true(sandbox_calls("GetData", "Sales orders") >= 2);
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -746,7 +966,7 @@ static int group_setup(void **state)
     const char *env[] = {"SHOPVOX_WORKERS=2", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
                          "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
                          "PEOPLEVOX_TIMEOUT_MS=5000",
-                         "SHOPVOX_ROUTING_RULES=country:GB=LONDON;default=PrimarySite", NULL};
+                         "SHOPVOX_ROUTING_RULES=country:GB=LONDON;country:FR=NOWHERE;default=PrimarySite", NULL};
     const char *serve[] = {"serve", "--migrate", NULL};
     struct sandbox_pvx_opts so = {0};
     struct errbuf err = {""};
@@ -794,6 +1014,10 @@ int main(void)
         cmocka_unit_test_setup(test_cancel_before_posting_never_reaches_peoplevox, reset),
         cmocka_unit_test_setup(test_cancel_after_posting_cancels_in_peoplevox, reset),
         cmocka_unit_test_setup(test_cancel_after_despatch_goes_to_customer_service, reset),
+        cmocka_unit_test_setup(test_batch_twenty_orders_few_calls_each_once, reset),
+        cmocka_unit_test_setup(test_batch_row_rejected_holds_only_that_order, reset),
+        cmocka_unit_test_setup(test_batch_http_500_every_order_once, reset),
+        cmocka_unit_test_setup(test_batch_drop_after_apply_every_order_once, reset),
     };
 
     it_require_db();

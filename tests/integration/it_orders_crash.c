@@ -3,9 +3,10 @@
  *
  * Thirty paid orders go in; the shopvox process is killed with SIGKILL
  * while jobs are in flight (Peoplevox answers slowly, so some saves are
- * mid-call); then TWO shopvox processes share the database. Every order
- * must end `sent`, and the sandbox Peoplevox must hold exactly thirty Sales
- * Orders with exactly two lines each — no duplicate order, no doubled line.
+ * mid-call, in batches of three orders per save); then TWO shopvox processes
+ * share the database. Every order must end `sent`, and the sandbox
+ * Peoplevox must hold exactly thirty Sales Orders with exactly two lines
+ * each — no duplicate order, no doubled line.
  */
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -59,10 +60,12 @@ static char *two_line_order(int i)
 
 static void test_kill9_then_two_replicas_post_each_order_once(void **state)
 {
+    /* small batches: the kill lands while batched saves are in flight, not after one
+     * save carried every order */
     const char *env[] = {"SHOPVOX_WORKERS=3", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
                          "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
                          "SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
-                         "PEOPLEVOX_TIMEOUT_MS=5000", NULL};
+                         "PEOPLEVOX_TIMEOUT_MS=5000", "SHOPVOX_PVX_BATCH_MAX=3", NULL};
     const char *serve[] = {"serve", "--migrate", NULL};
     struct it_proc a, b, c;
     struct it_resp r;
