@@ -53,9 +53,9 @@ def path(*parts):
 
 
 # DESIGN.md section 5, plus SHOPVOX_LOG_FORMAT (section 6),
-# SHOPVOX_SQL_DIR (where the image keeps the migrations) and
-# SHOPVOX_PVX_BATCH_MAX (a throughput knob added after DESIGN.md: orders per
-# Peoplevox SaveData). Secrets are also accepted as NAME_FILE.
+# SHOPVOX_SQL_DIR (where the image keeps the migrations) and the operational
+# knobs added after DESIGN.md (README's configuration table lists them all).
+# Secrets are also accepted as NAME_FILE.
 DESIGN_PLAIN = {
     "SHOPVOX_LISTEN", "SHOPVOX_WORKERS", "SHOPVOX_LOG_LEVEL", "SHOPLINE_SHOP_DOMAIN",
     "SHOPLINE_API_BASE", "SHOPLINE_API_VERSION", "SHOPLINE_RATE_PER_SEC", "SHOPLINE_BURST",
@@ -68,7 +68,10 @@ DESIGN_SECRET = {
     "SHOPVOX_DATABASE_URL", "SHOPVOX_ADMIN_TOKEN", "SHOPLINE_ACCESS_TOKEN",
     "SHOPLINE_APP_SECRET", "SHOPLINE_APP_SECRET_PREVIOUS", "PEOPLEVOX_PASSWORD",
 }
-EXTRA_PLAIN = {"SHOPVOX_LOG_FORMAT", "SHOPVOX_SQL_DIR", "SHOPVOX_PVX_BATCH_MAX"}
+EXTRA_PLAIN = {"SHOPVOX_LOG_FORMAT", "SHOPVOX_SQL_DIR", "SHOPVOX_PVX_BATCH_MAX",
+               "SHOPVOX_HTTP_THREADS", "SHOPVOX_MAX_BODY_BYTES", "PEOPLEVOX_TIMEOUT_MS",
+               "SHOPVOX_CATALOGUE_SYNC_S", "SHOPVOX_JOB_MAX_ATTEMPTS", "SHOPVOX_JOB_LEASE_S",
+               "SHOPVOX_ROUTING_RULES"}
 ALLOWED_PLAIN = DESIGN_PLAIN | EXTRA_PLAIN
 ALLOWED_ENV = ALLOWED_PLAIN | DESIGN_SECRET | {n + "_FILE" for n in DESIGN_SECRET}
 
