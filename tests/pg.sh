@@ -19,10 +19,13 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# A port below the kernel's ephemeral range, so no outgoing connection can
+# hold it between this check and the server's bind.
 free_port() {
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 15000 + RANDOM % (low - 15000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "pg.sh: could not find a free port" >&2; return 1
@@ -41,9 +44,16 @@ start() {
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   [ -f "$dir/port" ] || free_port >"$dir/port"
-  as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $(cat "$dir/port") -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" start >/dev/null \
-    || { tail -n 20 "$dir/server.log" >&2; exit 1; }
+  local tries=0
+  until as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $(cat "$dir/port") -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" start >/dev/null; do
+    tries=$((tries + 1))
+    # another process took the port between the check and the bind: pick another
+    if [ $tries -lt 5 ] && grep -q "could not bind" "$dir/server.log"; then
+      free_port >"$dir/port"; continue
+    fi
+    tail -n 20 "$dir/server.log" >&2; exit 1
+  done
   "$PGBIN/psql" -q -h 127.0.0.1 -p "$(cat "$dir/port")" -U shopvox -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'shopvox'" | grep -q 1 \
     || "$PGBIN/createdb" -h 127.0.0.1 -p "$(cat "$dir/port")" -U shopvox shopvox
