@@ -23,7 +23,7 @@
 /* Exceptions about an order held before posting: retried by posting it again. */
 static const char *const exc_order_types[] = {
     "unknown_sku",        "unroutable",           "peoplevox_rejected", "sales_order_conflict",
-    "order_number_too_long", "order_number_taken",
+    "order_number_too_long", "order_number_taken", "stalled_order",
 };
 
 static const char *const exc_select_sql =

@@ -27,7 +27,7 @@ struct scheduler {
     const struct cfg *cfg;
     pthread_t tid;
     atomic_bool stop;
-    struct sched_task tasks[1];
+    struct sched_task tasks[2];
     int n_tasks;
 };
 
@@ -113,7 +113,8 @@ struct scheduler *scheduler_start(const struct cfg *cfg)
                      "1 when this replica runs the schedulers");
     s->cfg = cfg;
     s->tasks[0] = (struct sched_task){"catalogue_sync", "catalogue", cfg->catalogue_sync_s};
-    s->n_tasks = 1;
+    s->tasks[1] = (struct sched_task){"detect_stalled", "stalled", 60};
+    s->n_tasks = 2;
     atomic_init(&s->stop, false);
     pthread_create(&s->tid, NULL, sched_main, s);
     return s;

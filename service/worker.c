@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sales_order.h"
+#include "watchdog.h"
 
 #define WORKER_POLL_MS 1000
 #define WORKER_DB_RETRY_MS 1000
@@ -34,6 +35,7 @@ static const struct handler_entry handlers[] = {
     {"post_sales_order", so_post_handler},
     {"cancel_sales_order", so_cancel_handler},
     {"catalogue_sync", catalogue_sync_handler},
+    {"detect_stalled", watchdog_stalled_handler},
 };
 
 struct batch_entry {

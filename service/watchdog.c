@@ -1,0 +1,89 @@
+/*
+ * watchdog.c - stalled-order detection (see watchdog.h).
+ *
+ * One pass: raise (or bump) an exception for every order of the shop that
+ * has been `ready` longer than the threshold, naming its post job's state
+ * and last error; resolve the open ones whose order has moved on. Both run
+ * in one transaction so a pass never half-applies.
+ */
+#include "watchdog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "exceptions.h"
+#include "log.h"
+#include "metrics.h"
+
+static const char *const stalled_sql =
+    "SELECT o.id, o.name, (extract(epoch FROM now() - o.updated_at) / 60)::int, "
+    "coalesce(j.state, 'none'), coalesce(j.attempts, 0), coalesce(j.last_error, '') "
+    "FROM orders o LEFT JOIN LATERAL (SELECT state, attempts, last_error FROM jobs "
+    "WHERE kind = 'post_sales_order' AND dedupe_key = o.id::text ORDER BY id DESC LIMIT 1) j "
+    "ON true WHERE o.shop = $1 AND o.state = 'ready' "
+    "AND o.updated_at < now() - ($2::int * interval '1 second') ORDER BY o.id LIMIT 1000";
+
+static const char *const recovered_sql =
+    "UPDATE exceptions e SET state = 'resolved', resolved_at = now(), resolved_by = 'shopvox', "
+    "resolution = 'order is ' || o.state || ' now' FROM orders o "
+    "WHERE e.shop = $1 AND e.type = 'stalled_order' AND e.state = 'open' "
+    "AND o.id = e.order_id AND o.state <> 'ready'";
+
+/* Raises one exception per stalled row; returns ST_OK or the failure. */
+static enum st raise_stalled(struct store_conn *db, const char *shop, PGresult *rows,
+                             struct errbuf *err)
+{
+    enum st st = ST_OK;
+
+    for (int i = 0; st == ST_OK && i < PQntuples(rows); i++) {
+        char detail[ERRBUF_MAX + 256];
+        struct exc_new e = {shop, "stalled_order", "ops", "order", PQgetvalue(rows, i, 1),
+                            PQgetvalue(rows, i, 0), detail,
+                            "Look at `shopvox order show` and the job's error; fix the cause "
+                            "(Peoplevox reachable? workers running?), then "
+                            "`shopvox exceptions retry <id>`"};
+
+        snprintf(detail, sizeof(detail),
+                 "paid order %s is still not in Peoplevox after %s minutes; its post job is %s "
+                 "after %s attempt(s)%s%.*s",
+                 PQgetvalue(rows, i, 1), PQgetvalue(rows, i, 2), PQgetvalue(rows, i, 3),
+                 PQgetvalue(rows, i, 4), PQgetvalue(rows, i, 5)[0] ? ": " : "", ERRBUF_MAX,
+                 PQgetvalue(rows, i, 5));
+        st = exc_raise(db, &e, NULL, err);
+    }
+    return st;
+}
+
+enum st watchdog_stalled_handler(struct worker_ctx *w, const struct job *j,
+                                 int64_t *retry_delay_ms, struct errbuf *err)
+{
+    char threshold[16];
+    const char *p[2] = {w->cfg->shop_domain, threshold};
+    PGresult *rows = NULL;
+    enum st st;
+
+    snprintf(threshold, sizeof(threshold), "%d", w->cfg->stalled_order_s);
+    st = store_cmd(w->db, "BEGIN", err);
+    if (st == ST_OK)
+        rows = store_exec_prepared(w->db, "watchdog_stalled", stalled_sql, 2, p, NULL, NULL, &st,
+                                   err);
+    if (st == ST_OK)
+        st = raise_stalled(w->db, w->cfg->shop_domain, rows, err);
+    if (st == ST_OK)
+        PQclear(store_exec_prepared(w->db, "watchdog_recovered", recovered_sql, 1, p, NULL, NULL,
+                                    &st, err));
+    if (st == ST_OK)
+        st = store_cmd(w->db, "COMMIT", err);
+    if (st == ST_OK) {
+        metrics_describe("shopvox_stalled_orders", MET_GAUGE,
+                         "Paid orders ready longer than SHOPVOX_STALLED_ORDER_S");
+        metrics_set("shopvox_stalled_orders", "", PQntuples(rows));
+        if (PQntuples(rows) > 0)
+            log_msg(LOG_WARN, "event=stalled_orders count=%d threshold_s=%s", PQntuples(rows),
+                    threshold);
+    } else {
+        store_rollback(w->db);
+    }
+    PQclear(rows);
+    return st;
+}

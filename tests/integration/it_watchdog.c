@@ -1,0 +1,85 @@
+/*
+ * it_watchdog.c - stalled paid orders become one exception each and the
+ * exception resolves itself once the order leaves `ready`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "it.h"
+#include "store.h"
+#include "watchdog.h"
+
+static const char *db;
+static struct store_conn *conn;
+static struct cfg cfg;
+static struct worker_ctx w;
+
+static void run_pass(void)
+{
+    struct errbuf err = {""};
+    int64_t delay = 0;
+    struct job j;
+
+    memset(&j, 0, sizeof(j));
+    if (watchdog_stalled_handler(&w, &j, &delay, &err) != ST_OK)
+        fail_msg("watchdog pass failed: %s", err.msg);
+}
+
+static long open_stalled(void)
+{
+    return it_sql_long(db, "SELECT count(*) FROM exceptions WHERE type = 'stalled_order' "
+                           "AND state = 'open'");
+}
+
+static void test_stalled_order_raises_once_and_resolves_itself(void **state)
+{
+    it_sql_exec(db, "INSERT INTO orders (shop, shopline_order_id, name, state, updated_at) VALUES "
+                    "('" IT_SHOP "', '1', '#W1', 'ready', now() - interval '20 minutes'), "
+                    "('" IT_SHOP "', '2', '#W2', 'ready', now()), "
+                    "('" IT_SHOP "', '3', '#W3', 'awaiting_payment', now() - interval '2 hours')");
+    it_sql_exec(db, "INSERT INTO jobs (shop, kind, dedupe_key, state, attempts, last_error) "
+                    "SELECT shop, 'post_sales_order', id::text, 'pending', 4, "
+                    "'peoplevox answered HTTP 503' FROM orders WHERE name = '#W1'");
+    run_pass();
+    run_pass(); /* a second pass bumps the same exception, adds none */
+    assert_int_equal(open_stalled(), 1);
+    assert_int_equal(it_sql_long(db, "SELECT count FROM exceptions WHERE type = 'stalled_order' "
+                                     "AND subject = '#W1' AND detail LIKE '%HTTP 503%' "
+                                     "AND detail LIKE '%pending after 4 attempt%'"),
+                     2);
+    it_sql_exec(db, "UPDATE orders SET state = 'sent' WHERE name = '#W1'");
+    run_pass();
+    assert_int_equal(open_stalled(), 0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE type = "
+                                     "'stalled_order' AND resolution = 'order is sent now'"),
+                     1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stalled_order_raises_once_and_resolves_itself),
+    };
+    struct errbuf err = {""};
+    int applied = 0;
+    int rc;
+
+    it_require_db();
+    db = it_db_create("watchdog");
+    conn = store_conn_create(db);
+    if (store_migrate(conn, SHOPVOX_SQL_DIR, &applied, &err) != ST_OK) {
+        fprintf(stderr, "migrate: %s\n", err.msg);
+        return 1;
+    }
+    cfg.shop_domain = (char *)(uintptr_t)IT_SHOP;
+    cfg.stalled_order_s = 600;
+    w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog"};
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    store_conn_destroy(conn);
+    return rc;
+}
