@@ -24,6 +24,7 @@
 #include "common.h"
 #include "config.h"
 #include "it.h"
+#include "it_sandbox.h"
 #include "metrics.h"
 #include "pvx.h"
 #include "sandbox.h"
@@ -101,13 +102,7 @@ static int group_teardown(void **state)
 
 static void sandbox_post(const char *path, const char *body)
 {
-    struct it_resp r;
-
-    assert_int_equal(it_http(sandbox_pvx_port(sb), "POST", path, body, strlen(body), NULL, &r),
-                     0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", path, r.status, r.body);
-    it_resp_free(&r);
+    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), path, body), 0);
 }
 
 static int fresh(void **state)

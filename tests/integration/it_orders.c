@@ -29,6 +29,7 @@
 #include "catalogue.h"
 #include "common.h"
 #include "it.h"
+#include "it_sandbox.h"
 #include "sandbox.h"
 #include "store.h"
 
@@ -44,47 +45,17 @@ static int seq;
 
 static struct json_object *sandbox_get(const char *path)
 {
-    struct it_resp r;
-    struct json_object *o;
-
-    assert_int_equal(it_http(sandbox_pvx_port(sb), "GET", path, NULL, 0, NULL, &r), 0);
-    o = r.status == 200 ? json_tokener_parse(r.body) : NULL;
-    it_resp_free(&r);
-    return o;
+    return it_sandbox_get(sandbox_pvx_port(sb), path);
 }
 
 static void sandbox_post(const char *path, const char *body)
 {
-    struct it_resp r;
-
-    assert_int_equal(it_http(sandbox_pvx_port(sb), "POST", path, body, strlen(body), NULL, &r),
-                     0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", path, r.status, r.body);
-    it_resp_free(&r);
-}
-
-static long json_long(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, key, &v) ? (long)json_object_get_int64(v) : -1;
-}
-
-static const char *json_str(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), path, body), 0);
 }
 
 static long sandbox_count(const char *key)
 {
-    struct json_object *o = sandbox_get("/_sandbox/state");
-    long n = json_long(o, key);
-
-    json_object_put(o);
-    return n;
+    return it_sandbox_count(sandbox_pvx_port(sb), key);
 }
 
 /* A fault counter still pending in the sandbox. */
@@ -95,7 +66,7 @@ static long sandbox_fault(const char *key)
     long n = -1;
 
     if (json_object_object_get_ex(o, "faults", &faults))
-        n = json_long(faults, key);
+        n = it_json_long(faults, key);
     json_object_put(o);
     return n;
 }
@@ -109,7 +80,7 @@ static long sandbox_orders_numbered(const char *so)
 
     if (json_object_object_get_ex(o, "orders", &orders)) {
         for (size_t i = 0; i < json_object_array_length(orders); i++) {
-            const char *v = json_str(json_object_array_get_idx(orders, i), "SalesOrderNumber");
+            const char *v = it_json_str(json_object_array_get_idx(orders, i), "SalesOrderNumber");
             n += v != NULL && strcmp(v, so) == 0;
         }
     }
@@ -128,9 +99,9 @@ static long sandbox_calls(const char *op, const char *tmpl)
         for (size_t i = 0; i < json_object_array_length(calls); i++) {
             struct json_object *c = json_object_array_get_idx(calls, i);
 
-            n += strcmp(json_str(c, "op"), op) == 0 &&
-                 (tmpl == NULL || strcmp(json_str(c, "template"), tmpl) == 0) &&
-                 json_long(c, "http_code") == 200;
+            n += strcmp(it_json_str(c, "op"), op) == 0 &&
+                 (tmpl == NULL || strcmp(it_json_str(c, "template"), tmpl) == 0) &&
+                 it_json_long(c, "http_code") == 200;
         }
     }
     json_object_put(o);
@@ -148,10 +119,10 @@ static long sandbox_max_rows_code(const char *tmpl, long http_code)
         for (size_t i = 0; i < json_object_array_length(calls); i++) {
             struct json_object *c = json_object_array_get_idx(calls, i);
 
-            if (strcmp(json_str(c, "op"), "SaveData") == 0 &&
-                strcmp(json_str(c, "template"), tmpl) == 0 &&
-                json_long(c, "http_code") == http_code && json_long(c, "rows") > max)
-                max = json_long(c, "rows");
+            if (strcmp(it_json_str(c, "op"), "SaveData") == 0 &&
+                strcmp(it_json_str(c, "template"), tmpl) == 0 &&
+                it_json_long(c, "http_code") == http_code && it_json_long(c, "rows") > max)
+                max = it_json_long(c, "rows");
         }
     }
     json_object_put(o);
@@ -184,7 +155,7 @@ static const char *order_field(struct json_object *o, const char *field)
 
     if (!json_object_object_get_ex(o, "fields", &fields))
         return NULL;
-    return json_str(fields, field);
+    return it_json_str(fields, field);
 }
 
 static size_t order_items(struct json_object *o, struct json_object **items)
@@ -376,8 +347,8 @@ static void test_happy_path_one_sales_order_with_items(void **state)
     assert_int_equal(sandbox_calls("SaveData", "Sales order items"), 1);
     o = sandbox_order(so);
     assert_non_null(o);
-    assert_string_equal(json_str(o, "Site"), "PrimarySite");
-    assert_string_equal(json_str(o, "Status"), "New");
+    assert_string_equal(it_json_str(o, "Site"), "PrimarySite");
+    assert_string_equal(it_json_str(o, "Status"), "New");
     assert_string_equal(order_field(o, "CustomerPurchaseOrderReferenceNumber"), name);
     assert_string_equal(order_field(o, "Email"), "buyer@example.com");
     assert_string_equal(order_field(o, "Customer"), "buyer@example.com");
@@ -404,10 +375,10 @@ static void test_happy_path_one_sales_order_with_items(void **state)
         char line[8];
 
         snprintf(line, sizeof(line), "%zu", i + 1);
-        assert_string_equal(json_str(it, "SalesOrderNumber"), so);
-        assert_string_equal(json_str(it, "ItemCode"), lines[i].sku);
-        assert_int_equal(atoi(json_str(it, "QuantityOrdered")), lines[i].qty);
-        assert_string_equal(json_str(it, "Line"), line);
+        assert_string_equal(it_json_str(it, "SalesOrderNumber"), so);
+        assert_string_equal(it_json_str(it, "ItemCode"), lines[i].sku);
+        assert_int_equal(atoi(it_json_str(it, "QuantityOrdered")), lines[i].qty);
+        assert_string_equal(it_json_str(it, "Line"), line);
     }
     json_object_put(o);
 
@@ -438,7 +409,7 @@ static void test_country_rule_routes_to_london(void **state)
     post_paid("GB", "GB", lines, 1, name, sizeof(name), so, sizeof(so));
     o = sandbox_order(so);
     assert_non_null(o);
-    assert_string_equal(json_str(o, "Site"), "LONDON");
+    assert_string_equal(it_json_str(o, "Site"), "LONDON");
     json_object_put(o);
     assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND site = "
                                "'LONDON'",
@@ -555,8 +526,8 @@ static void test_unknown_sku_held_then_mapped_and_posted_once(void **state)
     assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1);
     o = sandbox_order(so);
     assert_int_equal(order_items(o, &items), 2);
-    assert_string_equal(json_str(json_object_array_get_idx(items, 0), "ItemCode"), "TEE-WHT-M");
-    assert_string_equal(json_str(json_object_array_get_idx(items, 1), "ItemCode"), "MUG-LOGO");
+    assert_string_equal(it_json_str(json_object_array_get_idx(items, 0), "ItemCode"), "TEE-WHT-M");
+    assert_string_equal(it_json_str(json_object_array_get_idx(items, 1), "ItemCode"), "MUG-LOGO");
     json_object_put(o);
     assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
                                "state = 'resolved' AND resolved_by = 'shopvox'",
@@ -726,10 +697,10 @@ static void test_cancel_after_posting_cancels_in_peoplevox(void **state)
     wait_state(name, "cancelled");
     o = sandbox_order(so);
     assert_non_null(o);
-    assert_string_equal(json_str(o, "Status"), "Cancelled");
+    assert_string_equal(it_json_str(o, "Status"), "Cancelled");
     /* the cancellation touched nothing else on the Sales Order */
     assert_string_equal(order_field(o, "Email"), "buyer@example.com");
-    assert_string_equal(json_str(o, "Site"), "PrimarySite");
+    assert_string_equal(it_json_str(o, "Site"), "PrimarySite");
     json_object_put(o);
     assert_int_equal(sandbox_count("sales_orders"), 1);
     assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
@@ -767,7 +738,7 @@ static void test_cancel_after_despatch_goes_to_customer_service(void **state)
                                name),
                      1);
     o = sandbox_order(so);
-    assert_string_equal(json_str(o, "Status"), "Despatched");
+    assert_string_equal(it_json_str(o, "Status"), "Despatched");
     json_object_put(o);
     assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1); /* no cancel attempted */
 }

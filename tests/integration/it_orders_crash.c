@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "it.h"
+#include "it_sandbox.h"
 #include "sandbox.h"
 
 #define N_ORDERS 30
@@ -31,18 +32,7 @@ static char pvx_url_env[256];
 
 static long sandbox_count(const char *key)
 {
-    struct it_resp r;
-    struct json_object *o, *v;
-    long n = -1;
-
-    if (it_http(sandbox_pvx_port(sb), "GET", "/_sandbox/state", NULL, 0, NULL, &r) != 0)
-        return -1;
-    o = json_tokener_parse(r.body);
-    if (o != NULL && json_object_object_get_ex(o, key, &v))
-        n = (long)json_object_get_int64(v);
-    json_object_put(o);
-    it_resp_free(&r);
-    return n;
+    return it_sandbox_count(sandbox_pvx_port(sb), key);
 }
 
 static char *two_line_order(int i)
@@ -103,13 +93,7 @@ static void test_kill9_then_two_replicas_post_each_order_once(void **state)
 
 static void sandbox_faults(const char *json)
 {
-    struct it_resp r;
-
-    assert_int_equal(it_http(sandbox_pvx_port(sb), "POST", "/_sandbox/faults", json, strlen(json),
-                             NULL, &r),
-                     0);
-    assert_int_equal(r.status, 200);
-    it_resp_free(&r);
+    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), "/_sandbox/faults", json), 0);
 }
 
 /* A job slower than its lease must not be picked up by the other replica:
