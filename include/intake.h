@@ -26,6 +26,7 @@ struct intake_request {
     const char *body;
     size_t body_len;
     const char *paid_statuses; /* SHOPVOX_PAID_STATUSES */
+    bool other_shop;           /* signed, but for a shop this deployment does not serve */
 };
 
 enum intake_outcome {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "intake.h"
 #include "log.h"
@@ -126,11 +127,12 @@ static void webhook_store(struct app *a, const struct http_request *req, const c
                           struct http_response *resp)
 {
     const char *shop = http_header(req, "X-Shopline-Shop-Domain");
+    bool other = shop != NULL && *shop != '\0' && strcasecmp(shop, a->cfg->shop_domain) != 0;
     char wid[256];
     char *headers = headers_json(req);
-    struct intake_request ir = {shop && *shop ? shop : a->cfg->shop_domain, wid, topic,
+    struct intake_request ir = {other ? shop : a->cfg->shop_domain, wid, topic,
                                 http_header(req, "X-Shopline-API-Version"), headers, req->body,
-                                req->body_len, a->cfg->paid_statuses};
+                                req->body_len, a->cfg->paid_statuses, other};
     struct intake_result res;
     struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
     struct errbuf err = {""};

@@ -392,6 +392,12 @@ static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
 
 static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
 {
+    if (x->r->other_shop) { /* the app may be installed elsewhere: never mix stores */
+        x->event_outcome = "ignored";
+        x->event_error = "webhook for a shop this deployment does not serve";
+        out->outcome = INTAKE_IGNORED;
+        return ST_OK;
+    }
     if (whk_topic_classify(x->r->topic) != WHK_TOPIC_ORDER) {
         x->event_outcome = "ignored";
         out->outcome = INTAKE_IGNORED;

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "it.h"
+#include "webhook.h"
 
 static const char *db;
 static struct it_proc proc;
@@ -169,6 +170,32 @@ static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(vo
     free(cancelled);
 }
 
+/* The app secret may serve several stores: another store's orders never enter. */
+static void test_webhook_for_another_shop_is_recorded_and_ignored(void **state)
+{
+    char *body = it_order_json("65000000000000000000000001", "#6501", "paid",
+                               "2026-11-26T10:00:00+08:00", "MUG-1");
+    char sig[65], h_sig[128];
+    const char *headers[] = {"Content-Type: application/json", "X-Shopline-Topic: orders/paid",
+                             "X-Shopline-Webhook-Id: other-shop-1",
+                             "X-Shopline-Shop-Domain: someone-else.myshopline.com", h_sig, NULL};
+    struct it_resp r;
+
+    whk_sign_hex(IT_SECRET, body, strlen(body), sig);
+    snprintf(h_sig, sizeof(h_sig), "X-Shopline-Hmac-Sha256: %s", sig);
+    assert_int_equal(it_http(proc.port, "POST", "/webhooks/shopline", body, strlen(body), headers,
+                             &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id = "
+                           "'other-shop-1' AND outcome = 'ignored' AND "
+                           "shop = 'someone-else.myshopline.com'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#6501'"), 0);
+    free(body);
+}
+
 struct storm {
     int thread;
     int failures;
@@ -258,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_bad_or_missing_signature_is_401_and_stores_nothing),
         cmocka_unit_test(test_oversize_wrong_method_unknown_topic_and_garbage),
         cmocka_unit_test(test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel),
+        cmocka_unit_test(test_webhook_for_another_shop_is_recorded_and_ignored),
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
         cmocka_unit_test(test_health_ready_and_metrics),
         cmocka_unit_test(test_sigterm_exits_zero),
