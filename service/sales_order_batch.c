@@ -118,11 +118,23 @@ static enum st so_batch_job_outcome(enum st call, const struct pvx_outcome *oc,
                    "of a batched call (%zu statuses)", r->n_statuses);
         return ST_RETRY;
     }
+    if (v->error != NULL) {
+        mine->unknown = false;
+        errbuf_set(&mine->err, "peoplevox rejected the row: %.400s", v->error);
+        return ST_FAIL;
+    }
+    if (call != ST_OK) {
+        /*
+         * Other rows of the call were rejected. Whether Peoplevox applied the
+         * good rows of a partly rejected SaveData is not documented, so this
+         * order is not assumed saved: it retries alone, existence check first.
+         */
+        errbuf_set(&mine->err, "a batched call had rejected rows; this order is verified on "
+                   "its own");
+        return ST_RETRY;
+    }
     mine->unknown = false;
-    if (v->error == NULL)
-        return ST_OK;
-    errbuf_set(&mine->err, "peoplevox rejected the row: %.400s", v->error);
-    return ST_FAIL;
+    return ST_OK;
 }
 
 /*

@@ -886,8 +886,10 @@ static void test_batch_row_rejected_holds_only_that_order(void **state)
     free(sql);
     assert_int_equal(sandbox_count("sales_orders"), N - 1);
     assert_int_equal(sandbox_count("sales_order_items"), 2 * (N - 1));
-    assert_true(sandbox_calls("SaveData", "Sales orders") < N);
     assert_true(sandbox_max_rows("Sales orders") >= 2);
+    /* whether Peoplevox kept the good rows of a partly rejected call is not documented:
+     * each good order was verified on its own before it counted as sent */
+    assert_true(sandbox_calls("GetData", "Sales orders") >= N - 1);
 }
 
 /* A batched save hits a fault: every order retries alone, looks first, and is sent once. */
