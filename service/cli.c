@@ -308,7 +308,7 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
     }
     res = cli_query(x, "read job",
                     "SELECT id, state FROM jobs WHERE kind = $1 AND dedupe_key = $2 "
-                    "AND state <> 'done'",
+                    "AND state IN ('pending', 'running')", /* the live one: dead ones may remain */
                     2, p);
     if (res == NULL)
         return -1;
