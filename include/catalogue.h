@@ -15,13 +15,15 @@
 #define CATALOGUE_MAX_ITEMS 500000
 
 /* Job "catalogue_sync" (payload {}): pages `Item types` into items. */
-enum st catalogue_sync_handler(struct worker_ctx *w, const struct job *j,
-                               int64_t *retry_delay_ms, struct errbuf *err);
+void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 
 /*
  * Enqueues post_sales_order for every on_hold order of shop whose hold is
- * a SKU or routing problem (hold_reason 'sku' or 'routing'); *enqueued
- * counts new jobs. Runs in the caller's transaction if one is open.
+ * a SKU or routing problem (hold_reason 'sku' or 'routing'), and for every
+ * ready order whose post job is running right now (it may have read the
+ * catalogue before the change; the running job is marked to run once
+ * more, see job_enqueue); *enqueued counts new jobs. Runs in the caller's
+ * transaction if one is open.
  */
 enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqueued,
                                struct errbuf *err);

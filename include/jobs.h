@@ -25,8 +25,19 @@ struct job {
     char shop[128];
     char dedupe_key[160];
     char *payload;       /* JSON text, owned (job_cleanup) */
-    int attempts;        /* including this one */
+    int attempts;        /* including this one; also the fencing token */
     int max_attempts;
+    int uncounted_attempts; /* attempts that do not count against max_attempts */
+};
+
+/* One job's outcome, as a handler reports it (see worker.h). */
+struct job_result {
+    enum st st;
+    int64_t retry_delay_ms;    /* 0 = backoff */
+    bool throttled;            /* ST_RETRY because the far side refused to take the
+                                  call (rate limit): nothing was applied, and the
+                                  attempt does not count against max_attempts */
+    struct errbuf err;         /* why, on RETRY/FAIL */
 };
 
 void job_cleanup(struct job *j);
@@ -35,6 +46,10 @@ void job_cleanup(struct job *j);
  * Enqueues (kind, dedupe_key) unless a live job with that key exists;
  * runs in the caller's transaction if one is open. delay_ms delays the
  * first run. *created (may be NULL) tells whether a row was added.
+ * When the live job is running, it is marked to run once more after it
+ * finishes (rerun_requested): work asked for while the job runs may
+ * depend on what the running attempt could not see yet, so it is never
+ * dropped.
  */
 enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
                     const char *dedupe_key, const char *payload_json, int64_t delay_ms,
@@ -58,17 +73,26 @@ int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct j
 int job_claim_more(struct store_conn *c, const char *worker_id, int lease_s, const char *kind,
                    const char *shop, int max, struct job *out, struct errbuf *err);
 
-/* Marks the job done (fenced by attempts). */
+/*
+ * Marks the job done (fenced by attempts); a job whose re-run was requested
+ * meanwhile goes back to pending, due now, with a fresh attempt budget.
+ */
 enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *err);
 
 /*
- * Records a failed attempt. outcome ST_RETRY reschedules after
- * retry_delay_ms (or the backoff schedule when 0) unless attempts are
- * exhausted; ST_FAIL, or exhaustion, makes the job dead and opens a
- * `job_dead` exception naming the job and the error.
+ * Records a failed attempt (r->st ST_RETRY or ST_FAIL, r->err the reason).
+ * ST_RETRY reschedules after r->retry_delay_ms (or the backoff schedule
+ * when 0) unless the counted attempts are exhausted; a throttled retry is
+ * never counted and never exhausts. ST_FAIL, or exhaustion, makes the job
+ * dead and opens a `job_dead` exception naming the job and the error; if
+ * a re-run was requested meanwhile, a fresh job with the same key is
+ * queued beside the dead one.
  */
-enum st job_fail(struct store_conn *c, const struct job *j, enum st outcome, const char *error,
-                 int64_t retry_delay_ms, struct errbuf *err);
+enum st job_fail(struct store_conn *c, const struct job *j, const struct job_result *r,
+                 struct errbuf *err);
+
+/* Attempts that count against max_attempts (attempts - uncounted_attempts). */
+int job_counted_attempts(const struct job *j);
 
 /* Puts a dead (or pending) job back to run now with fresh attempts. */
 enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err);

@@ -24,8 +24,7 @@
 int so_number_make(const char *prefix, const char *name, char *out, size_t cap);
 
 /* Job "post_sales_order", payload {"order_id": N}. */
-enum st so_post_handler(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                        struct errbuf *err);
+void so_post_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 /*
  * Batch handler for "post_sales_order" jobs (see worker.h): each order's
  * own checks and transactions as so_post_handler, but the orders that are
@@ -34,7 +33,6 @@ enum st so_post_handler(struct worker_ctx *w, const struct job *j, int64_t *retr
 void so_post_batch(struct worker_ctx *w, const struct job *jobs, size_t n,
                    struct job_result *results);
 /* Job "cancel_sales_order", payload {"order_id": N}. */
-enum st so_cancel_handler(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                          struct errbuf *err);
+void so_cancel_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 
 #endif

@@ -12,7 +12,6 @@
 #include "worker.h"
 
 /* Job "detect_stalled" (payload {}), enqueued by the scheduler every minute. */
-enum st watchdog_stalled_handler(struct worker_ctx *w, const struct job *j,
-                                 int64_t *retry_delay_ms, struct errbuf *err);
+void watchdog_stalled_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 
 #endif

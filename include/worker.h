@@ -26,20 +26,13 @@ struct worker_ctx {
 };
 
 /*
- * A job handler. ST_OK: the job is done (including "handled by opening an
- * exception"). ST_RETRY: try again later (*retry_delay_ms may be set; 0 =
- * backoff). ST_FAIL: permanent; the job goes dead with an exception.
- * err says why on RETRY/FAIL.
+ * A job handler fills r (zeroed by the caller). r->st ST_OK: the job is
+ * done (including "handled by opening an exception"). ST_RETRY: try again
+ * later (r->retry_delay_ms may be set; 0 = backoff; r->throttled when the
+ * far side refused the call without applying it). ST_FAIL: permanent; the
+ * job goes dead with an exception. r->err says why on RETRY/FAIL.
  */
-typedef enum st (*job_handler_fn)(struct worker_ctx *w, const struct job *j,
-                                  int64_t *retry_delay_ms, struct errbuf *err);
-
-/* One job's outcome from a batch handler (what a job_handler_fn returns). */
-struct job_result {
-    enum st st;
-    int64_t retry_delay_ms;    /* 0 = backoff */
-    struct errbuf err;         /* why, on RETRY/FAIL */
-};
+typedef void (*job_handler_fn)(struct worker_ctx *w, const struct job *j, struct job_result *r);
 
 /*
  * A batch handler: runs jobs[0..n-1] (all of one kind and shop, claimed

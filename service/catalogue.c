@@ -16,9 +16,14 @@
  *      now()) are no longer in Peoplevox: they become inactive, never
  *      deleted, since orders and mappings may still name them;
  *   4. the cursor row records when and how many;
- *   5. if any item became known or active, held orders are re-queued in
- *      the same transaction, so a crash cannot lose the "something new
- *      arrived" signal (the next sync would see nothing new).
+ *   5. held orders (SKU or routing holds) are re-queued in the same
+ *      transaction, after EVERY sync and not only when an item became
+ *      active: a post job that read the old catalogue just before this sync
+ *      committed holds its order after the sync's check, and nothing else
+ *      would ever look at it again. The re-check also covers `ready`
+ *      orders whose post job is running at that moment (it may be reading
+ *      the old catalogue right now): job_enqueue marks a running job to
+ *      run once more, so the request is never lost to the running attempt.
  *
  * One guard: an answer with no item types at all would deactivate the
  * whole catalogue and hold every order. That is far likelier to be a
@@ -366,7 +371,7 @@ static enum st apply_catalogue(struct store_conn *c, const char *shop,
         st = read_totals(c, shop, n, err);
     if (st == ST_OK)
         st = write_cursor(c, shop, items->n, err);
-    if (st == ST_OK && n->now_active > 0)
+    if (st == ST_OK)
         st = catalogue_recheck_held(c, shop, &n->requeued, err);
     return st;
 }
@@ -392,8 +397,8 @@ static void publish(const char *shop, const struct catalogue_items *items,
             (long long)(now_ms_monotonic() - started_ms));
 }
 
-enum st catalogue_sync_handler(struct worker_ctx *w, const struct job *j,
-                               int64_t *retry_delay_ms, struct errbuf *err)
+static enum st catalogue_sync_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
+                                          struct errbuf *err)
 {
     const char *shop = w->cfg->shop_domain;
     int64_t started_ms = now_ms_monotonic();
@@ -432,6 +437,11 @@ out:
     return st;
 }
 
+void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    r->st = catalogue_sync_handler_run(w, j, &r->retry_delay_ms, &r->err);
+}
+
 /* ---- held orders ---- */
 
 enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqueued,
@@ -441,8 +451,10 @@ enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqu
     enum st st;
     PGresult *res = store_exec_prepared(
         c, "catalogue_held_orders",
-        "SELECT id FROM orders WHERE shop = $1 AND state = 'on_hold'"
-        " AND hold_reason IN ('sku', 'routing') ORDER BY id",
+        "SELECT o.id FROM orders o WHERE o.shop = $1 AND ((o.state = 'on_hold'"
+        " AND o.hold_reason IN ('sku', 'routing')) OR (o.state = 'ready' AND EXISTS ("
+        "SELECT 1 FROM jobs j WHERE j.kind = 'post_sales_order' AND j.dedupe_key = o.id::text"
+        " AND j.state = 'running'))) ORDER BY o.id",
         1, p, NULL, NULL, &st, err);
     int rows;
 

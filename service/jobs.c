@@ -6,6 +6,14 @@
  * and mark it running with a lease in the same UPDATE. Completion and
  * failure are fenced by (id, attempts): a worker whose lease expired and
  * whose job was re-claimed cannot overwrite the newer attempt's result.
+ *
+ * Enqueueing work whose job is running marks it rerun_requested instead of
+ * dropping the request: the running attempt may have read the world before
+ * the change that prompted the request (a held order re-checked by a
+ * catalogue sync while its post job still ran), so the job runs once more
+ * after it finishes. attempts only ever grows (it is the fencing token);
+ * the budget is attempts - uncounted_attempts, where uncounted attempts are
+ * throttled ones and all attempts before a requested re-run.
  */
 #include "jobs.h"
 
@@ -45,8 +53,10 @@ int64_t job_backoff_ms(int attempts)
 static const char *const enqueue_sql =
     "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload, run_at) "
     "VALUES ($1, $2, $3, $4::jsonb, now() + ($5::bigint * interval '1 millisecond')) "
-    "ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING RETURNING id) "
-    "SELECT id, pg_notify('" JOB_NOTIFY_CHANNEL "', $2) FROM j";
+    "ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') DO UPDATE "
+    "SET rerun_requested = true WHERE jobs.state = 'running' "
+    "RETURNING id, xmax = 0 AS inserted) "
+    "SELECT id, pg_notify('" JOB_NOTIFY_CHANNEL "', $2) FROM j WHERE inserted";
 
 enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
                     const char *dedupe_key, const char *payload_json, int64_t delay_ms,
@@ -71,9 +81,13 @@ static const char *const claim_sql =
     "WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= now()) "
     "OR (state = 'running' AND lease_until < now()) ORDER BY run_at, id "
     "LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts";
+    "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts, "
+    "uncounted_attempts";
 
-/* One RETURNING row (id, kind, shop, dedupe_key, payload, attempts, max_attempts). */
+/*
+ * One RETURNING row (id, kind, shop, dedupe_key, payload, attempts,
+ * max_attempts, uncounted_attempts).
+ */
 static void job_from_row(const PGresult *res, int row, struct job *out)
 {
     out->id = atoll(PQgetvalue(res, row, 0));
@@ -83,6 +97,7 @@ static void job_from_row(const PGresult *res, int row, struct job *out)
     out->payload = xstrdup(PQgetvalue(res, row, 4));
     out->attempts = atoi(PQgetvalue(res, row, 5));
     out->max_attempts = atoi(PQgetvalue(res, row, 6));
+    out->uncounted_attempts = atoi(PQgetvalue(res, row, 7));
 }
 
 int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct job *out,
@@ -114,8 +129,9 @@ static const char *const claim_more_sql =
     "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
     "FROM picked WHERE j.id = picked.id "
     "RETURNING j.id, j.kind, j.shop, j.dedupe_key, j.payload::text, j.attempts, "
-    "j.max_attempts, j.run_at) "
-    "SELECT id, kind, shop, dedupe_key, payload, attempts, max_attempts FROM claimed "
+    "j.max_attempts, j.uncounted_attempts, j.run_at) "
+    "SELECT id, kind, shop, dedupe_key, payload, attempts, max_attempts, uncounted_attempts "
+    "FROM claimed "
     "ORDER BY run_at, id";
 
 int job_claim_more(struct store_conn *c, const char *worker_id, int lease_s, const char *kind,
@@ -156,11 +172,16 @@ enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *e
     enum st st;
 
     job_params(j, id, attempts);
-    PQclear(store_exec_prepared(c, "job_complete",
-                                "UPDATE jobs SET state = 'done', finished_at = now(), "
-                                "updated_at = now(), lease_until = NULL, last_error = NULL "
-                                "WHERE id = $1::bigint AND attempts = $2::int AND state = 'running'",
-                                2, p, NULL, NULL, &st, err));
+    PQclear(store_exec_prepared(
+        c, "job_complete",
+        "UPDATE jobs SET state = CASE WHEN rerun_requested THEN 'pending' ELSE 'done' END, "
+        "finished_at = CASE WHEN rerun_requested THEN NULL ELSE now() END, "
+        "uncounted_attempts = CASE WHEN rerun_requested THEN attempts "
+        "ELSE uncounted_attempts END, run_at = CASE WHEN rerun_requested THEN now() "
+        "ELSE run_at END, rerun_requested = false, locked_by = NULL, "
+        "updated_at = now(), lease_until = NULL, last_error = NULL "
+        "WHERE id = $1::bigint AND attempts = $2::int AND state = 'running'",
+        2, p, NULL, NULL, &st, err));
     return st;
 }
 
@@ -181,13 +202,18 @@ static enum st job_bury(struct store_conn *c, const struct job *j, const char *e
              j->kind, j->id, j->dedupe_key, j->attempts, j->attempts == 1 ? "" : "s", error);
     if (st == ST_OK)
         res = store_exec_prepared(c, "job_bury",
+                                  "WITH old AS (SELECT id, rerun_requested FROM jobs "
+                                  "WHERE id = $1::bigint FOR UPDATE) "
                                   "UPDATE jobs SET state = 'dead', finished_at = now(), "
-                                  "updated_at = now(), lease_until = NULL, last_error = $3 "
-                                  "WHERE id = $1::bigint AND attempts = $2::int "
-                                  "AND state = 'running' RETURNING id",
+                                  "updated_at = now(), lease_until = NULL, last_error = $3, "
+                                  "rerun_requested = false FROM old WHERE jobs.id = old.id "
+                                  "AND jobs.attempts = $2::int AND jobs.state = 'running' "
+                                  "RETURNING old.rerun_requested",
                                   3, p, NULL, NULL, &st, err);
     if (st == ST_OK && PQntuples(res) == 1)
         st = exc_raise(c, &e, NULL, err);
+    if (st == ST_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
+        st = job_enqueue(c, j->shop, j->kind, j->dedupe_key, j->payload, 0, NULL, err);
     PQclear(res);
     if (st == ST_OK)
         st = store_cmd(c, "COMMIT", err);
@@ -196,25 +222,35 @@ static enum st job_bury(struct store_conn *c, const struct job *j, const char *e
     return st;
 }
 
-enum st job_fail(struct store_conn *c, const struct job *j, enum st outcome, const char *error,
-                 int64_t retry_delay_ms, struct errbuf *err)
+int job_counted_attempts(const struct job *j)
+{
+    return j->attempts - j->uncounted_attempts;
+}
+
+enum st job_fail(struct store_conn *c, const struct job *j, const struct job_result *r,
+                 struct errbuf *err)
 {
     char id[24], attempts[16], delay[24];
-    const char *p[4] = {id, attempts, error, delay};
+    const char *p[5] = {id, attempts, r->err.msg, delay, r->throttled ? "1" : "0"};
+    bool throttled = r->st == ST_RETRY && r->throttled;
+    int counted = job_counted_attempts(j);
     enum st st;
 
-    if (outcome != ST_RETRY || j->attempts >= j->max_attempts)
-        return job_bury(c, j, error, err);
+    if (r->st != ST_RETRY || (!throttled && counted >= j->max_attempts))
+        return job_bury(c, j, r->err.msg, err);
     job_params(j, id, attempts);
     snprintf(delay, sizeof(delay), "%lld",
-             (long long)(retry_delay_ms > 0 ? retry_delay_ms : job_backoff_ms(j->attempts)));
+             (long long)(r->retry_delay_ms > 0 ? r->retry_delay_ms
+                                               : job_backoff_ms(counted > 0 ? counted : 1)));
     PQclear(store_exec_prepared(
         c, "job_reschedule",
         "UPDATE jobs SET state = 'pending', lease_until = NULL, locked_by = NULL, "
         "last_error = $3, updated_at = now(), "
-        "run_at = now() + ($4::bigint * interval '1 millisecond') "
+        "uncounted_attempts = uncounted_attempts + $5::int, "
+        "run_at = now() + (CASE WHEN rerun_requested THEN 0 ELSE $4::bigint END "
+        "* interval '1 millisecond'), rerun_requested = false "
         "WHERE id = $1::bigint AND attempts = $2::int AND state = 'running'",
-        4, p, NULL, NULL, &st, err));
+        5, p, NULL, NULL, &st, err));
     return st;
 }
 

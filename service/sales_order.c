@@ -1215,8 +1215,8 @@ enum st so_begin(struct so_ctx *x, struct worker_ctx *w, const struct job *j,
     return st;
 }
 
-enum st so_post_handler(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                        struct errbuf *err)
+static enum st so_post_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
+                                   struct errbuf *err)
 {
     struct so_ctx x;
     bool post = false;
@@ -1227,6 +1227,11 @@ enum st so_post_handler(struct worker_ctx *w, const struct job *j, int64_t *retr
         st = so_post(&x);
     so_ctx_cleanup(&x);
     return st;
+}
+
+void so_post_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    r->st = so_post_handler_run(w, j, &r->retry_delay_ms, &r->err);
 }
 
 /* ---- cancellation ---- */
@@ -1429,8 +1434,8 @@ out:
     return st;
 }
 
-enum st so_cancel_handler(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                          struct errbuf *err)
+static enum st so_cancel_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
+                                     struct errbuf *err)
 {
     struct so_cancel c;
     bool found = false;
@@ -1473,4 +1478,9 @@ enum st so_cancel_handler(struct worker_ctx *w, const struct job *j, int64_t *re
         return st;
     }
     return remote ? so_cancel_remote(&c) : ST_OK;
+}
+
+void so_cancel_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    r->st = so_cancel_handler_run(w, j, &r->retry_delay_ms, &r->err);
 }

@@ -54,8 +54,8 @@ static enum st raise_stalled(struct store_conn *db, const char *shop, PGresult *
     return st;
 }
 
-enum st watchdog_stalled_handler(struct worker_ctx *w, const struct job *j,
-                                 int64_t *retry_delay_ms, struct errbuf *err)
+static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
+                                            struct errbuf *err)
 {
     char threshold[16];
     const char *p[2] = {w->cfg->shop_domain, threshold};
@@ -86,4 +86,9 @@ enum st watchdog_stalled_handler(struct worker_ctx *w, const struct job *j,
     }
     PQclear(rows);
     return st;
+}
+
+void watchdog_stalled_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    r->st = watchdog_stalled_handler_run(w, j, &r->retry_delay_ms, &r->err);
 }

@@ -117,11 +117,12 @@ static void record_job(struct worker_ctx *w, const struct job *j, const struct j
     enum st rec;
 
     rec = r->st == ST_OK ? job_complete(w->db, j, &derr)
-                         : job_fail(w->db, j, r->st, r->err.msg, r->retry_delay_ms, &derr);
+                         : job_fail(w->db, j, r, &derr);
     count_job(j->kind, st_name(r->st));
     log_msg(r->st == ST_OK ? LOG_INFO : LOG_WARN,
-            "event=job_done job=%lld kind=%s attempt=%d status=%s duration_ms=%lld error=\"%s\"",
-            j->id, j->kind, j->attempts, st_name(r->st),
+            "event=job_done job=%lld kind=%s attempt=%d status=%s%s duration_ms=%lld "
+            "error=\"%s\"",
+            j->id, j->kind, j->attempts, st_name(r->st), r->throttled ? " throttled=true" : "",
             (long long)(now_ms_monotonic() - start), r->err.msg);
     if (rec != ST_OK)
         log_msg(LOG_WARN, "event=job_record_failed job=%lld error=\"%s\"", j->id, derr.msg);
@@ -145,13 +146,13 @@ static bool handler_done(struct worker_ctx *w, const struct job *jobs, size_t n)
 static void run_job(struct worker_ctx *w, struct job *j)
 {
     job_handler_fn fn = worker_handler_for(j->kind);
-    struct job_result r = {ST_FAIL, 0, {""}};
+    struct job_result r = {ST_FAIL, 0, false, {""}};
     int64_t start = now_ms_monotonic();
 
     if (fn == NULL)
         errbuf_set(&r.err, "no handler for job kind %s", j->kind);
     else
-        r.st = fn(w, j, &r.retry_delay_ms, &r.err);
+        fn(w, j, &r);
     if (!handler_done(w, j, 1))
         return;
     record_job(w, j, &r, start);

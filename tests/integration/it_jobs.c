@@ -19,6 +19,17 @@
 static const char *db;
 static struct store_conn *c1, *c2;
 
+/* A handler's outcome as job_fail takes it (one static result per call site). */
+static const struct job_result *it_result(enum st st, const char *why)
+{
+    static struct job_result r;
+
+    memset(&r, 0, sizeof(r));
+    r.st = st;
+    snprintf(r.err.msg, sizeof(r.err.msg), "%s", why);
+    return &r;
+}
+
 static void enqueue(const char *key, bool want_created)
 {
     struct errbuf err = {""};
@@ -86,7 +97,7 @@ static void test_retries_back_off_then_die_with_an_exception(void **state)
     enqueue("d", true);
     it_sql_exec(db, "UPDATE jobs SET max_attempts = 2");
     assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
-    assert_int_equal(job_fail(c1, &j, ST_RETRY, "peoplevox timed out", 0, &err), ST_OK);
+    assert_int_equal(job_fail(c1, &j, it_result(ST_RETRY, "peoplevox timed out"), &err), ST_OK);
     job_cleanup(&j);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
                                      "run_at > now() + interval '400 milliseconds'"),
@@ -94,7 +105,7 @@ static void test_retries_back_off_then_die_with_an_exception(void **state)
     assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 0); /* not due yet */
     it_sql_exec(db, "UPDATE jobs SET run_at = now()");
     assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
-    assert_int_equal(job_fail(c1, &j, ST_RETRY, "peoplevox timed out again", 0, &err), ST_OK);
+    assert_int_equal(job_fail(c1, &j, it_result(ST_RETRY, "peoplevox timed out again"), &err), ST_OK);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE type = 'job_dead' "
                                      "AND state = 'open' AND detail LIKE '%timed out again%'"),
@@ -114,7 +125,7 @@ static void test_permanent_failure_dies_at_once(void **state)
     it_sql_exec(db, "DELETE FROM jobs");
     enqueue("e", true);
     assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
-    assert_int_equal(job_fail(c1, &j, ST_FAIL, "rejected", 0, &err), ST_OK);
+    assert_int_equal(job_fail(c1, &j, it_result(ST_FAIL, "rejected"), &err), ST_OK);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
     job_cleanup(&j);
 }
@@ -165,7 +176,7 @@ static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
                                      "locked_by = 'w1' AND lease_until > now()"),
                      3);
     assert_int_equal(job_complete(c1, &more[0], &err), ST_OK);
-    assert_int_equal(job_fail(c1, &more[1], ST_RETRY, "later", 0, &err), ST_OK);
+    assert_int_equal(job_fail(c1, &more[1], it_result(ST_RETRY, "later"), &err), ST_OK);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), 1);
     n = (int)it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending'");
     assert_int_equal(n, 4); /* other kind, other shop, later, and the retried one */
@@ -174,6 +185,87 @@ static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
         job_cleanup(&more[i]);
         job_cleanup(&rest[i]);
     }
+}
+
+/* A request for work while its job runs is kept: the job runs once more. */
+static void test_enqueue_while_running_runs_once_more(void **state)
+{
+    struct job j;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("r", true);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    enqueue("r", false); /* e.g. a catalogue sync re-checking the order meanwhile */
+    enqueue("r", false);
+    assert_int_equal(job_complete(c1, &j, &err), ST_OK);
+    job_cleanup(&j);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "run_at <= now() AND NOT rerun_requested"),
+                     1);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_int_equal(j.attempts, 2);
+    assert_int_equal(job_counted_attempts(&j), 1); /* a fresh budget */
+    assert_int_equal(job_complete(c1, &j, &err), ST_OK);
+    job_cleanup(&j);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), 1);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs"), 1);
+
+    /* a pending job needs no mark: it will see the change when it runs */
+    enqueue("p", true);
+    enqueue("p", false);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE rerun_requested"), 0);
+}
+
+/* A re-run requested while the job fails for good is queued beside the dead job. */
+static void test_rerun_requested_survives_a_dead_attempt(void **state)
+{
+    struct job j;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("x", true);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    enqueue("x", false);
+    assert_int_equal(job_fail(c1, &j, it_result(ST_FAIL, "rejected"), &err), ST_OK);
+    job_cleanup(&j);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "dedupe_key = 'x' AND attempts = 0"),
+                     1);
+}
+
+/* Throttled attempts never use up the budget; other retries still do. */
+static void test_throttled_attempts_do_not_count(void **state)
+{
+    struct job_result r;
+    struct job j;
+    struct errbuf err = {""};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("t", true);
+    it_sql_exec(db, "UPDATE jobs SET max_attempts = 2");
+    memset(&r, 0, sizeof(r));
+    r.st = ST_RETRY;
+    r.throttled = true;
+    r.retry_delay_ms = 1;
+    snprintf(r.err.msg, sizeof(r.err.msg), "peoplevox: server too busy");
+    for (int i = 0; i < 5; i++) {
+        it_sql_exec(db, "UPDATE jobs SET run_at = now()");
+        assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+        assert_int_equal(job_fail(c1, &j, &r, &err), ST_OK);
+        job_cleanup(&j);
+    }
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "attempts = 5 AND uncounted_attempts = 5"),
+                     1);
+    for (int i = 0; i < 2; i++) {
+        it_sql_exec(db, "UPDATE jobs SET run_at = now()");
+        assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+        assert_int_equal(job_fail(c1, &j, it_result(ST_RETRY, "timed out"), &err), ST_OK);
+        job_cleanup(&j);
+    }
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 1);
 }
 
 static void test_backoff_grows_and_is_capped(void **state)
@@ -196,6 +288,9 @@ int main(void)
         cmocka_unit_test(test_retries_back_off_then_die_with_an_exception),
         cmocka_unit_test(test_permanent_failure_dies_at_once),
         cmocka_unit_test(test_claim_more_takes_due_jobs_of_one_kind_and_shop),
+        cmocka_unit_test(test_enqueue_while_running_runs_once_more),
+        cmocka_unit_test(test_rerun_requested_survives_a_dead_attempt),
+        cmocka_unit_test(test_throttled_attempts_do_not_count),
         cmocka_unit_test(test_backoff_grows_and_is_capped),
     };
     struct errbuf err = {""};

@@ -29,347 +29,60 @@
 #include "catalogue.h"
 #include "common.h"
 #include "it.h"
+#include "it_orders_world.h"
 #include "it_sandbox.h"
 #include "sandbox.h"
 #include "store.h"
 
-#define WAIT_MS 20000
 
-static const char *db;
-static struct sandbox_pvx *sb;
-static struct it_proc proc;
-static char pvx_url_env[256];
-static int seq;
-
-/* ---- sandbox helpers ---- */
-
-static struct json_object *sandbox_get(const char *path)
-{
-    return it_sandbox_get(sandbox_pvx_port(sb), path);
-}
-
-static void sandbox_post(const char *path, const char *body)
-{
-    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), path, body), 0);
-}
-
-static long sandbox_count(const char *key)
-{
-    return it_sandbox_count(sandbox_pvx_port(sb), key);
-}
-
-/* A fault counter still pending in the sandbox. */
-static long sandbox_fault(const char *key)
-{
-    struct json_object *o = sandbox_get("/_sandbox/state");
-    struct json_object *faults;
-    long n = -1;
-
-    if (json_object_object_get_ex(o, "faults", &faults))
-        n = it_json_long(faults, key);
-    json_object_put(o);
-    return n;
-}
-
-/* Sales Orders in the sandbox whose number is so (the sandbox keys on it, so 0 or 1). */
-static long sandbox_orders_numbered(const char *so)
-{
-    struct json_object *o = sandbox_get("/_sandbox/state");
-    struct json_object *orders;
-    long n = 0;
-
-    if (json_object_object_get_ex(o, "orders", &orders)) {
-        for (size_t i = 0; i < json_object_array_length(orders); i++) {
-            const char *v = it_json_str(json_object_array_get_idx(orders, i), "SalesOrderNumber");
-            n += v != NULL && strcmp(v, so) == 0;
-        }
-    }
-    json_object_put(o);
-    return n;
-}
-
-/* Calls the sandbox received of op (and template, when not NULL). */
-static long sandbox_calls(const char *op, const char *tmpl)
-{
-    struct json_object *o = sandbox_get("/_sandbox/calls");
-    struct json_object *calls;
-    long n = 0;
-
-    if (json_object_object_get_ex(o, "calls", &calls)) {
-        for (size_t i = 0; i < json_object_array_length(calls); i++) {
-            struct json_object *c = json_object_array_get_idx(calls, i);
-
-            n += strcmp(it_json_str(c, "op"), op) == 0 &&
-                 (tmpl == NULL || strcmp(it_json_str(c, "template"), tmpl) == 0) &&
-                 it_json_long(c, "http_code") == 200;
-        }
-    }
-    json_object_put(o);
-    return n;
-}
-
-/* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
-static long sandbox_max_rows_where(const char *tmpl, const char *key, long value)
-{
-    struct json_object *o = sandbox_get("/_sandbox/calls");
-    struct json_object *calls;
-    long max = 0;
-
-    if (json_object_object_get_ex(o, "calls", &calls)) {
-        for (size_t i = 0; i < json_object_array_length(calls); i++) {
-            struct json_object *c = json_object_array_get_idx(calls, i);
-
-            if (strcmp(it_json_str(c, "op"), "SaveData") == 0 &&
-                strcmp(it_json_str(c, "template"), tmpl) == 0 &&
-                it_json_long(c, key) == value && it_json_long(c, "rows") > max)
-                max = it_json_long(c, "rows");
-        }
-    }
-    json_object_put(o);
-    return max;
-}
-
-static long sandbox_max_rows(const char *tmpl)
-{
-    return sandbox_max_rows_where(tmpl, "http_code", 200);
-}
-
-/* The most rows of a save the sandbox applied and then dropped the connection of. */
-static long sandbox_dropped_rows(const char *tmpl)
-{
-    return sandbox_max_rows_where(tmpl, "http_code", 0);
-}
-
-/* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */
-static struct json_object *sandbox_order(const char *so)
-{
-    char path[128];
-
-    snprintf(path, sizeof(path), "/_sandbox/orders/%s", so);
-    return sandbox_get(path);
-}
-
-static const char *order_field(struct json_object *o, const char *field)
-{
-    struct json_object *fields;
-
-    if (!json_object_object_get_ex(o, "fields", &fields))
-        return NULL;
-    return it_json_str(fields, field);
-}
-
-static size_t order_items(struct json_object *o, struct json_object **items)
-{
-    if (!json_object_object_get_ex(o, "items", items))
-        return 0;
-    return json_object_array_length(*items);
-}
-
-/* ---- shopvox helpers ---- */
-
-struct line {
-    const char *sku;
-    int qty;
-};
-
-/* A Shopline order: lines, shipping country, payment and cancellation. */
-static char *order_body(const char *id, const char *name, const char *financial,
-                        const char *updated_at, const char *country, bool cancelled,
-                        const struct line *lines, size_t n)
-{
-    struct buf b;
-
-    buf_init(&b, 0);
-    buf_appendf(&b,
-                "{\"id\":\"%s\",\"name\":\"%s\",\"financial_status\":\"%s\",\"status\":\"%s\","
-                "%s\"created_at\":\"2026-11-26T09:00:00+08:00\",\"updated_at\":\"%s\","
-                "\"currency\":\"GBP\",\"total_price\":\"25.50\",\"total_tax\":\"4.25\","
-                "\"total_discounts\":\"1.00\",\"email\":\"buyer@example.com\","
-                "\"customer\":{\"id\":\"77\",\"first_name\":\"Ada\",\"last_name\":\"Lovelace\"},"
-                "\"shipping_address\":{\"name\":\"Ada Lovelace\",\"address1\":\"1 Engine Row\","
-                "\"address2\":\"Flat 2\",\"city\":\"Town\",\"province\":\"Shire\","
-                "\"zip\":\"AB1 2CD\",\"country_code\":\"%s\"},"
-                "\"billing_address\":{\"address1\":\"9 Bill St\",\"city\":\"Billtown\","
-                "\"zip\":\"B1\",\"country_code\":\"%s\"},"
-                "\"shipping_lines\":[{\"title\":\"Tracked 24\",\"code\":\"T24\","
-                "\"price\":\"3.00\"}],\"line_items\":[",
-                id, name, financial, cancelled ? "cancelled" : "open",
-                cancelled ? "\"cancelled_at\":\"2026-11-26T12:00:00+00:00\"," : "", updated_at,
-                country, country);
-    for (size_t i = 0; i < n; i++)
-        buf_appendf(&b,
-                    "%s{\"id\":\"%s%zu\",\"variant_id\":\"5%zu\",\"sku\":\"%s\",\"title\":\"T\","
-                    "\"quantity\":%d,\"price\":\"%zu.50\",\"requires_shipping\":true}",
-                    i ? "," : "", id, i + 1, i, lines[i].sku, lines[i].qty, i + 10);
-    buf_append_str(&b, "]}");
-    return buf_steal(&b);
-}
-
-static void webhook(const char *topic, const char *body)
-{
-    struct it_resp r;
-    char wid[48];
-
-    snprintf(wid, sizeof(wid), "it-orders-%d", ++seq);
-    assert_int_equal(it_post_webhook(proc.port, topic, wid, body, "hex", &r), 0);
-    if (r.status != 200)
-        fail_msg("webhook %s: %ld %s", topic, r.status, r.body);
-    it_resp_free(&r);
-}
-
-/* A fresh Shopline order id and name per call. */
-static void next_order(char *id, size_t id_cap, char *name, size_t name_cap, const char *tag)
-{
-    static int n;
-
-    n++;
-    snprintf(id, id_cap, "9%025d", n);
-    snprintf(name, name_cap, "#%s%d", tag, n);
-}
-
-static long sql_count(const char *fmt, ...) SV_PRINTF(1, 2);
-
-/* it_sql_long of a formatted query (test-made names only, no quoting needed). */
-static long sql_count(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return it_sql_long(db, sql);
-}
-
-/* Waits until order `name` is in state; fails the test with its history if not. */
-static void wait_state(const char *name, const char *state)
-{
-    char *sql = xasprintf("SELECT count(*) FROM orders WHERE name = '%s' AND state = '%s'", name,
-                          state);
-    long v = it_wait_sql_long(db, sql, 1, WAIT_MS);
-
-    free(sql);
-    if (v != 1) {
-        char *now = xasprintf("SELECT state || ' ' || coalesce(hold_reason, '-') FROM orders "
-                              "WHERE name = '%s'", name);
-        char *st = it_sql_text(db, now);
-        char got[128];
-
-        snprintf(got, sizeof(got), "%s", st);
-        free(st);
-        free(now);
-        it_proc_dump_log(&proc);
-        fail_msg("order %s is '%s', wanted %s", name, got, state);
-    }
-}
-
-/* Waits until no job of the order is pending or running. */
-static void wait_jobs_idle(const char *name)
-{
-    char *sql = xasprintf("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
-                          "WHERE o.name = '%s' AND j.state IN ('pending', 'running')",
-                          name);
-
-    assert_int_equal(it_wait_sql_long(db, sql, 0, WAIT_MS), 0);
-    free(sql);
-}
-
-static void so_of(const char *name, char *out, size_t cap)
-{
-    char *sql = xasprintf("SELECT coalesce(sales_order_number, '') FROM orders WHERE name = '%s'",
-                          name);
-    char *v = it_sql_text(db, sql);
-
-    snprintf(out, cap, "%s", v);
-    free(v);
-    free(sql);
-}
-
-/* A paid order of the given lines; waits for it to be sent; returns its SO number. */
-static void post_paid(const char *tag, const char *country, const struct line *lines, size_t n,
-                      char *name, size_t name_cap, char *so, size_t so_cap)
-{
-    char id[32];
-    char *body;
-
-    next_order(id, sizeof(id), name, name_cap, tag);
-    body = order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", country, false, lines, n);
-    webhook("orders/paid", body);
-    free(body);
-    wait_state(name, "sent");
-    so_of(name, so, so_cap);
-}
-
-/* Runs `shopvox ARGS...` as an operator command; returns its exit status. */
-static int run_cli(const char *const *args)
-{
-    char dbvar[512];
-    char *env[] = {dbvar, (char *)(uintptr_t)("SHOPLINE_SHOP_DOMAIN=" IT_SHOP),
-                   (char *)(uintptr_t)"SHOPVOX_LOG_LEVEL=warn", NULL};
-    char *argv[16];
-    size_t n = 0;
-    pid_t pid;
-    int status = 0;
-
-    snprintf(dbvar, sizeof(dbvar), "SHOPVOX_DATABASE_URL=%s", db);
-    argv[n++] = (char *)(uintptr_t)SHOPVOX_BIN;
-    for (size_t i = 0; args[i] != NULL && n < 15; i++)
-        argv[n++] = (char *)(uintptr_t)args[i];
-    argv[n] = NULL;
-    if (posix_spawn(&pid, SHOPVOX_BIN, NULL, NULL, argv, env) != 0)
-        return -1;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* ---- tests ---- */
 
 static int reset(void **state)
 {
-    sandbox_post("/_sandbox/reset", "{}");
+    ito_sandbox_post("/_sandbox/reset", "{}");
     return 0;
 }
 
 static void test_happy_path_one_sales_order_with_items(void **state)
 {
-    const struct line lines[] = {{"TEE-BLK-M", 1}, {"MUG-LOGO", 2}};
+    const struct ito_line lines[] = {{"TEE-BLK-M", 1}, {"MUG-LOGO", 2}};
     struct json_object *o, *items;
     char name[32], so[40];
 
-    post_paid("H", "US", lines, 2, name, sizeof(name), so, sizeof(so));
+    ito_post_paid("H", "US", lines, 2, name, sizeof(name), so, sizeof(so));
     assert_string_equal(so, name + 1);
 
     /* the sandbox holds exactly this Sales Order, once, with both lines */
-    assert_int_equal(sandbox_count("sales_orders"), 1);
-    assert_int_equal(sandbox_count("sales_order_items"), 2);
-    assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1);
-    assert_int_equal(sandbox_calls("SaveData", "Sales order items"), 1);
-    o = sandbox_order(so);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales orders"), 1);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales order items"), 1);
+    o = ito_sandbox_order(so);
     assert_non_null(o);
     assert_string_equal(it_json_str(o, "Site"), "PrimarySite");
     assert_string_equal(it_json_str(o, "Status"), "New");
-    assert_string_equal(order_field(o, "CustomerPurchaseOrderReferenceNumber"), name);
-    assert_string_equal(order_field(o, "Email"), "buyer@example.com");
-    assert_string_equal(order_field(o, "Customer"), "buyer@example.com");
-    assert_string_equal(order_field(o, "ContactName"), "Ada Lovelace");
-    assert_string_equal(order_field(o, "ShippingAddressLine1"), "1 Engine Row");
-    assert_string_equal(order_field(o, "ShippingAddressLine2"), "Flat 2");
-    assert_string_equal(order_field(o, "ShippingAddressRegion"), "Shire");
-    assert_string_equal(order_field(o, "ShippingAddressPostcode"), "AB1 2CD");
-    assert_string_equal(order_field(o, "ShippingAddressCountry"), "US");
-    assert_string_equal(order_field(o, "InvoiceAddressLine1"), "9 Bill St");
-    assert_string_equal(order_field(o, "InvoiceAddressCity"), "Billtown");
-    assert_string_equal(order_field(o, "IsPartialShipment"), "True");
-    assert_string_equal(order_field(o, "TotalSale"), "25.50");
-    assert_string_equal(order_field(o, "ShippingCost"), "3.00");
-    assert_string_equal(order_field(o, "Discount"), "1.00");
-    assert_string_equal(order_field(o, "TaxPaid"), "4.25");
-    assert_string_equal(order_field(o, "CreatedDate"), "2026-11-26 01:00:00");
-    assert_string_equal(order_field(o, "ServiceType"), "T24");
-    assert_string_equal(order_field(o, "ChannelName"), "Shopline");
-    assert_null(order_field(o, "Status"));          /* never sent on a new order */
-    assert_int_equal(order_items(o, &items), 2);
+    assert_string_equal(ito_order_field(o, "CustomerPurchaseOrderReferenceNumber"), name);
+    assert_string_equal(ito_order_field(o, "Email"), "buyer@example.com");
+    assert_string_equal(ito_order_field(o, "Customer"), "buyer@example.com");
+    assert_string_equal(ito_order_field(o, "ContactName"), "Ada Lovelace");
+    assert_string_equal(ito_order_field(o, "ShippingAddressLine1"), "1 Engine Row");
+    assert_string_equal(ito_order_field(o, "ShippingAddressLine2"), "Flat 2");
+    assert_string_equal(ito_order_field(o, "ShippingAddressRegion"), "Shire");
+    assert_string_equal(ito_order_field(o, "ShippingAddressPostcode"), "AB1 2CD");
+    assert_string_equal(ito_order_field(o, "ShippingAddressCountry"), "US");
+    assert_string_equal(ito_order_field(o, "InvoiceAddressLine1"), "9 Bill St");
+    assert_string_equal(ito_order_field(o, "InvoiceAddressCity"), "Billtown");
+    assert_string_equal(ito_order_field(o, "IsPartialShipment"), "True");
+    assert_string_equal(ito_order_field(o, "TotalSale"), "25.50");
+    assert_string_equal(ito_order_field(o, "ShippingCost"), "3.00");
+    assert_string_equal(ito_order_field(o, "Discount"), "1.00");
+    assert_string_equal(ito_order_field(o, "TaxPaid"), "4.25");
+    assert_string_equal(ito_order_field(o, "CreatedDate"), "2026-11-26 01:00:00");
+    assert_string_equal(ito_order_field(o, "ServiceType"), "T24");
+    assert_string_equal(ito_order_field(o, "ChannelName"), "Shopline");
+    assert_null(ito_order_field(o, "Status"));          /* never sent on a new order */
+    assert_int_equal(ito_order_items(o, &items), 2);
     for (size_t i = 0; i < 2; i++) {
         struct json_object *it = json_object_array_get_idx(items, i);
         char line[8];
@@ -383,35 +96,35 @@ static void test_happy_path_one_sales_order_with_items(void **state)
     json_object_put(o);
 
     /* our side: site, history, stored item codes and stable line numbers */
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND site = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND site = "
                                "'PrimarySite' AND sent_at IS NOT NULL AND hold_reason IS NULL",
                                name),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
                                "o.id = e.order_id WHERE o.name = '%s' AND e.event IN "
                                "('posting', 'sent')",
                                name),
                      2);
-    assert_int_equal(sql_count("SELECT count(*) FROM order_lines l JOIN orders o ON "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_lines l JOIN orders o ON "
                                "o.id = l.order_id WHERE o.name = '%s' AND l.item_code = l.sku "
                                "AND l.line_no IS NOT NULL",
                                name),
                      2);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", name), 0);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", name), 0);
 }
 
 static void test_country_rule_routes_to_london(void **state)
 {
-    const struct line lines[] = {{"TEE-BLK-S", 1}};
+    const struct ito_line lines[] = {{"TEE-BLK-S", 1}};
     struct json_object *o;
     char name[32], so[40];
 
-    post_paid("GB", "GB", lines, 1, name, sizeof(name), so, sizeof(so));
-    o = sandbox_order(so);
+    ito_post_paid("GB", "GB", lines, 1, name, sizeof(name), so, sizeof(so));
+    o = ito_sandbox_order(so);
     assert_non_null(o);
     assert_string_equal(it_json_str(o, "Site"), "LONDON");
     json_object_put(o);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND site = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND site = "
                                "'LONDON'",
                                name),
                      1);
@@ -419,125 +132,125 @@ static void test_country_rule_routes_to_london(void **state)
 
 static void test_unpaid_then_paid(void **state)
 {
-    const struct line lines[] = {{"CAP-NAVY", 1}};
+    const struct ito_line lines[] = {{"CAP-NAVY", 1}};
     char id[32], name[32], so[40];
     char *body;
 
-    next_order(id, sizeof(id), name, sizeof(name), "U");
-    body = order_body(id, name, "pending", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
-    webhook("orders/create", body);
+    ito_next_order(id, sizeof(id), name, sizeof(name), "U");
+    body = ito_order_body(id, name, "pending", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
+    ito_webhook("orders/create", body);
     free(body);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND state = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND state = "
                                "'awaiting_payment'",
                                name),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
                                "o.id::text WHERE o.name = '%s'",
                                name),
                      0);
-    assert_int_equal(sandbox_count("sales_orders"), 0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 0);
 
-    body = order_body(id, name, "paid", "2026-11-26T10:05:00+00:00", "US", false, lines, 1);
-    webhook("orders/paid", body);
+    body = ito_order_body(id, name, "paid", "2026-11-26T10:05:00+00:00", "US", false, lines, 1);
+    ito_webhook("orders/paid", body);
     free(body);
-    wait_state(name, "sent");
-    so_of(name, so, sizeof(so));
-    assert_int_equal(sandbox_orders_numbered(so), 1);
-    assert_int_equal(sandbox_count("sales_orders"), 1);
+    ito_wait_state(name, "sent");
+    ito_so_of(name, so, sizeof(so));
+    assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
 }
 
 static void test_duplicate_webhooks_one_sales_order(void **state)
 {
-    const struct line lines[] = {{"SOCKS-3PK", 3}};
+    const struct ito_line lines[] = {{"SOCKS-3PK", 3}};
     char id[32], name[32], so[40];
     char *body;
     struct it_resp r;
 
-    next_order(id, sizeof(id), name, sizeof(name), "D");
-    body = order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
+    ito_next_order(id, sizeof(id), name, sizeof(name), "D");
+    body = ito_order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
     /* the same delivery three times, then the same order under other deliveries */
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(it_post_webhook(proc.port, "orders/paid", "dup-delivery", body, "hex",
+        assert_int_equal(it_post_webhook(ito.proc.port, "orders/paid", "dup-delivery", body, "hex",
                                          &r),
                          0);
         assert_int_equal(r.status, 200);
         it_resp_free(&r);
     }
-    webhook("orders/create", body);
-    webhook("orders/updated", body);
+    ito_webhook("orders/create", body);
+    ito_webhook("orders/updated", body);
     free(body);
-    wait_state(name, "sent");
-    wait_jobs_idle(name);
-    so_of(name, so, sizeof(so));
-    assert_int_equal(sandbox_orders_numbered(so), 1);
-    assert_int_equal(sandbox_count("sales_orders"), 1);
-    assert_int_equal(sandbox_count("sales_order_items"), 1);
-    assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1);
-    assert_int_equal(sandbox_calls("SaveData", "Sales order items"), 1);
+    ito_wait_state(name, "sent");
+    ito_wait_jobs_idle(name);
+    ito_so_of(name, so, sizeof(so));
+    assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 1);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales orders"), 1);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales order items"), 1);
 }
 
 static void test_unknown_sku_held_then_mapped_and_posted_once(void **state)
 {
-    const struct line lines[] = {{"NOPE-1", 1}, {"MUG-LOGO", 1}};
+    const struct ito_line lines[] = {{"NOPE-1", 1}, {"MUG-LOGO", 1}};
     const char *map[] = {"sku", "map", "NOPE-1", "TEE-WHT-M", NULL};
     struct json_object *o, *items;
     char id[32], name[32], so[40];
     char *body, *detail;
 
-    next_order(id, sizeof(id), name, sizeof(name), "K");
-    body = order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 2);
-    webhook("orders/paid", body);
+    ito_next_order(id, sizeof(id), name, sizeof(name), "K");
+    body = ito_order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 2);
+    ito_webhook("orders/paid", body);
     free(body);
-    wait_state(name, "on_hold");
-    wait_jobs_idle(name);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND hold_reason = "
+    ito_wait_state(name, "on_hold");
+    ito_wait_jobs_idle(name);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND hold_reason = "
                                "'sku'",
                                name),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND type = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND type = "
                                "'unknown_sku' AND team = 'ecommerce' AND state = 'open'",
                                name),
                      1);
-    detail = it_sql_text(db, "SELECT detail || ' ' || coalesce(action, '') FROM exceptions "
+    detail = it_sql_text(ito.db, "SELECT detail || ' ' || coalesce(action, '') FROM exceptions "
                              "WHERE type = 'unknown_sku' AND state = 'open'");
     assert_non_null(strstr(detail, "NOPE-1"));
     assert_non_null(strstr(detail, "shopvox sku map"));
     free(detail);
-    assert_int_equal(sandbox_count("sales_orders"), 0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 0);
 
     /* the operator maps the SKU: the held order is re-checked and posted once */
-    if (run_cli(map) != 0) {
+    if (ito_run_cli(map) != 0) {
         /* CLI not wired into the binary yet: the same effect by hand */
-        struct store_conn *c = store_conn_create(db);
+        struct store_conn *c = store_conn_create(ito.db);
         struct errbuf err = {""};
         int n = 0;
 
         fprintf(stderr, "note: `shopvox sku map` failed; mapping through SQL\n");
-        it_sql_exec(db, "INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) "
+        it_sql_exec(ito.db, "INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) "
                         "VALUES ('" IT_SHOP "', 'NOPE-1', 'TEE-WHT-M', 'it')");
         assert_int_equal(catalogue_recheck_held(c, IT_SHOP, &n, &err), ST_OK);
         assert_int_equal(n, 1);
         store_conn_destroy(c);
     }
-    wait_state(name, "sent");
-    wait_jobs_idle(name);
-    so_of(name, so, sizeof(so));
-    assert_int_equal(sandbox_orders_numbered(so), 1);
-    assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1);
-    o = sandbox_order(so);
-    assert_int_equal(order_items(o, &items), 2);
+    ito_wait_state(name, "sent");
+    ito_wait_jobs_idle(name);
+    ito_so_of(name, so, sizeof(so));
+    assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales orders"), 1);
+    o = ito_sandbox_order(so);
+    assert_int_equal(ito_order_items(o, &items), 2);
     assert_string_equal(it_json_str(json_object_array_get_idx(items, 0), "ItemCode"), "TEE-WHT-M");
     assert_string_equal(it_json_str(json_object_array_get_idx(items, 1), "ItemCode"), "MUG-LOGO");
     json_object_put(o);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
                                "state = 'resolved' AND resolved_by = 'shopvox'",
                                name),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
                                "state = 'open'",
                                name),
                      0);
-    assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
                                "o.id = e.order_id WHERE o.name = '%s' AND e.event IN "
                                "('held', 'released', 'sent')",
                                name),
@@ -546,119 +259,119 @@ static void test_unknown_sku_held_then_mapped_and_posted_once(void **state)
 
 static void test_order_number_too_long_is_held_never_truncated(void **state)
 {
-    const struct line lines[] = {{"MUG-LOGO", 1}};
+    const struct ito_line lines[] = {{"MUG-LOGO", 1}};
     char id[32], name[64];
     char *body;
 
-    next_order(id, sizeof(id), name, sizeof(name), "L");
+    ito_next_order(id, sizeof(id), name, sizeof(name), "L");
     snprintf(name, sizeof(name), "#%s", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"); /* 31 */
-    body = order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
-    webhook("orders/paid", body);
+    body = ito_order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
+    ito_webhook("orders/paid", body);
     free(body);
-    wait_state(name, "on_hold");
-    wait_jobs_idle(name);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND type = "
+    ito_wait_state(name, "on_hold");
+    ito_wait_jobs_idle(name);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND type = "
                                "'order_number_too_long' AND state = 'open'",
                                name),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
                                "sales_order_number IS NULL",
                                name),
                      1);
-    assert_int_equal(sandbox_count("sales_orders"), 0);
-    assert_int_equal(sandbox_calls("SaveData", NULL), 0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 0);
+    assert_int_equal(ito_sandbox_calls("SaveData", NULL), 0);
 }
 
 static void test_session_expiry_mid_run(void **state)
 {
-    const struct line lines[] = {{"TOTE-CANVAS", 1}};
+    const struct ito_line lines[] = {{"TOTE-CANVAS", 1}};
     char a[32], b[32], so_a[40], so_b[40];
     long auth;
 
-    post_paid("SA", "US", lines, 1, a, sizeof(a), so_a, sizeof(so_a));
-    auth = sandbox_calls("Authenticate", NULL);
-    sandbox_post("/_sandbox/faults", "{\"expire_sessions\":true}");
-    post_paid("SB", "US", lines, 1, b, sizeof(b), so_b, sizeof(so_b));
-    assert_true(sandbox_calls("Authenticate", NULL) > auth);
-    assert_int_equal(sandbox_count("sales_orders"), 2);
-    assert_int_equal(sandbox_orders_numbered(so_a), 1);
-    assert_int_equal(sandbox_orders_numbered(so_b), 1);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", b), 0);
+    ito_post_paid("SA", "US", lines, 1, a, sizeof(a), so_a, sizeof(so_a));
+    auth = ito_sandbox_calls("Authenticate", NULL);
+    ito_sandbox_post("/_sandbox/faults", "{\"expire_sessions\":true}");
+    ito_post_paid("SB", "US", lines, 1, b, sizeof(b), so_b, sizeof(so_b));
+    assert_true(ito_sandbox_calls("Authenticate", NULL) > auth);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 2);
+    assert_int_equal(ito_sandbox_orders_numbered(so_a), 1);
+    assert_int_equal(ito_sandbox_orders_numbered(so_b), 1);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", b), 0);
 }
 
 static void test_peoplevox_down_then_back_every_order_once(void **state)
 {
     enum { N = 4 };
-    const struct line lines[] = {{"BEANIE-RED", 1}, {"SCARF-WOOL", 1}};
+    const struct ito_line lines[] = {{"BEANIE-RED", 1}, {"SCARF-WOOL", 1}};
     char names[N][32], so[40];
 
-    sandbox_post("/_sandbox/faults", "{\"http_500\":10}");
+    ito_sandbox_post("/_sandbox/faults", "{\"http_500\":10}");
     for (int i = 0; i < N; i++) {
         char id[32];
         char *body;
 
-        next_order(id, sizeof(id), names[i], sizeof(names[i]), "P");
-        body = order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false, lines,
+        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), "P");
+        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false, lines,
                           2);
-        webhook("orders/paid", body);
+        ito_webhook("orders/paid", body);
         free(body);
     }
     for (int i = 0; i < N; i++)
-        wait_state(names[i], "sent");
-    assert_int_equal(sandbox_count("sales_orders"), N);
-    assert_int_equal(sandbox_count("sales_order_items"), 2 * N);
+        ito_wait_state(names[i], "sent");
+    assert_int_equal(ito_sandbox_count("sales_orders"), N);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N);
     for (int i = 0; i < N; i++) {
-        so_of(names[i], so, sizeof(so));
-        assert_int_equal(sandbox_orders_numbered(so), 1);
+        ito_so_of(names[i], so, sizeof(so));
+        assert_int_equal(ito_sandbox_orders_numbered(so), 1);
     }
     /* the faults were really hit, and retried rather than turned into exceptions */
-    assert_int_equal(sandbox_fault("http_500"), 0);
-    assert_true(it_sql_long(db, "SELECT max(attempts) FROM jobs WHERE kind = "
+    assert_int_equal(ito_sandbox_fault("http_500"), 0);
+    assert_true(it_sql_long(ito.db, "SELECT max(attempts) FROM jobs WHERE kind = "
                                 "'post_sales_order'") > 1);
-    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE state = 'open' AND "
+    assert_int_equal(it_sql_long(ito.db, "SELECT count(*) FROM exceptions WHERE state = 'open' AND "
                                      "type IN ('peoplevox_rejected', 'job_dead')"),
                      0);
 }
 
 static void test_drop_after_apply_no_duplicate(void **state)
 {
-    const struct line lines[] = {{"BOTTLE-500ML", 2}, {"CAP-NAVY", 1}};
+    const struct ito_line lines[] = {{"BOTTLE-500ML", 2}, {"CAP-NAVY", 1}};
     struct json_object *o, *items;
     char name[32], so[40];
 
     /* two: libcurl silently re-sends a request once when a reused connection
      * closes without an answer; the second drop reaches shopvox as unknown */
-    sandbox_post("/_sandbox/faults", "{\"drop_after_apply\":2}");
-    post_paid("X", "US", lines, 2, name, sizeof(name), so, sizeof(so));
-    wait_jobs_idle(name);
+    ito_sandbox_post("/_sandbox/faults", "{\"drop_after_apply\":2}");
+    ito_post_paid("X", "US", lines, 2, name, sizeof(name), so, sizeof(so));
+    ito_wait_jobs_idle(name);
     /* the first save was applied and its answer lost; the retry looked first */
-    assert_true(sandbox_calls("GetData", "Sales orders") >= 1);
-    assert_int_equal(sandbox_count("sales_orders"), 1);
-    assert_int_equal(sandbox_count("sales_order_items"), 2);
-    o = sandbox_order(so);
-    assert_int_equal(order_items(o, &items), 2);
+    assert_true(ito_sandbox_calls("GetData", "Sales orders") >= 1);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2);
+    o = ito_sandbox_order(so);
+    assert_int_equal(ito_order_items(o, &items), 2);
     json_object_put(o);
-    assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", name), 0);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'", name), 0);
 }
 
 static void test_cancel_before_posting_never_reaches_peoplevox(void **state)
 {
-    const struct line lines[] = {{"POSTER-A2", 1}};
+    const struct ito_line lines[] = {{"POSTER-A2", 1}};
     char id[32], name[32];
     char *body, *sql;
 
-    next_order(id, sizeof(id), name, sizeof(name), "CB");
-    body = order_body(id, name, "pending", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
-    webhook("orders/create", body);
+    ito_next_order(id, sizeof(id), name, sizeof(name), "CB");
+    body = ito_order_body(id, name, "pending", "2026-11-26T10:00:00+00:00", "US", false, lines, 1);
+    ito_webhook("orders/create", body);
     free(body);
-    body = order_body(id, name, "pending", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
-    webhook("orders/cancelled", body);
+    body = ito_order_body(id, name, "pending", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
+    ito_webhook("orders/cancelled", body);
     free(body);
     /* a late payment does not revive it */
-    body = order_body(id, name, "paid", "2026-11-26T12:00:00+00:00", "US", true, lines, 1);
-    webhook("orders/paid", body);
+    body = ito_order_body(id, name, "paid", "2026-11-26T12:00:00+00:00", "US", true, lines, 1);
+    ito_webhook("orders/paid", body);
     free(body);
-    wait_state(name, "cancelled");
+    ito_wait_state(name, "cancelled");
 
     /* and a post job that was already queued does nothing */
     sql = xasprintf("WITH o AS (SELECT id FROM orders WHERE name = '%s') INSERT INTO jobs "
@@ -666,44 +379,44 @@ static void test_cancel_before_posting_never_reaches_peoplevox(void **state)
                     "'post_sales_order', o.id::text, jsonb_build_object('order_id', o.id) FROM o; "
                     "NOTIFY shopvox_jobs",
                     name);
-    it_sql_exec(db, sql);
+    it_sql_exec(ito.db, sql);
     free(sql);
-    wait_jobs_idle(name);
-    wait_state(name, "cancelled");
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+    ito_wait_jobs_idle(name);
+    ito_wait_state(name, "cancelled");
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
                                "sales_order_number IS NULL AND post_started_at IS NULL",
                                name),
                      1);
-    assert_int_equal(sandbox_count("sales_orders"), 0);
-    assert_int_equal(sandbox_calls("SaveData", NULL), 0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 0);
+    assert_int_equal(ito_sandbox_calls("SaveData", NULL), 0);
 }
 
 static void test_cancel_after_posting_cancels_in_peoplevox(void **state)
 {
-    const struct line lines[] = {{"HOODIE-GRY-M", 1}};
+    const struct ito_line lines[] = {{"HOODIE-GRY-M", 1}};
     char name[32], so[40], id[32];
     struct json_object *o;
     char *body, *sql;
 
-    post_paid("CA", "US", lines, 1, name, sizeof(name), so, sizeof(so));
+    ito_post_paid("CA", "US", lines, 1, name, sizeof(name), so, sizeof(so));
     sql = xasprintf("SELECT shopline_order_id FROM orders WHERE name = '%s'", name);
-    body = it_sql_text(db, sql);
+    body = it_sql_text(ito.db, sql);
     snprintf(id, sizeof(id), "%s", body);
     free(body);
     free(sql);
-    body = order_body(id, name, "paid", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
-    webhook("orders/cancelled", body);
+    body = ito_order_body(id, name, "paid", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
+    ito_webhook("orders/cancelled", body);
     free(body);
-    wait_state(name, "cancelled");
-    o = sandbox_order(so);
+    ito_wait_state(name, "cancelled");
+    o = ito_sandbox_order(so);
     assert_non_null(o);
     assert_string_equal(it_json_str(o, "Status"), "Cancelled");
     /* the cancellation touched nothing else on the Sales Order */
-    assert_string_equal(order_field(o, "Email"), "buyer@example.com");
+    assert_string_equal(ito_order_field(o, "Email"), "buyer@example.com");
     assert_string_equal(it_json_str(o, "Site"), "PrimarySite");
     json_object_put(o);
-    assert_int_equal(sandbox_count("sales_orders"), 1);
-    assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
                                "o.id = e.order_id WHERE o.name = '%s' AND e.to_state = "
                                "'cancelled'",
                                name),
@@ -712,35 +425,35 @@ static void test_cancel_after_posting_cancels_in_peoplevox(void **state)
 
 static void test_cancel_after_despatch_goes_to_customer_service(void **state)
 {
-    const struct line lines[] = {{"JACKET-RAIN-M", 1}};
+    const struct ito_line lines[] = {{"JACKET-RAIN-M", 1}};
     char name[32], so[40], id[32], desp[128];
     struct json_object *o;
     char *body, *sql;
 
-    post_paid("CD", "US", lines, 1, name, sizeof(name), so, sizeof(so));
+    ito_post_paid("CD", "US", lines, 1, name, sizeof(name), so, sizeof(so));
     snprintf(desp, sizeof(desp), "{\"SalesOrderNumber\":\"%s\",\"TrackingNumber\":\"TRK1\"}", so);
-    sandbox_post("/_sandbox/despatch", desp);
+    ito_sandbox_post("/_sandbox/despatch", desp);
     sql = xasprintf("SELECT shopline_order_id FROM orders WHERE name = '%s'", name);
-    body = it_sql_text(db, sql);
+    body = it_sql_text(ito.db, sql);
     snprintf(id, sizeof(id), "%s", body);
     free(body);
     free(sql);
-    body = order_body(id, name, "paid", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
-    webhook("orders/cancelled", body);
+    body = ito_order_body(id, name, "paid", "2026-11-26T11:00:00+00:00", "US", true, lines, 1);
+    ito_webhook("orders/cancelled", body);
     free(body);
     sql = xasprintf("SELECT count(*) FROM exceptions WHERE subject = '%s' AND type = "
                     "'cancel_after_despatch' AND team = 'customer_service' AND state = 'open'",
                     name);
-    assert_int_equal(it_wait_sql_long(db, sql, 1, WAIT_MS), 1);
+    assert_int_equal(it_wait_sql_long(ito.db, sql, 1, ITO_WAIT_MS), 1);
     free(sql);
-    wait_jobs_idle(name);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND state = 'sent'",
+    ito_wait_jobs_idle(name);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND state = 'sent'",
                                name),
                      1);
-    o = sandbox_order(so);
+    o = ito_sandbox_order(so);
     assert_string_equal(it_json_str(o, "Status"), "Despatched");
     json_object_put(o);
-    assert_int_equal(sandbox_calls("SaveData", "Sales orders"), 1); /* no cancel attempted */
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales orders"), 1); /* no cancel attempted */
 }
 
 /* ---- batching: several orders per SaveData ---- */
@@ -752,17 +465,17 @@ static void test_cancel_after_despatch_goes_to_customer_service(void **state)
 static void send_paid_orders(const char *tag, int n, const char *fr_tag, const char *first_sku,
                              char (*names)[32])
 {
-    const struct line lines[] = {{first_sku, 1}, {"SCARF-WOOL", 2}};
+    const struct ito_line lines[] = {{first_sku, 1}, {"SCARF-WOOL", 2}};
 
     for (int i = 0; i < n; i++) {
         char id[32];
         char *body;
         bool fr = fr_tag != NULL && i == n - 1;
 
-        next_order(id, sizeof(id), names[i], sizeof(names[i]), fr ? fr_tag : tag);
-        body = order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", fr ? "FR" : "US",
+        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), fr ? fr_tag : tag);
+        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", fr ? "FR" : "US",
                           false, lines, 2);
-        webhook("orders/paid", body);
+        ito_webhook("orders/paid", body);
         free(body);
     }
 }
@@ -775,14 +488,14 @@ static void post_while_slow(const char *tag, int n, char (*names)[32])
 {
     char *sql;
 
-    sandbox_post("/_sandbox/faults", "{\"slow_ms\":700}");
+    ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\":700}");
     send_paid_orders(tag, n, NULL, "BEANIE-RED", names);
     sql = xasprintf("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
                     "dedupe_key IN (SELECT id::text FROM orders WHERE name LIKE '#%s%%')",
                     tag);
-    assert_int_equal(it_wait_sql_long(db, sql, n, WAIT_MS), n);
+    assert_int_equal(it_wait_sql_long(ito.db, sql, n, ITO_WAIT_MS), n);
     free(sql);
-    sandbox_post("/_sandbox/faults", "{\"slow_ms\":0}");
+    ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\":0}");
 }
 
 /*
@@ -796,18 +509,18 @@ static void post_held_then_release(const char *tag, int n, const char *fr_tag,
                                    char (*names)[32], const char *fault_json)
 {
     char sku[32], *sql;
-    struct store_conn *c = store_conn_create(db);
+    struct store_conn *c = store_conn_create(ito.db);
     struct errbuf err = {""};
     int released = 0;
 
     snprintf(sku, sizeof(sku), "HOLD-%s", tag);
     send_paid_orders(tag, n, fr_tag, sku, names);
     for (int i = 0; i < n; i++) {
-        wait_state(names[i], "on_hold");
-        wait_jobs_idle(names[i]);
+        ito_wait_state(names[i], "on_hold");
+        ito_wait_jobs_idle(names[i]);
     }
     if (fault_json != NULL)
-        sandbox_post("/_sandbox/faults", fault_json);
+        ito_sandbox_post("/_sandbox/faults", fault_json);
     sql = xasprintf("INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) VALUES "
                     "('" IT_SHOP "', '%s', 'BEANIE-RED', 'it')",
                     sku);
@@ -827,14 +540,14 @@ static void assert_each_sent_once(char (*names)[32], int n)
         struct json_object *o, *items;
         char so[40];
 
-        wait_state(names[i], "sent");
-        wait_jobs_idle(names[i]);
-        so_of(names[i], so, sizeof(so));
-        assert_int_equal(sandbox_orders_numbered(so), 1);
-        o = sandbox_order(so);
-        assert_int_equal(order_items(o, &items), 2);
+        ito_wait_state(names[i], "sent");
+        ito_wait_jobs_idle(names[i]);
+        ito_so_of(names[i], so, sizeof(so));
+        assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+        o = ito_sandbox_order(so);
+        assert_int_equal(ito_order_items(o, &items), 2);
         json_object_put(o);
-        assert_int_equal(sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+        assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
                                    "state = 'open'",
                                    names[i]),
                          0);
@@ -849,16 +562,16 @@ static void test_batch_twenty_orders_few_calls_each_once(void **state)
 
     post_while_slow("BA", N, names);
     assert_each_sent_once(names, N);
-    assert_int_equal(sandbox_count("sales_orders"), N);
-    assert_int_equal(sandbox_count("sales_order_items"), 2 * N);
-    saves = sandbox_calls("SaveData", NULL);
+    assert_int_equal(ito_sandbox_count("sales_orders"), N);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N);
+    saves = ito_sandbox_calls("SaveData", NULL);
     /* one order at a time would be 40 saves */
     assert_true(saves < 20);
-    assert_true(sandbox_max_rows("Sales orders") >= 3);
-    assert_int_equal(sandbox_calls("SaveData", "Sales orders"),
-                     sandbox_calls("SaveData", "Sales order items"));
-    assert_int_equal(sandbox_calls("GetData", "Sales orders"), 0); /* no attempt was unknown */
-    assert_int_equal(sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+    assert_true(ito_sandbox_max_rows("Sales orders") >= 3);
+    assert_int_equal(ito_sandbox_calls("SaveData", "Sales orders"),
+                     ito_sandbox_calls("SaveData", "Sales order items"));
+    assert_int_equal(ito_sandbox_calls("GetData", "Sales orders"), 0); /* no attempt was unknown */
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
                                "o.id = e.order_id WHERE o.name LIKE '#BA%%' AND e.event = 'sent'"),
                      N);
 }
@@ -870,27 +583,27 @@ static void test_batch_row_rejected_holds_only_that_order(void **state)
     char *detail, *sql;
 
     post_held_then_release("BR", N, "BF", names, NULL);
-    wait_state(names[N - 1], "on_hold");
-    wait_jobs_idle(names[N - 1]);
+    ito_wait_state(names[N - 1], "on_hold");
+    ito_wait_jobs_idle(names[N - 1]);
     assert_each_sent_once(names, N - 1);
-    assert_int_equal(sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
                                "hold_reason = 'peoplevox' AND site = 'NOWHERE'",
                                names[N - 1]),
                      1);
     sql = xasprintf("SELECT detail FROM exceptions WHERE subject = '%s' AND type = "
                     "'peoplevox_rejected' AND state = 'open'",
                     names[N - 1]);
-    detail = it_sql_text(db, sql);
+    detail = it_sql_text(ito.db, sql);
     assert_non_null(strstr(detail, "NOWHERE"));
     free(detail);
     free(sql);
-    assert_int_equal(sandbox_count("sales_orders"), N - 1);
-    assert_int_equal(sandbox_count("sales_order_items"), 2 * (N - 1));
-    assert_true(sandbox_max_rows("Sales orders") >= 2);
+    assert_int_equal(ito_sandbox_count("sales_orders"), N - 1);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * (N - 1));
+    assert_true(ito_sandbox_max_rows("Sales orders") >= 2);
     /* whether Peoplevox kept the good rows of a partly rejected call is not documented:
      * every good order that shared the rejected call was verified on its own */
-    assert_true(sandbox_calls("GetData", "Sales orders") >=
-                sandbox_max_rows_where("Sales orders", "response_id", -1) - 1);
+    assert_true(ito_sandbox_calls("GetData", "Sales orders") >=
+                ito_sandbox_max_rows_where("Sales orders", "response_id", -1) - 1);
 }
 
 /* A batched save hits a fault: every order retries alone, looks first, and is sent once. */
@@ -901,16 +614,16 @@ static void batch_fault_each_once(const char *tag, const char *fault_json, const
 
     post_held_then_release(tag, N, NULL, names, fault_json);
     assert_each_sent_once(names, N);
-    assert_int_equal(sandbox_fault(fault), 0);
-    assert_int_equal(sandbox_count("sales_orders"), N);
-    assert_int_equal(sandbox_count("sales_order_items"), 2 * N);
-    assert_true(sandbox_calls("SaveData", "Sales orders") < 2 * N);
+    assert_int_equal(ito_sandbox_fault(fault), 0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), N);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N);
+    assert_true(ito_sandbox_calls("SaveData", "Sales orders") < 2 * N);
     /* retried, not given up on (each order's own exceptions: assert_each_sent_once) */
-    assert_int_equal(sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
                                "o.id::text WHERE o.name LIKE '#%s%%' AND j.state = 'dead'",
                                tag),
                      0);
-    assert_true(sql_count("SELECT max(j.attempts) FROM jobs j JOIN orders o ON j.dedupe_key = "
+    assert_true(ito_sql_count("SELECT max(j.attempts) FROM jobs j JOIN orders o ON j.dedupe_key = "
                           "o.id::text WHERE o.name LIKE '#%s%%'",
                           tag) > 1);
 }
@@ -920,7 +633,7 @@ static void test_batch_http_500_every_order_once(void **state)
     /* two: the other worker may take one with a single order; the batch gets the other */
     batch_fault_each_once("B5", "{\"http_500\":2}", "http_500");
     /* a call with several orders failed: they all retried (alone) */
-    assert_true(sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+    assert_true(ito_sql_count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
                           "o.id::text WHERE o.name LIKE '#B5%%' AND j.attempts > 1") >= 2);
 }
 
@@ -929,48 +642,22 @@ static void test_batch_drop_after_apply_every_order_once(void **state)
     /* libcurl re-sends once on a reused connection closed without an answer, and the other
      * worker may take two with a single order: four make sure a batched save is lost */
     batch_fault_each_once("BD", "{\"drop_after_apply\":4}", "drop_after_apply");
-    assert_true(sandbox_dropped_rows("Sales orders") >= 2);
-    assert_true(sandbox_calls("GetData", "Sales orders") >= 2);
+    assert_true(ito_sandbox_dropped_rows("Sales orders") >= 2);
+    assert_true(ito_sandbox_calls("GetData", "Sales orders") >= 2);
 }
 
 /* ---- setup ---- */
 
 static int group_setup(void **state)
 {
-    const char *env[] = {"SHOPVOX_WORKERS=2", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
-                         "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
-                         "PEOPLEVOX_TIMEOUT_MS=5000",
-                         "SHOPVOX_ROUTING_RULES=country:GB=LONDON;country:FR=NOWHERE;default=PrimarySite", NULL};
-    const char *serve[] = {"serve", "--migrate", NULL};
-    struct sandbox_pvx_opts so = {0};
-    struct errbuf err = {""};
-
-    db = it_db_create("orders");
-    so.password_encoding = SANDBOX_PW_BASE64;
-    sb = sandbox_pvx_start(&so, &err);
-    if (sb == NULL) {
-        fprintf(stderr, "sandbox: %s\n", err.msg);
+    if (ito_start("orders", NULL, NULL) != 0)
         return -1;
-    }
-    snprintf(pvx_url_env, sizeof(pvx_url_env),
-             "PEOPLEVOX_URL=http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
-             sandbox_pvx_port(sb));
-    if (it_shopvox_start(&proc, db, env, serve) != 0)
-        return -1;
-    /* the catalogue sync runs at start; orders posted before it would only be held */
-    if (it_wait_sql_long(db, "SELECT count(*) FROM items WHERE active", 19, WAIT_MS) != 19) {
-        it_proc_dump_log(&proc);
-        return -1;
-    }
-    return 0;
+    return ito_wait_catalogue();
 }
 
 static int group_teardown(void **state)
 {
-    int rc = it_proc_stop(&proc, SIGTERM, 20000);
-
-    sandbox_pvx_stop(sb);
-    return rc == 0 ? 0 : -1;
+    return ito_stop();
 }
 
 int main(void)

@@ -21,13 +21,14 @@ static struct worker_ctx w;
 
 static void run_pass(void)
 {
-    struct errbuf err = {""};
-    int64_t delay = 0;
+    struct job_result r;
     struct job j;
 
     memset(&j, 0, sizeof(j));
-    if (watchdog_stalled_handler(&w, &j, &delay, &err) != ST_OK)
-        fail_msg("watchdog pass failed: %s", err.msg);
+    memset(&r, 0, sizeof(r));
+    watchdog_stalled_handler(&w, &j, &r);
+    if (r.st != ST_OK)
+        fail_msg("watchdog pass failed: %s", r.err.msg);
 }
 
 static long open_stalled(void)

@@ -1,0 +1,91 @@
+/*
+ * it_orders_world.h - the world of an order test program: one fresh
+ * database, the Peoplevox sandbox in this process and one real shopvox
+ * process on them, with helpers to send orders and read both sides.
+ *
+ * One world per program (the global `ito`); each helper fails the current
+ * cmocka test (with the shopvox log) when what it waits for does not
+ * happen within ITO_WAIT_MS.
+ */
+#ifndef SHOPVOX_IT_ORDERS_WORLD_H
+#define SHOPVOX_IT_ORDERS_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+#include "it.h"
+#include "sandbox.h"
+
+struct json_object;
+
+#define ITO_WAIT_MS 20000
+
+struct ito_world {
+    const char *db;
+    struct sandbox_pvx *sb;
+    struct it_proc proc;
+    char pvx_url_env[256];
+    int seq;
+};
+extern struct ito_world ito;
+
+/* One order line. */
+struct ito_line {
+    const char *sku;
+    int qty;
+};
+
+/*
+ * Creates the database, starts the sandbox (opts NULL: defaults with a
+ * base64 password) and shopvox (2 workers, 5 s Peoplevox timeout, routing
+ * "country:GB=LONDON;country:FR=NOWHERE;default=PrimarySite") plus
+ * extra_env ("NAME=value", NULL-terminated, may be NULL; later entries
+ * win). 0 or -1.
+ */
+int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
+              const char *const *extra_env);
+/* Waits for the start-up catalogue sync (the 19 seeded items). 0 or -1. */
+int ito_wait_catalogue(void);
+/* SIGTERM to shopvox (must exit 0 within 20 s), stops the sandbox. 0 or -1. */
+int ito_stop(void);
+
+long ito_sql_count(const char *fmt, ...) SV_PRINTF(1, 2);
+
+struct json_object *ito_sandbox_get(const char *path);
+void ito_sandbox_post(const char *path, const char *body);
+long ito_sandbox_count(const char *key);
+/* A fault counter still pending in the sandbox. */
+long ito_sandbox_fault(const char *key);
+/* Sales Orders in the sandbox whose number is so (the sandbox keys on it, so 0 or 1). */
+long ito_sandbox_orders_numbered(const char *so);
+/* Calls the sandbox received of op (and template, when not NULL). */
+long ito_sandbox_calls(const char *op, const char *tmpl);
+/* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
+long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value);
+long ito_sandbox_max_rows(const char *tmpl);
+/* The most rows of a save the sandbox applied and then dropped the connection of. */
+long ito_sandbox_dropped_rows(const char *tmpl);
+/* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */
+struct json_object *ito_sandbox_order(const char *so);
+const char *ito_order_field(struct json_object *o, const char *field);
+size_t ito_order_items(struct json_object *o, struct json_object **items);
+/* A Shopline order: lines, shipping country, payment and cancellation. */
+char *ito_order_body(const char *id, const char *name, const char *financial,
+                        const char *updated_at, const char *country, bool cancelled,
+                        const struct ito_line *lines, size_t n);
+void ito_webhook(const char *topic, const char *body);
+/* A fresh Shopline order id and name per call. */
+void ito_next_order(char *id, size_t id_cap, char *name, size_t name_cap, const char *tag);
+/* Waits until order `name` is in state; fails the test with its history if not. */
+void ito_wait_state(const char *name, const char *state);
+/* Waits until no job of the order is pending or running. */
+void ito_wait_jobs_idle(const char *name);
+void ito_so_of(const char *name, char *out, size_t cap);
+/* A paid order of the given lines; waits for it to be sent; returns its SO number. */
+void ito_post_paid(const char *tag, const char *country, const struct ito_line *lines, size_t n,
+                      char *name, size_t name_cap, char *so, size_t so_cap);
+/* Runs `shopvox ARGS...` as an operator command; returns its exit status. */
+int ito_run_cli(const char *const *args);
+
+#endif
