@@ -53,6 +53,7 @@ struct cfg {
     int unconfirmed_despatch_s;
     int job_max_attempts;
     int job_lease_s;
+    int shutdown_deadline_s; /* SIGTERM to exit, below the pod's grace period */
     char *routing_rules;
 };
 

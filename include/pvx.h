@@ -69,6 +69,13 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
 void pvx_client_destroy(struct pvx_client *pc);
 void pvx_client_stats(const struct pvx_client *pc, struct pvx_stats *out);
 
+/*
+ * Shutdown: calls still in flight at deadline_ms (now_ms_monotonic clock)
+ * are cut short, and calls started after it fail at once, both ST_RETRY
+ * (a write cut short is oc->unknown, as any lost answer). 0 clears it.
+ */
+void pvx_client_abort_at(struct pvx_client *pc, int64_t deadline_ms);
+
 /* Forces a new session (normally done on demand by the other calls). */
 enum st pvx_authenticate(struct pvx_client *pc, CURL *curl, struct pvx_outcome *oc);
 

@@ -9,6 +9,7 @@
 #define SHOPVOX_WORKER_H
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 
 #include "common.h"
 #include "config.h"
@@ -23,6 +24,7 @@ struct worker_ctx {
     struct pvx_client *pvx;    /* shared, thread-safe */
     CURL *curl;                /* this worker's own handle */
     const char *worker_id;
+    const atomic_bool *stopping; /* NULL, or set on shutdown: claim nothing more */
 };
 
 /*
@@ -48,7 +50,19 @@ struct worker_pool;
 
 /* Starts cfg->workers threads; handlers are looked up by job kind. */
 struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx);
-/* Asks workers to stop after their current job and joins them; NULL ok. */
+/*
+ * Shutdown, step 1 (returns at once): workers claim nothing more from now
+ * on, and Peoplevox calls still in flight at deadline_ms (monotonic) are
+ * cut short so every worker can record its outcome before the process
+ * must be gone. Safe to call more than once; NULL ok.
+ */
+void worker_pool_quiesce(struct worker_pool *p, int64_t deadline_ms);
+/*
+ * Shutdown, step 2: joins the workers (quiescing first if that was not
+ * done), then releases the lease of any job this process still holds
+ * (its outcome was not recorded), so another replica takes it at once
+ * instead of after the lease. NULL ok.
+ */
 void worker_pool_stop(struct worker_pool *p);
 
 /* Runs due jobs on the calling thread until none is due (tests, CLI). */

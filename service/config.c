@@ -69,6 +69,7 @@ static const struct cfg_var cfg_vars[] = {
      NULL, 0},
     {"SHOPVOX_JOB_MAX_ATTEMPTS", CK_INT, OFF(job_max_attempts), "12", 1, 1000, NULL, 0},
     {"SHOPVOX_JOB_LEASE_S", CK_INT, OFF(job_lease_s), "120", 5, 3600, NULL, 0},
+    {"SHOPVOX_SHUTDOWN_DEADLINE_S", CK_INT, OFF(shutdown_deadline_s), "25", 1, 3600, NULL, 0},
     {"SHOPVOX_ROUTING_RULES", CK_STR, OFF(routing_rules), "", 0, 0, NULL, 0},
 };
 

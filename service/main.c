@@ -27,7 +27,6 @@
 #include "worker.h"
 
 #define EXIT_CONFIG 2
-#define DRAIN_GRACE_MS 25000
 
 static int load_config(struct cfg *c, bool require_all)
 {
@@ -124,11 +123,9 @@ static void wait_for_signal(void)
     log_msg(LOG_INFO, "event=shutdown_requested signal=%d", sig);
 }
 
-/* Stops accepting, lets in-flight requests finish (bounded), stops. */
-static void drain(struct http_server *hs)
+/* Stops accepting, lets in-flight requests finish until deadline_ms, stops. */
+static void drain(struct http_server *hs, int64_t deadline)
 {
-    int64_t deadline = now_ms_monotonic() + DRAIN_GRACE_MS;
-
     http_server_quiesce(hs);
     while (http_server_connections(hs) > 0 && now_ms_monotonic() < deadline)
         usleep(20 * 1000);
@@ -176,6 +173,7 @@ static int serve(const struct cfg *c, bool migrate)
     struct http_server_opts ho;
     struct background bg;
     struct errbuf err = {""};
+    int64_t deadline;
 
     if (migrate && run_migrations(c) != 0)
         return 1;
@@ -196,7 +194,13 @@ static int serve(const struct cfg *c, bool migrate)
     log_msg(LOG_INFO, "event=started listen=%s:%d workers=%d", c->listen_host,
             http_server_port(hs), c->workers);
     wait_for_signal();
-    drain(hs);
+    /*
+     * One deadline for everything, below the pod's grace period: workers stop
+     * claiming now and their calls are cut short before it, while HTTP drains.
+     */
+    deadline = now_ms_monotonic() + (int64_t)c->shutdown_deadline_s * 1000;
+    worker_pool_quiesce(bg.workers, deadline);
+    drain(hs, deadline);
     background_stop(&bg);
     app_destroy(a);
     log_msg(LOG_INFO, "event=stopped");

@@ -25,6 +25,11 @@
  * the server timed out or deadlocked is ST_RETRY (assumed: .NET wraps such
  * exceptions in soap:Server faults).
  *
+ * Shutdown: pvx_client_abort_at() sets a deadline that every transfer's
+ * progress callback checks (libcurl calls it at least once a second, also
+ * while waiting for an answer), so a hung call cannot hold the process past
+ * the pod's grace period; a write cut short is an unknown outcome.
+ *
  * A write (SaveData) whose request may have reached Peoplevox without us
  * reading a usable answer sets outcome.unknown: the transfer had started
  * (curl got past connect) and then failed, or a 5xx other than 503 came
@@ -79,6 +84,7 @@ struct pvx_client {
     atomic_ulong faults;
     atomic_ulong session_renewals;
     atomic_ulong slot_waits;
+    atomic_llong abort_at_ms;     /* 0, or the shutdown deadline (monotonic) */
 };
 
 /* A thread's private copy of the session it is calling with. */
@@ -213,6 +219,18 @@ void pvx_client_stats(const struct pvx_client *pc, struct pvx_stats *out)
     out->slot_waits = atomic_load(&pc->slot_waits);
 }
 
+void pvx_client_abort_at(struct pvx_client *pc, int64_t deadline_ms)
+{
+    atomic_store(&pc->abort_at_ms, (long long)deadline_ms);
+}
+
+static bool pvx_aborted(struct pvx_client *pc)
+{
+    long long at = atomic_load(&pc->abort_at_ms);
+
+    return at > 0 && now_ms_monotonic() >= at;
+}
+
 /* ---- concurrency cap ---- */
 
 static enum st pvx_slot_acquire(struct pvx_client *pc, struct pvx_outcome *oc)
@@ -254,9 +272,17 @@ static void pvx_slot_release(struct pvx_client *pc)
 /* ---- one HTTP round trip ---- */
 
 struct pvx_sink {
+    struct pvx_client *pc;
     struct buf *body;
     bool too_large;
 };
+
+/* libcurl's progress callback: non-zero cuts the transfer short (shutdown). */
+static int pvx_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                           curl_off_t ulnow)
+{
+    return pvx_aborted(((struct pvx_sink *)ud)->pc) ? 1 : 0;
+}
 
 static size_t pvx_on_data(char *p, size_t size, size_t n, void *ud)
 {
@@ -295,6 +321,9 @@ static struct curl_slist *pvx_curl_setup(struct pvx_client *pc, CURL *curl, enum
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "shopvox");
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, pvx_on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, sink);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
@@ -330,13 +359,17 @@ static enum st pvx_transport_error(struct pvx_client *pc, CURL *curl, enum pvx_o
 static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
                              const struct buf *req, struct buf *body, struct pvx_outcome *oc)
 {
-    struct pvx_sink sink = { body, false };
+    struct pvx_sink sink = { pc, body, false };
     char curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
     CURL *own = NULL;
     CURLcode cc;
     enum st rc;
 
+    if (pvx_aborted(pc)) {
+        errbuf_set(&oc->err, "%s not sent: shutting down", pvx_op_name(op));
+        return ST_RETRY;
+    }
     if (curl == NULL && (curl = own = curl_easy_init()) == NULL) {
         errbuf_set(&oc->err, "could not create a curl handle");
         return ST_RETRY;

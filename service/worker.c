@@ -6,6 +6,15 @@
  * arrives or the poll interval passes (so a lost notification, or a job
  * scheduled for later, costs at most one interval). Threads share no
  * database or curl handles.
+ *
+ * Shutdown has a deadline below the pod's grace period
+ * (SHOPVOX_SHUTDOWN_DEADLINE_S): on SIGTERM the pool stops claiming at once
+ * (a worker between jobs or between two claims of a batch takes nothing
+ * more), Peoplevox calls still running near the deadline are cut short
+ * (pvx_client_abort_at; such an outcome is a retry, unknown for a write),
+ * and what this process still holds after the join is released so another
+ * replica claims it immediately. A write cut short is safe: the order's
+ * post_started_at makes the next attempt ask Peoplevox before it writes.
  */
 #include "worker.h"
 
@@ -25,6 +34,8 @@
 
 #define WORKER_POLL_MS 1000
 #define WORKER_DB_RETRY_MS 1000
+/* Calls are cut this long before the deadline, so outcomes can still be recorded. */
+#define WORKER_RECORD_MARGIN_MS 1500
 
 struct handler_entry {
     const char *kind;
@@ -142,6 +153,11 @@ static bool handler_done(struct worker_ctx *w, const struct job *jobs, size_t n)
     return false; /* the leases expire and the jobs run again */
 }
 
+static bool worker_stopping(const struct worker_ctx *w)
+{
+    return w->stopping != NULL && atomic_load(w->stopping);
+}
+
 /* Runs one claimed job and records its outcome. */
 static void run_job(struct worker_ctx *w, struct job *j)
 {
@@ -167,7 +183,7 @@ static void run_job(struct worker_ctx *w, struct job *j)
 static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
 {
     struct errbuf err = {""};
-    int max = w->cfg->pvx_batch_max > 1 ? w->cfg->pvx_batch_max - 1 : 0;
+    int max = w->cfg->pvx_batch_max > 1 && !worker_stopping(w) ? w->cfg->pvx_batch_max - 1 : 0;
     int more = job_claim_more(w->db, w->worker_id, w->cfg->job_lease_s, jobs[0].kind,
                               jobs[0].shop, max, jobs + 1, &err);
     size_t n = 1 + (size_t)(more > 0 ? more : 0);
@@ -196,7 +212,7 @@ int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
                                sizeof(*jobs));
     int done = 0;
 
-    while (done < max_jobs) {
+    while (done < max_jobs && !worker_stopping(w)) {
         int r = job_claim(w->db, w->worker_id, w->cfg->job_lease_s, &jobs[0], &err);
         job_batch_fn batch;
 
@@ -281,7 +297,7 @@ static void *worker_main(void *arg)
     struct worker_thread *t = arg;
     struct worker_pool *p = t->pool;
     struct store_conn *db = store_conn_create(p->cfg->database_url);
-    struct worker_ctx w = {p->cfg, db, p->pvx, curl_easy_init(), t->id};
+    struct worker_ctx w = {p->cfg, db, p->pvx, curl_easy_init(), t->id, &p->stop};
     bool listening = false;
 
     if (t->index == 0)
@@ -369,14 +385,51 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
     return p;
 }
 
+void worker_pool_quiesce(struct worker_pool *p, int64_t deadline_ms)
+{
+    if (p == NULL || atomic_exchange(&p->stop, true))
+        return;
+    log_msg(LOG_INFO, "event=workers_quiesce deadline_ms=%lld",
+            (long long)(deadline_ms - now_ms_monotonic()));
+    if (p->pvx != NULL)
+        pvx_client_abort_at(p->pvx, deadline_ms - WORKER_RECORD_MARGIN_MS);
+}
+
+/* Hands every job this process still holds back to the queue, due now. */
+static void release_leases(struct worker_pool *p)
+{
+    struct store_conn *db = store_conn_create(p->cfg->database_url);
+    const char *params[1] = {p->owner_prefix};
+    struct errbuf err = {""};
+    PGresult *res = NULL;
+    enum st st = store_ensure(db, &err);
+
+    if (st == ST_OK)
+        res = store_exec(db,
+                         "UPDATE jobs SET state = 'pending', run_at = now(), lease_until = NULL, "
+                         "locked_by = NULL, updated_at = now(), "
+                         "uncounted_attempts = uncounted_attempts + 1, "
+                         "last_error = 'released at shutdown' "
+                         "WHERE state = 'running' AND starts_with(locked_by, $1) RETURNING id",
+                         1, params, &st, &err);
+    if (st != ST_OK)
+        log_msg(LOG_WARN, "event=lease_release_failed error=\"%s\"", err.msg);
+    else if (PQntuples(res) > 0)
+        log_msg(LOG_WARN, "event=leases_released jobs=%d", PQntuples(res));
+    PQclear(res);
+    store_conn_destroy(db);
+}
+
 void worker_pool_stop(struct worker_pool *p)
 {
     if (p == NULL)
         return;
-    atomic_store(&p->stop, true);
+    worker_pool_quiesce(p, now_ms_monotonic() + (int64_t)p->cfg->shutdown_deadline_s * 1000);
     for (int i = 0; i < p->n; i++)
         pthread_join(p->threads[i].tid, NULL);
     pthread_join(p->heartbeat, NULL);
+    if (p->n > 0)
+        release_leases(p);
     free(p->threads);
     free(p);
 }

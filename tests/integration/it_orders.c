@@ -650,14 +650,7 @@ static void test_batch_drop_after_apply_every_order_once(void **state)
 
 static int group_setup(void **state)
 {
-    if (ito_start("orders", NULL, NULL) != 0)
-        return -1;
-    return ito_wait_catalogue();
-}
-
-static int group_teardown(void **state)
-{
-    return ito_stop();
+    return ito_start_synced("orders", NULL, NULL);
 }
 
 int main(void)
@@ -682,5 +675,5 @@ int main(void)
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, ito_group_teardown);
 }

@@ -79,7 +79,7 @@ int main(void)
     }
     cfg.shop_domain = (char *)(uintptr_t)IT_SHOP;
     cfg.stalled_order_s = 600;
-    w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog"};
+    w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog", NULL};
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     store_conn_destroy(conn);
     return rc;

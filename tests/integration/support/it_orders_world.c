@@ -300,8 +300,7 @@ int ito_run_cli(const char *const *args)
 
 /* ---- the world: database, sandbox, shopvox ---- */
 
-int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
-              const char *const *extra_env)
+int ito_shopvox_start(const char *const *extra_env)
 {
     const char *base[] = {"SHOPVOX_WORKERS=2", ito.pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
                           "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
@@ -310,9 +309,21 @@ int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
                           "default=PrimarySite"};
     const char *env[64];
     const char *serve[] = {"serve", "--migrate", NULL};
+    size_t n = 0;
+
+    for (size_t i = 0; i < ARRAY_LEN(base); i++)
+        env[n++] = base[i];
+    for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL && n + 1 < ARRAY_LEN(env); i++)
+        env[n++] = extra_env[i];
+    env[n] = NULL;
+    return it_shopvox_start(&ito.proc, ito.db, env, serve);
+}
+
+int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
+              const char *const *extra_env)
+{
     struct sandbox_pvx_opts so = {0};
     struct errbuf err = {""};
-    size_t n = 0;
 
     ito.db = it_db_create(db_prefix);
     if (opts != NULL)
@@ -327,12 +338,7 @@ int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
     snprintf(ito.pvx_url_env, sizeof(ito.pvx_url_env),
              "PEOPLEVOX_URL=http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
              sandbox_pvx_port(ito.sb));
-    for (size_t i = 0; i < ARRAY_LEN(base); i++)
-        env[n++] = base[i];
-    for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL && n + 1 < ARRAY_LEN(env); i++)
-        env[n++] = extra_env[i];
-    env[n] = NULL;
-    return it_shopvox_start(&ito.proc, ito.db, env, serve);
+    return ito_shopvox_start(extra_env);
 }
 
 int ito_wait_catalogue(void)
@@ -344,6 +350,19 @@ int ito_wait_catalogue(void)
         return -1;
     }
     return 0;
+}
+
+int ito_start_synced(const char *db_prefix, const struct sandbox_pvx_opts *opts,
+                     const char *const *extra_env)
+{
+    if (ito_start(db_prefix, opts, extra_env) != 0)
+        return -1;
+    return ito_wait_catalogue();
+}
+
+int ito_group_teardown(void **state)
+{
+    return ito_stop();
 }
 
 int ito_stop(void)

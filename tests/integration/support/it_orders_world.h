@@ -45,10 +45,17 @@ struct ito_line {
  */
 int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
               const char *const *extra_env);
+/* Starts shopvox again on the same database and sandbox (after a stop). */
+int ito_shopvox_start(const char *const *extra_env);
 /* Waits for the start-up catalogue sync (the 19 seeded items). 0 or -1. */
 int ito_wait_catalogue(void);
+/* ito_start, then ito_wait_catalogue. 0 or -1. */
+int ito_start_synced(const char *db_prefix, const struct sandbox_pvx_opts *opts,
+                     const char *const *extra_env);
 /* SIGTERM to shopvox (must exit 0 within 20 s), stops the sandbox. 0 or -1. */
 int ito_stop(void);
+/* ito_stop as a cmocka group teardown. */
+int ito_group_teardown(void **state);
 
 long ito_sql_count(const char *fmt, ...) SV_PRINTF(1, 2);
 
