@@ -7,6 +7,10 @@
  * order serialise and each sees the other's effect. The inbox row goes in
  * last: a duplicate delivery conflicts there and the whole transaction is
  * rolled back, leaving no trace but a counter.
+ *
+ * orders.ready_at is set the first time an order is stored as `ready`
+ * (paid) and never moved after: the stalled-order alarm measures from it,
+ * while updated_at moves with every delivery and retry.
  */
 #include "intake.h"
 
@@ -144,7 +148,8 @@ static const char *const order_update_sql =
     "shipping_country = $18, customer = $19::jsonb, shipping_address = $20::jsonb, "
     "billing_address = $21::jsonb, shopline_created_at = to_timestamp($22::double precision/1000), "
     "shopline_updated_at = to_timestamp($23::double precision/1000), "
-    "cancelled_at = to_timestamp($24::double precision/1000), updated_at = now() "
+    "cancelled_at = to_timestamp($24::double precision/1000), updated_at = now(), "
+    "ready_at = CASE WHEN $3 = 'ready' THEN coalesce(ready_at, now()) ELSE ready_at END "
     "WHERE id = $1::bigint";
 
 static const char *const lines_delete_sql =

@@ -630,7 +630,8 @@ static enum st so_mark_posting(struct so_ctx *x, const char *state)
     st = so_exec(x, "so_mark_posting",
                  "UPDATE orders SET sales_order_number = $2, site = $3, "
                  "post_started_at = coalesce(post_started_at, now()), state = 'ready', "
-                 "hold_reason = NULL, updated_at = now() WHERE id = $1::bigint",
+                 "ready_at = coalesce(ready_at, now()), hold_reason = NULL, "
+                 "updated_at = now() WHERE id = $1::bigint",
                  3, p);
     if (st == ST_OK && strcmp(state, "on_hold") == 0)
         st = so_event(x, "on_hold", "ready", "released", "re-check passed");
