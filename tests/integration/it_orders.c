@@ -655,11 +655,6 @@ static int group_setup(void **state)
     return ito_wait_catalogue();
 }
 
-static int group_teardown(void **state)
-{
-    return ito_stop();
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,5 +677,5 @@ int main(void)
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, ito_group_teardown);
 }
