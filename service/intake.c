@@ -333,6 +333,10 @@ static enum st order_apply(struct intake_ctx *x, bool exists, enum order_state c
                          exists ? "state_changed" : "received", x->r->topic);
     if (st == ST_OK && t.enqueue_post)
         st = order_job(x, "post_sales_order", &out->job_enqueued);
+    /* an empty order's exception has nothing left to act on once it is cancelled */
+    if (st == ST_OK && exists && cur == ORDER_NOT_FOR_WAREHOUSE && t.next == ORDER_CANCELLED)
+        st = exc_resolve_subject(x->c, x->r->shop, "empty_order", x->order.name, "shopvox",
+                                 "order cancelled", x->err);
     /* a held or in-flight order may already be in Peoplevox: cancel it there too */
     if (st == ST_OK && (t.enqueue_cancel || (exists && t.next == ORDER_CANCELLED &&
                                              cur != ORDER_CANCELLED && x->post_started)))

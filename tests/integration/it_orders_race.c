@@ -60,7 +60,7 @@ static atomic_int race_senders_left;
 static void *race_send(void *arg)
 {
     struct race_sender *s = arg;
-    const struct ito_line line = {s->sku, 1};
+    const struct ito_line line = {s->sku, 1, false};
 
     for (int i = 0; i < RACE_ORDERS_PER_THREAD && s->why[0] == '\0'; i++) {
         char id[32];

@@ -182,8 +182,9 @@ char *ito_order_body(const char *id, const char *name, const char *financial,
     for (size_t i = 0; i < n; i++)
         buf_appendf(&b,
                     "%s{\"id\":\"%s%zu\",\"variant_id\":\"5%zu\",\"sku\":\"%s\",\"title\":\"T\","
-                    "\"quantity\":%d,\"price\":\"%zu.50\",\"requires_shipping\":true}",
-                    i ? "," : "", id, i + 1, i, lines[i].sku, lines[i].qty, i + 10);
+                    "\"quantity\":%d,\"price\":\"%zu.50\",\"requires_shipping\":%s}",
+                    i ? "," : "", id, i + 1, i, lines[i].sku, lines[i].qty, i + 10,
+                    lines[i].digital ? "false" : "true");
     buf_append_str(&b, "]}");
     return buf_steal(&b);
 }

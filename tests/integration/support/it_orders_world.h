@@ -37,6 +37,7 @@ extern struct ito_world ito;
 struct ito_line {
     const char *sku;
     int qty;
+    bool digital;   /* requires_shipping false (gift card, download) */
 };
 
 /*
