@@ -74,6 +74,7 @@ enum order_state {
     ORDER_FULFILLED,
     ORDER_ON_HOLD,
     ORDER_CANCELLED,
+    ORDER_NOT_FOR_WAREHOUSE,  /* paid, but nothing to ship: never a Sales Order */
     ORDER_STATE_COUNT
 };
 
@@ -105,11 +106,35 @@ struct order_transition {
  *  new/awaiting_payment -> intake state; becoming ready enqueues the post.
  *  ready -> cancelled or awaiting_payment when the payload says so, else ready.
  *  on_hold -> cancelled when cancelled, else on_hold.
+ *  not_for_warehouse -> cancelled or awaiting_payment when the payload says
+ *    so; a paid payload keeps the state and enqueues the post, whose Tx1
+ *    re-reads the (replaced) lines: shippable lines make the order ready
+ *    and post it, still nothing to ship keeps it not_for_warehouse.
  *  sent and later (posted) -> state kept; a cancellation enqueues the cancel.
  *  cancelled -> cancelled (terminal).
  */
 struct order_transition order_next_state(bool exists, enum order_state cur,
                                          enum order_state intake);
+
+/*
+ * What a paid order gives the warehouse (pure; decided in the post job's
+ * Tx1, before any SKU check, so such an order never reaches Peoplevox):
+ *  SHIPPABLE      at least one line to ship (order_line_ships);
+ *  EMPTY          no lines at all, or every quantity 0: a paid order with
+ *                 nothing in it is suspicious (an exception is opened);
+ *  NOTHING_TO_SHIP quantities, but no line requires shipping (digital goods,
+ *                 gift cards): simply not for the warehouse.
+ * Lines of quantity 0 beside lines that do not ship count as NOTHING_TO_SHIP.
+ */
+enum order_content {
+    ORDER_CONTENT_SHIPPABLE = 0,
+    ORDER_CONTENT_EMPTY,
+    ORDER_CONTENT_NOTHING_TO_SHIP
+};
+
+/* True when the line asks the warehouse to ship something (requires_shipping, quantity > 0). */
+bool order_line_ships(const struct order_line *line);
+enum order_content order_content_of(const struct order_line *lines, size_t n_lines);
 
 /* True for states in which a Sales Order exists in Peoplevox. */
 bool order_state_is_posted(enum order_state s);

@@ -98,8 +98,6 @@ enum sku_problem sku_resolve(const char *shopline_sku, const struct sku_lookup *
  */
 char *sku_problem_advice(enum sku_problem p, const char *sku, const char *mapped_to);
 
-/* True for lines the warehouse ships (requires_shipping, quantity > 0). */
-bool sku_line_needs_item(const struct order_line *line);
 
 struct sku_issue {
     char *line_id;          /* owned; "" when the line had none */
@@ -116,7 +114,7 @@ struct sku_check_result {
 };
 
 /*
- * Resolves every line the warehouse ships (sku_line_needs_item) into *out
+ * Resolves every line the warehouse ships (order_line_ships) into *out
  * (zeroed first); lines it does not ship are skipped, not reported. The
  * order can be sent when out->n_issues == 0. Release with
  * sku_check_result_cleanup.

@@ -1,8 +1,8 @@
 /*
  * watchdog.h - orders that should be in Peoplevox by now but are not.
  *
- * A paid order still `ready` SHOPVOX_STALLED_ORDER_S after it last changed
- * means its post is stuck (Peoplevox down for long, a dead job, a worker
+ * A paid order still `ready` SHOPVOX_STALLED_ORDER_S after it became ready
+ * (paid; orders.ready_at, else created_at) means its post is stuck (Peoplevox down for long, a dead job, a worker
  * fleet that is not running): ops get one `stalled_order` exception per
  * order, and it resolves itself once the order leaves `ready`.
  */

@@ -7,6 +7,10 @@
  * order serialise and each sees the other's effect. The inbox row goes in
  * last: a duplicate delivery conflicts there and the whole transaction is
  * rolled back, leaving no trace but a counter.
+ *
+ * orders.ready_at is set the first time an order is stored as `ready`
+ * (paid) and never moved after: the stalled-order alarm measures from it,
+ * while updated_at moves with every delivery and retry.
  */
 #include "intake.h"
 
@@ -144,7 +148,8 @@ static const char *const order_update_sql =
     "shipping_country = $18, customer = $19::jsonb, shipping_address = $20::jsonb, "
     "billing_address = $21::jsonb, shopline_created_at = to_timestamp($22::double precision/1000), "
     "shopline_updated_at = to_timestamp($23::double precision/1000), "
-    "cancelled_at = to_timestamp($24::double precision/1000), updated_at = now() "
+    "cancelled_at = to_timestamp($24::double precision/1000), updated_at = now(), "
+    "ready_at = CASE WHEN $3 = 'ready' THEN coalesce(ready_at, now()) ELSE ready_at END "
     "WHERE id = $1::bigint";
 
 static const char *const lines_delete_sql =
@@ -328,6 +333,10 @@ static enum st order_apply(struct intake_ctx *x, bool exists, enum order_state c
                          exists ? "state_changed" : "received", x->r->topic);
     if (st == ST_OK && t.enqueue_post)
         st = order_job(x, "post_sales_order", &out->job_enqueued);
+    /* an empty order's exception has nothing left to act on once it is cancelled */
+    if (st == ST_OK && exists && cur == ORDER_NOT_FOR_WAREHOUSE && t.next == ORDER_CANCELLED)
+        st = exc_resolve_subject(x->c, x->r->shop, "empty_order", x->order.name, "shopvox",
+                                 "order cancelled", x->err);
     /* a held or in-flight order may already be in Peoplevox: cancel it there too */
     if (st == ST_OK && (t.enqueue_cancel || (exists && t.next == ORDER_CANCELLED &&
                                              cur != ORDER_CANCELLED && x->post_started)))

@@ -23,6 +23,14 @@
  * updated_at also fails, because the at-least-once, unordered delivery is
  * only safe when every payload can be ordered.
  *
+ * Nothing to ship. Whether a paid order has anything for the warehouse
+ * (order_content_of) is a pure rule here, applied by the post job's Tx1
+ * before the SKU checks rather than at intake: Tx1 already re-reads the
+ * stored lines for every decision (new orders, re-checks of held ones,
+ * lines changed by orders/updated before the post), so the rule and its
+ * exception live in one place, and an order never reaches Peoplevox
+ * with zero item rows.
+ *
  * Timestamps are converted with a days-from-civil calculation, never
  * through mktime/timegm, so the result does not depend on TZ or locale.
  */
@@ -718,6 +726,7 @@ static const char *const order_state_names[ORDER_STATE_COUNT] = {
     [ORDER_FULFILLED] = "fulfilled",
     [ORDER_ON_HOLD] = "on_hold",
     [ORDER_CANCELLED] = "cancelled",
+    [ORDER_NOT_FOR_WAREHOUSE] = "not_for_warehouse",
 };
 
 const char *order_state_name(enum order_state s)
@@ -785,6 +794,23 @@ enum order_state order_intake_state(const struct order *o, const char *paid_stat
     return ORDER_AWAITING_PAYMENT;
 }
 
+bool order_line_ships(const struct order_line *line)
+{
+    return line->requires_shipping && line->quantity > 0;
+}
+
+enum order_content order_content_of(const struct order_line *lines, size_t n_lines)
+{
+    bool any_quantity = false;
+
+    for (size_t i = 0; i < n_lines; i++) {
+        if (order_line_ships(&lines[i]))
+            return ORDER_CONTENT_SHIPPABLE;
+        any_quantity = any_quantity || lines[i].quantity > 0;
+    }
+    return any_quantity ? ORDER_CONTENT_NOTHING_TO_SHIP : ORDER_CONTENT_EMPTY;
+}
+
 bool order_state_is_posted(enum order_state s)
 {
     return s == ORDER_SENT || s == ORDER_PARTIALLY_DESPATCHED || s == ORDER_DESPATCHED ||
@@ -806,6 +832,11 @@ struct order_transition order_next_state(bool exists, enum order_state cur,
     } else if (cur == ORDER_ON_HOLD) {
         if (intake == ORDER_CANCELLED)
             t.next = ORDER_CANCELLED;
+    } else if (cur == ORDER_NOT_FOR_WAREHOUSE) {
+        /* the lines may have changed: the post job decides again from them */
+        if (intake == ORDER_CANCELLED || intake == ORDER_AWAITING_PAYMENT)
+            t.next = intake;
+        t.enqueue_post = intake == ORDER_READY;
     } else if (order_state_is_posted(cur)) {
         /* The warehouse owns a posted order's progress; only a cancel goes through. */
         t.enqueue_cancel = intake == ORDER_CANCELLED;

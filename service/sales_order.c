@@ -5,7 +5,14 @@
  * Posting runs in three steps, and never holds a transaction open across
  * the network:
  *
- *   Tx1  lock the order; only 'ready' or 'on_hold' (a re-check) go on.
+ *   Tx1  lock the order; only 'ready', 'on_hold' (a re-check) or
+ *        'not_for_warehouse' (its lines changed) go on. First: does it
+ *        have anything to ship (order_content_of)? If not, and no earlier
+ *        attempt may have posted it, it becomes 'not_for_warehouse' and the
+ *        job is done: Peoplevox is never called for a Sales Order without
+ *        item rows. An EMPTY paid order (no lines, every quantity 0) also
+ *        opens one `empty_order` exception for ecommerce; an order of only
+ *        non-shipping lines (digital goods, gift cards) does not. Then
  *        SKU integrity, site routing and the Sales Order number are decided
  *        here from rows loaded for this order; any problem puts the order
  *        on hold with one open exception and the job is done. Otherwise the
@@ -110,7 +117,8 @@ static pthread_once_t so_metrics_once = PTHREAD_ONCE_INIT;
 static void so_metrics_describe(void)
 {
     metrics_describe("shopvox_sales_orders_total", MET_COUNTER,
-                     "post_sales_order outcomes (sent, held, conflict, rejected, retry)");
+                     "post_sales_order outcomes (sent, held, not_for_warehouse, conflict, "
+                     "rejected, retry)");
     metrics_describe("shopvox_sales_order_cancels_total", MET_COUNTER,
                      "cancel_sales_order outcomes (cancelled, despatched, rejected, retry, failed)");
 }
@@ -384,7 +392,7 @@ static enum st so_load_lines(struct so_ctx *x)
     }
     /* Lines that never had a number get the next ones, in a stable order. */
     for (size_t i = 0; i < x->n_lines; i++) {
-        if (x->line_no[i] == 0 && sku_line_needs_item(&x->lines[i]))
+        if (x->line_no[i] == 0 && order_line_ships(&x->lines[i]))
             x->line_no[i] = ++max_no;
     }
     return ST_OK;
@@ -630,10 +638,15 @@ static enum st so_mark_posting(struct so_ctx *x, const char *state)
     st = so_exec(x, "so_mark_posting",
                  "UPDATE orders SET sales_order_number = $2, site = $3, "
                  "post_started_at = coalesce(post_started_at, now()), state = 'ready', "
-                 "hold_reason = NULL, updated_at = now() WHERE id = $1::bigint",
+                 "ready_at = coalesce(ready_at, now()), hold_reason = NULL, "
+                 "updated_at = now() WHERE id = $1::bigint",
                  3, p);
     if (st == ST_OK && strcmp(state, "on_hold") == 0)
         st = so_event(x, "on_hold", "ready", "released", "re-check passed");
+    if (st == ST_OK && strcmp(state, "not_for_warehouse") == 0)
+        st = so_event(x, "not_for_warehouse", "ready", "lines_to_ship",
+                      "the order has lines to ship now");
+
     if (st == ST_OK && !x->post_started) {
         snprintf(detail, sizeof(detail), "posting Sales Order %s to site %s: %s", x->so_number,
                  site, x->route_reason);
@@ -642,11 +655,54 @@ static enum st so_mark_posting(struct so_ctx *x, const char *state)
     return st;
 }
 
+/*
+ * The locked order has nothing to ship: state not_for_warehouse (history
+ * when it changes), any hold's exceptions resolved, and an empty_order
+ * exception only for an EMPTY order (resolved when it is not empty any more).
+ */
+static enum st so_not_for_warehouse(struct so_ctx *x, const char *state,
+                                    enum order_content content)
+{
+    const char *p[1] = {x->order_id};
+    char detail[256];
+    struct exc_new e = {so_shop(x), "empty_order", "ecommerce", "order", so_name(x),
+                        x->order_id, detail,
+                        "Check the order in SHOPLINE: add the missing items (the update sends "
+                        "it to the warehouse) or refund and cancel it, then resolve this "
+                        "exception"};
+    enum st st;
+
+    if (content == ORDER_CONTENT_EMPTY)
+        snprintf(detail, sizeof(detail),
+                 "paid order %s has %s: nothing was sent to Peoplevox", so_name(x),
+                 x->n_lines == 0 ? "no line items" : "a quantity of 0 on every line");
+    else
+        snprintf(detail, sizeof(detail),
+                 "no line of paid order %s requires shipping (digital goods, gift cards): "
+                 "not for the warehouse", so_name(x));
+    st = so_exec(x, "so_not_for_warehouse",
+                 "UPDATE orders SET state = 'not_for_warehouse', hold_reason = NULL, "
+                 "updated_at = now() WHERE id = $1::bigint",
+                 1, p);
+    if (st == ST_OK && strcmp(state, "not_for_warehouse") != 0)
+        st = so_event(x, state, "not_for_warehouse", "not_for_warehouse", detail);
+    if (st == ST_OK && content == ORDER_CONTENT_EMPTY)
+        st = exc_raise(x->w->db, &e, NULL, x->err);
+    else if (st == ST_OK)
+        st = exc_resolve_subject(x->w->db, so_shop(x), "empty_order", so_name(x), SO_BY,
+                                 "nothing to ship, but not empty any more", x->err);
+    if (st == ST_OK)
+        st = so_resolve(x, 0, SO_PRE_NETWORK_TYPES, NULL, "the order has nothing to ship");
+    x->not_for_warehouse = true;
+    return st;
+}
+
 /* Everything Tx1 decides once the order row is locked and loaded. */
 static enum st so_decide(struct so_ctx *x, const char *state, enum so_next *next)
 {
     const char *reason = ov(x, OC_HOLD);
     struct so_hold h = {NULL, NULL, NULL, NULL, NULL};
+    enum order_content content;
     char *detail = NULL;
     bool routed = false;
     bool ok = false;
@@ -654,6 +710,14 @@ static enum st so_decide(struct so_ctx *x, const char *state, enum so_next *next
 
     *next = SO_DONE;
     st = so_load_lines(x);
+    if (st != ST_OK)
+        return st;
+    content = order_content_of(x->lines, x->n_lines);
+    if (content != ORDER_CONTENT_SHIPPABLE && !x->post_started)
+        return so_not_for_warehouse(x, state, content);
+    if (strcmp(state, "not_for_warehouse") == 0)
+        st = exc_resolve_subject(x->w->db, so_shop(x), "empty_order", so_name(x), SO_BY,
+                                 "the order has lines to ship now", x->err);
     if (st == ST_OK)
         st = so_check_skus(x);
     if (st != ST_OK)
@@ -717,7 +781,8 @@ static enum st so_tx1(struct so_ctx *x, enum so_next *next)
     x->post_started = ov_true(x, OC_STARTED);
     if (x->post_started && ov(x, OC_SITE) != NULL)
         snprintf(x->prev_site, sizeof(x->prev_site), "%s", ov(x, OC_SITE));
-    if (strcmp(state, "ready") == 0 || strcmp(state, "on_hold") == 0) {
+    if (strcmp(state, "ready") == 0 || strcmp(state, "on_hold") == 0 ||
+        strcmp(state, "not_for_warehouse") == 0) {
         st = so_decide(x, state, next);
     } else {
         if (strcmp(state, "cancelled") == 0 && x->post_started && !ov_true(x, OC_SENT))
@@ -730,6 +795,9 @@ commit:
     if (st == ST_OK && x->held != NULL) {
         so_log(LOG_WARN, x, "held", x->held);
         so_count("shopvox_sales_orders_total", "held");
+    } else if (st == ST_OK && x->not_for_warehouse) {
+        so_log(LOG_INFO, x, "not_for_warehouse", "nothing to ship");
+        so_count("shopvox_sales_orders_total", "not_for_warehouse");
     } else if (st == ST_OK && skipped != NULL) {
         so_log(LOG_INFO, x, "skipped", skipped);
     }

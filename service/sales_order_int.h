@@ -35,6 +35,7 @@ struct so_ctx {
     char prev_site[ROUTING_SITE_MAX_BYTES + 1]; /* what a previous attempt stored, or "" */
     char route_reason[ROUTING_REASON_MAX];
     const char *held;           /* the hold Tx1 decided (logged after commit), or NULL */
+    bool not_for_warehouse;     /* Tx1 found nothing to ship (logged after commit) */
 };
 
 void so_ctx_cleanup(struct so_ctx *x);

@@ -284,11 +284,6 @@ char *sku_problem_advice(enum sku_problem p, const char *sku, const char *mapped
     return buf_steal(&b);
 }
 
-bool sku_line_needs_item(const struct order_line *line)
-{
-    return line->requires_shipping && line->quantity > 0;
-}
-
 static void sku_add_issue(struct sku_check_result *r, const struct order_line *line,
                           const struct sku_resolution *res)
 {
@@ -314,7 +309,7 @@ void sku_check_order(const struct order_line *lines, size_t n, const struct sku_
     for (i = 0; i < n; i++) {
         struct sku_resolution res;
 
-        if (!sku_line_needs_item(&lines[i]))
+        if (!order_line_ships(&lines[i]))
             continue;
         if (sku_resolve(lines[i].sku, lk, &res) == SKU_OK)
             out->item_codes[i] = xstrdup(res.item_code);

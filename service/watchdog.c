@@ -5,6 +5,12 @@
  * has been `ready` longer than the threshold, naming its post job's state
  * and last error; resolve the open ones whose order has moved on. Both run
  * in one transaction so a pass never half-applies.
+ *
+ * "Longer than the threshold" is measured from orders.ready_at, when the
+ * order first became ready (paid), never from updated_at: every retry of
+ * the post bumps updated_at, so an order failing again and again would
+ * never look stalled. Rows from before migration 003 without ready_at fall
+ * back to created_at.
  */
 #include "watchdog.h"
 
@@ -16,12 +22,14 @@
 #include "metrics.h"
 
 static const char *const stalled_sql =
-    "SELECT o.id, o.name, (extract(epoch FROM now() - o.updated_at) / 60)::int, "
+    "SELECT o.id, o.name, (extract(epoch FROM now() - coalesce(o.ready_at, o.created_at)) "
+    "/ 60)::int, "
     "coalesce(j.state, 'none'), coalesce(j.attempts, 0), coalesce(j.last_error, '') "
     "FROM orders o LEFT JOIN LATERAL (SELECT state, attempts, last_error FROM jobs "
     "WHERE kind = 'post_sales_order' AND dedupe_key = o.id::text ORDER BY id DESC LIMIT 1) j "
     "ON true WHERE o.shop = $1 AND o.state = 'ready' "
-    "AND o.updated_at < now() - ($2::int * interval '1 second') ORDER BY o.id LIMIT 1000";
+    "AND coalesce(o.ready_at, o.created_at) < now() - ($2::int * interval '1 second') "
+    "ORDER BY o.id LIMIT 1000";
 
 static const char *const recovered_sql =
     "UPDATE exceptions e SET state = 'resolved', resolved_at = now(), resolved_by = 'shopvox', "

@@ -80,10 +80,11 @@ static void test_unpaid_then_paid_then_stale_update(void **state)
     char *created = it_order_json(id, "#3001", "pending", "2026-11-26T10:00:00+08:00", "MUG-1");
     char *paid = it_order_json(id, "#3001", "paid", "2026-11-26T10:05:00+08:00", "MUG-1");
     char *stale = it_order_json(id, "#3001", "pending", "2026-11-26T10:01:00+08:00", "MUG-1");
+    char *again = it_order_json(id, "#3001", "paid", "2026-11-26T10:09:00+08:00", "MUG-1");
 
     post_ok("orders/create", "seq-1", created, "hex", 200);
     assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND state = "
-                           "'awaiting_payment'"),
+                           "'awaiting_payment' AND ready_at IS NULL"),
                      1);
     assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
                            "WHERE o.name = '#3001'"),
@@ -101,9 +102,19 @@ static void test_unpaid_then_paid_then_stale_update(void **state)
     assert_int_equal(count("SELECT count(*) FROM order_events e JOIN orders o ON o.id = e.order_id "
                            "WHERE o.name = '#3001'"),
                      2);
+    /* ready_at is when it became paid; a later delivery (as a retry's) does not move it */
+    post_ok("orders/updated", "seq-4", again, "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND "
+                           "updated_at > ready_at"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND "
+                           "ready_at = (SELECT min(at) FROM order_events e WHERE "
+                           "e.order_id = orders.id AND e.to_state = 'ready')"),
+                     1);
     free(created);
     free(paid);
     free(stale);
+    free(again);
 }
 
 static void test_bad_or_missing_signature_is_401_and_stores_nothing(void **state)

@@ -46,7 +46,7 @@ static int reset(void **state)
 
 static void test_happy_path_one_sales_order_with_items(void **state)
 {
-    const struct ito_line lines[] = {{"TEE-BLK-M", 1}, {"MUG-LOGO", 2}};
+    const struct ito_line lines[] = {{"TEE-BLK-M", 1, false}, {"MUG-LOGO", 2, false}};
     struct json_object *o, *items;
     char name[32], so[40];
 
@@ -115,7 +115,7 @@ static void test_happy_path_one_sales_order_with_items(void **state)
 
 static void test_country_rule_routes_to_london(void **state)
 {
-    const struct ito_line lines[] = {{"TEE-BLK-S", 1}};
+    const struct ito_line lines[] = {{"TEE-BLK-S", 1, false}};
     struct json_object *o;
     char name[32], so[40];
 
@@ -132,7 +132,7 @@ static void test_country_rule_routes_to_london(void **state)
 
 static void test_unpaid_then_paid(void **state)
 {
-    const struct ito_line lines[] = {{"CAP-NAVY", 1}};
+    const struct ito_line lines[] = {{"CAP-NAVY", 1, false}};
     char id[32], name[32], so[40];
     char *body;
 
@@ -161,7 +161,7 @@ static void test_unpaid_then_paid(void **state)
 
 static void test_duplicate_webhooks_one_sales_order(void **state)
 {
-    const struct ito_line lines[] = {{"SOCKS-3PK", 3}};
+    const struct ito_line lines[] = {{"SOCKS-3PK", 3, false}};
     char id[32], name[32], so[40];
     char *body;
     struct it_resp r;
@@ -191,7 +191,7 @@ static void test_duplicate_webhooks_one_sales_order(void **state)
 
 static void test_unknown_sku_held_then_mapped_and_posted_once(void **state)
 {
-    const struct ito_line lines[] = {{"NOPE-1", 1}, {"MUG-LOGO", 1}};
+    const struct ito_line lines[] = {{"NOPE-1", 1, false}, {"MUG-LOGO", 1, false}};
     const char *map[] = {"sku", "map", "NOPE-1", "TEE-WHT-M", NULL};
     struct json_object *o, *items;
     char id[32], name[32], so[40];
@@ -259,7 +259,7 @@ static void test_unknown_sku_held_then_mapped_and_posted_once(void **state)
 
 static void test_order_number_too_long_is_held_never_truncated(void **state)
 {
-    const struct ito_line lines[] = {{"MUG-LOGO", 1}};
+    const struct ito_line lines[] = {{"MUG-LOGO", 1, false}};
     char id[32], name[64];
     char *body;
 
@@ -284,7 +284,7 @@ static void test_order_number_too_long_is_held_never_truncated(void **state)
 
 static void test_session_expiry_mid_run(void **state)
 {
-    const struct ito_line lines[] = {{"TOTE-CANVAS", 1}};
+    const struct ito_line lines[] = {{"TOTE-CANVAS", 1, false}};
     char a[32], b[32], so_a[40], so_b[40];
     long auth;
 
@@ -302,7 +302,7 @@ static void test_session_expiry_mid_run(void **state)
 static void test_peoplevox_down_then_back_every_order_once(void **state)
 {
     enum { N = 4 };
-    const struct ito_line lines[] = {{"BEANIE-RED", 1}, {"SCARF-WOOL", 1}};
+    const struct ito_line lines[] = {{"BEANIE-RED", 1, false}, {"SCARF-WOOL", 1, false}};
     char names[N][32], so[40];
 
     ito_sandbox_post("/_sandbox/faults", "{\"http_500\":10}");
@@ -335,7 +335,7 @@ static void test_peoplevox_down_then_back_every_order_once(void **state)
 
 static void test_drop_after_apply_no_duplicate(void **state)
 {
-    const struct ito_line lines[] = {{"BOTTLE-500ML", 2}, {"CAP-NAVY", 1}};
+    const struct ito_line lines[] = {{"BOTTLE-500ML", 2, false}, {"CAP-NAVY", 1, false}};
     struct json_object *o, *items;
     char name[32], so[40];
 
@@ -356,7 +356,7 @@ static void test_drop_after_apply_no_duplicate(void **state)
 
 static void test_cancel_before_posting_never_reaches_peoplevox(void **state)
 {
-    const struct ito_line lines[] = {{"POSTER-A2", 1}};
+    const struct ito_line lines[] = {{"POSTER-A2", 1, false}};
     char id[32], name[32];
     char *body, *sql;
 
@@ -393,7 +393,7 @@ static void test_cancel_before_posting_never_reaches_peoplevox(void **state)
 
 static void test_cancel_after_posting_cancels_in_peoplevox(void **state)
 {
-    const struct ito_line lines[] = {{"HOODIE-GRY-M", 1}};
+    const struct ito_line lines[] = {{"HOODIE-GRY-M", 1, false}};
     char name[32], so[40], id[32];
     struct json_object *o;
     char *body, *sql;
@@ -425,7 +425,7 @@ static void test_cancel_after_posting_cancels_in_peoplevox(void **state)
 
 static void test_cancel_after_despatch_goes_to_customer_service(void **state)
 {
-    const struct ito_line lines[] = {{"JACKET-RAIN-M", 1}};
+    const struct ito_line lines[] = {{"JACKET-RAIN-M", 1, false}};
     char name[32], so[40], id[32], desp[128];
     struct json_object *o;
     char *body, *sql;
@@ -465,7 +465,7 @@ static void test_cancel_after_despatch_goes_to_customer_service(void **state)
 static void send_paid_orders(const char *tag, int n, const char *fr_tag, const char *first_sku,
                              char (*names)[32])
 {
-    const struct ito_line lines[] = {{first_sku, 1}, {"SCARF-WOOL", 2}};
+    const struct ito_line lines[] = {{first_sku, 1, false}, {"SCARF-WOOL", 2, false}};
 
     for (int i = 0; i < n; i++) {
         char id[32];
@@ -646,6 +646,76 @@ static void test_batch_drop_after_apply_every_order_once(void **state)
     assert_true(ito_sandbox_calls("GetData", "Sales orders") >= 2);
 }
 
+/* A paid order of lines in the US, delivered as topic. */
+static void send_paid(const char *topic, const char *id, const char *name, const char *updated_at,
+                      bool cancelled, const struct ito_line *lines, size_t n)
+{
+    char *body = ito_order_body(id, name, "paid", updated_at, "US", cancelled, lines, n);
+
+    ito_webhook(topic, body);
+    free(body);
+}
+
+/*
+ * Issue 13, item 4: a paid order with nothing to ship never becomes a Sales
+ * Order. Empty (no lines, or every quantity 0) is suspicious: one
+ * empty_order exception for ecommerce. Only digital lines: no exception.
+ * An update that adds a line to ship sends it, and closes the exception.
+ */
+static void test_nothing_to_ship_never_reaches_peoplevox(void **state)
+{
+    const struct ito_line zero[] = {{"TEE-BLK-M", 0, false}, {"MUG-LOGO", 0, false}};
+    const struct ito_line digital[] = {{"MUG-LOGO", 1, true}, {"TEE-BLK-M", 0, false}};
+    const struct ito_line ship[] = {{"MUG-LOGO", 1, false}};
+    char id[3][32], name[3][32], so[40];
+
+    ito_next_order(id[0], sizeof(id[0]), name[0], sizeof(name[0]), "E");
+    ito_next_order(id[1], sizeof(id[1]), name[1], sizeof(name[1]), "Z");
+    ito_next_order(id[2], sizeof(id[2]), name[2], sizeof(name[2]), "D");
+    send_paid("orders/paid", id[0], name[0], "2026-11-26T10:00:00+00:00", false, NULL, 0);
+    send_paid("orders/paid", id[1], name[1], "2026-11-26T10:00:00+00:00", false, zero, 2);
+    send_paid("orders/paid", id[2], name[2], "2026-11-26T10:00:00+00:00", false, digital, 2);
+    for (int i = 0; i < 3; i++) {
+        ito_wait_state(name[i], "not_for_warehouse");
+        ito_wait_jobs_idle(name[i]);
+        assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+                                       "o.id = e.order_id WHERE o.name = '%s' AND "
+                                       "e.to_state = 'not_for_warehouse'",
+                                       name[i]),
+                         1);
+    }
+    assert_int_equal(ito_sandbox_count("sales_orders"), 0);
+    assert_int_equal(ito_sandbox_calls("SaveData", NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+                                       "type = 'empty_order' AND team = 'ecommerce' AND "
+                                       "state = 'open' AND action <> ''",
+                                       name[i]),
+                         1);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s'",
+                                   name[2]),
+                     0);
+
+    /* the customer's order is corrected: a line to ship is added -> sent, exception closed */
+    send_paid("orders/updated", id[0], name[0], "2026-11-26T11:00:00+00:00", false, ship, 1);
+    ito_wait_state(name[0], "sent");
+    ito_so_of(name[0], so, sizeof(so));
+    assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+                                   "type = 'empty_order' AND state = 'open'",
+                                   name[0]),
+                     0);
+
+    /* a cancellation still cancels, and nothing is left to act on */
+    send_paid("orders/cancelled", id[1], name[1], "2026-11-26T11:00:00+00:00", true, zero, 2);
+    ito_wait_state(name[1], "cancelled");
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+                                   "state = 'open'",
+                                   name[1]),
+                     0);
+    assert_int_equal(ito_sandbox_count("sales_orders"), 1);
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -672,6 +742,7 @@ int main(void)
         cmocka_unit_test_setup(test_batch_row_rejected_holds_only_that_order, reset),
         cmocka_unit_test_setup(test_batch_http_500_every_order_once, reset),
         cmocka_unit_test_setup(test_batch_drop_after_apply_every_order_once, reset),
+        cmocka_unit_test_setup(test_nothing_to_ship_never_reaches_peoplevox, reset),
     };
 
     it_require_db();

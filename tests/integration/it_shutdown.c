@@ -53,7 +53,7 @@ static int64_t terminate_in_time(void)
 
 static void send_orders(const char *tag, int n, char (*names)[32])
 {
-    const struct ito_line lines[] = {{"TEE-BLK-M", 1}};
+    const struct ito_line lines[] = {{"TEE-BLK-M", 1, false}};
 
     for (int i = 0; i < n; i++) {
         char id[32];

@@ -528,7 +528,7 @@ static void test_state_names(void **state)
 {
     static const char *const names[ORDER_STATE_COUNT] = {
         "awaiting_payment", "ready", "sent", "partially_despatched",
-        "despatched", "fulfilled", "on_hold", "cancelled",
+        "despatched", "fulfilled", "on_hold", "cancelled", "not_for_warehouse",
     };
     enum order_state s;
     int i;
@@ -667,6 +667,10 @@ static const struct next_case next_cases[] = {
     { true, ORDER_ON_HOLD, AWAIT, ORDER_ON_HOLD, false, false },
     { true, ORDER_ON_HOLD, READY, ORDER_ON_HOLD, false, false },
     { true, ORDER_ON_HOLD, CANC, CANC, false, false },
+    /* not_for_warehouse: a paid update re-checks its lines (the post job decides) */
+    { true, ORDER_NOT_FOR_WAREHOUSE, AWAIT, AWAIT, false, false },
+    { true, ORDER_NOT_FOR_WAREHOUSE, READY, ORDER_NOT_FOR_WAREHOUSE, true, false },
+    { true, ORDER_NOT_FOR_WAREHOUSE, CANC, CANC, false, false },
     /* cancelled is terminal */
     { true, CANC, AWAIT, CANC, false, false },
     { true, CANC, READY, CANC, false, false },
@@ -690,6 +694,39 @@ static void test_next_state_table(void **state)
 }
 
 /* A redelivered paid webhook must not queue a second Sales Order. */
+struct content_case {
+    const char *what;
+    struct order_line lines[3];
+    size_t n;
+    enum order_content want;
+};
+
+#define SHIP(q) { .quantity = (q), .requires_shipping = true }
+#define NOSHIP(q) { .quantity = (q), .requires_shipping = false }
+
+static const struct content_case content_cases[] = {
+    { "no lines", { SHIP(0) }, 0, ORDER_CONTENT_EMPTY },
+    { "one line of quantity 0", { SHIP(0) }, 1, ORDER_CONTENT_EMPTY },
+    { "every quantity 0", { SHIP(0), NOSHIP(0), SHIP(0) }, 3, ORDER_CONTENT_EMPTY },
+    { "only a gift card", { NOSHIP(1) }, 1, ORDER_CONTENT_NOTHING_TO_SHIP },
+    { "digital goods, one of quantity 0", { NOSHIP(2), SHIP(0) }, 2,
+      ORDER_CONTENT_NOTHING_TO_SHIP },
+    { "one line to ship", { SHIP(1) }, 1, ORDER_CONTENT_SHIPPABLE },
+    { "gift card and a line to ship", { NOSHIP(1), SHIP(3) }, 2, ORDER_CONTENT_SHIPPABLE },
+    { "quantity 0 and a line to ship", { SHIP(0), SHIP(1) }, 2, ORDER_CONTENT_SHIPPABLE },
+};
+
+static void test_content_of(void **state)
+{
+    for (size_t i = 0; i < ARRAY_LEN(content_cases); i++) {
+        const struct content_case *c = &content_cases[i];
+
+        if (order_content_of(c->lines, c->n) != c->want)
+            fail_msg("%s: got %d, want %d", c->what, order_content_of(c->lines, c->n), c->want);
+    }
+    assert_int_equal(order_content_of(NULL, 0), ORDER_CONTENT_EMPTY);
+}
+
 static void test_redelivery_posts_once(void **state)
 {
     struct order o;
@@ -752,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_state_is_posted),
         cmocka_unit_test(test_next_state_table),
         cmocka_unit_test(test_redelivery_posts_once),
+        cmocka_unit_test(test_content_of),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

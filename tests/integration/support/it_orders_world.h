@@ -5,11 +5,14 @@
  *
  * One world per program (the global `ito`); each helper fails the current
  * cmocka test (with the shopvox log) when what it waits for does not
- * happen within ITO_WAIT_MS.
+ * happen within ITO_WAIT_MS. ito_order_body, ito_next_order and
+ * ito_webhook_send are safe to call from several threads at once; every
+ * other helper belongs to the main (cmocka) thread.
  */
 #ifndef SHOPVOX_IT_ORDERS_WORLD_H
 #define SHOPVOX_IT_ORDERS_WORLD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,7 +29,7 @@ struct ito_world {
     struct sandbox_pvx *sb;
     struct it_proc proc;
     char pvx_url_env[256];
-    int seq;
+    atomic_int seq;   /* webhook ids */
 };
 extern struct ito_world ito;
 
@@ -34,6 +37,7 @@ extern struct ito_world ito;
 struct ito_line {
     const char *sku;
     int qty;
+    bool digital;   /* requires_shipping false (gift card, download) */
 };
 
 /*
@@ -81,7 +85,10 @@ size_t ito_order_items(struct json_object *o, struct json_object **items);
 char *ito_order_body(const char *id, const char *name, const char *financial,
                         const char *updated_at, const char *country, bool cancelled,
                         const struct ito_line *lines, size_t n);
+/* Sends a signed webhook; fails the test unless shopvox answers 200. */
 void ito_webhook(const char *topic, const char *body);
+/* The same for any thread: 0, or -1 with why set (the test is not failed). */
+int ito_webhook_send(const char *topic, const char *body, char *why, size_t why_cap);
 /* A fresh Shopline order id and name per call. */
 void ito_next_order(char *id, size_t id_cap, char *name, size_t name_cap, const char *tag);
 /* Waits until order `name` is in state; fails the test with its history if not. */
