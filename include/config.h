@@ -45,6 +45,8 @@ struct cfg {
     char *pvx_default_site;
     int pvx_max_concurrency;
     int pvx_timeout_ms;
+    int pvx_throttle_cooldown_ms;     /* first cool-down after Peoplevox throttled us */
+    int pvx_throttle_cooldown_max_ms; /* the cool-down doubles up to this */
     int pvx_batch_max;       /* Sales Orders per SaveData (1 = no batching) */
     int despatch_poll_s;
     int inventory_sync_s;

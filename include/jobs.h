@@ -97,6 +97,14 @@ int job_counted_attempts(const struct job *j);
 /* Puts a dead (or pending) job back to run now with fresh attempts. */
 enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err);
 
+/*
+ * Marks r as a throttled retry (see struct job_result) due after the far
+ * side's cool-down: retry_after_ms plus a jitter of up to a quarter of it
+ * (at least 200 ms), so the workers that were refused together do not all
+ * come back in the same instant.
+ */
+void job_result_throttle(struct job_result *r, int64_t retry_after_ms);
+
 /* Backoff used between attempts (exponential, equal jitter, capped). */
 int64_t job_backoff_ms(int attempts);
 

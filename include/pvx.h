@@ -41,6 +41,8 @@ struct pvx_config {
     long timeout_ms;               /* whole request; > 0 */
     int max_concurrency;           /* calls in flight for this tenant; >= 1 */
     size_t max_response_bytes;     /* 0 = PVX_DEFAULT_MAX_RESPONSE_BYTES */
+    long throttle_base_ms;         /* first cool-down after a throttled call; 0 = 1000 */
+    long throttle_max_ms;          /* cool-down cap; 0 = 15000 */
 };
 
 /* What happened on one call, for the caller that decides and logs. */
@@ -48,6 +50,10 @@ struct pvx_outcome {
     long http_status;        /* last HTTP status seen, 0 when none */
     bool unknown;            /* a write may have been applied: check before re-posting */
     bool session_renewed;    /* the call re-authenticated once */
+    bool throttled;          /* refused for load (HTTP 503/429, "too busy", a rate-limit
+                                fault or refusal), or not sent during the cool-down that
+                                followed one: nothing was applied (ST_RETRY, !unknown) */
+    long retry_after_ms;     /* when throttled: the cool-down left, in ms */
     struct errbuf err;       /* why, when the call did not return ST_OK */
 };
 
@@ -59,6 +65,8 @@ struct pvx_stats {
     unsigned long faults;                 /* SOAP faults */
     unsigned long session_renewals;       /* re-authentications after a session error */
     unsigned long slot_waits;             /* calls that had to wait for a free slot */
+    unsigned long throttled;              /* calls refused for load by Peoplevox */
+    unsigned long cooled;                 /* calls not sent: the client was cooling down */
 };
 
 struct pvx_client;
@@ -75,6 +83,19 @@ void pvx_client_stats(const struct pvx_client *pc, struct pvx_stats *out);
  * (a write cut short is oc->unknown, as any lost answer). 0 clears it.
  */
 void pvx_client_abort_at(struct pvx_client *pc, int64_t deadline_ms);
+
+/*
+ * Whether a whole-call refusal (ResponseId != 0 without row statuses) is
+ * Peoplevox's trouble rather than the data's, from its Detail text (NULL
+ * is not): too busy, timeout, try again, temporarily, unavailable,
+ * deadlock, server error, throttling, rate limit... A transient refusal
+ * is ST_RETRY (nothing was applied); any other is ST_FAIL, the data's
+ * problem, to be held with Peoplevox's text. Pure.
+ */
+bool pvx_refusal_is_transient(const char *detail);
+
+/* Whether a message says Peoplevox refused the call for load (a subset of transient). Pure. */
+bool pvx_refusal_is_throttle(const char *detail);
 
 /* Forces a new session (normally done on demand by the other calls). */
 enum st pvx_authenticate(struct pvx_client *pc, CURL *curl, struct pvx_outcome *oc);

@@ -40,7 +40,9 @@
  *   POST /_sandbox/reset            empty orders, despatches, returns, sessions, faults, calls;
  *                                   re-seed the catalogue
  *   POST /_sandbox/faults           {"http_500":n,"http_429":n,"timeout":n,
- *                                    "drop_after_apply":n,"slow_ms":n,"expire_sessions":true}
+ *                                    "drop_after_apply":n,"slow_ms":n,"expire_sessions":true,
+ *                                    "refuse_save":n,"refuse_detail":"text",
+ *                                    "rate_limit":{"calls":n,"window_ms":ms}}
  *   POST /_sandbox/items            {"ItemCode","Name","Barcode","stock": n | {"SITE": n}}
  *   POST /_sandbox/despatch         {"SalesOrderNumber","items":[{"ItemCode","qty"}],
  *                                    "Carrier","TrackingNumber","Service"}
@@ -53,7 +55,16 @@
  * until stop) and then close without a response; drop_after_apply applies
  * the next n SaveData calls and closes the connection without a response;
  * slow_ms delays every call until reset; expire_sessions forgets every
- * session at once.
+ * session at once; refuse_save answers the next n SaveData calls with
+ * HTTP 200, ResponseId -1 and Detail refuse_detail (a whole-call refusal,
+ * no statuses) without applying them.
+ *
+ * Throttling, like the real service: with a rate limit (opts, the
+ * --rate-limit flag or the rate_limit fault; calls 0 = off) a SOAP call
+ * beyond `calls` accepted in the last window_ms is answered HTTP 503 with a
+ * SOAP 1.1 fault (soap:Server, "Server Too Busy"), applies nothing, is
+ * logged with http_code 503 and counted in state's "refused". Refused calls
+ * do not use up the window. Reset keeps the rate limit given at start.
  *
  * One mutex guards all state; the daemon runs a thread per connection, so
  * a hanging call never blocks others.
@@ -85,6 +96,8 @@ struct sandbox_pvx_opts {
     long hang_ms;               /* "timeout" fault duration; 0 -> 30000 */
     bool plain_report_dates;    /* false: '03/07/2017 06:03' (quoted, as the
                                  * real service); true: 03/07/2017 06:03 */
+    long rate_limit_calls;      /* SOAP calls per window before 503s; 0 = no limit */
+    long rate_limit_window_ms;  /* the sliding window; 0 -> 15000 */
 };
 
 struct sandbox_pvx;
@@ -104,7 +117,8 @@ void sandbox_pvx_stop(struct sandbox_pvx *sb);
 /*
  * `shopvox sandbox`: argv[0] is the command name ("sandbox"), flags --listen HOST:PORT (default 127.0.0.1:8090),
  * --latency-ms N, --client-id, --username, --password,
- * --password-encoding base64|plain|any, --session-idle-ms N, --no-seed.
+ * --password-encoding base64|plain|any, --session-idle-ms N, --no-seed,
+ * --rate-limit CALLS/SECONDS (e.g. 15/15: HTTP 503 "Server Too Busy" beyond).
  * Prints the service URL, runs until SIGINT/SIGTERM. Returns the exit code.
  */
 int sandbox_main(int argc, char **argv);

@@ -397,7 +397,8 @@ static void publish(const char *shop, const struct catalogue_items *items,
             (long long)(now_ms_monotonic() - started_ms));
 }
 
-static enum st catalogue_sync_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
+/* One sync; *oc describes the download (throttled: the caller reschedules). */
+static enum st catalogue_sync_handler_run(struct worker_ctx *w, struct pvx_outcome *oc,
                                           struct errbuf *err)
 {
     const char *shop = w->cfg->shop_domain;
@@ -405,15 +406,13 @@ static enum st catalogue_sync_handler_run(struct worker_ctx *w, const struct job
     struct csv_table t = {0, NULL};
     struct catalogue_items items = {NULL, 0, 0, 0};
     struct sync_counts n = {0, 0, 0, 0, 0, 0};
-    struct pvx_outcome oc;
     enum st st;
 
-    memset(&oc, 0, sizeof(oc));
     st = pvx_get_data_all(w->pvx, w->curl, CATALOGUE_TEMPLATE, NULL, PVX_MAX_PAGE_ITEMS,
-                          CATALOGUE_MAX_ITEMS, &t, &oc);
+                          CATALOGUE_MAX_ITEMS, &t, oc);
     if (st != ST_OK) {
         errbuf_set(err, "could not download '" CATALOGUE_TEMPLATE "' from peoplevox: %s",
-                   oc.err.msg);
+                   oc->err.msg);
         goto out;
     }
     st = catalogue_items_from_table(&t, &items, err);
@@ -439,7 +438,12 @@ out:
 
 void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
 {
-    r->st = catalogue_sync_handler_run(w, j, &r->retry_delay_ms, &r->err);
+    struct pvx_outcome oc;
+
+    memset(&oc, 0, sizeof(oc));
+    r->st = catalogue_sync_handler_run(w, &oc, &r->err);
+    if (r->st == ST_RETRY && oc.throttled)
+        job_result_throttle(r, oc.retry_after_ms);
 }
 
 /* ---- held orders ---- */

@@ -36,7 +36,7 @@ void job_cleanup(struct job *j)
     j->payload = NULL;
 }
 
-int64_t job_backoff_ms(int attempts)
+static uint64_t job_random(void)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static uint64_t state;
@@ -47,7 +47,21 @@ int64_t job_backoff_ms(int attempts)
         state = (uint64_t)now_ms_wall() ^ ((uint64_t)pthread_self() << 16);
     r = backoff_next_random(&state);
     pthread_mutex_unlock(&lock);
-    return backoff_delay_ms(attempts, JOB_BACKOFF_BASE_MS, JOB_BACKOFF_CAP_MS, r);
+    return r;
+}
+
+int64_t job_backoff_ms(int attempts)
+{
+    return backoff_delay_ms(attempts, JOB_BACKOFF_BASE_MS, JOB_BACKOFF_CAP_MS, job_random());
+}
+
+void job_result_throttle(struct job_result *r, int64_t retry_after_ms)
+{
+    int64_t spread = retry_after_ms / 4 > 200 ? retry_after_ms / 4 : 200;
+
+    r->throttled = true;
+    r->retry_delay_ms = (retry_after_ms > 0 ? retry_after_ms : 0) +
+                        (int64_t)(job_random() % (uint64_t)(spread + 1));
 }
 
 static const char *const enqueue_sql =

@@ -143,7 +143,8 @@ static int background_start(const struct cfg *c, struct background *bg)
 {
     struct pvx_config pc = {c->pvx_url, c->pvx_client_id, c->pvx_username, c->pvx_password,
                             c->pvx_password_encoding, c->pvx_timeout_ms,
-                            c->pvx_max_concurrency, 0};
+                            c->pvx_max_concurrency, 0, c->pvx_throttle_cooldown_ms,
+                            c->pvx_throttle_cooldown_max_ms};
     struct errbuf err = {""};
 
     memset(bg, 0, sizeof(*bg));

@@ -30,11 +30,33 @@
  * while waiting for an answer), so a hung call cannot hold the process past
  * the pod's grace period; a write cut short is an unknown outcome.
  *
+ * A whole-call refusal (ResponseId != 0, no row statuses) is classified by
+ * its Detail (pvx_refusal_is_transient): too busy, timeout, try again,
+ * unavailable, deadlock, rate limit ... are ST_RETRY, anything else is the
+ * data's problem (ST_FAIL). Callers get the same answer for the same text
+ * whether one order or a batch was in the call.
+ *
+ * Throttling: Peoplevox limits a tenant (about 15 requests per 15 s) and
+ * refuses the excess with HTTP 503 ("Server Too Busy", a soap:Server fault
+ * on .NET) or 429, or with a rate-limit text. Such a refusal says nothing
+ * was applied, so it is a plain retry, never an unknown outcome, and sets
+ * outcome.throttled. The client then cools down: for base (1 s) after the
+ * first refusal, doubling with each further one (2 s, 4 s ...) up to the
+ * cap (15 s), back to base after any successful call. While it cools down,
+ * every call fails fast as throttled WITHOUT being sent (sending would only
+ * earn another refusal), with retry_after_ms = the cool-down left; callers
+ * reschedule about that far out. A refusal for a call sent before the
+ * cool-down began does not grow it again. The cool-down is per client
+ * (per process); a limiter shared between replicas is not built yet.
+ *
  * A write (SaveData) whose request may have reached Peoplevox without us
  * reading a usable answer sets outcome.unknown: the transfer had started
  * (curl got past connect) and then failed, or a 5xx other than 503 came
  * back, or the 200 body was unreadable. The caller checks whether the Sales
- * Order exists before posting again.
+ * Order exists before posting again. A write always goes on a fresh
+ * connection that is closed after it (reads reuse connections): libcurl
+ * silently re-sends a request whose reused connection closed without an
+ * answer, and a write must never be sent twice without shopvox knowing.
  */
 #include "pvx.h"
 
@@ -50,6 +72,8 @@
 
 #define PVX_MAX_PAGES 100000
 #define PVX_CONNECT_TIMEOUT_MS 10000L
+#define PVX_THROTTLE_BASE_MS 1000L
+#define PVX_THROTTLE_MAX_MS 15000L
 
 struct pvx_template {
     char *name;
@@ -74,6 +98,11 @@ struct pvx_client {
     pthread_cond_t slot_cond;
     int slots_free;
 
+    pthread_mutex_t throttle_lock;
+    long throttle_base_ms, throttle_max_ms;
+    long cool_ms;                 /* the next cool-down's length */
+    int64_t cool_until_ms;        /* monotonic; calls before it are not sent */
+
     pthread_mutex_t cache_lock;
     struct pvx_template *templates;
     size_t n_templates;
@@ -85,6 +114,8 @@ struct pvx_client {
     atomic_ulong session_renewals;
     atomic_ulong slot_waits;
     atomic_llong abort_at_ms;     /* 0, or the shutdown deadline (monotonic) */
+    atomic_ulong throttled;
+    atomic_ulong cooled;
 };
 
 /* A thread's private copy of the session it is calling with. */
@@ -130,6 +161,11 @@ static enum st pvx_config_check(const struct pvx_config *cfg, struct errbuf *err
         errbuf_set(err, "peoplevox password is longer than 4096 bytes");
         return ST_FAIL;
     }
+    if (cfg->throttle_base_ms < 0 || cfg->throttle_max_ms < 0) {
+        errbuf_set(err, "peoplevox throttle cool-downs (%ld, %ld ms) must not be negative",
+                   cfg->throttle_base_ms, cfg->throttle_max_ms);
+        return ST_FAIL;
+    }
     if (cfg->timeout_ms <= 0 || cfg->max_concurrency < 1) {
         errbuf_set(err, "peoplevox timeout_ms (%ld) and max_concurrency (%d) must be positive",
                    cfg->timeout_ms, cfg->max_concurrency);
@@ -156,6 +192,12 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
     pc->max_response_bytes = cfg->max_response_bytes ? cfg->max_response_bytes
                                                      : PVX_DEFAULT_MAX_RESPONSE_BYTES;
     pc->slots_free = cfg->max_concurrency;
+    pc->throttle_base_ms = cfg->throttle_base_ms ? cfg->throttle_base_ms : PVX_THROTTLE_BASE_MS;
+    pc->throttle_max_ms = cfg->throttle_max_ms ? cfg->throttle_max_ms : PVX_THROTTLE_MAX_MS;
+    if (pc->throttle_max_ms < pc->throttle_base_ms)
+        pc->throttle_max_ms = pc->throttle_base_ms;
+    pc->cool_ms = pc->throttle_base_ms;
+    pthread_mutex_init(&pc->throttle_lock, NULL);
     pthread_mutex_init(&pc->session_lock, NULL);
     pthread_mutex_init(&pc->auth_lock, NULL);
     pthread_mutex_init(&pc->slot_lock, NULL);
@@ -195,6 +237,7 @@ void pvx_client_destroy(struct pvx_client *pc)
     pthread_mutex_destroy(&pc->auth_lock);
     pthread_mutex_destroy(&pc->slot_lock);
     pthread_mutex_destroy(&pc->cache_lock);
+    pthread_mutex_destroy(&pc->throttle_lock);
     pthread_cond_destroy(&pc->slot_cond);
     free(pc->session_client_id);
     free(pc->session_id);
@@ -217,6 +260,81 @@ void pvx_client_stats(const struct pvx_client *pc, struct pvx_stats *out)
     out->faults = atomic_load(&pc->faults);
     out->session_renewals = atomic_load(&pc->session_renewals);
     out->slot_waits = atomic_load(&pc->slot_waits);
+    out->throttled = atomic_load(&pc->throttled);
+    out->cooled = atomic_load(&pc->cooled);
+}
+
+/* ---- throttling: refusals and the cool-down ---- */
+
+static bool pvx_text_has_any(const char *text, const char *const *words, size_t n)
+{
+    if (text == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcasestr(text, words[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+bool pvx_refusal_is_throttle(const char *detail)
+{
+    static const char *const words[] = {"too busy", "server busy", "rate limit", "rate-limit",
+                                        "ratelimit", "throttl", "too many requests",
+                                        "request limit", "quota"};
+
+    return pvx_text_has_any(detail, words, ARRAY_LEN(words));
+}
+
+bool pvx_refusal_is_transient(const char *detail)
+{
+    static const char *const words[] = {"timeout", "timed out", "time out", "try again",
+                                        "temporar", "unavailable", "deadlock",
+                                        "server error", "internal error", "busy",
+                                        "overload", "maintenance", "connection"};
+
+    return pvx_refusal_is_throttle(detail) || pvx_text_has_any(detail, words, ARRAY_LEN(words));
+}
+
+/* The cool-down left (ms), 0 when calls may be sent. */
+static long pvx_cooldown_left(struct pvx_client *pc)
+{
+    int64_t now = now_ms_monotonic();
+    long left;
+
+    pthread_mutex_lock(&pc->throttle_lock);
+    left = pc->cool_until_ms > now ? (long)(pc->cool_until_ms - now) : 0;
+    pthread_mutex_unlock(&pc->throttle_lock);
+    return left;
+}
+
+/*
+ * Peoplevox refused a call for load: start (or, when the previous one has
+ * ended, lengthen) the cool-down; oc says how long is left.
+ */
+static void pvx_throttle_note(struct pvx_client *pc, struct pvx_outcome *oc)
+{
+    int64_t now = now_ms_monotonic();
+
+    atomic_fetch_add(&pc->throttled, 1);
+    pthread_mutex_lock(&pc->throttle_lock);
+    if (pc->cool_until_ms <= now) {
+        pc->cool_until_ms = now + pc->cool_ms;
+        pc->cool_ms = pc->cool_ms * 2 < pc->throttle_max_ms ? pc->cool_ms * 2
+                                                            : pc->throttle_max_ms;
+    }
+    oc->retry_after_ms = (long)(pc->cool_until_ms - now);
+    pthread_mutex_unlock(&pc->throttle_lock);
+    oc->throttled = true;
+    oc->unknown = false;
+}
+
+/* A call went through: the next refusal starts again from the base cool-down. */
+static void pvx_throttle_reset(struct pvx_client *pc)
+{
+    pthread_mutex_lock(&pc->throttle_lock);
+    pc->cool_ms = pc->throttle_base_ms;
+    pthread_mutex_unlock(&pc->throttle_lock);
 }
 
 void pvx_client_abort_at(struct pvx_client *pc, int64_t deadline_ms)
@@ -324,6 +442,11 @@ static struct curl_slist *pvx_curl_setup(struct pvx_client *pc, CURL *curl, enum
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, pvx_on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, sink);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    if (op == PVX_OP_SAVE_DATA) {
+        /* never re-sent by libcurl on a reused connection that closes unanswered */
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+    }
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
@@ -429,10 +552,19 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
     rc = pvx_soap_parse_response(buf_cstr(body), body->len, op, resp, &oc->err);
     if (code != 200)
         atomic_fetch_add(&pc->http_errors, 1);
+    if (rc != ST_OK && resp->is_fault)
+        atomic_fetch_add(&pc->faults, 1);
+    if (code == 503 || code == 429 ||
+        (rc != ST_OK && resp->is_fault && pvx_refusal_is_throttle(resp->fault_string))) {
+        errbuf_set(&oc->err, "%s: peoplevox refused the call for load (HTTP %ld%s%.200s)",
+                   pvx_op_name(op), code, resp->is_fault ? ": " : "",
+                   resp->is_fault ? resp->fault_string : "");
+        pvx_throttle_note(pc, oc);
+        return ST_RETRY;
+    }
     if (rc == ST_OK)
         return ST_OK;
     if (resp->is_fault) {
-        atomic_fetch_add(&pc->faults, 1);
         rc = pvx_fault_status(resp, code);
         oc->unknown = write && rc == ST_RETRY;
         return rc;
@@ -442,10 +574,8 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
         return ST_FAIL;                     /* err: what the parser disliked */
     }
     errbuf_set(&oc->err, "%s: peoplevox answered HTTP %ld", pvx_op_name(op), code);
-    if (code == 429)
-        return ST_RETRY;
     if (code >= 500) {
-        oc->unknown = write && code != 503;
+        oc->unknown = write;
         return ST_RETRY;
     }
     return ST_FAIL;
@@ -462,6 +592,14 @@ static enum st pvx_exchange(struct pvx_client *pc, CURL *curl, enum pvx_op op,
     oc->unknown = false;
     oc->http_status = 0;
     pvx_response_cleanup(resp);
+    oc->retry_after_ms = pvx_cooldown_left(pc);
+    if (oc->retry_after_ms > 0) {
+        atomic_fetch_add(&pc->cooled, 1);
+        oc->throttled = true;
+        errbuf_set(&oc->err, "%s not sent: peoplevox is throttling us, cooling down for %ld ms",
+                   pvx_op_name(op), oc->retry_after_ms);
+        return ST_RETRY;
+    }
     buf_init(&body, pc->max_response_bytes);
     rc = pvx_http_post(pc, curl, op, req, &body, oc);
     if (rc == ST_OK)
@@ -577,6 +715,26 @@ typedef enum st (*pvx_build_fn)(struct buf *out, const struct pvx_credentials *c
                                 const void *arg, struct errbuf *err);
 
 /*
+ * ResponseId != 0: a refusal. Without row statuses the call was refused as
+ * a whole and its Detail decides (transient: ST_RETRY, nothing applied);
+ * with row statuses the rows speak (ST_FAIL, the caller reads them).
+ */
+static enum st pvx_refusal_status(struct pvx_client *pc, enum pvx_op op,
+                                  const struct pvx_response *resp, struct pvx_outcome *oc)
+{
+    bool whole = resp->n_statuses == 0;
+
+    errbuf_set(&oc->err, "%s %s by peoplevox (ResponseId %d): %.300s", pvx_op_name(op),
+               whole && pvx_refusal_is_transient(resp->detail) ? "refused for now" : "rejected",
+               resp->response_id, resp->detail);
+    if (!whole || !pvx_refusal_is_transient(resp->detail))
+        return ST_FAIL;
+    if (pvx_refusal_is_throttle(resp->detail))
+        pvx_throttle_note(pc, oc);
+    return ST_RETRY;
+}
+
+/*
  * Builds and sends op with the tenant's session; on a session error renews
  * once and repeats. ST_OK only for ResponseId 0; *resp holds whatever
  * envelope came back (also on ST_FAIL).
@@ -618,11 +776,10 @@ static enum st pvx_call(struct pvx_client *pc, CURL *curl, enum pvx_op op, pvx_b
         if (rc != ST_OK)
             goto out;
     }
-    if (rc == ST_OK && resp->response_id != 0) {
-        errbuf_set(&oc->err, "%s rejected by peoplevox (ResponseId %d): %.300s", pvx_op_name(op),
-                   resp->response_id, resp->detail);
-        rc = ST_FAIL;
-    }
+    if (rc == ST_OK && resp->response_id != 0)
+        rc = pvx_refusal_status(pc, op, resp, oc);
+    if (rc == ST_OK)
+        pvx_throttle_reset(pc);
 out:
     pvx_session_cleanup(&s);
     buf_cleanup(&req);

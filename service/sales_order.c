@@ -36,9 +36,19 @@
  *    cancellation must not blank the order's other fields. When Peoplevox
  *    refuses a column as unknown, the template is fetched again and the
  *    save repeated once.
- *  - A rejected row (or a refused call) is not retried: the order goes on
- *    hold with Peoplevox's message. A write whose outcome is unknown is
- *    ST_RETRY; post_started_at stays set so the next attempt checks first.
+ *  - A rejected row, or a call refused for a data reason, is not retried:
+ *    the order goes on hold with Peoplevox's message. A call refused for a
+ *    transient reason (too busy, timeout, try again ...: pvx_refusal_is_
+ *    transient) is retried, in the batched path alike. A write whose
+ *    outcome is unknown is ST_RETRY; post_started_at stays set so the next
+ *    attempt checks first.
+ *  - Throttling (Peoplevox refused the call for load, or the client is
+ *    cooling down after such a refusal) applied nothing: the job is a
+ *    throttled retry due after the cool-down, not counted against its
+ *    attempts, and when Peoplevox holds nothing of the order its
+ *    post_started_at is cleared, so the retry neither looks first nor
+ *    leaves the batch. Item rows that follow an accepted order row wait
+ *    the cool-down out within the Peoplevox timeout instead.
  *  - A cancellation that races a post is caught in Tx2: a Sales Order sent
  *    for an order cancelled meanwhile gets a cancel_sales_order job.
  *  - ShippingAddressCountry carries the ISO country code when Shopline sent
@@ -53,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "csv.h"
 #include "exceptions.h"
@@ -862,6 +873,20 @@ static enum st so_pvx_status(enum st st, const struct pvx_outcome *oc)
     return st;
 }
 
+/* Remembers whether Peoplevox (or the client's cool-down) throttled the last call. */
+static void so_note_throttle(struct so_ctx *x, const struct pvx_outcome *oc)
+{
+    x->throttled = oc->throttled;
+    x->retry_after_ms = oc->throttled ? oc->retry_after_ms : 0;
+}
+
+void so_result_set(const struct so_ctx *x, enum st st, struct job_result *r)
+{
+    r->st = st;
+    if (st == ST_RETRY && x->throttled)
+        job_result_throttle(r, x->retry_after_ms);
+}
+
 /* GetData `Sales orders` by number; *found when a row came back. */
 static enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t,
                            bool *found)
@@ -879,6 +904,7 @@ static enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_t
         st = pvx_get_data(x->w->pvx, x->w->curl, SO_TEMPLATE_ORDERS, buf_cstr(&clause), 1, 10, t,
                           &total, &oc);
         st = so_pvx_status(st, &oc);
+        so_note_throttle(x, &oc);
         if (st != ST_OK)
             errbuf_set(x->err, "could not look up Sales Order %s: %s", so_number, oc.err.msg);
     }
@@ -937,6 +963,7 @@ static enum st so_check_existing(struct so_ctx *x, bool *go)
     if (st != ST_OK)
         goto out;
     if (!found) {
+        x->absent = true;
         memcpy(x->site, fresh, sizeof(x->site));
         if (strcmp(fresh, x->prev_site) != 0)
             st = so_exec(x, "so_site",
@@ -1051,6 +1078,32 @@ enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *rec
     return so_pvx_status(st, oc);
 }
 
+static void so_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
+                          size_t n, struct pvx_outcome *oc, struct pvx_response *resp)
+{
+    int64_t deadline = now_ms_monotonic() + x->w->cfg->pvx_timeout_ms;
+    enum st st;
+
+    for (;;) {
+        st = so_save(x, tmpl, recs, n, oc, resp);
+        if (st != ST_RETRY || !oc->throttled ||
+            now_ms_monotonic() + oc->retry_after_ms > deadline)
+            return st;
+        log_msg(LOG_INFO, "event=pvx_throttle_wait template=\"%s\" order_id=%s wait_ms=%ld",
+                tmpl, x->order_id, oc->retry_after_ms);
+        so_sleep_ms(oc->retry_after_ms);
+        if (resp != NULL)
+            pvx_response_cleanup(resp);
+    }
+}
+
 /* The order row, every value by field name. */
 void so_order_row_fill(const struct so_ctx *x, struct so_order_row *row)
 {
@@ -1140,7 +1193,7 @@ static enum st so_save_items(struct so_ctx *x, struct pvx_outcome *oc)
     for (size_t i = 0; i < n; i++)
         recs[i] = rows[i].rec;
     if (n > 0)
-        st = so_save(x, SO_TEMPLATE_ITEMS, recs, n, oc, NULL);
+        st = so_save_patiently(x, SO_TEMPLATE_ITEMS, recs, n, oc, NULL);
     free(rows);
     free(recs);
     return st;
@@ -1197,6 +1250,21 @@ out:
 
 /* ---- the post handler ---- */
 
+/*
+ * Nothing of the order reached Peoplevox: the next attempt need not look
+ * first (nor go alone). ST_RETRY, or the database's error.
+ */
+static enum st so_unstart(struct so_ctx *x)
+{
+    const char *p[1] = {x->order_id};
+    enum st st = so_exec(x, "so_unstart",
+                         "UPDATE orders SET post_started_at = NULL, updated_at = now() "
+                         "WHERE id = $1::bigint AND sent_at IS NULL",
+                         1, p);
+
+    return st == ST_OK ? ST_RETRY : st;
+}
+
 /* Turns a save's status into the job's: retry, hold (rejected) or go on. */
 enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
                         const char *what, bool *go)
@@ -1207,15 +1275,18 @@ enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *
                         "Peoplevox or in shopvox's rules), then retry the order"};
 
     *go = st == ST_OK;
+    so_note_throttle(x, oc);
+    if (st == ST_OK || oc->unknown)
+        x->absent = false;
     if (st == ST_OK)
         return ST_OK;
     if (st == ST_RETRY || oc->unknown) {
         errbuf_set(x->err, "%s for Sales Order %s%s: %s", what, x->so_number,
                    oc->unknown ? " (outcome unknown, will check before re-posting)" : "",
                    oc->err.msg);
-        so_log(LOG_WARN, x, "retry", x->err->msg);
-        so_count("shopvox_sales_orders_total", "retry");
-        return ST_RETRY;
+        so_log(LOG_WARN, x, oc->throttled ? "throttled" : "retry", x->err->msg);
+        so_count("shopvox_sales_orders_total", oc->throttled ? "throttled" : "retry");
+        return x->absent ? so_unstart(x) : ST_RETRY;
     }
     snprintf(detail, sizeof(detail), "Peoplevox rejected the %s of Sales Order %s: %s", what,
              x->so_number, oc->err.msg);
@@ -1279,27 +1350,22 @@ enum st so_begin(struct so_ctx *x, struct worker_ctx *w, const struct job *j,
         st = store_ensure(w->db, err);
     if (st == ST_OK)
         st = so_tx1(x, &next);
+    x->absent = !x->post_started;
     *post = st == ST_OK && next == SO_POST;
-    return st;
-}
-
-static enum st so_post_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                                   struct errbuf *err)
-{
-    struct so_ctx x;
-    bool post = false;
-    enum st st;
-
-    st = so_begin(&x, w, j, err, &post);
-    if (post)
-        st = so_post(&x);
-    so_ctx_cleanup(&x);
     return st;
 }
 
 void so_post_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
 {
-    r->st = so_post_handler_run(w, j, &r->retry_delay_ms, &r->err);
+    struct so_ctx x;
+    bool post = false;
+    enum st st;
+
+    st = so_begin(&x, w, j, &r->err, &post);
+    if (post)
+        st = so_post(&x);
+    so_result_set(&x, st, r);
+    so_ctx_cleanup(&x);
 }
 
 /* ---- cancellation ---- */
@@ -1313,6 +1379,7 @@ struct so_cancel {
     char state[32];
     char so_number[SO_NUMBER_MAX_BYTES + 1];
     bool post_started;
+    struct so_ctx pvx;          /* for the Peoplevox calls: only w, err and the throttle */
 };
 
 static void so_cancel_log(const struct so_cancel *c, const char *outcome, const char *why)
@@ -1438,17 +1505,16 @@ static bool so_status_despatched(const char *s)
 /* Asks Peoplevox, then cancels there (or hands the case to customer service). */
 static enum st so_cancel_remote(struct so_cancel *c)
 {
-    struct so_ctx x;   /* so_pvx_find needs only the worker and err */
+    struct so_ctx *x = &c->pvx;
     struct csv_table t;
     struct pvx_outcome oc;
     const char *status;
     bool found = false;
     enum st st;
 
-    memset(&x, 0, sizeof(x));
-    x.w = c->w;
-    x.err = c->err;
-    st = so_pvx_find(&x, c->so_number, &t, &found);
+    x->w = c->w;
+    x->err = c->err;
+    st = so_pvx_find(x, c->so_number, &t, &found);
     if (st != ST_OK) {
         so_cancel_log(c, st == ST_RETRY ? "retry" : "failed", c->err->msg);
         goto out;
@@ -1477,7 +1543,8 @@ static enum st so_cancel_remote(struct so_cancel *c)
                                             {"Status", "Cancelled"}};
         struct pvx_record rec = {v, ARRAY_LEN(v)};
 
-        st = so_save(&x, SO_TEMPLATE_ORDERS, &rec, 1, &oc, NULL);
+        st = so_save(x, SO_TEMPLATE_ORDERS, &rec, 1, &oc, NULL);
+        so_note_throttle(x, &oc);
     }
     if (st == ST_OK) {
         st = so_cancel_tx(c, SO_CANCEL_MARK, "Sales Order cancelled in Peoplevox");
@@ -1502,39 +1569,38 @@ out:
     return st;
 }
 
-static enum st so_cancel_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
-                                     struct errbuf *err)
+/* Runs the cancellation with c (zeroed by the caller, which reads its throttle after). */
+static enum st so_cancel_handler_run(struct so_cancel *c, struct worker_ctx *w,
+                                     const struct job *j, struct errbuf *err)
 {
-    struct so_cancel c;
     bool found = false;
     bool remote = false;
     enum st st;
 
     pthread_once(&so_metrics_once, so_metrics_describe);
-    memset(&c, 0, sizeof(c));
-    c.w = w;
-    c.err = err;
-    st = so_payload_order_id(j, c.order_id, sizeof(c.order_id), err);
+    c->w = w;
+    c->err = err;
+    st = so_payload_order_id(j, c->order_id, sizeof(c->order_id), err);
     if (st == ST_OK)
         st = store_ensure(w->db, err);
     if (st == ST_OK)
         st = store_cmd(w->db, "BEGIN", err);
     if (st != ST_OK)
         return st;
-    st = so_cancel_load(&c, &found);
+    st = so_cancel_load(c, &found);
     if (st == ST_OK && found) {
         enum order_state s = ORDER_READY;
 
-        if (!c.post_started || c.so_number[0] == '\0') {
-            st = so_cancel_mark(&c, "cancelled before it was sent to Peoplevox");
+        if (!c->post_started || c->so_number[0] == '\0') {
+            st = so_cancel_mark(c, "cancelled before it was sent to Peoplevox");
             if (st == ST_OK)
-                so_cancel_log(&c, "cancelled", NULL);
-        } else if (order_state_parse(c.state, &s) == 0 &&
+                so_cancel_log(c, "cancelled", NULL);
+        } else if (order_state_parse(c->state, &s) == 0 &&
                    (s == ORDER_PARTIALLY_DESPATCHED || s == ORDER_DESPATCHED ||
                     s == ORDER_FULFILLED)) {
-            st = so_cancel_despatched(&c, c.state);
+            st = so_cancel_despatched(c, c->state);
             if (st == ST_OK)
-                so_cancel_log(&c, "despatched", c.state);
+                so_cancel_log(c, "despatched", c->state);
         } else {
             remote = true;
         }
@@ -1545,10 +1611,17 @@ static enum st so_cancel_handler_run(struct worker_ctx *w, const struct job *j, 
         store_rollback(w->db);
         return st;
     }
-    return remote ? so_cancel_remote(&c) : ST_OK;
+    if (remote)
+        st = so_cancel_remote(c);
+    return st;
 }
 
 void so_cancel_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
 {
-    r->st = so_cancel_handler_run(w, j, &r->retry_delay_ms, &r->err);
+    struct so_cancel c;
+    enum st st;
+
+    memset(&c, 0, sizeof(c));
+    st = so_cancel_handler_run(&c, w, j, &r->err);
+    so_result_set(&c.pvx, st, r);
 }

@@ -23,10 +23,21 @@
  * when there is exactly one status per row; otherwise the call's outcome
  * is unknown for every order in it. A per-row Error holds just that order
  * (peoplevox_rejected, as the single path does). A call whose outcome is
- * unknown (timeout, dropped connection, 5xx, 429) or that was refused as a
- * whole (no statuses) makes every order in it ST_RETRY: Tx1 set their
- * post_started_at, so each next attempt runs alone and asks Peoplevox first
- * whether its Sales Order exists. That is what keeps batching exactly-once.
+ * unknown (timeout, dropped connection, 5xx) makes every order in it
+ * ST_RETRY: Tx1 set their post_started_at, so each next attempt runs alone
+ * and asks Peoplevox first whether its Sales Order exists. That is what
+ * keeps batching exactly-once.
+ *
+ * A call refused as a whole (ResponseId -1, no statuses) follows the single
+ * path's rule, from its text (pvx_refusal_is_transient): a transient
+ * refusal (too busy, timeout, try again ...) and throttling (HTTP 503/429,
+ * or the client's cool-down) applied nothing, so every order in the call is
+ * a plain retry (throttled ones not counted) whose post_started_at is
+ * cleared: it may be batched again and nobody looks first. A refusal for a
+ * data reason does not say which row is at fault, so each order is retried
+ * on its own, where the single path holds the one Peoplevox still refuses
+ * with its text. The item rows of orders whose order row was accepted wait
+ * throttling out (so_save_patiently), as in the single path.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +120,8 @@ static enum st so_batch_job_outcome(enum st call, const struct pvx_outcome *oc,
         return ST_RETRY;
     mine->unknown = true;
     if (r->n_statuses == 0) {
-        errbuf_set(&mine->err, "peoplevox refused the batched call (%s); the order is "
-                   "retried on its own", oc->err.msg);
+        errbuf_set(&mine->err, "peoplevox refused the batched call for a data reason without "
+                   "naming a row (%s); the order is tried on its own", oc->err.msg);
         return ST_RETRY;
     }
     if (!matched || v->seen == 0) {
@@ -142,7 +153,7 @@ static enum st so_batch_job_outcome(enum st call, const struct pvx_outcome *oc,
  * outcome (retry, hold, or go on) into b->res and b->go.
  */
 static void so_batch_save(struct so_batch *b, const char *tmpl, const struct so_batch_rows *rows,
-                          const char *what)
+                          const char *what, bool patient)
 {
     struct so_verdict *v = xcalloc(b->n, sizeof(*v));
     struct pvx_response r;
@@ -154,7 +165,8 @@ static void so_batch_save(struct so_batch *b, const char *tmpl, const struct so_
     memset(&oc, 0, sizeof(oc));
     for (size_t k = 0; k < rows->n; k++)
         v[rows->owner[k]].rows++;
-    call = so_save(&b->x[rows->owner[0]], tmpl, rows->recs, rows->n, &oc, &r);
+    call = (patient ? so_save_patiently : so_save)(&b->x[rows->owner[0]], tmpl, rows->recs,
+                                                   rows->n, &oc, &r);
     matched = so_batch_match(b, rows, &r, v);
     for (size_t i = 0; i < b->n; i++) {
         struct pvx_outcome mine;
@@ -192,7 +204,7 @@ static void so_batch_save_orders(struct so_batch *b)
         rows.owner[rows.n++] = i;
     }
     if (rows.n > 0)
-        so_batch_save(b, SO_TEMPLATE_ORDERS, &rows, "order row");
+        so_batch_save(b, SO_TEMPLATE_ORDERS, &rows, "order row", false);
     so_batch_rows_cleanup(&rows);
     free(order_rows);
 }
@@ -221,7 +233,7 @@ static void so_batch_save_items(struct so_batch *b)
         }
     }
     if (rows.n > 0)
-        so_batch_save(b, SO_TEMPLATE_ITEMS, &rows, "item rows");
+        so_batch_save(b, SO_TEMPLATE_ITEMS, &rows, "item rows", true);
     so_batch_rows_cleanup(&rows);
     free(item_rows);
 }
@@ -236,7 +248,7 @@ static size_t so_batch_begin(struct so_batch *b, struct worker_ctx *w, const str
 
         b->res[i].st = so_begin(&b->x[i], w, &jobs[i], &b->res[i].err, &post);
         if (post && b->x[i].post_started)
-            b->res[i].st = so_post(&b->x[i]); /* outcome unknown before: look first, alone */
+            so_result_set(&b->x[i], so_post(&b->x[i]), &b->res[i]); /* unknown before: alone */
         else if (post)
             batched++;
         b->go[i] = post && !b->x[i].post_started;
@@ -259,6 +271,7 @@ void so_post_batch(struct worker_ctx *w, const struct job *jobs, size_t n,
             results[i].st = so_post(&b.x[i]); /* alone: exactly the single-order path */
         else if (b.go[i])
             results[i].st = so_finish(&b.x[i]);
+        so_result_set(&b.x[i], results[i].st, &results[i]);
         so_ctx_cleanup(&b.x[i]);
     }
     log_msg(LOG_INFO, "event=sales_order_batch_done jobs=%zu batched=%zu", n, batched);

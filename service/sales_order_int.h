@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "jobs.h"
 #include "order.h"
 #include "pvx.h"
 #include "routing.h"
@@ -36,9 +37,19 @@ struct so_ctx {
     char route_reason[ROUTING_REASON_MAX];
     const char *held;           /* the hold Tx1 decided (logged after commit), or NULL */
     bool not_for_warehouse;     /* Tx1 found nothing to ship (logged after commit) */
+    bool absent;                /* Peoplevox holds nothing of this order: no attempt may have
+                                   created it, or the existence check just said so */
+    bool throttled;             /* the last Peoplevox call was refused for load */
+    long retry_after_ms;        /* then: the client's cool-down left */
 };
 
 void so_ctx_cleanup(struct so_ctx *x);
+
+/*
+ * The job's result from the attempt's status: a throttled ST_RETRY becomes
+ * a throttled job_result due after the cool-down (not counted).
+ */
+void so_result_set(const struct so_ctx *x, enum st st, struct job_result *r);
 
 /*
  * Reads the job's order id and runs Tx1 for it (its own transaction,
@@ -57,6 +68,15 @@ enum st so_post(struct so_ctx *x);
  */
 enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs, size_t n,
                 struct pvx_outcome *oc, struct pvx_response *resp);
+
+/*
+ * so_save for rows that follow an accepted order row (its items): waits
+ * out throttling (the client's cool-down) within the Peoplevox timeout
+ * rather than leave a half-posted order whose next attempt must look
+ * first.
+ */
+enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
+                          size_t n, struct pvx_outcome *oc, struct pvx_response *resp);
 
 /* The order row's values, by field name; rec points into row. */
 #define SO_ORDER_FIELDS 27
@@ -77,9 +97,12 @@ struct so_item_row {
 size_t so_item_rows_fill(const struct so_ctx *x, struct so_item_row *rows);
 
 /*
- * Turns a save's outcome into the job's: ST_RETRY (outcome unknown or
- * Peoplevox unavailable), a hold with a peoplevox_rejected exception
- * (ST_OK, *go false), or *go true to carry on.
+ * Turns a save's outcome into the job's: ST_RETRY (outcome unknown, or
+ * Peoplevox unavailable, throttled or refusing the call for a transient
+ * reason), a hold with a peoplevox_rejected exception (ST_OK, *go false),
+ * or *go true to carry on. A retry known to have applied nothing to an
+ * order Peoplevox does not hold (x->absent) clears post_started_at, so
+ * the next attempt neither looks first nor has to go alone.
  */
 enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
                         const char *what, bool *go);

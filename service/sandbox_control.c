@@ -77,6 +77,17 @@ static struct json_object *sbx_faults_json(const struct sbx_faults *f)
     json_object_object_add(j, "timeout", json_object_new_int64(f->timeout));
     json_object_object_add(j, "drop_after_apply", json_object_new_int64(f->drop_after_apply));
     json_object_object_add(j, "slow_ms", json_object_new_int64(f->slow_ms));
+    json_object_object_add(j, "refuse_save", json_object_new_int64(f->refuse_save));
+    json_object_object_add(j, "refuse_detail", json_object_new_string(f->refuse_detail));
+    return j;
+}
+
+static struct json_object *sbx_rate_json(const struct sbx_rate_limit *r)
+{
+    struct json_object *j = json_object_new_object();
+
+    json_object_object_add(j, "calls", json_object_new_int64(r->calls));
+    json_object_object_add(j, "window_ms", json_object_new_int64(r->window_ms));
     return j;
 }
 
@@ -104,6 +115,8 @@ static int sbx_get_state(struct sandbox_pvx *sb, struct buf *out)
     json_object_object_add(j, "calls_total", json_object_new_int64(st->n_calls));
     json_object_object_add(j, "calls", calls);
     json_object_object_add(j, "faults", sbx_faults_json(&st->faults));
+    json_object_object_add(j, "rate_limit", sbx_rate_json(&st->rate));
+    json_object_object_add(j, "refused", json_object_new_int64(st->rate.refused));
     json_object_object_add(j, "orders", orders);
     return sbx_json_reply(out, 200, j);
 }
@@ -132,14 +145,33 @@ static int sbx_get_calls(struct sandbox_pvx *sb, struct buf *out)
     return sbx_json_reply(out, 200, j);
 }
 
+/* {"calls":n,"window_ms":ms}: 0 on success, else -1 (nothing changed). */
+static int sbx_post_rate(struct sandbox_pvx *sb, struct json_object *in)
+{
+    struct json_object *calls = NULL, *window = NULL;
+
+    if (!json_object_is_type(in, json_type_object) ||
+        !json_object_object_get_ex(in, "calls", &calls) ||
+        !json_object_is_type(calls, json_type_int) || json_object_get_int64(calls) < 0 ||
+        json_object_get_int64(calls) > SBX_RATE_MAX_CALLS)
+        return -1;
+    if (json_object_object_get_ex(in, "window_ms", &window) &&
+        (!json_object_is_type(window, json_type_int) || json_object_get_int64(window) < 1))
+        return -1;
+    sbx_rate_set(&sb->st, (long)json_object_get_int64(calls),
+                 window != NULL ? (long)json_object_get_int64(window) : 15000);
+    return 0;
+}
+
 static int sbx_post_faults(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
 {
     static const char *const keys[] = {"http_500", "http_429", "timeout", "drop_after_apply",
-                                       "slow_ms"};
+                                       "slow_ms", "refuse_save"};
     struct sbx_faults *f = &sb->st.faults;
     long *slots[] = {&f->http_500, &f->http_429, &f->timeout, &f->drop_after_apply,
-                     &f->slow_ms};
+                     &f->slow_ms, &f->refuse_save};
     struct json_object *v;
+    const char *detail = sbx_json_str(in, "refuse_detail");
 
     for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
         if (!json_object_object_get_ex(in, keys[i], &v))
@@ -148,6 +180,13 @@ static int sbx_post_faults(struct sandbox_pvx *sb, struct json_object *in, struc
             return sbx_json_error(out, 400, "fault counts must be whole numbers >= 0");
         *slots[i] = (long)json_object_get_int64(v);
     }
+    if (json_object_object_get_ex(in, "rate_limit", &v) && sbx_post_rate(sb, v) != 0)
+        return sbx_json_error(out, 400, "rate_limit must be {\"calls\": 0..1000, "
+                                        "\"window_ms\": >= 1}");
+    if (detail != NULL)
+        snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", detail);
+    else if (f->refuse_save > 0 && f->refuse_detail[0] == '\0')
+        snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", "Server too busy");
     if (json_object_object_get_ex(in, "expire_sessions", &v) && json_object_get_boolean(v))
         sb->st.n_sessions = 0;
     return sbx_json_reply(out, 200, sbx_faults_json(f));
@@ -250,6 +289,7 @@ static int sbx_control_post(struct sandbox_pvx *sb, const char *path, const stru
 
     if (strcmp(path, "reset") == 0) {
         sbx_store_reset(&sb->st, sb->cfg.seed);
+        sbx_rate_set(&sb->st, sb->cfg.rate_calls, sb->cfg.rate_window_ms);
         return sbx_json_reply(out, 200, json_object_new_object());
     }
     in = json_tokener_parse(body->len > 0 ? buf_cstr(body) : "{}");

@@ -45,6 +45,28 @@ static int sandbox_parse_long(const char *flag, const char *v, long *out)
     return -1;
 }
 
+/* "15/15" or "15/1.5": calls per window of seconds (a whole number of ms). */
+static int sandbox_parse_rate(const char *v, struct sandbox_pvx_opts *o)
+{
+    char *end = NULL;
+    long calls = strtol(v, &end, 10);
+    double secs = 0;
+
+    if (end != v && *end == '/' && calls >= 1 && calls <= 1000) {
+        const char *s = end + 1;
+
+        secs = strtod(s, &end);
+        if (end != s && *end == '\0' && secs >= 0.001 && secs <= 86400) {
+            o->rate_limit_calls = calls;
+            o->rate_limit_window_ms = (long)(secs * 1000.0 + 0.5);
+            return 0;
+        }
+    }
+    fprintf(stderr, "sandbox: invalid --rate-limit '%s': expected CALLS/SECONDS, e.g. 15/15\n",
+            v);
+    return -1;
+}
+
 static int sandbox_parse_encoding(const char *v, enum sandbox_pw_encoding *out)
 {
     static const char *const names[] = {"base64", "plain", "any"};
@@ -64,7 +86,8 @@ static void sandbox_usage(void)
     fputs("usage: shopvox sandbox [--listen HOST:PORT] [--latency-ms N] [--client-id ID]\n"
           "                       [--username U] [--password P]\n"
           "                       [--password-encoding base64|plain|any]\n"
-          "                       [--session-idle-ms N] [--no-seed]\n",
+          "                       [--session-idle-ms N] [--no-seed]\n"
+          "                       [--rate-limit CALLS/SECONDS]\n",
           stderr);
 }
 
@@ -77,6 +100,7 @@ static int sandbox_parse_args(int argc, char **argv, struct sandbox_pvx_opts *o,
         {"password", required_argument, NULL, 'p'},
         {"password-encoding", required_argument, NULL, 'e'},
         {"session-idle-ms", required_argument, NULL, 's'}, {"no-seed", no_argument, NULL, 'n'},
+        {"rate-limit", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
@@ -99,6 +123,7 @@ static int sandbox_parse_args(int argc, char **argv, struct sandbox_pvx_opts *o,
         case 'p': o->password = optarg; break;
         case 'e': rc = sandbox_parse_encoding(optarg, &o->password_encoding); break;
         case 'n': o->no_seed = true; break;
+        case 'r': rc = sandbox_parse_rate(optarg, o); break;
         default: rc = -1; break;
         }
     }

@@ -8,9 +8,12 @@
  * parsed outside the lock; the operation, fault bookkeeping and call log
  * run under the single state mutex.
  *
+ * The rate limit comes first: a call beyond it is answered 503 "Server Too
+ * Busy" (a soap:Server fault, as the real service) and consumes no fault.
  * Faults are consumed in a fixed order: 429, then 500, then timeout (each
  * answers the call without touching state), then latency + slow_ms, then
- * the operation itself; drop_after_apply is checked only after a SaveData
+ * refuse_save (a SaveData refused as a whole, nothing applied), then the
+ * operation itself; drop_after_apply is checked only after a SaveData
  * was applied, and closes the connection instead of answering (MHD_NO).
  * Waits use a condition variable so sandbox_pvx_stop() ends them at once.
  */
@@ -126,23 +129,50 @@ static enum MHD_Result sbx_reply_text(struct MHD_Connection *conn, unsigned code
     return sbx_reply(conn, code, "text/plain; charset=utf-8", msg, strlen(msg), NULL);
 }
 
-static enum MHD_Result sbx_reply_fault(struct MHD_Connection *conn, const char *code,
-                                       const char *msg)
+static enum MHD_Result sbx_reply_fault(struct MHD_Connection *conn, unsigned http,
+                                       const char *code, const char *msg)
 {
     struct buf b;
     enum MHD_Result ret;
 
     buf_init(&b, 0);
     sbx_soap_render_fault(&b, code, msg);
-    ret = sbx_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/xml; charset=utf-8",
-                    buf_cstr(&b), b.len, NULL);
+    ret = sbx_reply(conn, http, "text/xml; charset=utf-8", buf_cstr(&b), b.len, NULL);
     buf_cleanup(&b);
     return ret;
 }
 
 /* ---- SOAP endpoint ---- */
 
-enum sbx_fault { SBX_FAULT_NONE, SBX_FAULT_429, SBX_FAULT_500, SBX_FAULT_HANG };
+enum sbx_fault { SBX_FAULT_NONE, SBX_FAULT_BUSY, SBX_FAULT_429, SBX_FAULT_500, SBX_FAULT_HANG };
+
+void sbx_rate_set(struct sbx_state *st, long calls, long window_ms)
+{
+    struct sbx_rate_limit *r = &st->rate;
+
+    r->calls = calls < SBX_RATE_MAX_CALLS ? calls : SBX_RATE_MAX_CALLS;
+    r->window_ms = window_ms > 0 ? window_ms : 15000;
+    r->n = 0;
+    r->next = 0;
+}
+
+/* Whether one more call fits the rate limit now; records it when it does. */
+static bool sbx_rate_admit(struct sbx_rate_limit *r)
+{
+    int64_t now = now_ms_monotonic();
+
+    if (r->calls <= 0)
+        return true;
+    if (r->n == r->calls && now - r->at_ms[r->next] < r->window_ms) {
+        r->refused++;
+        return false;
+    }
+    r->at_ms[r->next] = now;
+    r->next = (r->next + 1) % r->calls;
+    if (r->n < r->calls)
+        r->n++;
+    return true;
+}
 
 /* Consumes the next pending answer-level fault; reports the delay to add. */
 static enum sbx_fault sbx_take_fault(struct sandbox_pvx *sb, const char *op, long *delay_ms)
@@ -151,7 +181,10 @@ static enum sbx_fault sbx_take_fault(struct sandbox_pvx *sb, const char *op, lon
     enum sbx_fault kind = SBX_FAULT_NONE;
 
     pthread_mutex_lock(&sb->lock);
-    if (f->http_429 > 0) {
+    if (!sbx_rate_admit(&sb->st.rate)) {
+        kind = SBX_FAULT_BUSY;
+        sbx_log_call(&sb->st, op, NULL, 0, 0, 503);
+    } else if (f->http_429 > 0) {
         f->http_429--;
         kind = SBX_FAULT_429;
         sbx_log_call(&sb->st, op, NULL, 0, 0, 429);
@@ -179,7 +212,13 @@ static int sbx_soap_answer(struct sandbox_pvx *sb, const struct sbx_request *req
     memset(&out, 0, sizeof(out));
     sbx_result_init(&out.res);
     pthread_mutex_lock(&sb->lock);
-    sbx_ops_run(sb, req, &out);
+    if (strcmp(req->op, "SaveData") == 0 && sb->st.faults.refuse_save > 0) {
+        sb->st.faults.refuse_save--;
+        snprintf(out.tmpl, sizeof(out.tmpl), "%s", "");
+        sbx_result_fail(&out.res, "%s", sb->st.faults.refuse_detail);
+    } else {
+        sbx_ops_run(sb, req, &out);
+    }
     *drop = out.is_save && sb->st.faults.drop_after_apply > 0;
     if (*drop)
         sb->st.faults.drop_after_apply--;
@@ -214,17 +253,20 @@ static enum MHD_Result sbx_handle_soap(struct sandbox_pvx *sb, struct MHD_Connec
         pthread_mutex_lock(&sb->lock);
         sbx_log_call(&sb->st, req.op[0] ? req.op : "?", NULL, 0, 0, 500);
         pthread_mutex_unlock(&sb->lock);
-        ret = sbx_reply_fault(conn, "Client", err.msg);
+        ret = sbx_reply_fault(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "Client", err.msg);
         goto out;
     }
     switch (sbx_take_fault(sb, req.op, &delay_ms)) {
+    case SBX_FAULT_BUSY:
+        ret = sbx_reply_fault(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "Server", "Server Too Busy");
+        goto out;
     case SBX_FAULT_429:
         ret = sbx_reply(conn, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
                         "too many requests", 17, "1");
         goto out;
     case SBX_FAULT_500:
-        ret = sbx_reply_fault(conn, "Server", "Server was unable to process request (sandbox "
-                                             "fault)");
+        ret = sbx_reply_fault(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "Server",
+                              "Server was unable to process request (sandbox fault)");
         goto out;
     case SBX_FAULT_HANG:
         sbx_wait_ms(sb, sb->cfg.hang_ms);
@@ -328,6 +370,8 @@ static void sbx_config_init(struct sbx_config *c, const struct sandbox_pvx_opts 
         o->session_idle_timeout_ms > 0 ? o->session_idle_timeout_ms : 30L * 60 * 1000;
     c->latency_ms = o->latency_ms > 0 ? o->latency_ms : 0;
     c->hang_ms = o->hang_ms > 0 ? o->hang_ms : 30000;
+    c->rate_calls = o->rate_limit_calls > 0 ? o->rate_limit_calls : 0;
+    c->rate_window_ms = o->rate_limit_window_ms;
     c->seed = !o->no_seed;
     c->plain_report_dates = o->plain_report_dates;
 }
@@ -389,6 +433,7 @@ struct sandbox_pvx *sandbox_pvx_start(const struct sandbox_pvx_opts *opts, struc
     pthread_cond_init(&sb->wake, &attr);
     pthread_condattr_destroy(&attr);
     sbx_store_init(&sb->st, sb->cfg.seed);
+    sbx_rate_set(&sb->st, sb->cfg.rate_calls, sb->cfg.rate_window_ms);
     if (sbx_listen(sb, opts ? opts->port : 0, err) != ST_OK) {
         sandbox_pvx_stop(sb);
         return NULL;

@@ -119,6 +119,18 @@ struct sbx_call {
 
 struct sbx_faults {
     long http_500, http_429, timeout, drop_after_apply, slow_ms;
+    long refuse_save;             /* next n SaveData: ResponseId -1, refuse_detail, nothing applied */
+    char refuse_detail[256];
+};
+
+#define SBX_RATE_MAX_CALLS 1000
+
+/* The request-rate cap: at most calls SOAP calls per sliding window_ms (calls 0 = off). */
+struct sbx_rate_limit {
+    long calls, window_ms;
+    int64_t at_ms[SBX_RATE_MAX_CALLS]; /* when the last `calls` accepted calls came, a ring */
+    long n, next;
+    long refused;                 /* calls answered 503 "Server Too Busy" */
 };
 
 struct sbx_state {
@@ -139,6 +151,7 @@ struct sbx_state {
     struct { char op[32]; long n; } op_counts[SBX_MAX_OPS];
     size_t n_op_counts;
     struct sbx_faults faults;
+    struct sbx_rate_limit rate;
     long next_despatch, next_return, next_subscription;
 };
 
@@ -147,6 +160,7 @@ struct sbx_config {
     char *host, *client_id, *username, *password, *password_b64;
     enum sandbox_pw_encoding password_encoding;
     long session_idle_timeout_ms, latency_ms, hang_ms;
+    long rate_calls, rate_window_ms;
     bool seed, plain_report_dates;
 };
 
@@ -253,6 +267,8 @@ int sbx_control_handle(struct sandbox_pvx *sb, const char *method, const char *u
                        const struct buf *body, struct buf *out);
 
 /* sandbox_pvx.c */
+/* Sets the request-rate cap (calls 0 = off; calls capped at SBX_RATE_MAX_CALLS). */
+void sbx_rate_set(struct sbx_state *st, long calls, long window_ms);
 void sbx_log_call(struct sbx_state *st, const char *op, const char *tmpl, long rows,
                   long response_id, int http_code);
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -57,6 +58,8 @@ static struct pvx_client *client_for(int port)
     pc.password_encoding = "base64";
     pc.timeout_ms = 10000;
     pc.max_concurrency = 2;
+    pc.throttle_base_ms = 10;   /* a 429 pauses the client's calls this long only */
+    pc.throttle_max_ms = 10;
     c = pvx_client_create(&pc, &err);
     if (c == NULL)
         fail_msg("pvx_client_create: %s", err.msg);
@@ -336,9 +339,11 @@ static void test_rate_limited_warehouse_is_retry_and_changes_nothing(void **stat
     if (st != ST_RETRY)
         fail_msg("want retry, got %s: %s", st_name(st), err.msg);
     assert_non_null(strstr(err.msg, "Item types"));
+    assert_non_null(strstr(err.msg, "refused the call for load"));
     assert_int_equal(item_active("LATE-1"), -1);
     assert_int_equal(count("SELECT count(*) FROM items WHERE active"), 19);
     sandbox_post("/_sandbox/reset", "{}");
+    usleep(30 * 1000);          /* past the client's cool-down */
     sync_ok();
 }
 

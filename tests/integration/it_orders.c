@@ -339,8 +339,8 @@ static void test_drop_after_apply_no_duplicate(void **state)
     struct json_object *o, *items;
     char name[32], so[40];
 
-    /* two: libcurl silently re-sends a request once when a reused connection
-     * closes without an answer; the second drop reaches shopvox as unknown */
+    /* two drops (writes never reuse a connection, so each drop reaches shopvox as an
+     * unknown outcome; the second one hits the re-save after the existence check) */
     ito_sandbox_post("/_sandbox/faults", "{\"drop_after_apply\":2}");
     ito_post_paid("X", "US", lines, 2, name, sizeof(name), so, sizeof(so));
     ito_wait_jobs_idle(name);
@@ -639,8 +639,8 @@ static void test_batch_http_500_every_order_once(void **state)
 
 static void test_batch_drop_after_apply_every_order_once(void **state)
 {
-    /* libcurl re-sends once on a reused connection closed without an answer, and the other
-     * worker may take two with a single order: four make sure a batched save is lost */
+    /* the other worker may take a few orders alone: four drops make sure a batched save
+     * is lost */
     batch_fault_each_once("BD", "{\"drop_after_apply\":4}", "drop_after_apply");
     assert_true(ito_sandbox_dropped_rows("Sales orders") >= 2);
     assert_true(ito_sandbox_calls("GetData", "Sales orders") >= 2);

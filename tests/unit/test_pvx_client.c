@@ -2,7 +2,9 @@
  * test_pvx_client.c - the Peoplevox client against a tiny in-process fake
  * (libmicrohttpd on port 0) that answers canned SOAP: session renewal,
  * HTTP and SOAP failures, timeouts and unknown write outcomes, paging,
- * per-row errors, the template cache and the concurrency cap.
+ * per-row errors, the template cache and the concurrency cap; throttling
+ * and its cool-down, the refusal classifier; and, against the real sandbox,
+ * that a write is never re-sent by libcurl on a reused connection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "pvx.h"
+#include "sandbox.h"
 
 #define X(s) ((const xmlChar *)(s))
 
@@ -33,6 +36,8 @@ struct fake_script {
     int fail_status;
     const char *fault_code;    /* non-NULL: answer this SOAP fault */
     const char *fault_string;
+    int fault_http;            /* HTTP status of the fault; 0 = 500 */
+    const char *refuse_detail; /* non-NULL: answer ResponseId -1 with this Detail */
     int delay_ms;              /* sleep before answering */
     int always_invalid;        /* no session is ever valid */
 };
@@ -267,11 +272,13 @@ static unsigned fake_answer(const struct buf *req, char **out)
         status = (unsigned)sc.fail_status;
         *out = xstrdup("<html><body>upstream trouble</body></html>");
     } else if (sc.fault_code != NULL) {
-        status = 500;
+        status = sc.fault_http > 0 ? (unsigned)sc.fault_http : 500;
         *out = xasprintf("<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"%s\"><soap:Body>"
                          "<soap:Fault><faultcode>%s</faultcode><faultstring>%s</faultstring>"
                          "</soap:Fault></soap:Body></soap:Envelope>", PVX_SOAP_ENV_NS,
                          sc.fault_code, sc.fault_string);
+    } else if (sc.refuse_detail != NULL) {
+        *out = simple_result(op, -1, 0, sc.refuse_detail);
     } else if (sc.always_invalid || sid == NULL || strcmp(sid, want) != 0) {
         *out = simple_result(op, -1, 0, "System : Security - Invalid Session");
     } else {
@@ -353,7 +360,9 @@ static int fake_stop(void **state)
     return 0;
 }
 
-static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
+/* A client of the fake with the given cool-downs after a throttled call. */
+static struct pvx_client *client_cooling(long timeout_ms, int max_concurrency, long base_ms,
+                                         long max_ms)
 {
     char url[96];
     struct pvx_config cfg;
@@ -369,9 +378,17 @@ static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
     cfg.password = "secret";
     cfg.timeout_ms = timeout_ms;
     cfg.max_concurrency = max_concurrency;
+    cfg.throttle_base_ms = base_ms;
+    cfg.throttle_max_ms = max_ms;
     pc = pvx_client_create(&cfg, &err);
     assert_non_null(pc);
     return pc;
+}
+
+/* Throttled cases in a row need only 1 ms cool-downs. */
+static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
+{
+    return client_cooling(timeout_ms, max_concurrency, 1, 1);
 }
 
 /* ---- tests ---- */
@@ -379,7 +396,7 @@ static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
 static void test_config_rejected(void **state)
 {
     struct pvx_config ok = { "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
-                             "acme", "api", "pw", "base64", 1000, 2, 0 };
+                             "acme", "api", "pw", "base64", 1000, 2, 0, 0, 0 };
     struct pvx_config bad;
     struct errbuf err = { "" };
 
@@ -472,18 +489,20 @@ struct http_case {
     enum pvx_op op;
     enum st want;
     bool unknown;
+    bool throttled;
 };
 
 static void test_http_errors_classified(void **state)
 {
     static const struct http_case cases[] = {
-        { 500, PVX_OP_GET_DATA, ST_RETRY, false },
-        { 500, PVX_OP_SAVE_DATA, ST_RETRY, true },
-        { 502, PVX_OP_SAVE_DATA, ST_RETRY, true },
-        { 503, PVX_OP_SAVE_DATA, ST_RETRY, false },
-        { 429, PVX_OP_SAVE_DATA, ST_RETRY, false },
-        { 400, PVX_OP_GET_DATA, ST_FAIL, false },
-        { 404, PVX_OP_SAVE_DATA, ST_FAIL, false },
+        { 500, PVX_OP_GET_DATA, ST_RETRY, false, false },
+        { 500, PVX_OP_SAVE_DATA, ST_RETRY, true, false },
+        { 502, PVX_OP_SAVE_DATA, ST_RETRY, true, false },
+        { 503, PVX_OP_SAVE_DATA, ST_RETRY, false, true },
+        { 429, PVX_OP_SAVE_DATA, ST_RETRY, false, true },
+        { 503, PVX_OP_GET_DATA, ST_RETRY, false, true },
+        { 400, PVX_OP_GET_DATA, ST_FAIL, false, false },
+        { 404, PVX_OP_SAVE_DATA, ST_FAIL, false, false },
     };
     struct pvx_client *pc = client_new(5000, 1);
     struct pvx_outcome oc;
@@ -495,6 +514,7 @@ static void test_http_errors_classified(void **state)
         long total;
         enum st rc;
 
+        sleep_ms(5);                   /* past the previous case's 1 ms cool-down */
         FAKE_SET(fail_count, 1);
         FAKE_SET(fail_status, cases[i].status);
         if (cases[i].op == PVX_OP_SAVE_DATA) {
@@ -507,6 +527,7 @@ static void test_http_errors_classified(void **state)
         }
         assert_int_equal(rc, cases[i].want);
         assert_int_equal(oc.unknown, cases[i].unknown);
+        assert_int_equal(oc.throttled, cases[i].throttled);
         assert_int_equal(oc.http_status, cases[i].status);
     }
     pvx_client_destroy(pc);
@@ -751,6 +772,243 @@ static void test_concurrency_cap_and_shared_session(void **state)
     pvx_client_destroy(pc);
 }
 
+/* The "Server Too Busy" fault of a .NET service on HTTP 503: refused, nothing applied. */
+static void test_too_busy_fault_is_throttled_not_unknown(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+    struct pvx_response r;
+    struct pvx_stats st;
+
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    FAKE_SET(fault_code, "soap:Server");
+    FAKE_SET(fault_string, "Server Too Busy");
+    FAKE_SET(fault_http, 503);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
+    assert_true(oc.throttled);
+    assert_false(oc.unknown);
+    assert_int_equal(oc.http_status, 503);
+    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 1);
+    pvx_response_cleanup(&r);
+    /* the same text on a 500 is throttling too */
+    sleep_ms(5);
+    FAKE_SET(fault_http, 500);
+    assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
+    assert_true(oc.throttled);
+    assert_false(oc.unknown);
+    pvx_response_cleanup(&r);
+    FAKE_SET(fault_code, NULL);
+    FAKE_SET(fault_http, 0);
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.throttled, 2);
+    pvx_client_destroy(pc);
+}
+
+static enum st save_one(struct pvx_client *pc, struct pvx_outcome *oc)
+{
+    struct pvx_response r;
+    enum st rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r, oc);
+
+    pvx_response_cleanup(&r);
+    return rc;
+}
+
+/* After a refusal the client sends nothing for a while; the pause grows, then resets. */
+static void test_throttle_cooldown_fails_fast_grows_and_resets(void **state)
+{
+    struct pvx_client *pc = client_cooling(5000, 1, 200, 500);
+    struct pvx_outcome oc;
+    struct pvx_stats st;
+
+    assert_non_null(pc);
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    FAKE_SET(fault_code, "soap:Server");
+    FAKE_SET(fault_string, "Server Too Busy");
+    FAKE_SET(fault_http, 503);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled && !oc.unknown);
+    assert_true(oc.retry_after_ms > 100 && oc.retry_after_ms <= 200);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
+
+    /* cooling down: not sent, throttled, never unknown */
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled && !oc.unknown);
+    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 200);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
+    assert_non_null(strstr(oc.err.msg, "not sent"));
+
+    /* refused again after the pause: the next pause is twice as long */
+    sleep_ms(220);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
+    assert_true(oc.retry_after_ms > 300 && oc.retry_after_ms <= 400);
+    sleep_ms(420);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.retry_after_ms > 400 && oc.retry_after_ms <= 500); /* capped */
+
+    /* a call that goes through resets it */
+    FAKE_SET(fault_code, NULL);
+    FAKE_SET(fault_http, 0);
+    sleep_ms(520);
+    assert_int_equal(save_one(pc, &oc), ST_OK);
+    assert_false(oc.throttled);
+    FAKE_SET(fail_count, 1);
+    FAKE_SET(fail_status, 429);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled && !oc.unknown);
+    assert_true(oc.retry_after_ms <= 200);
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.throttled, 4);
+    assert_int_equal(st.cooled, 1);
+    pvx_client_destroy(pc);
+}
+
+struct refusal_case {
+    const char *detail;
+    bool transient;
+    bool throttle;
+};
+
+static void test_refusal_classifier(void **state)
+{
+    static const struct refusal_case cases[] = {
+        { "Server Too Busy", true, true },
+        { "Rate limit exceeded: 15 requests per 15 seconds", true, true },
+        { "Request was throttled", true, true },
+        { "Too many requests", true, true },
+        { "System : Timeout expired. The timeout period elapsed", true, false },
+        { "The operation timed out", true, false },
+        { "Transaction (Process ID 61) was deadlocked on lock resources", true, false },
+        { "Service temporarily unavailable, try again later", true, false },
+        { "An internal server error occurred", true, false },
+        { "Site NOWHERE does not exist", false, false },
+        { "Unknown field Colour in CsvData", false, false },
+        { "Item code TEE-XL is not valid for this client", false, false },
+        { "1 of 1 rows failed", false, false },
+        { "", false, false },
+        { NULL, false, false },
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        assert_int_equal(pvx_refusal_is_transient(cases[i].detail), cases[i].transient);
+        assert_int_equal(pvx_refusal_is_throttle(cases[i].detail), cases[i].throttle);
+    }
+}
+
+/* A whole-call refusal (ResponseId -1, no statuses): its text decides retry or reject. */
+static void test_whole_call_refusal_classified(void **state)
+{
+    struct pvx_client *pc = client_new(5000, 1);
+    struct pvx_outcome oc;
+
+    assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
+    FAKE_SET(refuse_detail, "System : Timeout expired, please try again");
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_false(oc.unknown);
+    assert_false(oc.throttled);
+    FAKE_SET(refuse_detail, "Server too busy");
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled);
+    assert_false(oc.unknown);
+    sleep_ms(5);
+    FAKE_SET(refuse_detail, "Site NOWHERE does not exist");
+    assert_int_equal(save_one(pc, &oc), ST_FAIL);
+    assert_false(oc.unknown);
+    assert_false(oc.throttled);
+    assert_non_null(strstr(oc.err.msg, "NOWHERE"));
+    FAKE_SET(refuse_detail, NULL);
+    pvx_client_destroy(pc);
+}
+
+/* ---- against the sandbox: a write is never re-sent behind our back ---- */
+
+static size_t sink_body(char *p, size_t size, size_t n, void *ud)
+{
+    return buf_append(ud, p, size * n) < 0 ? 0 : size * n;
+}
+
+static long sandbox_http(int port, const char *path, const char *post, struct buf *out)
+{
+    CURL *c = curl_easy_init();
+    char url[128];
+    long code = 0;
+
+    buf_reset(out);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (post != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    return code;
+}
+
+static int count_substr(const char *s, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_write_never_resent_on_reused_connection(void **state)
+{
+    struct sandbox_pvx_opts so = { 0 };
+    struct errbuf err = { "" };
+    struct sandbox_pvx *sb;
+    struct pvx_config cfg;
+    struct pvx_client *pc;
+    struct pvx_outcome oc;
+    struct pvx_response r;
+    struct csv_table t;
+    struct buf b;
+    char url[128];
+    long total = 0;
+    CURL *curl = curl_easy_init();
+
+    so.password_encoding = SANDBOX_PW_BASE64;
+    sb = sandbox_pvx_start(&so, &err);
+    assert_non_null(sb);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
+             sandbox_pvx_port(sb));
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.url = url;
+    cfg.client_id = "SANDBOX";
+    cfg.username = "shopvox";
+    cfg.password = "secret";
+    cfg.timeout_ms = 5000;
+    cfg.max_concurrency = 1;
+    pc = pvx_client_create(&cfg, &err);
+    assert_non_null(pc);
+    buf_init(&b, 0);
+
+    /* a read on this handle leaves a kept-alive connection behind */
+    assert_int_equal(pvx_get_data(pc, curl, "Item types", NULL, 1, 5, &t, &total, &oc), ST_OK);
+    csv_table_cleanup(&t);
+    assert_int_equal(sandbox_http(sandbox_pvx_port(sb), "/_sandbox/faults",
+                                  "{\"drop_after_apply\":2}", &b), 200);
+    assert_int_equal(pvx_save_data(pc, curl, "Sales orders",
+                                   "SalesOrderNumber,Site\r\nSO-DROP-1,PrimarySite\r\n", &r,
+                                   &oc), ST_RETRY);
+    pvx_response_cleanup(&r);
+    assert_true(oc.unknown);
+    assert_false(oc.throttled);
+    /* the sandbox saw exactly one SaveData: libcurl did not send it again */
+    assert_int_equal(sandbox_http(sandbox_pvx_port(sb), "/_sandbox/calls", NULL, &b), 200);
+    assert_int_equal(count_substr(buf_cstr(&b), "\"op\":\"SaveData\""), 1);
+    assert_int_equal(sandbox_http(sandbox_pvx_port(sb), "/_sandbox/state", NULL, &b), 200);
+    assert_non_null(strstr(buf_cstr(&b), "\"drop_after_apply\":1"));
+
+    buf_cleanup(&b);
+    curl_easy_cleanup(curl);
+    pvx_client_destroy(pc);
+    sandbox_pvx_stop(sb);
+}
+
 #define FAKE_TEST(f) cmocka_unit_test_setup_teardown(f, fake_start, fake_stop)
 
 int main(void)
@@ -762,6 +1020,11 @@ int main(void)
         FAKE_TEST(test_session_still_invalid_is_retry),
         FAKE_TEST(test_http_errors_classified),
         FAKE_TEST(test_soap_faults_classified),
+        FAKE_TEST(test_too_busy_fault_is_throttled_not_unknown),
+        FAKE_TEST(test_throttle_cooldown_fails_fast_grows_and_resets),
+        cmocka_unit_test(test_refusal_classifier),
+        FAKE_TEST(test_whole_call_refusal_classified),
+        cmocka_unit_test(test_write_never_resent_on_reused_connection),
         FAKE_TEST(test_timeout_is_retry_and_write_unknown),
         cmocka_unit_test(test_connection_refused_is_known),
         FAKE_TEST(test_paging),

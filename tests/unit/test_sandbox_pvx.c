@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -801,6 +802,92 @@ static void test_fault_http_500_and_429(void **state)
     buf_cleanup(&r);
 }
 
+/* Over the cap: HTTP 503 with a SOAP 1.1 "Server Too Busy" fault, nothing applied, counted. */
+static void test_rate_limit_answers_503_too_busy(void **state)
+{
+    struct fx *f = *state;
+    struct buf r;
+    char *s;
+
+    buf_init(&r, 0);
+    authenticate(f);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults",
+                             "{\"rate_limit\":{\"calls\":2,\"window_ms\":400}}", &r), 200);
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
+    assert_int_equal(save(f, "Sales orders", orders_csv, &r), 503);
+    s = xml_get(&r, "faultcode");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "Server"));
+    free(s);
+    s = xml_get(&r, "faultstring");
+    assert_string_equal(s, "Server Too Busy");
+    free(s);
+    assert_int_equal(control(f, "GET", "/_sandbox/state", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"sales_orders\":0"));      /* not applied */
+    assert_non_null(strstr(buf_cstr(&r), "\"refused\":1"));
+    assert_non_null(strstr(buf_cstr(&r), "\"rate_limit\":{\"calls\":2,\"window_ms\":400}"));
+    assert_int_equal(control(f, "GET", "/_sandbox/calls", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"op\":\"SaveData\",\"template\":\"\",\"rows\":0,"
+                                         "\"response_id\":0,\"http_code\":503"));
+    /* the window slides: after it, calls are taken again */
+    usleep(450 * 1000);
+    save_ok(f, "Sales orders", orders_csv);
+    /* off again */
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"rate_limit\":{\"calls\":0}}",
+                             &r), 200);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"rate_limit\":{\"calls\":-1}}",
+                             &r), 400);
+    buf_cleanup(&r);
+}
+
+/* The cap given at start survives a reset; the refusal count does not. */
+static void test_rate_limit_option_survives_reset(void **state)
+{
+    struct sandbox_pvx_opts o = {.port = 0, .rate_limit_calls = 1, .rate_limit_window_ms = 60000};
+    struct fx *f;
+    struct buf r;
+
+    assert_int_equal(start_with(state, &o), 0);
+    f = *state;
+    buf_init(&r, 0);
+    authenticate(f);                                   /* the one call of the window */
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 503);
+    assert_int_equal(control(f, "POST", "/_sandbox/reset", "{}", &r), 200);
+    assert_int_equal(control(f, "GET", "/_sandbox/state", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"refused\":0"));
+    assert_non_null(strstr(buf_cstr(&r), "\"calls\":1,\"window_ms\":60000"));
+    buf_cleanup(&r);
+    teardown(state);
+}
+
+/* refuse_save: the next n SaveData calls are refused as a whole with the given Detail. */
+static void test_fault_refuse_save(void **state)
+{
+    struct fx *f = *state;
+    struct buf r;
+    char *s;
+
+    buf_init(&r, 0);
+    authenticate(f);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults",
+                             "{\"refuse_save\":1,\"refuse_detail\":\"Site X is closed\"}", &r),
+                     200);
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);  /* reads are not refused */
+    assert_int_equal(save(f, "Sales orders", orders_csv, &r), 200);
+    assert_int_equal(xml_long(&r, "ResponseId"), -1);
+    s = xml_get(&r, "Detail");
+    assert_string_equal(s, "Site X is closed");
+    free(s);
+    assert_null(strstr(buf_cstr(&r), "IntegrationStatusResponse"));
+    assert_int_equal(control(f, "GET", "/_sandbox/state", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"sales_orders\":0"));
+    save_ok(f, "Sales orders", orders_csv);
+    buf_cleanup(&r);
+}
+
 static void test_fault_drop_after_apply(void **state)
 {
     struct fx *f = *state;
@@ -1021,6 +1108,9 @@ int main(void)
         T(test_reports),
         T(test_allocation_in_inventory),
         T(test_fault_http_500_and_429),
+        T(test_rate_limit_answers_503_too_busy),
+        cmocka_unit_test(test_rate_limit_option_survives_reset),
+        T(test_fault_refuse_save),
         T(test_fault_drop_after_apply),
         T(test_fault_timeout_and_stop),
         T(test_fault_slow_and_expire),
