@@ -47,16 +47,7 @@ static void send_paid(const char *tag, int n, char (*names)[32])
 {
     const struct ito_line lines[] = {{"BEANIE-RED", 1, false}, {"SCARF-WOOL", 2, false}};
 
-    for (int i = 0; i < n; i++) {
-        char id[32];
-        char *body;
-
-        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), tag);
-        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false,
-                              lines, 2);
-        ito_webhook("orders/paid", body);
-        free(body);
-    }
+    ito_send_paid_orders(tag, n, lines, ARRAY_LEN(lines), names);
 }
 
 /* Waits until want orders tagged tag are in state; returns how many are. */

@@ -55,16 +55,7 @@ static void send_orders(const char *tag, int n, char (*names)[32])
 {
     const struct ito_line lines[] = {{"TEE-BLK-M", 1, false}};
 
-    for (int i = 0; i < n; i++) {
-        char id[32];
-        char *body;
-
-        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), tag);
-        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false,
-                              lines, 1);
-        ito_webhook("orders/paid", body);
-        free(body);
-    }
+    ito_send_paid_orders(tag, n, lines, ARRAY_LEN(lines), names);
 }
 
 static void restart_and_expect_each_once(char (*names)[32], int n)

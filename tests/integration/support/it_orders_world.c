@@ -322,6 +322,21 @@ int ito_run_cli(const char *const *args)
 
 /* ---- the world: database, sandbox, shopvox ---- */
 
+void ito_send_paid_orders(const char *tag, int n, const struct ito_line *lines, size_t n_lines,
+                          char (*names)[32])
+{
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        char *body;
+
+        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), tag);
+        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false,
+                              lines, n_lines);
+        ito_webhook("orders/paid", body);
+        free(body);
+    }
+}
+
 int ito_shopvox_start(const char *const *extra_env)
 {
     const char *base[] = {"SHOPVOX_WORKERS=2", ito.pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",

@@ -87,6 +87,9 @@ char *ito_order_body(const char *id, const char *name, const char *financial,
                         const struct ito_line *lines, size_t n);
 /* Sends a signed webhook; fails the test unless shopvox answers 200. */
 void ito_webhook(const char *topic, const char *body);
+/* n paid orders (US) of the given lines tagged tag; names[i] receives each name. */
+void ito_send_paid_orders(const char *tag, int n, const struct ito_line *lines, size_t n_lines,
+                          char (*names)[32]);
 /* The same for any thread: 0, or -1 with why set (the test is not failed). */
 int ito_webhook_send(const char *topic, const char *body, char *why, size_t why_cap);
 /* A fresh Shopline order id and name per call. */
