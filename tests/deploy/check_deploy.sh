@@ -106,7 +106,7 @@ if os.path.exists(design_md):
 else:
     print(f"skip DESIGN.md drift check ({design_md} not found)")
 
-config_c = path("service", "config.c")
+config_c = path("service", "core", "base", "config.c")
 config_names = None
 if os.path.exists(config_c):
     config_names = set(re.findall(r'\{"([A-Z][A-Z0-9_]+)",', open(config_c).read()))
@@ -387,7 +387,7 @@ check(DESIGN_PLAIN <= keys, "configmap sets every non-secret section 5 variable"
 check(all(isinstance(v, str) for v in data.values()), "configmap values are strings",
       str([k for k, v in data.items() if not isinstance(v, str)]))
 if config_names is not None:
-    check(keys <= config_names, "configmap names are all read by service/config.c",
+    check(keys <= config_names, "configmap names are all read by service/core/base/config.c",
           f"not in config.c: {sorted(keys - config_names)}")
 
 # Secret example: placeholders only, never applied by kustomize
