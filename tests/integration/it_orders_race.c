@@ -163,7 +163,14 @@ static void test_orders_held_during_item_creation_are_all_released(void **state)
     /* the race needs orders that were held at all: the stream started before the item */
     fprintf(stderr, "note: %ld of %d orders were held for the new SKU before release\n", held,
             RACE_ROUNDS * RACE_THREADS * RACE_ORDERS_PER_THREAD);
+    fprintf(stderr, "race run: orders=%d sent=%ld posted=%ld held=%ld dead=%ld\n",
+            RACE_ROUNDS * RACE_THREADS * RACE_ORDERS_PER_THREAD,
+            ito_sql_count("SELECT count(*) FROM orders WHERE state = 'sent'"),
+            ito_sandbox_count("sales_orders"),
+            ito_sql_count("SELECT count(*) FROM orders WHERE state = 'on_hold'"),
+            ito_sql_count("SELECT count(*) FROM jobs WHERE state = 'dead'"));
     assert_true(held > 0);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM jobs WHERE state = 'dead'"), 0);
 }
 
 static int group_setup(void **state)
