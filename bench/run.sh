@@ -146,6 +146,7 @@ service_env() {
   export SHOPLINE_ACCESS_TOKEN=bench-access-token
   export SHOPLINE_APP_SECRET=$SECRET
   export PEOPLEVOX_URL=http://127.0.0.1:9/bench/resources/integrationservicev4.asmx
+  export SHOPVOX_ALLOW_INSECURE_HTTP=1
   export PEOPLEVOX_CLIENT_ID=bench PEOPLEVOX_USERNAME=bench PEOPLEVOX_PASSWORD=bench-password
   export SHOPVOX_ORDER_PREFIX=SL
   export SHOPVOX_ROUTING_RULES="default=PrimarySite"

@@ -11,9 +11,15 @@
 #define SHOPVOX_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
+
+/* SHOPVOX_ORDER_PREFIX leaves room for the order name in a 30-character number. */
+#define CFG_ORDER_PREFIX_MAX_BYTES 20
+#define CFG_STR_(x) #x
+#define CFG_STR(x) CFG_STR_(x)
 
 struct cfg {
     char *listen;            /* "host:port" as given */
@@ -57,6 +63,9 @@ struct cfg {
     int job_lease_s;
     int shutdown_deadline_s; /* SIGTERM to exit, below the pod's grace period */
     char *routing_rules;
+    int allow_insecure_http;  /* 1: http:// outside URLs allowed (demo, tests, compose) */
+    int statement_timeout_ms; /* on the service's database connections */
+    uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 
 /* Looks up one variable; returns NULL when unset. ctx is passed through. */
@@ -72,7 +81,20 @@ typedef const char *(*cfg_getenv_fn)(const char *name, void *ctx);
 int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, struct buf *errors);
 void cfg_cleanup(struct cfg *c);
 
-/* Prints NAME=value lines of the effective configuration, secrets as ***. */
+/*
+ * Prints NAME=value lines of the effective configuration, secrets as ***;
+ * a rejected variable as "NAME=(rejected, see the problems above)".
+ */
 void cfg_print(const struct cfg *c, FILE *out);
+
+/*
+ * Finds variables in envp ("NAME=value" entries, NULL-terminated) that look
+ * like ours (SHOPVOX_, SHOPLINE_, PEOPLEVOX_ prefixes, or NAME_FILE of one)
+ * but are not: one line each appended to warnings, naming the closest known
+ * variable ("SHOPVOX_WORKER is not a shopvox setting; did you mean
+ * SHOPVOX_WORKERS?"). SHOPVOX_TEST_* (the test harness's own) are skipped.
+ * Returns how many.
+ */
+int cfg_find_unknown(char *const *envp, struct buf *warnings);
 
 #endif

@@ -99,6 +99,16 @@ struct pvx_response {
 };
 
 /*
+ * Parses a SOAP document for us or the sandbox: never from the network
+ * (NONET), and never a document with a DTD. SOAP 1.1 forbids document
+ * type declarations, and an internal subset is how an entity bomb gets in
+ * (entities would be expanded later, by xmlNodeGetContent), so any
+ * internal or external subset is refused. NULL (err set) when the bytes
+ * are not well-formed XML or carry a DTD; the caller frees with xmlFreeDoc.
+ */
+struct _xmlDoc *pvx_xml_read(const char *xml, size_t len, struct errbuf *err);
+
+/*
  * Parses a response to op. ST_OK: a {Op}Response/{Op}Result was found (it
  * may still carry ResponseId != 0). ST_FAIL with is_fault = 1: a SOAP fault
  * (err holds its faultstring). ST_FAIL with is_fault = 0: not a usable

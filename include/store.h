@@ -21,6 +21,13 @@ struct store_conn;
 /* Creates a handle and tries to connect; a failed connect is not fatal
  * (store_ensure retries). Never returns NULL. */
 struct store_conn *store_conn_create(const char *url);
+
+/*
+ * Every connection opened from now on gets statement_timeout = timeout_ms
+ * (0: none, the default). Set once by `serve` after its migrations; the
+ * `options` of a URL are replaced by it.
+ */
+void store_set_statement_timeout(int timeout_ms);
 void store_conn_destroy(struct store_conn *c);
 /* Ensures the connection is up (reconnecting if needed); ST_OK or ST_RETRY. */
 enum st store_ensure(struct store_conn *c, struct errbuf *err);

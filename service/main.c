@@ -28,22 +28,30 @@
 
 #define EXIT_CONFIG 2
 
+extern char **environ;
+
 static int load_config(struct cfg *c, bool require_all)
 {
-    struct buf errors;
+    struct buf errors, warnings;
     struct errbuf err = {""};
     int problems;
 
     buf_init(&errors, 0);
+    buf_init(&warnings, 0);
     problems = cfg_load(c, NULL, NULL, require_all, &errors);
     if (scheduler_seed_routing(c, NULL, &err) != 0) {
         buf_appendf(&errors, "SHOPVOX_ROUTING_RULES=%s: %s\n", c->routing_rules, err.msg);
         problems++;
     }
+    if (cfg_find_unknown(environ, &warnings) > 0) {
+        for (char *line = strtok(warnings.data, "\n"); line != NULL; line = strtok(NULL, "\n"))
+            fprintf(stderr, "shopvox: warning: %s\n", line);
+    }
     if (problems > 0)
         fprintf(stderr, "shopvox: %d configuration problem%s:\n%s", problems,
                 problems == 1 ? "" : "s", buf_cstr(&errors));
     buf_cleanup(&errors);
+    buf_cleanup(&warnings);
     return problems;
 }
 
@@ -180,6 +188,7 @@ static int serve(const struct cfg *c, bool migrate)
         return 1;
     if (check_schema(c) != 0)
         return 1;
+    store_set_statement_timeout(c->statement_timeout_ms);
     if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);

@@ -21,6 +21,8 @@
 
 #include <libxml/parser.h>
 
+#include "pvx_soap.h"
+
 #define SBX_SOAP11_NS "http://schemas.xmlsoap.org/soap/envelope/"
 #define SBX_SOAP12_NS "http://www.w3.org/2003/05/soap-envelope"
 
@@ -172,12 +174,9 @@ enum st sbx_soap_parse(const char *body, size_t len, const char *soap_action,
     rc = sbx_action_op(soap_action, req->op, sizeof(req->op), err);
     if (rc != ST_OK)
         return rc;
-    req->doc = xmlReadMemory(body, (int)len, "request.xml", NULL,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (req->doc == NULL) {
-        errbuf_set(err, "request is not well-formed XML");
+    req->doc = pvx_xml_read(body, len, err); /* no DTD: SOAP forbids it */
+    if (req->doc == NULL)
         return ST_FAIL;
-    }
     rc = sbx_read_envelope(req, &soap_body, err);
     if (rc != ST_OK)
         return rc;

@@ -24,6 +24,7 @@
 #include "common.h"
 #include "it.h"
 #include "it_cli_run.h"
+#include "store.h"
 
 #define EXIT_CONFIG 2
 #define QUICK_EXIT_MS 10000
@@ -34,6 +35,7 @@ static const char *const serve_env[] = {
     "SHOPLINE_ACCESS_TOKEN=it-token",
     "SHOPLINE_APP_SECRET=" IT_SECRET,
     "PEOPLEVOX_URL=http://127.0.0.1:9/it/resources/integrationservicev4.asmx",
+    "SHOPVOX_ALLOW_INSECURE_HTTP=1",
     "PEOPLEVOX_CLIENT_ID=it",
     "PEOPLEVOX_USERNAME=it",
     "PEOPLEVOX_PASSWORD=it-password",
@@ -244,7 +246,7 @@ static void test_check_config_reports_every_problem_and_exits_2(void **state)
     static const char *const args[] = {"check-config", NULL};
     static const char *const env[] = {
         "SHOPVOX_WORKERS=abc",           "SHOPLINE_ACCESS_TOKEN=it-token",
-        "PEOPLEVOX_URL=http://127.0.0.1:9/x", "PEOPLEVOX_CLIENT_ID=it",
+        "PEOPLEVOX_URL=https://127.0.0.1:9/x", "PEOPLEVOX_CLIENT_ID=it",
         "PEOPLEVOX_USERNAME=it",         "PEOPLEVOX_PASSWORD=it-password",
         NULL, /* and no SHOPLINE_APP_SECRET */
     };
@@ -257,7 +259,7 @@ static void test_check_config_reports_every_problem_and_exits_2(void **state)
     assert_int_equal(r.exit_code, EXIT_CONFIG);
     assert_string_equal(r.err, "shopvox: 2 configuration problems:\n"
                                "SHOPVOX_WORKERS=abc: must be an integer between 0 and 256\n"
-                               "SHOPLINE_APP_SECRET=: is required\n");
+                               "SHOPLINE_APP_SECRET is required (set SHOPLINE_APP_SECRET or SHOPLINE_APP_SECRET_FILE)\n");
     /* the effective configuration is still printed, secrets masked */
     assert_non_null(strstr(r.out, "\nPEOPLEVOX_PASSWORD=***\n"));
     assert_null(strstr(r.out, "it-password"));
@@ -310,6 +312,27 @@ static void test_serve_with_invalid_routing_rules_exits_2(void **state)
                      0);
 }
 
+/* Service connections carry statement_timeout: a runaway query cannot hold a thread. */
+static void test_statement_timeout_cuts_a_long_query(void **state)
+{
+    const char *db = getenv("SHOPVOX_TEST_PG_URL");
+    struct store_conn *c;
+    struct errbuf err = {""};
+    enum st st;
+
+    store_set_statement_timeout(200);
+    c = store_conn_create(db);
+    PQclear(store_exec(c, "SELECT pg_sleep(3)", 0, NULL, &st, &err));
+    store_set_statement_timeout(0);
+    assert_int_not_equal(st, ST_OK);
+    assert_non_null(strstr(err.msg, "statement timeout"));
+    store_conn_destroy(c);
+    c = store_conn_create(db); /* and 0 turns it off again */
+    PQclear(store_exec(c, "SELECT pg_sleep(0.3)", 0, NULL, &st, &err));
+    assert_int_equal(st, ST_OK);
+    store_conn_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_check_config_reports_every_problem_and_exits_2),
         cmocka_unit_test(test_check_config_with_a_good_environment_exits_0),
         cmocka_unit_test(test_serve_with_invalid_routing_rules_exits_2),
+        cmocka_unit_test(test_statement_timeout_cuts_a_long_query),
     };
 
     it_require_db();

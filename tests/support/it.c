@@ -354,6 +354,7 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
     env[n++] = "SHOPLINE_ACCESS_TOKEN=it-token";
     env[n++] = "SHOPLINE_APP_SECRET=" IT_SECRET;
     env[n++] = "PEOPLEVOX_URL=http://127.0.0.1:9/it/resources/integrationservicev4.asmx";
+    env[n++] = "SHOPVOX_ALLOW_INSECURE_HTTP=1"; /* the sandbox speaks plain http */
     env[n++] = "PEOPLEVOX_CLIENT_ID=it";
     env[n++] = "PEOPLEVOX_USERNAME=it";
     env[n++] = "PEOPLEVOX_PASSWORD=it-password";

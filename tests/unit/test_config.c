@@ -209,14 +209,14 @@ static void test_valid_overrides_are_parsed(void **state)
 
 static void test_every_missing_required_var_is_one_error_line(void **state)
 {
-    static const char expected[] = "SHOPVOX_DATABASE_URL=: is required\n"
-                                   "SHOPLINE_SHOP_DOMAIN=: is required\n"
-                                   "SHOPLINE_ACCESS_TOKEN=: is required\n"
-                                   "SHOPLINE_APP_SECRET=: is required\n"
-                                   "PEOPLEVOX_URL=: is required\n"
-                                   "PEOPLEVOX_CLIENT_ID=: is required\n"
-                                   "PEOPLEVOX_USERNAME=: is required\n"
-                                   "PEOPLEVOX_PASSWORD=: is required\n";
+    static const char expected[] = "SHOPVOX_DATABASE_URL is required (set SHOPVOX_DATABASE_URL or SHOPVOX_DATABASE_URL_FILE)\n"
+                                   "SHOPLINE_SHOP_DOMAIN is required (set SHOPLINE_SHOP_DOMAIN or SHOPLINE_SHOP_DOMAIN_FILE)\n"
+                                   "SHOPLINE_ACCESS_TOKEN is required (set SHOPLINE_ACCESS_TOKEN or SHOPLINE_ACCESS_TOKEN_FILE)\n"
+                                   "SHOPLINE_APP_SECRET is required (set SHOPLINE_APP_SECRET or SHOPLINE_APP_SECRET_FILE)\n"
+                                   "PEOPLEVOX_URL is required (set PEOPLEVOX_URL or PEOPLEVOX_URL_FILE)\n"
+                                   "PEOPLEVOX_CLIENT_ID is required (set PEOPLEVOX_CLIENT_ID or PEOPLEVOX_CLIENT_ID_FILE)\n"
+                                   "PEOPLEVOX_USERNAME is required (set PEOPLEVOX_USERNAME or PEOPLEVOX_USERNAME_FILE)\n"
+                                   "PEOPLEVOX_PASSWORD is required (set PEOPLEVOX_PASSWORD or PEOPLEVOX_PASSWORD_FILE)\n";
     struct cfg c;
     struct buf errors;
 
@@ -232,11 +232,12 @@ static void test_each_required_var_alone_is_reported(void **state)
 {
     for (size_t i = 0; required_env[i].name != NULL; i++) {
         const struct env_var over[] = {{required_env[i].name, NULL}, {NULL, NULL}};
-        char want[128];
+        char want[256];
         struct cfg c;
         struct buf errors;
 
-        snprintf(want, sizeof(want), "%s=: is required\n", required_env[i].name);
+        snprintf(want, sizeof(want), "%s is required (set %s or %s_FILE)\n",
+                 required_env[i].name, required_env[i].name, required_env[i].name);
         assert_int_equal(load(&c, over, &errors), 1);
         assert_string_equal(buf_cstr(&errors), want);
         cfg_cleanup(&c);
@@ -252,18 +253,19 @@ static void test_each_required_var_set_empty_is_reported_as_empty(void **state)
 {
     for (size_t i = 0; required_env[i].name != NULL; i++) {
         const struct env_var over[] = {{required_env[i].name, ""}, {NULL, NULL}};
-        char want[128];
+        char want[256];
         struct cfg c;
         struct buf errors;
         int problems = load(&c, over, &errors);
 
-        snprintf(want, sizeof(want), "%s=: is required\n", required_env[i].name);
+        snprintf(want, sizeof(want), "%s is required (set %s or %s_FILE)\n",
+                 required_env[i].name, required_env[i].name, required_env[i].name);
         cfg_cleanup(&c);
         if (problems != 1 || strcmp(buf_cstr(&errors), want) != 0) {
             fprintf(stderr, "got %d: %s", problems, buf_cstr(&errors));
             buf_cleanup(&errors);
-            fail_msg("%s set to \"\" must be reported as \"%s=: is required\"",
-                     required_env[i].name, required_env[i].name);
+            fail_msg("%s set to \"\" must be reported as missing: %s", required_env[i].name,
+                     want);
         }
         buf_cleanup(&errors);
     }
@@ -301,6 +303,29 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+    {"SHOPLINE_SHOP_DOMAIN", "acme",
+     "SHOPLINE_SHOP_DOMAIN=acme: must be the store's host name, e.g. acme.myshopline.com\n"},
+    {"SHOPLINE_SHOP_DOMAIN", "https://acme.myshopline.com",
+     "SHOPLINE_SHOP_DOMAIN=https://acme.myshopline.com: must be the store's host name, e.g. "
+     "acme.myshopline.com\n"},
+    {"PEOPLEVOX_URL", "ftp://x",
+     "PEOPLEVOX_URL=ftp://x: must be an https:// URL (http:// only with "
+     "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"PEOPLEVOX_URL", "http://wms.peoplevox.net/c/resources/integrationservicev4.asmx",
+     "PEOPLEVOX_URL=http://wms.peoplevox.net/c/resources/integrationservicev4.asmx: must be an "
+     "https:// URL (http:// only with SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"PEOPLEVOX_URL", "not a url", "PEOPLEVOX_URL=not a url: is not a valid absolute URL\n"},
+    {"SHOPLINE_API_BASE", "http://x.example/admin",
+     "SHOPLINE_API_BASE=http://x.example/admin: must be an https:// URL (http:// only with "
+     "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"SHOPVOX_ORDER_PREFIX", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+     "SHOPVOX_ORDER_PREFIX=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456: must be at most 20 bytes (Sales "
+     "Order numbers are at most 30 characters with the order name)\n"},
+    /* libpq's parser; the value (a secret: it may hold the password) is never echoed */
+    {"SHOPVOX_DATABASE_URL", "host=db password='se\ncret",
+     "SHOPVOX_DATABASE_URL=***: is not a valid libpq connection string or postgresql:// URI\n"},
+    {"SHOPVOX_LISTEN", "bad\nline:80x",
+     "SHOPVOX_LISTEN=bad?line:80x: must be HOST:PORT with a port from 0 to 65535\n"},
     {"SHOPVOX_WORKERS", "257", "SHOPVOX_WORKERS=257: must be an integer between 0 and 256\n"},
     {"SHOPVOX_HTTP_THREADS", "12x",
      "SHOPVOX_HTTP_THREADS=12x: must be an integer between 1 and 64\n"},
@@ -310,7 +335,7 @@ static const struct bad_case bad_cases[] = {
     {"SHOPVOX_MAX_BODY_BYTES", "1023",
      "SHOPVOX_MAX_BODY_BYTES=1023: must be an integer between 1024 and 67108864\n"},
     {"SHOPLINE_RATE_PER_SEC", "",
-     "SHOPLINE_RATE_PER_SEC=: must be an integer between 1 and 1000\n"},
+     "SHOPLINE_RATE_PER_SEC is empty: must be an integer between 1 and 1000\n"},
     {"SHOPLINE_BURST", "99999999999999999999999",
      "SHOPLINE_BURST=99999999999999999999999: must be an integer between 1 and 10000\n"},
     {"PEOPLEVOX_PASSWORD_ENCODING", "hex",
@@ -364,7 +389,7 @@ static void test_several_invalid_values_are_reported_at_once(void **state)
         "SHOPVOX_WORKERS=300: must be an integer between 0 and 256\n"
         "SHOPVOX_HTTP_THREADS=12x: must be an integer between 1 and 64\n"
         "SHOPVOX_LOG_LEVEL=loud: must be one of debug|info|warn|error\n"
-        "SHOPLINE_APP_SECRET=: is required\n"
+        "SHOPLINE_APP_SECRET is required (set SHOPLINE_APP_SECRET or SHOPLINE_APP_SECRET_FILE)\n"
         "PEOPLEVOX_PASSWORD_ENCODING=rot13: must be one of base64|plain\n"
         "SHOPVOX_LISTEN=no-port-here: must be HOST:PORT with a port from 0 to 65535\n";
     struct cfg c;
@@ -419,7 +444,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 39); /* one line per variable */
+    assert_int_equal(count_lines(out), 41); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);
@@ -615,6 +640,55 @@ static void test_listen_file_problem_is_reported_once(void **state)
     buf_cleanup(&errors);
 }
 
+static void test_insecure_http_only_when_allowed(void **state)
+{
+    static const struct env_var over[] = {
+        {"PEOPLEVOX_URL", "http://127.0.0.1:8090/demo/resources/integrationservicev4.asmx"},
+        {"SHOPVOX_ALLOW_INSECURE_HTTP", "1"},
+        {NULL, NULL}};
+    struct cfg c;
+    struct buf errors;
+
+    assert_int_equal(load(&c, over, &errors), 0);
+    assert_int_equal(c.allow_insecure_http, 1);
+    cfg_cleanup(&c);
+    buf_cleanup(&errors);
+}
+
+static void test_rejected_values_are_not_printed_as_accepted(void **state)
+{
+    static const struct env_var over[] = {{"SHOPVOX_WORKERS", "lots"}, {NULL, NULL}};
+    struct cfg c;
+    struct buf errors;
+    char *out;
+
+    assert_int_equal(load(&c, over, &errors), 1);
+    out = print_config(&c);
+    assert_non_null(strstr(out, "SHOPVOX_WORKERS=(rejected, see the problems above)\n"));
+    assert_null(strstr(out, "SHOPVOX_WORKERS=0\n"));
+    free(out);
+    cfg_cleanup(&c);
+    buf_cleanup(&errors);
+}
+
+static void test_misspelled_variables_are_named_with_the_closest(void **state)
+{
+    char e0[] = "SHOPVOX_WORKER=8", e1[] = "SHOPVOX_WORKERS=2", e2[] = "PEOPLEVOX_PASWORD_FILE=/x",
+         e3[] = "PEOPLEVOX_PASSWORD_FILE=/run/secrets/p", e4[] = "SHOPVOX_TEST_PG_URL=x",
+         e5[] = "HOME=/root", e6[] = "SHOPLINE_ZZZZZZZZZZZZZZZZZZZ=1";
+    char *envp[] = {e0, e1, e2, e3, e4, e5, e6, NULL};
+    struct buf w;
+
+    buf_init(&w, 0);
+    assert_int_equal(cfg_find_unknown(envp, &w), 3);
+    assert_string_equal(buf_cstr(&w),
+                        "SHOPVOX_WORKER is not a shopvox setting; did you mean SHOPVOX_WORKERS?\n"
+                        "PEOPLEVOX_PASWORD_FILE is not a shopvox setting; did you mean "
+                        "PEOPLEVOX_PASSWORD_FILE?\n"
+                        "SHOPLINE_ZZZZZZZZZZZZZZZZZZZ is not a shopvox setting (ignored)\n");
+    buf_cleanup(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +708,9 @@ int main(void)
         cmocka_unit_test(test_file_var_for_a_number_is_validated),
         cmocka_unit_test(test_file_var_pointing_to_a_missing_file),
         cmocka_unit_test(test_listen_file_problem_is_reported_once),
+        cmocka_unit_test(test_insecure_http_only_when_allowed),
+        cmocka_unit_test(test_rejected_values_are_not_printed_as_accepted),
+        cmocka_unit_test(test_misspelled_variables_are_named_with_the_closest),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -485,6 +485,47 @@ static void test_clause_rejects(void **state)
     buf_cleanup(&b);
 }
 
+/*
+ * SOAP 1.1 forbids a DTD; an internal subset is how an entity bomb gets in
+ * (a 130 KB answer whose Detail referenced one entity 20,000 times took
+ * the service to 1.97 GB once the content was read). Refused at once.
+ */
+static void test_documents_with_a_dtd_are_refused(void **state)
+{
+    static const char head[] =
+        "<?xml version=\"1.0\"?><!DOCTYPE soap:Envelope [<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">]>"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+        "<GetDataResponse xmlns=\"http://www.peoplevox.net/\"><GetDataResult><ResponseId>0"
+        "</ResponseId><TotalCount>1</TotalCount><Detail>";
+    static const char tail[] = "</Detail></GetDataResult></GetDataResponse></soap:Body>"
+                               "</soap:Envelope>";
+    static const char external[] =
+        "<?xml version=\"1.0\"?><!DOCTYPE x SYSTEM \"http://127.0.0.1:9/evil.dtd\">"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body/>"
+        "</soap:Envelope>";
+    struct pvx_response r;
+    struct errbuf err = {""};
+    struct buf bomb;
+
+    buf_init(&bomb, 0);
+    buf_append_str(&bomb, head);
+    for (int i = 0; i < 20000; i++)
+        buf_append_str(&bomb, "&a;");
+    buf_append_str(&bomb, tail);
+    assert_int_equal(pvx_soap_parse_response(bomb.data, bomb.len, PVX_OP_GET_DATA, &r, &err),
+                     ST_FAIL);
+    assert_non_null(strstr(err.msg, "DTD"));
+    assert_string_equal(r.detail, "");
+    pvx_response_cleanup(&r);
+    assert_int_equal(pvx_soap_parse_response(external, strlen(external), PVX_OP_GET_DATA, &r,
+                                             &err),
+                     ST_FAIL);
+    assert_non_null(strstr(err.msg, "DTD"));
+    pvx_response_cleanup(&r);
+    buf_cleanup(&bomb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_parse_session_error),
         cmocka_unit_test(test_parse_get_data_csv),
         cmocka_unit_test(test_parse_garbage),
+        cmocka_unit_test(test_documents_with_a_dtd_are_refused),
         cmocka_unit_test(test_auth_detail),
         cmocka_unit_test(test_clause_escaping),
         cmocka_unit_test(test_clause_rejects),

@@ -476,23 +476,45 @@ static void response_init(struct pvx_response *out)
     out->fault_string = xstrdup("");
 }
 
+xmlDoc *pvx_xml_read(const char *xml, size_t len, struct errbuf *err)
+{
+    xmlDoc *doc;
+
+    if (len > INT_MAX) {
+        errbuf_set(err, "document of %zu bytes is too large to parse", len);
+        return NULL;
+    }
+    doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (doc == NULL) {
+        errbuf_set(err, "not well-formed XML");
+        return NULL;
+    }
+    if (doc->intSubset != NULL || doc->extSubset != NULL) {
+        xmlFreeDoc(doc);
+        errbuf_set(err, "document carries a DTD (forbidden in SOAP 1.1)");
+        return NULL;
+    }
+    return doc;
+}
+
 enum st pvx_soap_parse_response(const char *xml, size_t len, enum pvx_op op,
                                 struct pvx_response *out, struct errbuf *err)
 {
     xmlDoc *doc = NULL;
     xmlNode *first;
     xmlNode *result;
+    struct errbuf why = {""};
     char name[64];
     enum st rc = ST_FAIL;
 
     response_init(out);
-    if (len > INT_MAX) {
-        errbuf_set(err, "%s response too large to parse", pvx_op_name(op));
+    doc = pvx_xml_read(xml, len, &why);
+    if (doc == NULL) {
+        errbuf_set(err, "%s response refused: %s", pvx_op_name(op), why.msg);
         goto out;
     }
-    doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    first = doc != NULL ? soap_body_first(doc) : NULL;
+    first = soap_body_first(doc);
     if (first == NULL) {
         errbuf_set(err, "%s response is not a SOAP envelope", pvx_op_name(op));
         goto out;

@@ -5,12 +5,18 @@
  * a dead database is noticed quickly and reported as ST_RETRY (the HTTP
  * handler turns that into 503 and Shopline redelivers). The pool is a
  * mutex + condition variable over a fixed array.
+ *
+ * The service sets a statement_timeout on every connection it opens after
+ * start-up (store_set_statement_timeout), so a lock wait or a runaway query
+ * cannot hold a webhook thread or a worker for ever; migrations run before
+ * it is set and are not cut short.
  */
 #include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +44,24 @@ static void on_notice(void *arg, const char *message)
     log_msg(LOG_DEBUG, "event=db_notice message=\"%.*s\"", (int)n, message);
 }
 
+static atomic_int store_statement_timeout_ms;
+
+void store_set_statement_timeout(int timeout_ms)
+{
+    atomic_store(&store_statement_timeout_ms, timeout_ms > 0 ? timeout_ms : 0);
+}
+
 static PGconn *store_connect(const char *url)
 {
+    char options[64];
+    int timeout_ms = atomic_load(&store_statement_timeout_ms);
     const char *keys[] = {"dbname", "connect_timeout", "keepalives_idle", "application_name",
-                          NULL};
-    const char *vals[] = {url, "5", "30", "shopvox", NULL};
-    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+                          timeout_ms > 0 ? "options" : NULL, NULL};
+    const char *vals[] = {url, "5", "30", "shopvox", options, NULL};
+    PGconn *pg;
+
+    snprintf(options, sizeof(options), "-c statement_timeout=%d", timeout_ms);
+    pg = PQconnectdbParams(keys, vals, 1);
 
     if (pg != NULL)
         PQsetNoticeProcessor(pg, on_notice, NULL);

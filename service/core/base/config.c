@@ -5,13 +5,29 @@
  * bounds and secrecy; loading, validation and printing all walk it. Values
  * are parsed strictly: "12x" is not 12, and an out-of-range number names
  * the allowed range in its error.
+ *
+ * After the table walk, format checks that a type cannot express run once
+ * (cfg_check_formats): the listen address, the shop domain (a host name,
+ * not a handle or a URL), URLs parsed by libcurl's own parser (https only,
+ * unless SHOPVOX_ALLOW_INSECURE_HTTP=1 for the demo and tests), the
+ * database URL parsed by libpq (its error text is never echoed: libpq
+ * quotes the offending token, which may be the password) and the Sales
+ * Order prefix length. A rejected value is remembered, so cfg_print never
+ * shows a default or a 0 in its place as if it had been accepted.
+ * Misspelled variable names are found by cfg_find_unknown (a warning with
+ * the closest known name), since a silently ignored setting is a setting
+ * that does nothing.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
 
 enum cfg_kind { CK_STR, CK_INT, CK_LONG, CK_ENUM };
 
@@ -75,7 +91,12 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_JOB_LEASE_S", CK_INT, OFF(job_lease_s), "120", 5, 3600, NULL, 0},
     {"SHOPVOX_SHUTDOWN_DEADLINE_S", CK_INT, OFF(shutdown_deadline_s), "25", 1, 3600, NULL, 0},
     {"SHOPVOX_ROUTING_RULES", CK_STR, OFF(routing_rules), "", 0, 0, NULL, 0},
+    {"SHOPVOX_ALLOW_INSECURE_HTTP", CK_INT, OFF(allow_insecure_http), "0", 0, 1, NULL, 0},
+    {"SHOPVOX_STATEMENT_TIMEOUT_MS", CK_INT, OFF(statement_timeout_ms), "30000", 100, 3600000,
+     NULL, 0},
 };
+
+_Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
 
 static const char *env_get(const char *name, void *ctx)
 {
@@ -88,15 +109,55 @@ static char **str_field(struct cfg *c, const struct cfg_var *v)
     return (char **)(void *)((char *)c + v->offset);
 }
 
+/*
+ * One problem line: "NAME=value: reason", secrets as ***, control bytes as
+ * '?', so the line stays one line; an empty value reads "NAME is empty:
+ * reason" and a missing required one "NAME is required (...)".
+ */
 static void report(struct buf *errors, const struct cfg_var *v, const char *value,
                    const char *reason)
 {
-    const char *shown = value == NULL || *value == '\0' ? ""
-                        : (v->flags & CF_SECRET)         ? "***"
-                                                         : value;
+    if (errors == NULL)
+        return;
+    if (value == NULL || *value == '\0') {
+        if (strcmp(reason, "is required") == 0)
+            buf_appendf(errors, "%s is required (set %s or %s_FILE)\n", v->name, v->name,
+                        v->name);
+        else
+            buf_appendf(errors, "%s is empty: %s\n", v->name, reason);
+        return;
+    }
+    buf_appendf(errors, "%s=", v->name);
+    if (v->flags & CF_SECRET) {
+        buf_append_str(errors, "***");
+    } else {
+        for (const char *p = value; *p != '\0' && p - value < 200; p++)
+            buf_appendf(errors, "%c", (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+    }
+    buf_appendf(errors, ": %s\n", reason);
+}
 
-    if (errors != NULL)
-        buf_appendf(errors, "%s=%s: %s\n", v->name, shown, reason);
+static size_t var_index(const struct cfg_var *v)
+{
+    return (size_t)(v - cfg_vars);
+}
+
+/* The table row of a struct cfg field (every checked field has one). */
+static const struct cfg_var *var_at(size_t offset)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_vars); i++)
+        if (cfg_vars[i].offset == offset)
+            return &cfg_vars[i];
+    abort(); /* a field without a row is a programming error */
+}
+
+/* Reports a rejected value and remembers it for cfg_print. Returns 1. */
+static int reject(struct cfg *c, struct buf *errors, const struct cfg_var *v, const char *value,
+                  const char *reason)
+{
+    c->rejected |= (uint64_t)1 << var_index(v);
+    report(errors, v, value, reason);
+    return 1;
 }
 
 /* Reads NAME_FILE into a new string (trailing newlines dropped), or NULL. */
@@ -172,14 +233,12 @@ static int cfg_set(struct cfg *c, const struct cfg_var *v, const char *raw, stru
         if (enum_allows(v->choices, raw))
             return 0;
         snprintf(why, sizeof(why), "must be one of %s", v->choices);
-        report(errors, v, raw, why);
-        return 1;
+        return reject(c, errors, v, raw, why);
     case CK_INT:
     case CK_LONG:
         if (parse_long(raw, &n) < 0 || n < v->min || n > v->max) {
             snprintf(why, sizeof(why), "must be an integer between %ld and %ld", v->min, v->max);
-            report(errors, v, raw, why);
-            return 1;
+            return reject(c, errors, v, raw, why);
         }
         if (v->kind == CK_INT)
             *(int *)(void *)((char *)c + v->offset) = (int)n;
@@ -229,8 +288,106 @@ static int cfg_parse_listen(struct cfg *c, struct buf *errors)
         c->listen_port = (int)port;
         return 0;
     }
-    report(errors, &cfg_vars[0], c->listen, "must be HOST:PORT with a port from 0 to 65535");
-    return 1;
+    return reject(c, errors, &cfg_vars[0], c->listen,
+                  "must be HOST:PORT with a port from 0 to 65535");
+}
+
+/* A DNS host name with at least one dot: "acme.myshopline.com", not "acme" or a URL. */
+static bool is_host_name(const char *s)
+{
+    size_t label = 0;
+    bool dot = false;
+
+    if (*s == '\0' || strlen(s) > 253)
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '.') {
+            if (label == 0)
+                return false;
+            dot = true;
+            label = 0;
+        } else if (isalnum((unsigned char)*p) || (*p == '-' && label > 0)) {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return dot && label > 0;
+}
+
+/* "" when url is an absolute http(s) URL with a host we may use, else why not. */
+static const char *url_problem(const char *url, bool allow_http)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    const char *why = "";
+
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+        why = "is not a valid absolute URL";
+    else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+             curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
+        why = "is not a valid absolute URL";
+    else if (strcmp(scheme, "https") != 0 && !(allow_http && strcmp(scheme, "http") == 0))
+        why = allow_http ? "must be an http:// or https:// URL"
+                         : "must be an https:// URL (http:// only with "
+                           "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)";
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return why;
+}
+
+static int check_url(struct cfg *c, struct buf *errors, size_t offset)
+{
+    const struct cfg_var *v = var_at(offset);
+    const char *url = *str_field(c, v);
+    const char *why;
+
+    if (url[0] == '\0' || (c->rejected >> var_index(v)) & 1)
+        return 0; /* optional and unset, or required and reported already */
+    why = url_problem(url, c->allow_insecure_http == 1);
+    return why[0] != '\0' ? reject(c, errors, v, url, why) : 0;
+}
+
+/* libpq's own parser; its message is not echoed (it quotes the bad token). */
+static int check_database_url(struct cfg *c, struct buf *errors)
+{
+    const struct cfg_var *v = var_at(offsetof(struct cfg, database_url));
+    char *pq_err = NULL;
+    PQconninfoOption *opts;
+
+    if (c->database_url[0] == '\0')
+        return 0;
+    opts = PQconninfoParse(c->database_url, &pq_err);
+    PQfreemem(pq_err);
+    if (opts != NULL) {
+        PQconninfoFree(opts);
+        return 0;
+    }
+    return reject(c, errors, v, c->database_url,
+                  "is not a valid libpq connection string or postgresql:// URI");
+}
+
+/* Checks no type in the table can express; returns the number of problems. */
+static int cfg_check_formats(struct cfg *c, struct buf *errors)
+{
+    const struct cfg_var *shop = var_at(offsetof(struct cfg, shop_domain));
+    const struct cfg_var *prefix = var_at(offsetof(struct cfg, order_prefix));
+    int problems = 0;
+
+    if (c->shop_domain[0] != '\0' && !is_host_name(c->shop_domain))
+        problems += reject(c, errors, shop, c->shop_domain,
+                           "must be the store's host name, e.g. acme.myshopline.com");
+    problems += check_url(c, errors, offsetof(struct cfg, pvx_url));
+    problems += check_url(c, errors, offsetof(struct cfg, shopline_api_base));
+    problems += check_database_url(c, errors);
+    if (strlen(c->order_prefix) > CFG_ORDER_PREFIX_MAX_BYTES)
+        problems += reject(c, errors, prefix, c->order_prefix,
+                           "must be at most " CFG_STR(CFG_ORDER_PREFIX_MAX_BYTES)
+                           " bytes (Sales Order numbers are at most 30 characters with the "
+                           "order name)");
+    return problems;
 }
 
 int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, struct buf *errors)
@@ -263,7 +420,7 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
     }
     if (listen_problems == 0) /* SHOPVOX_LISTEN (first in the table) read cleanly */
         problems += cfg_parse_listen(c, errors);
-    return problems;
+    return problems + cfg_check_formats(c, errors);
 }
 
 void cfg_cleanup(struct cfg *c)
@@ -287,7 +444,9 @@ void cfg_print(const struct cfg *c, FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(cfg_vars); i++) {
         const struct cfg_var *v = &cfg_vars[i];
 
-        if (v->kind == CK_INT)
+        if ((c->rejected >> i) & 1)
+            fprintf(out, "%s=(rejected, see the problems above)\n", v->name);
+        else if (v->kind == CK_INT)
             fprintf(out, "%s=%d\n", v->name, *(int *)(void *)((char *)m + v->offset));
         else if (v->kind == CK_LONG)
             fprintf(out, "%s=%ld\n", v->name, *(long *)(void *)((char *)m + v->offset));
@@ -296,4 +455,99 @@ void cfg_print(const struct cfg *c, FILE *out)
         else
             fprintf(out, "%s=%s\n", v->name, *str_field(m, v));
     }
+}
+
+/* ---- misspelled variables ---- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = xcalloc(lb + 1, sizeof(*row));
+    size_t d;
+
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    d = row[lb];
+    free(row);
+    return d;
+}
+
+static bool is_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_vars); i++) {
+        size_t n = strlen(cfg_vars[i].name);
+
+        if ((len == n || (len == n + 5 && strncmp(name + n, "_FILE", 5) == 0)) &&
+            strncmp(name, cfg_vars[i].name, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool looks_ours(const char *name)
+{
+    static const char *const prefixes[] = {"SHOPVOX_", "SHOPLINE_", "PEOPLEVOX_"};
+
+    if (strncmp(name, "SHOPVOX_TEST_", 13) == 0)
+        return false;
+    for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+int cfg_find_unknown(char *const *envp, struct buf *warnings)
+{
+    int found = 0;
+
+    for (size_t e = 0; envp != NULL && envp[e] != NULL; e++) {
+        const char *eq = strchr(envp[e], '=');
+        size_t len = eq != NULL ? (size_t)(eq - envp[e]) : strlen(envp[e]);
+        char name[128];
+        const char *best = NULL;
+        size_t best_d = (size_t)-1;
+        bool file;
+
+        if (len == 0 || len >= sizeof(name))
+            continue;
+        memcpy(name, envp[e], len);
+        name[len] = '\0';
+        if (!looks_ours(name) || is_known(name, len))
+            continue;
+        file = len > 5 && strcmp(name + len - 5, "_FILE") == 0;
+        if (file)
+            name[len - 5] = '\0'; /* compare the variable, suggest the _FILE form */
+        for (size_t i = 0; i < ARRAY_LEN(cfg_vars); i++) {
+            size_t d = edit_distance(name, cfg_vars[i].name);
+
+            if (d < best_d) {
+                best_d = d;
+                best = cfg_vars[i].name;
+            }
+        }
+        found++;
+        if (best != NULL && best_d <= 4)
+            buf_appendf(warnings, "%s%s is not a shopvox setting; did you mean %s%s?\n", name,
+                        file ? "_FILE" : "", best, file ? "_FILE" : "");
+        else
+            buf_appendf(warnings, "%s%s is not a shopvox setting (ignored)\n", name,
+                        file ? "_FILE" : "");
+    }
+    return found;
 }
