@@ -44,6 +44,10 @@ start() {
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   [ -f "$dir/port" ] || free_port >"$dir/port"
+  # already running (a demo that was killed without its cleanup): reuse it
+  if [ -f "$dir/data/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    url; return 0
+  fi
   local tries=0
   until as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $(cat "$dir/port") -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" start >/dev/null; do

@@ -12,7 +12,8 @@
 # alert rules' metrics and runbook anchors). promtool and hadolint run when
 # installed and are skipped (with a note) when not. The configuration names
 # are also compared with DESIGN.md section 5 when it is found
-# ($SHOPVOX_DESIGN_MD, docs/DESIGN.md or /work/shared/docs/DESIGN.md).
+# ($SHOPVOX_DESIGN_MD, docs/DESIGN.md or /work/shared/docs/DESIGN.md). The
+# release binary's hardening is read back with readelf.
 # Prints one line per check and every failure; exits 1 when anything failed,
 # 0 otherwise.
 #
@@ -461,6 +462,26 @@ if command -v hadolint >/dev/null 2>&1; then
     fi
 else
     echo "skip hadolint not installed"
+fi
+
+# The release binary is hardened (CMakeLists.txt, SHOPVOX_HARDEN): full RELRO
+# (GNU_RELRO + BIND_NOW), stack protector, _FORTIFY_SOURCE=2 (__*_chk calls).
+# $SHOPVOX_RELEASE_BIN, else build/shopvox (./dev test builds it).
+bin=${SHOPVOX_RELEASE_BIN:-$ROOT/build/shopvox}
+if [ ! -x "$bin" ]; then
+    echo "FAIL hardening: no release binary at $bin (./dev build, or set SHOPVOX_RELEASE_BIN)"
+    failed=1
+else
+    harden_ok=1
+    readelf -lW "$bin" | grep -q GNU_RELRO || { echo "FAIL hardening: $bin has no GNU_RELRO"; harden_ok=0; }
+    readelf -dW "$bin" | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || { echo "FAIL hardening: $bin is not linked with -z now"; harden_ok=0; }
+    readelf -sW --dyn-syms "$bin" | grep -q '__stack_chk_fail' || { echo "FAIL hardening: $bin has no stack protector"; harden_ok=0; }
+    readelf -sW --dyn-syms "$bin" | grep -Eq '__[a-z]+_chk@' || { echo "FAIL hardening: $bin is not built with _FORTIFY_SOURCE"; harden_ok=0; }
+    if [ "$harden_ok" = 1 ]; then
+        echo "ok   hardening: $bin has full RELRO, stack protector and _FORTIFY_SOURCE"
+    else
+        failed=1
+    fi
 fi
 
 if [ "$failed" -ne 0 ]; then
