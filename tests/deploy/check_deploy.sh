@@ -11,9 +11,8 @@
 # consistent image names, configuration names from DESIGN.md section 5, the
 # alert rules' metrics and runbook anchors). promtool and hadolint run when
 # installed and are skipped (with a note) when not. The configuration names
-# are also compared with DESIGN.md section 5 when it is found
-# ($SHOPVOX_DESIGN_MD, docs/DESIGN.md or /work/shared/docs/DESIGN.md). The
-# release binary's hardening is read back with readelf.
+# are also compared with the README's configuration table. The release
+# binary's hardening is read back with readelf.
 # Prints one line per check and every failure; exits 1 when anything failed,
 # 0 otherwise.
 #
@@ -53,9 +52,9 @@ def path(*parts):
     return os.path.join(root, *parts)
 
 
-# DESIGN.md section 5, plus SHOPVOX_LOG_FORMAT (section 6),
+# The design's configuration names, plus SHOPVOX_LOG_FORMAT,
 # SHOPVOX_SQL_DIR (where the image keeps the migrations) and the operational
-# knobs added after DESIGN.md (README's configuration table lists them all).
+# knobs added since (README's configuration table lists them all).
 # Secrets are also accepted as NAME_FILE.
 DESIGN_PLAIN = {
     "SHOPVOX_LISTEN", "SHOPVOX_WORKERS", "SHOPVOX_LOG_LEVEL", "SHOPLINE_SHOP_DOMAIN",
@@ -90,28 +89,20 @@ KNOWN_METRICS = {"shopvox_webhooks_total", "shopvox_db_errors_total", "shopvox_o
 SERVE_DRAIN_S = 25  # main.c drains in-flight requests this long after SIGTERM
 
 
-# --- DESIGN.md drift (when the shared docs are present) ----------------------
-design_md = os.environ.get("SHOPVOX_DESIGN_MD") or next(
-    (p for p in (path("docs", "DESIGN.md"), "/work/shared/docs/DESIGN.md") if os.path.exists(p)),
-    "docs/DESIGN.md")
-if os.path.exists(design_md):
-    text = open(design_md, encoding="utf-8").read()
-    m = re.search(r"^## 5\..*?(?=^## 6\.)", text, re.S | re.M)
-    names = set()
-    for line in (m.group(0) if m else "").splitlines():
-        if line.startswith("| `"):
-            names |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line))
-    check(names == DESIGN_PLAIN | DESIGN_SECRET,
-          "variable list matches DESIGN.md section 5",
-          f"only in DESIGN.md: {sorted(names - DESIGN_PLAIN - DESIGN_SECRET)}, "
-          f"only here: {sorted((DESIGN_PLAIN | DESIGN_SECRET) - names)}")
-else:
-    print(f"skip DESIGN.md drift check ({design_md} not found)")
+# --- README drift: its configuration table names exactly what config.c reads ----
+readme = open(path("README.md"), encoding="utf-8").read()
+m = re.search(r"^## Configuration\n.*?(?=^## )", readme, re.S | re.M)
+readme_names = set()
+for line in (m.group(0) if m else "").splitlines():
+    if line.startswith("| `"):
+        readme_names |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
 
 config_c = path("service", "core", "base", "config.c")
-config_names = None
-if os.path.exists(config_c):
-    config_names = set(re.findall(r'\{"([A-Z][A-Z0-9_]+)",', open(config_c).read()))
+config_names = set(re.findall(r'\{"([A-Z][A-Z0-9_]+)", CK_', open(config_c).read()))
+check(config_names and readme_names == config_names,
+      "README's configuration table lists exactly the variables config.c reads",
+      f"only in README: {sorted(readme_names - config_names)}, "
+      f"not in README: {sorted(config_names - readme_names)}")
 
 
 # --- every YAML parses ---------------------------------------------------------
