@@ -14,6 +14,11 @@
  * after it finishes. attempts only ever grows (it is the fencing token);
  * the budget is attempts - uncounted_attempts, where uncounted attempts are
  * throttled ones and all attempts before a requested re-run.
+ *
+ * Leases belong to a process: every worker id starts with "host:pid:", so
+ * the pool's heartbeat (job_extend_leases) and its release at shutdown
+ * (job_release_owned) each touch all of one process's running jobs in one
+ * statement, and never another replica's.
  */
 #include "jobs.h"
 
