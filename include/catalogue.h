@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "csv.h"
-#include "worker.h"
+#include "job_handler.h"
 
 /* Upper bound on item types one sync accepts (guards memory). */
 #define CATALOGUE_MAX_ITEMS 500000

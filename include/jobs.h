@@ -30,7 +30,7 @@ struct job {
     int uncounted_attempts; /* attempts that do not count against max_attempts */
 };
 
-/* One job's outcome, as a handler reports it (see worker.h). */
+/* One job's outcome, as a handler reports it (see job_handler.h). */
 struct job_result {
     enum st st;
     int64_t retry_delay_ms;    /* 0 = backoff */
@@ -90,6 +90,25 @@ enum st job_complete(struct store_conn *c, const struct job *j, struct errbuf *e
  */
 enum st job_fail(struct store_conn *c, const struct job *j, const struct job_result *r,
                  struct errbuf *err);
+
+/*
+ * Lease heartbeat: extends to lease_s seconds from now the lease of every
+ * running job whose locked_by starts with owner_prefix (every worker id of
+ * one process, "host:pid:"), so a slow job is not claimed elsewhere while
+ * it still runs. Fencing is untouched: attempts do not change.
+ */
+enum st job_extend_leases(struct store_conn *c, const char *owner_prefix, int lease_s,
+                          struct errbuf *err);
+
+/*
+ * Shutdown release: puts every running job whose locked_by starts with
+ * owner_prefix back to pending, due now, with that attempt uncounted and
+ * last_error 'released at shutdown', so another process claims it at once
+ * instead of after its lease. Only for jobs whose outcome will not be
+ * recorded (the process's workers have stopped). Returns how many jobs
+ * were released, or -1 on a database error (err set).
+ */
+int job_release_owned(struct store_conn *c, const char *owner_prefix, struct errbuf *err);
 
 /* Attempts that count against max_attempts (attempts - uncounted_attempts). */
 int job_counted_attempts(const struct job *j);

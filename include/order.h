@@ -5,6 +5,10 @@
  * money is kept as the exact decimal text Shopline sent ("8.00"), never
  * a float. Every char * in these structs is owned by the struct (NULL when
  * absent) and released by order_cleanup.
+ *
+ * Two files implement it: order.c maps the JSON (order_parse_json,
+ * timestamps, money); order_state.c is the state machine (from enum
+ * order_state on). Both are pure.
  */
 #ifndef SHOPVOX_ORDER_H
 #define SHOPVOX_ORDER_H
@@ -64,6 +68,8 @@ int order_parse_time_ms(const char *iso, int64_t *out_ms);
 
 /* True when s is a plain decimal: optional '-', digits, optional '.' digits. */
 bool order_money_valid(const char *s);
+
+/* ---- the state machine (order_state.c) ---- */
 
 enum order_state {
     ORDER_AWAITING_PAYMENT = 0,

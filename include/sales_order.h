@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "worker.h"
+#include "job_handler.h"
 
 /* Peoplevox's limit on SalesOrderNumber, counted in bytes (see so_number_make). */
 #define SO_NUMBER_MAX_BYTES 30
@@ -26,7 +26,7 @@ int so_number_make(const char *prefix, const char *name, char *out, size_t cap);
 /* Job "post_sales_order", payload {"order_id": N}. */
 void so_post_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 /*
- * Batch handler for "post_sales_order" jobs (see worker.h): each order's
+ * Batch handler for "post_sales_order" jobs (see job_handler.h): each order's
  * own checks and transactions as so_post_handler, but the orders that are
  * safe to batch share one SaveData per template. results[i] is jobs[i]'s.
  */

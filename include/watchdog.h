@@ -9,7 +9,7 @@
 #ifndef SHOPVOX_WATCHDOG_H
 #define SHOPVOX_WATCHDOG_H
 
-#include "worker.h"
+#include "job_handler.h"
 
 /* Job "detect_stalled" (payload {}), enqueued by the scheduler every minute. */
 void watchdog_stalled_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);

@@ -16,14 +16,17 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "catalogue.h"
 #include "cli.h"
 #include "config.h"
 #include "http_server.h"
 #include "log.h"
 #include "pvx.h"
+#include "sales_order.h"
 #include "sandbox.h"
 #include "scheduler.h"
 #include "store.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #define EXIT_CONFIG 2
@@ -140,6 +143,18 @@ static void drain(struct http_server *hs, int64_t deadline)
     http_server_stop(hs);
 }
 
+/*
+ * Every job kind the workers run, and its handlers (job_handler.h). Kinds
+ * with a batch handler post several jobs with one Peoplevox call when
+ * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h).
+ */
+static const struct job_kind job_kinds[] = {
+    {"post_sales_order", so_post_handler, so_post_batch},
+    {"cancel_sales_order", so_cancel_handler, NULL},
+    {"catalogue_sync", catalogue_sync_handler, NULL},
+    {"detect_stalled", watchdog_stalled_handler, NULL},
+};
+
 /* The background side: Peoplevox client, workers, scheduler. */
 struct background {
     struct pvx_client *pvx;
@@ -163,7 +178,7 @@ static int background_start(const struct cfg *c, struct background *bg)
         log_msg(LOG_ERROR, "event=peoplevox_client_failed error=\"%s\"", err.msg);
         return -1;
     }
-    bg->workers = worker_pool_start(c, bg->pvx);
+    bg->workers = worker_pool_start(c, bg->pvx, job_kinds, ARRAY_LEN(job_kinds));
     bg->sched = scheduler_start(c);
     return 0;
 }

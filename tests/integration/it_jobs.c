@@ -1,7 +1,9 @@
 /*
  * it_jobs.c - the durable queue against a real PostgreSQL: dedupe, SKIP
  * LOCKED claims across connections, lease rescue, fencing, backoff to dead
- * with an exception, and an operator retry.
+ * with an exception, an operator retry, the lease heartbeat and shutdown
+ * release by process, and the worker pool running kinds only from the
+ * table it is given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include "it.h"
 #include "jobs.h"
 #include "store.h"
+#include "worker.h"
 
 static const char *db;
 static struct store_conn *c1, *c2;
@@ -137,6 +140,17 @@ static void enqueue_as(const char *shop, const char *kind, const char *key)
     assert_int_equal(job_enqueue(c1, shop, kind, key, "{}", 0, NULL, &err), ST_OK);
 }
 
+/* Enqueues n jobs of kind for IT_SHOP, keyed prefix0 .. prefix<n-1>. */
+static void enqueue_n(const char *kind, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char key[32];
+
+        snprintf(key, sizeof(key), "%s%d", prefix, i);
+        enqueue_as(IT_SHOP, kind, key);
+    }
+}
+
 static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
 {
     struct job first, more[8], rest[8];
@@ -144,12 +158,7 @@ static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
     int n;
 
     it_sql_exec(db, "DELETE FROM jobs");
-    for (int i = 0; i < 5; i++) {
-        char key[16];
-
-        snprintf(key, sizeof(key), "m%d", i);
-        enqueue_as(IT_SHOP, "batch_kind", key);
-    }
+    enqueue_n("batch_kind", "m", 5);
     enqueue_as(IT_SHOP, "other_kind", "o1");
     enqueue_as("other.myshopline.com", "batch_kind", "s1");
     enqueue_as(IT_SHOP, "batch_kind", "later");
@@ -279,6 +288,115 @@ static void test_backoff_grows_and_is_capped(void **state)
     assert_true(job_backoff_ms(8) > job_backoff_ms(1));
 }
 
+/* A process's leases are extended and released by its worker-id prefix only. */
+static void test_leases_are_extended_and_released_by_owner(void **state)
+{
+    struct job j;
+    struct errbuf err = {""};
+    const char *owners[3] = {"host-a:1:w0", "host-a:1:w1", "host-b:2:w0"};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue("l0", true);
+    enqueue("l1", true);
+    enqueue("l2", true);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(job_claim(c1, owners[i], 1, &j, &err), 1);
+        job_cleanup(&j);
+    }
+    assert_int_equal(job_extend_leases(c1, "host-a:1:", 600, &err), ST_OK);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'running' AND "
+                                     "lease_until > now() + interval '500 seconds'"),
+                     2);
+    assert_int_equal(job_release_owned(c1, "host-a:1:", &err), 2);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                     "locked_by IS NULL AND lease_until IS NULL AND "
+                                     "run_at <= now() AND uncounted_attempts = 1 AND "
+                                     "last_error = 'released at shutdown'"),
+                     2);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'running' AND "
+                                     "locked_by = 'host-b:2:w0'"),
+                     1);
+    assert_int_equal(job_release_owned(c1, "host-a:1:", &err), 0);
+}
+
+/* ---- the worker pool, with test-only kinds registered through its table ---- */
+
+static int ran_one, ran_batches, ran_batched_jobs;
+
+static void count_one(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    (void)w;
+    (void)j;
+    ran_one++;
+    r->st = ST_OK;
+}
+
+static void count_batch(struct worker_ctx *w, const struct job *jobs, size_t n,
+                        struct job_result *results)
+{
+    (void)w;
+    (void)jobs;
+    ran_batches++;
+    ran_batched_jobs += (int)n;
+    for (size_t i = 0; i < n; i++)
+        results[i].st = ST_OK;
+}
+
+static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
+{
+    struct cfg cfg;
+    struct worker_ctx w = {&cfg, c1, NULL, NULL, "it-jobs:w0", NULL};
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.job_lease_s = 60;
+    cfg.pvx_batch_max = batch_max;
+    ran_one = ran_batches = ran_batched_jobs = 0;
+    return worker_run_until_idle(&w, kinds, n_kinds, 100);
+}
+
+/* A kind known only from the table runs; a kind missing from it dies with "no handler". */
+static void test_pool_runs_only_the_kinds_of_its_table(void **state)
+{
+    static const struct job_kind kinds[] = {{"counted_kind", count_one, NULL}};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    it_sql_exec(db, "DELETE FROM exceptions");
+    enqueue_n("counted_kind", "k", 3);
+    enqueue_as(IT_SHOP, "unknown_kind", "u");
+    assert_int_equal(run_pool(kinds, ARRAY_LEN(kinds), 1), 4);
+    assert_int_equal(ran_one, 3);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE kind = 'counted_kind' "
+                                     "AND state = 'done'"),
+                     3);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE kind = 'unknown_kind' "
+                                     "AND state = 'dead' AND attempts = 1 AND "
+                                     "last_error = 'no handler for job kind unknown_kind'"),
+                     1);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE type = 'job_dead' "
+                                     "AND detail LIKE '%no handler for job kind unknown_kind%'"),
+                     1);
+    assert_int_equal(run_pool(kinds, ARRAY_LEN(kinds), 1), 0); /* idle */
+}
+
+/* A batch handler takes up to batch_max jobs per call, and only when batch_max > 1. */
+static void test_pool_batches_only_when_batch_max_above_one(void **state)
+{
+    static const struct job_kind kinds[] = {{"batched_kind", count_one, count_batch}};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue_n("batched_kind", "b", 5);
+    assert_int_equal(run_pool(kinds, ARRAY_LEN(kinds), 4), 5);
+    assert_int_equal(ran_batches, 2); /* 4 + 1 */
+    assert_int_equal(ran_batched_jobs, 5);
+    assert_int_equal(ran_one, 0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), 5);
+
+    enqueue_as(IT_SHOP, "batched_kind", "single");
+    assert_int_equal(run_pool(kinds, ARRAY_LEN(kinds), 1), 1);
+    assert_int_equal(ran_batches, 0);
+    assert_int_equal(ran_one, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +410,9 @@ int main(void)
         cmocka_unit_test(test_rerun_requested_survives_a_dead_attempt),
         cmocka_unit_test(test_throttled_attempts_do_not_count),
         cmocka_unit_test(test_backoff_grows_and_is_capped),
+        cmocka_unit_test(test_leases_are_extended_and_released_by_owner),
+        cmocka_unit_test(test_pool_runs_only_the_kinds_of_its_table),
+        cmocka_unit_test(test_pool_batches_only_when_batch_max_above_one),
     };
     struct errbuf err = {""};
     int applied = 0;

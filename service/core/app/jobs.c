@@ -14,6 +14,11 @@
  * after it finishes. attempts only ever grows (it is the fencing token);
  * the budget is attempts - uncounted_attempts, where uncounted attempts are
  * throttled ones and all attempts before a requested re-run.
+ *
+ * Leases belong to a process: every worker id starts with "host:pid:", so
+ * the pool's heartbeat (job_extend_leases) and its release at shutdown
+ * (job_release_owned) each touch all of one process's running jobs in one
+ * statement, and never another replica's.
  */
 #include "jobs.h"
 
@@ -234,6 +239,39 @@ static enum st job_bury(struct store_conn *c, const struct job *j, const char *e
     if (st != ST_OK)
         store_rollback(c);
     return st;
+}
+
+enum st job_extend_leases(struct store_conn *c, const char *owner_prefix, int lease_s,
+                          struct errbuf *err)
+{
+    char lease[16];
+    const char *p[2] = {owner_prefix, lease};
+    enum st st;
+
+    snprintf(lease, sizeof(lease), "%d", lease_s);
+    PQclear(store_exec(c,
+                       "UPDATE jobs SET lease_until = now() + ($2::int * interval '1 second') "
+                       "WHERE state = 'running' AND starts_with(locked_by, $1)",
+                       2, p, &st, err));
+    return st;
+}
+
+int job_release_owned(struct store_conn *c, const char *owner_prefix, struct errbuf *err)
+{
+    const char *p[1] = {owner_prefix};
+    enum st st;
+    PGresult *res = store_exec(c,
+                               "UPDATE jobs SET state = 'pending', run_at = now(), "
+                               "lease_until = NULL, locked_by = NULL, updated_at = now(), "
+                               "uncounted_attempts = uncounted_attempts + 1, "
+                               "last_error = 'released at shutdown' "
+                               "WHERE state = 'running' AND starts_with(locked_by, $1) "
+                               "RETURNING id",
+                               1, p, &st, err);
+    int n = st == ST_OK ? PQntuples(res) : -1;
+
+    PQclear(res);
+    return n;
 }
 
 int job_counted_attempts(const struct job *j)

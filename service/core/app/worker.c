@@ -5,7 +5,10 @@
  * when nothing is due sleep on its connection's socket until a NOTIFY
  * arrives or the poll interval passes (so a lost notification, or a job
  * scheduled for later, costs at most one interval). Threads share no
- * database or curl handles.
+ * database or curl handles. The pool knows no job kind: a claimed job's
+ * handler is looked up in the caller's table (job_handler.h); a kind with
+ * a batch handler is claimed several at a time when cfg->pvx_batch_max > 1.
+ * The queue's SQL (claim, record, heartbeat, release) lives in jobs.c.
  *
  * Shutdown has a deadline below the pod's grace period
  * (SHOPVOX_SHUTDOWN_DEADLINE_S): on SIGTERM the pool stops claiming at once
@@ -26,52 +29,20 @@
 #include <sys/select.h>
 #include <unistd.h>
 
-#include "catalogue.h"
 #include "log.h"
 #include "metrics.h"
-#include "sales_order.h"
-#include "watchdog.h"
 
 #define WORKER_POLL_MS 1000
 #define WORKER_DB_RETRY_MS 1000
 /* Calls are cut this long before the deadline, so outcomes can still be recorded. */
 #define WORKER_RECORD_MARGIN_MS 1500
 
-struct handler_entry {
-    const char *kind;
-    job_handler_fn fn;
-};
-
-static const struct handler_entry handlers[] = {
-    {"post_sales_order", so_post_handler},
-    {"cancel_sales_order", so_cancel_handler},
-    {"catalogue_sync", catalogue_sync_handler},
-    {"detect_stalled", watchdog_stalled_handler},
-};
-
-struct batch_entry {
-    const char *kind;
-    job_batch_fn fn;
-};
-
-/* Kinds that post several jobs with one Peoplevox call (see sales_order.h). */
-static const struct batch_entry batch_handlers[] = {
-    {"post_sales_order", so_post_batch},
-};
-
-job_handler_fn worker_handler_for(const char *kind)
+/* The row of kinds[0..n-1] for kind, or NULL. */
+static const struct job_kind *kind_find(const struct job_kind *kinds, size_t n, const char *kind)
 {
-    for (size_t i = 0; i < ARRAY_LEN(handlers); i++)
-        if (strcmp(handlers[i].kind, kind) == 0)
-            return handlers[i].fn;
-    return NULL;
-}
-
-job_batch_fn worker_batch_handler_for(const char *kind)
-{
-    for (size_t i = 0; i < ARRAY_LEN(batch_handlers); i++)
-        if (strcmp(batch_handlers[i].kind, kind) == 0)
-            return batch_handlers[i].fn;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return &kinds[i];
     return NULL;
 }
 
@@ -85,6 +56,8 @@ struct worker_thread {
 struct worker_pool {
     const struct cfg *cfg;
     struct pvx_client *pvx;
+    const struct job_kind *kinds; /* borrowed from the caller */
+    size_t n_kinds;
     atomic_bool stop;
     int n;
     struct worker_thread *threads;
@@ -158,10 +131,9 @@ static bool worker_stopping(const struct worker_ctx *w)
     return w->stopping != NULL && atomic_load(w->stopping);
 }
 
-/* Runs one claimed job and records its outcome. */
-static void run_job(struct worker_ctx *w, struct job *j)
+/* Runs one claimed job with fn (NULL: no handler) and records its outcome. */
+static void run_job(struct worker_ctx *w, job_handler_fn fn, struct job *j)
 {
-    job_handler_fn fn = worker_handler_for(j->kind);
     struct job_result r = {ST_FAIL, 0, false, {""}};
     int64_t start = now_ms_monotonic();
 
@@ -205,7 +177,8 @@ static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
     return (int)n;
 }
 
-int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
+int worker_run_until_idle(struct worker_ctx *w, const struct job_kind *kinds, size_t n_kinds,
+                          int max_jobs)
 {
     struct errbuf err = {""};
     struct job *jobs = xcalloc((size_t)(w->cfg->pvx_batch_max > 1 ? w->cfg->pvx_batch_max : 1),
@@ -214,15 +187,15 @@ int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
 
     while (done < max_jobs && !worker_stopping(w)) {
         int r = job_claim(w->db, w->worker_id, w->cfg->job_lease_s, &jobs[0], &err);
-        job_batch_fn batch;
+        const struct job_kind *k;
 
         if (r <= 0)
             break;
-        batch = worker_batch_handler_for(jobs[0].kind);
-        if (batch != NULL && w->cfg->pvx_batch_max > 1) {
-            done += run_batch(w, batch, jobs);
+        k = kind_find(kinds, n_kinds, jobs[0].kind);
+        if (k != NULL && k->run_batch != NULL && w->cfg->pvx_batch_max > 1) {
+            done += run_batch(w, k->run_batch, jobs);
         } else {
-            run_job(w, &jobs[0]);
+            run_job(w, k != NULL ? k->run_one : NULL, &jobs[0]);
             done++;
         }
         job_cleanup(&jobs[0]);
@@ -307,7 +280,7 @@ static void *worker_main(void *arg)
             usleep(WORKER_DB_RETRY_MS * 1000);
             continue;
         }
-        if (worker_run_until_idle(&w, 16) > 0)
+        if (worker_run_until_idle(&w, p->kinds, p->n_kinds, 16) > 0)
             continue;
         if (PQstatus(store_pg(db)) != CONNECTION_OK) {
             listening = false;
@@ -331,29 +304,22 @@ static void *heartbeat_main(void *arg)
     struct worker_pool *p = arg;
     struct store_conn *db = store_conn_create(p->cfg->database_url);
     int interval_ms = p->cfg->job_lease_s * 1000 / 3;
-    char lease[16];
-    const char *params[2] = {p->owner_prefix, lease};
     struct errbuf err = {""};
-    enum st st;
 
-    snprintf(lease, sizeof(lease), "%d", p->cfg->job_lease_s);
     while (!atomic_load(&p->stop)) {
         for (int slept = 0; slept < interval_ms && !atomic_load(&p->stop); slept += 100)
             usleep(100 * 1000);
         if (atomic_load(&p->stop) || store_ensure(db, &err) != ST_OK)
             continue;
-        PQclear(store_exec(db,
-                           "UPDATE jobs SET lease_until = now() + ($2::int * interval '1 second') "
-                           "WHERE state = 'running' AND starts_with(locked_by, $1)",
-                           2, params, &st, &err));
-        if (st != ST_OK)
+        if (job_extend_leases(db, p->owner_prefix, p->cfg->job_lease_s, &err) != ST_OK)
             log_msg(LOG_WARN, "event=lease_heartbeat_failed error=\"%s\"", err.msg);
     }
     store_conn_destroy(db);
     return NULL;
 }
 
-struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx)
+struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx,
+                                      const struct job_kind *kinds, size_t n_kinds)
 {
     struct worker_pool *p = xcalloc(1, sizeof(*p));
     char host[64] = "host";
@@ -369,6 +335,8 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
                      "Peoplevox sessions renewed after an invalid-session answer");
     p->cfg = cfg;
     p->pvx = pvx;
+    p->kinds = kinds;
+    p->n_kinds = n_kinds;
     p->n = cfg->workers;
     atomic_init(&p->stop, false);
     p->threads = xcalloc((size_t)(p->n > 0 ? p->n : 1), sizeof(*p->threads));
@@ -399,24 +367,15 @@ void worker_pool_quiesce(struct worker_pool *p, int64_t deadline_ms)
 static void release_leases(struct worker_pool *p)
 {
     struct store_conn *db = store_conn_create(p->cfg->database_url);
-    const char *params[1] = {p->owner_prefix};
     struct errbuf err = {""};
-    PGresult *res = NULL;
-    enum st st = store_ensure(db, &err);
+    int released = store_ensure(db, &err) == ST_OK
+                       ? job_release_owned(db, p->owner_prefix, &err)
+                       : -1;
 
-    if (st == ST_OK)
-        res = store_exec(db,
-                         "UPDATE jobs SET state = 'pending', run_at = now(), lease_until = NULL, "
-                         "locked_by = NULL, updated_at = now(), "
-                         "uncounted_attempts = uncounted_attempts + 1, "
-                         "last_error = 'released at shutdown' "
-                         "WHERE state = 'running' AND starts_with(locked_by, $1) RETURNING id",
-                         1, params, &st, &err);
-    if (st != ST_OK)
+    if (released < 0)
         log_msg(LOG_WARN, "event=lease_release_failed error=\"%s\"", err.msg);
-    else if (PQntuples(res) > 0)
-        log_msg(LOG_WARN, "event=leases_released jobs=%d", PQntuples(res));
-    PQclear(res);
+    else if (released > 0)
+        log_msg(LOG_WARN, "event=leases_released jobs=%d", released);
     store_conn_destroy(db);
 }
 

@@ -1,0 +1,62 @@
+/*
+ * job_handler.h - what a job handler sees, and how a job kind is wired.
+ *
+ * The worker pool (worker.h) knows no job kind of its own: service/main.c
+ * hands it a table of struct job_kind rows, one per kind, and each handler
+ * module (sales_order, catalogue, watchdog) exports the functions of its
+ * row. Handler modules include this header, never worker.h, so the
+ * arrows run one way: main.c -> worker -> (table) -> handlers.
+ *
+ * Adding a job kind is one table row in main.c plus its module.
+ */
+#ifndef SHOPVOX_JOB_HANDLER_H
+#define SHOPVOX_JOB_HANDLER_H
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "common.h"
+#include "config.h"
+#include "jobs.h"
+#include "pvx.h"
+#include "store.h"
+
+/* What a handler gets: everything borrowed, valid for the call. */
+struct worker_ctx {
+    const struct cfg *cfg;
+    struct store_conn *db;     /* this worker's own connection (no open transaction) */
+    struct pvx_client *pvx;    /* shared, thread-safe */
+    CURL *curl;                /* this worker's own handle */
+    const char *worker_id;
+    const atomic_bool *stopping; /* NULL, or set on shutdown: claim nothing more */
+};
+
+/*
+ * A job handler fills r (zeroed by the caller). r->st ST_OK: the job is
+ * done (including "handled by opening an exception"). ST_RETRY: try again
+ * later (r->retry_delay_ms may be set; 0 = backoff; r->throttled when the
+ * far side refused the call without applying it). ST_FAIL: permanent; the
+ * job goes dead with an exception. r->err says why on RETRY/FAIL. The
+ * handler must leave no transaction open on w->db.
+ */
+typedef void (*job_handler_fn)(struct worker_ctx *w, const struct job *j, struct job_result *r);
+
+/*
+ * A batch handler: runs jobs[0..n-1] (all of one kind and shop, claimed
+ * by this worker) and fills results[i] for every jobs[i], with the same
+ * meaning as a job_handler_fn's status. The worker records each job's
+ * outcome on its own. Kinds with a batch handler are claimed up to
+ * cfg->pvx_batch_max at a time when that is above 1; n may be 1.
+ */
+typedef void (*job_batch_fn)(struct worker_ctx *w, const struct job *jobs, size_t n,
+                             struct job_result *results);
+
+/* One row of the pool's table: a job kind and the functions that run it. */
+struct job_kind {
+    const char *kind;       /* jobs.kind, e.g. "post_sales_order" */
+    job_handler_fn run_one; /* required */
+    job_batch_fn run_batch; /* optional (NULL): the kind runs one job at a time */
+};
+
+#endif
