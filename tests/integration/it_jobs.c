@@ -342,6 +342,17 @@ static void count_batch(struct worker_ctx *w, const struct job *jobs, size_t n,
         results[i].st = ST_OK;
 }
 
+static int pool_max_attempts = 12;
+
+static void always_retry(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    (void)w;
+    (void)j;
+    r->st = ST_RETRY;
+    r->retry_delay_ms = 1;
+    snprintf(r->err.msg, sizeof(r->err.msg), "still failing");
+}
+
 static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
 {
     struct cfg cfg;
@@ -349,6 +360,7 @@ static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
 
     memset(&cfg, 0, sizeof(cfg));
     cfg.job_lease_s = 60;
+    cfg.job_max_attempts = pool_max_attempts;
     cfg.pvx_batch_max = batch_max;
     ran_one = ran_batches = ran_batched_jobs = 0;
     return worker_run_until_idle(&w, kinds, n_kinds, 100);
@@ -397,6 +409,24 @@ static void test_pool_batches_only_when_batch_max_above_one(void **state)
     assert_int_equal(ran_one, 1);
 }
 
+/* SHOPVOX_JOB_MAX_ATTEMPTS applies to every job, whatever its row was created with. */
+static void test_max_attempts_setting_applies_to_queued_jobs(void **state)
+{
+    static const struct job_kind kinds[] = {{"retry_kind", always_retry, NULL}};
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue_n("retry_kind", "r", 1); /* the row says max_attempts 12 */
+    pool_max_attempts = 2;
+    for (int i = 0; i < 5; i++) {
+        run_pool(kinds, ARRAY_LEN(kinds), 1);
+        it_sql_exec(db, "UPDATE jobs SET run_at = now() WHERE state = 'pending'");
+    }
+    pool_max_attempts = 12;
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE kind = 'retry_kind' AND "
+                                     "state = 'dead' AND attempts = 2"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_leases_are_extended_and_released_by_owner),
         cmocka_unit_test(test_pool_runs_only_the_kinds_of_its_table),
         cmocka_unit_test(test_pool_batches_only_when_batch_max_above_one),
+        cmocka_unit_test(test_max_attempts_setting_applies_to_queued_jobs),
     };
     struct errbuf err = {""};
     int applied = 0;

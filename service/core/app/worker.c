@@ -98,10 +98,12 @@ static void record_job(struct worker_ctx *w, const struct job *j, const struct j
                        int64_t start)
 {
     struct errbuf derr = {""};
+    struct job budget = *j;
     enum st rec;
 
-    rec = r->st == ST_OK ? job_complete(w->db, j, &derr)
-                         : job_fail(w->db, j, r, &derr);
+    /* SHOPVOX_JOB_MAX_ATTEMPTS governs every job, also those queued before a change */
+    budget.max_attempts = w->cfg->job_max_attempts;
+    rec = r->st == ST_OK ? job_complete(w->db, j, &derr) : job_fail(w->db, &budget, r, &derr);
     count_job(j->kind, st_name(r->st));
     log_msg(r->st == ST_OK ? LOG_INFO : LOG_WARN,
             "event=job_done job=%lld kind=%s attempt=%d status=%s%s duration_ms=%lld "
