@@ -66,7 +66,15 @@ void order_cleanup(struct order *o);
 /* Parses ISO-8601 "2026-11-26T09:30:00+08:00" (also Z, fractions). 0 ok, -1 bad. */
 int order_parse_time_ms(const char *iso, int64_t *out_ms);
 
-/* True when s is a plain decimal: optional '-', digits, optional '.' digits. */
+/* Most units one order line may carry (more is a malformed payload). */
+#define ORDER_MAX_QUANTITY 1000000
+/* Money columns are numeric(20,4): at most 16 digits before the point; we allow 12. */
+#define ORDER_MONEY_MAX_INT_DIGITS 12
+
+/*
+ * True when s is a plain decimal we can store: optional '-', 1 to
+ * ORDER_MONEY_MAX_INT_DIGITS digits, optional '.' and 1 to 4 digits.
+ */
 bool order_money_valid(const char *s);
 
 /* ---- the state machine (order_state.c) ---- */

@@ -156,6 +156,43 @@ static void test_oversize_wrong_method_unknown_topic_and_garbage(void **state)
                      1);
 }
 
+/*
+ * Signed but unstorable (a quantity of 3,000,000,000, a 20-digit total,
+ * duplicate line ids) answered 500 for ever, so Shopline retried for 48 h:
+ * now 200, recorded failed, one invalid_webhook exception each.
+ */
+static void test_unstorable_payloads_are_failed_deliveries_not_500s(void **state)
+{
+    static const struct {
+        const char *wid;
+        const char *body;
+    } cases[] = {
+        {"unstorable-qty", "{\"id\":\"881\",\"name\":\"#881\",\"financial_status\":\"paid\","
+                           "\"line_items\":[{\"id\":\"1\",\"sku\":\"A\",\"quantity\":3000000000}]}"},
+        {"unstorable-total", "{\"id\":\"882\",\"name\":\"#882\",\"financial_status\":\"paid\","
+                             "\"total_price\":\"12345678901234567890\",\"line_items\":["
+                             "{\"id\":\"1\",\"sku\":\"A\",\"quantity\":1}]}"},
+        {"unstorable-dup", "{\"id\":\"883\",\"name\":\"#883\",\"financial_status\":\"paid\","
+                           "\"line_items\":[{\"id\":\"1\",\"sku\":\"A\",\"quantity\":1},"
+                           "{\"id\":\"1\",\"sku\":\"B\",\"quantity\":1}]}"},
+    };
+    char sql[256];
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        post_ok("orders/paid", cases[i].wid, cases[i].body, "hex", 200);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM webhook_events WHERE webhook_id = '%s' AND "
+                 "outcome = 'failed'", cases[i].wid);
+        assert_int_equal(count(sql), 1);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM exceptions WHERE type = 'invalid_webhook' AND "
+                 "subject = '%s' AND state = 'open'", cases[i].wid);
+        assert_int_equal(count(sql), 1);
+    }
+    assert_int_equal(count("SELECT count(*) FROM orders WHERE name IN ('#881', '#882', '#883')"),
+                     0);
+}
+
 /* A held order whose post may have reached Peoplevox must be cancelled there too. */
 static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(void **state)
 {
@@ -298,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel),
         cmocka_unit_test(test_webhook_for_another_shop_is_recorded_and_ignored),
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
+        cmocka_unit_test(test_unstorable_payloads_are_failed_deliveries_not_500s),
         cmocka_unit_test(test_health_ready_and_metrics),
         cmocka_unit_test(test_sigterm_exits_zero),
     };

@@ -320,6 +320,13 @@ static const struct bad_case bad_cases[] = {
       "not an integer" },
     { "huge quantity", HEAD "\"line_items\":[{\"id\":\"1\",\"quantity\":100000000000000000000}]}",
       "not an integer" },
+    /* unstorable: a 500 would make Shopline redeliver for 48 h */
+    { "quantity above the cap", HEAD "\"line_items\":[{\"id\":\"1\",\"quantity\":3000000000}]}",
+      "above the 1000000" },
+    { "duplicate line ids",
+      HEAD "\"line_items\":[{\"id\":\"7\",\"quantity\":1},{\"id\":\"7\",\"quantity\":2}]}",
+      "same id 7" },
+    { "20-digit total", HEAD "\"total_price\":\"12345678901234567890\"," L1 "}", "total_price" },
     { "negative fulfillable",
       HEAD "\"line_items\":[{\"id\":\"1\",\"quantity\":1,\"fulfillable_quantity\":-2}]}",
       "fulfillable_quantity" },
@@ -420,6 +427,9 @@ static void test_money_valid(void **state)
         { "1e5", false }, { "1E5", false }, { "abc", false }, { "+1.00", false },
         { " 1.00", false }, { "1.00 ", false }, { "1,00", false }, { "1.0.0", false },
         { "--1", false }, { "NaN", false }, { "Infinity", false }, { "0x10", false },
+        /* what numeric(20,4) can hold, with room: 12 digits before the point, 4 after */
+        { "999999999999.9999", true }, { "1000000000000", false }, { "1.00001", false },
+        { "12345678901234567890", false },
     };
     size_t i;
 

@@ -19,6 +19,13 @@
  * order_money_valid; a JSON number is accepted through its source text
  * ("8.00" stays "8.00", 1e5 is refused).
  *
+ * Ranges. What the database cannot store must fail here, as a malformed
+ * payload (200, recorded failed, an exception), never as a database error
+ * (a 500 makes Shopline retry the same bytes for 48 hours): quantities are
+ * at most ORDER_MAX_QUANTITY, money has at most ORDER_MONEY_MAX_INT_DIGITS
+ * digits before the point and 4 after (the columns are numeric(20,4)), and
+ * a line id may appear only once in an order (it keys order_lines).
+ *
  * Types. A field of the wrong JSON type (an object where text belongs, a
  * string quantity) is a malformed payload: it fails loudly instead of
  * being dropped. null is the same as absent. A present but unparseable
@@ -330,6 +337,11 @@ static int field_read_count(struct json_object *obj, const char *where, const ch
                    json_object_get_string(v));
         return -1;
     }
+    if (n > ORDER_MAX_QUANTITY) {
+        errbuf_set(err, "%s field \"%s\" is %lld, above the %d a line may hold", where, key,
+                   (long long)n, ORDER_MAX_QUANTITY);
+        return -1;
+    }
     *out = n;
     return 0;
 }
@@ -495,6 +507,13 @@ static int order_read_lines(struct json_object *root, struct order *o, struct er
         o->n_lines = i + 1; /* counts the partly read line so cleanup frees it */
         if (order_read_line(json_object_array_get_idx(items, i), i, &o->lines[i], err) < 0)
             return -1;
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(o->lines[k].line_id, o->lines[i].line_id) == 0) {
+                errbuf_set(err, "line_items[%zu] and line_items[%zu] have the same id %.40s", k,
+                           i, o->lines[i].line_id);
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -690,6 +709,7 @@ int order_parse_time_ms(const char *iso, int64_t *out_ms)
 bool order_money_valid(const char *s)
 {
     const char *p = s;
+    const char *digits;
 
     if (p == NULL)
         return false;
@@ -697,14 +717,18 @@ bool order_money_valid(const char *s)
         p++;
     if (!isdigit((unsigned char)*p))
         return false;
-    while (isdigit((unsigned char)*p))
-        p++;
+    for (digits = p; isdigit((unsigned char)*p); p++)
+        ;
+    if (p - digits > ORDER_MONEY_MAX_INT_DIGITS)
+        return false;
     if (*p == '.') {
         p++;
         if (!isdigit((unsigned char)*p))
             return false;
-        while (isdigit((unsigned char)*p))
-            p++;
+        for (digits = p; isdigit((unsigned char)*p); p++)
+            ;
+        if (p - digits > 4)
+            return false;
     }
     return *p == '\0';
 }
