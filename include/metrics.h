@@ -6,8 +6,9 @@
  * Thread-safe; the number of series is capped (MET_MAX_SERIES) so a label
  * fed from outside can never grow memory without bound — callers map
  * unknown label values to "other" before calling. Gauges that live in the
- * database (orders by state, jobs by kind and state) are rendered by the
- * caller at scrape time and appended to the same text.
+ * database (orders by state, jobs by kind and state) are computed on a
+ * schedule off the request path (gauges.c) and set here with
+ * metrics_replace, so a scrape never touches the database.
  */
 #ifndef SHOPVOX_METRICS_H
 #define SHOPVOX_METRICS_H
@@ -24,6 +25,13 @@ void metrics_describe(const char *name, enum met_type type, const char *help);
 void metrics_add(const char *name, const char *labels, double delta);
 void metrics_inc(const char *name, const char *labels);
 void metrics_set(const char *name, const char *labels, double value);
+/*
+ * Sets a gauge family as a whole, atomically for readers: the n series
+ * given take their values, every other series of the family becomes 0
+ * (a state that emptied shows 0, not its last count).
+ */
+void metrics_replace(const char *name, size_t n, const char *const *labels,
+                     const double *values);
 /* Records one histogram observation in seconds. */
 void metrics_observe(const char *name, const char *labels, double value);
 /* Current value of a counter/gauge series (0 when absent); for tests. */

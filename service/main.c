@@ -19,6 +19,7 @@
 #include "catalogue.h"
 #include "cli.h"
 #include "config.h"
+#include "gauges.h"
 #include "http_server.h"
 #include "log.h"
 #include "pvx.h"
@@ -157,6 +158,7 @@ static const struct job_kind job_kinds[] = {
 
 /* The background side: Peoplevox client, workers, scheduler. */
 struct background {
+    struct gauges *gauges;     /* every replica, intake-only ones too */
     struct pvx_client *pvx;
     struct worker_pool *workers;
     struct scheduler *sched;
@@ -171,11 +173,13 @@ static int background_start(const struct cfg *c, struct background *bg)
     struct errbuf err = {""};
 
     memset(bg, 0, sizeof(*bg));
+    bg->gauges = gauges_start(c);
     if (c->workers == 0)
         return 0; /* an intake-only replica */
     bg->pvx = pvx_client_create(&pc, &err);
     if (bg->pvx == NULL) {
         log_msg(LOG_ERROR, "event=peoplevox_client_failed error=\"%s\"", err.msg);
+        gauges_stop(bg->gauges);
         return -1;
     }
     bg->workers = worker_pool_start(c, bg->pvx, job_kinds, ARRAY_LEN(job_kinds));
@@ -188,6 +192,7 @@ static void background_stop(struct background *bg)
     scheduler_stop(bg->sched);
     worker_pool_stop(bg->workers); /* each worker finishes its current job */
     pvx_client_destroy(bg->pvx);
+    gauges_stop(bg->gauges);
 }
 
 static int serve(const struct cfg *c, bool migrate)

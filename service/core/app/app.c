@@ -212,52 +212,13 @@ static void route_readyz(struct app *a, struct http_response *resp)
     http_reply_json_msg(resp, 200, "status", "ready");
 }
 
-/* Appends "name{label="v",...} count" lines from a GROUP BY query. */
-static void render_db_gauge(struct store_conn *c, struct buf *out, const char *name,
-                            const char *help, const char *sql, const char *l1, const char *l2)
+/* Memory only: the database gauges are refreshed off the request path (gauges.c). */
+static void route_metrics(struct http_response *resp)
 {
-    enum st st;
-    struct errbuf err;
-    PGresult *res = store_exec(c, sql, 0, NULL, &st, &err);
-
-    if (res == NULL)
-        return;
-    buf_appendf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-    for (int i = 0; i < PQntuples(res); i++) {
-        if (l2 != NULL)
-            buf_appendf(out, "%s{%s=\"%s\",%s=\"%s\"} %s\n", name, l1, PQgetvalue(res, i, 0), l2,
-                        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-        else
-            buf_appendf(out, "%s{%s=\"%s\"} %s\n", name, l1, PQgetvalue(res, i, 0),
-                        PQgetvalue(res, i, 1));
-    }
-    PQclear(res);
-}
-
-static void route_metrics(struct app *a, struct http_response *resp)
-{
-    struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
-    struct errbuf err;
-    bool up = c != NULL && store_ensure(c, &err) == ST_OK;
-
     resp->route = "metrics";
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     metrics_render(&resp->body);
-    buf_appendf(&resp->body, "# HELP shopvox_db_up Database reachable\n# TYPE shopvox_db_up "
-                             "gauge\nshopvox_db_up %d\n", up ? 1 : 0);
-    if (up) {
-        render_db_gauge(c, &resp->body, "shopvox_orders", "Orders by state",
-                        "SELECT state, count(*) FROM orders GROUP BY 1 ORDER BY 1", "state",
-                        NULL);
-        render_db_gauge(c, &resp->body, "shopvox_jobs", "Jobs by kind and state",
-                        "SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2",
-                        "kind", "state");
-        render_db_gauge(c, &resp->body, "shopvox_exceptions_open", "Open exceptions by type",
-                        "SELECT type, count(*) FROM exceptions WHERE state = 'open' "
-                        "GROUP BY 1 ORDER BY 1", "type", NULL);
-    }
-    store_pool_release(a->pool, c);
 }
 
 void app_handle(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -280,7 +241,7 @@ void app_handle(void *ctx, const struct http_request *req, struct http_response 
     } else if (strcmp(req->path, "/readyz") == 0) {
         route_readyz(a, resp);
     } else if (strcmp(req->path, "/metrics") == 0) {
-        route_metrics(a, resp);
+        route_metrics(resp);
     } else {
         resp->route = "not_found";
         http_reply_json_msg(resp, 404, "error", "not found");

@@ -103,6 +103,25 @@ void metrics_set(const char *name, const char *labels, double value)
     pthread_mutex_unlock(&met_lock);
 }
 
+void metrics_replace(const char *name, size_t n, const char *const *labels,
+                     const double *values)
+{
+    int fam;
+
+    pthread_mutex_lock(&met_lock);
+    fam = family_find(name);
+    for (int i = 0; i < met_n_series && fam >= 0; i++)
+        if (met_series[i].family == fam)
+            met_series[i].value = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct met_series *s = series_get(name, labels[i]);
+
+        if (s != NULL)
+            s->value = values[i];
+    }
+    pthread_mutex_unlock(&met_lock);
+}
+
 void metrics_observe(const char *name, const char *labels, double value)
 {
     struct met_series *s;

@@ -1,0 +1,186 @@
+/*
+ * gauges.c - the database gauges of /metrics (see gauges.h).
+ *
+ * Each pass runs three small queries, each on what an index can answer:
+ * orders in the states that move (awaiting_payment, ready, on_hold) through
+ * orders_state, live jobs through the partial index jobs_live (migration
+ * 004) and open exceptions through exceptions_state. Every few passes the
+ * settled order states are counted as well (a full count, but rare). The
+ * results replace their families atomically (metrics_replace), every known
+ * order state included at 0, so an emptied state reads 0 and an alert on
+ * it resolves. A failed pass sets shopvox_db_up 0 and keeps the last
+ * values: stale numbers with a clear "database down" beat holes.
+ */
+#include "gauges.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "order.h"
+
+#define GAUGES_MAX_ROWS 512
+
+struct gauges {
+    const struct cfg *cfg;
+    pthread_t tid;
+    atomic_bool stop;
+};
+
+static const char *const moving_states_sql =
+    "SELECT state, count(*) FROM orders WHERE state IN ('awaiting_payment', 'ready', "
+    "'on_hold') GROUP BY 1";
+static const char *const all_states_sql = "SELECT state, count(*) FROM orders GROUP BY 1";
+static const char *const jobs_sql =
+    "SELECT kind, state, count(*) FROM jobs WHERE state <> 'done' GROUP BY 1, 2";
+static const char *const exceptions_sql =
+    "SELECT type, count(*) FROM exceptions WHERE state = 'open' GROUP BY 1";
+
+static bool order_state_moves(enum order_state s)
+{
+    return s == ORDER_AWAITING_PAYMENT || s == ORDER_READY || s == ORDER_ON_HOLD;
+}
+
+/* The last counts of the settled states, kept between full passes. */
+static pthread_mutex_t settled_lock = PTHREAD_MUTEX_INITIALIZER;
+static double settled_counts[ORDER_STATE_COUNT];
+
+/* shopvox_orders: every known state, from rows (state, count). */
+static void publish_orders(PGresult *rows, bool settled)
+{
+    const char *labels[ORDER_STATE_COUNT];
+    char text[ORDER_STATE_COUNT][64];
+    double values[ORDER_STATE_COUNT];
+
+    pthread_mutex_lock(&settled_lock);
+    for (int s = 0; s < ORDER_STATE_COUNT; s++) {
+        values[s] = order_state_moves((enum order_state)s) || settled ? 0 : settled_counts[s];
+        snprintf(text[s], sizeof(text[s]), "state=\"%s\"", order_state_name((enum order_state)s));
+        labels[s] = text[s];
+    }
+    for (int i = 0; i < PQntuples(rows); i++) {
+        enum order_state s;
+
+        if (order_state_parse(PQgetvalue(rows, i, 0), &s) == 0)
+            values[s] = atof(PQgetvalue(rows, i, 1));
+    }
+    for (int s = 0; s < ORDER_STATE_COUNT && settled; s++)
+        settled_counts[s] = values[s];
+    pthread_mutex_unlock(&settled_lock);
+    metrics_replace("shopvox_orders", ORDER_STATE_COUNT, labels, values);
+}
+
+/* A family from rows whose last column is the count and the others label values. */
+static void publish_rows(const char *family, PGresult *rows, const char *l1, const char *l2)
+{
+    int n = PQntuples(rows) < GAUGES_MAX_ROWS ? PQntuples(rows) : GAUGES_MAX_ROWS;
+    const char **labels = xcalloc((size_t)n + 1, sizeof(*labels));
+    double *values = xcalloc((size_t)n + 1, sizeof(*values));
+    char **text = xcalloc((size_t)n + 1, sizeof(*text));
+
+    for (int i = 0; i < n; i++) {
+        if (l2 != NULL)
+            text[i] = xasprintf("%s=\"%s\",%s=\"%s\"", l1, PQgetvalue(rows, i, 0), l2,
+                                PQgetvalue(rows, i, 1));
+        else
+            text[i] = xasprintf("%s=\"%s\"", l1, PQgetvalue(rows, i, 0));
+        labels[i] = text[i];
+        values[i] = atof(PQgetvalue(rows, i, l2 != NULL ? 2 : 1));
+    }
+    metrics_replace(family, (size_t)n, labels, values);
+    for (int i = 0; i < n; i++)
+        free(text[i]);
+    free(text);
+    free(labels);
+    free(values);
+}
+
+static void gauges_describe(void);
+static pthread_once_t gauges_once = PTHREAD_ONCE_INIT;
+
+enum st gauges_refresh(struct store_conn *c, bool settled, struct errbuf *err)
+{
+    PGresult *orders = NULL, *jobs = NULL, *exc = NULL;
+    enum st st;
+
+    pthread_once(&gauges_once, gauges_describe);
+    st = store_ensure(c, err);
+
+    if (st == ST_OK)
+        orders = store_exec(c, settled ? all_states_sql : moving_states_sql, 0, NULL, &st, err);
+    if (st == ST_OK)
+        jobs = store_exec(c, jobs_sql, 0, NULL, &st, err);
+    if (st == ST_OK)
+        exc = store_exec(c, exceptions_sql, 0, NULL, &st, err);
+    if (st == ST_OK) {
+        publish_orders(orders, settled);
+        publish_rows("shopvox_jobs", jobs, "kind", "state");
+        publish_rows("shopvox_exceptions_open", exc, "type", NULL);
+        metrics_set("shopvox_gauges_refreshed_timestamp_seconds", "",
+                    (double)now_ms_wall() / 1000.0);
+    }
+    metrics_set("shopvox_db_up", "", st == ST_OK ? 1 : 0);
+    PQclear(orders);
+    PQclear(jobs);
+    PQclear(exc);
+    return st;
+}
+
+static void *gauges_main(void *arg)
+{
+    struct gauges *g = arg;
+    struct store_conn *c = store_conn_create(g->cfg->database_url);
+    int interval_ms = g->cfg->metrics_refresh_s * 1000;
+    unsigned long every = (unsigned long)(GAUGES_SETTLED_S / g->cfg->metrics_refresh_s);
+    unsigned long pass = 0;
+
+    while (!atomic_load(&g->stop)) {
+        struct errbuf err = {""};
+
+        if (gauges_refresh(c, every <= 1 || pass % every == 0, &err) != ST_OK)
+            log_msg(LOG_WARN, "event=gauges_refresh_failed error=\"%s\"", err.msg);
+        else
+            pass++;
+        for (int slept = 0; slept < interval_ms && !atomic_load(&g->stop); slept += 100)
+            usleep(100 * 1000);
+    }
+    store_conn_destroy(c);
+    return NULL;
+}
+
+static void gauges_describe(void)
+{
+    metrics_describe("shopvox_orders", MET_GAUGE,
+                     "Orders by state (moving states every 15 s, settled ones every 5 min)");
+    metrics_describe("shopvox_jobs", MET_GAUGE, "Live and dead jobs by kind and state");
+    metrics_describe("shopvox_exceptions_open", MET_GAUGE, "Open exceptions by type");
+    metrics_describe("shopvox_db_up", MET_GAUGE,
+                     "1 when the last gauge refresh reached the database");
+    metrics_describe("shopvox_gauges_refreshed_timestamp_seconds", MET_GAUGE,
+                     "Unix time of the last successful gauge refresh");
+}
+
+struct gauges *gauges_start(const struct cfg *cfg)
+{
+    struct gauges *g = xcalloc(1, sizeof(*g));
+
+    pthread_once(&gauges_once, gauges_describe);
+    g->cfg = cfg;
+    atomic_init(&g->stop, false);
+    pthread_create(&g->tid, NULL, gauges_main, g);
+    return g;
+}
+
+void gauges_stop(struct gauges *g)
+{
+    if (g == NULL)
+        return;
+    atomic_store(&g->stop, true);
+    pthread_join(g->tid, NULL);
+    free(g);
+}
