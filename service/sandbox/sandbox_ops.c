@@ -53,7 +53,8 @@ static void sbx_session_new(struct sandbox_pvx *sb, char *id_out)
         memmove(st->sessions, st->sessions + 1, (st->n_sessions - 1) * sizeof(*s));
         st->n_sessions--;
     }
-    st->sessions = sbx_grow(st->sessions, &st->cap_sessions, st->n_sessions + 1, sizeof(*s));
+    st->sessions = buf_grow_array(st->sessions, &st->cap_sessions, st->n_sessions + 1,
+                                  sizeof(*s));
     s = &st->sessions[st->n_sessions++];
     memcpy(s->id, id_out, sizeof(s->id));
     s->last_used_ms = now;

@@ -2,8 +2,9 @@
  * sandbox_pvx_int.h - private contract between the sandbox_*.c files.
  *
  * The fake Peoplevox is split by concern: sandbox_pvx.c owns the daemon,
- * routing and faults; sandbox_soap.c parses SOAP requests (libxml2) and
- * renders IntegrationResponse envelopes; sandbox_ops.c runs each operation;
+ * routing and faults; sandbox_result.c holds an operation's outcome;
+ * sandbox_soap.c parses SOAP requests (libxml2) and renders
+ * IntegrationResponse envelopes; sandbox_ops.c runs each operation;
  * sandbox_store.c holds the warehouse state (catalogue, orders, despatches,
  * returns, sessions) and its rules; sandbox_query.c evaluates search
  * clauses and pages result tables; sandbox_control.c serves /_sandbox/ JSON.
@@ -53,6 +54,7 @@ struct sbx_result {
     size_t n_statuses, cap_statuses;
 };
 
+/* sandbox_result.c */
 void sbx_result_init(struct sbx_result *r);
 void sbx_result_cleanup(struct sbx_result *r);
 /* Sets ResponseId -1 and Detail to the formatted message. */
@@ -184,7 +186,6 @@ extern const size_t sbx_n_line_fields;
 void sbx_store_init(struct sbx_state *st, bool seed);
 void sbx_store_cleanup(struct sbx_state *st);
 void sbx_store_reset(struct sbx_state *st, bool seed);
-void *sbx_grow(void *p, size_t *cap, size_t need, size_t elem);
 struct sbx_order *sbx_store_find_order(struct sbx_state *st, const char *so);
 const char *sbx_order_get(const struct sbx_order *o, const char *field);
 const char *sbx_line_get(const struct sbx_line *l, const char *field);

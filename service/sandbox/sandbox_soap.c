@@ -14,7 +14,6 @@
  */
 #include "sandbox_pvx_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,52 +22,6 @@
 
 #define SBX_SOAP11_NS "http://schemas.xmlsoap.org/soap/envelope/"
 #define SBX_SOAP12_NS "http://www.w3.org/2003/05/soap-envelope"
-
-void sbx_result_init(struct sbx_result *r)
-{
-    memset(r, 0, sizeof(*r));
-}
-
-void sbx_result_cleanup(struct sbx_result *r)
-{
-    for (size_t i = 0; i < r->n_statuses; i++) {
-        free(r->statuses[i].reference);
-        free(r->statuses[i].status);
-        free(r->statuses[i].message);
-    }
-    free(r->statuses);
-    free(r->detail);
-    memset(r, 0, sizeof(*r));
-}
-
-void sbx_result_fail(struct sbx_result *r, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    free(r->detail);
-    r->detail = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-    r->detail[0] = '\0';
-    va_start(ap, fmt);
-    vsnprintf(r->detail, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-    va_end(ap);
-    r->response_id = -1;
-}
-
-void sbx_result_add_status(struct sbx_result *r, const char *ref, const char *status,
-                           const char *msg)
-{
-    struct sbx_status *s;
-
-    r->statuses = sbx_grow(r->statuses, &r->cap_statuses, r->n_statuses + 1, sizeof(*s));
-    s = &r->statuses[r->n_statuses++];
-    s->reference = xstrdup(ref ? ref : "");
-    s->status = xstrdup(status);
-    s->message = xstrdup(msg ? msg : "");
-}
 
 /* First element child of parent named name in namespace ns (NULL = any). */
 static xmlNodePtr sbx_child(xmlNodePtr parent, const char *name, const char *ns)

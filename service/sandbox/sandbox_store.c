@@ -61,20 +61,6 @@ static const char *const sbx_seed_names[][2] = {
     {"POSTER-A2", "Poster A2"},         {"OLD-TEE~D~1", "Old tee (deactivated)"},
 };
 
-void *sbx_grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 8;
-
-    if (need <= *cap)
-        return p;
-    while (n < need)
-        n *= 2;
-    p = xrealloc(p, n * elem);
-    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-    *cap = n;
-    return p;
-}
-
 static void sbx_free_strv(char **v, size_t n)
 {
     if (v == NULL)
@@ -252,7 +238,7 @@ void sbx_store_put_item(struct sbx_state *st, const char *code, const char *name
     struct sbx_stock *sk;
 
     if (it == NULL) {
-        st->items = sbx_grow(st->items, &st->cap_items, st->n_items + 1, sizeof(*it));
+        st->items = buf_grow_array(st->items, &st->cap_items, st->n_items + 1, sizeof(*it));
         it = &st->items[st->n_items++];
         it->code = xstrdup(code);
         it->name = xstrdup(code);
@@ -270,7 +256,7 @@ void sbx_store_put_item(struct sbx_state *st, const char *code, const char *name
         return;
     sk = sbx_find_stock(st, code, site);
     if (sk == NULL) {
-        st->stock = sbx_grow(st->stock, &st->cap_stock, st->n_stock + 1, sizeof(*sk));
+        st->stock = buf_grow_array(st->stock, &st->cap_stock, st->n_stock + 1, sizeof(*sk));
         sk = &st->stock[st->n_stock++];
         sk->item_code = xstrdup(code);
         sk->site = xstrdup(site);
@@ -435,7 +421,7 @@ static struct sbx_order *sbx_new_order(struct sbx_state *st, const char *so)
 {
     struct sbx_order *o;
 
-    st->orders = sbx_grow(st->orders, &st->cap_orders, st->n_orders + 1, sizeof(*o));
+    st->orders = buf_grow_array(st->orders, &st->cap_orders, st->n_orders + 1, sizeof(*o));
     o = &st->orders[st->n_orders++];
     o->vals = sbx_new_strv(sbx_n_order_fields);
     sbx_set(&o->vals[SBX_OF_SO], so);
@@ -566,7 +552,7 @@ static void sbx_save_line_row(struct sbx_state *st, const struct csv_table *csv,
         return;
     }
     if (l == NULL) {
-        o->lines = sbx_grow(o->lines, &o->cap_lines, o->n_lines + 1, sizeof(*l));
+        o->lines = buf_grow_array(o->lines, &o->cap_lines, o->n_lines + 1, sizeof(*l));
         l = &o->lines[o->n_lines++];
         l->vals = sbx_new_strv(sbx_n_line_fields);
     }
@@ -680,7 +666,7 @@ enum st sbx_store_despatch(struct sbx_state *st, const char *so, const struct sb
     }
     if (sbx_check_despatch(o, items, n_items, err) != ST_OK)
         return ST_FAIL;
-    st->despatches = sbx_grow(st->despatches, &st->cap_despatches, st->n_despatches + 1,
+    st->despatches = buf_grow_array(st->despatches, &st->cap_despatches, st->n_despatches + 1,
                               sizeof(*d));
     d = &st->despatches[st->n_despatches++];
     d->number = xasprintf("DSP%06ld", st->next_despatch++);
@@ -718,7 +704,7 @@ enum st sbx_store_add_return(struct sbx_state *st, const char *so, const char *i
         errbuf_set(err, "a return needs a known ItemCode and a positive Quantity");
         return ST_FAIL;
     }
-    st->returns = sbx_grow(st->returns, &st->cap_returns, st->n_returns + 1, sizeof(*r));
+    st->returns = buf_grow_array(st->returns, &st->cap_returns, st->n_returns + 1, sizeof(*r));
     r = &st->returns[st->n_returns++];
     r->code = xasprintf("RET%06ld", st->next_return++);
     r->so = xstrdup(so);

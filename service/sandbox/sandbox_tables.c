@@ -28,10 +28,8 @@ void sbx_table_init(struct sbx_table *t, const char *const *cols, size_t n_cols)
 
 void sbx_table_add(struct sbx_table *t, const char *const *vals)
 {
-    if (t->n_rows == t->cap_rows) {
-        t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 16;
-        t->cells = xrealloc(t->cells, t->cap_rows * t->n_cols * sizeof(*t->cells));
-    }
+    t->cells = buf_grow_array(t->cells, &t->cap_rows, t->n_rows + 1,
+                              t->n_cols * sizeof(*t->cells));
     for (size_t c = 0; c < t->n_cols; c++)
         t->cells[t->n_rows * t->n_cols + c] = xstrdup(vals[c] ? vals[c] : "");
     t->n_rows++;
