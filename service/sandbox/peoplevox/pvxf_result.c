@@ -1,21 +1,23 @@
 /*
- * sandbox_result.c - the outcome of one fake Peoplevox operation, as
+ * pvxf_result.c - the outcome of one fake Peoplevox operation, as
  * IntegrationResponse carries it: ResponseId, TotalCount, Detail and the
  * per-row statuses of a SaveData. The operations and the warehouse rules
- * fill it; sandbox_soap.c renders it. It knows nothing of either.
+ * fill it; pvxf_soap.c renders it. It knows nothing of either.
  */
-#include "sandbox_pvx_int.h"
+#include "pvxf_result.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-void sbx_result_init(struct sbx_result *r)
+#include "buf.h"
+
+void pvxf_result_init(struct pvxf_result *r)
 {
     memset(r, 0, sizeof(*r));
 }
 
-void sbx_result_cleanup(struct sbx_result *r)
+void pvxf_result_cleanup(struct pvxf_result *r)
 {
     for (size_t i = 0; i < r->n_statuses; i++) {
         free(r->statuses[i].reference);
@@ -27,7 +29,7 @@ void sbx_result_cleanup(struct sbx_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-void sbx_result_fail(struct sbx_result *r, const char *fmt, ...)
+void pvxf_result_fail(struct pvxf_result *r, const char *fmt, ...)
 {
     struct buf detail;
     va_list ap;
@@ -41,10 +43,10 @@ void sbx_result_fail(struct sbx_result *r, const char *fmt, ...)
     r->response_id = -1;
 }
 
-void sbx_result_add_status(struct sbx_result *r, const char *ref, const char *status,
-                           const char *msg)
+void pvxf_result_add_status(struct pvxf_result *r, const char *ref, const char *status,
+                            const char *msg)
 {
-    struct sbx_status *s;
+    struct pvxf_status *s;
 
     r->statuses = buf_grow_array(r->statuses, &r->cap_statuses, r->n_statuses + 1, sizeof(*s));
     s = &r->statuses[r->n_statuses++];
