@@ -356,6 +356,16 @@ static const char *pvxf_row_value(const struct csv_table *csv, size_t row, const
     return NULL;
 }
 
+/* The row's values for template fields 0..n-1, "" where a field is not a column. */
+static void pvxf_row_values(const struct csv_table *csv, size_t row, const int *map, size_t n,
+                            const char **v)
+{
+    for (size_t f = 0; f < n; f++) {
+        const char *x = pvxf_row_value(csv, row, map, (int)f);
+        v[f] = x ? x : "";
+    }
+}
+
 static bool pvxf_order_despatched(const struct pvxf_order *o)
 {
     return strcmp(o->status, "Despatched") == 0 || strcmp(o->status, "Partially despatched") == 0;
@@ -443,10 +453,7 @@ static void pvxf_save_order_row(struct pvxf_state *st, const struct csv_table *c
     const char *err;
     struct pvxf_order *o;
 
-    for (size_t f = 0; f < pvxf_n_order_fields; f++) {
-        const char *x = pvxf_row_value(csv, row, map, (int)f);
-        v[f] = x ? x : "";
-    }
+    pvxf_row_values(csv, row, map, pvxf_n_order_fields, v);
     err = pvxf_check_order_row(st, v, msg, sizeof(msg));
     if (err != NULL) {
         pvxf_result_add_status(res, v[PVXF_OF_SO], "Error", err);
@@ -540,10 +547,7 @@ static void pvxf_save_line_row(struct pvxf_state *st, const struct csv_table *cs
     struct pvxf_order *o;
     struct pvxf_line *l;
 
-    for (size_t f = 0; f < pvxf_n_line_fields; f++) {
-        const char *x = pvxf_row_value(csv, row, map, (int)f);
-        v[f] = x ? x : "";
-    }
+    pvxf_row_values(csv, row, map, pvxf_n_line_fields, v);
     err = pvxf_check_line_row(st, v, msg, sizeof(msg));
     o = pvxf_store_find_order(st, v[PVXF_LF_SO]);
     l = err == NULL ? pvxf_find_line(o, v[PVXF_LF_LINE], v[PVXF_LF_CODE]) : NULL;
