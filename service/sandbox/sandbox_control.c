@@ -10,12 +10,14 @@
  * the fake's control hook; the fake builds its state and faults answers
  * with the helpers below, so every fake reports the shared part alike.
  */
-#include "sandbox_fake.h"
+#include "sandbox_control.h"
 
 #include <stddef.h>
 #include <string.h>
 
 #include <json-c/json.h>
+
+#include "sandbox_faults.h"
 
 int sbx_json_reply(struct buf *out, int code, struct json_object *o)
 {
@@ -154,10 +156,7 @@ static int sbx_get_calls(const struct sbx_fake *f, struct buf *out)
 /* POST /_sandbox/reset: no faults, no calls, the rate limit given at start. */
 static int sbx_post_reset(struct sbx_fake *f, struct buf *out)
 {
-    memset(&f->faults, 0, sizeof(f->faults));
-    memset(&f->calls, 0, sizeof(f->calls));
-    memset(&f->rate, 0, sizeof(f->rate));
-    sbx_rate_set(&f->rate, f->opts.rate_calls, f->opts.rate_window_ms);
+    sbx_faults_reset(f);
     f->hooks.reset(f->hooks.ctx);
     return sbx_json_reply(out, 200, json_object_new_object());
 }

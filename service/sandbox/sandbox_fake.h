@@ -8,14 +8,20 @@
  * up another), an 8 MiB body cap, a 120 s idle timeout (longer than the
  * 118 s libcurl reuses a connection for, so a client never sends into one
  * the fake has just closed as idle), an exclusive port, host names and
- * IPv6, and no access log. Requests under /_sandbox/ go to the JSON control API, the rest to
- * the fake.
+ * IPv6, and no access log. Requests under /_sandbox/ go to the JSON
+ * control API, the rest to the fake.
  *
  * It also keeps what every fake needs to misbehave like a real service:
  * answer-level faults (429, 500, a hang, a reply dropped after a write was
  * applied, added latency), a sliding-window rate limit, and a log of recent
  * calls. The fake decides what a fault looks like in its dialect (a SOAP
  * fault, a JSON error) and which calls are writes.
+ *
+ * The shared layer has three parts, each with its header:
+ *   sandbox_fake.[ch]     the types, the server (start, stop, routing)
+ *   sandbox_faults.[ch]   faults, latency, the rate limit, the call log
+ *   sandbox_control.[ch]  the /_sandbox/ control API and its JSON helpers
+ * fake -> control -> faults, and fake -> faults: no part calls back.
  *
  * One mutex, lock, guards the shared part and the fake's own state alike.
  * Functions marked "lock held" expect the caller to hold it; hooks say
@@ -112,16 +118,7 @@ struct sbx_fake {
     struct sbx_calls calls;
 };
 
-/* What sbx_fake_take_fault decided for a call. */
-enum sbx_fault {
-    SBX_FAULT_NONE,
-    SBX_FAULT_BUSY, /* over the rate limit: the fake answers 503 "too busy" */
-    SBX_FAULT_429,  /* answer sbx_reply_429 */
-    SBX_FAULT_500,  /* the fake answers 500 in its dialect */
-    SBX_FAULT_HANG  /* call sbx_fake_hang */
-};
-
-/* sandbox_fake.c */
+/* sandbox_fake.c: the server */
 
 /*
  * Starts serving the fake on its own threads. The fake's state must be
@@ -134,55 +131,7 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
 int sbx_fake_port(const struct sbx_fake *f);
 /* Wakes held calls, stops the server (waits for its threads), releases the lock. */
 void sbx_fake_stop(struct sbx_fake *f);
-/* Sleeps up to ms unless the fake stops first. Lock NOT held. */
-void sbx_fake_wait_ms(struct sbx_fake *f, long ms);
-/*
- * Takes the lock and consumes the next answer-level fault for a call of op,
- * in a fixed order: the rate limit (which consumes no fault), 429, 500,
- * timeout; logs the call when one applies. *delay_ms is the latency to add
- * (start latency + slow_ms) when the call goes ahead.
- */
-enum sbx_fault sbx_fake_take_fault(struct sbx_fake *f, const char *op, long *delay_ms);
-/* A "timeout" fault: holds the call for hang_ms (or until stop), then no answer. */
-void sbx_fake_hang(struct sbx_fake *f, struct http_response *resp);
-/* Consumes a drop_after_apply fault, if one is pending. Lock held. */
-bool sbx_fake_take_drop(struct sbx_fake *f);
-/* Records a call in the log and the per-op counts (strings copied). Lock held. */
-void sbx_fake_log_call(struct sbx_fake *f, const char *op, const char *tmpl, long rows,
-                       long response_id, int http_code);
-/* Sets the rate limit (calls capped at SBX_RATE_MAX_CALLS; window 0 -> 15 s). Lock held. */
-void sbx_rate_set(struct sbx_rate_limit *r, long calls, long window_ms);
 /* A plain-text answer. */
 void sbx_reply_text(struct http_response *resp, int status, const char *msg);
-/* HTTP 429 "too many requests" with Retry-After: 1. */
-void sbx_reply_429(struct http_response *resp);
-
-/* sandbox_control.c: the /_sandbox/ JSON control API */
-
-/* Answers a request under /_sandbox/ (takes the lock). */
-void sbx_control_serve(struct sbx_fake *f, const struct http_request *req,
-                       struct http_response *resp);
-/* Writes o (consumed) to out; returns code. */
-int sbx_json_reply(struct buf *out, int code, struct json_object *o);
-/* Writes {"error": msg} to out; returns code. */
-int sbx_json_error(struct buf *out, int code, const char *msg);
-/* A string member of o, or NULL (absent or not a string); borrowed. */
-const char *sbx_json_str(struct json_object *o, const char *key);
-/*
- * POST /_sandbox/faults, the shared part: counts (http_500, http_429,
- * timeout, drop_after_apply, slow_ms: whole numbers >= 0) and rate_limit
- * {"calls": 0..1000, "window_ms": >= 1}. 0, or -1 with a 400 answer in out.
- * Lock held.
- */
-int sbx_faults_post(struct sbx_fake *f, struct json_object *in, struct buf *out);
-/* The pending shared faults as a new JSON object (the fake adds its own). Lock held. */
-struct json_object *sbx_faults_json(const struct sbx_fake *f);
-/*
- * Adds the shared part of GET /_sandbox/state to j: calls_total, calls
- * (per op), faults (the given object, consumed), rate_limit, refused.
- * Lock held.
- */
-void sbx_state_json(const struct sbx_fake *f, struct json_object *j,
-                    struct json_object *faults);
 
 #endif

@@ -17,6 +17,8 @@
 
 #include <json-c/json.h>
 
+#include "../sandbox_control.h"
+
 static struct json_object *pvxf_order_json(const struct pvxf_order *o)
 {
     struct json_object *j = json_object_new_object();

@@ -26,6 +26,8 @@
 
 #include <libxml/parser.h>
 
+#include "../sandbox_faults.h"
+
 #define PVXF_ENDPOINT "/integrationservicev4.asmx"
 #define PVXF_XML "text/xml; charset=utf-8"
 
@@ -114,7 +116,8 @@ static void pvxf_handle_soap(struct sandbox_pvx *sb, const struct http_request *
         pvxf_reply_fault(resp, 503, "Server", "Server Too Busy");
         goto out;
     case SBX_FAULT_429:
-        sbx_reply_429(resp);
+        sbx_reply_text(resp, 429, "too many requests");
+        resp->retry_after = "1";
         goto out;
     case SBX_FAULT_500:
         pvxf_reply_fault(resp, 500, "Server",
