@@ -198,8 +198,9 @@ static int serve(const struct cfg *c, bool migrate)
     if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);
-    ho = (struct http_server_opts){c->listen_host, c->listen_port, c->http_threads,
-                                   (size_t)c->max_body_bytes, app_handle, a};
+    ho = (struct http_server_opts){.host = c->listen_host, .port = c->listen_port,
+                                   .threads = c->http_threads, .handler = app_handle, .ctx = a,
+                                   .max_body_bytes = (size_t)c->max_body_bytes};
     hs = http_server_start(&ho, &err);
     if (hs == NULL) {
         log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
