@@ -43,7 +43,6 @@ struct handler_entry {
 };
 
 static const struct handler_entry handlers[] = {
-    {"post_sales_order", so_post_handler},
     {"cancel_sales_order", so_cancel_handler},
     {"catalogue_sync", catalogue_sync_handler},
     {"detect_stalled", watchdog_stalled_handler},
@@ -56,7 +55,7 @@ struct batch_entry {
 
 /* Kinds that post several jobs with one Peoplevox call (see sales_order.h). */
 static const struct batch_entry batch_handlers[] = {
-    {"post_sales_order", so_post_batch},
+    {"post_sales_order", so_post_jobs},
 };
 
 job_handler_fn worker_handler_for(const char *kind)
@@ -219,7 +218,7 @@ int worker_run_until_idle(struct worker_ctx *w, int max_jobs)
         if (r <= 0)
             break;
         batch = worker_batch_handler_for(jobs[0].kind);
-        if (batch != NULL && w->cfg->pvx_batch_max > 1) {
+        if (batch != NULL) {
             done += run_batch(w, batch, jobs);
         } else {
             run_job(w, &jobs[0]);
