@@ -92,16 +92,15 @@ int cli_routing_list(struct cli *x, int argc, char **argv)
 static int rules_replace(struct cli *x, const struct routing_rules *t)
 {
     struct errbuf err = {""};
+    enum st st;
 
     if (cli_begin(x) < 0)
         return -1;
-    if (routing_store_replace(x->db, x->shop, t, &err) != ST_OK) {
+    st = routing_store_replace(x->db, x->shop, t, &err);
+    if (st != ST_OK)
         cli_error(x, "could not replace routing rules: %s", err.msg);
-        goto fail;
-    }
-    if (cli_commit(x) == 0)
+    if (st == ST_OK && cli_commit(x) == 0)
         return 0;
-fail:
     cli_rollback(x);
     return -1;
 }

@@ -149,7 +149,8 @@ static bool so_status_despatched(const char *s)
 /* Saves Status = Cancelled, then records what Peoplevox said. */
 static enum st so_cancel_save(struct so_cancel *c)
 {
-    const struct pvx_field_value v[] = {{"SalesOrderNumber", c->o.so_number}, {"Status", "Cancelled"}};
+    const struct pvx_field_value v[] = {{"SalesOrderNumber", c->o.so_number},
+                                        {"Status", "Cancelled"}};
     struct pvx_record rec = {v, ARRAY_LEN(v)};
     struct pvx_outcome oc;
     enum st st;
