@@ -492,6 +492,55 @@ static void test_kind_names(void **state)
     assert_string_equal(routing_kind_name((enum routing_kind)42), "invalid");
 }
 
+/* Every name routing_kind_name spells parses back; any case; nothing else does. */
+static void test_kind_parse(void **state)
+{
+    static const struct {
+        const char *name;
+        bool ok;
+        enum routing_kind kind;
+    } cases[] = {
+        {"location", true, ROUTE_LOCATION}, {"country", true, ROUTE_COUNTRY},
+        {"stock", true, ROUTE_STOCK},       {"default", true, ROUTE_DEFAULT},
+        {"Stock", true, ROUTE_STOCK},       {"DEFAULT", true, ROUTE_DEFAULT},
+        {"", false, ROUTE_LOCATION},        {"invalid", false, ROUTE_LOCATION},
+        {"stocks", false, ROUTE_LOCATION},  {" stock", false, ROUTE_LOCATION},
+    };
+    enum routing_kind k;
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        k = ROUTE_LOCATION;
+        if (routing_kind_parse(cases[i].name, &k) != cases[i].ok || k != cases[i].kind)
+            fail_msg("case %zu: '%s'", i, cases[i].name);
+    }
+    for (k = ROUTE_LOCATION; k <= ROUTE_DEFAULT; k++) {
+        enum routing_kind back = ROUTE_LOCATION;
+
+        assert_true(routing_kind_parse(routing_kind_name(k), &back));
+        assert_int_equal(back, k);
+    }
+}
+
+/* Rules read back from storage are taken as given, strings copied. */
+static void test_rules_add_copies(void **state)
+{
+    static const struct routing_line lines[] = { { "A", 1 } };
+    struct routing_input in = { NULL, "GB", LINES(lines) };
+    struct routing_result res;
+    struct routing_rules t;
+    char site[] = "LONDON";
+
+    routing_rules_init(&t);
+    routing_rules_add(&t, ROUTE_COUNTRY, "GB", site);
+    routing_rules_add(&t, ROUTE_DEFAULT, NULL, "P");
+    site[0] = 'X';
+    assert_int_equal(t.n, 2);
+    assert_null(t.rules[1].match);
+    assert_true(routing_decide(t.rules, t.n, &in, NULL, NULL, &res));
+    assert_string_equal(res.site, "LONDON");
+    routing_rules_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_parse_rule_cap),
         cmocka_unit_test(test_parse_list_and_route),
         cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_kind_parse),
+        cmocka_unit_test(test_rules_add_copies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,8 @@
  * tenant or permission problem than a warehouse that sold its last item
  * type, so it is refused (ST_FAIL: the job goes dead with an exception).
  *
- * The table-to-rows mapping is pure and unit-tested; the rest is glue.
+ * The table-to-rows mapping is pure and unit-tested; the statements are in
+ * catalogue_store.c; the rest is glue.
  */
 #include "catalogue.h"
 
@@ -40,14 +41,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
+#include "catalogue_store.h"
 #include "log.h"
 #include "metrics.h"
+#include "order_store.h"
 
 #define CATALOGUE_TEMPLATE "Item types"
-#define CATALOGUE_CHUNK_ITEMS 2000
-#define CATALOGUE_CURSOR_PREFIX "catalogue_sync:"
 
 /* ---- the pure part ---- */
 
@@ -202,94 +201,22 @@ void catalogue_items_cleanup(struct catalogue_items *c)
 /* ---- the database part ---- */
 
 struct sync_counts {
-    long created;        /* codes not known before (active or not) */
-    long now_active;     /* created active, or reactivated: may release held orders */
-    long deactivated;    /* active before, inactive now (flagged or gone) */
+    struct catalogue_store_changes changes; /* new, now active (may release held orders),
+                                               deactivated (flagged or gone) */
     long active;         /* catalogue totals after the sync */
     long inactive;
     int requeued;        /* held orders given a new post_sales_order job */
 };
 
-static const char *const upsert_sql =
-    "WITH input AS ("
-    " SELECT r.c AS code, r.b AS barcode, r.n AS name, r.a AS active"
-    " FROM json_to_recordset($2::json) AS r(c text, b text, n text, a boolean)),"
-    " old AS (SELECT i.code, i.active FROM items i JOIN input USING (code) WHERE i.shop = $1),"
-    " up AS (INSERT INTO items (shop, code, barcode, name, active, synced_at)"
-    " SELECT $1, code, barcode, name, active, now() FROM input"
-    " ON CONFLICT (shop, code) DO UPDATE SET barcode = EXCLUDED.barcode,"
-    " name = EXCLUDED.name, active = EXCLUDED.active, synced_at = EXCLUDED.synced_at"
-    " RETURNING code, active)"
-    " SELECT count(*) FILTER (WHERE o.code IS NULL),"
-    " count(*) FILTER (WHERE up.active AND (o.code IS NULL OR NOT o.active)),"
-    " count(*) FILTER (WHERE NOT up.active AND o.active)"
-    " FROM up LEFT JOIN old o USING (code)";
-
-/* One chunk of items as a JSON array of {c, b, n, a}; owned. */
-static char *chunk_json(const struct catalogue_item *items, size_t n)
-{
-    struct json_object *arr = json_object_new_array();
-    char *text;
-
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "c", json_object_new_string(items[i].code));
-        json_object_object_add(o, "b", items[i].barcode ? json_object_new_string(items[i].barcode)
-                                                        : NULL);
-        json_object_object_add(o, "n", items[i].name ? json_object_new_string(items[i].name)
-                                                     : NULL);
-        json_object_object_add(o, "a", json_object_new_boolean(items[i].active));
-        json_object_array_add(arr, o);
-    }
-    text = xstrdup(json_object_to_json_string_ext(
-        arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(arr);
-    return text;
-}
-
-static enum st upsert_items(struct store_conn *c, const char *shop,
-                            const struct catalogue_items *items, struct sync_counts *n,
-                            struct errbuf *err)
-{
-    enum st st = ST_OK;
-
-    for (size_t off = 0; off < items->n && st == ST_OK; off += CATALOGUE_CHUNK_ITEMS) {
-        size_t len = items->n - off < CATALOGUE_CHUNK_ITEMS ? items->n - off
-                                                            : CATALOGUE_CHUNK_ITEMS;
-        char *json = chunk_json(items->items + off, len);
-        const char *p[2] = {shop, json};
-        PGresult *res = store_exec_prepared(c, "catalogue_upsert", upsert_sql, 2, p, NULL, NULL,
-                                            &st, err);
-
-        if (res != NULL) {
-            n->created += atol(PQgetvalue(res, 0, 0));
-            n->now_active += atol(PQgetvalue(res, 0, 1));
-            n->deactivated += atol(PQgetvalue(res, 0, 2));
-        }
-        PQclear(res);
-        free(json);
-    }
-    return st;
-}
-
 /* Items this sync did not see are gone from Peoplevox: inactive, kept. */
 static enum st deactivate_missing(struct store_conn *c, const char *shop, size_t seen,
                                   struct sync_counts *n, struct errbuf *err)
 {
-    const char *p[1] = {shop};
-    enum st st;
-    long gone;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_deactivate_missing",
-        "WITH gone AS (UPDATE items SET active = false WHERE shop = $1 AND active"
-        " AND synced_at <> now() RETURNING 1) SELECT count(*) FROM gone",
-        1, p, NULL, NULL, &st, err);
+    long gone = 0;
+    enum st st = catalogue_store_deactivate_unsynced(c, shop, &gone, err);
 
-    if (res == NULL)
+    if (st != ST_OK)
         return st;
-    gone = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
     if (seen == 0 && gone > 0) {
         errbuf_set(err,
                    "peoplevox returned no item types; refusing to deactivate all %ld active "
@@ -297,63 +224,8 @@ static enum st deactivate_missing(struct store_conn *c, const char *shop, size_t
                    gone, shop);
         return ST_FAIL;
     }
-    n->deactivated += gone;
+    n->changes.deactivated += gone;
     return ST_OK;
-}
-
-static enum st read_totals(struct store_conn *c, const char *shop, struct sync_counts *n,
-                           struct errbuf *err)
-{
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_totals",
-        "SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active)"
-        " FROM items WHERE shop = $1",
-        1, p, NULL, NULL, &st, err);
-
-    if (res == NULL)
-        return st;
-    n->active = atol(PQgetvalue(res, 0, 0));
-    n->inactive = atol(PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return ST_OK;
-}
-
-/* cursors row 'catalogue_sync:<shop>' = "<ISO time UTC> <item count>". */
-static enum st write_cursor(struct store_conn *c, const char *shop, size_t total,
-                            struct errbuf *err)
-{
-    char *name = xasprintf(CATALOGUE_CURSOR_PREFIX "%s", shop);
-    char count[24];
-    const char *p[2] = {name, count};
-    enum st st;
-    PGresult *res;
-
-    snprintf(count, sizeof(count), "%zu", total);
-    res = store_exec_prepared(
-        c, "catalogue_cursor",
-        "INSERT INTO cursors (name, value, updated_at) VALUES ($1,"
-        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' ' || $2,"
-        " now()) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value,"
-        " updated_at = EXCLUDED.updated_at",
-        2, p, NULL, NULL, &st, err);
-    PQclear(res);
-    free(name);
-    return st;
-}
-
-static enum st lock_shop(struct store_conn *c, const char *shop, struct errbuf *err)
-{
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_lock",
-        "SELECT pg_advisory_xact_lock(hashtext('shopvox.catalogue:' || $1))", 1, p,
-        NULL, NULL, &st, err);
-
-    PQclear(res);
-    return st;
 }
 
 /* Everything after the download, inside the caller's open transaction. */
@@ -361,16 +233,16 @@ static enum st apply_catalogue(struct store_conn *c, const char *shop,
                                const struct catalogue_items *items, struct sync_counts *n,
                                struct errbuf *err)
 {
-    enum st st = lock_shop(c, shop, err);
+    enum st st = catalogue_store_lock(c, shop, err);
 
     if (st == ST_OK)
-        st = upsert_items(c, shop, items, n, err);
+        st = catalogue_store_upsert(c, shop, items->items, items->n, &n->changes, err);
     if (st == ST_OK)
         st = deactivate_missing(c, shop, items->n, n, err);
     if (st == ST_OK)
-        st = read_totals(c, shop, n, err);
+        st = catalogue_store_totals(c, shop, &n->active, &n->inactive, err);
     if (st == ST_OK)
-        st = write_cursor(c, shop, items->n, err);
+        st = catalogue_store_mark_synced(c, shop, items->n, err);
     if (st == ST_OK)
         st = catalogue_recheck_held(c, shop, &n->requeued, err);
     return st;
@@ -392,7 +264,8 @@ static void publish(const char *shop, const struct catalogue_items *items,
             "event=catalogue_synced shop=%s total=%zu new=%ld deactivated=%ld now_active=%ld "
             "active=%ld inactive=%ld held_requeued=%d skipped_empty=%zu duplicates=%zu "
             "duration_ms=%lld",
-            log_quote(shop, q, sizeof(q)), items->n, n->created, n->deactivated, n->now_active,
+            log_quote(shop, q, sizeof(q)), items->n, n->changes.created, n->changes.deactivated,
+            n->changes.now_active,
             n->active, n->inactive, n->requeued, items->skipped_empty, items->duplicates,
             (long long)(now_ms_monotonic() - started_ms));
 }
@@ -405,7 +278,7 @@ static enum st catalogue_sync_handler_run(struct worker_ctx *w, struct pvx_outco
     int64_t started_ms = now_ms_monotonic();
     struct csv_table t = {0, NULL};
     struct catalogue_items items = {NULL, 0, 0, 0};
-    struct sync_counts n = {0, 0, 0, 0, 0, 0};
+    struct sync_counts n = {{0, 0, 0}, 0, 0, 0};
     enum st st;
 
     st = pvx_get_data_all(w->pvx, w->curl, CATALOGUE_TEMPLATE, NULL, PVX_MAX_PAGE_ITEMS,
@@ -451,31 +324,21 @@ void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct jo
 enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqueued,
                                struct errbuf *err)
 {
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_held_orders",
-        "SELECT o.id FROM orders o WHERE o.shop = $1 AND ((o.state = 'on_hold'"
-        " AND o.hold_reason IN ('sku', 'routing')) OR (o.state = 'ready' AND EXISTS ("
-        "SELECT 1 FROM jobs j WHERE j.kind = 'post_sales_order' AND j.dedupe_key = o.id::text"
-        " AND j.state = 'running'))) ORDER BY o.id",
-        1, p, NULL, NULL, &st, err);
-    int rows;
+    long long *ids = NULL;
+    size_t n = 0;
+    enum st st = order_store_recheck_candidates(c, shop, &ids, &n, err);
 
     *enqueued = 0;
-    if (res == NULL)
-        return st;
-    rows = PQntuples(res);
-    for (int i = 0; i < rows && st == ST_OK; i++) {
-        const char *id = PQgetvalue(res, i, 0);
-        char payload[64];
+    for (size_t i = 0; i < n && st == ST_OK; i++) {
+        char id[24], payload[64];
         bool created = false;
 
+        snprintf(id, sizeof(id), "%lld", ids[i]);
         snprintf(payload, sizeof(payload), "{\"order_id\": %s}", id);
         st = job_enqueue(c, shop, "post_sales_order", id, payload, 0, &created, err);
         if (st == ST_OK && created)
             (*enqueued)++;
     }
-    PQclear(res);
+    free(ids);
     return st;
 }
