@@ -31,6 +31,17 @@ static void post_ok(const char *topic, const char *wid, const char *body, const 
     it_resp_free(&r);
 }
 
+/* An order of one MUG-1 line, as the intake tests send it. */
+static char *mug_order(const char *id, const char *name, const char *financial_status,
+                       const char *updated_at)
+{
+    static const struct it_line mug[] = {{"MUG-1", 1, false}};
+
+    return it_order_json(&(struct it_order){.id = id, .name = name,
+                                            .financial_status = financial_status,
+                                            .updated_at = updated_at, IT_LINES(mug)});
+}
+
 static long count(const char *sql)
 {
     return it_sql_long(db, sql);
@@ -38,12 +49,9 @@ static long count(const char *sql)
 
 static void test_hex_and_base64_signatures_are_stored(void **state)
 {
-    char *a = it_order_json("10000000000000000000000001", "#1001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *b = it_order_json("10000000000000000000000002", "#1002", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *c = it_order_json("10000000000000000000000003", "#1003", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("10000000000000000000000001", "#1001", "paid", "2026-11-26T10:00:00+08:00");
+    char *b = mug_order("10000000000000000000000002", "#1002", "paid", "2026-11-26T10:00:00+08:00");
+    char *c = mug_order("10000000000000000000000003", "#1003", "paid", "2026-11-26T10:00:00+08:00");
 
     post_ok("orders/paid", "sig-hex", a, "hex", 200);
     post_ok("orders/paid", "sig-b64", b, "base64", 200);
@@ -60,8 +68,7 @@ static void test_hex_and_base64_signatures_are_stored(void **state)
 
 static void test_duplicate_delivery_is_stored_once(void **state)
 {
-    char *a = it_order_json("20000000000000000000000001", "#2001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("20000000000000000000000001", "#2001", "paid", "2026-11-26T10:00:00+08:00");
 
     post_ok("orders/paid", "dup-1", a, "hex", 200);
     post_ok("orders/paid", "dup-1", a, "hex", 200);
@@ -77,10 +84,10 @@ static void test_duplicate_delivery_is_stored_once(void **state)
 static void test_unpaid_then_paid_then_stale_update(void **state)
 {
     const char *id = "30000000000000000000000001";
-    char *created = it_order_json(id, "#3001", "pending", "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *paid = it_order_json(id, "#3001", "paid", "2026-11-26T10:05:00+08:00", "MUG-1");
-    char *stale = it_order_json(id, "#3001", "pending", "2026-11-26T10:01:00+08:00", "MUG-1");
-    char *again = it_order_json(id, "#3001", "paid", "2026-11-26T10:09:00+08:00", "MUG-1");
+    char *created = mug_order(id, "#3001", "pending", "2026-11-26T10:00:00+08:00");
+    char *paid = mug_order(id, "#3001", "paid", "2026-11-26T10:05:00+08:00");
+    char *stale = mug_order(id, "#3001", "pending", "2026-11-26T10:01:00+08:00");
+    char *again = mug_order(id, "#3001", "paid", "2026-11-26T10:09:00+08:00");
 
     post_ok("orders/create", "seq-1", created, "hex", 200);
     assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND state = "
@@ -119,8 +126,7 @@ static void test_unpaid_then_paid_then_stale_update(void **state)
 
 static void test_bad_or_missing_signature_is_401_and_stores_nothing(void **state)
 {
-    char *a = it_order_json("40000000000000000000000001", "#4001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("40000000000000000000000001", "#4001", "paid", "2026-11-26T10:00:00+08:00");
     long before = count("SELECT count(*) FROM webhook_events");
 
     post_ok("orders/paid", "bad-1", a, "bad", 401);
@@ -160,13 +166,12 @@ static void test_oversize_wrong_method_unknown_topic_and_garbage(void **state)
 static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(void **state)
 {
     const char *id = "60000000000000000000000001";
-    char *paid = it_order_json(id, "#6001", "paid", "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *open = it_order_json(id, "#6001", "paid", "2026-11-26T10:10:00+08:00", "MUG-1");
-    char *p = strstr(open, "\"status\":\"open\"");
-    char *cancelled = xasprintf("%.*s\"status\":\"cancelled\"%s", (int)(p - open), open,
-                                p + strlen("\"status\":\"open\""));
+    static const struct it_line mug[] = {{"MUG-1", 1, false}};
+    char *paid = mug_order(id, "#6001", "paid", "2026-11-26T10:00:00+08:00");
+    char *cancelled = it_order_json(&(struct it_order){
+        .id = id, .name = "#6001", .updated_at = "2026-11-26T10:10:00+08:00", .cancelled = true,
+        IT_LINES(mug)});
 
-    free(open);
     post_ok("orders/paid", "hold-1", paid, "hex", 200);
     it_sql_exec(db, "UPDATE orders SET state = 'on_hold', post_started_at = now() "
                     "WHERE name = '#6001'");
@@ -184,8 +189,8 @@ static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(vo
 /* The app secret may serve several stores: another store's orders never enter. */
 static void test_webhook_for_another_shop_is_recorded_and_ignored(void **state)
 {
-    char *body = it_order_json("65000000000000000000000001", "#6501", "paid",
-                               "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *body = mug_order("65000000000000000000000001", "#6501", "paid",
+                           "2026-11-26T10:00:00+08:00");
     char sig[65], h_sig[128];
     const char *headers[] = {"Content-Type: application/json", "X-Shopline-Topic: orders/paid",
                              "X-Shopline-Webhook-Id: other-shop-1",
@@ -229,7 +234,7 @@ static void *storm_thread(void *arg)
         snprintf(wid, sizeof(wid), "storm-%d-%s", i, s->thread < 2 ? "paid" : "upd");
         if (s->thread >= 2)
             snprintf(wid + strlen(wid), sizeof(wid) - strlen(wid), "-%d", k);
-        body = it_order_json(id, name, "paid", "2026-11-26T11:00:00+08:00", "MUG-1");
+        body = mug_order(id, name, "paid", "2026-11-26T11:00:00+08:00");
         if (it_post_webhook(proc.port, s->thread < 2 ? "orders/paid" : "orders/updated", wid, body,
                             "hex", &r) != 0 || r.status != 200)
             s->failures++;

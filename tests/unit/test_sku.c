@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sku.h"
+#include "ts_utf8.h"
 
 #define S50 "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJ"
 #define E_ACUTE "\xc3\xa9"          /* é: 2 bytes */
@@ -445,25 +446,6 @@ static void test_detail_exact(void **state)
     free_lines(lines, 5);
 }
 
-/* Structural UTF-8 check: lead bytes followed by the right continuations. */
-static bool utf8_structurally_ok(const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text;
-
-    while (*s != '\0') {
-        size_t n = *s < 0x80 ? 1 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc0 ? 2 : 0;
-        size_t i;
-
-        if (n == 0)
-            return false;
-        for (i = 1; i < n; i++)
-            if ((s[i] & 0xc0) != 0x80)
-                return false;
-        s += n;
-    }
-    return true;
-}
-
 /* Issues shown plus the "and N more" tail account for all of them. */
 static void check_more_tail(const char *got, size_t n_issues)
 {
@@ -511,7 +493,7 @@ static void test_detail_caps(void **state)
         assert_true(len <= limit);
         assert_memory_equal(got, "40 order lines cannot be sent to Peoplevox: ", 43);
         assert_non_null(strstr(got, "(line 9999"));   /* at least one issue shown */
-        assert_true(utf8_structurally_ok(got));
+        assert_true(ts_utf8_valid_str(got));
         if (cap >= strlen(full))
             assert_string_equal(got, full);
         else
