@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "common.h"
 #include "it.h"
@@ -286,14 +287,34 @@ static void test_health_ready_and_metrics(void **state)
     it_resp_free(&r);
 }
 
-static void test_sigterm_exits_zero(void **state)
+/* The service runs with SHOPVOX_LOG_FORMAT=json: every line it wrote is one JSON object. */
+static void test_sigterm_exits_zero_and_every_log_line_is_json(void **state)
 {
+    char *log, *save = NULL;
+    size_t lines = 0;
+
     assert_int_equal(it_proc_stop(&proc, SIGTERM, 10000), 0);
+    log = it_file_read(proc.log_path);
+    for (char *line = strtok_r(log, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save), lines++) {
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *o;
+
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, line, (int)strlen(line));
+        if (o == NULL || !json_object_is_type(o, json_type_object))
+            fail_msg("log line %zu is not a JSON object: %s", lines + 1, line);
+        json_object_put(o);
+        json_tokener_free(tok);
+    }
+    assert_true(lines > 2);
+    free(log);
 }
 
 int main(void)
 {
     const char *args[] = {"serve", "--migrate", NULL};
+    const char *env[] = {"SHOPVOX_LOG_FORMAT=json", NULL};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_and_base64_signatures_are_stored),
         cmocka_unit_test(test_duplicate_delivery_is_stored_once),
@@ -304,13 +325,13 @@ int main(void)
         cmocka_unit_test(test_webhook_for_another_shop_is_recorded_and_ignored),
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
         cmocka_unit_test(test_health_ready_and_metrics),
-        cmocka_unit_test(test_sigterm_exits_zero),
+        cmocka_unit_test(test_sigterm_exits_zero_and_every_log_line_is_json),
     };
     int rc;
 
     it_require_db();
     db = it_db_create("intake");
-    if (it_shopvox_start(&proc, db, NULL, args) != 0)
+    if (it_shopvox_start(&proc, db, env, args) != 0)
         return 1;
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (rc != 0)
