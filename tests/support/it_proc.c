@@ -86,9 +86,8 @@ static void it_track_child(pid_t pid, bool add)
 
 /* ---- starting ---- */
 
-static void child_exec(const char *log_path, const char *const *env, const char *const *args)
+static void child_exec(int fd, const char *const *env, const char *const *args)
 {
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     char *argv[IT_MAX_ARGS + 1];
     int n = 0;
 
@@ -172,6 +171,7 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
     const char *refused = env_refused(extra_env);
     char *dbvar;
     size_t n = 0;
+    int log_fd;
 
     p->pid = -1;
     p->port = -1;
@@ -187,9 +187,14 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
     for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL && n < IT_MAX_ENV; i++)
         env[n++] = extra_env[i];
     env[n] = NULL;
+    /* emptied before the child exists: a log left by an earlier program of the same pid
+     * must never be read as this child's start line */
+    log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     p->pid = fork();
     if (p->pid == 0)
-        child_exec(p->log_path, env, args);
+        child_exec(log_fd, env, args);
+    if (log_fd >= 0)
+        close(log_fd);
     free(dbvar);
     it_track_child(p->pid, true);
     if (!it_wait_until(up_or_gone, p, IT_START_TIMEOUT_MS) || p->pid < 0) {
