@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "routing.h"
+#include "ts_utf8.h"
 
 /* ---- fake stock -------------------------------------------------------- */
 
@@ -233,25 +234,6 @@ static void test_site_is_system(void **state)
     assert_false(routing_site_is_system("System Site"));
 }
 
-/* Valid UTF-8, structurally. */
-static bool utf8_ok(const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text;
-
-    while (*s != '\0') {
-        size_t n = *s < 0x80 ? 1 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc0 ? 2 : 0;
-        size_t i;
-
-        if (n == 0)
-            return false;
-        for (i = 1; i < n; i++)
-            if ((s[i] & 0xc0) != 0x80)
-                return false;
-        s += n;
-    }
-    return true;
-}
-
 static void test_reason_capped_utf8(void **state)
 {
     static struct routing_rule rules[200];
@@ -275,7 +257,7 @@ static void test_reason_capped_utf8(void **state)
         assert_false(routing_decide(rules, ARRAY_LEN(rules), &in, &stock, NULL, &res));
         assert_true(strlen(res.reason) < ROUTING_REASON_MAX);
         assert_true(strlen(res.reason) > ROUTING_REASON_MAX - 40);
-        assert_true(utf8_ok(res.reason));
+        assert_true(ts_utf8_valid_str(res.reason));
         assert_memory_equal(res.reason, "unroutable", 10);
     }
 }

@@ -25,12 +25,14 @@ static int buf_reserve(struct buf *b, size_t extra)
 
     if (b->max != 0 && (extra > b->max || b->len > b->max - extra))
         return -1;
+    if (extra > SIZE_MAX - b->len - 1)      /* len + extra + 1 would wrap around */
+        return -1;
     need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
     cap = b->cap ? b->cap : 256;
     while (cap < need)
-        cap *= 2;
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
     return 0;
