@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "catalogue.h"
+#include "catalogue_items.h"
 #include "common.h"
 #include "sku.h"
 #include "store.h"
