@@ -9,6 +9,8 @@
 #ifndef SHOPVOX_EXCEPTIONS_H
 #define SHOPVOX_EXCEPTIONS_H
 
+#include <stdbool.h>
+
 #include "common.h"
 #include "store.h"
 
@@ -30,5 +32,14 @@ enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
 enum st exc_resolve_subject(struct store_conn *c, const char *shop, const char *type,
                             const char *subject, const char *by, const char *resolution,
                             struct errbuf *err);
+/* Resolves exception id (text) of shop if open; *changed (may be NULL) tells whether it was. */
+enum st exc_resolve_id(struct store_conn *c, const char *shop, const char *id, const char *by,
+                       const char *resolution, bool *changed, struct errbuf *err);
+/*
+ * Resolves the shop's open exceptions of type whose order is no longer in
+ * state, by shopvox, as "order is <its state> now".
+ */
+enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char *type,
+                             const char *state, struct errbuf *err);
 
 #endif

@@ -6,6 +6,13 @@
  * request, logs one line per request and feeds the duration histogram.
  * The application supplies one handler that fills a response; it runs on
  * one of the server's threads and may block (database work).
+ *
+ * The same adapter serves the sandbox's fake outside APIs, which need a
+ * few things the service does not: a thread per connection (a fake may
+ * hold a call for seconds), a longer idle timeout, names and IPv6 for the
+ * listen address, an exclusive port, silence, a Retry-After header, and
+ * a reply that is never sent (the connection closes, as when a reply is
+ * lost). Each is a field whose zero value keeps the service's behaviour.
  */
 #ifndef SHOPVOX_HTTP_SERVER_H
 #define SHOPVOX_HTTP_SERVER_H
@@ -34,6 +41,8 @@ struct http_response {
     const char *content_type;  /* static string */
     const char *route;         /* static label for metrics, e.g. "webhook" */
     const char *allow;         /* Allow header for 405, or NULL */
+    const char *retry_after;   /* Retry-After header (static string), or NULL */
+    bool drop;                 /* true: close the connection without an answer */
     struct buf body;           /* owned by the server */
 };
 
@@ -51,10 +60,18 @@ struct http_server_opts {
     size_t max_body_bytes;
     http_handler_fn handler;
     void *ctx;
+    /* Zero keeps the service's settings; the sandbox's fakes change them. */
+    bool thread_per_connection; /* instead of a pool of `threads`: a handler may block
+                                 * for long without holding up other connections */
+    unsigned idle_timeout_s;    /* an idle connection is closed after; 0 -> 30 */
+    bool exclusive_port;        /* no SO_REUSEPORT: starting on a port in use fails */
+    bool resolve_host;          /* host may be a name or IPv6; false: an IPv4 literal */
+    bool quiet;                 /* no request log line, no duration histogram */
 };
 
 struct http_server;
 
+/* Starts listening and serving on the server's own threads, or NULL with err set. */
 struct http_server *http_server_start(const struct http_server_opts *opts, struct errbuf *err);
 /* The bound port (useful with port 0). */
 int http_server_port(const struct http_server *s);

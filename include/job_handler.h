@@ -52,11 +52,16 @@ typedef void (*job_handler_fn)(struct worker_ctx *w, const struct job *j, struct
 typedef void (*job_batch_fn)(struct worker_ctx *w, const struct job *jobs, size_t n,
                              struct job_result *results);
 
-/* One row of the pool's table: a job kind and the functions that run it. */
+/*
+ * One row of the pool's table: a job kind and the functions that run it.
+ * At least one of the two is set. With both, run_batch is used only when
+ * cfg->pvx_batch_max > 1; with run_batch alone it is the one way in, and
+ * takes batches of one when batching is off.
+ */
 struct job_kind {
     const char *kind;       /* jobs.kind, e.g. "post_sales_order" */
-    job_handler_fn run_one; /* required */
-    job_batch_fn run_batch; /* optional (NULL): the kind runs one job at a time */
+    job_handler_fn run_one; /* NULL: the kind always runs through run_batch */
+    job_batch_fn run_batch; /* NULL: the kind runs one job at a time */
 };
 
 #endif

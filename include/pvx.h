@@ -150,18 +150,6 @@ enum st pvx_get_report_data_all(struct pvx_client *pc, CURL *curl,
 enum st pvx_save_data(struct pvx_client *pc, CURL *curl, const char *template_name,
                       const char *csv, struct pvx_response *out, struct pvx_outcome *oc);
 
-/* One value we want to save, by field name. */
-struct pvx_field_value {
-    const char *name;
-    const char *value;             /* NULL or "" leaves the field empty */
-};
-
-/* One record to save: its values, in any order. */
-struct pvx_record {
-    const struct pvx_field_value *values;
-    size_t n;
-};
-
 /*
  * Builds SaveData CSV for a template: the header is the tenant's field list
  * (its order), each record's values are placed by name (case-insensitive,

@@ -58,6 +58,18 @@ struct pvx_report_request {
     const char *columns;
 };
 
+/* One value we want to save, by field name. */
+struct pvx_field_value {
+    const char *name;
+    const char *value;             /* NULL or "" leaves the field empty */
+};
+
+/* One record to save: its values, in any order. */
+struct pvx_record {
+    const struct pvx_field_value *values;
+    size_t n;
+};
+
 /*
  * Builders: each appends one complete envelope (with the XML declaration) to
  * out. Text is escaped by libxml2 (CR goes out as &#13; so CSV line ends

@@ -52,6 +52,8 @@ struct routing_rule {
 
 /* "location", "country", "stock", "default". */
 const char *routing_kind_name(enum routing_kind k);
+/* The kind a name stands for (case-insensitive): true and *out set, or false. */
+bool routing_kind_parse(const char *name, enum routing_kind *out);
 
 /* True for Peoplevox's internal site ("SystemSite", any case, spaces ignored). */
 bool routing_site_is_system(const char *site);
@@ -66,6 +68,13 @@ struct routing_rules {
 
 void routing_rules_init(struct routing_rules *t);
 void routing_rules_cleanup(struct routing_rules *t);
+/*
+ * Appends one rule as given, copying match (may be NULL) and site, with no
+ * check at all: for rules read back from storage, which were checked when
+ * they were written. Rules from people go through routing_parse_rule.
+ */
+void routing_rules_add(struct routing_rules *t, enum routing_kind kind, const char *match,
+                       const char *site);
 
 /*
  * Parses one rule and appends it to t:

@@ -66,8 +66,12 @@
  * logged with http_code 503 and counted in state's "refused". Refused calls
  * do not use up the window. Reset keeps the rate limit given at start.
  *
- * One mutex guards all state; the daemon runs a thread per connection, so
+ * One mutex guards all state; the server runs a thread per connection, so
  * a hanging call never blocks others.
+ *
+ * Inside: service/sandbox/ holds what every fake shares (the process, the
+ * server on the service's HTTP adapter, faults, rate limit, call log, the
+ * control API; sandbox_fake.h) and service/sandbox/peoplevox/ this fake.
  */
 #ifndef SHOPVOX_SANDBOX_H
 #define SHOPVOX_SANDBOX_H

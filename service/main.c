@@ -150,7 +150,7 @@ static void drain(struct http_server *hs, int64_t deadline)
  * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h).
  */
 static const struct job_kind job_kinds[] = {
-    {"post_sales_order", so_post_handler, so_post_batch},
+    {"post_sales_order", NULL, so_post_jobs}, /* always the batch path: n >= 1 */
     {"cancel_sales_order", so_cancel_handler, NULL},
     {"catalogue_sync", catalogue_sync_handler, NULL},
     {"detect_stalled", watchdog_stalled_handler, NULL},
@@ -212,8 +212,9 @@ static int serve(const struct cfg *c, bool migrate)
     if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);
-    ho = (struct http_server_opts){c->listen_host, c->listen_port, c->http_threads,
-                                   (size_t)c->max_body_bytes, app_handle, a};
+    ho = (struct http_server_opts){.host = c->listen_host, .port = c->listen_port,
+                                   .threads = c->http_threads, .handler = app_handle, .ctx = a,
+                                   .max_body_bytes = (size_t)c->max_body_bytes};
     hs = http_server_start(&ho, &err);
     if (hs == NULL) {
         log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "exceptions.h"
 #include "jobs.h"
 
 #define EXC_LIST_DEFAULT 50
@@ -67,19 +68,12 @@ static int exc_fetch(struct cli *x, long long id, struct json_object **out)
 /* Resolves exception id_text if open; *changed tells whether it was. 0 or -1 (printed). */
 static int exc_mark_resolved(struct cli *x, const char *id_text, const char *note, bool *changed)
 {
-    const char *p[4] = {x->shop, id_text, x->user, note};
-    PGresult *res = cli_query(x, "resolve exception",
-                              "UPDATE exceptions SET state = 'resolved', resolved_at = now(), "
-                              "resolved_by = $3, resolution = $4 "
-                              "WHERE shop = $1 AND id = $2::bigint AND state = 'open' RETURNING id",
-                              4, p);
+    struct errbuf err = {""};
 
-    if (res == NULL)
-        return -1;
-    if (changed != NULL)
-        *changed = PQntuples(res) == 1;
-    PQclear(res);
-    return 0;
+    if (exc_resolve_id(x->db, x->shop, id_text, x->user, note, changed, &err) == ST_OK)
+        return 0;
+    cli_error(x, "could not resolve exception: %s", err.msg);
+    return -1;
 }
 
 /* Parses the single ID argument (plus the given options) and connects. */

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cli_int.h"
 #include "routing.h"
+#include "routing_store.h"
 
 #define ROUTING_SPEC_MAX_BYTES 65536
 
@@ -48,16 +49,16 @@ static char *rules_spec(struct json_object *rules)
 /* Reads the shop's rules and prints them (JSON or text). An exit code. */
 static int rules_show(struct cli *x, const char *heading)
 {
-    const char *p[1] = {x->shop};
+    struct errbuf err = {""};
     struct json_object *out, *rules;
-    PGresult *res = cli_query(x, "read routing rules",
-                              "SELECT position, kind, match, site FROM routing_rules "
-                              "WHERE shop = $1 ORDER BY position",
-                              1, p);
+    enum st st;
+    PGresult *res = routing_store_read(x->db, x->shop, &st, &err);
     char *spec;
 
-    if (res == NULL)
+    if (res == NULL) {
+        cli_error(x, "could not read routing rules: %s", err.msg);
         return CLI_EXIT_ERROR;
+    }
     rules = cli_rows_json(res);
     PQclear(res);
     spec = rules_spec(rules);
@@ -88,46 +89,18 @@ int cli_routing_list(struct cli *x, int argc, char **argv)
     return rc == CLI_EXIT_OK ? rules_show(x, NULL) : rc;
 }
 
-static int rules_insert(struct cli *x, const struct routing_rules *t)
-{
-    const char *p[5] = {x->shop, NULL, NULL, NULL, NULL};
-    char position[24];
-
-    for (size_t i = 0; i < t->n; i++) {
-        const struct routing_rule *r = &t->rules[i];
-        bool has_match = r->kind == ROUTE_LOCATION || r->kind == ROUTE_COUNTRY;
-        PGresult *res;
-
-        snprintf(position, sizeof(position), "%zu", i + 1);
-        p[1] = position;
-        p[2] = routing_kind_name(r->kind);
-        p[3] = has_match ? r->match : NULL;
-        p[4] = r->site;
-        res = cli_query(x, "store routing rule",
-                        "INSERT INTO routing_rules (shop, position, kind, match, site) "
-                        "VALUES ($1, $2::int, $3, $4, $5)",
-                        5, p);
-        if (res == NULL)
-            return -1;
-        PQclear(res);
-    }
-    return 0;
-}
-
 static int rules_replace(struct cli *x, const struct routing_rules *t)
 {
-    const char *p[1] = {x->shop};
-    PGresult *res;
+    struct errbuf err = {""};
+    enum st st;
 
     if (cli_begin(x) < 0)
         return -1;
-    res = cli_query(x, "remove routing rules", "DELETE FROM routing_rules WHERE shop = $1", 1, p);
-    if (res == NULL)
-        goto fail;
-    PQclear(res);
-    if (rules_insert(x, t) == 0 && cli_commit(x) == 0)
+    st = routing_store_replace(x->db, x->shop, t, &err);
+    if (st != ST_OK)
+        cli_error(x, "could not replace routing rules: %s", err.msg);
+    if (st == ST_OK && cli_commit(x) == 0)
         return 0;
-fail:
     cli_rollback(x);
     return -1;
 }

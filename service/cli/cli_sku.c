@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "catalogue_store.h"
 #include "cli_int.h"
 #include "sku.h"
 
@@ -42,37 +43,23 @@ static int map_args(struct cli *x, const struct cli_args *a)
 /* "active", "inactive" or "missing": what the local catalogue knows of code. */
 static int item_state(struct cli *x, const char *code, char *out, size_t cap)
 {
-    const char *p[2] = {x->shop, code};
-    PGresult *res = cli_query(x, "read item",
-                              "SELECT CASE WHEN active THEN 'active' ELSE 'inactive' END "
-                              "FROM items WHERE shop = $1 AND code = $2",
-                              2, p);
+    struct errbuf err = {""};
 
-    if (res == NULL)
-        return -1;
-    snprintf(out, cap, "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "missing");
-    PQclear(res);
-    return 0;
+    if (catalogue_store_item_state(x->db, x->shop, code, out, cap, &err) == ST_OK)
+        return 0;
+    cli_error(x, "could not read item: %s", err.msg);
+    return -1;
 }
 
 /* Upserts the mapping; *previous gets the item code it replaced (owned, NULL when new). */
 static int map_upsert(struct cli *x, const char *sku, const char *code, char **previous)
 {
-    const char *p[4] = {x->shop, sku, code, x->user};
-    PGresult *res = cli_query(
-        x, "store mapping",
-        "WITH old AS (SELECT item_code FROM sku_map WHERE shop = $1 AND shopline_sku = $2) "
-        "INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (shop, shopline_sku) DO UPDATE "
-        "SET item_code = EXCLUDED.item_code, created_at = now(), created_by = EXCLUDED.created_by "
-        "RETURNING (SELECT item_code FROM old)",
-        4, p);
+    struct errbuf err = {""};
 
-    if (res == NULL)
-        return -1;
-    *previous = PQgetisnull(res, 0, 0) ? NULL : xstrdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
+    if (catalogue_store_map_sku(x->db, x->shop, sku, code, x->user, previous, &err) == ST_OK)
+        return 0;
+    cli_error(x, "could not store mapping: %s", err.msg);
+    return -1;
 }
 
 static int map_store(struct cli *x, const char *sku, const char *code, char *state,
@@ -141,23 +128,20 @@ int cli_sku_map(struct cli *x, int argc, char **argv)
 int cli_sku_list(struct cli *x, int argc, char **argv)
 {
     struct cli_args a;
-    const char *p[1] = {x->shop};
+    struct errbuf err = {""};
     struct json_object *out;
     PGresult *res;
+    enum st st;
     int rc;
 
     rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
-    res = cli_query(x, "list mappings",
-                    "SELECT m.shopline_sku, m.item_code, CASE WHEN i.code IS NULL THEN 'missing' "
-                    "WHEN i.active THEN 'active' ELSE 'inactive' END AS item_state, "
-                    CLI_TS("m.created_at") " AS created_at, m.created_by "
-                    "FROM sku_map m LEFT JOIN items i ON i.shop = m.shop AND i.code = m.item_code "
-                    "WHERE m.shop = $1 ORDER BY m.shopline_sku",
-                    1, p);
-    if (res == NULL)
+    res = catalogue_store_list_mappings(x->db, x->shop, &st, &err);
+    if (res == NULL) {
+        cli_error(x, "could not list mappings: %s", err.msg);
         return CLI_EXIT_ERROR;
+    }
     out = json_object_new_object();
     json_object_object_add(out, "mappings", cli_rows_json(res));
     if (x->json)
@@ -175,36 +159,32 @@ int cli_sku_list(struct cli *x, int argc, char **argv)
 int cli_sku_unmap(struct cli *x, int argc, char **argv)
 {
     struct cli_args a;
-    const char *p[2] = {x->shop, NULL};
+    struct errbuf err = {""};
     struct json_object *out;
-    PGresult *res;
+    char *code = NULL;
     int rc;
 
     rc = cli_start(x, argc, argv, NULL, 0, 1, 1, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
-    p[1] = a.pos[0];
-    res = cli_query(x, "remove mapping",
-                    "DELETE FROM sku_map WHERE shop = $1 AND shopline_sku = $2 RETURNING item_code",
-                    2, p);
-    if (res == NULL)
+    if (catalogue_store_unmap_sku(x->db, x->shop, a.pos[0], &code, &err) != ST_OK) {
+        cli_error(x, "could not remove mapping: %s", err.msg);
         return CLI_EXIT_ERROR;
-    if (PQntuples(res) == 0) {
+    }
+    if (code == NULL) {
         cli_error(x, "no mapping for Shopline SKU '%s'", a.pos[0]);
-        PQclear(res);
         return CLI_EXIT_NOT_FOUND;
     }
     out = json_object_new_object();
     cli_jset_str(out, "shopline_sku", a.pos[0]);
-    cli_jset_str(out, "item_code", PQgetvalue(res, 0, 0));
+    cli_jset_str(out, "item_code", code);
     json_object_object_add(out, "removed", json_object_new_boolean(true));
     if (x->json)
         cli_print_json(out);
     else
-        printf("removed mapping of Shopline SKU '%s' (was item code '%s')\n", a.pos[0],
-               PQgetvalue(res, 0, 0));
+        printf("removed mapping of Shopline SKU '%s' (was item code '%s')\n", a.pos[0], code);
     json_object_put(out);
-    PQclear(res);
+    free(code);
     return CLI_EXIT_OK;
 }
 

@@ -1,5 +1,6 @@
 /*
- * sandbox_main.c - `shopvox sandbox`: the fake Peoplevox as a process.
+ * sandbox_main.c - `shopvox sandbox`: the sandbox's fakes as a process
+ * (the fake Peoplevox today), shared by `shopvox` and `shopvox-sandbox`.
  *
  * SIGINT and SIGTERM are blocked before the daemon starts, so every thread
  * it creates inherits the mask and the main thread alone takes the signal

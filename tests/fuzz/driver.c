@@ -1,11 +1,15 @@
 /*
  * driver.c - a main() for the fuzz harnesses when libFuzzer is not there.
  *
- *   fuzz_<name> CORPUS_DIR [ITERATIONS [SEED]]   replay, then ITERATIONS mutations
- *   fuzz_<name> FILE                             replay one input (a saved crash)
+ *   fuzz_<name> [-runs=N] [-seed=S] DIR|FILE...   replay, then N mutations
+ *   fuzz_<name> FILE                              replay one input (a saved crash)
  *
- * Every corpus file is fed to LLVMFuzzerTestOneInput once, then ITERATIONS
- * (default 20000) inputs are derived from the corpus by a seeded xorshift
+ * The options are spelled as libFuzzer's, and the seeds come from several
+ * places, as libFuzzer takes several corpus directories: the harness's own
+ * corpus (tests/fuzz/corpus/<short>/) and the test fixtures that are inputs
+ * of the same parser (tests/fixtures/), so a fixture is never copied into
+ * a corpus. Every seed file is fed to LLVMFuzzerTestOneInput once, then N
+ * (default 20000) inputs are derived from the seeds by a seeded xorshift
  * generator: bit flips, byte overwrites, inserts and deletes, duplicated
  * chunks, dictionary tokens and splices between corpus files. There is no
  * coverage feedback, so to reach deeper than one round of edits, some
@@ -148,8 +152,18 @@ static int drv_cmp_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Loads every regular, non-hidden file of dir, in name order (readdir order is not stable). */
-static int drv_load_dir(const char *dir, struct drv_pool *pool)
+/* Adds one seed file to the pool (grown as needed). */
+static int drv_pool_add_file(struct drv_pool *pool, const char *path)
+{
+    pool->items = xrealloc(pool->items, (pool->n + 1) * sizeof(*pool->items));
+    if (drv_read_file(path, &pool->items[pool->n]) < 0)
+        return -1;
+    pool->n++;
+    return 0;
+}
+
+/* Adds every regular, non-hidden file of dir, in name order (readdir order is not stable). */
+static int drv_pool_add_dir(struct drv_pool *pool, const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -169,24 +183,40 @@ static int drv_load_dir(const char *dir, struct drv_pool *pool)
     }
     closedir(d);
     qsort(names, n, sizeof(*names), drv_cmp_names);
-    pool->items = xcalloc(n + DRV_RING, sizeof(*pool->items));
     for (i = 0; i < n; i++) {
         struct stat st;
 
-        if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
-            rc = drv_read_file(names[i], &pool->items[pool->n]);
-            if (rc == 0)
-                pool->n++;
-        }
+        if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+            rc = drv_pool_add_file(pool, names[i]);
         free(names[i]);
     }
     free(names);
-    pool->n_corpus = pool->n;
-    if (rc == 0 && pool->n == 0) {
-        fprintf(stderr, "corpus %s has no files\n", dir);
-        rc = -1;
-    }
     return rc;
+}
+
+/* Loads the seeds of every path (a directory or a file), then makes room for the ring. */
+static int drv_load_seeds(char *const *paths, int n_paths, struct drv_pool *pool)
+{
+    for (int i = 0; i < n_paths; i++) {
+        struct stat st;
+        int rc;
+
+        if (stat(paths[i], &st) != 0) {
+            fprintf(stderr, "could not open corpus %s: %s\n", paths[i], strerror(errno));
+            return -1;
+        }
+        rc = S_ISDIR(st.st_mode) ? drv_pool_add_dir(pool, paths[i])
+                                 : drv_pool_add_file(pool, paths[i]);
+        if (rc < 0)
+            return -1;
+    }
+    if (pool->n == 0) {
+        fprintf(stderr, "no seed files in the corpus\n");
+        return -1;
+    }
+    pool->n_corpus = pool->n;
+    pool->items = xrealloc(pool->items, (pool->n + DRV_RING) * sizeof(*pool->items));
+    return 0;
 }
 
 static void drv_pool_cleanup(struct drv_pool *pool)
@@ -363,23 +393,46 @@ static int drv_parse_ulong(const char *s, unsigned long long *out)
     return (errno != 0 || end == s || *end != '\0') ? -1 : 0;
 }
 
+/* Takes -runs=N and -seed=S out of argv (kept in order: the paths); -1 on a bad option. */
+static int drv_parse_options(int *argc, char **argv, unsigned long long *runs,
+                             unsigned long long *seed)
+{
+    int kept = 1;
+
+    for (int i = 1; i < *argc; i++) {
+        if (strncmp(argv[i], "-runs=", 6) == 0) {
+            if (drv_parse_ulong(argv[i] + 6, runs) < 0)
+                return -1;
+        } else if (strncmp(argv[i], "-seed=", 6) == 0) {
+            if (drv_parse_ulong(argv[i] + 6, seed) < 0)
+                return -1;
+        } else if (argv[i][0] == '-') {
+            return -1;
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    *argc = kept;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct drv_pool pool = { 0 };
     struct stat st;
     unsigned long long iterations = DRV_DEFAULT_ITERATIONS, seed = DRV_DEFAULT_SEED;
     int64_t t0 = now_ms_monotonic();
+    int n_opts = argc;
     size_t i;
     int rc = 1;
 
-    if (argc < 2 || argc > 4 || (argc > 2 && drv_parse_ulong(argv[2], &iterations) < 0) ||
-        (argc > 3 && drv_parse_ulong(argv[3], &seed) < 0)) {
-        fprintf(stderr, "usage: %s CORPUS_DIR [ITERATIONS [SEED]] | %s FILE\n", argv[0],
+    if (drv_parse_options(&argc, argv, &iterations, &seed) < 0 || argc < 2) {
+        fprintf(stderr, "usage: %s [-runs=N] [-seed=S] DIR|FILE... | %s FILE\n", argv[0],
                 argv[0]);
         return 2;
     }
     drv_install_hooks(argv[0]);
-    if (stat(argv[1], &st) == 0 && S_ISREG(st.st_mode)) {
+    if (argc == 2 && n_opts == 2 && stat(argv[1], &st) == 0 && S_ISREG(st.st_mode)) {
         struct drv_input one;
 
         if (drv_read_file(argv[1], &one) < 0)
@@ -389,13 +442,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s ran without failure\n", argv[0], argv[1]);
         return 0;
     }
-    if (drv_load_dir(argv[1], &pool) < 0)
+    if (drv_load_seeds(argv + 1, argc - 1, &pool) < 0)
         goto out;
     for (i = 0; i < pool.n_corpus; i++)
         drv_run(pool.items[i].data, pool.items[i].len);
     drv_rng_state = seed != 0 ? seed : DRV_DEFAULT_SEED; /* xorshift must not start at 0 */
     drv_fuzz(&pool, (unsigned long)iterations);
-    fprintf(stderr, "%s: %zu corpus files and %llu mutations (seed 0x%llx) in %lld ms\n",
+    fprintf(stderr, "%s: %zu seed files and %llu mutations (seed 0x%llx) in %lld ms\n",
             argv[0], pool.n_corpus, iterations, seed, (long long)(now_ms_monotonic() - t0));
     rc = 0;
 out:

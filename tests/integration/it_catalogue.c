@@ -12,12 +12,12 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,14 +25,13 @@
 #include "common.h"
 #include "config.h"
 #include "it.h"
-#include "it_sandbox.h"
+#include "it_orders_world.h"
 #include "metrics.h"
 #include "pvx.h"
 #include "sandbox.h"
 #include "store.h"
 
 static const char *db;
-static struct sandbox_pvx *sb;
 static struct pvx_client *pvx;
 static struct store_conn *conn;
 static CURL *curl;
@@ -48,8 +47,7 @@ static struct pvx_client *client_for(int port)
     char url[160];
     struct pvx_client *c;
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
-             port);
+    it_sandbox_pvx_url(port, url, sizeof(url));
     memset(&pc, 0, sizeof(pc));
     pc.url = url;
     pc.client_id = "SANDBOX";
@@ -68,25 +66,12 @@ static struct pvx_client *client_for(int port)
 
 static int group_setup(void **state)
 {
-    struct sandbox_pvx_opts o;
-    struct errbuf err = {""};
-    int applied = 0;
-
     it_require_db();
-    db = it_db_create("catalogue");
+    if (ito_start_sandbox("catalogue", NULL) != 0)
+        return -1;
+    db = ito.db;
     conn = store_conn_create(db);
-    if (store_migrate(conn, SHOPVOX_SQL_DIR, &applied, &err) != ST_OK) {
-        fprintf(stderr, "migrate: %s\n", err.msg);
-        return -1;
-    }
-    memset(&o, 0, sizeof(o));
-    o.password_encoding = SANDBOX_PW_BASE64;
-    sb = sandbox_pvx_start(&o, &err);
-    if (sb == NULL) {
-        fprintf(stderr, "sandbox: %s\n", err.msg);
-        return -1;
-    }
-    pvx = client_for(sandbox_pvx_port(sb));
+    pvx = client_for(sandbox_pvx_port(ito.sb));
     curl = curl_easy_init();
     memset(&cfg, 0, sizeof(cfg));
     cfg.shop_domain = shop;
@@ -98,20 +83,14 @@ static int group_teardown(void **state)
 {
     curl_easy_cleanup(curl);
     pvx_client_destroy(pvx);
-    sandbox_pvx_stop(sb);
     store_conn_destroy(conn);
-    return 0;
-}
-
-static void sandbox_post(const char *path, const char *body)
-{
-    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), path, body), 0);
+    return ito_stop();
 }
 
 static int fresh(void **state)
 {
     it_sql_exec(db, "TRUNCATE items, cursors, jobs, orders CASCADE");
-    sandbox_post("/_sandbox/reset", "{}");
+    ito_sandbox_post("/_sandbox/reset", "{}");
     return 0;
 }
 
@@ -134,6 +113,13 @@ static enum st sync_once(struct errbuf *err)
     catalogue_sync_handler(&w, &j, &r);
     *err = r.err;
     return r.st;
+}
+
+static bool sync_succeeds(void *unused)
+{
+    struct errbuf err = {""};
+
+    return sync_once(&err) == ST_OK;
 }
 
 static void sync_ok(void)
@@ -186,7 +172,7 @@ static void test_added_item_appears_and_gone_item_turns_inactive(void **state)
 {
     sync_ok();
     assert_int_equal(item_active("NEW-ITEM-1"), -1);
-    sandbox_post("/_sandbox/items",
+    ito_sandbox_post("/_sandbox/items",
                  "{\"ItemCode\":\"NEW-ITEM-1\",\"Name\":\"New, \\\"quoted\\\" item\","
                  "\"Barcode\":\"999\",\"stock\":5}");
     sync_ok();
@@ -196,14 +182,14 @@ static void test_added_item_appears_and_gone_item_turns_inactive(void **state)
                      1);
 
     /* reset re-seeds the sandbox catalogue without NEW-ITEM-1: kept, inactive */
-    sandbox_post("/_sandbox/reset", "{}");
+    ito_sandbox_post("/_sandbox/reset", "{}");
     sync_ok();
     assert_int_equal(item_active("NEW-ITEM-1"), 0);
     assert_int_equal(count("SELECT count(*) FROM items"), 21);
     assert_int_equal(count("SELECT count(*) FROM items WHERE active"), 19);
 
     /* and back again */
-    sandbox_post("/_sandbox/items", "{\"ItemCode\":\"NEW-ITEM-1\",\"Name\":\"again\"}");
+    ito_sandbox_post("/_sandbox/items", "{\"ItemCode\":\"NEW-ITEM-1\",\"Name\":\"again\"}");
     sync_ok();
     assert_int_equal(item_active("NEW-ITEM-1"), 1);
 }
@@ -273,7 +259,7 @@ static void test_every_sync_rechecks_held_orders(void **state)
     assert_int_equal(count(sql), routing_hold);
 
     /* a second sync while they are still queued adds nothing */
-    sandbox_post("/_sandbox/items", "{\"ItemCode\":\"MUG-1\",\"Name\":\"Mug\"}");
+    ito_sandbox_post("/_sandbox/items", "{\"ItemCode\":\"MUG-1\",\"Name\":\"Mug\"}");
     sync_ok();
     assert_int_equal(count("SELECT count(*) FROM jobs"), 3);
 }
@@ -307,7 +293,7 @@ static void test_more_than_one_page(void **state)
 
     for (int i = 0; i < 1100; i++) {
         snprintf(body, sizeof(body), "{\"ItemCode\":\"BULK-%04d\",\"Name\":\"Bulk %d\"}", i, i);
-        sandbox_post("/_sandbox/items", body);
+        ito_sandbox_post("/_sandbox/items", body);
     }
     /* a session first, so the reset's session loss does not count as a page */
     assert_int_equal(pvx_authenticate(pvx, curl, &oc), ST_OK);
@@ -333,8 +319,8 @@ static void test_rate_limited_warehouse_is_retry_and_changes_nothing(void **stat
     enum st st;
 
     sync_ok();
-    sandbox_post("/_sandbox/items", "{\"ItemCode\":\"LATE-1\"}");
-    sandbox_post("/_sandbox/faults", "{\"http_429\":3}");
+    ito_sandbox_post("/_sandbox/items", "{\"ItemCode\":\"LATE-1\"}");
+    ito_sandbox_post("/_sandbox/faults", "{\"http_429\":3}");
     st = sync_once(&err);
     if (st != ST_RETRY)
         fail_msg("want retry, got %s: %s", st_name(st), err.msg);
@@ -342,9 +328,9 @@ static void test_rate_limited_warehouse_is_retry_and_changes_nothing(void **stat
     assert_non_null(strstr(err.msg, "refused the call for load"));
     assert_int_equal(item_active("LATE-1"), -1);
     assert_int_equal(count("SELECT count(*) FROM items WHERE active"), 19);
-    sandbox_post("/_sandbox/reset", "{}");
-    usleep(30 * 1000);          /* past the client's cool-down */
-    sync_ok();
+    ito_sandbox_post("/_sandbox/reset", "{}");
+    /* the client sends again once its own short cool-down is over */
+    assert_true(it_wait_until(sync_succeeds, NULL, 5000));
 }
 
 struct racer {

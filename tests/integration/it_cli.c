@@ -78,47 +78,20 @@ static struct json_object *jidx(struct json_object *o, const char *key, size_t i
     return json_object_array_get_idx(jget(o, key), i);
 }
 
-static long sql_long(const char *fmt, ...) SV_PRINTF(1, 2);
-static long sql_long(const char *fmt, ...)
-{
-    va_list ap;
-    char *sql = NULL;
-    long v;
-
-    va_start(ap, fmt);
-    assert_true(vasprintf(&sql, fmt, ap) >= 0);
-    va_end(ap);
-    v = it_sql_long(db, sql);
-    free(sql);
-    return v;
-}
-
-static char *sql_text(const char *fmt, ...) SV_PRINTF(1, 2);
-static char *sql_text(const char *fmt, ...)
-{
-    va_list ap;
-    char *sql = NULL, *v;
-
-    va_start(ap, fmt);
-    assert_true(vasprintf(&sql, fmt, ap) >= 0);
-    va_end(ap);
-    v = it_sql_text(db, sql);
-    free(sql);
-    return v;
-}
-
 /* Inserts an order (explicit id) with one line of sku; returns nothing, ids are the test's. */
 static void order_insert(long id, const char *name, const char *state, const char *hold_reason,
                          const char *sku)
 {
-    sql_long("INSERT INTO orders (id, shop, shopline_order_id, name, state, financial_status, "
-             "hold_reason) VALUES (%ld, '" IT_SHOP "', '77%08ld', '%s', '%s', 'paid', %s%s%s) "
-             "RETURNING id",
-             id, id, name, state, hold_reason ? "'" : "", hold_reason ? hold_reason : "NULL",
-             hold_reason ? "'" : "");
-    sql_long("INSERT INTO order_lines (order_id, line_id, line_no, sku, quantity) "
-             "VALUES (%ld, 'L%ld', 1, '%s', 2) RETURNING quantity",
-             id, id, sku);
+    it_sql_longf(db,
+                 "INSERT INTO orders (id, shop, shopline_order_id, name, state, financial_status, "
+                 "hold_reason) VALUES (%ld, '" IT_SHOP "', '77%08ld', '%s', '%s', 'paid', %s%s%s) "
+                 "RETURNING id",
+                 id, id, name, state, hold_reason ? "'" : "", hold_reason ? hold_reason : "NULL",
+                 hold_reason ? "'" : "");
+    it_sql_longf(db,
+                 "INSERT INTO order_lines (order_id, line_id, line_no, sku, quantity) "
+                 "VALUES (%ld, 'L%ld', 1, '%s', 2) RETURNING quantity",
+                 id, id, sku);
 }
 
 /* Inserts an open exception and returns its id. */
@@ -129,10 +102,12 @@ static long exception_insert(const char *type, const char *subject_kind, const c
 
     if (order_id > 0)
         snprintf(order, sizeof(order), "%ld", order_id);
-    return sql_long("INSERT INTO exceptions (shop, type, team, subject_kind, subject, order_id, "
-                    "detail, action) VALUES ('" IT_SHOP "', '%s', 'ops', '%s', '%s', %s, "
-                    "'detail of %s', 'do something') RETURNING id",
-                    type, subject_kind, subject, order, type);
+    return it_sql_longf(
+        db,
+        "INSERT INTO exceptions (shop, type, team, subject_kind, subject, order_id, "
+        "detail, action) VALUES ('" IT_SHOP "', '%s', 'ops', '%s', '%s', %s, "
+        "'detail of %s', 'do something') RETURNING id",
+        type, subject_kind, subject, order, type);
 }
 
 /* ---- setup ---- */
@@ -159,8 +134,10 @@ static void test_exceptions_list_filters_and_show(void **state)
     struct it_cli_result r;
     struct json_object *o;
 
-    sql_long("UPDATE exceptions SET state = 'resolved', resolved_at = now() WHERE id = %ld "
-             "RETURNING id", b);
+    it_sql_longf(db,
+                 "UPDATE exceptions SET state = 'resolved', resolved_at = now() WHERE id = %ld "
+                 "RETURNING id",
+                 b);
     CLI(&r, "exceptions", "list", "--type", "invalid_webhook", "--json");
     o = json_of(&r, 0);
     assert_int_equal(jlen(o, "exceptions"), 1);
@@ -262,8 +239,10 @@ static void test_exceptions_resolve_with_note(void **state)
     assert_true(json_object_get_boolean(jget(o, "changed")));
     json_object_put(o);
     it_cli_result_free(&r);
-    by = sql_text("SELECT resolved_by || '/' || resolution || '/' || state FROM exceptions "
-                  "WHERE id = %ld AND resolved_at IS NOT NULL", id);
+    by = it_sql_textf(db,
+                      "SELECT resolved_by || '/' || resolution || '/' || state FROM exceptions "
+                      "WHERE id = %ld AND resolved_at IS NOT NULL",
+                      id);
     assert_string_equal(by, IT_CLI_USER "/sender fixed/resolved");
     free(by);
 
@@ -283,9 +262,10 @@ static void test_exceptions_resolve_with_note(void **state)
 
 static void test_retry_dead_job(void **state)
 {
-    long job = sql_long("INSERT INTO jobs (shop, kind, dedupe_key, payload, state, attempts, "
-                        "last_error, finished_at) VALUES ('" IT_SHOP "', 'inventory_sync', "
-                        "'retry-dead', '{}', 'dead', 12, 'boom', now()) RETURNING id");
+    long job =
+        it_sql_longf(db, "INSERT INTO jobs (shop, kind, dedupe_key, payload, state, attempts, "
+                         "last_error, finished_at) VALUES ('" IT_SHOP "', 'inventory_sync', "
+                         "'retry-dead', '{}', 'dead', 12, 'boom', now()) RETURNING id");
     char subject[32], ids[24];
     long exc;
     struct it_cli_result r;
@@ -303,11 +283,15 @@ static void test_retry_dead_job(void **state)
     assert_non_null(strstr(jstr(o, "message"), subject + 4));
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE id = %ld AND state = 'pending' "
-                              "AND attempts = 0 AND run_at <= now()", job),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM jobs WHERE id = %ld AND state = 'pending' "
+                                  "AND attempts = 0 AND run_at <= now()",
+                                  job),
                      1);
-    assert_int_equal(sql_long("SELECT count(*) FROM exceptions WHERE id = %ld AND state = "
-                              "'resolved' AND resolved_by = '" IT_CLI_USER "'", exc),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM exceptions WHERE id = %ld AND state = "
+                                  "'resolved' AND resolved_by = '" IT_CLI_USER "'",
+                                  exc),
                      1);
 }
 
@@ -328,14 +312,15 @@ static void test_retry_held_order_enqueues_post_once(void **state)
     assert_false(json_object_get_boolean(jget(o, "exception_resolved")));
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
-                              "dedupe_key = '3001' AND payload = '{\"order_id\": 3001}'::jsonb "
-                              "AND shop = '" IT_SHOP "' AND state = 'pending'"),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
+                                  "dedupe_key = '3001' AND payload = '{\"order_id\": 3001}'::jsonb "
+                                  "AND shop = '" IT_SHOP "' AND state = 'pending'"),
                      1);
     /* the hold exception stays open until the order is posted */
-    assert_int_equal(sql_long("SELECT count(*) FROM exceptions WHERE id = %ld AND state = 'open'",
-                              exc),
-                     1);
+    assert_int_equal(
+        it_sql_longf(db, "SELECT count(*) FROM exceptions WHERE id = %ld AND state = 'open'", exc),
+        1);
 
     /* a second retry re-arms the same job, never adds one */
     CLI(&r, "exceptions", "retry", ids, "--json");
@@ -343,8 +328,9 @@ static void test_retry_held_order_enqueues_post_once(void **state)
     assert_string_equal(jstr(o, "action"), "job_retried");
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
-                              "dedupe_key = '3001'"),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
+                                  "dedupe_key = '3001'"),
                      1);
 
     /* an exception about an order no longer on hold is refused */
@@ -354,7 +340,7 @@ static void test_retry_held_order_enqueues_post_once(void **state)
     CLI(&r, "exceptions", "retry", other_ids);
     expect_exit(&r, 2);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE dedupe_key = '3002'"), 0);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM jobs WHERE dedupe_key = '3002'"), 0);
 
     /* types that are not about re-running something are refused */
     other = exception_insert("invalid_webhook", "webhook", "retry-w1", 0);
@@ -385,13 +371,14 @@ static void test_sku_map_requeues_held_order(void **state)
     assert_true(jint(o, "held_orders_enqueued") >= 1);
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM sku_map WHERE shop = '" IT_SHOP "' AND "
-                              "shopline_sku = 'SHOP-SKU-4' AND item_code = 'PVX-4' AND "
-                              "created_by = '" IT_CLI_USER "'"),
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM sku_map WHERE shop = '" IT_SHOP "' AND "
+                                      "shopline_sku = 'SHOP-SKU-4' AND item_code = 'PVX-4' AND "
+                                      "created_by = '" IT_CLI_USER "'"),
                      1);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
-                              "dedupe_key = '4001' AND payload->>'order_id' = '4001' AND "
-                              "state = 'pending'"),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
+                                  "dedupe_key = '4001' AND payload->>'order_id' = '4001' AND "
+                                  "state = 'pending'"),
                      1);
 
     /* remapped to an active item: no warning, the previous code is reported */
@@ -404,9 +391,9 @@ static void test_sku_map_requeues_held_order(void **state)
     assert_string_equal(jstr(o, "previous_item_code"), "PVX-4");
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM sku_map WHERE shopline_sku = 'SHOP-SKU-4'"),
-                     1);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE dedupe_key = '4001'"), 1);
+    assert_int_equal(
+        it_sql_longf(db, "SELECT count(*) FROM sku_map WHERE shopline_sku = 'SHOP-SKU-4'"), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM jobs WHERE dedupe_key = '4001'"), 1);
 
     CLI(&r, "sku", "list", "--json");
     o = json_of(&r, 0);
@@ -420,7 +407,8 @@ static void test_sku_map_requeues_held_order(void **state)
     CLI(&r, "sku", "map", "OTHER", "BAD~D~CODE");
     expect_exit(&r, 2);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM sku_map WHERE shopline_sku = 'OTHER'"), 0);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM sku_map WHERE shopline_sku = 'OTHER'"),
+                     0);
 
     /* a SKU starting with '-' after "--" */
     CLI(&r, "sku", "map", "--json", "--", "-DASH", "PVX-4B");
@@ -435,7 +423,7 @@ static void test_sku_map_requeues_held_order(void **state)
     assert_string_equal(jstr(o, "item_code"), "PVX-4B");
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM sku_map"), 0);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM sku_map"), 0);
     CLI(&r, "sku", "unmap", "SHOP-SKU-4");
     expect_exit(&r, 3);
     it_cli_result_free(&r);
@@ -529,16 +517,18 @@ static void test_routing_set_and_list(void **state)
                         "location:123=MANCHESTER;country:GB=LONDON;stock=A,B;default=PrimarySite");
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM routing_rules WHERE shop = '" IT_SHOP "'"), 5);
-    assert_int_equal(sql_long("SELECT count(*) FROM routing_rules WHERE position = 2 AND "
-                              "kind = 'country' AND match = 'GB' AND site = 'LONDON'"),
+    assert_int_equal(
+        it_sql_longf(db, "SELECT count(*) FROM routing_rules WHERE shop = '" IT_SHOP "'"), 5);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM routing_rules WHERE position = 2 AND "
+                                      "kind = 'country' AND match = 'GB' AND site = 'LONDON'"),
                      1);
-    assert_int_equal(sql_long("SELECT count(*) FROM routing_rules WHERE kind = 'stock' AND "
-                              "match IS NULL"),
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM routing_rules WHERE kind = 'stock' AND "
+                                      "match IS NULL"),
                      2);
 
-    before = sql_text("SELECT string_agg(position || kind || coalesce(match, '') || site, ',' "
-                      "ORDER BY position) FROM routing_rules");
+    before =
+        it_sql_textf(db, "SELECT string_agg(position || kind || coalesce(match, '') || site, ',' "
+                         "ORDER BY position) FROM routing_rules");
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         char *after;
 
@@ -546,8 +536,9 @@ static void test_routing_set_and_list(void **state)
         expect_exit(&r, 2);
         assert_non_null(strstr(r.err, "invalid routing rules"));
         it_cli_result_free(&r);
-        after = sql_text("SELECT string_agg(position || kind || coalesce(match, '') || site, ',' "
-                         "ORDER BY position) FROM routing_rules");
+        after = it_sql_textf(
+            db, "SELECT string_agg(position || kind || coalesce(match, '') || site, ',' "
+                "ORDER BY position) FROM routing_rules");
         assert_string_equal(after, before);
         free(after);
     }
@@ -585,11 +576,13 @@ static void test_catalogue_sync_enqueues_once(void **state)
     assert_int_equal(jint(o, "job_id"), job);
     json_object_put(o);
     it_cli_result_free(&r);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE kind = 'catalogue_sync' AND "
-                              "dedupe_key = 'catalogue' AND state = 'pending' AND id = %lld",
-                              job),
+    assert_int_equal(it_sql_longf(db,
+                                  "SELECT count(*) FROM jobs WHERE kind = 'catalogue_sync' AND "
+                                  "dedupe_key = 'catalogue' AND state = 'pending' AND id = %lld",
+                                  job),
                      1);
-    assert_int_equal(sql_long("SELECT count(*) FROM jobs WHERE kind = 'catalogue_sync'"), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM jobs WHERE kind = 'catalogue_sync'"),
+                     1);
 }
 
 static void test_configuration_and_database_errors(void **state)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "common.h"
 #include "it.h"
@@ -31,6 +32,17 @@ static void post_ok(const char *topic, const char *wid, const char *body, const 
     it_resp_free(&r);
 }
 
+/* An order of one MUG-1 line, as the intake tests send it. */
+static char *mug_order(const char *id, const char *name, const char *financial_status,
+                       const char *updated_at)
+{
+    static const struct it_line mug[] = {{"MUG-1", 1, false}};
+
+    return it_order_json(&(struct it_order){.id = id, .name = name,
+                                            .financial_status = financial_status,
+                                            .updated_at = updated_at, IT_LINES(mug)});
+}
+
 static long count(const char *sql)
 {
     return it_sql_long(db, sql);
@@ -38,12 +50,9 @@ static long count(const char *sql)
 
 static void test_hex_and_base64_signatures_are_stored(void **state)
 {
-    char *a = it_order_json("10000000000000000000000001", "#1001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *b = it_order_json("10000000000000000000000002", "#1002", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *c = it_order_json("10000000000000000000000003", "#1003", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("10000000000000000000000001", "#1001", "paid", "2026-11-26T10:00:00+08:00");
+    char *b = mug_order("10000000000000000000000002", "#1002", "paid", "2026-11-26T10:00:00+08:00");
+    char *c = mug_order("10000000000000000000000003", "#1003", "paid", "2026-11-26T10:00:00+08:00");
 
     post_ok("orders/paid", "sig-hex", a, "hex", 200);
     post_ok("orders/paid", "sig-b64", b, "base64", 200);
@@ -60,8 +69,7 @@ static void test_hex_and_base64_signatures_are_stored(void **state)
 
 static void test_duplicate_delivery_is_stored_once(void **state)
 {
-    char *a = it_order_json("20000000000000000000000001", "#2001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("20000000000000000000000001", "#2001", "paid", "2026-11-26T10:00:00+08:00");
 
     post_ok("orders/paid", "dup-1", a, "hex", 200);
     post_ok("orders/paid", "dup-1", a, "hex", 200);
@@ -77,10 +85,10 @@ static void test_duplicate_delivery_is_stored_once(void **state)
 static void test_unpaid_then_paid_then_stale_update(void **state)
 {
     const char *id = "30000000000000000000000001";
-    char *created = it_order_json(id, "#3001", "pending", "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *paid = it_order_json(id, "#3001", "paid", "2026-11-26T10:05:00+08:00", "MUG-1");
-    char *stale = it_order_json(id, "#3001", "pending", "2026-11-26T10:01:00+08:00", "MUG-1");
-    char *again = it_order_json(id, "#3001", "paid", "2026-11-26T10:09:00+08:00", "MUG-1");
+    char *created = mug_order(id, "#3001", "pending", "2026-11-26T10:00:00+08:00");
+    char *paid = mug_order(id, "#3001", "paid", "2026-11-26T10:05:00+08:00");
+    char *stale = mug_order(id, "#3001", "pending", "2026-11-26T10:01:00+08:00");
+    char *again = mug_order(id, "#3001", "paid", "2026-11-26T10:09:00+08:00");
 
     post_ok("orders/create", "seq-1", created, "hex", 200);
     assert_int_equal(count("SELECT count(*) FROM orders WHERE name = '#3001' AND state = "
@@ -119,8 +127,7 @@ static void test_unpaid_then_paid_then_stale_update(void **state)
 
 static void test_bad_or_missing_signature_is_401_and_stores_nothing(void **state)
 {
-    char *a = it_order_json("40000000000000000000000001", "#4001", "paid",
-                            "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *a = mug_order("40000000000000000000000001", "#4001", "paid", "2026-11-26T10:00:00+08:00");
     long before = count("SELECT count(*) FROM webhook_events");
 
     post_ok("orders/paid", "bad-1", a, "bad", 401);
@@ -197,13 +204,12 @@ static void test_unstorable_payloads_are_failed_deliveries_not_500s(void **state
 static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(void **state)
 {
     const char *id = "60000000000000000000000001";
-    char *paid = it_order_json(id, "#6001", "paid", "2026-11-26T10:00:00+08:00", "MUG-1");
-    char *open = it_order_json(id, "#6001", "paid", "2026-11-26T10:10:00+08:00", "MUG-1");
-    char *p = strstr(open, "\"status\":\"open\"");
-    char *cancelled = xasprintf("%.*s\"status\":\"cancelled\"%s", (int)(p - open), open,
-                                p + strlen("\"status\":\"open\""));
+    static const struct it_line mug[] = {{"MUG-1", 1, false}};
+    char *paid = mug_order(id, "#6001", "paid", "2026-11-26T10:00:00+08:00");
+    char *cancelled = it_order_json(&(struct it_order){
+        .id = id, .name = "#6001", .updated_at = "2026-11-26T10:10:00+08:00", .cancelled = true,
+        IT_LINES(mug)});
 
-    free(open);
     post_ok("orders/paid", "hold-1", paid, "hex", 200);
     it_sql_exec(db, "UPDATE orders SET state = 'on_hold', post_started_at = now() "
                     "WHERE name = '#6001'");
@@ -221,8 +227,8 @@ static void test_cancelling_a_held_order_that_may_be_posted_enqueues_a_cancel(vo
 /* The app secret may serve several stores: another store's orders never enter. */
 static void test_webhook_for_another_shop_is_recorded_and_ignored(void **state)
 {
-    char *body = it_order_json("65000000000000000000000001", "#6501", "paid",
-                               "2026-11-26T10:00:00+08:00", "MUG-1");
+    char *body = mug_order("65000000000000000000000001", "#6501", "paid",
+                           "2026-11-26T10:00:00+08:00");
     char sig[65], h_sig[128];
     const char *headers[] = {"Content-Type: application/json", "X-Shopline-Topic: orders/paid",
                              "X-Shopline-Webhook-Id: other-shop-1",
@@ -266,7 +272,7 @@ static void *storm_thread(void *arg)
         snprintf(wid, sizeof(wid), "storm-%d-%s", i, s->thread < 2 ? "paid" : "upd");
         if (s->thread >= 2)
             snprintf(wid + strlen(wid), sizeof(wid) - strlen(wid), "-%d", k);
-        body = it_order_json(id, name, "paid", "2026-11-26T11:00:00+08:00", "MUG-1");
+        body = mug_order(id, name, "paid", "2026-11-26T11:00:00+08:00");
         if (it_post_webhook(proc.port, s->thread < 2 ? "orders/paid" : "orders/updated", wid, body,
                             "hex", &r) != 0 || r.status != 200)
             s->failures++;
@@ -297,6 +303,20 @@ static void test_concurrent_deliveries_make_one_order_and_one_job_each(void **st
                      150);
 }
 
+static bool metrics_show_pending_jobs(void *arg)
+{
+    struct it_resp r;
+    bool found;
+
+    (void)arg;
+    if (it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r) != 0)
+        return false;
+    found = r.body != NULL &&
+            strstr(r.body, "shopvox_jobs{kind=\"post_sales_order\",state=\"pending\"}") != NULL;
+    it_resp_free(&r);
+    return found;
+}
+
 static void test_health_ready_and_metrics(void **state)
 {
     struct it_resp r;
@@ -308,13 +328,8 @@ static void test_health_ready_and_metrics(void **state)
     assert_int_equal(r.status, 200);
     it_resp_free(&r);
     /* the database gauges come from the refresher (every second here), not the scrape */
-    for (int i = 0; i < 50; i++) {
-        assert_int_equal(it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r), 0);
-        if (strstr(r.body, "shopvox_jobs{kind=\"post_sales_order\",state=\"pending\"}") != NULL)
-            break;
-        it_resp_free(&r);
-        it_sleep_ms(100);
-    }
+    assert_true(it_wait_until(metrics_show_pending_jobs, NULL, 10000));
+    assert_int_equal(it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"stored\"}"));
     assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"duplicate\"}"));
@@ -328,15 +343,34 @@ static void test_health_ready_and_metrics(void **state)
     it_resp_free(&r);
 }
 
-static void test_sigterm_exits_zero(void **state)
+/* The service runs with SHOPVOX_LOG_FORMAT=json: every line it wrote is one JSON object. */
+static void test_sigterm_exits_zero_and_every_log_line_is_json(void **state)
 {
+    char *log, *save = NULL;
+    size_t lines = 0;
+
     assert_int_equal(it_proc_stop(&proc, SIGTERM, 10000), 0);
+    log = it_file_read(proc.log_path);
+    for (char *line = strtok_r(log, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save), lines++) {
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *o;
+
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, line, (int)strlen(line));
+        if (o == NULL || !json_object_is_type(o, json_type_object))
+            fail_msg("log line %zu is not a JSON object: %s", lines + 1, line);
+        json_object_put(o);
+        json_tokener_free(tok);
+    }
+    assert_true(lines > 2);
+    free(log);
 }
 
 int main(void)
 {
-    static const char *const env[] = {"SHOPVOX_METRICS_REFRESH_S=1", NULL};
     const char *args[] = {"serve", "--migrate", NULL};
+    const char *env[] = {"SHOPVOX_LOG_FORMAT=json", "SHOPVOX_METRICS_REFRESH_S=1", NULL};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_and_base64_signatures_are_stored),
         cmocka_unit_test(test_duplicate_delivery_is_stored_once),
@@ -348,7 +382,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
         cmocka_unit_test(test_unstorable_payloads_are_failed_deliveries_not_500s),
         cmocka_unit_test(test_health_ready_and_metrics),
-        cmocka_unit_test(test_sigterm_exits_zero),
+        cmocka_unit_test(test_sigterm_exits_zero_and_every_log_line_is_json),
     };
     int rc;
 

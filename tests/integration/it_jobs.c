@@ -445,18 +445,12 @@ int main(void)
         cmocka_unit_test(test_pool_batches_only_when_batch_max_above_one),
         cmocka_unit_test(test_max_attempts_setting_applies_to_queued_jobs),
     };
-    struct errbuf err = {""};
-    int applied = 0;
     int rc;
 
     it_require_db();
-    db = it_db_create("jobs");
+    db = it_db_create_migrated("jobs");
     c1 = store_conn_create(db);
     c2 = store_conn_create(db);
-    if (store_migrate(c1, SHOPVOX_SQL_DIR, &applied, &err) != ST_OK) {
-        fprintf(stderr, "migrate: %s\n", err.msg);
-        return 1;
-    }
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     store_conn_destroy(c1);
     store_conn_destroy(c2);

@@ -8,10 +8,10 @@
  * Peoplevox must hold exactly thirty Sales Orders with exactly two lines
  * each — no duplicate order, no doubled line.
  */
-#include <json-c/json.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,111 +21,104 @@
 
 #include "common.h"
 #include "it.h"
-#include "it_sandbox.h"
-#include "sandbox.h"
+#include "it_orders_world.h"
 
 #define N_ORDERS 30
 
-static const char *db;
-static struct sandbox_pvx *sb;
-static char pvx_url_env[256];
+static const struct it_line two_lines[] = {{"TEE-BLK-M", 1, false}, {"MUG-LOGO", 2, false}};
 
-static long sandbox_count(const char *key)
+/* Sends a fresh paid order of two_lines to p as delivery wid; its name into name. */
+static void send_order(const struct it_proc *p, const char *wid, char *name, size_t name_cap)
 {
-    return it_sandbox_count(sandbox_pvx_port(sb), key);
+    char id[32];
+    char *body;
+    struct it_resp r;
+
+    it_order_next(id, sizeof(id), name, name_cap, "C");
+    body = it_order_json(&(struct it_order){.id = id, .name = name, IT_LINES(two_lines)});
+    assert_int_equal(it_post_webhook(p->port, "orders/paid", wid, body, "hex", &r), 0);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    free(body);
 }
 
-static char *two_line_order(int i)
+/* Until the sandbox holds at least *want Sales Orders. */
+static bool sandbox_holds(void *want)
 {
-    return xasprintf(
-        "{\"id\":\"8%025d\",\"name\":\"#C%d\",\"financial_status\":\"paid\",\"status\":\"open\","
-        "\"updated_at\":\"2026-11-26T12:00:00+00:00\",\"created_at\":\"2026-11-26T11:59:00Z\","
-        "\"currency\":\"GBP\",\"total_price\":\"30.00\",\"email\":\"c%d@example.com\","
-        "\"shipping_address\":{\"name\":\"C %d\",\"address1\":\"1 Road\",\"city\":\"Leeds\","
-        "\"zip\":\"LS1 1AA\",\"country\":\"United Kingdom\",\"country_code\":\"GB\"},"
-        "\"line_items\":[{\"id\":\"%d01\",\"sku\":\"TEE-BLK-M\",\"quantity\":1,\"price\":\"10.00\"},"
-        "{\"id\":\"%d02\",\"sku\":\"MUG-LOGO\",\"quantity\":2,\"price\":\"10.00\"}]}",
-        i, i, i, i, i, i);
+    return ito_sandbox_count("sales_orders") >= *(long *)want;
 }
 
 static void test_kill9_then_two_replicas_post_each_order_once(void **state)
 {
     /* small batches: the kill lands while batched saves are in flight, not after one
      * save carried every order */
-    const char *env[] = {"SHOPVOX_WORKERS=3", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
-                         "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
-                         "SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
-                         "PEOPLEVOX_TIMEOUT_MS=5000", "SHOPVOX_PVX_BATCH_MAX=3", NULL};
-    const char *serve[] = {"serve", "--migrate", NULL};
+    const char *env[] = {"SHOPVOX_WORKERS=3", "SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
+                         "SHOPVOX_PVX_BATCH_MAX=3", NULL};
     struct it_proc a, b, c;
-    struct it_resp r;
+    long some = 3;
 
-    assert_int_equal(it_shopvox_start(&a, db, env, serve), 0);
-    assert_int_equal(it_wait_sql_long(db, "SELECT (count(*) > 0)::int FROM items", 1, 20000), 1);
+    assert_int_equal(ito_proc_start(&a, env), 0);
+    assert_int_equal(it_wait_sql_long(ito.db, "SELECT (count(*) > 0)::int FROM items", 1,
+                                      ITO_WAIT_MS),
+                     1);
     for (int i = 0; i < N_ORDERS; i++) {
-        char wid[32];
-        char *body = two_line_order(i);
+        char wid[32], name[32];
 
         snprintf(wid, sizeof(wid), "crash-%d", i);
-        assert_int_equal(it_post_webhook(a.port, "orders/paid", wid, body, "hex", &r), 0);
-        assert_int_equal(r.status, 200);
-        it_resp_free(&r);
-        free(body);
+        send_order(&a, wid, name, sizeof(name));
     }
     /* kill while some Sales Orders exist and others are in flight */
-    for (int i = 0; i < 200 && sandbox_count("sales_orders") < 3; i++)
-        it_sleep_ms(20);
+    assert_true(it_wait_until(sandbox_holds, &some, ITO_WAIT_MS));
     it_proc_stop(&a, SIGKILL, 2000);
-    assert_true(sandbox_count("sales_orders") < N_ORDERS);
-    assert_int_equal(it_shopvox_start(&b, db, env, serve), 0);
-    assert_int_equal(it_shopvox_start(&c, db, env, serve), 0);
-    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM orders WHERE state = 'sent'",
+    assert_true(ito_sandbox_count("sales_orders") < N_ORDERS);
+    assert_int_equal(ito_proc_start(&b, env), 0);
+    assert_int_equal(ito_proc_start(&c, env), 0);
+    assert_int_equal(it_wait_sql_long(ito.db, "SELECT count(*) FROM orders WHERE state = 'sent'",
                                       N_ORDERS, 90000),
                      N_ORDERS);
-    assert_int_equal(sandbox_count("sales_orders"), N_ORDERS);
-    assert_int_equal(sandbox_count("sales_order_items"), 2 * N_ORDERS);
-    assert_int_equal(it_sql_long(db, "SELECT count(DISTINCT sales_order_number) FROM orders"),
+    assert_int_equal(ito_sandbox_count("sales_orders"), N_ORDERS);
+    assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N_ORDERS);
+    assert_int_equal(it_sql_long(ito.db, "SELECT count(DISTINCT sales_order_number) FROM orders"),
                      N_ORDERS);
-    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM exceptions WHERE state = 'open'"), 0);
+    assert_int_equal(it_sql_long(ito.db, "SELECT count(*) FROM exceptions WHERE state = 'open'"),
+                     0);
     it_proc_stop(&b, SIGTERM, 20000);
     it_proc_stop(&c, SIGTERM, 20000);
-}
-
-static void sandbox_faults(const char *json)
-{
-    assert_int_equal(it_sandbox_post(sandbox_pvx_port(sb), "/_sandbox/faults", json), 0);
 }
 
 /* A job slower than its lease must not be picked up by the other replica:
  * the owner's heartbeat keeps the lease alive. */
 static void test_slow_job_keeps_its_lease(void **state)
 {
-    const char *env[] = {"SHOPVOX_WORKERS=2", pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
-                         "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
-                         "SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
+    const char *env[] = {"SHOPVOX_ORDER_PREFIX=CR", "SHOPVOX_JOB_LEASE_S=5",
                          "PEOPLEVOX_TIMEOUT_MS=20000", NULL};
-    const char *serve[] = {"serve", NULL};
     struct it_proc a, b;
-    struct it_resp r;
-    char *body = two_line_order(900);
+    char name[32];
+    char *sent;
 
-    assert_int_equal(it_shopvox_start(&a, db, env, serve), 0);
-    assert_int_equal(it_shopvox_start(&b, db, env, serve), 0);
-    sandbox_faults("{\"slow_ms\": 2500}");
-    assert_int_equal(it_post_webhook(a.port, "orders/paid", "slow-900", body, "hex", &r), 0);
-    assert_int_equal(r.status, 200);
-    it_resp_free(&r);
-    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM orders WHERE name = '#C900' "
-                                          "AND state = 'sent'", 1, 60000),
+    assert_int_equal(ito_proc_start(&a, env), 0);
+    assert_int_equal(ito_proc_start(&b, env), 0);
+    ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\": 2500}");
+    send_order(&a, "slow-1", name, sizeof(name));
+    sent = xasprintf("SELECT count(*) FROM orders WHERE name = '%s' AND state = 'sent'", name);
+    assert_int_equal(it_wait_sql_long(ito.db, sent, 1, 60000), 1);
+    free(sent);
+    ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\": 0}");
+    assert_int_equal(ito_sql_count("SELECT max(j.attempts) FROM jobs j JOIN orders o ON "
+                                   "j.dedupe_key = o.id::text WHERE o.name = '%s'",
+                                   name),
                      1);
-    sandbox_faults("{\"slow_ms\": 0}");
-    assert_int_equal(it_sql_long(db, "SELECT max(j.attempts) FROM jobs j JOIN orders o ON "
-                                     "j.dedupe_key = o.id::text WHERE o.name = '#C900'"),
-                     1);
-    assert_int_equal(sandbox_count("sales_orders"), N_ORDERS + 1);
+    assert_int_equal(ito_sandbox_count("sales_orders"), N_ORDERS + 1);
     it_proc_stop(&a, SIGTERM, 20000);
     it_proc_stop(&b, SIGTERM, 20000);
-    free(body);
+}
+
+static int group_setup(void **state)
+{
+    struct sandbox_pvx_opts so = {0};
+
+    so.latency_ms = 60;
+    return ito_start_sandbox("crash", &so);
 }
 
 int main(void)
@@ -134,22 +127,7 @@ int main(void)
         cmocka_unit_test(test_kill9_then_two_replicas_post_each_order_once),
         cmocka_unit_test(test_slow_job_keeps_its_lease),
     };
-    struct sandbox_pvx_opts so = {0};
-    struct errbuf err = {""};
-    int rc;
 
     it_require_db();
-    db = it_db_create("crash");
-    so.latency_ms = 60;
-    sb = sandbox_pvx_start(&so, &err);
-    if (sb == NULL) {
-        fprintf(stderr, "sandbox: %s\n", err.msg);
-        return 1;
-    }
-    snprintf(pvx_url_env, sizeof(pvx_url_env),
-             "PEOPLEVOX_URL=http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
-             sandbox_pvx_port(sb));
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    sandbox_pvx_stop(sb);
-    return rc;
+    return cmocka_run_group_tests(tests, group_setup, ito_group_teardown);
 }

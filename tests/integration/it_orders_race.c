@@ -10,8 +10,8 @@
  * is running (the job runs once more when it finishes).
  *
  * Each round streams orders for a brand-new SKU from RACE_THREADS threads
- * of signed webhooks while the main thread adds the item to the sandbox
- * and enqueues catalogue_sync jobs back to back. Peoplevox answers with a
+ * of signed webhooks; once the first of them is held, the main thread adds
+ * the item to the sandbox and runs catalogue_sync jobs back to back. Peoplevox answers with a
  * latency, so post jobs (and batches) are in flight when the syncs run.
  * Every order must end sent, once in the sandbox, with its unknown_sku
  * exception (if it had one) closed. A round is one chance for the race,
@@ -40,9 +40,6 @@
 #define RACE_ROUNDS 4
 #define RACE_THREADS 4
 #define RACE_ORDERS_PER_THREAD 6
-#define RACE_ORDER_GAP_MS 25        /* between one thread's orders */
-#define RACE_ITEM_AFTER_MS 50       /* into the stream: the item appears in Peoplevox */
-#define RACE_SYNC_GAP_MS 15         /* between catalogue_sync enqueues */
 #define RACE_PVX_LATENCY_MS 40
 #define RACE_NAME_MAX 32
 
@@ -56,25 +53,53 @@ struct race_sender {
 
 static atomic_int race_senders_left;
 
-/* One thread's orders: paid, one line of the new SKU, sent one by one. */
+/* Until order name has left `ready`: its post job ran (held, or sent). */
+static bool order_taken(void *name)
+{
+    return it_sql_longf(ito.db, "SELECT count(*) FROM orders WHERE name = '%s' AND "
+                                "state <> 'ready'",
+                        (const char *)name) == 1;
+}
+
+/*
+ * One thread's orders: paid, one line of the new SKU, sent one by one,
+ * each once the previous one's post job has run, so the stream lasts as
+ * long as the warehouse takes and overlaps the syncs.
+ */
 static void *race_send(void *arg)
 {
     struct race_sender *s = arg;
-    const struct ito_line line = {s->sku, 1, false};
+    const struct it_line line = {s->sku, 1, false};
 
     for (int i = 0; i < RACE_ORDERS_PER_THREAD && s->why[0] == '\0'; i++) {
         char id[32];
         char *body;
 
-        ito_next_order(id, sizeof(id), s->names[i], RACE_NAME_MAX, s->tag);
-        body = ito_order_body(id, s->names[i], "paid", "2026-11-26T10:00:00+00:00", "US",
-                              false, &line, 1);
+        it_order_next(id, sizeof(id), s->names[i], RACE_NAME_MAX, s->tag);
+        body = it_order_json(&(struct it_order){.id = id, .name = s->names[i], .lines = &line,
+                                                .n_lines = 1});
         ito_webhook_send("orders/paid", body, s->why, sizeof(s->why));
         free(body);
-        it_sleep_ms(RACE_ORDER_GAP_MS);
+        if (s->why[0] == '\0' && !it_wait_until(order_taken, s->names[i], ITO_WAIT_MS))
+            snprintf(s->why, sizeof(s->why), "order %s stayed ready", s->names[i]);
     }
     atomic_fetch_sub(&race_senders_left, 1);
     return NULL;
+}
+
+/* Until an order for sku was held for it (the stream started before the item). */
+static bool sku_held(void *sku)
+{
+    return it_sql_longf(ito.db, "SELECT count(*) FROM exceptions WHERE type = 'unknown_sku' "
+                                "AND detail LIKE '%%%s%%'",
+                        (const char *)sku) > 0;
+}
+
+/* Until no catalogue sync is queued or running. */
+static bool syncs_idle(void *unused)
+{
+    return it_sql_long(ito.db, "SELECT count(*) FROM jobs WHERE kind = 'catalogue_sync' AND "
+                               "state IN ('pending', 'running')") == 0;
 }
 
 static void race_enqueue_sync(struct store_conn *c)
@@ -85,27 +110,23 @@ static void race_enqueue_sync(struct store_conn *c)
         fail_msg("could not enqueue catalogue_sync: %s", err.msg);
 }
 
-/* Adds the item once, then keeps syncs coming until every sender is done. */
+/*
+ * Once the first order is held for the unknown SKU, adds the item, then
+ * runs catalogue syncs back to back (the next is queued when the last is
+ * done) until every sender is done.
+ */
 static void race_drive_catalogue(const char *sku, struct race_sender *senders)
 {
     struct store_conn *c = store_conn_create(ito.db);
     char item[128];
-    int elapsed_ms = 0;
-    bool added = false;
-    bool running = true;
 
-    assert_non_null(c);
     snprintf(item, sizeof(item), "{\"ItemCode\":\"%s\",\"Name\":\"Race item\"}", sku);
-    while (running) {
-        if (!added && elapsed_ms >= RACE_ITEM_AFTER_MS) {
-            ito_sandbox_post("/_sandbox/items", item);
-            added = true;
-        }
+    assert_true(it_wait_until(sku_held, (void *)(uintptr_t)sku, ITO_WAIT_MS));
+    ito_sandbox_post("/_sandbox/items", item);
+    do {
         race_enqueue_sync(c);
-        it_sleep_ms(RACE_SYNC_GAP_MS);
-        elapsed_ms += RACE_SYNC_GAP_MS;
-        running = !added || atomic_load(&race_senders_left) > 0;
-    }
+        assert_true(it_wait_until(syncs_idle, NULL, ITO_WAIT_MS));
+    } while (atomic_load(&race_senders_left) > 0);
     for (int t = 0; t < RACE_THREADS; t++) {
         pthread_join(senders[t].tid, NULL);
         if (senders[t].why[0] != '\0')

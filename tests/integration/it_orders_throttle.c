@@ -45,7 +45,7 @@ static int reset(void **state)
 /* Sends n paid orders of two lines tagged tag; names[i] receives each name. */
 static void send_paid(const char *tag, int n, char (*names)[32])
 {
-    const struct ito_line lines[] = {{"BEANIE-RED", 1, false}, {"SCARF-WOOL", 2, false}};
+    const struct it_line lines[] = {{"BEANIE-RED", 1, false}, {"SCARF-WOOL", 2, false}};
 
     ito_send_paid_orders(tag, n, lines, ARRAY_LEN(lines), names);
 }
@@ -218,7 +218,7 @@ static int group_setup(void **state)
     struct sandbox_pvx_opts so = {.password_encoding = SANDBOX_PW_BASE64,
                                   .rate_limit_calls = RATE_CALLS,
                                   .rate_limit_window_ms = RATE_WINDOW_MS};
-    const char *env[] = {"SHOPVOX_PVX_BATCH_MAX=4", "SHOPVOX_LOG_LEVEL=warn", NULL};
+    const char *env[] = {"SHOPVOX_PVX_BATCH_MAX=4", NULL};
 
     return ito_start_synced("orders_throttle", &so, env);
 }

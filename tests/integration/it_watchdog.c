@@ -102,17 +102,11 @@ int main(void)
         cmocka_unit_test(test_stalled_order_raises_once_and_resolves_itself),
         cmocka_unit_test(test_stalled_is_measured_from_ready_not_last_update),
     };
-    struct errbuf err = {""};
-    int applied = 0;
     int rc;
 
     it_require_db();
-    db = it_db_create("watchdog");
+    db = it_db_create_migrated("watchdog");
     conn = store_conn_create(db);
-    if (store_migrate(conn, SHOPVOX_SQL_DIR, &applied, &err) != ST_OK) {
-        fprintf(stderr, "migrate: %s\n", err.msg);
-        return 1;
-    }
     cfg.shop_domain = (char *)(uintptr_t)IT_SHOP;
     cfg.stalled_order_s = 600;
     w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog", NULL};

@@ -14,9 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "common.h"
-#include "it.h"
+#include "it_proc.h"
 
 #define IT_CLI_MAX_ARGS 31
 #define IT_CLI_MAX_ENV 32
@@ -49,20 +48,13 @@ static void env_put(char **env, size_t *n, char *entry)
         free(entry);
 }
 
-static char *read_all(const char *path)
+/* The captured output; the file is removed. */
+static char *read_output(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    struct buf b;
-    char chunk[4096];
-    size_t n;
+    char *out = it_file_read(path);
 
-    buf_init(&b, 0);
-    while (f != NULL && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    if (f != NULL)
-        fclose(f);
     unlink(path);
-    return buf_steal(&b);
+    return out;
 }
 
 static int temp_file(char *path, size_t cap, const char *what)
@@ -119,8 +111,8 @@ void it_cli_run_env(struct it_cli_result *r, const char *db_url, const char *con
     for (size_t i = 0; i < n_env; i++)
         free(env[i]);
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r->out = read_all(out_path);
-    r->err = read_all(err_path);
+    r->out = read_output(out_path);
+    r->err = read_output(err_path);
 }
 
 void it_cli_run(struct it_cli_result *r, const char *db_url, ...)

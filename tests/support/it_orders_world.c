@@ -1,16 +1,15 @@
 /*
  * it_orders_world.c - see it_orders_world.h.
  *
- * Threads: the order and webhook counters are atomic and ito_webhook_send
- * reports instead of failing the test (a cmocka failure longjmps into the
- * main thread's frame), so both may be called from several threads at once;
- * libcurl's global init runs in ito_start, before any thread sends.
+ * Threads: the webhook counter is atomic and ito_webhook_send reports
+ * instead of failing the test (a cmocka failure longjmps into the main
+ * thread's frame), so it may be called from several threads at once;
+ * libcurl's global init runs in ito_start_sandbox, before any thread sends.
  */
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "it_cli_run.h"
 #include "it_orders_world.h"
 #include "it_sandbox.h"
 
@@ -75,45 +75,54 @@ long ito_sandbox_orders_numbered(const char *so)
     return n;
 }
 
-/* Calls the sandbox received of op (and template, when not NULL). */
-long ito_sandbox_calls(const char *op, const char *tmpl)
+/* Calls fn on every call in the sandbox's call log. */
+static void each_call(void (*fn)(struct json_object *call, void *arg), void *arg)
 {
     struct json_object *o = ito_sandbox_get("/_sandbox/calls");
     struct json_object *calls;
-    long n = 0;
 
-    if (json_object_object_get_ex(o, "calls", &calls)) {
-        for (size_t i = 0; i < json_object_array_length(calls); i++) {
-            struct json_object *c = json_object_array_get_idx(calls, i);
-
-            n += strcmp(it_json_str(c, "op"), op) == 0 &&
-                 (tmpl == NULL || strcmp(it_json_str(c, "template"), tmpl) == 0) &&
-                 it_json_long(c, "http_code") == 200;
-        }
-    }
+    if (json_object_object_get_ex(o, "calls", &calls))
+        for (size_t i = 0; i < json_object_array_length(calls); i++)
+            fn(json_object_array_get_idx(calls, i), arg);
     json_object_put(o);
-    return n;
+}
+
+struct call_filter {
+    const char *op, *tmpl;   /* tmpl NULL: any */
+    const char *key;         /* with value: only calls whose key is value */
+    long value;
+    long n, max_rows;
+};
+
+static void call_tally(struct json_object *c, void *arg)
+{
+    struct call_filter *f = arg;
+
+    if (strcmp(it_json_str(c, "op"), f->op) != 0 ||
+        (f->tmpl != NULL && strcmp(it_json_str(c, "template"), f->tmpl) != 0) ||
+        it_json_long(c, f->key) != f->value)
+        return;
+    f->n++;
+    if (it_json_long(c, "rows") > f->max_rows)
+        f->max_rows = it_json_long(c, "rows");
+}
+
+/* Calls the sandbox received of op (and template, when not NULL). */
+long ito_sandbox_calls(const char *op, const char *tmpl)
+{
+    struct call_filter f = {op, tmpl, "http_code", 200, 0, 0};
+
+    each_call(call_tally, &f);
+    return f.n;
 }
 
 /* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
 long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value)
 {
-    struct json_object *o = ito_sandbox_get("/_sandbox/calls");
-    struct json_object *calls;
-    long max = 0;
+    struct call_filter f = {"SaveData", tmpl, key, value, 0, 0};
 
-    if (json_object_object_get_ex(o, "calls", &calls)) {
-        for (size_t i = 0; i < json_object_array_length(calls); i++) {
-            struct json_object *c = json_object_array_get_idx(calls, i);
-
-            if (strcmp(it_json_str(c, "op"), "SaveData") == 0 &&
-                strcmp(it_json_str(c, "template"), tmpl) == 0 &&
-                it_json_long(c, key) == value && it_json_long(c, "rows") > max)
-                max = it_json_long(c, "rows");
-        }
-    }
-    json_object_put(o);
-    return max;
+    each_call(call_tally, &f);
+    return f.max_rows;
 }
 
 long ito_sandbox_max_rows(const char *tmpl)
@@ -154,41 +163,6 @@ size_t ito_order_items(struct json_object *o, struct json_object **items)
 
 /* ---- shopvox helpers ---- */
 
-
-/* A Shopline order: lines, shipping country, payment and cancellation. */
-char *ito_order_body(const char *id, const char *name, const char *financial,
-                        const char *updated_at, const char *country, bool cancelled,
-                        const struct ito_line *lines, size_t n)
-{
-    struct buf b;
-
-    buf_init(&b, 0);
-    buf_appendf(&b,
-                "{\"id\":\"%s\",\"name\":\"%s\",\"financial_status\":\"%s\",\"status\":\"%s\","
-                "%s\"created_at\":\"2026-11-26T09:00:00+08:00\",\"updated_at\":\"%s\","
-                "\"currency\":\"GBP\",\"total_price\":\"25.50\",\"total_tax\":\"4.25\","
-                "\"total_discounts\":\"1.00\",\"email\":\"buyer@example.com\","
-                "\"customer\":{\"id\":\"77\",\"first_name\":\"Ada\",\"last_name\":\"Lovelace\"},"
-                "\"shipping_address\":{\"name\":\"Ada Lovelace\",\"address1\":\"1 Engine Row\","
-                "\"address2\":\"Flat 2\",\"city\":\"Town\",\"province\":\"Shire\","
-                "\"zip\":\"AB1 2CD\",\"country_code\":\"%s\"},"
-                "\"billing_address\":{\"address1\":\"9 Bill St\",\"city\":\"Billtown\","
-                "\"zip\":\"B1\",\"country_code\":\"%s\"},"
-                "\"shipping_lines\":[{\"title\":\"Tracked 24\",\"code\":\"T24\","
-                "\"price\":\"3.00\"}],\"line_items\":[",
-                id, name, financial, cancelled ? "cancelled" : "open",
-                cancelled ? "\"cancelled_at\":\"2026-11-26T12:00:00+00:00\"," : "", updated_at,
-                country, country);
-    for (size_t i = 0; i < n; i++)
-        buf_appendf(&b,
-                    "%s{\"id\":\"%s%zu\",\"variant_id\":\"5%zu\",\"sku\":\"%s\",\"title\":\"T\","
-                    "\"quantity\":%d,\"price\":\"%zu.50\",\"requires_shipping\":%s}",
-                    i ? "," : "", id, i + 1, i, lines[i].sku, lines[i].qty, i + 10,
-                    lines[i].digital ? "false" : "true");
-    buf_append_str(&b, "]}");
-    return buf_steal(&b);
-}
-
 int ito_webhook_send(const char *topic, const char *body, char *why, size_t why_cap)
 {
     struct it_resp r = {0, NULL};
@@ -215,27 +189,16 @@ void ito_webhook(const char *topic, const char *body)
         fail_msg("%s", why);
 }
 
-/* A fresh Shopline order id and name per call. */
-void ito_next_order(char *id, size_t id_cap, char *name, size_t name_cap, const char *tag)
-{
-    static atomic_int next;
-    int n = atomic_fetch_add(&next, 1) + 1;
-
-    snprintf(id, id_cap, "9%025d", n);
-    snprintf(name, name_cap, "#%s%d", tag, n);
-}
-
-
 /* it_sql_long of a formatted query (test-made names only, no quoting needed). */
 long ito_sql_count(const char *fmt, ...)
 {
-    char sql[2048];
     va_list ap;
+    long v;
 
     va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
+    v = it_sql_vlongf(ito.db, fmt, ap);
     va_end(ap);
-    return it_sql_long(ito.db, sql);
+    return v;
 }
 
 /* Waits until order `name` is in state; fails the test with its history if not. */
@@ -283,14 +246,15 @@ void ito_so_of(const char *name, char *out, size_t cap)
 }
 
 /* A paid order of the given lines; waits for it to be sent; returns its SO number. */
-void ito_post_paid(const char *tag, const char *country, const struct ito_line *lines, size_t n,
-                      char *name, size_t name_cap, char *so, size_t so_cap)
+void ito_post_paid(const char *tag, const char *country, const struct it_line *lines, size_t n,
+                   char *name, size_t name_cap, char *so, size_t so_cap)
 {
     char id[32];
     char *body;
 
-    ito_next_order(id, sizeof(id), name, name_cap, tag);
-    body = ito_order_body(id, name, "paid", "2026-11-26T10:00:00+00:00", country, false, lines, n);
+    it_order_next(id, sizeof(id), name, name_cap, tag);
+    body = it_order_json(&(struct it_order){.id = id, .name = name, .country_code = country,
+                                            .lines = lines, .n_lines = n});
     ito_webhook("orders/paid", body);
     free(body);
     ito_wait_state(name, "sent");
@@ -300,44 +264,36 @@ void ito_post_paid(const char *tag, const char *country, const struct ito_line *
 /* Runs `shopvox ARGS...` as an operator command; returns its exit status. */
 int ito_run_cli(const char *const *args)
 {
-    char dbvar[512];
-    char *env[] = {dbvar, (char *)(uintptr_t)("SHOPLINE_SHOP_DOMAIN=" IT_SHOP),
-                   (char *)(uintptr_t)"SHOPVOX_LOG_LEVEL=warn", NULL};
-    char *argv[16];
-    size_t n = 0;
-    pid_t pid;
-    int status = 0;
+    static const char *const env[] = {"SHOPVOX_LOG_LEVEL=warn", NULL};
+    struct it_cli_result r;
+    int rc;
 
-    snprintf(dbvar, sizeof(dbvar), "SHOPVOX_DATABASE_URL=%s", ito.db);
-    argv[n++] = (char *)(uintptr_t)SHOPVOX_BIN;
-    for (size_t i = 0; args[i] != NULL && n < 15; i++)
-        argv[n++] = (char *)(uintptr_t)args[i];
-    argv[n] = NULL;
-    if (posix_spawn(&pid, SHOPVOX_BIN, NULL, NULL, argv, env) != 0)
-        return -1;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    it_cli_run_env(&r, ito.db, env, args);
+    rc = r.exit_code;
+    if (rc != 0)
+        fprintf(stderr, "shopvox %s: exit %d\n%s%s", args[0], rc, r.out, r.err);
+    it_cli_result_free(&r);
+    return rc;
 }
 
 /* ---- the world: database, sandbox, shopvox ---- */
 
-void ito_send_paid_orders(const char *tag, int n, const struct ito_line *lines, size_t n_lines,
+void ito_send_paid_orders(const char *tag, int n, const struct it_line *lines, size_t n_lines,
                           char (*names)[32])
 {
     for (int i = 0; i < n; i++) {
         char id[32];
         char *body;
 
-        ito_next_order(id, sizeof(id), names[i], sizeof(names[i]), tag);
-        body = ito_order_body(id, names[i], "paid", "2026-11-26T10:00:00+00:00", "US", false,
-                              lines, n_lines);
+        it_order_next(id, sizeof(id), names[i], sizeof(names[i]), tag);
+        body = it_order_json(&(struct it_order){.id = id, .name = names[i], .lines = lines,
+                                                .n_lines = n_lines});
         ito_webhook("orders/paid", body);
         free(body);
     }
 }
 
-int ito_shopvox_start(const char *const *extra_env)
+int ito_proc_start(struct it_proc *p, const char *const *extra_env)
 {
     const char *base[] = {"SHOPVOX_WORKERS=2", ito.pvx_url_env, "PEOPLEVOX_CLIENT_ID=SANDBOX",
                           "PEOPLEVOX_USERNAME=shopvox", "PEOPLEVOX_PASSWORD=secret",
@@ -353,17 +309,22 @@ int ito_shopvox_start(const char *const *extra_env)
     for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL && n + 1 < ARRAY_LEN(env); i++)
         env[n++] = extra_env[i];
     env[n] = NULL;
-    return it_shopvox_start(&ito.proc, ito.db, env, serve);
+    return it_shopvox_start(p, ito.db, env, serve);
 }
 
-int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
-              const char *const *extra_env)
+int ito_shopvox_start(const char *const *extra_env)
+{
+    return ito_proc_start(&ito.proc, extra_env);
+}
+
+int ito_start_sandbox(const char *db_prefix, const struct sandbox_pvx_opts *opts)
 {
     struct sandbox_pvx_opts so = {0};
     struct errbuf err = {""};
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    ito.db = it_db_create(db_prefix);
+    ito.db = it_db_create_migrated(db_prefix);
+    ito.proc.pid = -1;
     if (opts != NULL)
         so = *opts;
     else
@@ -373,9 +334,16 @@ int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
         fprintf(stderr, "sandbox: %s\n", err.msg);
         return -1;
     }
-    snprintf(ito.pvx_url_env, sizeof(ito.pvx_url_env),
-             "PEOPLEVOX_URL=http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx",
-             sandbox_pvx_port(ito.sb));
+    it_sandbox_pvx_url(sandbox_pvx_port(ito.sb), ito.pvx_url, sizeof(ito.pvx_url));
+    snprintf(ito.pvx_url_env, sizeof(ito.pvx_url_env), "PEOPLEVOX_URL=%s", ito.pvx_url);
+    return 0;
+}
+
+int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
+              const char *const *extra_env)
+{
+    if (ito_start_sandbox(db_prefix, opts) != 0)
+        return -1;
     return ito_shopvox_start(extra_env);
 }
 
@@ -405,7 +373,7 @@ int ito_group_teardown(void **state)
 
 int ito_stop(void)
 {
-    int rc = it_proc_stop(&ito.proc, SIGTERM, 20000);
+    int rc = ito.proc.pid > 0 ? it_proc_stop(&ito.proc, SIGTERM, 20000) : 0;
 
     sandbox_pvx_stop(ito.sb);
     ito.sb = NULL;

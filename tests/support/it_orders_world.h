@@ -5,9 +5,12 @@
  *
  * One world per program (the global `ito`); each helper fails the current
  * cmocka test (with the shopvox log) when what it waits for does not
- * happen within ITO_WAIT_MS. ito_order_body, ito_next_order and
- * ito_webhook_send are safe to call from several threads at once; every
- * other helper belongs to the main (cmocka) thread.
+ * happen within ITO_WAIT_MS. ito_webhook_send (like it_order_json and
+ * it_order_next) is safe to call from several threads at once; every other
+ * helper belongs to the main (cmocka) thread. A program that needs the
+ * database and the sandbox but drives shopvox itself (several replicas,
+ * or its handlers called in-process) starts the world with
+ * ito_start_sandbox only.
  */
 #ifndef SHOPVOX_IT_ORDERS_WORLD_H
 #define SHOPVOX_IT_ORDERS_WORLD_H
@@ -18,6 +21,7 @@
 
 #include "common.h"
 #include "it.h"
+#include "it_sandbox.h"
 #include "sandbox.h"
 
 struct json_object;
@@ -28,35 +32,35 @@ struct ito_world {
     const char *db;
     struct sandbox_pvx *sb;
     struct it_proc proc;
-    char pvx_url_env[256];
+    char pvx_url[192];       /* the sandbox's endpoint */
+    char pvx_url_env[256];   /* PEOPLEVOX_URL=pvx_url */
     atomic_int seq;   /* webhook ids */
 };
 extern struct ito_world ito;
 
-/* One order line. */
-struct ito_line {
-    const char *sku;
-    int qty;
-    bool digital;   /* requires_shipping false (gift card, download) */
-};
-
 /*
- * Creates the database, starts the sandbox (opts NULL: defaults with a
- * base64 password) and shopvox (2 workers, 5 s Peoplevox timeout, routing
- * "country:GB=LONDON;country:FR=NOWHERE;default=PrimarySite") plus
+ * Creates a migrated database and starts the sandbox (opts NULL: defaults,
+ * base64 password). 0 or -1.
+ */
+int ito_start_sandbox(const char *db_prefix, const struct sandbox_pvx_opts *opts);
+/*
+ * ito_start_sandbox, then shopvox (2 workers, 5 s Peoplevox timeout,
+ * routing "country:GB=LONDON;country:FR=NOWHERE;default=PrimarySite") plus
  * extra_env ("NAME=value", NULL-terminated, may be NULL; later entries
- * win). 0 or -1.
+ * win) as ito.proc. 0 or -1.
  */
 int ito_start(const char *db_prefix, const struct sandbox_pvx_opts *opts,
               const char *const *extra_env);
-/* Starts shopvox again on the same database and sandbox (after a stop). */
+/* Starts `shopvox serve --migrate` on the world's database and sandbox as p (a replica). */
+int ito_proc_start(struct it_proc *p, const char *const *extra_env);
+/* Starts shopvox again as ito.proc on the same database and sandbox (after a stop). */
 int ito_shopvox_start(const char *const *extra_env);
 /* Waits for the start-up catalogue sync (the 19 seeded items). 0 or -1. */
 int ito_wait_catalogue(void);
 /* ito_start, then ito_wait_catalogue. 0 or -1. */
 int ito_start_synced(const char *db_prefix, const struct sandbox_pvx_opts *opts,
                      const char *const *extra_env);
-/* SIGTERM to shopvox (must exit 0 within 20 s), stops the sandbox. 0 or -1. */
+/* SIGTERM to shopvox if running (must exit 0 within 20 s), stops the sandbox. 0 or -1. */
 int ito_stop(void);
 /* ito_stop as a cmocka group teardown. */
 int ito_group_teardown(void **state);
@@ -81,28 +85,22 @@ long ito_sandbox_dropped_rows(const char *tmpl);
 struct json_object *ito_sandbox_order(const char *so);
 const char *ito_order_field(struct json_object *o, const char *field);
 size_t ito_order_items(struct json_object *o, struct json_object **items);
-/* A Shopline order: lines, shipping country, payment and cancellation. */
-char *ito_order_body(const char *id, const char *name, const char *financial,
-                        const char *updated_at, const char *country, bool cancelled,
-                        const struct ito_line *lines, size_t n);
 /* Sends a signed webhook; fails the test unless shopvox answers 200. */
 void ito_webhook(const char *topic, const char *body);
 /* n paid orders (US) of the given lines tagged tag; names[i] receives each name. */
-void ito_send_paid_orders(const char *tag, int n, const struct ito_line *lines, size_t n_lines,
+void ito_send_paid_orders(const char *tag, int n, const struct it_line *lines, size_t n_lines,
                           char (*names)[32]);
 /* The same for any thread: 0, or -1 with why set (the test is not failed). */
 int ito_webhook_send(const char *topic, const char *body, char *why, size_t why_cap);
-/* A fresh Shopline order id and name per call. */
-void ito_next_order(char *id, size_t id_cap, char *name, size_t name_cap, const char *tag);
 /* Waits until order `name` is in state; fails the test with its history if not. */
 void ito_wait_state(const char *name, const char *state);
 /* Waits until no job of the order is pending or running. */
 void ito_wait_jobs_idle(const char *name);
 void ito_so_of(const char *name, char *out, size_t cap);
 /* A paid order of the given lines; waits for it to be sent; returns its SO number. */
-void ito_post_paid(const char *tag, const char *country, const struct ito_line *lines, size_t n,
+void ito_post_paid(const char *tag, const char *country, const struct it_line *lines, size_t n,
                       char *name, size_t name_cap, char *so, size_t so_cap);
-/* Runs `shopvox ARGS...` as an operator command; returns its exit status. */
+/* Runs `shopvox ARGS...` as an operator command on the world's database; its exit status. */
 int ito_run_cli(const char *const *args);
 
 #endif

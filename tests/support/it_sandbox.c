@@ -6,7 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "it.h"
+#include "it_http.h"
+
+void it_sandbox_pvx_url(int port, char *out, size_t cap)
+{
+    snprintf(out, cap, "http://127.0.0.1:%d/SANDBOX/resources/integrationservicev4.asmx", port);
+}
 
 struct json_object *it_sandbox_get(int port, const char *path)
 {

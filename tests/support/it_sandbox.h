@@ -5,7 +5,10 @@
 #define SHOPVOX_IT_SANDBOX_H
 
 #include <json-c/json.h>
+#include <stddef.h>
 
+/* The Peoplevox endpoint URL of a sandbox on port (client id SANDBOX) into out. */
+void it_sandbox_pvx_url(int port, char *out, size_t cap);
 /* GET path on the sandbox; the parsed JSON (caller puts it) or NULL. */
 struct json_object *it_sandbox_get(int port, const char *path);
 /* POST a JSON body; 0 when the sandbox answered 200, else -1 (printed). */

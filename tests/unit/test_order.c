@@ -255,7 +255,10 @@ static void test_parse_partially_refunded(void **state)
 
 static void test_parse_bad_fixtures(void **state)
 {
-    static const char *const names[] = { "bad_not_object.json", "bad_not_json.json" };
+    /* the last two are regressions found by fuzz_order (big-integer quoting must not make
+     * invalid JSON valid); fuzz_order replays every fixture too */
+    static const char *const names[] = { "bad_not_object.json", "bad_not_json.json",
+                                         "bad_leading_zeros_id.json", "bad_numeric_key.json" };
     size_t i;
 
     for (i = 0; i < ARRAY_LEN(names); i++) {
@@ -552,12 +555,13 @@ static void test_redelivery_posts_once(void **state)
     order_cleanup(&o);
 }
 
-/* Regression (found by fuzz_order): big-integer quoting must not make invalid JSON valid. */
+/*
+ * Regression (found by fuzz_order): big-integer quoting must not make invalid JSON valid
+ * (leading zeros and numeric keys: the bad_*.json fixtures; a number after a value here).
+ */
 static void test_big_integer_quoting_keeps_invalid_json_invalid(void **state)
 {
     static const char *const bodies[] = {
-        "{\"id\":0000000000000000000123,\"name\":\"#1\",\"line_items\":[]}",
-        "{12345678901234567890123:1,\"id\":\"1\",\"name\":\"#1\",\"line_items\":[]}",
         "{\"id\":\"1\" 12345678901234567890123,\"name\":\"#1\",\"line_items\":[]}",
     };
     const char *ok = "{\"id\":12345678901234567890123,\"name\":\"#1\",\"line_items\":"

@@ -1,6 +1,6 @@
 /*
  * test_pvx_client.c - the Peoplevox client against a tiny in-process fake
- * (libmicrohttpd on port 0) that answers canned SOAP: session renewal,
+ * (the service's HTTP adapter on port 0) that answers canned SOAP: session renewal,
  * HTTP and SOAP failures, timeouts and unknown write outcomes, paging,
  * per-row errors, the template cache and the concurrency cap; throttling
  * and its cool-down, the refusal classifier; and, against the real sandbox,
@@ -21,8 +21,8 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <microhttpd.h>
 
+#include "http_server.h"
 #include "pvx.h"
 #include "sandbox.h"
 
@@ -43,8 +43,8 @@ struct fake_script {
 };
 
 struct fake {
-    struct MHD_Daemon *d;
-    unsigned short port;
+    struct http_server *hs;
+    int port;
     pthread_mutex_t lock;
     int session_no;            /* valid session is "S<session_no>" */
     int auth_calls;
@@ -65,10 +65,6 @@ struct fake {
 
 static struct fake fk;
 
-struct conn_body {
-    struct buf body;
-};
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -88,18 +84,6 @@ static void xml_escape(struct buf *b, const char *s)
         default: buf_append(b, s, 1); break;
         }
     }
-}
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                                             MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ret;
-
-    MHD_add_response_header(r, "Content-Type", "text/xml; charset=utf-8");
-    ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
 }
 
 static void result_open(struct buf *b, const char *op, int id, long total)
@@ -241,9 +225,9 @@ static char *answer_authenticate(xmlNode *root)
 }
 
 /* Answers one complete request; returns the HTTP status, *out the body. */
-static unsigned fake_answer(const struct buf *req, char **out)
+static unsigned fake_answer(const char *req, size_t len, char **out)
 {
-    xmlDoc *doc = xmlReadMemory(buf_cstr(req), (int)req->len, NULL, NULL, 0);
+    xmlDoc *doc = xmlReadMemory(req, (int)len, NULL, NULL, 0);
     xmlNode *root = xmlDocGetRootElement(doc);
     char *sid = find_text(root, "SessionId");
     xmlNode *body_el = root->children;
@@ -290,72 +274,45 @@ out:
     return status;
 }
 
-static enum MHD_Result fake_on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                       const char *method, const char *version,
-                                       const char *upload, size_t *upload_size, void **req_cls)
+/* The adapter's handler: one complete request, answered as the script says. */
+static void fake_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    struct conn_body *cb = *req_cls;
-    enum MHD_Result ret;
-    unsigned status;
     char *body = NULL;
 
-    if (cb == NULL) {
-        cb = xcalloc(1, sizeof(*cb));
-        buf_init(&cb->body, 0);
-        *req_cls = cb;
-        pthread_mutex_lock(&fk.lock);
-        if (++fk.in_flight > fk.max_in_flight)
-            fk.max_in_flight = fk.in_flight;
-        pthread_mutex_unlock(&fk.lock);
-        return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        buf_append(&cb->body, upload, *upload_size);
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    status = fake_answer(&cb->body, &body);
+    pthread_mutex_lock(&fk.lock);
+    if (++fk.in_flight > fk.max_in_flight)
+        fk.max_in_flight = fk.in_flight;
+    pthread_mutex_unlock(&fk.lock);
+    resp->status = (int)fake_answer(req->body, req->body_len, &body);
     pthread_mutex_lock(&fk.lock);
     fk.in_flight--;
     pthread_mutex_unlock(&fk.lock);
-    ret = reply(c, status, body);
+    resp->content_type = "text/xml; charset=utf-8";
+    buf_append_str(&resp->body, body);
     free(body);
-    return ret;
-}
-
-static void fake_on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-                              enum MHD_RequestTerminationCode toe)
-{
-    struct conn_body *cb = *req_cls;
-
-    if (cb == NULL)
-        return;
-    buf_cleanup(&cb->body);
-    free(cb);
-    *req_cls = NULL;
 }
 
 static int fake_start(void **state)
 {
-    const union MHD_DaemonInfo *info;
+    const struct http_server_opts o = {
+        .host = "127.0.0.1", .port = 0, .max_body_bytes = 8u * 1024 * 1024,
+        .handler = fake_handle, .thread_per_connection = true, .quiet = true,
+    };
+    struct errbuf err = { "" };
 
     memset(&fk, 0, sizeof(fk));
     pthread_mutex_init(&fk.lock, NULL);
     fk.total_items = 3;
-    fk.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-                            0, NULL, NULL, fake_on_request, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, fake_on_completed, NULL,
-                            MHD_OPTION_END);
-    if (fk.d == NULL)
+    fk.hs = http_server_start(&o, &err);
+    if (fk.hs == NULL)
         return -1;
-    info = MHD_get_daemon_info(fk.d, MHD_DAEMON_INFO_BIND_PORT);
-    fk.port = info->port;
+    fk.port = http_server_port(fk.hs);
     return 0;
 }
 
 static int fake_stop(void **state)
 {
-    MHD_stop_daemon(fk.d);
+    http_server_stop(fk.hs);
     pthread_mutex_destroy(&fk.lock);
     return 0;
 }
@@ -369,7 +326,7 @@ static struct pvx_client *client_cooling(long timeout_ms, int max_concurrency, l
     struct errbuf err = { "" };
     struct pvx_client *pc;
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/acme/resources/integrationservicev4.asmx",
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/acme/resources/integrationservicev4.asmx",
              fk.port);
     memset(&cfg, 0, sizeof(cfg));
     cfg.url = url;

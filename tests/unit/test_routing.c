@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "routing.h"
+#include "ts_utf8.h"
 
 /* ---- fake stock -------------------------------------------------------- */
 
@@ -233,25 +234,6 @@ static void test_site_is_system(void **state)
     assert_false(routing_site_is_system("System Site"));
 }
 
-/* Valid UTF-8, structurally. */
-static bool utf8_ok(const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text;
-
-    while (*s != '\0') {
-        size_t n = *s < 0x80 ? 1 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc0 ? 2 : 0;
-        size_t i;
-
-        if (n == 0)
-            return false;
-        for (i = 1; i < n; i++)
-            if ((s[i] & 0xc0) != 0x80)
-                return false;
-        s += n;
-    }
-    return true;
-}
-
 static void test_reason_capped_utf8(void **state)
 {
     static struct routing_rule rules[200];
@@ -275,7 +257,7 @@ static void test_reason_capped_utf8(void **state)
         assert_false(routing_decide(rules, ARRAY_LEN(rules), &in, &stock, NULL, &res));
         assert_true(strlen(res.reason) < ROUTING_REASON_MAX);
         assert_true(strlen(res.reason) > ROUTING_REASON_MAX - 40);
-        assert_true(utf8_ok(res.reason));
+        assert_true(ts_utf8_valid_str(res.reason));
         assert_memory_equal(res.reason, "unroutable", 10);
     }
 }
@@ -492,6 +474,55 @@ static void test_kind_names(void **state)
     assert_string_equal(routing_kind_name((enum routing_kind)42), "invalid");
 }
 
+/* Every name routing_kind_name spells parses back; any case; nothing else does. */
+static void test_kind_parse(void **state)
+{
+    static const struct {
+        const char *name;
+        bool ok;
+        enum routing_kind kind;
+    } cases[] = {
+        {"location", true, ROUTE_LOCATION}, {"country", true, ROUTE_COUNTRY},
+        {"stock", true, ROUTE_STOCK},       {"default", true, ROUTE_DEFAULT},
+        {"Stock", true, ROUTE_STOCK},       {"DEFAULT", true, ROUTE_DEFAULT},
+        {"", false, ROUTE_LOCATION},        {"invalid", false, ROUTE_LOCATION},
+        {"stocks", false, ROUTE_LOCATION},  {" stock", false, ROUTE_LOCATION},
+    };
+    enum routing_kind k;
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        k = ROUTE_LOCATION;
+        if (routing_kind_parse(cases[i].name, &k) != cases[i].ok || k != cases[i].kind)
+            fail_msg("case %zu: '%s'", i, cases[i].name);
+    }
+    for (k = ROUTE_LOCATION; k <= ROUTE_DEFAULT; k++) {
+        enum routing_kind back = ROUTE_LOCATION;
+
+        assert_true(routing_kind_parse(routing_kind_name(k), &back));
+        assert_int_equal(back, k);
+    }
+}
+
+/* Rules read back from storage are taken as given, strings copied. */
+static void test_rules_add_copies(void **state)
+{
+    static const struct routing_line lines[] = { { "A", 1 } };
+    struct routing_input in = { NULL, "GB", LINES(lines) };
+    struct routing_result res;
+    struct routing_rules t;
+    char site[] = "LONDON";
+
+    routing_rules_init(&t);
+    routing_rules_add(&t, ROUTE_COUNTRY, "GB", site);
+    routing_rules_add(&t, ROUTE_DEFAULT, NULL, "P");
+    site[0] = 'X';
+    assert_int_equal(t.n, 2);
+    assert_null(t.rules[1].match);
+    assert_true(routing_decide(t.rules, t.n, &in, NULL, NULL, &res));
+    assert_string_equal(res.site, "LONDON");
+    routing_rules_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_parse_rule_cap),
         cmocka_unit_test(test_parse_list_and_route),
         cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_kind_parse),
+        cmocka_unit_test(test_rules_add_copies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sales_order.h"
+#include "sales_order_rows.h"
 
 struct so_case {
     const char *prefix;

@@ -5,11 +5,19 @@
  * headers, then once per body chunk, then a last time with no data. The
  * per-request state lives in req_cls and is freed in the completion
  * callback on every path, including aborted connections.
+ *
+ * Two threading models: the service's pool of epoll threads (handlers
+ * block only briefly, on the database), and for the sandbox's fakes a
+ * thread per connection, so a call a fake holds for seconds never delays
+ * another. A response marked drop is never queued: the access handler
+ * answers MHD_NO and MHD closes the connection, which the client sees as a
+ * reply lost after the request was taken.
  */
 #include "http_server.h"
 
 #include <microhttpd.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +80,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
                             r->content_type ? r->content_type : "text/plain; charset=utf-8");
     if (r->allow != NULL)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->retry_after != NULL)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -97,8 +107,8 @@ static enum MHD_Result finish(struct http_server *s, struct MHD_Connection *conn
                               const char *method, const char *url, struct req_state *rs)
 {
     struct http_request req = {method, url, buf_cstr(&rs->body), rs->body.len, conn};
-    struct http_response resp = {500, NULL, NULL, NULL, {NULL, 0, 0, 0}};
-    enum MHD_Result ret;
+    struct http_response resp = {.status = 500};
+    enum MHD_Result ret = MHD_NO; /* a dropped reply: MHD closes the connection */
 
     buf_init(&resp.body, 0);
     if (rs->too_large) {
@@ -107,8 +117,12 @@ static enum MHD_Result finish(struct http_server *s, struct MHD_Connection *conn
     } else {
         s->opts.handler(s->opts.ctx, &req, &resp);
     }
-    ret = send_response(conn, &resp);
-    log_request(method, url, &resp, (double)(now_ms_monotonic() - rs->start_ms) / 1000.0);
+    if (resp.drop)
+        resp.status = 0; /* logged as no answer */
+    else
+        ret = send_response(conn, &resp);
+    if (!s->opts.quiet)
+        log_request(method, url, &resp, (double)(now_ms_monotonic() - rs->start_ms) / 1000.0);
     buf_cleanup(&resp.body);
     return ret;
 }
@@ -169,33 +183,88 @@ static int bound_port(struct MHD_Daemon *d)
     return info != NULL ? info->port : -1;
 }
 
+union listen_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+/* The address to bind: an IPv4 literal or, with resolve_host, what getaddrinfo finds first. */
+static enum st listen_address(const struct http_server_opts *opts, union listen_addr *addr,
+                              struct errbuf *err)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    int gai;
+
+    memset(addr, 0, sizeof(*addr));
+    if (!opts->resolve_host) {
+        addr->in.sin_family = AF_INET;
+        addr->in.sin_port = htons((uint16_t)opts->port);
+        if (inet_pton(AF_INET, opts->host, &addr->in.sin_addr) == 1)
+            return ST_OK;
+        errbuf_set(err, "could not parse listen address %s (IPv4 expected)", opts->host);
+        return ST_FAIL;
+    }
+    snprintf(port, sizeof(port), "%d", opts->port);
+    gai = getaddrinfo(opts->host, port, &hints, &ai);
+    if (gai != 0) {
+        errbuf_set(err, "could not resolve listen address %s: %s", opts->host,
+                   gai_strerror(gai));
+        return ST_FAIL;
+    }
+    if (ai->ai_addrlen <= sizeof(*addr))
+        memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return ST_OK;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *s, union listen_addr *addr)
+{
+    const struct http_server_opts *o = &s->opts;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+    struct MHD_OptionItem extra[3];
+    size_t n = 0;
+
+    if (o->thread_per_connection)
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
+    else
+        flags |= MHD_USE_EPOLL;
+    if (addr->sa.sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (!o->thread_per_connection)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL};
+    if (!o->exclusive_port)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr->sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            o->idle_timeout_s > 0 ? o->idle_timeout_s : 30u,
+                            MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_ARRAY, extra,
+                            MHD_OPTION_END);
+}
+
 struct http_server *http_server_start(const struct http_server_opts *opts, struct errbuf *err)
 {
     struct http_server *s = xcalloc(1, sizeof(*s));
-    struct sockaddr_in addr;
+    union listen_addr addr;
 
     s->opts = *opts;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)opts->port);
-    if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
-        errbuf_set(err, "could not parse listen address %s (IPv4 expected)", opts->host);
-        free(s);
-        return NULL;
-    }
-    s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 1000u,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (listen_address(opts, &addr, err) != ST_OK)
+        goto fail;
+    s->daemon = start_daemon(s, &addr);
     if (s->daemon == NULL) {
         errbuf_set(err, "could not listen on %s:%d", opts->host, opts->port);
-        free(s);
-        return NULL;
+        goto fail;
     }
     s->port = bound_port(s->daemon);
     return s;
+fail:
+    free(s);
+    return NULL;
 }
 
 int http_server_port(const struct http_server *s)

@@ -30,7 +30,8 @@
  * tenant or permission problem than a warehouse that sold its last item
  * type, so it is refused (ST_FAIL: the job goes dead with an exception).
  *
- * The table-to-rows mapping is pure and unit-tested; the rest is glue.
+ * The table-to-rows mapping is pure and unit-tested (catalogue_items.c);
+ * the statements are in catalogue_store.c; the rest is glue.
  */
 #include "catalogue.h"
 
@@ -40,256 +41,31 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
+#include "catalogue_store.h"
 #include "log.h"
 #include "metrics.h"
+#include "order_store.h"
 
-#define CATALOGUE_TEMPLATE "Item types"
-#define CATALOGUE_CHUNK_ITEMS 2000
-#define CATALOGUE_CURSOR_PREFIX "catalogue_sync:"
-
-/* ---- the pure part ---- */
-
-bool catalogue_code_is_deactivated(const char *code)
-{
-    return code != NULL && strstr(code, "~D~") != NULL;
-}
-
-/* 1 true, 0 false, -1 not a boolean we recognise (no opinion). */
-static int parse_flag(const char *s)
-{
-    static const char *const yes[] = {"true", "1", "yes", "y", "t"};
-    static const char *const no[] = {"false", "0", "no", "n", "f"};
-    size_t n;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strlen(yes[i]) == n && strncasecmp(s, yes[i], n) == 0)
-            return 1;
-        if (strlen(no[i]) == n && strncasecmp(s, no[i], n) == 0)
-            return 0;
-    }
-    return -1;
-}
-
-/* Index of the first of names present in the header, or -1. */
-static int find_col(const struct csv_table *t, const char *const *names, size_t n)
-{
-    int col;
-
-    for (size_t i = 0; i < n; i++) {
-        col = csv_table_col(t, names[i]);
-        if (col >= 0)
-            return col;
-    }
-    return -1;
-}
-
-static bool is_blank(const char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    return *s == '\0';
-}
-
-static const char *or_null(const char *s)
-{
-    return s[0] != '\0' ? s : NULL;
-}
-
-static void describe_missing_code(const struct csv_table *t, struct errbuf *err)
-{
-    char cols[256] = "";
-    size_t used = 0;
-
-    for (size_t i = 0; i < t->rows[0].n && used + 1 < sizeof(cols); i++) {
-        int w = snprintf(cols + used, sizeof(cols) - used, "%s%s", i ? ", " : "",
-                         t->rows[0].fields[i]);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    errbuf_set(err,
-               "peoplevox '" CATALOGUE_TEMPLATE "' has no ItemCode column (columns: %s); "
-               "check the template configured for the API user",
-               cols);
-}
-
-/* qsort is not stable: the row index breaks ties so the first duplicate wins. */
-struct keyed_item {
-    struct catalogue_item item;
-    size_t row;
-};
-
-static int cmp_keyed(const void *a, const void *b)
-{
-    const struct keyed_item *x = a;
-    const struct keyed_item *y = b;
-    int c = strcmp(x->item.code, y->item.code);
-
-    if (c != 0)
-        return c;
-    return x->row < y->row ? -1 : x->row > y->row;
-}
-
-enum st catalogue_items_from_table(const struct csv_table *t, struct catalogue_items *out,
-                                   struct errbuf *err)
-{
-    static const char *const active_names[] = {"Active", "IsActive"};
-    static const char *const deleted_names[] = {"Deleted", "IsDeleted", "Deactivated",
-                                                "IsDeactivated"};
-    struct keyed_item *k;
-    int c_code, c_barcode, c_name, c_active, c_deleted;
-    size_t n = 0;
-
-    memset(out, 0, sizeof(*out));
-    if (t->n_rows == 0)
-        return ST_OK;
-    c_code = csv_table_col(t, "ItemCode");
-    if (c_code < 0) {
-        describe_missing_code(t, err);
-        return ST_FAIL;
-    }
-    c_barcode = csv_table_col(t, "Barcode");
-    c_name = csv_table_col(t, "Name");
-    c_active = find_col(t, active_names, ARRAY_LEN(active_names));
-    c_deleted = find_col(t, deleted_names, ARRAY_LEN(deleted_names));
-
-    k = xcalloc(t->n_rows, sizeof(*k));
-    for (size_t r = 1; r < t->n_rows; r++) {
-        const char *code = csv_table_get(t, r, c_code);
-        struct catalogue_item *it = &k[n].item;
-
-        if (is_blank(code)) {
-            out->skipped_empty++;
-            continue;
-        }
-        it->code = code;
-        it->barcode = or_null(csv_table_get(t, r, c_barcode));
-        it->name = or_null(csv_table_get(t, r, c_name));
-        it->active = !catalogue_code_is_deactivated(code) &&
-                     parse_flag(csv_table_get(t, r, c_active)) != 0 &&
-                     parse_flag(csv_table_get(t, r, c_deleted)) != 1;
-        k[n++].row = r;
-    }
-    qsort(k, n, sizeof(*k), cmp_keyed);
-
-    out->items = xcalloc(n > 0 ? n : 1, sizeof(*out->items));
-    for (size_t i = 0; i < n; i++) {
-        if (out->n > 0 && strcmp(out->items[out->n - 1].code, k[i].item.code) == 0) {
-            out->duplicates++;
-            continue;
-        }
-        out->items[out->n++] = k[i].item;
-    }
-    free(k);
-    return ST_OK;
-}
-
-void catalogue_items_cleanup(struct catalogue_items *c)
-{
-    if (c == NULL)
-        return;
-    free(c->items);
-    memset(c, 0, sizeof(*c));
-}
 
 /* ---- the database part ---- */
 
 struct sync_counts {
-    long created;        /* codes not known before (active or not) */
-    long now_active;     /* created active, or reactivated: may release held orders */
-    long deactivated;    /* active before, inactive now (flagged or gone) */
+    struct catalogue_store_changes changes; /* new, now active (may release held orders),
+                                               deactivated (flagged or gone) */
     long active;         /* catalogue totals after the sync */
     long inactive;
     int requeued;        /* held orders given a new post_sales_order job */
 };
 
-static const char *const upsert_sql =
-    "WITH input AS ("
-    " SELECT r.c AS code, r.b AS barcode, r.n AS name, r.a AS active"
-    " FROM json_to_recordset($2::json) AS r(c text, b text, n text, a boolean)),"
-    " old AS (SELECT i.code, i.active FROM items i JOIN input USING (code) WHERE i.shop = $1),"
-    " up AS (INSERT INTO items (shop, code, barcode, name, active, synced_at)"
-    " SELECT $1, code, barcode, name, active, now() FROM input"
-    " ON CONFLICT (shop, code) DO UPDATE SET barcode = EXCLUDED.barcode,"
-    " name = EXCLUDED.name, active = EXCLUDED.active, synced_at = EXCLUDED.synced_at"
-    " RETURNING code, active)"
-    " SELECT count(*) FILTER (WHERE o.code IS NULL),"
-    " count(*) FILTER (WHERE up.active AND (o.code IS NULL OR NOT o.active)),"
-    " count(*) FILTER (WHERE NOT up.active AND o.active)"
-    " FROM up LEFT JOIN old o USING (code)";
-
-/* One chunk of items as a JSON array of {c, b, n, a}; owned. */
-static char *chunk_json(const struct catalogue_item *items, size_t n)
-{
-    struct json_object *arr = json_object_new_array();
-    char *text;
-
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "c", json_object_new_string(items[i].code));
-        json_object_object_add(o, "b", items[i].barcode ? json_object_new_string(items[i].barcode)
-                                                        : NULL);
-        json_object_object_add(o, "n", items[i].name ? json_object_new_string(items[i].name)
-                                                     : NULL);
-        json_object_object_add(o, "a", json_object_new_boolean(items[i].active));
-        json_object_array_add(arr, o);
-    }
-    text = xstrdup(json_object_to_json_string_ext(
-        arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(arr);
-    return text;
-}
-
-static enum st upsert_items(struct store_conn *c, const char *shop,
-                            const struct catalogue_items *items, struct sync_counts *n,
-                            struct errbuf *err)
-{
-    enum st st = ST_OK;
-
-    for (size_t off = 0; off < items->n && st == ST_OK; off += CATALOGUE_CHUNK_ITEMS) {
-        size_t len = items->n - off < CATALOGUE_CHUNK_ITEMS ? items->n - off
-                                                            : CATALOGUE_CHUNK_ITEMS;
-        char *json = chunk_json(items->items + off, len);
-        const char *p[2] = {shop, json};
-        PGresult *res = store_exec_prepared(c, "catalogue_upsert", upsert_sql, 2, p, NULL, NULL,
-                                            &st, err);
-
-        if (res != NULL) {
-            n->created += atol(PQgetvalue(res, 0, 0));
-            n->now_active += atol(PQgetvalue(res, 0, 1));
-            n->deactivated += atol(PQgetvalue(res, 0, 2));
-        }
-        PQclear(res);
-        free(json);
-    }
-    return st;
-}
-
 /* Items this sync did not see are gone from Peoplevox: inactive, kept. */
 static enum st deactivate_missing(struct store_conn *c, const char *shop, size_t seen,
                                   struct sync_counts *n, struct errbuf *err)
 {
-    const char *p[1] = {shop};
-    enum st st;
-    long gone;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_deactivate_missing",
-        "WITH gone AS (UPDATE items SET active = false WHERE shop = $1 AND active"
-        " AND synced_at <> now() RETURNING 1) SELECT count(*) FROM gone",
-        1, p, NULL, NULL, &st, err);
+    long gone = 0;
+    enum st st = catalogue_store_deactivate_unsynced(c, shop, &gone, err);
 
-    if (res == NULL)
+    if (st != ST_OK)
         return st;
-    gone = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
     if (seen == 0 && gone > 0) {
         errbuf_set(err,
                    "peoplevox returned no item types; refusing to deactivate all %ld active "
@@ -297,63 +73,8 @@ static enum st deactivate_missing(struct store_conn *c, const char *shop, size_t
                    gone, shop);
         return ST_FAIL;
     }
-    n->deactivated += gone;
+    n->changes.deactivated += gone;
     return ST_OK;
-}
-
-static enum st read_totals(struct store_conn *c, const char *shop, struct sync_counts *n,
-                           struct errbuf *err)
-{
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_totals",
-        "SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active)"
-        " FROM items WHERE shop = $1",
-        1, p, NULL, NULL, &st, err);
-
-    if (res == NULL)
-        return st;
-    n->active = atol(PQgetvalue(res, 0, 0));
-    n->inactive = atol(PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return ST_OK;
-}
-
-/* cursors row 'catalogue_sync:<shop>' = "<ISO time UTC> <item count>". */
-static enum st write_cursor(struct store_conn *c, const char *shop, size_t total,
-                            struct errbuf *err)
-{
-    char *name = xasprintf(CATALOGUE_CURSOR_PREFIX "%s", shop);
-    char count[24];
-    const char *p[2] = {name, count};
-    enum st st;
-    PGresult *res;
-
-    snprintf(count, sizeof(count), "%zu", total);
-    res = store_exec_prepared(
-        c, "catalogue_cursor",
-        "INSERT INTO cursors (name, value, updated_at) VALUES ($1,"
-        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' ' || $2,"
-        " now()) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value,"
-        " updated_at = EXCLUDED.updated_at",
-        2, p, NULL, NULL, &st, err);
-    PQclear(res);
-    free(name);
-    return st;
-}
-
-static enum st lock_shop(struct store_conn *c, const char *shop, struct errbuf *err)
-{
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_lock",
-        "SELECT pg_advisory_xact_lock(hashtext('shopvox.catalogue:' || $1))", 1, p,
-        NULL, NULL, &st, err);
-
-    PQclear(res);
-    return st;
 }
 
 /* Everything after the download, inside the caller's open transaction. */
@@ -361,16 +82,16 @@ static enum st apply_catalogue(struct store_conn *c, const char *shop,
                                const struct catalogue_items *items, struct sync_counts *n,
                                struct errbuf *err)
 {
-    enum st st = lock_shop(c, shop, err);
+    enum st st = catalogue_store_lock(c, shop, err);
 
     if (st == ST_OK)
-        st = upsert_items(c, shop, items, n, err);
+        st = catalogue_store_upsert(c, shop, items->items, items->n, &n->changes, err);
     if (st == ST_OK)
         st = deactivate_missing(c, shop, items->n, n, err);
     if (st == ST_OK)
-        st = read_totals(c, shop, n, err);
+        st = catalogue_store_totals(c, shop, &n->active, &n->inactive, err);
     if (st == ST_OK)
-        st = write_cursor(c, shop, items->n, err);
+        st = catalogue_store_mark_synced(c, shop, items->n, err);
     if (st == ST_OK)
         st = catalogue_recheck_held(c, shop, &n->requeued, err);
     return st;
@@ -392,7 +113,8 @@ static void publish(const char *shop, const struct catalogue_items *items,
             "event=catalogue_synced shop=%s total=%zu new=%ld deactivated=%ld now_active=%ld "
             "active=%ld inactive=%ld held_requeued=%d skipped_empty=%zu duplicates=%zu "
             "duration_ms=%lld",
-            log_quote(shop, q, sizeof(q)), items->n, n->created, n->deactivated, n->now_active,
+            log_quote(shop, q, sizeof(q)), items->n, n->changes.created, n->changes.deactivated,
+            n->changes.now_active,
             n->active, n->inactive, n->requeued, items->skipped_empty, items->duplicates,
             (long long)(now_ms_monotonic() - started_ms));
 }
@@ -405,7 +127,7 @@ static enum st catalogue_sync_handler_run(struct worker_ctx *w, struct pvx_outco
     int64_t started_ms = now_ms_monotonic();
     struct csv_table t = {0, NULL};
     struct catalogue_items items = {NULL, 0, 0, 0};
-    struct sync_counts n = {0, 0, 0, 0, 0, 0};
+    struct sync_counts n = {{0, 0, 0}, 0, 0, 0};
     enum st st;
 
     st = pvx_get_data_all(w->pvx, w->curl, CATALOGUE_TEMPLATE, NULL, PVX_MAX_PAGE_ITEMS,
@@ -451,31 +173,21 @@ void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct jo
 enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqueued,
                                struct errbuf *err)
 {
-    const char *p[1] = {shop};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "catalogue_held_orders",
-        "SELECT o.id FROM orders o WHERE o.shop = $1 AND ((o.state = 'on_hold'"
-        " AND o.hold_reason IN ('sku', 'routing')) OR (o.state = 'ready' AND EXISTS ("
-        "SELECT 1 FROM jobs j WHERE j.kind = 'post_sales_order' AND j.dedupe_key = o.id::text"
-        " AND j.state = 'running'))) ORDER BY o.id",
-        1, p, NULL, NULL, &st, err);
-    int rows;
+    long long *ids = NULL;
+    size_t n = 0;
+    enum st st = order_store_recheck_candidates(c, shop, &ids, &n, err);
 
     *enqueued = 0;
-    if (res == NULL)
-        return st;
-    rows = PQntuples(res);
-    for (int i = 0; i < rows && st == ST_OK; i++) {
-        const char *id = PQgetvalue(res, i, 0);
-        char payload[64];
+    for (size_t i = 0; i < n && st == ST_OK; i++) {
+        char id[24], payload[64];
         bool created = false;
 
+        snprintf(id, sizeof(id), "%lld", ids[i]);
         snprintf(payload, sizeof(payload), "{\"order_id\": %s}", id);
         st = job_enqueue(c, shop, "post_sales_order", id, payload, 0, &created, err);
         if (st == ST_OK && created)
             (*enqueued)++;
     }
-    PQclear(res);
+    free(ids);
     return st;
 }

@@ -1,5 +1,11 @@
 /*
  * exceptions.c - exception queue writes (see exceptions.h).
+ *
+ * Every write to the exceptions table goes through here (the service's
+ * checks, the watchdog, the operator's `shopvox exceptions resolve`), so
+ * the one-open-row-per-subject rule and the opened counter live in one
+ * place. Readers (the CLI's list and show, the metrics page) read it
+ * directly.
  */
 #include "exceptions.h"
 
@@ -40,18 +46,53 @@ enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
     return ST_OK;
 }
 
+/* Runs one resolving statement; *changed (may be NULL) true when it returned a row. */
+static enum st exc_resolve(struct store_conn *c, const char *name, const char *sql, int n,
+                           const char *const *params, bool *changed, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = store_exec_prepared(c, name, sql, n, params, NULL, NULL, &st, err);
+
+    if (changed != NULL)
+        *changed = res != NULL && PQntuples(res) > 0;
+    PQclear(res);
+    return st;
+}
+
+#define EXC_RESOLVE "UPDATE exceptions SET state = 'resolved', resolved_at = now(), "
+
 enum st exc_resolve_subject(struct store_conn *c, const char *shop, const char *type,
                             const char *subject, const char *by, const char *resolution,
                             struct errbuf *err)
 {
     const char *params[5] = {shop, type, subject, by, resolution};
-    enum st st;
-    PGresult *res = store_exec_prepared(
-        c, "exc_resolve_subject",
-        "UPDATE exceptions SET state = 'resolved', resolved_at = now(), resolved_by = $4, "
-        "resolution = $5 WHERE shop = $1 AND type = $2 AND subject = $3 AND state = 'open'",
-        5, params, NULL, NULL, &st, err);
 
-    PQclear(res);
-    return st;
+    return exc_resolve(c, "exc_resolve_subject",
+                       EXC_RESOLVE "resolved_by = $4, resolution = $5 "
+                       "WHERE shop = $1 AND type = $2 AND subject = $3 AND state = 'open'",
+                       5, params, NULL, err);
+}
+
+enum st exc_resolve_id(struct store_conn *c, const char *shop, const char *id, const char *by,
+                       const char *resolution, bool *changed, struct errbuf *err)
+{
+    const char *params[4] = {shop, id, by, resolution};
+
+    return exc_resolve(c, "exc_resolve_id",
+                       EXC_RESOLVE "resolved_by = $3, resolution = $4 "
+                       "WHERE shop = $1 AND id = $2::bigint AND state = 'open' RETURNING id",
+                       4, params, changed, err);
+}
+
+enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char *type,
+                             const char *state, struct errbuf *err)
+{
+    const char *params[3] = {shop, type, state};
+
+    return exc_resolve(c, "exc_resolve_moved_on",
+                       "UPDATE exceptions e SET state = 'resolved', resolved_at = now(), "
+                       "resolved_by = 'shopvox', resolution = 'order is ' || o.state || ' now' "
+                       "FROM orders o WHERE e.shop = $1 AND e.type = $2 AND e.state = 'open' "
+                       "AND o.id = e.order_id AND o.state <> $3",
+                       3, params, NULL, err);
 }

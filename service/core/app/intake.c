@@ -14,7 +14,6 @@
  */
 #include "intake.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "order.h"
+#include "order_store.h"
 #include "webhook.h"
 
 const char *intake_outcome_name(enum intake_outcome o)
@@ -45,159 +45,15 @@ struct intake_ctx {
     struct errbuf parse_err;    /* why the body was unusable (event_error points here) */
 };
 
-static PGresult *q(struct intake_ctx *x, const char *name, const char *sql, int n,
-                   const char *const *params, enum st *st)
-{
-    return store_exec_prepared(x->c, name, sql, n, params, NULL, NULL, st, x->err);
-}
-
-/* ---- JSON snapshots of the nested parts ---- */
-
-static void json_put(struct json_object *o, const char *key, const char *val)
-{
-    if (val != NULL)
-        json_object_object_add(o, key, json_object_new_string(val));
-}
-
-static char *address_json(const struct order_address *a, bool present)
-{
-    struct json_object *o;
-    char *s;
-
-    if (!present)
-        return NULL;
-    o = json_object_new_object();
-    json_put(o, "name", a->name);
-    json_put(o, "first_name", a->first_name);
-    json_put(o, "last_name", a->last_name);
-    json_put(o, "company", a->company);
-    json_put(o, "phone", a->phone);
-    json_put(o, "address1", a->address1);
-    json_put(o, "address2", a->address2);
-    json_put(o, "city", a->city);
-    json_put(o, "province", a->province);
-    json_put(o, "province_code", a->province_code);
-    json_put(o, "country", a->country);
-    json_put(o, "country_code", a->country_code);
-    json_put(o, "zip", a->zip);
-    s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-    json_object_put(o);
-    return s;
-}
-
-static char *customer_json(const struct order *o)
-{
-    struct json_object *j;
-    char *s;
-
-    if (o->customer_id == NULL && o->customer_email == NULL)
-        return NULL;
-    j = json_object_new_object();
-    json_put(j, "id", o->customer_id);
-    json_put(j, "email", o->customer_email);
-    json_put(j, "first_name", o->customer_first_name);
-    json_put(j, "last_name", o->customer_last_name);
-    json_put(j, "phone", o->customer_phone);
-    s = xstrdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-    json_object_put(j);
-    return s;
-}
-
-static char *lines_json(const struct order *o)
-{
-    struct json_object *arr = json_object_new_array();
-    char *s;
-
-    for (size_t i = 0; i < o->n_lines; i++) {
-        const struct order_line *l = &o->lines[i];
-        struct json_object *j = json_object_new_object();
-
-        json_put(j, "line_id", l->line_id);
-        json_put(j, "product_id", l->product_id);
-        json_put(j, "variant_id", l->variant_id);
-        json_put(j, "sku", l->sku);
-        json_put(j, "title", l->title);
-        json_put(j, "variant_title", l->variant_title);
-        json_object_object_add(j, "quantity", json_object_new_int64(l->quantity));
-        json_put(j, "price", l->price);
-        json_put(j, "location_id", l->location_id);
-        json_object_object_add(j, "requires_shipping",
-                               json_object_new_boolean(l->requires_shipping));
-        json_object_array_add(arr, j);
-    }
-    s = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
-    json_object_put(arr);
-    return s;
-}
-
-/* ---- statements ---- */
-
-static const char *const order_lock_sql =
-    "SELECT id, state, (extract(epoch FROM shopline_updated_at) * 1000)::bigint, "
-    "post_started_at IS NOT NULL FROM orders WHERE shop = $1 AND shopline_order_id = $2 FOR UPDATE";
-
-static const char *const order_insert_sql =
-    "INSERT INTO orders (shop, shopline_order_id, name, state) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (shop, shopline_order_id) DO NOTHING RETURNING id";
-
-static const char *const order_update_sql =
-    "UPDATE orders SET name = $2, state = $3, financial_status = $4, fulfillment_status = $5, "
-    "shopline_status = $6, currency = $7, total_price = $8::numeric, total_tax = $9::numeric, "
-    "total_discounts = $10::numeric, shipping_price = $11::numeric, shipping_title = $12, "
-    "shipping_code = $13, email = $14, phone = $15, note = $16, location_id = $17, "
-    "shipping_country = $18, customer = $19::jsonb, shipping_address = $20::jsonb, "
-    "billing_address = $21::jsonb, shopline_created_at = to_timestamp($22::double precision/1000), "
-    "shopline_updated_at = to_timestamp($23::double precision/1000), "
-    "cancelled_at = to_timestamp($24::double precision/1000), updated_at = now(), "
-    "ready_at = CASE WHEN $3 = 'ready' THEN coalesce(ready_at, now()) ELSE ready_at END "
-    "WHERE id = $1::bigint";
-
-static const char *const lines_delete_sql =
-    "DELETE FROM order_lines WHERE order_id = $1::bigint";
-
-static const char *const lines_insert_sql =
-    "INSERT INTO order_lines (order_id, line_id, product_id, variant_id, sku, title, "
-    "variant_title, quantity, price, location_id, requires_shipping) "
-    "SELECT $1::bigint, x.line_id, x.product_id, x.variant_id, x.sku, x.title, x.variant_title, "
-    "x.quantity, x.price::numeric, x.location_id, x.requires_shipping "
-    "FROM json_to_recordset($2::json) AS x(line_id text, product_id text, variant_id text, "
-    "sku text, title text, variant_title text, quantity integer, price text, location_id text, "
-    "requires_shipping boolean)";
-
-static const char *const lines_differ_sql =
-    "SELECT EXISTS (SELECT line_id, sku, quantity FROM order_lines WHERE order_id = $1::bigint "
-    "EXCEPT SELECT x.line_id, x.sku, x.quantity FROM json_to_recordset($2::json) "
-    "AS x(line_id text, sku text, quantity integer)) OR EXISTS (SELECT x.line_id, x.sku, "
-    "x.quantity FROM json_to_recordset($2::json) AS x(line_id text, sku text, quantity integer) "
-    "EXCEPT SELECT line_id, sku, quantity FROM order_lines WHERE order_id = $1::bigint)";
-
-static const char *const event_sql =
-    "INSERT INTO order_events (order_id, from_state, to_state, event, detail) "
-    "VALUES ($1::bigint, $2, $3, $4, $5)";
-
 static const char *const inbox_sql =
     "INSERT INTO webhook_events (shop, webhook_id, topic, api_version, headers, body, outcome, "
     "error, order_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint) "
     "ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
 
-static void ms_text(int64_t ms, char *out, size_t n, const char **param)
-{
-    if (ms < 0) {
-        *param = NULL;
-        return;
-    }
-    snprintf(out, n, "%lld", (long long)ms);
-    *param = out;
-}
-
 static enum st order_event(struct intake_ctx *x, const char *from, const char *to,
                            const char *event, const char *detail)
 {
-    const char *p[5] = {x->order_id, from, to, event, detail};
-    enum st st;
-
-    PQclear(q(x, "intake_event", event_sql, 5, p, &st));
-    return st;
+    return order_store_event(x->c, x->order_id, from, to, event, detail, x->err);
 }
 
 /* Enqueues a job for this order (deduplicated by order id). */
@@ -213,98 +69,36 @@ static enum st order_job(struct intake_ctx *x, const char *kind, bool *enqueued)
 static enum st order_lock(struct intake_ctx *x, bool *exists, enum order_state *cur,
                           int64_t *stored_ms, const char *initial_state)
 {
-    const char *p[4] = {x->r->shop, x->order.id, x->order.name, initial_state};
-    enum st st;
-    PGresult *res;
+    struct order_store_locked row;
+    enum st st = order_store_lock_or_create(x->c, x->r->shop, &x->order, initial_state, &row,
+                                            x->err);
 
-    for (int attempt = 0; attempt < 2; attempt++) {
-        res = q(x, "intake_order_lock", order_lock_sql, 2, p, &st);
-        if (res == NULL)
-            return st;
-        if (PQntuples(res) == 1) {
-            snprintf(x->order_id, sizeof(x->order_id), "%s", PQgetvalue(res, 0, 0));
-            if (order_state_parse(PQgetvalue(res, 0, 1), cur) < 0)
-                *cur = ORDER_ON_HOLD;
-            *stored_ms = PQgetisnull(res, 0, 2) ? -1 : atoll(PQgetvalue(res, 0, 2));
-            x->post_started = PQgetvalue(res, 0, 3)[0] == 't';
-            *exists = true;
-            PQclear(res);
-            return ST_OK;
-        }
-        PQclear(res);
-        res = q(x, "intake_order_insert", order_insert_sql, 4, p, &st);
-        if (res == NULL)
-            return st;
-        if (PQntuples(res) == 1) {
-            snprintf(x->order_id, sizeof(x->order_id), "%s", PQgetvalue(res, 0, 0));
-            *exists = false;
-            PQclear(res);
-            return ST_OK;
-        }
-        PQclear(res); /* a concurrent delivery created it: lock it */
-    }
-    errbuf_set(x->err, "could not lock order %s", x->order.id);
-    return ST_FAIL;
-}
-
-static enum st order_write(struct intake_ctx *x, enum order_state next)
-{
-    const struct order *o = &x->order;
-    char *customer = customer_json(o);
-    char *ship = address_json(&o->shipping, o->has_shipping_address);
-    char *bill = address_json(&o->billing, o->has_billing_address);
-    char created[24], updated[24], cancelled[24];
-    const char *p[24] = {x->order_id, o->name, order_state_name(next), o->financial_status,
-                         o->fulfillment_status, o->status, o->currency, o->total_price,
-                         o->total_tax, o->total_discounts, o->shipping_price, o->shipping_title,
-                         o->shipping_code, o->email, o->phone, o->note, o->location_id,
-                         o->has_shipping_address ? o->shipping.country_code : NULL, customer,
-                         ship, bill, NULL, NULL, NULL};
-    int64_t ms = -1;
-    enum st st;
-
-    if (o->created_at != NULL && order_parse_time_ms(o->created_at, &ms) == 0)
-        ms_text(ms, created, sizeof(created), &p[21]);
-    ms_text(o->updated_at_ms, updated, sizeof(updated), &p[22]);
-    if (o->cancelled_at != NULL && order_parse_time_ms(o->cancelled_at, &ms) == 0)
-        ms_text(ms, cancelled, sizeof(cancelled), &p[23]);
-    PQclear(q(x, "intake_order_update", order_update_sql, 24, p, &st));
-    free(customer);
-    free(ship);
-    free(bill);
-    return st;
-}
-
-static enum st lines_replace(struct intake_ctx *x, const char *lines)
-{
-    const char *p[2] = {x->order_id, lines};
-    enum st st;
-
-    PQclear(q(x, "intake_lines_delete", lines_delete_sql, 1, p, &st));
-    if (st == ST_OK)
-        PQclear(q(x, "intake_lines_insert", lines_insert_sql, 2, p, &st));
-    return st;
+    if (st != ST_OK)
+        return st;
+    snprintf(x->order_id, sizeof(x->order_id), "%s", row.id);
+    *exists = !row.created;
+    if (row.created)
+        return ST_OK;
+    if (order_state_parse(row.state, cur) < 0)
+        *cur = ORDER_ON_HOLD;
+    *stored_ms = row.shopline_updated_ms;
+    x->post_started = row.post_started;
+    return ST_OK;
 }
 
 /* A posted order whose lines changed: Peoplevox cannot remove lines. */
-static enum st lines_check_posted(struct intake_ctx *x, const char *lines)
+static enum st lines_check_posted(struct intake_ctx *x)
 {
-    const char *p[2] = {x->order_id, lines};
     struct exc_new e = {x->r->shop, "order_edited_after_post", "customer_service", "order",
                         x->order.name, x->order_id, NULL,
                         "Change the Sales Order in Peoplevox by hand (lines cannot be removed "
                         "through the API), then resolve this exception"};
     char detail[256];
-    enum st st;
-    PGresult *res = q(x, "intake_lines_differ", lines_differ_sql, 2, p, &st);
-    bool differ;
+    bool differ = false;
+    enum st st = order_store_lines_differ(x->c, x->order_id, &x->order, &differ, x->err);
 
-    if (res == NULL)
+    if (st != ST_OK || !differ)
         return st;
-    differ = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    if (!differ)
-        return ST_OK;
     snprintf(detail, sizeof(detail),
              "order %s changed its lines after it was sent to Peoplevox; the warehouse still "
              "has the old lines", x->order.name);
@@ -321,13 +115,13 @@ static enum st order_apply(struct intake_ctx *x, bool exists, enum order_state c
 {
     enum order_state intake = order_intake_state(&x->order, x->r->paid_statuses);
     struct order_transition t = order_next_state(exists, cur, intake);
-    char *lines = lines_json(&x->order);
-    enum st st = order_write(x, t.next);
+    enum st st = order_store_write(x->c, x->order_id, &x->order, order_state_name(t.next),
+                                   x->err);
 
     if (st == ST_OK && exists && order_state_is_posted(cur))
-        st = lines_check_posted(x, lines);
+        st = lines_check_posted(x);
     else if (st == ST_OK)
-        st = lines_replace(x, lines);
+        st = order_store_replace_lines(x->c, x->order_id, &x->order, x->err);
     if (st == ST_OK && (!exists || t.next != cur))
         st = order_event(x, exists ? order_state_name(cur) : NULL, order_state_name(t.next),
                          exists ? "state_changed" : "received", x->r->topic);
@@ -342,7 +136,6 @@ static enum st order_apply(struct intake_ctx *x, bool exists, enum order_state c
                                              cur != ORDER_CANCELLED && x->post_started)))
         st = order_job(x, "cancel_sales_order", &out->job_enqueued);
     snprintf(out->order_state, sizeof(out->order_state), "%s", order_state_name(t.next));
-    free(lines);
     return st;
 }
 

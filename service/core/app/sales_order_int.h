@@ -1,34 +1,37 @@
 /*
- * sales_order_int.h - what sales_order.c shares with sales_order_batch.c
- * (private to the two). One order's posting state and the steps both the
- * single-order and the batched path run, so neither copies the other.
+ * sales_order_int.h - what the sales_order*.c files share (private to
+ * them): one order's posting state, and the steps the single and the
+ * batched path both run, so neither copies the other.
+ *
+ *   sales_order.c         the one way in (post_sales_order, n >= 1 jobs),
+ *                         an order sent alone, the outcome of a save, Tx2
+ *   sales_order_decide.c  Tx1: what to do with the order before the network
+ *   sales_order_batch.c   orders sent together: one SaveData per template
+ *   sales_order_pvx.c     Peoplevox calls: look up by number, save by name
+ *   sales_order_cancel.c  cancel_sales_order
  */
 #ifndef SHOPVOX_SALES_ORDER_INT_H
 #define SHOPVOX_SALES_ORDER_INT_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 
 #include "jobs.h"
-#include "order.h"
+#include "log.h"
 #include "pvx.h"
 #include "routing.h"
 #include "sales_order.h"
+#include "sales_order_rows.h"
 #include "sku.h"
 
-#define SO_TEMPLATE_ORDERS "Sales orders"
-#define SO_TEMPLATE_ITEMS "Sales order items"
+#define SO_BY "shopvox"
 
-/* One order's posting state; pointers owned (so_ctx_cleanup) except w and err. */
+/* One order's posting state; owned (so_ctx_cleanup) except w and err. */
 struct so_ctx {
     struct worker_ctx *w;
     struct errbuf *err;
     char order_id[24];
-    PGresult *order;            /* the order row, kept after commit */
-    PGresult *lines_res;
-    struct order_line *lines;   /* views into lines_res */
-    size_t n_lines;
-    int *line_no;               /* per line; 0 = not sent */
+    struct so_order order;      /* the order row, kept after commit (zeroed when gone) */
+    struct so_lines lines;      /* line_no: 0 = not sent */
     struct sku_check_result chk;
     bool post_started;          /* a previous attempt may have created the Sales Order */
     char so_number[SO_NUMBER_MAX_BYTES + 1];
@@ -45,56 +48,25 @@ struct so_ctx {
 
 void so_ctx_cleanup(struct so_ctx *x);
 
+/* ---- sales_order.c ---- */
+
+/* Counts one outcome in family (shopvox_sales_orders_total, ..._cancels_total). */
+void so_count(const char *family, const char *outcome);
+/* One event=sales_order log line about x. */
+void so_log(enum log_level lv, const struct so_ctx *x, const char *outcome, const char *why);
+/*
+ * The start of every order job: describes the metrics (once per process),
+ * reads the payload's {"order_id": N} (number or digit string) into
+ * order_id and ensures a live database connection.
+ */
+enum st so_job_start(struct worker_ctx *w, const struct job *j, char *order_id, size_t cap,
+                     struct errbuf *err);
+
 /*
  * The job's result from the attempt's status: a throttled ST_RETRY becomes
  * a throttled job_result due after the cool-down (not counted).
  */
 void so_result_set(const struct so_ctx *x, enum st st, struct job_result *r);
-
-/*
- * Reads the job's order id and runs Tx1 for it (its own transaction,
- * committed before any network call). *post true when the order is to be
- * sent now; false when it was held, skipped or failed (the status says).
- */
-enum st so_begin(struct so_ctx *x, struct worker_ctx *w, const struct job *j,
-                 struct errbuf *err, bool *post);
-
-/* The single-order network path: existence check when needed, order, items, Tx2. */
-enum st so_post(struct so_ctx *x);
-
-/*
- * Saves records into tmpl mapped by field name (see sales_order.c). resp
- * (may be NULL) receives the per-row statuses; caller cleans it up.
- */
-enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs, size_t n,
-                struct pvx_outcome *oc, struct pvx_response *resp);
-
-/*
- * so_save for rows that follow an accepted order row (its items): waits
- * out throttling (the client's cool-down) within the Peoplevox timeout
- * rather than leave a half-posted order whose next attempt must look
- * first.
- */
-enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
-                          size_t n, struct pvx_outcome *oc, struct pvx_response *resp);
-
-/* The order row's values, by field name; rec points into row. */
-#define SO_ORDER_FIELDS 27
-struct so_order_row {
-    struct pvx_field_value v[SO_ORDER_FIELDS];
-    char ship[64], total[64], discount[64], tax[64];
-    struct pvx_record rec;
-};
-void so_order_row_fill(const struct so_ctx *x, struct so_order_row *row);
-
-/* One item row's values; rec points into it. */
-struct so_item_row {
-    struct pvx_field_value v[6];
-    char qty[64], line[64], price[64];
-    struct pvx_record rec;
-};
-/* Fills rows[0..] (room for x->n_lines) with the lines the warehouse ships; returns how many. */
-size_t so_item_rows_fill(const struct so_ctx *x, struct so_item_row *rows);
 
 /*
  * Turns a save's outcome into the job's: ST_RETRY (outcome unknown, or
@@ -109,5 +81,66 @@ enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *
 
 /* Tx2 (sent, history, exceptions resolved), then the log line and metric. */
 enum st so_finish(struct so_ctx *x);
+
+/* An order cancelled while a post may have reached Peoplevox: a cancel_sales_order job. */
+enum st so_enqueue_cancel(struct so_ctx *x);
+
+/* ---- sales_order_decide.c ---- */
+
+/*
+ * Tx1 for x->order_id (its own transaction, committed before any network
+ * call). *post true when the order is to be sent now; false when it was
+ * held, skipped or failed (the status says).
+ */
+enum st so_decide_tx(struct so_ctx *x, bool *post);
+
+/* Why an order is held: orders.hold_reason, and its one open exception. */
+struct so_hold {
+    const char *reason;   /* orders.hold_reason */
+    const char *type;     /* exception type */
+    const char *team;
+    const char *detail;
+    const char *action;
+};
+
+/* Holds the order in a transaction of its own (after the network). */
+enum st so_hold_tx(struct so_ctx *x, const struct so_hold *h);
+/* Resolves the order's exceptions of every posting check (in the open transaction). */
+enum st so_resolve_all(struct so_ctx *x, const char *resolution);
+
+/* ---- sales_order_batch.c ---- */
+
+/*
+ * Sends the orders of x[i] with go[i] set (more than one, none started)
+ * with one SaveData per template; then results[i].st and go[i] say how
+ * each went (go[i] still true: saved, Tx2 next).
+ */
+void so_batch_send(struct so_ctx *x, size_t n, bool *go, struct job_result *results);
+
+/* ---- sales_order_pvx.c ---- */
+
+/* GetData `Sales orders` by number into *t; *found when a row came back. */
+enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t, bool *found);
+
+/*
+ * Saves records into tmpl, mapped by field name against the tenant's save
+ * template (see sales_order_pvx.c). resp (may be NULL) receives the
+ * per-row statuses; caller cleans it up. Returns the call's status; oc
+ * describes it.
+ */
+enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs, size_t n,
+                struct pvx_outcome *oc, struct pvx_response *resp);
+
+/*
+ * so_save for rows that follow an accepted order row (its items): waits
+ * out throttling (the client's cool-down) within the Peoplevox timeout
+ * rather than leave a half-posted order whose next attempt must look
+ * first.
+ */
+enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
+                          size_t n, struct pvx_outcome *oc, struct pvx_response *resp);
+
+/* Remembers whether Peoplevox (or the client's cool-down) throttled the last call. */
+void so_note_throttle(struct so_ctx *x, const struct pvx_outcome *oc);
 
 #endif

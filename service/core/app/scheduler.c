@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "routing.h"
+#include "routing_store.h"
 #include "store.h"
 
 #define SCHED_TICK_MS 1000
@@ -129,47 +130,10 @@ void scheduler_stop(struct scheduler *s)
     free(s);
 }
 
-static const char *const kind_names[] = {"location", "country", "stock", "default"};
-
-/* Inserts the parsed rules when the shop has none, under a table lock. */
-static enum st seed_rules(struct store_conn *db, const char *shop,
-                          const struct routing_rules *rules, struct errbuf *err)
-{
-    enum st st = store_cmd(db, "BEGIN", err);
-    const char *p1[1] = {shop};
-    PGresult *res = NULL;
-    bool empty = false;
-
-    if (st == ST_OK)
-        st = store_cmd(db, "LOCK TABLE routing_rules IN SHARE ROW EXCLUSIVE MODE", err);
-    if (st == ST_OK)
-        res = store_exec(db, "SELECT count(*) FROM routing_rules WHERE shop = $1", 1, p1, &st,
-                         err);
-    empty = res != NULL && atoi(PQgetvalue(res, 0, 0)) == 0;
-    PQclear(res);
-    for (size_t i = 0; st == ST_OK && empty && i < rules->n; i++) {
-        char pos[24];
-        const char *p[5] = {shop, pos, kind_names[rules->rules[i].kind], rules->rules[i].match,
-                            rules->rules[i].site};
-
-        snprintf(pos, sizeof(pos), "%zu", i + 1);
-        PQclear(store_exec(db,
-                           "INSERT INTO routing_rules (shop, position, kind, match, site) "
-                           "VALUES ($1, $2::int, $3, $4, $5)",
-                           5, p, &st, err));
-    }
-    if (st == ST_OK)
-        st = store_cmd(db, "COMMIT", err);
-    if (st != ST_OK)
-        store_rollback(db);
-    else if (empty)
-        log_msg(LOG_INFO, "event=routing_seeded rules=%zu", rules->n);
-    return st;
-}
-
 int scheduler_seed_routing(const struct cfg *cfg, struct store_conn *db, struct errbuf *err)
 {
     struct routing_rules rules;
+    bool seeded = false;
     int rc = 0;
 
     if (cfg->routing_rules[0] == '\0')
@@ -177,8 +141,10 @@ int scheduler_seed_routing(const struct cfg *cfg, struct store_conn *db, struct 
     routing_rules_init(&rules);
     if (routing_parse_rules(&rules, cfg->routing_rules, err) < 0)
         rc = -1;
-    else if (db != NULL && seed_rules(db, cfg->shop_domain, &rules, err) != ST_OK)
+    else if (db != NULL && routing_store_seed(db, cfg->shop_domain, &rules, &seeded, err) != ST_OK)
         rc = -1;
+    else if (seeded)
+        log_msg(LOG_INFO, "event=routing_seeded rules=%zu", rules.n);
     routing_rules_cleanup(&rules);
     return rc;
 }

@@ -31,12 +31,6 @@ static const char *const stalled_sql =
     "AND coalesce(o.ready_at, o.created_at) < now() - ($2::int * interval '1 second') "
     "ORDER BY o.id LIMIT 1000";
 
-static const char *const recovered_sql =
-    "UPDATE exceptions e SET state = 'resolved', resolved_at = now(), resolved_by = 'shopvox', "
-    "resolution = 'order is ' || o.state || ' now' FROM orders o "
-    "WHERE e.shop = $1 AND e.type = 'stalled_order' AND e.state = 'open' "
-    "AND o.id = e.order_id AND o.state <> 'ready'";
-
 /* Raises one exception per stalled row; returns ST_OK or the failure. */
 static enum st raise_stalled(struct store_conn *db, const char *shop, PGresult *rows,
                              struct errbuf *err)
@@ -78,8 +72,7 @@ static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct j
     if (st == ST_OK)
         st = raise_stalled(w->db, w->cfg->shop_domain, rows, err);
     if (st == ST_OK)
-        PQclear(store_exec_prepared(w->db, "watchdog_recovered", recovered_sql, 1, p, NULL, NULL,
-                                    &st, err));
+        st = exc_resolve_moved_on(w->db, w->cfg->shop_domain, "stalled_order", "ready", err);
     if (st == ST_OK)
         st = store_cmd(w->db, "COMMIT", err);
     if (st == ST_OK) {

@@ -194,7 +194,8 @@ int worker_run_until_idle(struct worker_ctx *w, const struct job_kind *kinds, si
         if (r <= 0)
             break;
         k = kind_find(kinds, n_kinds, jobs[0].kind);
-        if (k != NULL && k->run_batch != NULL && w->cfg->pvx_batch_max > 1) {
+        if (k != NULL && k->run_batch != NULL &&
+            (k->run_one == NULL || w->cfg->pvx_batch_max > 1)) {
             done += run_batch(w, k->run_batch, jobs);
         } else {
             run_job(w, k != NULL ? k->run_one : NULL, &jobs[0]);

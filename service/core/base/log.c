@@ -3,12 +3,15 @@
  *
  * Lines are built in a stack buffer and written with one write() so lines
  * from different threads never interleave. JSON output re-reads the
- * key=value text the caller produced, which keeps call sites simple.
+ * key=value text the caller produced, which keeps call sites simple, and
+ * escapes all of it, so each line is valid JSON whatever the caller put in
+ * (tests/unit/test_log.c parses every line it makes).
  */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -67,44 +70,145 @@ const char *log_quote(const char *s, char *out, size_t out_len)
     return out;
 }
 
-/* Appends the key=value text as JSON members (values become strings). */
+/*
+ * The JSON form of the caller's key=value text. Callers do not all quote
+ * what they log (an error text may hold quotes, controls or bytes that are
+ * not UTF-8), so nothing is copied as it is: every key and value becomes a
+ * JSON string, escaped as RFC 8259 asks, bytes that are not UTF-8 become
+ * U+FFFD, and log_quote's escapes (\" \\ \xNN) are decoded first. When
+ * the line is full the member being written is closed, so the line is
+ * always one valid JSON object.
+ */
+struct jline {
+    char *buf;
+    size_t len;
+    size_t room;     /* usable bytes; the rest is kept to close a member */
+    bool full;       /* something did not fit: nothing more is added */
+};
+
+static void jl_raw(struct jline *j, const char *s, size_t n)
+{
+    if (j->full || j->room - j->len < n) {
+        j->full = true;
+        return;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1
+                 : s[0] < 0xc2 ? 0   /* a continuation byte, or an overlong 2-byte lead */
+                 : s[0] < 0xe0 ? 2
+                 : s[0] < 0xf0 ? 3
+                 : s[0] < 0xf5 ? 4
+                 : 0;                /* past U+10FFFF */
+    /* the second byte's range rules out overlong forms, surrogates and > U+10FFFF */
+    unsigned char lo = s[0] == 0xe0 ? 0xa0 : s[0] == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = s[0] == 0xed ? 0x9f : s[0] == 0xf4 ? 0x8f : 0xbf;
+
+    if (len == 0 || len > n || (len > 1 && (s[1] < lo || s[1] > hi)))
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* One character of s (n bytes left) as JSON string content; returns the bytes it took. */
+static size_t jl_char(struct jline *j, const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    char esc[8];
+    size_t len;
+
+    if (c == '"' || c == '\\') {
+        esc[0] = '\\';
+        esc[1] = (char)c;
+        jl_raw(j, esc, 2);
+        return 1;
+    }
+    if (c < 0x20) {
+        snprintf(esc, sizeof(esc), "\\u%04x", c);
+        jl_raw(j, esc, 6);
+        return 1;
+    }
+    len = utf8_len((const unsigned char *)s, n);
+    if (len == 0) {
+        jl_raw(j, "\\ufffd", 6);
+        return 1;
+    }
+    jl_raw(j, s, len);
+    return len;
+}
+
+/* Text from p up to one of stops (or end) as string content; returns where it stopped. */
+static const char *jl_text(struct jline *j, const char *p, const char *end, const char *stops)
+{
+    while (p < end && strchr(stops, *p) == NULL)
+        p += jl_char(j, p, (size_t)(end - p));
+    return p;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A log_quote'd value after its opening quote; returns past the closing quote. */
+static const char *jl_quoted(struct jline *j, const char *p, const char *end)
+{
+    while (p < end && *p != '"') {
+        if (*p == '\\' && end - p > 1 && (p[1] == '"' || p[1] == '\\')) {
+            p += 1 + jl_char(j, p + 1, 1);
+        } else if (*p == '\\' && end - p > 3 && p[1] == 'x' && hex_digit(p[2]) >= 0 &&
+                   hex_digit(p[3]) >= 0) {
+            char byte = (char)(hex_digit(p[2]) * 16 + hex_digit(p[3]));
+
+            jl_char(j, &byte, 1);
+            p += 4;
+        } else {
+            p += jl_char(j, p, (size_t)(end - p));
+        }
+    }
+    return p < end ? p + 1 : p;
+}
+
+/* Appends the key=value text as JSON members (values become strings); returns the length. */
 static size_t kv_to_json(const char *kv, char *out, size_t cap)
 {
-    size_t o = 0;
-    const char *p = kv;
+    static const char close_key[] = "\":\"\"", close_value[] = "\"";
+    struct jline j = {out, 0, cap > sizeof(close_key) ? cap - sizeof(close_key) : 0, false};
+    const char *p = kv, *end = kv + strlen(kv);
+    const char *pending = NULL;   /* what closes the member being written */
 
-    while (*p != '\0' && o + 8 < cap) {
+    while (!j.full) {
         while (*p == ' ')
             p++;
-        if (*p == '\0')
+        if (p == end)
             break;
-        out[o++] = ',';
-        out[o++] = '"';
-        while (*p && *p != '=' && *p != ' ' && o + 4 < cap)
-            out[o++] = *p++;
-        out[o++] = '"';
-        out[o++] = ':';
-        out[o++] = '"';
+        jl_raw(&j, ",\"", 2);
+        pending = j.full ? NULL : close_key;
+        p = jl_text(&j, p, end, "= ");
+        jl_raw(&j, close_key, 3);
+        pending = j.full ? pending : close_value;
         if (*p == '=')
             p++;
-        if (*p == '"') {
-            for (p++; *p && *p != '"' && o + 4 < cap; p++) {
-                if (*p == '\\' && p[1] != '\0' && p[1] != 'x') {
-                    out[o++] = '\\';
-                    out[o++] = *++p;
-                } else if (*p != '\\') {
-                    out[o++] = *p;
-                }
-            }
-            if (*p == '"')
-                p++;
-        } else {
-            while (*p && *p != ' ' && o + 4 < cap)
-                out[o++] = *p++;
-        }
-        out[o++] = '"';
+        p = *p == '"' ? jl_quoted(&j, p + 1, end) : jl_text(&j, p, end, " ");
+        jl_raw(&j, close_value, 1);
+        pending = j.full ? pending : NULL;
     }
-    return o;
+    if (pending != NULL) {
+        memcpy(out + j.len, pending, strlen(pending));
+        j.len += strlen(pending);
+    }
+    return j.len;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

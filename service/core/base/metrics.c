@@ -155,13 +155,28 @@ double metrics_get(const char *name, const char *labels)
 static void render_histogram(struct buf *out, const char *name, const struct met_series *s)
 {
     const char *sep = s->labels[0] ? "," : "";
+    /* no labels: no braces (the text format has no empty label set) */
+    const char *open = s->labels[0] ? "{" : "", *close = s->labels[0] ? "}" : "";
 
     for (int b = 0; b < MET_BUCKETS; b++)
         buf_appendf(out, "%s_bucket{%s%sle=\"%g\"} %lu\n", name, s->labels, sep, met_bounds[b],
                     s->buckets[b]);
     buf_appendf(out, "%s_bucket{%s%sle=\"+Inf\"} %lu\n", name, s->labels, sep, s->count);
-    buf_appendf(out, "%s_sum{%s} %.6f\n%s_count{%s} %lu\n", name, s->labels, s->value, name,
-                s->labels, s->count);
+    buf_appendf(out, "%s_sum%s%s%s %.6f\n", name, open, s->labels, close, s->value);
+    buf_appendf(out, "%s_count%s%s%s %lu\n", name, open, s->labels, close, s->count);
+}
+
+/* HELP text escapes backslash and line feed, as the text format asks. */
+static void render_help(struct buf *out, const char *help)
+{
+    for (const char *p = help; *p != '\0'; p++) {
+        if (*p == '\\')
+            buf_append_str(out, "\\\\");
+        else if (*p == '\n')
+            buf_append_str(out, "\\n");
+        else
+            buf_append(out, p, 1);
+    }
 }
 
 void metrics_render(struct buf *out)
@@ -172,8 +187,9 @@ void metrics_render(struct buf *out)
     for (int f = 0; f < met_n_families; f++) {
         const struct met_family *fam = &met_families[f];
 
-        buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
-                    type_names[fam->type]);
+        buf_appendf(out, "# HELP %s ", fam->name);
+        render_help(out, fam->help);
+        buf_appendf(out, "\n# TYPE %s %s\n", fam->name, type_names[fam->type]);
         for (int i = 0; i < met_n_series; i++) {
             const struct met_series *s = &met_series[i];
 

@@ -407,8 +407,8 @@ static char *routing_own(struct routing_rules *t, const char *s)
     return t->owned[t->n_owned++];
 }
 
-static void routing_push(struct routing_rules *t, enum routing_kind kind, const char *match,
-                         const char *site)
+void routing_rules_add(struct routing_rules *t, enum routing_kind kind, const char *match,
+                       const char *site)
 {
     struct routing_rule *r;
 
@@ -419,20 +419,26 @@ static void routing_push(struct routing_rules *t, enum routing_kind kind, const 
     r->site = routing_own(t, site);
 }
 
-static int routing_parse_kind(const char *spec, const char *name, enum routing_kind *kind,
-                              struct errbuf *err)
+bool routing_kind_parse(const char *name, enum routing_kind *out)
 {
     static const enum routing_kind kinds[] = {
         ROUTE_LOCATION, ROUTE_COUNTRY, ROUTE_STOCK, ROUTE_DEFAULT
     };
-    size_t i;
 
-    for (i = 0; i < ARRAY_LEN(kinds); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
         if (strcasecmp(name, routing_kind_name(kinds[i])) == 0) {
-            *kind = kinds[i];
-            return 0;
+            *out = kinds[i];
+            return true;
         }
     }
+    return false;
+}
+
+static int routing_parse_kind(const char *spec, const char *name, enum routing_kind *kind,
+                              struct errbuf *err)
+{
+    if (routing_kind_parse(name, kind))
+        return 0;
     errbuf_set(err, "routing rule '%.*s': unknown kind '%.20s' (expected location:ID=SITE, "
                "country:CC=SITE, stock=SITE[,SITE...] or default=SITE)",
                SPEC_SHOW_BYTES, spec, name);
@@ -538,7 +544,7 @@ int routing_parse_rule(struct routing_rules *t, const char *spec, struct errbuf 
     if (routing_check_sites(t, spec, kind, match, sites, (size_t)n, err) < 0)
         goto out;
     for (i = 0; i < n; i++)
-        routing_push(t, kind, match, sites[i]);
+        routing_rules_add(t, kind, match, sites[i]);
     rc = 0;
 out:
     free(copy);

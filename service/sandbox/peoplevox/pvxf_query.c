@@ -1,5 +1,5 @@
 /*
- * sandbox_query.c - the Dynamic-LINQ subset Peoplevox accepts in
+ * pvxf_query.c - the Dynamic-LINQ subset Peoplevox accepts in
  * SearchClause / FilterClause, plus OrderBy, Columns and paging.
  *
  * Grammar (keywords case-insensitive, column names case-insensitive):
@@ -20,7 +20,7 @@
  * not read as the literal's type never matches. An unknown column or a
  * syntax error fails the whole call, as Dynamic LINQ does.
  */
-#include "sandbox_pvx_int.h"
+#include "pvxf_query.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -29,38 +29,74 @@
 #include <strings.h>
 #include <time.h>
 
-enum sbx_tok_kind { TK_END, TK_IDENT, TK_COL, TK_STR, TK_NUM, TK_OP, TK_ERR };
+#include "buf.h"
+#include "csv.h"
 
-struct sbx_tok {
-    enum sbx_tok_kind kind;
+/* ---- tables ---- */
+
+void pvxf_table_init(struct pvxf_table *t, const char *const *cols, size_t n_cols)
+{
+    memset(t, 0, sizeof(*t));
+    t->n_cols = n_cols;
+    t->cols = xcalloc(n_cols, sizeof(*t->cols));
+    for (size_t i = 0; i < n_cols; i++)
+        t->cols[i] = xstrdup(cols[i]);
+}
+
+void pvxf_table_add(struct pvxf_table *t, const char *const *vals)
+{
+    t->cells = buf_grow_array(t->cells, &t->cap_rows, t->n_rows + 1,
+                              t->n_cols * sizeof(*t->cells));
+    for (size_t c = 0; c < t->n_cols; c++)
+        t->cells[t->n_rows * t->n_cols + c] = xstrdup(vals[c] ? vals[c] : "");
+    t->n_rows++;
+}
+
+void pvxf_table_cleanup(struct pvxf_table *t)
+{
+    for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
+        free(t->cells[i]);
+    for (size_t i = 0; i < t->n_cols; i++)
+        free(t->cols[i]);
+    free(t->cells);
+    free(t->cols);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- clauses ---- */
+
+enum pvxf_tok_kind { TK_END, TK_IDENT, TK_COL, TK_STR, TK_NUM, TK_OP, TK_ERR };
+
+struct pvxf_tok {
+    enum pvxf_tok_kind kind;
     char text[256];
 };
 
-enum sbx_node_kind { N_OR, N_AND, N_NOT, N_CMP };
-enum sbx_cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_CONTAINS, C_STARTS, C_ENDS };
-enum sbx_lit { L_STR, L_NUM, L_DATE, L_BOOL };
+enum pvxf_node_kind { N_OR, N_AND, N_NOT, N_CMP };
+enum pvxf_cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_CONTAINS, C_STARTS, C_ENDS };
+enum pvxf_lit { L_STR, L_NUM, L_DATE, L_BOOL };
 
-struct sbx_node {
-    enum sbx_node_kind kind;
-    struct sbx_node *a, *b;
+struct pvxf_node {
+    enum pvxf_node_kind kind;
+    struct pvxf_node *a, *b;
     int col;
-    enum sbx_cmp cmp;
-    enum sbx_lit lit;
+    enum pvxf_cmp cmp;
+    enum pvxf_lit lit;
     char *str;
     double num;
     int64_t date_s;
 };
 
-struct sbx_parser {
+struct pvxf_parser {
     const char *s;
     size_t pos;
-    struct sbx_tok tok;
-    const struct sbx_table *t;
+    struct pvxf_tok tok;
+    const struct pvxf_table *t;
     struct errbuf *err;
     bool failed;
 };
 
-bool sbx_parse_date(const char *s, int64_t *out_s)
+bool pvxf_parse_date(const char *s, int64_t *out_s)
 {
     struct tm tm = {0};
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
@@ -72,7 +108,7 @@ bool sbx_parse_date(const char *s, int64_t *out_s)
             return false;
         memcpy(inner, s + 1, len - 2);
         inner[len - 2] = '\0';
-        return sbx_parse_date(inner, out_s);
+        return pvxf_parse_date(inner, out_s);
     }
     if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 ||
         sscanf(s, "%2d/%2d/%4d%n", &d, &mo, &y, &n) == 3) {
@@ -97,7 +133,7 @@ bool sbx_parse_date(const char *s, int64_t *out_s)
 
 /* ---- lexer ---- */
 
-static void sbx_lex_string(struct sbx_parser *p)
+static void pvxf_lex_string(struct pvxf_parser *p)
 {
     size_t o = 0;
 
@@ -122,7 +158,7 @@ static void sbx_lex_string(struct sbx_parser *p)
     p->tok.text[o] = '\0';
 }
 
-static void sbx_lex_span(struct sbx_parser *p, enum sbx_tok_kind kind, size_t start, size_t end)
+static void pvxf_lex_span(struct pvxf_parser *p, enum pvxf_tok_kind kind, size_t start, size_t end)
 {
     size_t n = end - start;
 
@@ -133,7 +169,7 @@ static void sbx_lex_span(struct sbx_parser *p, enum sbx_tok_kind kind, size_t st
     p->tok.text[n] = '\0';
 }
 
-static void sbx_lex(struct sbx_parser *p)
+static void pvxf_lex(struct pvxf_parser *p)
 {
     static const char *const ops[] = {"==", "!=", "<>", ">=", "<=", "&&", "||",
                                       "=", "<", ">", "(", ")", ",", ".", "!"};
@@ -148,7 +184,7 @@ static void sbx_lex(struct sbx_parser *p)
         return;
     }
     if (s[st] == '"') {
-        sbx_lex_string(p);
+        pvxf_lex_string(p);
         return;
     }
     if (s[st] == '[') {
@@ -158,26 +194,26 @@ static void sbx_lex(struct sbx_parser *p)
             return;
         }
         p->pos = (size_t)(e - s) + 1;
-        sbx_lex_span(p, TK_COL, st + 1, (size_t)(e - s));
+        pvxf_lex_span(p, TK_COL, st + 1, (size_t)(e - s));
         return;
     }
     if (isdigit((unsigned char)s[st]) || (s[st] == '-' && isdigit((unsigned char)s[st + 1]))) {
         p->pos++;
         while (isdigit((unsigned char)s[p->pos]) || s[p->pos] == '.')
             p->pos++;
-        sbx_lex_span(p, TK_NUM, st, p->pos);
+        pvxf_lex_span(p, TK_NUM, st, p->pos);
         return;
     }
     if (isalpha((unsigned char)s[st]) || s[st] == '_') {
         while (isalnum((unsigned char)s[p->pos]) || s[p->pos] == '_')
             p->pos++;
-        sbx_lex_span(p, TK_IDENT, st, p->pos);
+        pvxf_lex_span(p, TK_IDENT, st, p->pos);
         return;
     }
     for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
         if (strncmp(s + st, ops[i], strlen(ops[i])) == 0) {
             p->pos += strlen(ops[i]);
-            sbx_lex_span(p, TK_OP, st, p->pos);
+            pvxf_lex_span(p, TK_OP, st, p->pos);
             return;
         }
     }
@@ -186,7 +222,7 @@ static void sbx_lex(struct sbx_parser *p)
 
 /* ---- parser ---- */
 
-static struct sbx_node *sbx_fail(struct sbx_parser *p, const char *what)
+static struct pvxf_node *pvxf_fail(struct pvxf_parser *p, const char *what)
 {
     if (!p->failed)
         errbuf_set(p->err, "Syntax error in clause at position %zu: %s", p->pos, what);
@@ -194,46 +230,46 @@ static struct sbx_node *sbx_fail(struct sbx_parser *p, const char *what)
     return NULL;
 }
 
-static bool sbx_is_op(const struct sbx_parser *p, const char *op)
+static bool pvxf_is_op(const struct pvxf_parser *p, const char *op)
 {
     return p->tok.kind == TK_OP && strcmp(p->tok.text, op) == 0;
 }
 
-static bool sbx_is_word(const struct sbx_parser *p, const char *w)
+static bool pvxf_is_word(const struct pvxf_parser *p, const char *w)
 {
     return p->tok.kind == TK_IDENT && strcasecmp(p->tok.text, w) == 0;
 }
 
-static void sbx_node_free(struct sbx_node *n)
+static void pvxf_node_free(struct pvxf_node *n)
 {
     if (n == NULL)
         return;
-    sbx_node_free(n->a);
-    sbx_node_free(n->b);
+    pvxf_node_free(n->a);
+    pvxf_node_free(n->b);
     free(n->str);
     free(n);
 }
 
-static struct sbx_node *sbx_parse_or(struct sbx_parser *p);
+static struct pvxf_node *pvxf_parse_or(struct pvxf_parser *p);
 
 /* DateTime(y, m, d [, h, mi [, s]]) after the DateTime identifier. */
-static bool sbx_parse_datetime(struct sbx_parser *p, struct sbx_node *n)
+static bool pvxf_parse_datetime(struct pvxf_parser *p, struct pvxf_node *n)
 {
     int v[6] = {0, 1, 1, 0, 0, 0};
     size_t k = 0;
     struct tm tm = {0};
 
-    sbx_lex(p);
-    if (!sbx_is_op(p, "("))
+    pvxf_lex(p);
+    if (!pvxf_is_op(p, "("))
         return false;
-    for (sbx_lex(p); k < 6 && p->tok.kind == TK_NUM; k++) {
+    for (pvxf_lex(p); k < 6 && p->tok.kind == TK_NUM; k++) {
         v[k] = atoi(p->tok.text);
-        sbx_lex(p);
-        if (!sbx_is_op(p, ","))
+        pvxf_lex(p);
+        if (!pvxf_is_op(p, ","))
             break;
-        sbx_lex(p);
+        pvxf_lex(p);
     }
-    if (!sbx_is_op(p, ")") || k < 3)
+    if (!pvxf_is_op(p, ")") || k < 3)
         return false;
     tm.tm_year = v[0] - 1900;
     tm.tm_mon = v[1] - 1;
@@ -243,31 +279,31 @@ static bool sbx_parse_datetime(struct sbx_parser *p, struct sbx_node *n)
     tm.tm_sec = v[5];
     n->lit = L_DATE;
     n->date_s = (int64_t)timegm(&tm);
-    sbx_lex(p);
+    pvxf_lex(p);
     return true;
 }
 
-static bool sbx_parse_literal(struct sbx_parser *p, struct sbx_node *n)
+static bool pvxf_parse_literal(struct pvxf_parser *p, struct pvxf_node *n)
 {
     if (p->tok.kind == TK_STR || p->tok.kind == TK_NUM) {
         n->lit = p->tok.kind == TK_STR ? L_STR : L_NUM;
         n->str = xstrdup(p->tok.text);
         n->num = strtod(p->tok.text, NULL);
-        sbx_lex(p);
+        pvxf_lex(p);
         return true;
     }
-    if (sbx_is_word(p, "true") || sbx_is_word(p, "false")) {
+    if (pvxf_is_word(p, "true") || pvxf_is_word(p, "false")) {
         n->lit = L_BOOL;
-        n->num = sbx_is_word(p, "true");
-        sbx_lex(p);
+        n->num = pvxf_is_word(p, "true");
+        pvxf_lex(p);
         return true;
     }
-    if (sbx_is_word(p, "DateTime"))
-        return sbx_parse_datetime(p, n);
+    if (pvxf_is_word(p, "DateTime"))
+        return pvxf_parse_datetime(p, n);
     return false;
 }
 
-static int sbx_find_col(const struct sbx_table *t, const char *name)
+static int pvxf_find_col(const struct pvxf_table *t, const char *name)
 {
     for (size_t i = 0; i < t->n_cols; i++) {
         if (strcasecmp(t->cols[i], name) == 0)
@@ -276,92 +312,93 @@ static int sbx_find_col(const struct sbx_table *t, const char *name)
     return -1;
 }
 
-static bool sbx_parse_operator(struct sbx_parser *p, struct sbx_node *n)
+static bool pvxf_parse_operator(struct pvxf_parser *p, struct pvxf_node *n)
 {
-    static const struct { const char *op; enum sbx_cmp cmp; } ops[] = {
+    static const struct { const char *op; enum pvxf_cmp cmp; } ops[] = {
         {"==", C_EQ}, {"=", C_EQ}, {"!=", C_NE}, {"<>", C_NE},
         {">=", C_GE}, {"<=", C_LE}, {">", C_GT}, {"<", C_LT},
     };
-    static const struct { const char *name; enum sbx_cmp cmp; } methods[] = {
+    static const struct { const char *name; enum pvxf_cmp cmp; } methods[] = {
         {"Equals", C_EQ}, {"Contains", C_CONTAINS}, {"StartsWith", C_STARTS},
         {"EndsWith", C_ENDS},
     };
 
     for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
-        if (sbx_is_op(p, ops[i].op)) {
+        if (pvxf_is_op(p, ops[i].op)) {
             n->cmp = ops[i].cmp;
-            sbx_lex(p);
-            return sbx_parse_literal(p, n);
+            pvxf_lex(p);
+            return pvxf_parse_literal(p, n);
         }
     }
-    if (!sbx_is_op(p, "."))
+    if (!pvxf_is_op(p, "."))
         return false;
-    sbx_lex(p);
+    pvxf_lex(p);
     for (size_t i = 0; i < ARRAY_LEN(methods); i++) {
-        if (sbx_is_word(p, methods[i].name)) {
+        if (pvxf_is_word(p, methods[i].name)) {
             n->cmp = methods[i].cmp;
-            sbx_lex(p);
-            if (!sbx_is_op(p, "("))
+            pvxf_lex(p);
+            if (!pvxf_is_op(p, "("))
                 return false;
-            sbx_lex(p);
-            if (!sbx_parse_literal(p, n) || n->lit != L_STR || !sbx_is_op(p, ")"))
+            pvxf_lex(p);
+            if (!pvxf_parse_literal(p, n) || n->lit != L_STR || !pvxf_is_op(p, ")"))
                 return false;
-            sbx_lex(p);
+            pvxf_lex(p);
             return true;
         }
     }
     return false;
 }
 
-static struct sbx_node *sbx_parse_compare(struct sbx_parser *p)
+static struct pvxf_node *pvxf_parse_compare(struct pvxf_parser *p)
 {
-    struct sbx_node *n;
+    struct pvxf_node *n;
 
     if (p->tok.kind != TK_IDENT && p->tok.kind != TK_COL)
-        return sbx_fail(p, "expected a column name");
+        return pvxf_fail(p, "expected a column name");
     n = xcalloc(1, sizeof(*n));
     n->kind = N_CMP;
-    n->col = sbx_find_col(p->t, p->tok.text);
+    n->col = pvxf_find_col(p->t, p->tok.text);
     if (n->col < 0) {
         errbuf_set(p->err, "No property or field '%s' exists in type", p->tok.text);
         p->failed = true;
-        sbx_node_free(n);
+        pvxf_node_free(n);
         return NULL;
     }
-    sbx_lex(p);
-    if (!sbx_parse_operator(p, n)) {
-        sbx_node_free(n);
-        return sbx_fail(p, "expected a comparison");
+    pvxf_lex(p);
+    if (!pvxf_parse_operator(p, n)) {
+        pvxf_node_free(n);
+        return pvxf_fail(p, "expected a comparison");
     }
     return n;
 }
 
-static struct sbx_node *sbx_parse_unary(struct sbx_parser *p)
+static struct pvxf_node *pvxf_parse_unary(struct pvxf_parser *p)
 {
-    struct sbx_node *n;
+    struct pvxf_node *n;
 
-    if (sbx_is_op(p, "!") || sbx_is_word(p, "not")) {
-        sbx_lex(p);
+    if (pvxf_is_op(p, "!") || pvxf_is_word(p, "not")) {
+        pvxf_lex(p);
         n = xcalloc(1, sizeof(*n));
         n->kind = N_NOT;
-        n->a = sbx_parse_unary(p);
+        n->a = pvxf_parse_unary(p);
         return n;
     }
-    if (!sbx_is_op(p, "("))
-        return sbx_parse_compare(p);
-    sbx_lex(p);
-    n = sbx_parse_or(p);
-    if (!sbx_is_op(p, ")")) {
-        sbx_node_free(n);
-        return sbx_fail(p, "expected ')'");
+    if (!pvxf_is_op(p, "("))
+        return pvxf_parse_compare(p);
+    pvxf_lex(p);
+    n = pvxf_parse_or(p);
+    if (!pvxf_is_op(p, ")")) {
+        pvxf_node_free(n);
+        return pvxf_fail(p, "expected ')'");
     }
-    sbx_lex(p);
+    pvxf_lex(p);
     return n;
 }
 
-static struct sbx_node *sbx_join(enum sbx_node_kind kind, struct sbx_node *a, struct sbx_node *b)
+static struct pvxf_node *pvxf_join(enum pvxf_node_kind kind, struct pvxf_node *a,
+                                   struct pvxf_node *b)
 {
-    struct sbx_node *n = xcalloc(1, sizeof(*n));
+    struct pvxf_node *n = xcalloc(1, sizeof(*n));
 
     n->kind = kind;
     n->a = a;
@@ -369,44 +406,44 @@ static struct sbx_node *sbx_join(enum sbx_node_kind kind, struct sbx_node *a, st
     return n;
 }
 
-static struct sbx_node *sbx_parse_and(struct sbx_parser *p)
+static struct pvxf_node *pvxf_parse_and(struct pvxf_parser *p)
 {
-    struct sbx_node *n = sbx_parse_unary(p);
+    struct pvxf_node *n = pvxf_parse_unary(p);
 
-    while (!p->failed && (sbx_is_word(p, "and") || sbx_is_op(p, "&&"))) {
-        sbx_lex(p);
-        n = sbx_join(N_AND, n, sbx_parse_unary(p));
+    while (!p->failed && (pvxf_is_word(p, "and") || pvxf_is_op(p, "&&"))) {
+        pvxf_lex(p);
+        n = pvxf_join(N_AND, n, pvxf_parse_unary(p));
     }
     return n;
 }
 
-static struct sbx_node *sbx_parse_or(struct sbx_parser *p)
+static struct pvxf_node *pvxf_parse_or(struct pvxf_parser *p)
 {
-    struct sbx_node *n = sbx_parse_and(p);
+    struct pvxf_node *n = pvxf_parse_and(p);
 
-    while (!p->failed && (sbx_is_word(p, "or") || sbx_is_op(p, "||"))) {
-        sbx_lex(p);
-        n = sbx_join(N_OR, n, sbx_parse_and(p));
+    while (!p->failed && (pvxf_is_word(p, "or") || pvxf_is_op(p, "||"))) {
+        pvxf_lex(p);
+        n = pvxf_join(N_OR, n, pvxf_parse_and(p));
     }
     return n;
 }
 
 /* Parses clause (NULL/blank -> *out NULL = match all). */
-static enum st sbx_clause_parse(const struct sbx_table *t, const char *clause,
-                                struct sbx_node **out, struct errbuf *err)
+static enum st pvxf_clause_parse(const struct pvxf_table *t, const char *clause,
+                                 struct pvxf_node **out, struct errbuf *err)
 {
-    struct sbx_parser p = {.s = clause ? clause : "", .t = t, .err = err};
-    struct sbx_node *n;
+    struct pvxf_parser p = {.s = clause ? clause : "", .t = t, .err = err};
+    struct pvxf_node *n;
 
     *out = NULL;
-    sbx_lex(&p);
+    pvxf_lex(&p);
     if (p.tok.kind == TK_END)
         return ST_OK;
-    n = sbx_parse_or(&p);
+    n = pvxf_parse_or(&p);
     if (!p.failed && p.tok.kind != TK_END)
-        sbx_fail(&p, "unexpected text after the clause");
+        pvxf_fail(&p, "unexpected text after the clause");
     if (p.failed) {
-        sbx_node_free(n);
+        pvxf_node_free(n);
         return ST_FAIL;
     }
     *out = n;
@@ -415,12 +452,12 @@ static enum st sbx_clause_parse(const struct sbx_table *t, const char *clause,
 
 /* ---- evaluation ---- */
 
-static int sbx_cmp_sign(double d)
+static int pvxf_cmp_sign(double d)
 {
     return d < 0 ? -1 : d > 0 ? 1 : 0;
 }
 
-static bool sbx_eval_cmp(const struct sbx_node *n, const char *v)
+static bool pvxf_eval_cmp(const struct pvxf_node *n, const char *v)
 {
     int c;
     double x;
@@ -442,9 +479,9 @@ static bool sbx_eval_cmp(const struct sbx_node *n, const char *v)
         x = strtod(v, &end);
         if (end == v || *end != '\0')
             return false;
-        c = sbx_cmp_sign(x - n->num);
+        c = pvxf_cmp_sign(x - n->num);
     } else {
-        if (!sbx_parse_date(v, &d))
+        if (!pvxf_parse_date(v, &d))
             return false;
         c = d < n->date_s ? -1 : d > n->date_s;
     }
@@ -459,38 +496,38 @@ static bool sbx_eval_cmp(const struct sbx_node *n, const char *v)
     }
 }
 
-static bool sbx_eval(const struct sbx_node *n, const struct sbx_table *t, size_t row)
+static bool pvxf_eval(const struct pvxf_node *n, const struct pvxf_table *t, size_t row)
 {
     if (n == NULL)
         return true;
     switch (n->kind) {
-    case N_OR: return sbx_eval(n->a, t, row) || sbx_eval(n->b, t, row);
-    case N_AND: return sbx_eval(n->a, t, row) && sbx_eval(n->b, t, row);
-    case N_NOT: return !sbx_eval(n->a, t, row);
-    case N_CMP: return sbx_eval_cmp(n, t->cells[row * t->n_cols + (size_t)n->col]);
+    case N_OR: return pvxf_eval(n->a, t, row) || pvxf_eval(n->b, t, row);
+    case N_AND: return pvxf_eval(n->a, t, row) && pvxf_eval(n->b, t, row);
+    case N_NOT: return !pvxf_eval(n->a, t, row);
+    case N_CMP: return pvxf_eval_cmp(n, t->cells[row * t->n_cols + (size_t)n->col]);
     }
     return false;
 }
 
 /* ---- OrderBy, Columns, paging ---- */
 
-#define SBX_MAX_SORT_KEYS 8
+#define PVXF_MAX_SORT_KEYS 8
 
-struct sbx_sort {
-    const struct sbx_table *t;
+struct pvxf_sort {
+    const struct pvxf_table *t;
     size_t n;
-    int col[SBX_MAX_SORT_KEYS];
-    bool desc[SBX_MAX_SORT_KEYS];
+    int col[PVXF_MAX_SORT_KEYS];
+    bool desc[PVXF_MAX_SORT_KEYS];
 };
 
 /* Dates, then numbers, then bytes: what a report sort needs. */
-static int sbx_value_cmp(const char *a, const char *b)
+static int pvxf_value_cmp(const char *a, const char *b)
 {
     int64_t da, db;
     double na, nb;
     char *ea, *eb;
 
-    if (sbx_parse_date(a, &da) && sbx_parse_date(b, &db))
+    if (pvxf_parse_date(a, &da) && pvxf_parse_date(b, &db))
         return (da > db) - (da < db);
     na = strtod(a, &ea);
     nb = strtod(b, &eb);
@@ -499,16 +536,16 @@ static int sbx_value_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-static int sbx_row_cmp(const void *x, const void *y, void *arg)
+static int pvxf_row_cmp(const void *x, const void *y, void *arg)
 {
-    const struct sbx_sort *s = arg;
+    const struct pvxf_sort *s = arg;
     size_t ra = *(const size_t *)x;
     size_t rb = *(const size_t *)y;
 
     for (size_t k = 0; k < s->n; k++) {
         size_t c = (size_t)s->col[k];
-        int r = sbx_value_cmp(s->t->cells[ra * s->t->n_cols + c],
-                              s->t->cells[rb * s->t->n_cols + c]);
+        int r = pvxf_value_cmp(s->t->cells[ra * s->t->n_cols + c],
+                               s->t->cells[rb * s->t->n_cols + c]);
         if (r != 0)
             return s->desc[k] ? -r : r;
     }
@@ -516,9 +553,9 @@ static int sbx_row_cmp(const void *x, const void *y, void *arg)
 }
 
 /* Splits "a, [b c] desc" into trimmed items; calls fn for each. */
-static enum st sbx_split_list(const char *list, enum st (*fn)(const char *name, const char *rest,
-                                                              void *arg),
-                              void *arg)
+static enum st pvxf_split_list(const char *list, enum st (*fn)(const char *name, const char *rest,
+                                                               void *arg),
+                               void *arg)
 {
     char *copy = xstrdup(list ? list : "");
     char *save = NULL;
@@ -548,18 +585,18 @@ static enum st sbx_split_list(const char *list, enum st (*fn)(const char *name, 
     return rc;
 }
 
-struct sbx_cols {
-    const struct sbx_table *t;
+struct pvxf_cols {
+    const struct pvxf_table *t;
     struct errbuf *err;
     int *col;
     size_t n;
-    struct sbx_sort *sort;
+    struct pvxf_sort *sort;
 };
 
-static enum st sbx_add_column(const char *name, const char *rest, void *arg)
+static enum st pvxf_add_column(const char *name, const char *rest, void *arg)
 {
-    struct sbx_cols *c = arg;
-    int i = sbx_find_col(c->t, name);
+    struct pvxf_cols *c = arg;
+    int i = pvxf_find_col(c->t, name);
 
     if (i < 0 || c->n >= c->t->n_cols * 4) {
         errbuf_set(c->err, "Column '%s' does not exist", name);
@@ -569,16 +606,16 @@ static enum st sbx_add_column(const char *name, const char *rest, void *arg)
     return ST_OK;
 }
 
-static enum st sbx_add_sort_key(const char *name, const char *rest, void *arg)
+static enum st pvxf_add_sort_key(const char *name, const char *rest, void *arg)
 {
-    struct sbx_cols *c = arg;
-    struct sbx_sort *s = c->sort;
-    int i = sbx_find_col(c->t, name);
+    struct pvxf_cols *c = arg;
+    struct pvxf_sort *s = c->sort;
+    int i = pvxf_find_col(c->t, name);
     size_t rl = strlen(rest);
 
     while (rl > 0 && isspace((unsigned char)rest[rl - 1]))
         rl--;
-    if (i < 0 || s->n == SBX_MAX_SORT_KEYS ||
+    if (i < 0 || s->n == PVXF_MAX_SORT_KEYS ||
         (rl > 0 && strncasecmp(rest, "asc", rl) != 0 && strncasecmp(rest, "desc", rl) != 0) ||
         (rl > 0 && rl != 3 && rl != 4)) {
         errbuf_set(c->err, "Cannot order by '%s %s'", name, rest);
@@ -589,9 +626,9 @@ static enum st sbx_add_sort_key(const char *name, const char *rest, void *arg)
     return ST_OK;
 }
 
-static enum st sbx_write_page(const struct sbx_table *t, const int *cols, size_t n_cols,
-                              const size_t *rows, size_t n_rows, struct buf *out,
-                              struct errbuf *err)
+static enum st pvxf_write_page(const struct pvxf_table *t, const int *cols, size_t n_cols,
+                               const size_t *rows, size_t n_rows, struct buf *out,
+                               struct errbuf *err)
 {
     const char **v = xcalloc(n_cols, sizeof(*v));
     enum st rc = ST_FAIL;
@@ -615,49 +652,49 @@ out:
 }
 
 /* Indexes of the rows matching both clauses, sorted; count in *n. */
-static enum st sbx_select(const struct sbx_table *t, const struct sbx_query *q,
-                          struct sbx_cols *cols, size_t **rows, size_t *n, struct errbuf *err)
+static enum st pvxf_select(const struct pvxf_table *t, const struct pvxf_query *q,
+                           struct pvxf_cols *cols, size_t **rows, size_t *n, struct errbuf *err)
 {
-    struct sbx_node *search = NULL;
-    struct sbx_node *filter = NULL;
+    struct pvxf_node *search = NULL;
+    struct pvxf_node *filter = NULL;
     enum st rc;
 
-    rc = sbx_clause_parse(t, q->search, &search, err);
+    rc = pvxf_clause_parse(t, q->search, &search, err);
     if (rc == ST_OK)
-        rc = sbx_clause_parse(t, q->filter, &filter, err);
+        rc = pvxf_clause_parse(t, q->filter, &filter, err);
     if (rc == ST_OK)
-        rc = sbx_split_list(q->order_by, sbx_add_sort_key, cols);
+        rc = pvxf_split_list(q->order_by, pvxf_add_sort_key, cols);
     if (rc != ST_OK)
         goto out;
     *rows = xcalloc(t->n_rows, sizeof(**rows));
     *n = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
-        if (sbx_eval(search, t, r) && sbx_eval(filter, t, r))
+        if (pvxf_eval(search, t, r) && pvxf_eval(filter, t, r))
             (*rows)[(*n)++] = r;
     }
     if (cols->sort->n > 0)
-        qsort_r(*rows, *n, sizeof(**rows), sbx_row_cmp, cols->sort);
+        qsort_r(*rows, *n, sizeof(**rows), pvxf_row_cmp, cols->sort);
 out:
-    sbx_node_free(search);
-    sbx_node_free(filter);
+    pvxf_node_free(search);
+    pvxf_node_free(filter);
     return rc;
 }
 
-enum st sbx_query_run(const struct sbx_table *t, const struct sbx_query *q, struct buf *out,
-                      long *total, struct errbuf *err)
+enum st pvxf_query_run(const struct pvxf_table *t, const struct pvxf_query *q, struct buf *out,
+                       long *total, struct errbuf *err)
 {
-    struct sbx_sort sort = {.t = t};
-    struct sbx_cols cols = {.t = t, .err = err, .sort = &sort};
+    struct pvxf_sort sort = {.t = t};
+    struct pvxf_cols cols = {.t = t, .err = err, .sort = &sort};
     size_t *rows = NULL;
     size_t n = 0, first = 0, count;
     enum st rc;
 
     cols.col = xcalloc(t->n_cols * 4 + 1, sizeof(*cols.col));
-    rc = sbx_select(t, q, &cols, &rows, &n, err);
+    rc = pvxf_select(t, q, &cols, &rows, &n, err);
     if (rc != ST_OK)
         goto out;
     cols.n = 0;
-    rc = sbx_split_list(q->columns, sbx_add_column, &cols);
+    rc = pvxf_split_list(q->columns, pvxf_add_column, &cols);
     if (rc != ST_OK)
         goto out;
     for (size_t c = 0; cols.n == 0 && c < t->n_cols; c++)
@@ -671,7 +708,7 @@ enum st sbx_query_run(const struct sbx_table *t, const struct sbx_query *q, stru
         first = first < n ? first : n;
         count = n - first < (size_t)q->per_page ? n - first : (size_t)q->per_page;
     }
-    rc = sbx_write_page(t, cols.col, cols.n, rows + first, count, out, err);
+    rc = pvxf_write_page(t, cols.col, cols.n, rows + first, count, out, err);
 out:
     free(rows);
     free(cols.col);

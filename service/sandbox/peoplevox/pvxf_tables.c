@@ -1,15 +1,15 @@
 /*
- * sandbox_tables.c - the row sets GetData and GetReportData return.
+ * pvxf_tables.c - the row sets GetData and GetReportData return.
  *
  * Each template or report is flattened into a plain table of strings (the
  * column names it exposes, then one row per record) before any search,
- * sort or paging runs, so sandbox_query.c never knows about orders or
+ * sort or paging runs, so pvxf_query.c never knows about orders or
  * stock. Column names follow the real service: data templates use field
  * names (`SalesOrderNumber`), reports use captions (`Salesorder number`).
  * Report dates are day-first, 'dd/MM/yyyy HH:mm' in UTC, quoted with single
  * quotes unless the sandbox was started with plain_report_dates.
  */
-#include "sandbox_pvx_int.h"
+#include "pvxf_tables.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,38 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-void sbx_table_init(struct sbx_table *t, const char *const *cols, size_t n_cols)
-{
-    memset(t, 0, sizeof(*t));
-    t->n_cols = n_cols;
-    t->cols = xcalloc(n_cols, sizeof(*t->cols));
-    for (size_t i = 0; i < n_cols; i++)
-        t->cols[i] = xstrdup(cols[i]);
-}
-
-void sbx_table_add(struct sbx_table *t, const char *const *vals)
-{
-    if (t->n_rows == t->cap_rows) {
-        t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 16;
-        t->cells = xrealloc(t->cells, t->cap_rows * t->n_cols * sizeof(*t->cells));
-    }
-    for (size_t c = 0; c < t->n_cols; c++)
-        t->cells[t->n_rows * t->n_cols + c] = xstrdup(vals[c] ? vals[c] : "");
-    t->n_rows++;
-}
-
-void sbx_table_cleanup(struct sbx_table *t)
-{
-    for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
-        free(t->cells[i]);
-    for (size_t i = 0; i < t->n_cols; i++)
-        free(t->cols[i]);
-    free(t->cells);
-    free(t->cols);
-    memset(t, 0, sizeof(*t));
-}
-
-static void sbx_fmt_date(int64_t ms, bool plain, char *out, size_t cap)
+static void pvxf_fmt_date(int64_t ms, bool plain, char *out, size_t cap)
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
@@ -63,42 +32,42 @@ static void sbx_fmt_date(int64_t ms, bool plain, char *out, size_t cap)
     out[n] = '\0';
 }
 
-static void sbx_build_orders(const struct sbx_state *st, struct sbx_table *t)
+static void pvxf_build_orders(const struct pvxf_state *st, struct pvxf_table *t)
 {
-    sbx_table_init(t, sbx_order_fields, sbx_n_order_fields);
+    pvxf_table_init(t, pvxf_order_fields, pvxf_n_order_fields);
     for (size_t i = 0; i < st->n_orders; i++) {
-        const struct sbx_order *o = &st->orders[i];
+        const struct pvxf_order *o = &st->orders[i];
         const char *v[64]; /* the order field list is a fixed 31 */
 
-        for (size_t f = 0; f < sbx_n_order_fields; f++)
-            v[f] = strcmp(sbx_order_fields[f], "Status") == 0 ? o->status : o->vals[f];
-        sbx_table_add(t, v);
+        for (size_t f = 0; f < pvxf_n_order_fields; f++)
+            v[f] = strcmp(pvxf_order_fields[f], "Status") == 0 ? o->status : o->vals[f];
+        pvxf_table_add(t, v);
     }
 }
 
-static void sbx_build_lines(const struct sbx_state *st, struct sbx_table *t)
+static void pvxf_build_lines(const struct pvxf_state *st, struct pvxf_table *t)
 {
-    sbx_table_init(t, sbx_line_fields, sbx_n_line_fields);
+    pvxf_table_init(t, pvxf_line_fields, pvxf_n_line_fields);
     for (size_t i = 0; i < st->n_orders; i++) {
         for (size_t k = 0; k < st->orders[i].n_lines; k++)
-            sbx_table_add(t, (const char *const *)st->orders[i].lines[k].vals);
+            pvxf_table_add(t, (const char *const *)st->orders[i].lines[k].vals);
     }
 }
 
-static void sbx_build_items(const struct sbx_state *st, struct sbx_table *t)
+static void pvxf_build_items(const struct pvxf_state *st, struct pvxf_table *t)
 {
     static const char *const cols[] = {"ItemCode", "Barcode", "Name", "Description", "Weight"};
 
-    sbx_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols));
     for (size_t i = 0; i < st->n_items; i++) {
-        const struct sbx_item *it = &st->items[i];
+        const struct pvxf_item *it = &st->items[i];
         const char *v[] = {it->code, it->barcode, it->name, it->description, it->weight};
 
-        sbx_table_add(t, v);
+        pvxf_table_add(t, v);
     }
 }
 
-static void sbx_build_sites(struct sbx_table *t)
+static void pvxf_build_sites(struct pvxf_table *t)
 {
     static const char *const cols[] = {"Reference", "Name"};
     static const char *const rows[][2] = {
@@ -106,63 +75,63 @@ static void sbx_build_sites(struct sbx_table *t)
         {"MANCHESTER", "Manchester warehouse"}, {"SystemSite", "System site"},
     };
 
-    sbx_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols));
     for (size_t i = 0; i < ARRAY_LEN(rows); i++)
-        sbx_table_add(t, rows[i]);
+        pvxf_table_add(t, rows[i]);
 }
 
-static void sbx_build_despatches(const struct sbx_state *st, bool plain, struct sbx_table *t)
+static void pvxf_build_despatches(const struct pvxf_state *st, bool plain, struct pvxf_table *t)
 {
     static const char *const cols[] = {
         "Salesorder number", "Despatch number", "Despatch date", "Carrier", "Service",
         "Tracking number", "Item code", "No of items", "Site reference",
     };
 
-    sbx_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols));
     for (size_t i = 0; i < st->n_despatches; i++) {
-        const struct sbx_despatch *d = &st->despatches[i];
+        const struct pvxf_despatch *d = &st->despatches[i];
         char date[32];
 
-        sbx_fmt_date(d->at_ms, plain, date, sizeof(date));
+        pvxf_fmt_date(d->at_ms, plain, date, sizeof(date));
         for (size_t k = 0; k < d->n_lines; k++) {
             char qty[24];
             const char *v[] = {d->so, d->number, date, d->carrier, d->service,
                                d->tracking, d->lines[k].item_code, qty, d->site};
 
             snprintf(qty, sizeof(qty), "%ld", d->lines[k].qty);
-            sbx_table_add(t, v);
+            pvxf_table_add(t, v);
         }
     }
 }
 
 /* Quantity of code still to pick on open orders routed to site. */
-static long sbx_allocated(const struct sbx_state *st, const char *code, const char *site)
+static long pvxf_allocated(const struct pvxf_state *st, const char *code, const char *site)
 {
     long n = 0;
 
     for (size_t i = 0; i < st->n_orders; i++) {
-        const struct sbx_order *o = &st->orders[i];
+        const struct pvxf_order *o = &st->orders[i];
 
-        if (strcmp(o->status, "Cancelled") == 0 || strcmp(sbx_order_get(o, "Site"), site) != 0)
+        if (strcmp(o->status, "Cancelled") == 0 || strcmp(pvxf_order_get(o, "Site"), site) != 0)
             continue;
         for (size_t k = 0; k < o->n_lines; k++) {
-            if (strcmp(sbx_line_get(&o->lines[k], "ItemCode"), code) == 0)
-                n += strtol(sbx_line_get(&o->lines[k], "QuantityOrdered"), NULL, 10) -
+            if (strcmp(pvxf_line_get(&o->lines[k], "ItemCode"), code) == 0)
+                n += strtol(pvxf_line_get(&o->lines[k], "QuantityOrdered"), NULL, 10) -
                      o->lines[k].despatched;
         }
     }
     return n;
 }
 
-static void sbx_build_inventory(const struct sbx_state *st, struct sbx_table *t)
+static void pvxf_build_inventory(const struct pvxf_state *st, struct pvxf_table *t)
 {
     static const char *const cols[] = {"Item code", "Available", "On hand", "Allocated",
                                        "Site reference"};
 
-    sbx_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols));
     for (size_t i = 0; i < st->n_stock; i++) {
-        const struct sbx_stock *sk = &st->stock[i];
-        long alloc = sbx_allocated(st, sk->item_code, sk->site);
+        const struct pvxf_stock *sk = &st->stock[i];
+        long alloc = pvxf_allocated(st, sk->item_code, sk->site);
         long avail = sk->on_hand > alloc ? sk->on_hand - alloc : 0;
         char a[24], h[24], l[24];
         const char *v[] = {sk->item_code, a, h, l, sk->site};
@@ -170,47 +139,47 @@ static void sbx_build_inventory(const struct sbx_state *st, struct sbx_table *t)
         snprintf(a, sizeof(a), "%ld", avail);
         snprintf(h, sizeof(h), "%ld", sk->on_hand);
         snprintf(l, sizeof(l), "%ld", alloc);
-        sbx_table_add(t, v);
+        pvxf_table_add(t, v);
     }
 }
 
-static void sbx_build_returns(const struct sbx_state *st, bool plain, struct sbx_table *t)
+static void pvxf_build_returns(const struct pvxf_state *st, bool plain, struct pvxf_table *t)
 {
     static const char *const cols[] = {
         "Return code", "Return date", "Sales order number", "Item code", "Quantity",
         "Return reason", "Return condition", "Is Reusable", "Site reference",
     };
 
-    sbx_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols));
     for (size_t i = 0; i < st->n_returns; i++) {
-        const struct sbx_return *r = &st->returns[i];
+        const struct pvxf_return *r = &st->returns[i];
         char date[32], qty[24];
         const char *v[] = {r->code, date, r->so, r->item_code, qty, r->reason,
                            r->condition, r->reusable ? "True" : "False", r->site};
 
-        sbx_fmt_date(r->at_ms, plain, date, sizeof(date));
+        pvxf_fmt_date(r->at_ms, plain, date, sizeof(date));
         snprintf(qty, sizeof(qty), "%ld", r->qty);
-        sbx_table_add(t, v);
+        pvxf_table_add(t, v);
     }
 }
 
-enum st sbx_tables_build(const struct sbx_state *st, const char *name, bool report,
-                         bool plain_dates, struct sbx_table *out, struct errbuf *err)
+enum st pvxf_tables_build(const struct pvxf_state *st, const char *name, bool report,
+                          bool plain_dates, struct pvxf_table *out, struct errbuf *err)
 {
     if (!report && strcasecmp(name, "Sales orders") == 0)
-        sbx_build_orders(st, out);
+        pvxf_build_orders(st, out);
     else if (!report && strcasecmp(name, "Sales order items") == 0)
-        sbx_build_lines(st, out);
+        pvxf_build_lines(st, out);
     else if (!report && strcasecmp(name, "Item types") == 0)
-        sbx_build_items(st, out);
+        pvxf_build_items(st, out);
     else if (!report && strcasecmp(name, "Sites") == 0)
-        sbx_build_sites(out);
+        pvxf_build_sites(out);
     else if (report && strcasecmp(name, "Despatch summary") == 0)
-        sbx_build_despatches(st, plain_dates, out);
+        pvxf_build_despatches(st, plain_dates, out);
     else if (report && strcasecmp(name, "Item inventory summary") == 0)
-        sbx_build_inventory(st, out);
+        pvxf_build_inventory(st, out);
     else if (report && strcasecmp(name, "Return summary") == 0)
-        sbx_build_returns(st, plain_dates, out);
+        pvxf_build_returns(st, plain_dates, out);
     else {
         errbuf_set(err, "%s '%s' does not exist", report ? "Report" : "Template", name);
         return ST_FAIL;

@@ -1,5 +1,5 @@
 /*
- * sandbox_store.c - the fake warehouse: catalogue, stock, sales orders,
+ * pvxf_store.c - the fake warehouse: catalogue, stock, sales orders,
  * despatches and returns, with the rules a real tenant enforces.
  *
  * SaveData is an upsert keyed like Peoplevox: `Sales orders` by
@@ -15,7 +15,7 @@
  * Lookups are linear: the sandbox holds test and benchmark sized data, and
  * simple arrays keep reset and the JSON dumps trivial.
  */
-#include "sandbox_pvx_int.h"
+#include "pvxf_store.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -23,8 +23,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+#include "pvxf_query.h"
+
 /* The tenant's configured order: not the documented one, plus a custom field. */
-const char *const sbx_order_fields[] = {
+const char *const pvxf_order_fields[] = {
     "Customer", "SalesOrderNumber", "Email", "ContactName", "ChannelName", "Site",
     "CustomerPurchaseOrderReferenceNumber", "CreatedDate", "RequestedDeliveryDate",
     "ShippingAddressLine1", "ShippingAddressLine2", "ShippingAddressCity",
@@ -34,21 +37,23 @@ const char *const sbx_order_fields[] = {
     "ServiceType", "PaymentMethod", "ShippingCost", "TotalSale", "Discount", "TaxPaid",
     "IsPartialShipment", "OnHold", "Status", "CustomField1",
 };
-const size_t sbx_n_order_fields = ARRAY_LEN(sbx_order_fields);
+const size_t pvxf_n_order_fields = ARRAY_LEN(pvxf_order_fields);
 
-const char *const sbx_line_fields[] = {
+const char *const pvxf_line_fields[] = {
     "SalesOrderNumber", "ItemCode", "QuantityOrdered", "RequestedDeliveryDate",
     "Line", "Sequence", "SalePrice",
 };
-const size_t sbx_n_line_fields = ARRAY_LEN(sbx_line_fields);
+const size_t pvxf_n_line_fields = ARRAY_LEN(pvxf_line_fields);
 
-/* Indexes into the field lists above (checked in sbx_store_init). */
-enum { SBX_OF_SO = 1, SBX_OF_SITE = 5, SBX_OF_STATUS = 29 };
-enum { SBX_LF_SO, SBX_LF_CODE, SBX_LF_QTY, SBX_LF_DATE, SBX_LF_LINE, SBX_LF_SEQ, SBX_LF_PRICE };
+/* Indexes into the field lists above (checked in pvxf_store_init). */
+enum { PVXF_OF_SO = 1, PVXF_OF_SITE = 5, PVXF_OF_STATUS = 29 };
+enum {
+    PVXF_LF_SO, PVXF_LF_CODE, PVXF_LF_QTY, PVXF_LF_DATE, PVXF_LF_LINE, PVXF_LF_SEQ, PVXF_LF_PRICE
+};
 
-static const char *const sbx_sites[] = {"PrimarySite", "LONDON", "MANCHESTER", "SystemSite"};
+static const char *const pvxf_sites[] = {"PrimarySite", "LONDON", "MANCHESTER", "SystemSite"};
 
-static const char *const sbx_seed_names[][2] = {
+static const char *const pvxf_seed_names[][2] = {
     {"TEE-BLK-S", "Black tee S"},       {"TEE-BLK-M", "Black tee M"},
     {"TEE-BLK-L", "Black tee L"},       {"TEE-WHT-S", "White tee S"},
     {"TEE-WHT-M", "White tee M"},       {"TEE-WHT-L", "White tee L"},
@@ -61,21 +66,7 @@ static const char *const sbx_seed_names[][2] = {
     {"POSTER-A2", "Poster A2"},         {"OLD-TEE~D~1", "Old tee (deactivated)"},
 };
 
-void *sbx_grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 8;
-
-    if (need <= *cap)
-        return p;
-    while (n < need)
-        n *= 2;
-    p = xrealloc(p, n * elem);
-    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-    *cap = n;
-    return p;
-}
-
-static void sbx_free_strv(char **v, size_t n)
+static void pvxf_free_strv(char **v, size_t n)
 {
     if (v == NULL)
         return;
@@ -84,7 +75,7 @@ static void sbx_free_strv(char **v, size_t n)
     free(v);
 }
 
-static char **sbx_new_strv(size_t n)
+static char **pvxf_new_strv(size_t n)
 {
     char **v = xcalloc(n, sizeof(*v));
 
@@ -93,13 +84,13 @@ static char **sbx_new_strv(size_t n)
     return v;
 }
 
-static void sbx_set(char **slot, const char *v)
+static void pvxf_set(char **slot, const char *v)
 {
     free(*slot);
     *slot = xstrdup(v ? v : "");
 }
 
-static int sbx_field_index(const char *const *fields, size_t n, const char *name)
+static int pvxf_field_index(const char *const *fields, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(fields[i], name) == 0)
@@ -108,39 +99,39 @@ static int sbx_field_index(const char *const *fields, size_t n, const char *name
     return -1;
 }
 
-const char *sbx_order_get(const struct sbx_order *o, const char *field)
+const char *pvxf_order_get(const struct pvxf_order *o, const char *field)
 {
-    int i = sbx_field_index(sbx_order_fields, sbx_n_order_fields, field);
+    int i = pvxf_field_index(pvxf_order_fields, pvxf_n_order_fields, field);
 
     return i < 0 ? "" : o->vals[i];
 }
 
-const char *sbx_line_get(const struct sbx_line *l, const char *field)
+const char *pvxf_line_get(const struct pvxf_line *l, const char *field)
 {
-    int i = sbx_field_index(sbx_line_fields, sbx_n_line_fields, field);
+    int i = pvxf_field_index(pvxf_line_fields, pvxf_n_line_fields, field);
 
     return i < 0 ? "" : l->vals[i];
 }
 
-bool sbx_store_site_known(const char *site)
+bool pvxf_store_site_known(const char *site)
 {
-    for (size_t i = 0; i < ARRAY_LEN(sbx_sites); i++) {
-        if (strcmp(sbx_sites[i], site) == 0)
+    for (size_t i = 0; i < ARRAY_LEN(pvxf_sites); i++) {
+        if (strcmp(pvxf_sites[i], site) == 0)
             return true;
     }
     return false;
 }
 
-static void sbx_order_free(struct sbx_order *o)
+static void pvxf_order_free(struct pvxf_order *o)
 {
     for (size_t i = 0; i < o->n_lines; i++)
-        sbx_free_strv(o->lines[i].vals, sbx_n_line_fields);
+        pvxf_free_strv(o->lines[i].vals, pvxf_n_line_fields);
     free(o->lines);
-    sbx_free_strv(o->vals, sbx_n_order_fields);
+    pvxf_free_strv(o->vals, pvxf_n_order_fields);
     free(o->status);
 }
 
-static void sbx_despatch_free(struct sbx_despatch *d)
+static void pvxf_despatch_free(struct pvxf_despatch *d)
 {
     for (size_t i = 0; i < d->n_lines; i++)
         free(d->lines[i].item_code);
@@ -153,7 +144,7 @@ static void sbx_despatch_free(struct sbx_despatch *d)
     free(d->site);
 }
 
-static void sbx_return_free(struct sbx_return *r)
+static void pvxf_return_free(struct pvxf_return *r)
 {
     free(r->code);
     free(r->so);
@@ -163,37 +154,37 @@ static void sbx_return_free(struct sbx_return *r)
     free(r->site);
 }
 
-static void sbx_store_seed(struct sbx_state *st)
+static void pvxf_store_seed(struct pvxf_state *st)
 {
-    for (size_t i = 0; i < ARRAY_LEN(sbx_seed_names); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(pvxf_seed_names); i++) {
         char barcode[16];
         long primary = i == 18 ? 0 : 100 - (long)i * 3;
 
         snprintf(barcode, sizeof(barcode), "50123450000%02zu", i);
-        sbx_store_put_item(st, sbx_seed_names[i][0], sbx_seed_names[i][1], barcode,
-                           "PrimarySite", primary);
+        pvxf_store_put_item(st, pvxf_seed_names[i][0], pvxf_seed_names[i][1], barcode,
+                            "PrimarySite", primary);
         if (i < 8)
-            sbx_store_put_item(st, sbx_seed_names[i][0], NULL, NULL, "LONDON", 10);
+            pvxf_store_put_item(st, pvxf_seed_names[i][0], NULL, NULL, "LONDON", 10);
         if (i % 2 == 1)
-            sbx_store_put_item(st, sbx_seed_names[i][0], NULL, NULL, "MANCHESTER", 5);
+            pvxf_store_put_item(st, pvxf_seed_names[i][0], NULL, NULL, "MANCHESTER", 5);
     }
 }
 
-void sbx_store_init(struct sbx_state *st, bool seed)
+void pvxf_store_init(struct pvxf_state *st, bool seed)
 {
-    assert(strcmp(sbx_order_fields[SBX_OF_SO], "SalesOrderNumber") == 0);
-    assert(strcmp(sbx_order_fields[SBX_OF_SITE], "Site") == 0);
-    assert(strcmp(sbx_order_fields[SBX_OF_STATUS], "Status") == 0);
-    assert(strcmp(sbx_line_fields[SBX_LF_LINE], "Line") == 0);
+    assert(strcmp(pvxf_order_fields[PVXF_OF_SO], "SalesOrderNumber") == 0);
+    assert(strcmp(pvxf_order_fields[PVXF_OF_SITE], "Site") == 0);
+    assert(strcmp(pvxf_order_fields[PVXF_OF_STATUS], "Status") == 0);
+    assert(strcmp(pvxf_line_fields[PVXF_LF_LINE], "Line") == 0);
     memset(st, 0, sizeof(*st));
     st->next_despatch = 1;
     st->next_return = 1;
     st->next_subscription = 1;
     if (seed)
-        sbx_store_seed(st);
+        pvxf_store_seed(st);
 }
 
-void sbx_store_cleanup(struct sbx_state *st)
+void pvxf_store_cleanup(struct pvxf_state *st)
 {
     for (size_t i = 0; i < st->n_items; i++) {
         free(st->items[i].code);
@@ -207,11 +198,11 @@ void sbx_store_cleanup(struct sbx_state *st)
         free(st->stock[i].site);
     }
     for (size_t i = 0; i < st->n_orders; i++)
-        sbx_order_free(&st->orders[i]);
+        pvxf_order_free(&st->orders[i]);
     for (size_t i = 0; i < st->n_despatches; i++)
-        sbx_despatch_free(&st->despatches[i]);
+        pvxf_despatch_free(&st->despatches[i]);
     for (size_t i = 0; i < st->n_returns; i++)
-        sbx_return_free(&st->returns[i]);
+        pvxf_return_free(&st->returns[i]);
     free(st->items);
     free(st->stock);
     free(st->orders);
@@ -221,13 +212,13 @@ void sbx_store_cleanup(struct sbx_state *st)
     memset(st, 0, sizeof(*st));
 }
 
-void sbx_store_reset(struct sbx_state *st, bool seed)
+void pvxf_store_reset(struct pvxf_state *st, bool seed)
 {
-    sbx_store_cleanup(st);
-    sbx_store_init(st, seed);
+    pvxf_store_cleanup(st);
+    pvxf_store_init(st, seed);
 }
 
-static struct sbx_item *sbx_find_item(struct sbx_state *st, const char *code)
+static struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code)
 {
     for (size_t i = 0; i < st->n_items; i++) {
         if (strcmp(st->items[i].code, code) == 0)
@@ -236,7 +227,7 @@ static struct sbx_item *sbx_find_item(struct sbx_state *st, const char *code)
     return NULL;
 }
 
-static struct sbx_stock *sbx_find_stock(struct sbx_state *st, const char *code, const char *site)
+static struct pvxf_stock *pvxf_find_stock(struct pvxf_state *st, const char *code, const char *site)
 {
     for (size_t i = 0; i < st->n_stock; i++) {
         if (strcmp(st->stock[i].item_code, code) == 0 && strcmp(st->stock[i].site, site) == 0)
@@ -245,14 +236,14 @@ static struct sbx_stock *sbx_find_stock(struct sbx_state *st, const char *code, 
     return NULL;
 }
 
-void sbx_store_put_item(struct sbx_state *st, const char *code, const char *name,
-                        const char *barcode, const char *site, long qty)
+void pvxf_store_put_item(struct pvxf_state *st, const char *code, const char *name,
+                         const char *barcode, const char *site, long qty)
 {
-    struct sbx_item *it = sbx_find_item(st, code);
-    struct sbx_stock *sk;
+    struct pvxf_item *it = pvxf_find_item(st, code);
+    struct pvxf_stock *sk;
 
     if (it == NULL) {
-        st->items = sbx_grow(st->items, &st->cap_items, st->n_items + 1, sizeof(*it));
+        st->items = buf_grow_array(st->items, &st->cap_items, st->n_items + 1, sizeof(*it));
         it = &st->items[st->n_items++];
         it->code = xstrdup(code);
         it->name = xstrdup(code);
@@ -261,16 +252,16 @@ void sbx_store_put_item(struct sbx_state *st, const char *code, const char *name
         it->weight = xstrdup("0.25");
     }
     if (name != NULL && name[0] != '\0') {
-        sbx_set(&it->name, name);
-        sbx_set(&it->description, name);
+        pvxf_set(&it->name, name);
+        pvxf_set(&it->description, name);
     }
     if (barcode != NULL && barcode[0] != '\0')
-        sbx_set(&it->barcode, barcode);
+        pvxf_set(&it->barcode, barcode);
     if (site == NULL)
         return;
-    sk = sbx_find_stock(st, code, site);
+    sk = pvxf_find_stock(st, code, site);
     if (sk == NULL) {
-        st->stock = sbx_grow(st->stock, &st->cap_stock, st->n_stock + 1, sizeof(*sk));
+        st->stock = buf_grow_array(st->stock, &st->cap_stock, st->n_stock + 1, sizeof(*sk));
         sk = &st->stock[st->n_stock++];
         sk->item_code = xstrdup(code);
         sk->site = xstrdup(site);
@@ -278,11 +269,11 @@ void sbx_store_put_item(struct sbx_state *st, const char *code, const char *name
     sk->on_hand = qty;
 }
 
-struct sbx_order *sbx_store_find_order(struct sbx_state *st, const char *so)
+struct pvxf_order *pvxf_store_find_order(struct pvxf_state *st, const char *so)
 {
     for (size_t i = 0; st->orders != NULL && i < st->n_orders; i++) {
         char **vals = st->orders[i].vals;
-        const char *v = vals != NULL ? vals[SBX_OF_SO] : NULL;
+        const char *v = vals != NULL ? vals[PVXF_OF_SO] : NULL;
 
         if (v != NULL && strcmp(v, so) == 0)
             return &st->orders[i];
@@ -292,7 +283,7 @@ struct sbx_order *sbx_store_find_order(struct sbx_state *st, const char *so)
 
 /* ---- value checks ---- */
 
-static bool sbx_is_decimal(const char *s)
+static bool pvxf_is_decimal(const char *s)
 {
     char *end;
 
@@ -302,7 +293,7 @@ static bool sbx_is_decimal(const char *s)
     return end != s && *end == '\0';
 }
 
-static bool sbx_is_int(const char *s, long min)
+static bool pvxf_is_int(const char *s, long min)
 {
     char *end;
     long v;
@@ -313,7 +304,7 @@ static bool sbx_is_int(const char *s, long min)
     return *end == '\0' && v >= min;
 }
 
-static bool sbx_is_bool(const char *s)
+static bool pvxf_is_bool(const char *s)
 {
     static const char *const ok[] = {"", "True", "False", "true", "false", "1", "0"};
 
@@ -324,30 +315,30 @@ static bool sbx_is_bool(const char *s)
     return false;
 }
 
-static bool sbx_is_import_date(const char *s)
+static bool pvxf_is_import_date(const char *s)
 {
     int64_t t;
 
-    return s[0] == '\0' || (strlen(s) >= 10 && s[4] == '-' && sbx_parse_date(s, &t));
+    return s[0] == '\0' || (strlen(s) >= 10 && s[4] == '-' && pvxf_parse_date(s, &t));
 }
 
 /* ---- SaveData ---- */
 
 /* Maps each CSV column to a template field; -1 result = refused header. */
-static int sbx_map_header(const struct csv_table *csv, const char *const *fields, size_t n,
-                          int *map, struct sbx_result *res, const char *tmpl)
+static int pvxf_map_header(const struct csv_table *csv, const char *const *fields, size_t n,
+                           int *map, struct pvxf_result *res, const char *tmpl)
 {
     const struct csv_row *h = &csv->rows[0];
 
     for (size_t c = 0; c < h->n; c++) {
-        map[c] = sbx_field_index(fields, n, h->fields[c]);
+        map[c] = pvxf_field_index(fields, n, h->fields[c]);
         if (map[c] < 0) {
-            sbx_result_fail(res, "Unknown field '%s' for template '%s'", h->fields[c], tmpl);
+            pvxf_result_fail(res, "Unknown field '%s' for template '%s'", h->fields[c], tmpl);
             return -1;
         }
         for (size_t p = 0; p < c; p++) {
             if (map[p] == map[c]) {
-                sbx_result_fail(res, "Field '%s' appears twice", h->fields[c]);
+                pvxf_result_fail(res, "Field '%s' appears twice", h->fields[c]);
                 return -1;
             }
         }
@@ -356,7 +347,7 @@ static int sbx_map_header(const struct csv_table *csv, const char *const *fields
 }
 
 /* The row's value for template field index f, or NULL when not a column. */
-static const char *sbx_row_value(const struct csv_table *csv, size_t row, const int *map, int f)
+static const char *pvxf_row_value(const struct csv_table *csv, size_t row, const int *map, int f)
 {
     for (size_t c = 0; c < csv->rows[0].n; c++) {
         if (map[c] == f)
@@ -365,159 +356,166 @@ static const char *sbx_row_value(const struct csv_table *csv, size_t row, const 
     return NULL;
 }
 
-static bool sbx_order_despatched(const struct sbx_order *o)
+/* The row's values for template fields 0..n-1, "" where a field is not a column. */
+static void pvxf_row_values(const struct csv_table *csv, size_t row, const int *map, size_t n,
+                            const char **v)
+{
+    for (size_t f = 0; f < n; f++) {
+        const char *x = pvxf_row_value(csv, row, map, (int)f);
+        v[f] = x ? x : "";
+    }
+}
+
+static bool pvxf_order_despatched(const struct pvxf_order *o)
 {
     return strcmp(o->status, "Despatched") == 0 || strcmp(o->status, "Partially despatched") == 0;
 }
 
-static bool sbx_is_cancelled(const struct sbx_order *o)
+static bool pvxf_is_cancelled(const struct pvxf_order *o)
 {
     return strcmp(o->status, "Cancelled") == 0;
 }
 
 /* Dates, numbers and booleans of an order row; msg set when one is malformed. */
-static void sbx_check_order_formats(const char *const *v, char *msg, size_t cap)
+static void pvxf_check_order_formats(const char *const *v, char *msg, size_t cap)
 {
     static const char *const dates[] = {"CreatedDate", "RequestedDeliveryDate"};
     static const char *const nums[] = {"ShippingCost", "TotalSale", "Discount", "TaxPaid"};
     static const char *const bools[] = {"IsPartialShipment", "OnHold"};
 
     for (size_t i = 0; msg[0] == '\0' && i < ARRAY_LEN(dates); i++) {
-        const char *d = v[sbx_field_index(sbx_order_fields, sbx_n_order_fields, dates[i])];
-        if (!sbx_is_import_date(d))
+        const char *d = v[pvxf_field_index(pvxf_order_fields, pvxf_n_order_fields, dates[i])];
+        if (!pvxf_is_import_date(d))
             snprintf(msg, cap, "%s '%s' is not a date (yyyy-MM-dd HH:mm:ss)", dates[i], d);
     }
     for (size_t i = 0; msg[0] == '\0' && i < ARRAY_LEN(nums); i++) {
-        const char *d = v[sbx_field_index(sbx_order_fields, sbx_n_order_fields, nums[i])];
-        if (!sbx_is_decimal(d))
+        const char *d = v[pvxf_field_index(pvxf_order_fields, pvxf_n_order_fields, nums[i])];
+        if (!pvxf_is_decimal(d))
             snprintf(msg, cap, "%s '%s' is not a number", nums[i], d);
     }
     for (size_t i = 0; msg[0] == '\0' && i < ARRAY_LEN(bools); i++) {
-        const char *d = v[sbx_field_index(sbx_order_fields, sbx_n_order_fields, bools[i])];
-        if (!sbx_is_bool(d))
+        const char *d = v[pvxf_field_index(pvxf_order_fields, pvxf_n_order_fields, bools[i])];
+        if (!pvxf_is_bool(d))
             snprintf(msg, cap, "%s '%s' is not a boolean", bools[i], d);
     }
 }
 
 /* Why an order row (values by field index) cannot be applied, or NULL. */
-static const char *sbx_check_order_row(struct sbx_state *st, const char *const *v,
-                                       char *msg, size_t cap)
+static const char *pvxf_check_order_row(struct pvxf_state *st, const char *const *v,
+                                        char *msg, size_t cap)
 {
-    const char *so = v[SBX_OF_SO];
-    const char *site = v[SBX_OF_SITE];
-    const char *status = v[SBX_OF_STATUS];
-    struct sbx_order *o = sbx_store_find_order(st, so);
+    const char *so = v[PVXF_OF_SO];
+    const char *site = v[PVXF_OF_SITE];
+    const char *status = v[PVXF_OF_STATUS];
+    struct pvxf_order *o = pvxf_store_find_order(st, so);
 
     msg[0] = '\0';
     if (so[0] == '\0')
         snprintf(msg, cap, "SalesOrderNumber is required");
-    else if (strlen(so) > SBX_SO_MAX_CHARS)
+    else if (strlen(so) > PVXF_SO_MAX_CHARS)
         snprintf(msg, cap, "SalesOrderNumber '%s' is longer than %d characters", so,
-                 SBX_SO_MAX_CHARS);
+                 PVXF_SO_MAX_CHARS);
     else if (strcmp(site, "SystemSite") == 0)
         snprintf(msg, cap, "Site 'SystemSite' is internal and cannot take sales orders");
-    else if (site[0] != '\0' && !sbx_store_site_known(site))
+    else if (site[0] != '\0' && !pvxf_store_site_known(site))
         snprintf(msg, cap, "Site '%s' does not exist", site);
     else if (status[0] != '\0' && strcmp(status, "Cancelled") != 0)
         snprintf(msg, cap, "Status '%s' is not allowed: only 'Cancelled'", status);
     else if (status[0] != '\0' && o == NULL)
         snprintf(msg, cap, "Sales order '%s' does not exist and cannot be cancelled", so);
-    else if (status[0] != '\0' && sbx_order_despatched(o))
+    else if (status[0] != '\0' && pvxf_order_despatched(o))
         snprintf(msg, cap, "Sales order '%s' has been despatched and cannot be cancelled", so);
-    else if (status[0] == '\0' && o != NULL && sbx_is_cancelled(o))
+    else if (status[0] == '\0' && o != NULL && pvxf_is_cancelled(o))
         snprintf(msg, cap, "Sales order '%s' is cancelled", so);
     else
-        sbx_check_order_formats(v, msg, cap);
+        pvxf_check_order_formats(v, msg, cap);
     return msg[0] ? msg : NULL;
 }
 
-static struct sbx_order *sbx_new_order(struct sbx_state *st, const char *so)
+static struct pvxf_order *pvxf_new_order(struct pvxf_state *st, const char *so)
 {
-    struct sbx_order *o;
+    struct pvxf_order *o;
 
-    st->orders = sbx_grow(st->orders, &st->cap_orders, st->n_orders + 1, sizeof(*o));
+    st->orders = buf_grow_array(st->orders, &st->cap_orders, st->n_orders + 1, sizeof(*o));
     o = &st->orders[st->n_orders++];
-    o->vals = sbx_new_strv(sbx_n_order_fields);
-    sbx_set(&o->vals[SBX_OF_SO], so);
-    sbx_set(&o->vals[SBX_OF_SITE], "PrimarySite");
+    o->vals = pvxf_new_strv(pvxf_n_order_fields);
+    pvxf_set(&o->vals[PVXF_OF_SO], so);
+    pvxf_set(&o->vals[PVXF_OF_SITE], "PrimarySite");
     o->status = xstrdup("New");
     return o;
 }
 
-static void sbx_save_order_row(struct sbx_state *st, const struct csv_table *csv, size_t row,
-                               const int *map, struct sbx_result *res)
+static void pvxf_save_order_row(struct pvxf_state *st, const struct csv_table *csv, size_t row,
+                                const int *map, struct pvxf_result *res)
 {
-    const char *v[ARRAY_LEN(sbx_order_fields)];
+    const char *v[ARRAY_LEN(pvxf_order_fields)];
     char msg[256];
     const char *err;
-    struct sbx_order *o;
+    struct pvxf_order *o;
 
-    for (size_t f = 0; f < sbx_n_order_fields; f++) {
-        const char *x = sbx_row_value(csv, row, map, (int)f);
-        v[f] = x ? x : "";
-    }
-    err = sbx_check_order_row(st, v, msg, sizeof(msg));
+    pvxf_row_values(csv, row, map, pvxf_n_order_fields, v);
+    err = pvxf_check_order_row(st, v, msg, sizeof(msg));
     if (err != NULL) {
-        sbx_result_add_status(res, v[SBX_OF_SO], "Error", err);
+        pvxf_result_add_status(res, v[PVXF_OF_SO], "Error", err);
         return;
     }
-    o = sbx_store_find_order(st, v[SBX_OF_SO]);
+    o = pvxf_store_find_order(st, v[PVXF_OF_SO]);
     if (o == NULL)
-        o = sbx_new_order(st, v[SBX_OF_SO]);
-    for (size_t f = 0; f < sbx_n_order_fields; f++) {
-        const char *x = sbx_row_value(csv, row, map, (int)f);
-        if (x == NULL || f == SBX_OF_SO || f == SBX_OF_STATUS ||
-            (f == SBX_OF_SITE && x[0] == '\0'))
+        o = pvxf_new_order(st, v[PVXF_OF_SO]);
+    for (size_t f = 0; f < pvxf_n_order_fields; f++) {
+        const char *x = pvxf_row_value(csv, row, map, (int)f);
+        if (x == NULL || f == PVXF_OF_SO || f == PVXF_OF_STATUS ||
+            (f == PVXF_OF_SITE && x[0] == '\0'))
             continue;
-        sbx_set(&o->vals[f], x);
+        pvxf_set(&o->vals[f], x);
     }
-    if (v[SBX_OF_STATUS][0] != '\0')
-        sbx_set(&o->status, "Cancelled");
-    sbx_result_add_status(res, v[SBX_OF_SO], "Success", "");
+    if (v[PVXF_OF_STATUS][0] != '\0')
+        pvxf_set(&o->status, "Cancelled");
+    pvxf_result_add_status(res, v[PVXF_OF_SO], "Success", "");
 }
 
-static const char *sbx_check_line_row(struct sbx_state *st, const char *const *v,
-                                      char *msg, size_t cap)
+static const char *pvxf_check_line_row(struct pvxf_state *st, const char *const *v,
+                                       char *msg, size_t cap)
 {
-    struct sbx_order *o = sbx_store_find_order(st, v[SBX_LF_SO]);
-    const char *code = v[SBX_LF_CODE];
+    struct pvxf_order *o = pvxf_store_find_order(st, v[PVXF_LF_SO]);
+    const char *code = v[PVXF_LF_CODE];
 
     msg[0] = '\0';
-    if (v[SBX_LF_SO][0] == '\0')
+    if (v[PVXF_LF_SO][0] == '\0')
         snprintf(msg, cap, "SalesOrderNumber is required");
     else if (o == NULL)
-        snprintf(msg, cap, "Sales order '%s' does not exist", v[SBX_LF_SO]);
-    else if (sbx_is_cancelled(o))
-        snprintf(msg, cap, "Sales order '%s' is cancelled", v[SBX_LF_SO]);
+        snprintf(msg, cap, "Sales order '%s' does not exist", v[PVXF_LF_SO]);
+    else if (pvxf_is_cancelled(o))
+        snprintf(msg, cap, "Sales order '%s' is cancelled", v[PVXF_LF_SO]);
     else if (code[0] == '\0')
         snprintf(msg, cap, "ItemCode is required");
-    else if (strlen(code) > SBX_CODE_MAX_CHARS)
+    else if (strlen(code) > PVXF_CODE_MAX_CHARS)
         snprintf(msg, cap, "ItemCode '%s' is longer than %d characters", code,
-                 SBX_CODE_MAX_CHARS);
+                 PVXF_CODE_MAX_CHARS);
     else if (strstr(code, "~D~") != NULL)
         snprintf(msg, cap, "Item type '%s' is deactivated", code);
-    else if (sbx_find_item(st, code) == NULL)
+    else if (pvxf_find_item(st, code) == NULL)
         snprintf(msg, cap, "Item type '%s' does not exist", code);
-    else if (!sbx_is_int(v[SBX_LF_QTY], 1))
-        snprintf(msg, cap, "QuantityOrdered '%s' is not a positive whole number", v[SBX_LF_QTY]);
-    else if (!sbx_is_import_date(v[SBX_LF_DATE]))
+    else if (!pvxf_is_int(v[PVXF_LF_QTY], 1))
+        snprintf(msg, cap, "QuantityOrdered '%s' is not a positive whole number", v[PVXF_LF_QTY]);
+    else if (!pvxf_is_import_date(v[PVXF_LF_DATE]))
         snprintf(msg, cap, "RequestedDeliveryDate '%s' is not a date (yyyy-MM-dd HH:mm:ss)",
-                 v[SBX_LF_DATE]);
-    else if (v[SBX_LF_LINE][0] != '\0' && !sbx_is_int(v[SBX_LF_LINE], 0))
-        snprintf(msg, cap, "Line '%s' is not a whole number", v[SBX_LF_LINE]);
-    else if (v[SBX_LF_SEQ][0] != '\0' && !sbx_is_int(v[SBX_LF_SEQ], 0))
-        snprintf(msg, cap, "Sequence '%s' is not a whole number", v[SBX_LF_SEQ]);
-    else if (!sbx_is_decimal(v[SBX_LF_PRICE]))
-        snprintf(msg, cap, "SalePrice '%s' is not a number", v[SBX_LF_PRICE]);
+                 v[PVXF_LF_DATE]);
+    else if (v[PVXF_LF_LINE][0] != '\0' && !pvxf_is_int(v[PVXF_LF_LINE], 0))
+        snprintf(msg, cap, "Line '%s' is not a whole number", v[PVXF_LF_LINE]);
+    else if (v[PVXF_LF_SEQ][0] != '\0' && !pvxf_is_int(v[PVXF_LF_SEQ], 0))
+        snprintf(msg, cap, "Sequence '%s' is not a whole number", v[PVXF_LF_SEQ]);
+    else if (!pvxf_is_decimal(v[PVXF_LF_PRICE]))
+        snprintf(msg, cap, "SalePrice '%s' is not a number", v[PVXF_LF_PRICE]);
     return msg[0] ? msg : NULL;
 }
 
 /* The existing line with the row's key: its Line, else its ItemCode; or NULL. */
-static struct sbx_line *sbx_find_line(struct sbx_order *o, const char *line, const char *code)
+static struct pvxf_line *pvxf_find_line(struct pvxf_order *o, const char *line, const char *code)
 {
     for (size_t i = 0; i < o->n_lines; i++) {
-        struct sbx_line *l = &o->lines[i];
-        const char *key = line[0] != '\0' ? l->vals[SBX_LF_LINE] : l->vals[SBX_LF_CODE];
+        struct pvxf_line *l = &o->lines[i];
+        const char *key = line[0] != '\0' ? l->vals[PVXF_LF_LINE] : l->vals[PVXF_LF_CODE];
 
         if (strcmp(key, line[0] != '\0' ? line : code) == 0)
             return l;
@@ -525,111 +523,108 @@ static struct sbx_line *sbx_find_line(struct sbx_order *o, const char *line, con
     return NULL;
 }
 
-static void sbx_refresh_status(struct sbx_order *o)
+static void pvxf_refresh_status(struct pvxf_order *o)
 {
     long ordered = 0;
     long sent = 0;
 
-    if (sbx_is_cancelled(o))
+    if (pvxf_is_cancelled(o))
         return;
     for (size_t i = 0; i < o->n_lines; i++) {
-        ordered += strtol(o->lines[i].vals[SBX_LF_QTY], NULL, 10);
+        ordered += strtol(o->lines[i].vals[PVXF_LF_QTY], NULL, 10);
         sent += o->lines[i].despatched;
     }
-    sbx_set(&o->status, sent == 0 ? "New" : sent >= ordered ? "Despatched"
+    pvxf_set(&o->status, sent == 0 ? "New" : sent >= ordered ? "Despatched"
                                                              : "Partially despatched");
 }
 
-static void sbx_save_line_row(struct sbx_state *st, const struct csv_table *csv, size_t row,
-                              const int *map, struct sbx_result *res)
+static void pvxf_save_line_row(struct pvxf_state *st, const struct csv_table *csv, size_t row,
+                               const int *map, struct pvxf_result *res)
 {
-    const char *v[ARRAY_LEN(sbx_line_fields)];
+    const char *v[ARRAY_LEN(pvxf_line_fields)];
     char msg[256];
     const char *err;
-    struct sbx_order *o;
-    struct sbx_line *l;
+    struct pvxf_order *o;
+    struct pvxf_line *l;
 
-    for (size_t f = 0; f < sbx_n_line_fields; f++) {
-        const char *x = sbx_row_value(csv, row, map, (int)f);
-        v[f] = x ? x : "";
-    }
-    err = sbx_check_line_row(st, v, msg, sizeof(msg));
-    o = sbx_store_find_order(st, v[SBX_LF_SO]);
-    l = err == NULL ? sbx_find_line(o, v[SBX_LF_LINE], v[SBX_LF_CODE]) : NULL;
-    if (err == NULL && l != NULL && strtol(v[SBX_LF_QTY], NULL, 10) < l->despatched) {
+    pvxf_row_values(csv, row, map, pvxf_n_line_fields, v);
+    err = pvxf_check_line_row(st, v, msg, sizeof(msg));
+    o = pvxf_store_find_order(st, v[PVXF_LF_SO]);
+    l = err == NULL ? pvxf_find_line(o, v[PVXF_LF_LINE], v[PVXF_LF_CODE]) : NULL;
+    if (err == NULL && l != NULL && strtol(v[PVXF_LF_QTY], NULL, 10) < l->despatched) {
         snprintf(msg, sizeof(msg), "QuantityOrdered %s is below the %ld already despatched",
-                 v[SBX_LF_QTY], l->despatched);
+                 v[PVXF_LF_QTY], l->despatched);
         err = msg;
     }
     if (err != NULL) {
-        sbx_result_add_status(res, v[SBX_LF_SO], "Error", err);
+        pvxf_result_add_status(res, v[PVXF_LF_SO], "Error", err);
         return;
     }
     if (l == NULL) {
-        o->lines = sbx_grow(o->lines, &o->cap_lines, o->n_lines + 1, sizeof(*l));
+        o->lines = buf_grow_array(o->lines, &o->cap_lines, o->n_lines + 1, sizeof(*l));
         l = &o->lines[o->n_lines++];
-        l->vals = sbx_new_strv(sbx_n_line_fields);
+        l->vals = pvxf_new_strv(pvxf_n_line_fields);
     }
-    for (size_t f = 0; f < sbx_n_line_fields; f++) {
-        const char *x = sbx_row_value(csv, row, map, (int)f);
+    for (size_t f = 0; f < pvxf_n_line_fields; f++) {
+        const char *x = pvxf_row_value(csv, row, map, (int)f);
         if (x != NULL)
-            sbx_set(&l->vals[f], x);
+            pvxf_set(&l->vals[f], x);
     }
-    sbx_refresh_status(o);
-    sbx_result_add_status(res, v[SBX_LF_SO], "Success", "");
+    pvxf_refresh_status(o);
+    pvxf_result_add_status(res, v[PVXF_LF_SO], "Success", "");
 }
 
-void sbx_store_save(struct sbx_state *st, const char *tmpl, const struct csv_table *csv,
-                    struct sbx_result *res)
+void pvxf_store_save(struct pvxf_state *st, const char *tmpl, const struct csv_table *csv,
+                     struct pvxf_result *res)
 {
     bool orders = strcasecmp(tmpl, "Sales orders") == 0;
     bool lines = strcasecmp(tmpl, "Sales order items") == 0;
-    const char *const *fields = orders ? sbx_order_fields : sbx_line_fields;
-    size_t n_fields = orders ? sbx_n_order_fields : sbx_n_line_fields;
+    const char *const *fields = orders ? pvxf_order_fields : pvxf_line_fields;
+    size_t n_fields = orders ? pvxf_n_order_fields : pvxf_n_line_fields;
     int *map = NULL;
     size_t failed = 0;
 
     if (!orders && !lines) {
-        sbx_result_fail(res, "Template '%s' cannot be saved by the sandbox", tmpl);
+        pvxf_result_fail(res, "Template '%s' cannot be saved by the sandbox", tmpl);
         goto out;
     }
     if (csv->n_rows == 0) {
-        sbx_result_fail(res, "CsvData has no header row");
+        pvxf_result_fail(res, "CsvData has no header row");
         goto out;
     }
     map = xcalloc(csv->rows[0].n, sizeof(*map));
-    if (sbx_map_header(csv, fields, n_fields, map, res, tmpl) < 0)
+    if (pvxf_map_header(csv, fields, n_fields, map, res, tmpl) < 0)
         goto out;
-    if (sbx_field_index(fields, n_fields, "SalesOrderNumber") >= 0 &&
+    if (pvxf_field_index(fields, n_fields, "SalesOrderNumber") >= 0 &&
         csv_table_col(csv, "SalesOrderNumber") < 0) {
-        sbx_result_fail(res, "CsvData has no SalesOrderNumber column");
+        pvxf_result_fail(res, "CsvData has no SalesOrderNumber column");
         goto out;
     }
     for (size_t r = 1; r < csv->n_rows; r++) {
         if (orders)
-            sbx_save_order_row(st, csv, r, map, res);
+            pvxf_save_order_row(st, csv, r, map, res);
         else
-            sbx_save_line_row(st, csv, r, map, res);
+            pvxf_save_line_row(st, csv, r, map, res);
         failed += strcmp(res->statuses[res->n_statuses - 1].status, "Error") == 0;
     }
     res->total_count = (long)(csv->n_rows - 1);
     if (failed > 0)
-        sbx_result_fail(res, "%zu of %zu rows failed", failed, csv->n_rows - 1);
+        pvxf_result_fail(res, "%zu of %zu rows failed", failed, csv->n_rows - 1);
 out:
     free(map);
 }
 
 /* ---- despatches and returns (control endpoints) ---- */
 
-static enum st sbx_check_despatch(struct sbx_order *o, const struct sbx_dline *items,
-                                  size_t n_items, struct errbuf *err)
+static enum st pvxf_check_despatch(struct pvxf_order *o, const struct pvxf_dline *items,
+                                   size_t n_items, struct errbuf *err)
 {
     for (size_t i = 0; i < n_items; i++) {
         long left = 0;
 
         for (size_t k = 0; k < o->n_lines; k++) {
-            if (strcmp(o->lines[k].vals[SBX_LF_CODE], items[i].item_code) == 0)
-                left += strtol(o->lines[k].vals[SBX_LF_QTY], NULL, 10) - o->lines[k].despatched;
+            if (strcmp(o->lines[k].vals[PVXF_LF_CODE], items[i].item_code) == 0)
+                left += strtol(o->lines[k].vals[PVXF_LF_QTY], NULL, 10) - o->lines[k].despatched;
         }
         for (size_t p = 0; p < i; p++) {
             if (strcmp(items[p].item_code, items[i].item_code) == 0)
@@ -645,42 +640,42 @@ static enum st sbx_check_despatch(struct sbx_order *o, const struct sbx_dline *i
 }
 
 /* Moves qty of code from the order's lines to despatched, and out of stock. */
-static void sbx_apply_despatch_line(struct sbx_state *st, struct sbx_order *o,
-                                    struct sbx_despatch *d, const char *code, long qty)
+static void pvxf_apply_despatch_line(struct pvxf_state *st, struct pvxf_order *o,
+                                     struct pvxf_despatch *d, const char *code, long qty)
 {
-    struct sbx_stock *sk = sbx_find_stock(st, code, d->site);
+    struct pvxf_stock *sk = pvxf_find_stock(st, code, d->site);
 
     d->lines[d->n_lines].item_code = xstrdup(code);
     d->lines[d->n_lines++].qty = qty;
     if (sk != NULL)
         sk->on_hand = sk->on_hand > qty ? sk->on_hand - qty : 0;
     for (size_t k = 0; k < o->n_lines && qty > 0; k++) {
-        struct sbx_line *l = &o->lines[k];
-        long left = strtol(l->vals[SBX_LF_QTY], NULL, 10) - l->despatched;
+        struct pvxf_line *l = &o->lines[k];
+        long left = strtol(l->vals[PVXF_LF_QTY], NULL, 10) - l->despatched;
         long take = left < qty ? left : qty;
 
-        if (strcmp(l->vals[SBX_LF_CODE], code) != 0 || take <= 0)
+        if (strcmp(l->vals[PVXF_LF_CODE], code) != 0 || take <= 0)
             continue;
         l->despatched += take;
         qty -= take;
     }
 }
 
-enum st sbx_store_despatch(struct sbx_state *st, const char *so, const struct sbx_dline *items,
-                           size_t n_items, const char *carrier, const char *service,
-                           const char *tracking, char **number_out, struct errbuf *err)
+enum st pvxf_store_despatch(struct pvxf_state *st, const char *so, const struct pvxf_dline *items,
+                            size_t n_items, const char *carrier, const char *service,
+                            const char *tracking, char **number_out, struct errbuf *err)
 {
-    struct sbx_order *o = sbx_store_find_order(st, so ? so : "");
-    struct sbx_despatch *d;
+    struct pvxf_order *o = pvxf_store_find_order(st, so ? so : "");
+    struct pvxf_despatch *d;
 
-    if (o == NULL || sbx_is_cancelled(o)) {
+    if (o == NULL || pvxf_is_cancelled(o)) {
         errbuf_set(err, "sales order %s %s", so ? so : "(none)",
                    o ? "is cancelled" : "does not exist");
         return ST_FAIL;
     }
-    if (sbx_check_despatch(o, items, n_items, err) != ST_OK)
+    if (pvxf_check_despatch(o, items, n_items, err) != ST_OK)
         return ST_FAIL;
-    st->despatches = sbx_grow(st->despatches, &st->cap_despatches, st->n_despatches + 1,
+    st->despatches = buf_grow_array(st->despatches, &st->cap_despatches, st->n_despatches + 1,
                               sizeof(*d));
     d = &st->despatches[st->n_despatches++];
     d->number = xasprintf("DSP%06ld", st->next_despatch++);
@@ -688,44 +683,44 @@ enum st sbx_store_despatch(struct sbx_state *st, const char *so, const struct sb
     d->carrier = xstrdup(carrier ? carrier : "Royal Mail");
     d->service = xstrdup(service ? service : "Standard");
     d->tracking = xstrdup(tracking ? tracking : "");
-    d->site = xstrdup(o->vals[SBX_OF_SITE]);
+    d->site = xstrdup(o->vals[PVXF_OF_SITE]);
     d->at_ms = now_ms_wall();
     d->lines = xcalloc(n_items ? n_items : o->n_lines, sizeof(*d->lines));
     for (size_t i = 0; i < n_items; i++)
-        sbx_apply_despatch_line(st, o, d, items[i].item_code, items[i].qty);
+        pvxf_apply_despatch_line(st, o, d, items[i].item_code, items[i].qty);
     for (size_t k = 0; n_items == 0 && k < o->n_lines; k++) {
-        long left = strtol(o->lines[k].vals[SBX_LF_QTY], NULL, 10) - o->lines[k].despatched;
+        long left = strtol(o->lines[k].vals[PVXF_LF_QTY], NULL, 10) - o->lines[k].despatched;
         if (left > 0)
-            sbx_apply_despatch_line(st, o, d, o->lines[k].vals[SBX_LF_CODE], left);
+            pvxf_apply_despatch_line(st, o, d, o->lines[k].vals[PVXF_LF_CODE], left);
     }
-    sbx_refresh_status(o);
+    pvxf_refresh_status(o);
     *number_out = xstrdup(d->number);
     return ST_OK;
 }
 
-enum st sbx_store_add_return(struct sbx_state *st, const char *so, const char *item_code,
-                             long qty, const char *reason, const char *condition,
-                             bool reusable, char **code_out, struct errbuf *err)
+enum st pvxf_store_add_return(struct pvxf_state *st, const char *so, const char *item_code,
+                              long qty, const char *reason, const char *condition,
+                              bool reusable, char **code_out, struct errbuf *err)
 {
-    struct sbx_order *o = sbx_store_find_order(st, so ? so : "");
-    struct sbx_return *r;
+    struct pvxf_order *o = pvxf_store_find_order(st, so ? so : "");
+    struct pvxf_return *r;
 
     if (o == NULL) {
         errbuf_set(err, "sales order %s does not exist", so ? so : "(none)");
         return ST_FAIL;
     }
-    if (item_code == NULL || sbx_find_item(st, item_code) == NULL || qty <= 0) {
+    if (item_code == NULL || pvxf_find_item(st, item_code) == NULL || qty <= 0) {
         errbuf_set(err, "a return needs a known ItemCode and a positive Quantity");
         return ST_FAIL;
     }
-    st->returns = sbx_grow(st->returns, &st->cap_returns, st->n_returns + 1, sizeof(*r));
+    st->returns = buf_grow_array(st->returns, &st->cap_returns, st->n_returns + 1, sizeof(*r));
     r = &st->returns[st->n_returns++];
     r->code = xasprintf("RET%06ld", st->next_return++);
     r->so = xstrdup(so);
     r->item_code = xstrdup(item_code);
     r->reason = xstrdup(reason ? reason : "Unwanted");
     r->condition = xstrdup(condition ? condition : "Good");
-    r->site = xstrdup(o->vals[SBX_OF_SITE]);
+    r->site = xstrdup(o->vals[PVXF_OF_SITE]);
     r->qty = qty;
     r->reusable = reusable;
     r->at_ms = now_ms_wall();

@@ -1,5 +1,5 @@
 /*
- * sandbox_soap.c - SOAP 1.1 in and out for the fake Peoplevox.
+ * pvxf_soap.c - SOAP 1.1 in and out for the fake Peoplevox.
  *
  * Requests are parsed with libxml2 (no network, no entity expansion) and
  * checked the way ASMX dispatches them: a SOAP 1.1 envelope, the operation
@@ -12,9 +12,8 @@
  * fixed, and escaping keeps CR as &#xD; so CSV records ending in CRLF
  * survive XML end-of-line normalisation on the client side.
  */
-#include "sandbox_pvx_int.h"
+#include "pvxf_soap.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,57 +22,11 @@
 
 #include "pvx_soap.h"
 
-#define SBX_SOAP11_NS "http://schemas.xmlsoap.org/soap/envelope/"
-#define SBX_SOAP12_NS "http://www.w3.org/2003/05/soap-envelope"
-
-void sbx_result_init(struct sbx_result *r)
-{
-    memset(r, 0, sizeof(*r));
-}
-
-void sbx_result_cleanup(struct sbx_result *r)
-{
-    for (size_t i = 0; i < r->n_statuses; i++) {
-        free(r->statuses[i].reference);
-        free(r->statuses[i].status);
-        free(r->statuses[i].message);
-    }
-    free(r->statuses);
-    free(r->detail);
-    memset(r, 0, sizeof(*r));
-}
-
-void sbx_result_fail(struct sbx_result *r, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    free(r->detail);
-    r->detail = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-    r->detail[0] = '\0';
-    va_start(ap, fmt);
-    vsnprintf(r->detail, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-    va_end(ap);
-    r->response_id = -1;
-}
-
-void sbx_result_add_status(struct sbx_result *r, const char *ref, const char *status,
-                           const char *msg)
-{
-    struct sbx_status *s;
-
-    r->statuses = sbx_grow(r->statuses, &r->cap_statuses, r->n_statuses + 1, sizeof(*s));
-    s = &r->statuses[r->n_statuses++];
-    s->reference = xstrdup(ref ? ref : "");
-    s->status = xstrdup(status);
-    s->message = xstrdup(msg ? msg : "");
-}
+#define PVXF_SOAP11_NS "http://schemas.xmlsoap.org/soap/envelope/"
+#define PVXF_SOAP12_NS "http://www.w3.org/2003/05/soap-envelope"
 
 /* First element child of parent named name in namespace ns (NULL = any). */
-static xmlNodePtr sbx_child(xmlNodePtr parent, const char *name, const char *ns)
+static xmlNodePtr pvxf_child(xmlNodePtr parent, const char *name, const char *ns)
 {
     for (xmlNodePtr c = parent ? parent->children : NULL; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *)name))
@@ -84,7 +37,7 @@ static xmlNodePtr sbx_child(xmlNodePtr parent, const char *name, const char *ns)
     return NULL;
 }
 
-static xmlNodePtr sbx_first_element(xmlNodePtr parent)
+static xmlNodePtr pvxf_first_element(xmlNodePtr parent)
 {
     for (xmlNodePtr c = parent ? parent->children : NULL; c != NULL; c = c->next) {
         if (c->type == XML_ELEMENT_NODE)
@@ -93,7 +46,7 @@ static xmlNodePtr sbx_first_element(xmlNodePtr parent)
     return NULL;
 }
 
-static char *sbx_node_text(xmlNodePtr n)
+static char *pvxf_node_text(xmlNodePtr n)
 {
     xmlChar *t;
     char *s;
@@ -106,15 +59,15 @@ static char *sbx_node_text(xmlNodePtr n)
     return s;
 }
 
-char *sbx_soap_param(const struct sbx_request *req, const char *wrapper, const char *name)
+char *pvxf_soap_param(const struct pvxf_request *req, const char *wrapper, const char *name)
 {
-    xmlNodePtr parent = wrapper ? sbx_child(req->op_el, wrapper, SBX_NS) : req->op_el;
+    xmlNodePtr parent = wrapper ? pvxf_child(req->op_el, wrapper, PVXF_NS) : req->op_el;
 
-    return sbx_node_text(sbx_child(parent, name, SBX_NS));
+    return pvxf_node_text(pvxf_child(parent, name, PVXF_NS));
 }
 
 /* Operation named by SOAPAction ("" when absent); ST_FAIL on a foreign action. */
-static enum st sbx_action_op(const char *soap_action, char *op, size_t cap, struct errbuf *err)
+static enum st pvxf_action_op(const char *soap_action, char *op, size_t cap, struct errbuf *err)
 {
     char tmp[128];
     size_t n;
@@ -128,18 +81,18 @@ static enum st sbx_action_op(const char *soap_action, char *op, size_t cap, stru
     op[0] = '\0';
     if (n == 0)
         return ST_OK;
-    if (n >= sizeof(tmp) || strncmp(s, SBX_NS, strlen(SBX_NS)) != 0 ||
-        n - strlen(SBX_NS) >= cap) {
+    if (n >= sizeof(tmp) || strncmp(s, PVXF_NS, strlen(PVXF_NS)) != 0 ||
+        n - strlen(PVXF_NS) >= cap) {
         errbuf_set(err, "Server did not recognize the value of HTTP Header SOAPAction: %.*s",
                    (int)(n < 200 ? n : 200), s);
         return ST_FAIL;
     }
-    memcpy(op, s + strlen(SBX_NS), n - strlen(SBX_NS));
-    op[n - strlen(SBX_NS)] = '\0';
+    memcpy(op, s + strlen(PVXF_NS), n - strlen(PVXF_NS));
+    op[n - strlen(PVXF_NS)] = '\0';
     return ST_OK;
 }
 
-static enum st sbx_read_envelope(struct sbx_request *req, xmlNodePtr *body, struct errbuf *err)
+static enum st pvxf_read_envelope(struct pvxf_request *req, xmlNodePtr *body, struct errbuf *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(req->doc);
     xmlNodePtr creds;
@@ -149,41 +102,42 @@ static enum st sbx_read_envelope(struct sbx_request *req, xmlNodePtr *body, stru
         errbuf_set(err, "request is not a SOAP envelope");
         return ST_FAIL;
     }
-    if (xmlStrEqual(root->ns->href, (const xmlChar *)SBX_SOAP12_NS)) {
+    if (xmlStrEqual(root->ns->href, (const xmlChar *)PVXF_SOAP12_NS)) {
         errbuf_set(err, "SOAP 1.2 is not supported here: use SOAP 1.1");
         return ST_FAIL;
     }
-    *body = sbx_child(root, "Body", SBX_SOAP11_NS);
-    if (!xmlStrEqual(root->ns->href, (const xmlChar *)SBX_SOAP11_NS) || *body == NULL) {
+    *body = pvxf_child(root, "Body", PVXF_SOAP11_NS);
+    if (!xmlStrEqual(root->ns->href, (const xmlChar *)PVXF_SOAP11_NS) || *body == NULL) {
         errbuf_set(err, "request is not a SOAP 1.1 envelope with a Body");
         return ST_FAIL;
     }
-    creds = sbx_child(sbx_child(root, "Header", SBX_SOAP11_NS), "UserSessionCredentials", SBX_NS);
-    req->client_id = sbx_node_text(sbx_child(creds, "ClientId", SBX_NS));
-    req->session_id = sbx_node_text(sbx_child(creds, "SessionId", SBX_NS));
+    creds = pvxf_child(pvxf_child(root, "Header", PVXF_SOAP11_NS), "UserSessionCredentials",
+                       PVXF_NS);
+    req->client_id = pvxf_node_text(pvxf_child(creds, "ClientId", PVXF_NS));
+    req->session_id = pvxf_node_text(pvxf_child(creds, "SessionId", PVXF_NS));
     return ST_OK;
 }
 
-enum st sbx_soap_parse(const char *body, size_t len, const char *soap_action,
-                       struct sbx_request *req, struct errbuf *err)
+enum st pvxf_soap_parse(const char *body, size_t len, const char *soap_action,
+                        struct pvxf_request *req, struct errbuf *err)
 {
     xmlNodePtr soap_body = NULL;
     enum st rc;
 
     memset(req, 0, sizeof(*req));
-    rc = sbx_action_op(soap_action, req->op, sizeof(req->op), err);
+    rc = pvxf_action_op(soap_action, req->op, sizeof(req->op), err);
     if (rc != ST_OK)
         return rc;
     req->doc = pvx_xml_read(body, len, err); /* no DTD: SOAP forbids it */
     if (req->doc == NULL)
         return ST_FAIL;
-    rc = sbx_read_envelope(req, &soap_body, err);
+    rc = pvxf_read_envelope(req, &soap_body, err);
     if (rc != ST_OK)
         return rc;
-    req->op_el = sbx_first_element(soap_body);
+    req->op_el = pvxf_first_element(soap_body);
     if (req->op_el == NULL || req->op_el->ns == NULL ||
-        !xmlStrEqual(req->op_el->ns->href, (const xmlChar *)SBX_NS)) {
-        errbuf_set(err, "the Body has no operation element in namespace %s", SBX_NS);
+        !xmlStrEqual(req->op_el->ns->href, (const xmlChar *)PVXF_NS)) {
+        errbuf_set(err, "the Body has no operation element in namespace %s", PVXF_NS);
         return ST_FAIL;
     }
     if (req->op[0] == '\0')
@@ -196,7 +150,7 @@ enum st sbx_soap_parse(const char *body, size_t len, const char *soap_action,
     return ST_OK;
 }
 
-void sbx_soap_request_cleanup(struct sbx_request *req)
+void pvxf_soap_request_cleanup(struct pvxf_request *req)
 {
     if (req->doc != NULL)
         xmlFreeDoc(req->doc);
@@ -206,7 +160,7 @@ void sbx_soap_request_cleanup(struct sbx_request *req)
 }
 
 /* XML-escapes s into out; drops characters XML 1.0 cannot carry. */
-static int sbx_xml_escape(struct buf *out, const char *s)
+static int pvxf_xml_escape(struct buf *out, const char *s)
 {
     const char *run = s;
     int rc = 0;
@@ -226,7 +180,7 @@ static int sbx_xml_escape(struct buf *out, const char *s)
     return rc == 0 ? buf_append_str(out, run) : rc;
 }
 
-static int sbx_render_statuses(struct buf *out, const struct sbx_result *res)
+static int pvxf_render_statuses(struct buf *out, const struct pvxf_result *res)
 {
     int rc = 0;
 
@@ -234,45 +188,45 @@ static int sbx_render_statuses(struct buf *out, const struct sbx_result *res)
         return buf_append_str(out, "<Statuses />");
     rc |= buf_append_str(out, "<Statuses>");
     for (size_t i = 0; i < res->n_statuses && rc == 0; i++) {
-        const struct sbx_status *s = &res->statuses[i];
+        const struct pvxf_status *s = &res->statuses[i];
         rc |= buf_append_str(out, "<IntegrationStatusResponse><Reference>");
-        rc |= sbx_xml_escape(out, s->reference);
+        rc |= pvxf_xml_escape(out, s->reference);
         rc |= buf_appendf(out, "</Reference><Status>%s</Status><Message>", s->status);
-        rc |= sbx_xml_escape(out, s->message);
+        rc |= pvxf_xml_escape(out, s->message);
         rc |= buf_append_str(out, "</Message></IntegrationStatusResponse>");
     }
     rc |= buf_append_str(out, "</Statuses>");
     return rc;
 }
 
-static const char sbx_envelope_head[] =
+static const char pvxf_envelope_head[] =
     "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-    "<soap:Envelope xmlns:soap=\"" SBX_SOAP11_NS "\" "
+    "<soap:Envelope xmlns:soap=\"" PVXF_SOAP11_NS "\" "
     "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
     "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><soap:Body>";
 
-int sbx_soap_render(struct buf *out, const char *op, const struct sbx_result *res)
+int pvxf_soap_render(struct buf *out, const char *op, const struct pvxf_result *res)
 {
     int rc = 0;
 
-    rc |= buf_append_str(out, sbx_envelope_head);
-    rc |= buf_appendf(out, "<%sResponse xmlns=\"" SBX_NS "\"><%sResult>", op, op);
+    rc |= buf_append_str(out, pvxf_envelope_head);
+    rc |= buf_appendf(out, "<%sResponse xmlns=\"" PVXF_NS "\"><%sResult>", op, op);
     rc |= buf_appendf(out, "<ResponseId>%ld</ResponseId><TotalCount>%ld</TotalCount><Detail>",
                       res->response_id, res->total_count);
-    rc |= sbx_xml_escape(out, res->detail ? res->detail : "");
+    rc |= pvxf_xml_escape(out, res->detail ? res->detail : "");
     rc |= buf_append_str(out, "</Detail>");
-    rc |= sbx_render_statuses(out, res);
+    rc |= pvxf_render_statuses(out, res);
     rc |= buf_appendf(out, "</%sResult></%sResponse></soap:Body></soap:Envelope>", op, op);
     return rc == 0 ? 0 : -1;
 }
 
-int sbx_soap_render_fault(struct buf *out, const char *code, const char *msg)
+int pvxf_soap_render_fault(struct buf *out, const char *code, const char *msg)
 {
     int rc = 0;
 
-    rc |= buf_append_str(out, sbx_envelope_head);
+    rc |= buf_append_str(out, pvxf_envelope_head);
     rc |= buf_appendf(out, "<soap:Fault><faultcode>soap:%s</faultcode><faultstring>", code);
-    rc |= sbx_xml_escape(out, msg);
+    rc |= pvxf_xml_escape(out, msg);
     rc |= buf_append_str(out, "</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>");
     return rc == 0 ? 0 : -1;
 }

@@ -1,0 +1,149 @@
+/*
+ * order_store.h - the orders, order_lines and order_events tables (libpq).
+ *
+ * Every statement the service runs on these tables: the webhook intake's
+ * writes, the posting flow's reads and state changes, the cancellation's,
+ * and the one order_events insert they all share. Functions run inside
+ * the caller's transaction (the caller BEGINs, COMMITs and decides); the
+ * "lock" readers take the order row FOR UPDATE. Decisions stay with the
+ * callers: this module only reads and writes rows.
+ *
+ * Ownership: the store_conn and every string argument are borrowed; what
+ * a reader fills is the caller's (and released with the cleanup named).
+ * Every function returns ST_OK, ST_RETRY (connection lost) or ST_FAIL
+ * (SQL), with err set when not ST_OK.
+ */
+#ifndef SHOPVOX_ORDER_STORE_H
+#define SHOPVOX_ORDER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "order.h"
+#include "sales_order_rows.h"
+#include "store.h"
+
+#define ORDER_STORE_ID_MAX 24          /* orders.id as text, with the NUL */
+#define ORDER_STORE_STATE_MAX 32
+#define ORDER_STORE_TEXT_MAX 256
+
+/* One order_events row: from/to states and detail may be NULL. */
+enum st order_store_event(struct store_conn *c, const char *order_id, const char *from,
+                          const char *to, const char *event, const char *detail,
+                          struct errbuf *err);
+
+/* ---- intake ---- */
+
+/* The intake's view of a locked order. */
+struct order_store_locked {
+    char id[ORDER_STORE_ID_MAX];
+    bool created;              /* this call inserted it (the fields below are then unset) */
+    char state[ORDER_STORE_STATE_MAX];
+    int64_t shopline_updated_ms;   /* -1 when never stored */
+    bool post_started;         /* a Sales Order may exist in Peoplevox */
+};
+
+/*
+ * Locks Shopline order o->id of shop, creating it (name, initial_state)
+ * when new. Two deliveries of one order serialise here: a concurrent
+ * insert is waited for and locked instead.
+ */
+enum st order_store_lock_or_create(struct store_conn *c, const char *shop, const struct order *o,
+                                   const char *initial_state, struct order_store_locked *out,
+                                   struct errbuf *err);
+/*
+ * Writes every field of o, with state, to order order_id; the nested
+ * parts (customer, addresses) as JSON snapshots. ready_at is set the first
+ * time state is 'ready' and never moved after.
+ */
+enum st order_store_write(struct store_conn *c, const char *order_id, const struct order *o,
+                          const char *state, struct errbuf *err);
+/* Replaces the order's lines with o's. */
+enum st order_store_replace_lines(struct store_conn *c, const char *order_id,
+                                  const struct order *o, struct errbuf *err);
+/* *differ true when o's lines (line_id, sku, quantity) are not the stored ones. */
+enum st order_store_lines_differ(struct store_conn *c, const char *order_id,
+                                 const struct order *o, bool *differ, struct errbuf *err);
+
+/* ---- posting ---- */
+
+/* Locks order_id and reads what posting needs into *out (zeroed first); *found false if gone. */
+enum st order_store_lock_for_post(struct store_conn *c, const char *order_id,
+                                  struct so_order *out, bool *found, struct errbuf *err);
+
+/* State and hold reason of a locked order. */
+struct order_store_state {
+    char state[ORDER_STORE_STATE_MAX];
+    char hold_reason[ORDER_STORE_STATE_MAX];
+    bool held;                 /* hold_reason is not NULL */
+};
+/* Locks order_id and reads its state; *found false if gone. */
+enum st order_store_lock_state(struct store_conn *c, const char *order_id,
+                               struct order_store_state *out, bool *found, struct errbuf *err);
+
+/* The order's lines, with their stored Line numbers (so_lines_cleanup). */
+enum st order_store_load_lines(struct store_conn *c, const char *order_id, struct so_lines *out,
+                               struct errbuf *err);
+/* Stores each line's resolved item code (item_codes[i], may be NULL) and Line number. */
+enum st order_store_save_lines(struct store_conn *c, const char *order_id,
+                               const struct so_lines *l, char *const *item_codes,
+                               struct errbuf *err);
+/* *taken true (and other_name set) when another order already has so_number. */
+enum st order_store_number_owner(struct store_conn *c, const char *so_number,
+                                 const char *order_id, char *other_name, size_t cap,
+                                 bool *taken, struct errbuf *err);
+
+/* State on_hold with reason, unless the order is cancelled. */
+enum st order_store_hold(struct store_conn *c, const char *order_id, const char *reason,
+                         struct errbuf *err);
+/*
+ * Stores number and site, sets post_started_at (kept when already set)
+ * and ready_at (likewise), state ready, no hold.
+ */
+enum st order_store_mark_posting(struct store_conn *c, const char *order_id,
+                                 const char *so_number, const char *site, struct errbuf *err);
+/* State not_for_warehouse, no hold. */
+enum st order_store_not_for_warehouse(struct store_conn *c, const char *order_id,
+                                      struct errbuf *err);
+/* The site the Sales Order goes to. */
+enum st order_store_set_site(struct store_conn *c, const char *order_id, const char *site,
+                             struct errbuf *err);
+/*
+ * The Sales Order was sent to site: sent_at and site; unless keep_state
+ * (the order was cancelled meanwhile) also state 'sent' and no hold.
+ */
+enum st order_store_mark_sent(struct store_conn *c, const char *order_id, const char *site,
+                              bool keep_state, struct errbuf *err);
+/* Clears post_started_at of an order not sent: nothing of it reached Peoplevox. */
+enum st order_store_unstart(struct store_conn *c, const char *order_id, struct errbuf *err);
+
+/* ---- cancellation ---- */
+
+/* What a cancellation needs of the locked order (long values are cut). */
+struct order_store_cancel {
+    char shop[ORDER_STORE_TEXT_MAX];
+    char name[ORDER_STORE_TEXT_MAX];
+    char state[ORDER_STORE_STATE_MAX];
+    char so_number[SO_NUMBER_MAX_BYTES + 1];    /* "" when none */
+    bool post_started;
+};
+/* Locks order_id and reads it into *out; *found false if gone. */
+enum st order_store_lock_for_cancel(struct store_conn *c, const char *order_id,
+                                    struct order_store_cancel *out, bool *found,
+                                    struct errbuf *err);
+/* State cancelled, no hold. */
+enum st order_store_cancel(struct store_conn *c, const char *order_id, struct errbuf *err);
+
+/* ---- re-checks ---- */
+
+/*
+ * Ids (ascending) of the shop's orders a catalogue or SKU-mapping change
+ * may release: on hold for a SKU or routing problem, or ready with a
+ * post_sales_order job running right now. *ids is owned (free).
+ */
+enum st order_store_recheck_candidates(struct store_conn *c, const char *shop, long long **ids,
+                                       size_t *n, struct errbuf *err);
+
+#endif

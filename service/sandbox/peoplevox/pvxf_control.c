@@ -1,0 +1,233 @@
+/*
+ * pvxf_control.c - the fake Peoplevox's part of the /_sandbox/ control API.
+ *
+ * The shared layer (../sandbox_control.c) answers reset and the call log,
+ * checks methods and JSON bodies, and holds the state lock; this file
+ * looks inside the warehouse (state, one order), sets the faults only
+ * Peoplevox has (refuse_save, expire_sessions) beside the shared ones, and
+ * plays the warehouse's part: add catalogue items, despatch (part of) an
+ * order, book a return. Answers are JSON with an HTTP code (400 on bad
+ * input, 404 on an unknown path or order).
+ */
+#include "pvxf_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../sandbox_control.h"
+
+static struct json_object *pvxf_order_json(const struct pvxf_order *o)
+{
+    struct json_object *j = json_object_new_object();
+    struct json_object *fields = json_object_new_object();
+    struct json_object *items = json_object_new_array();
+
+    json_object_object_add(j, "SalesOrderNumber",
+                           json_object_new_string(pvxf_order_get(o, "SalesOrderNumber")));
+    json_object_object_add(j, "Status", json_object_new_string(o->status));
+    json_object_object_add(j, "Site", json_object_new_string(pvxf_order_get(o, "Site")));
+    for (size_t f = 0; f < pvxf_n_order_fields; f++) {
+        if (o->vals[f][0] != '\0')
+            json_object_object_add(fields, pvxf_order_fields[f],
+                                   json_object_new_string(o->vals[f]));
+    }
+    for (size_t k = 0; k < o->n_lines; k++) {
+        struct json_object *it = json_object_new_object();
+        for (size_t f = 0; f < pvxf_n_line_fields; f++)
+            json_object_object_add(it, pvxf_line_fields[f],
+                                   json_object_new_string(o->lines[k].vals[f]));
+        json_object_object_add(it, "QuantityDespatched",
+                               json_object_new_int64(o->lines[k].despatched));
+        json_object_array_add(items, it);
+    }
+    json_object_object_add(j, "fields", fields);
+    json_object_object_add(j, "items", items);
+    return j;
+}
+
+/* The pending faults, shared and Peoplevox's own. */
+static struct json_object *pvxf_faults_json(const struct sandbox_pvx *sb)
+{
+    struct json_object *j = sbx_faults_json(&sb->fake);
+
+    json_object_object_add(j, "refuse_save", json_object_new_int64(sb->faults.refuse_save));
+    json_object_object_add(j, "refuse_detail", json_object_new_string(sb->faults.refuse_detail));
+    return j;
+}
+
+static int pvxf_get_state(struct sandbox_pvx *sb, struct buf *out)
+{
+    const struct pvxf_state *st = &sb->st;
+    struct json_object *j = json_object_new_object();
+    struct json_object *orders = json_object_new_array();
+    size_t n_lines = 0;
+
+    for (size_t i = 0; i < st->n_orders; i++) {
+        n_lines += st->orders[i].n_lines;
+        json_object_array_add(orders, pvxf_order_json(&st->orders[i]));
+    }
+    json_object_object_add(j, "sales_orders", json_object_new_int64((int64_t)st->n_orders));
+    json_object_object_add(j, "sales_order_items", json_object_new_int64((int64_t)n_lines));
+    json_object_object_add(j, "item_types", json_object_new_int64((int64_t)st->n_items));
+    json_object_object_add(j, "despatches", json_object_new_int64((int64_t)st->n_despatches));
+    json_object_object_add(j, "returns", json_object_new_int64((int64_t)st->n_returns));
+    json_object_object_add(j, "sessions", json_object_new_int64((int64_t)st->n_sessions));
+    sbx_state_json(&sb->fake, j, pvxf_faults_json(sb));
+    json_object_object_add(j, "orders", orders);
+    return sbx_json_reply(out, 200, j);
+}
+
+static int pvxf_post_faults(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    struct pvxf_faults *f = &sb->faults;
+    struct json_object *v;
+    const char *detail = sbx_json_str(in, "refuse_detail");
+
+    if (sbx_faults_post(&sb->fake, in, out) != 0)
+        return 400;
+    if (json_object_object_get_ex(in, "refuse_save", &v)) {
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+            return sbx_json_error(out, 400, "fault counts must be whole numbers >= 0");
+        f->refuse_save = (long)json_object_get_int64(v);
+    }
+    if (detail != NULL)
+        snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", detail);
+    else if (f->refuse_save > 0 && f->refuse_detail[0] == '\0')
+        snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", "Server too busy");
+    if (json_object_object_get_ex(in, "expire_sessions", &v) && json_object_get_boolean(v))
+        sb->st.n_sessions = 0;
+    return sbx_json_reply(out, 200, pvxf_faults_json(sb));
+}
+
+static int pvxf_post_item(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    const char *code = sbx_json_str(in, "ItemCode");
+    const char *name = sbx_json_str(in, "Name");
+    const char *barcode = sbx_json_str(in, "Barcode");
+    struct json_object *stock = NULL;
+
+    if (code == NULL || code[0] == '\0' || strlen(code) > PVXF_CODE_MAX_CHARS)
+        return sbx_json_error(out, 400, "ItemCode is required (at most 50 characters)");
+    json_object_object_get_ex(in, "stock", &stock);
+    if (json_object_is_type(stock, json_type_object)) {
+        json_object_object_foreach(stock, site, qty) {
+            if (!pvxf_store_site_known(site) || !json_object_is_type(qty, json_type_int))
+                return sbx_json_error(out, 400, "stock must map known sites to whole numbers");
+        }
+        json_object_object_foreach(stock, site2, qty2)
+            pvxf_store_put_item(&sb->st, code, name, barcode, site2,
+                                (long)json_object_get_int64(qty2));
+    } else {
+        pvxf_store_put_item(&sb->st, code, name, barcode, stock ? "PrimarySite" : NULL,
+                            (long)json_object_get_int64(stock));
+    }
+    return sbx_json_reply(out, 200, json_object_new_object());
+}
+
+static int pvxf_post_despatch(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    struct json_object *items = NULL;
+    struct pvxf_dline *lines = NULL;
+    size_t n = 0;
+    char *number = NULL;
+    struct errbuf err = {{0}};
+    int code;
+
+    if (json_object_object_get_ex(in, "items", &items) &&
+        json_object_is_type(items, json_type_array)) {
+        n = json_object_array_length(items);
+        lines = xcalloc(n, sizeof(*lines));
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *it = json_object_array_get_idx(items, i);
+            struct json_object *qty = NULL;
+            const char *item = sbx_json_str(it, "ItemCode");
+
+            lines[i].item_code = xstrdup(item ? item : "");
+            json_object_object_get_ex(it, "qty", &qty);
+            lines[i].qty = (long)json_object_get_int64(qty);
+        }
+    }
+    if (pvxf_store_despatch(&sb->st, sbx_json_str(in, "SalesOrderNumber"), lines, n,
+                            sbx_json_str(in, "Carrier"), sbx_json_str(in, "Service"),
+                            sbx_json_str(in, "TrackingNumber"), &number, &err) != ST_OK) {
+        code = sbx_json_error(out, 400, err.msg);
+    } else {
+        struct json_object *j = json_object_new_object();
+        json_object_object_add(j, "DespatchNumber", json_object_new_string(number));
+        code = sbx_json_reply(out, 200, j);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i].item_code);
+    free(lines);
+    free(number);
+    return code;
+}
+
+static int pvxf_post_return(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    struct json_object *qty = NULL;
+    struct json_object *reusable = NULL;
+    char *ret_code = NULL;
+    struct errbuf err = {{0}};
+    int code;
+
+    json_object_object_get_ex(in, "Quantity", &qty);
+    json_object_object_get_ex(in, "Reusable", &reusable);
+    if (pvxf_store_add_return(&sb->st, sbx_json_str(in, "SalesOrderNumber"),
+                              sbx_json_str(in, "ItemCode"), (long)json_object_get_int64(qty),
+                              sbx_json_str(in, "Reason"), sbx_json_str(in, "Condition"),
+                              reusable == NULL || json_object_get_boolean(reusable), &ret_code,
+                              &err) != ST_OK) {
+        code = sbx_json_error(out, 400, err.msg);
+    } else {
+        struct json_object *j = json_object_new_object();
+        json_object_object_add(j, "ReturnCode", json_object_new_string(ret_code));
+        code = sbx_json_reply(out, 200, j);
+    }
+    free(ret_code);
+    return code;
+}
+
+void pvxf_reset(void *ctx)
+{
+    struct sandbox_pvx *sb = ctx;
+
+    pvxf_store_reset(&sb->st, sb->cfg.seed);
+    memset(&sb->faults, 0, sizeof(sb->faults));
+}
+
+static int pvxf_control_post(struct sandbox_pvx *sb, const char *path, struct json_object *in,
+                             struct buf *out)
+{
+    if (strcmp(path, "faults") == 0)
+        return pvxf_post_faults(sb, in, out);
+    if (strcmp(path, "items") == 0)
+        return pvxf_post_item(sb, in, out);
+    if (strcmp(path, "despatch") == 0)
+        return pvxf_post_despatch(sb, in, out);
+    if (strcmp(path, "returns") == 0)
+        return pvxf_post_return(sb, in, out);
+    return sbx_json_error(out, 404, "no such control endpoint");
+}
+
+int pvxf_control(void *ctx, const char *method, const char *path, struct json_object *in,
+                 struct buf *out)
+{
+    struct sandbox_pvx *sb = ctx;
+    struct pvxf_order *o;
+
+    if (in != NULL)
+        return pvxf_control_post(sb, path, in, out);
+    if (strcmp(path, "state") == 0)
+        return pvxf_get_state(sb, out);
+    if (strncmp(path, "orders/", 7) == 0) {
+        o = pvxf_store_find_order(&sb->st, path + 7);
+        if (o == NULL)
+            return sbx_json_error(out, 404, "no such sales order");
+        return sbx_json_reply(out, 200, pvxf_order_json(o));
+    }
+    return sbx_json_error(out, 404, "no such control endpoint");
+}
