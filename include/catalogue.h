@@ -22,7 +22,8 @@ void catalogue_sync_handler(struct worker_ctx *w, const struct job *j, struct jo
  * a SKU or routing problem (hold_reason 'sku' or 'routing'), and for every
  * ready order whose post job is running right now (it may have read the
  * catalogue before the change; the running job is marked to run once
- * more, see job_enqueue); *enqueued counts new jobs. Runs in the caller's
+ * more, see job_enqueue) or waiting (e.g. for the first sync: it is
+ * brought forward); *enqueued counts new jobs. Runs in the caller's
  * transaction if one is open.
  */
 enum st catalogue_recheck_held(struct store_conn *c, const char *shop, int *enqueued,

@@ -49,6 +49,10 @@ enum st catalogue_store_totals(struct store_conn *c, const char *shop, long *act
 enum st catalogue_store_mark_synced(struct store_conn *c, const char *shop, size_t items,
                                     struct errbuf *err);
 
+/* Whether a catalogue sync of shop ever completed (its cursor row exists). */
+enum st catalogue_store_synced(struct store_conn *c, const char *shop, bool *synced,
+                               struct errbuf *err);
+
 /* ---- one order's SKU check ---- */
 
 /* The aliases and items one order's lines name (rows private). */

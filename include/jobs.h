@@ -49,7 +49,8 @@ void job_cleanup(struct job *j);
  * When the live job is running, it is marked to run once more after it
  * finishes (rerun_requested): work asked for while the job runs may
  * depend on what the running attempt could not see yet, so it is never
- * dropped.
+ * dropped. When it is pending but due later (backoff, a wait), it is
+ * brought forward to this request's time.
  */
 enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
                     const char *dedupe_key, const char *payload_json, int64_t delay_ms,

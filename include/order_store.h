@@ -141,7 +141,7 @@ enum st order_store_cancel(struct store_conn *c, const char *order_id, struct er
 /*
  * Ids (ascending) of the shop's orders a catalogue or SKU-mapping change
  * may release: on hold for a SKU or routing problem, or ready with a
- * post_sales_order job running right now. *ids is owned (free).
+ * post_sales_order job running or waiting right now. *ids is owned (free).
  */
 enum st order_store_recheck_candidates(struct store_conn *c, const char *shop, long long **ids,
                                        size_t *n, struct errbuf *err);

@@ -224,6 +224,12 @@ static void test_enqueue_while_running_runs_once_more(void **state)
     enqueue("p", true);
     enqueue("p", false);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE rerun_requested"), 0);
+    /* but one waiting for later (a backoff, a wait) is brought forward */
+    it_sql_exec(db, "UPDATE jobs SET run_at = now() + interval '1 hour' WHERE dedupe_key = 'p'");
+    enqueue("p", false);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE dedupe_key = 'p' AND "
+                                     "run_at <= now()"),
+                     1);
 }
 
 /* A re-run requested while the job fails for good is queued beside the dead job. */

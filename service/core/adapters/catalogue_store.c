@@ -150,6 +150,22 @@ enum st catalogue_store_mark_synced(struct store_conn *c, const char *shop, size
     return st;
 }
 
+enum st catalogue_store_synced(struct store_conn *c, const char *shop, bool *synced,
+                               struct errbuf *err)
+{
+    char *name = xasprintf(CATALOGUE_CURSOR_PREFIX "%s", shop);
+    const char *p[1] = {name};
+    enum st st;
+    PGresult *res = store_exec_prepared(c, "catalogue_synced",
+                                        "SELECT 1 FROM cursors WHERE name = $1", 1, p, NULL, NULL,
+                                        &st, err);
+
+    *synced = res != NULL && PQntuples(res) > 0;
+    PQclear(res);
+    free(name);
+    return st;
+}
+
 /* ---- one order's SKU check ---- */
 
 enum st catalogue_store_load_for_order(struct store_conn *c, const char *shop,

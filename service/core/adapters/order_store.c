@@ -583,7 +583,7 @@ enum st order_store_recheck_candidates(struct store_conn *c, const char *shop, l
         "SELECT o.id FROM orders o WHERE o.shop = $1 AND ((o.state = 'on_hold'"
         " AND o.hold_reason IN ('sku', 'routing')) OR (o.state = 'ready' AND EXISTS ("
         "SELECT 1 FROM jobs j WHERE j.kind = 'post_sales_order' AND j.dedupe_key = o.id::text"
-        " AND j.state = 'running'))) ORDER BY o.id",
+        " AND j.state IN ('pending', 'running')))) ORDER BY o.id",
         1, p, &st, err);
 
     *ids = NULL;

@@ -7,8 +7,10 @@
  * failure are fenced by (id, attempts): a worker whose lease expired and
  * whose job was re-claimed cannot overwrite the newer attempt's result.
  *
- * Enqueueing work whose job is running marks it rerun_requested instead of
- * dropping the request: the running attempt may have read the world before
+ * Enqueueing work whose job is waiting (pending, due later: a backoff or a
+ * wait) brings it forward to the new request's time: something changed,
+ * so try now. Enqueueing work whose job is running marks it
+ * rerun_requested instead of dropping the request: the running attempt may have read the world before
  * the change that prompted the request (a held order re-checked by a
  * catalogue sync while its post job still ran), so the job runs once more
  * after it finishes. attempts only ever grows (it is the fencing token);
@@ -73,9 +75,12 @@ static const char *const enqueue_sql =
     "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload, run_at) "
     "VALUES ($1, $2, $3, $4::jsonb, now() + ($5::bigint * interval '1 millisecond')) "
     "ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') DO UPDATE "
-    "SET rerun_requested = true WHERE jobs.state = 'running' "
+    "SET rerun_requested = jobs.rerun_requested OR jobs.state = 'running', "
+    "run_at = CASE WHEN jobs.state = 'pending' THEN least(jobs.run_at, EXCLUDED.run_at) "
+    "ELSE jobs.run_at END "
+    "WHERE jobs.state = 'running' OR jobs.run_at > EXCLUDED.run_at "
     "RETURNING id, xmax = 0 AS inserted) "
-    "SELECT id, pg_notify('" JOB_NOTIFY_CHANNEL "', $2) FROM j WHERE inserted";
+    "SELECT id, inserted, pg_notify('" JOB_NOTIFY_CHANNEL "', $2) FROM j";
 
 enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
                     const char *dedupe_key, const char *payload_json, int64_t delay_ms,
@@ -89,7 +94,7 @@ enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
     snprintf(delay, sizeof(delay), "%lld", (long long)(delay_ms > 0 ? delay_ms : 0));
     res = store_exec_prepared(c, "job_enqueue", enqueue_sql, 5, p, NULL, NULL, &st, err);
     if (res != NULL && created != NULL)
-        *created = PQntuples(res) > 0;
+        *created = PQntuples(res) > 0 && PQgetvalue(res, 0, 1)[0] == 't';
     PQclear(res);
     return st;
 }

@@ -359,6 +359,22 @@ static enum st so_begin(struct so_ctx *x, struct worker_ctx *w, const struct job
     st = so_job_start(w, j, x->order_id, sizeof(x->order_id), err);
     if (st == ST_OK)
         st = so_decide_tx(x, post);
+    if (st == ST_OK && x->lookup_unknown) {
+        st = so_lookup_unknown_items(x);
+        if (st == ST_OK) {
+            so_ctx_cleanup(x); /* decide again, on the catalogue as it is now */
+            x->looked_up = true;
+            x->lookup_unknown = false;
+            st = so_decide_tx(x, post);
+        }
+    }
+    if (st == ST_OK && x->wait_catalogue) {
+        errbuf_set(err, "order waits: its SKUs are unknown and the Peoplevox catalogue has "
+                        "never been synced (is Peoplevox reachable?)");
+        x->throttled = true; /* an uncounted retry: nothing is wrong with the order */
+        x->retry_after_ms = SO_WAIT_CATALOGUE_MS;
+        st = ST_RETRY;
+    }
     x->absent = !x->post_started;
     return st;
 }

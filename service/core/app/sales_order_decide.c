@@ -285,7 +285,36 @@ static enum st so_not_for_warehouse(struct so_ctx *x, const char *state,
     return st;
 }
 
-/* Everything Tx1 decides once the order row is locked and loaded. */
+/*
+ * Unknown SKUs seen for the first time on this order (not a re-check of a
+ * hold, not after a lookup): before holding, make sure Peoplevox really
+ * lacks the item. Syntax problems (too long, control characters ...) need
+ * no lookup.
+ */
+static bool so_unknown_first_seen(const struct so_ctx *x, const char *state)
+{
+    if (x->looked_up || strcmp(state, "on_hold") == 0)
+        return false;
+    for (size_t i = 0; i < x->chk.n_issues; i++)
+        if (x->chk.issues[i].problem == SKU_UNKNOWN)
+            return true;
+    return false;
+}
+
+/*
+ * Everything Tx1 decides once the order row is locked and loaded.
+ *
+ * An unknown SKU holds the order only when Peoplevox is known to lack the
+ * item. Before the first catalogue sync ever completed (a new install, or
+ * Peoplevox down at start) nothing is known: the order waits (an uncounted
+ * retry), so an outage never floods the exception queue with false SKU
+ * errors. After it, a SKU unknown to the local catalogue is looked up in
+ * Peoplevox directly (GetData on the item code) the first time an order
+ * meets it, since the item may have been created since the last sync: a
+ * found item joins the catalogue and the order goes on, a lookup that
+ * fails is a retry, and only a confirmed absence holds the order.
+ * Re-checks of held orders (after a sync or a mapping) trust the catalogue.
+ */
 static enum st so_decide(struct so_ctx *x, const char *state, bool *post)
 {
     const char *reason = x->order.hold_reason;
@@ -310,6 +339,15 @@ static enum st so_decide(struct so_ctx *x, const char *state, bool *post)
         st = so_check_skus(x);
     if (st != ST_OK)
         return st;
+    if (x->chk.n_issues > 0 && so_unknown_first_seen(x, state)) {
+        bool synced = false;
+
+        /* Hold only when Peoplevox is known to lack the item (see so_decide's note). */
+        st = catalogue_store_synced(x->w->db, x->order.shop, &synced, x->err);
+        x->wait_catalogue = st == ST_OK && !synced;
+        x->lookup_unknown = st == ST_OK && synced;
+        return st;
+    }
     if (x->chk.n_issues > 0) {
         detail = sku_format_detail(&x->chk, SO_DETAIL_MAX_BYTES);
         h = (struct so_hold){"sku", "unknown_sku", "ecommerce", detail,

@@ -24,6 +24,10 @@
 #include "sku.h"
 
 #define SO_BY "shopvox"
+/* An order with unknown SKUs waits this long for the first catalogue sync. */
+#define SO_WAIT_CATALOGUE_MS 30000
+/* At most this many unknown codes of one order are looked up in Peoplevox. */
+#define SO_LOOKUP_MAX_CODES 10
 
 /* One order's posting state; owned (so_ctx_cleanup) except w and err. */
 struct so_ctx {
@@ -42,11 +46,19 @@ struct so_ctx {
     bool not_for_warehouse;     /* Tx1 found nothing to ship (logged after commit) */
     bool absent;                /* Peoplevox holds nothing of this order: no attempt may have
                                    created it, or the existence check just said so */
-    bool throttled;             /* the last Peoplevox call was refused for load */
+    bool throttled;             /* the last Peoplevox call was refused for load, or the
+                                   order waits for the first catalogue sync: an uncounted
+                                   retry after retry_after_ms */
     long retry_after_ms;        /* then: the client's cool-down left */
+    bool wait_catalogue;        /* Tx1: unknown SKUs, but no catalogue sync ever completed */
+    bool lookup_unknown;        /* Tx1: unknown SKUs to look up in Peoplevox before a hold */
+    bool looked_up;             /* they were looked up: an unknown SKU now holds the order */
 };
 
 void so_ctx_cleanup(struct so_ctx *x);
+
+/* Peoplevox looked up each SKU the last Tx1 found unknown; found items join `items`. */
+enum st so_lookup_unknown_items(struct so_ctx *x);
 
 /* ---- sales_order.c ---- */
 

@@ -17,6 +17,10 @@
  *  - Item rows that follow an accepted order row wait throttling out (the
  *    client's cool-down) within the Peoplevox timeout, rather than leave a
  *    half-posted order whose next attempt must look first.
+ *  - An item code the local catalogue does not know is looked up in
+ *    Peoplevox (`Item types` by ItemCode) before the order is held for it:
+ *    the item may have been created since the last sync. Found items are
+ *    added to `items` at once, as a sync would; a failed lookup is a retry.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,7 +29,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "catalogue_items.h"
+#include "catalogue_store.h"
 #include "csv.h"
+#include "log.h"
 #include "sales_order_int.h"
 
 #define SO_CSV_MAX_BYTES (4u * 1024u * 1024u)
@@ -64,6 +71,65 @@ enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t
     }
     *found = st == ST_OK && t->n_rows > 1;
     buf_cleanup(&clause);
+    return st;
+}
+
+/* One item code looked up; a found, well-formed item is stored in `items`. */
+static enum st so_lookup_item(struct so_ctx *x, const char *code, bool *found)
+{
+    struct catalogue_items items = {NULL, 0, 0, 0};
+    struct catalogue_store_changes ch = {0, 0, 0};
+    struct csv_table t = {0, NULL};
+    struct pvx_outcome oc;
+    struct buf clause;
+    long total = 0;
+    enum st st;
+
+    *found = false;
+    memset(&oc, 0, sizeof(oc));
+    buf_init(&clause, 1024);
+    st = pvx_clause_equals(&clause, "ItemCode", code, x->err);
+    if (st == ST_OK) {
+        st = pvx_get_data(x->w->pvx, x->w->curl, CATALOGUE_TEMPLATE, buf_cstr(&clause), 1, 10,
+                          &t, &total, &oc);
+        st = so_pvx_status(st, &oc);
+        so_note_throttle(x, &oc);
+        if (st != ST_OK)
+            errbuf_set(x->err, "could not look up item %.60s in peoplevox: %s", code,
+                       oc.err.msg);
+    }
+    if (st == ST_OK && t.n_rows > 1)
+        st = catalogue_items_from_table(&t, &items, x->err);
+    for (size_t i = 0; st == ST_OK && i < items.n; i++) {
+        if (strcmp(items.items[i].code, code) != 0)
+            continue;
+        *found = true;
+        st = catalogue_store_upsert(x->w->db, x->order.shop, &items.items[i], 1, &ch, x->err);
+    }
+    catalogue_items_cleanup(&items);
+    csv_table_cleanup(&t);
+    buf_cleanup(&clause);
+    return st;
+}
+
+enum st so_lookup_unknown_items(struct so_ctx *x)
+{
+    size_t looked = 0;
+    enum st st = ST_OK;
+
+    for (size_t i = 0; st == ST_OK && i < x->chk.n_issues && looked < SO_LOOKUP_MAX_CODES; i++) {
+        const struct sku_issue *is = &x->chk.issues[i];
+        const char *code = is->mapped_to != NULL ? is->mapped_to : is->sku;
+        bool found = false;
+
+        if (is->problem != SKU_UNKNOWN)
+            continue;
+        looked++;
+        st = so_lookup_item(x, code, &found);
+        if (st == ST_OK)
+            log_msg(LOG_INFO, "event=item_lookup order_id=%s found=%s", x->order_id,
+                    found ? "true" : "false");
+    }
     return st;
 }
 
