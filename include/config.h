@@ -63,6 +63,7 @@ struct cfg {
     int job_lease_s;
     int shutdown_deadline_s; /* SIGTERM to exit, below the pod's grace period */
     char *routing_rules;
+    int retention_days;       /* webhook bodies and done jobs are deleted after this */
     int metrics_refresh_s;    /* database gauges of /metrics refreshed this often */
     int allow_insecure_http;  /* 1: http:// outside URLs allowed (demo, tests, compose) */
     int statement_timeout_ms; /* on the service's database connections */

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "gauges.h"
+#include "retention.h"
 #include "http_server.h"
 #include "log.h"
 #include "pvx.h"
@@ -152,6 +153,7 @@ static void drain(struct http_server *hs, int64_t deadline)
 static const struct job_kind job_kinds[] = {
     {"post_sales_order", NULL, so_post_jobs}, /* always the batch path: n >= 1 */
     {"cancel_sales_order", so_cancel_handler, NULL},
+    {"purge_retention", retention_purge_handler, NULL},
     {"catalogue_sync", catalogue_sync_handler, NULL},
     {"detect_stalled", watchdog_stalled_handler, NULL},
 };

@@ -82,6 +82,36 @@ static void test_duplicate_delivery_is_stored_once(void **state)
     free(a);
 }
 
+/*
+ * 10,000 replays of one signed body under new webhook ids stored 10,000
+ * copies of a customer's name and address: the same bytes for the same
+ * order are now recorded as duplicates without the body.
+ */
+static void test_replayed_body_under_new_ids_is_stored_once(void **state)
+{
+    char *a = mug_order("20000000000000000000000009", "#2009", "paid", "2026-11-26T10:00:00+08:00");
+    char wid[32];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(wid, sizeof(wid), "replay-%d", i);
+        post_ok("orders/paid", wid, a, "hex", 200);
+    }
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id LIKE 'replay-%' "
+                           "AND body IS NOT NULL AND outcome = 'stored'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id LIKE 'replay-%' "
+                           "AND body IS NULL AND outcome = 'duplicate'"),
+                     9);
+    assert_int_equal(count("SELECT count(*) FROM order_events e JOIN orders o ON "
+                           "o.id = e.order_id WHERE o.name = '#2009'"),
+                     1);
+    /* the ids still dedupe as before */
+    post_ok("orders/paid", "replay-3", a, "hex", 200);
+    assert_int_equal(count("SELECT count(*) FROM webhook_events WHERE webhook_id LIKE 'replay-%'"),
+                     10);
+    free(a);
+}
+
 static void test_unpaid_then_paid_then_stale_update(void **state)
 {
     const char *id = "30000000000000000000000001";
@@ -374,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_and_base64_signatures_are_stored),
         cmocka_unit_test(test_duplicate_delivery_is_stored_once),
+        cmocka_unit_test(test_replayed_body_under_new_ids_is_stored_once),
         cmocka_unit_test(test_unpaid_then_paid_then_stale_update),
         cmocka_unit_test(test_bad_or_missing_signature_is_401_and_stores_nothing),
         cmocka_unit_test(test_oversize_wrong_method_unknown_topic_and_garbage),

@@ -11,12 +11,20 @@
  * orders.ready_at is set the first time an order is stored as `ready`
  * (paid) and never moved after: the stalled-order alarm measures from it,
  * while updated_at moves with every delivery and retry.
+ *
+ * Replays. Every stored body keeps its SHA-256. A delivery under a new
+ * webhook id whose bytes were already stored for the same order (a replay,
+ * or Shopline re-sending the same content with another id) is recorded as
+ * `duplicate` without its body and without touching the order: the inbox
+ * row still dedupes that id, but a customer's address is stored once.
  */
 #include "intake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "exceptions.h"
 #include "jobs.h"
@@ -42,13 +50,32 @@ struct intake_ctx {
     const char *event_outcome;  /* webhook_events.outcome */
     const char *event_error;
     bool post_started;          /* a Sales Order may exist in Peoplevox */
+    bool replay;                /* the same bytes were stored for this order: no body again */
+    unsigned char body_sha256[SHA256_DIGEST_LENGTH];
     struct errbuf parse_err;    /* why the body was unusable (event_error points here) */
 };
 
 static const char *const inbox_sql =
     "INSERT INTO webhook_events (shop, webhook_id, topic, api_version, headers, body, outcome, "
-    "error, order_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint) "
-    "ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
+    "error, order_id, body_sha256) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint, "
+    "$10) ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
+
+/* Whether these exact bytes were stored before for this order. */
+static enum st body_seen(struct intake_ctx *x, bool *seen)
+{
+    const char *p[2] = {x->order_id, (const char *)x->body_sha256};
+    int lengths[2] = {0, SHA256_DIGEST_LENGTH};
+    int formats[2] = {0, 1};
+    enum st st;
+    PGresult *res = store_exec_prepared(x->c, "intake_body_seen",
+                                        "SELECT 1 FROM webhook_events WHERE order_id = "
+                                        "$1::bigint AND body_sha256 = $2 LIMIT 1",
+                                        2, p, lengths, formats, &st, x->err);
+
+    *seen = res != NULL && PQntuples(res) > 0;
+    PQclear(res);
+    return st;
+}
 
 static enum st order_event(struct intake_ctx *x, const char *from, const char *to,
                            const char *event, const char *detail)
@@ -147,8 +174,16 @@ static enum st process_order(struct intake_ctx *x, struct intake_result *out)
     bool exists = false;
     enum st st = order_lock(x, &exists, &cur, &stored_ms, order_state_name(intake));
 
+    if (st == ST_OK && exists)
+        st = body_seen(x, &x->replay);
     if (st != ST_OK)
         return st;
+    if (x->replay) {
+        x->event_outcome = "duplicate";
+        out->outcome = INTAKE_DUPLICATE;
+        snprintf(out->order_state, sizeof(out->order_state), "%s", order_state_name(cur));
+        return ST_OK;
+    }
     if (exists && stored_ms >= 0 && x->order.updated_at_ms >= 0 &&
         x->order.updated_at_ms < stored_ms) {
         x->event_outcome = "stale";
@@ -177,13 +212,14 @@ static enum st record_failure(struct intake_ctx *x, struct intake_result *out, c
 
 static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
 {
-    const char *p[9] = {x->r->shop, x->r->webhook_id, x->r->topic, x->r->api_version,
-                        x->r->headers_json, x->r->body, x->event_outcome, x->event_error,
-                        x->order_id[0] ? x->order_id : NULL};
-    int lengths[9] = {0, 0, 0, 0, 0, (int)x->r->body_len, 0, 0, 0};
-    int formats[9] = {0, 0, 0, 0, 0, 1, 0, 0, 0};
+    const char *p[10] = {x->r->shop, x->r->webhook_id, x->r->topic, x->r->api_version,
+                         x->r->headers_json, x->replay ? NULL : x->r->body, x->event_outcome,
+                         x->event_error, x->order_id[0] ? x->order_id : NULL,
+                         (const char *)x->body_sha256};
+    int lengths[10] = {0, 0, 0, 0, 0, (int)x->r->body_len, 0, 0, 0, SHA256_DIGEST_LENGTH};
+    int formats[10] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 1};
     enum st st;
-    PGresult *res = store_exec_prepared(x->c, "intake_inbox", inbox_sql, 9, p, lengths, formats,
+    PGresult *res = store_exec_prepared(x->c, "intake_inbox", inbox_sql, 10, p, lengths, formats,
                                         &st, x->err);
 
     if (res != NULL)
@@ -223,6 +259,7 @@ enum st intake_process(struct store_conn *c, const struct intake_request *r,
     x.r = r;
     x.err = err;
     x.event_outcome = "stored";
+    SHA256((const unsigned char *)r->body, r->body_len, x.body_sha256);
     st = store_ensure(c, err);
     if (st == ST_OK)
         st = store_cmd(c, "BEGIN", err);

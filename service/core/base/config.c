@@ -91,6 +91,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_JOB_LEASE_S", CK_INT, OFF(job_lease_s), "120", 5, 3600, NULL, 0},
     {"SHOPVOX_SHUTDOWN_DEADLINE_S", CK_INT, OFF(shutdown_deadline_s), "25", 1, 3600, NULL, 0},
     {"SHOPVOX_ROUTING_RULES", CK_STR, OFF(routing_rules), "", 0, 0, NULL, 0},
+    {"SHOPVOX_RETENTION_DAYS", CK_INT, OFF(retention_days), "30", 3, 3650, NULL, 0},
     {"SHOPVOX_METRICS_REFRESH_S", CK_INT, OFF(metrics_refresh_s), "15", 1, 3600, NULL, 0},
     {"SHOPVOX_ALLOW_INSECURE_HTTP", CK_INT, OFF(allow_insecure_http), "0", 0, 1, NULL, 0},
     {"SHOPVOX_STATEMENT_TIMEOUT_MS", CK_INT, OFF(statement_timeout_ms), "30000", 100, 3600000,
