@@ -84,9 +84,13 @@ BUILD_DEV_PACKAGES = {"libmicrohttpd-dev", "libcurl4-openssl-dev", "libjson-c-de
 BUILD_TOOLS = re.compile(r"^(build-essential|gcc.*|g\+\+.*|clang.*|cpp.*|make|cmake.*|"
                          r"pkg-config|pkgconf|autoconf|automake|libtool|git|curl|wget|"
                          r".*-dev)$")
-KNOWN_METRICS = {"shopvox_webhooks_total", "shopvox_db_errors_total", "shopvox_orders",
-                 "shopvox_jobs", "shopvox_exceptions_open", "shopvox_db_up",
-                 "shopvox_http_request_duration_seconds"}
+# Every metric family the code describes (metrics_describe("name", ...)).
+KNOWN_METRICS = set()
+for d, _, files in os.walk(os.path.join(root, "service")):
+    for f in files:
+        if f.endswith(".c"):
+            KNOWN_METRICS |= set(re.findall(r'metrics_describe\(\s*"(shopvox_[a-z0-9_]+)"',
+                                            open(os.path.join(d, f), encoding="utf-8").read()))
 SERVE_DRAIN_S = 25  # main.c drains in-flight requests this long after SIGTERM
 
 
@@ -97,6 +101,13 @@ readme_names = set()
 for line in (m.group(0) if m else "").splitlines():
     if line.startswith("| `"):
         readme_names |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+
+# --- README drift: its Operations section names every metric family -------------
+ops = re.search(r"^## Operations\n.*?(?=^## )", readme, re.S | re.M)
+ops_text = ops.group(0) if ops else ""
+missing_metrics = sorted(m for m in KNOWN_METRICS if f"`{m}" not in ops_text)
+check(KNOWN_METRICS and not missing_metrics, "README's Operations section lists every metric",
+      f"not listed: {missing_metrics}")
 
 config_c = path("service", "core", "base", "config.c")
 config_names = set(re.findall(r'\{"([A-Z][A-Z0-9_]+)", CK_', open(config_c).read()))

@@ -104,11 +104,11 @@ static void publish(const char *shop, const struct catalogue_items *items,
 
     metrics_describe("shopvox_catalogue_items", MET_GAUGE,
                      "Peoplevox item types mirrored locally, by state");
-    metrics_describe("shopvox_catalogue_last_sync_seconds", MET_GAUGE,
+    metrics_describe("shopvox_catalogue_last_sync_timestamp_seconds", MET_GAUGE,
                      "Unix time of the last successful catalogue sync");
     metrics_set("shopvox_catalogue_items", "state=\"active\"", (double)n->active);
     metrics_set("shopvox_catalogue_items", "state=\"inactive\"", (double)n->inactive);
-    metrics_set("shopvox_catalogue_last_sync_seconds", "", (double)now_ms_wall() / 1000.0);
+    metrics_set("shopvox_catalogue_last_sync_timestamp_seconds", "", (double)now_ms_wall() / 1000.0);
     log_msg(LOG_INFO,
             "event=catalogue_synced shop=%s total=%zu new=%ld deactivated=%ld now_active=%ld "
             "active=%ld inactive=%ld held_requeued=%d skipped_empty=%zu duplicates=%zu "
