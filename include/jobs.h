@@ -111,6 +111,20 @@ enum st job_extend_leases(struct store_conn *c, const char *owner_prefix, int le
  */
 int job_release_owned(struct store_conn *c, const char *owner_prefix, struct errbuf *err);
 
+/*
+ * Deletes up to limit done jobs of shop finished more than days ago;
+ * *deleted counts them (retention).
+ */
+enum st job_purge_done(struct store_conn *c, const char *shop, int days, int limit,
+                       long *deleted, struct errbuf *err);
+
+/*
+ * Rows (kind, state, count) of the jobs that are not done (pending,
+ * running, dead), answered by the partial index jobs_live; the caller
+ * PQclears. NULL with *st and err set on failure.
+ */
+PGresult *job_count_live(struct store_conn *c, enum st *st, struct errbuf *err);
+
 /* Attempts that count against max_attempts (attempts - uncounted_attempts). */
 int job_counted_attempts(const struct job *j);
 

@@ -146,4 +146,22 @@ enum st order_store_cancel(struct store_conn *c, const char *order_id, struct er
 enum st order_store_recheck_candidates(struct store_conn *c, const char *shop, long long **ids,
                                        size_t *n, struct errbuf *err);
 
+/* ---- reports ---- */
+
+/*
+ * Rows (state, count) of orders: only the states that move
+ * (awaiting_payment, ready, on_hold: an index answers) unless all; the
+ * caller PQclears. NULL with *st set on failure.
+ */
+PGresult *order_store_count_by_state(struct store_conn *c, bool all, enum st *st,
+                                     struct errbuf *err);
+
+/*
+ * Up to 1000 rows (id, name, minutes ready, post job state, attempts, last
+ * error) of shop's orders `ready` for longer than threshold_s since they
+ * became ready (ready_at, else created_at); the caller PQclears.
+ */
+PGresult *order_store_stalled(struct store_conn *c, const char *shop, int threshold_s,
+                              enum st *st, struct errbuf *err);
+
 #endif

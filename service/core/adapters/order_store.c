@@ -597,3 +597,35 @@ enum st order_store_recheck_candidates(struct store_conn *c, const char *shop, l
     PQclear(r);
     return ST_OK;
 }
+
+/* ---- reports ---- */
+
+PGresult *order_store_count_by_state(struct store_conn *c, bool all, enum st *st,
+                                     struct errbuf *err)
+{
+    if (all)
+        return os_q(c, "order_count_all", "SELECT state, count(*) FROM orders GROUP BY 1", 0,
+                    NULL, st, err);
+    return os_q(c, "order_count_moving",
+                "SELECT state, count(*) FROM orders WHERE state IN ('awaiting_payment', "
+                "'ready', 'on_hold') GROUP BY 1",
+                0, NULL, st, err);
+}
+
+PGresult *order_store_stalled(struct store_conn *c, const char *shop, int threshold_s,
+                              enum st *st, struct errbuf *err)
+{
+    char threshold[16];
+    const char *p[2] = {shop, threshold};
+
+    snprintf(threshold, sizeof(threshold), "%d", threshold_s);
+    return os_q(c, "order_stalled",
+                "SELECT o.id, o.name, (extract(epoch FROM now() - coalesce(o.ready_at, "
+                "o.created_at)) / 60)::int, coalesce(j.state, 'none'), coalesce(j.attempts, 0), "
+                "coalesce(j.last_error, '') FROM orders o LEFT JOIN LATERAL (SELECT state, "
+                "attempts, last_error FROM jobs WHERE kind = 'post_sales_order' AND "
+                "dedupe_key = o.id::text ORDER BY id DESC LIMIT 1) j ON true "
+                "WHERE o.shop = $1 AND o.state = 'ready' AND coalesce(o.ready_at, o.created_at) "
+                "< now() - ($2::int * interval '1 second') ORDER BY o.id LIMIT 1000",
+                2, p, st, err);
+}

@@ -96,3 +96,11 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
                        "AND o.id = e.order_id AND o.state <> $3",
                        3, params, NULL, err);
 }
+
+PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err)
+{
+    return store_exec_prepared(c, "exc_count_open",
+                               "SELECT type, count(*) FROM exceptions WHERE state = 'open' "
+                               "GROUP BY 1",
+                               0, NULL, NULL, NULL, st, err);
+}

@@ -20,9 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exceptions.h"
+#include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
+#include "order_store.h"
 
 #define GAUGES_MAX_ROWS 512
 
@@ -31,15 +34,6 @@ struct gauges {
     pthread_t tid;
     atomic_bool stop;
 };
-
-static const char *const moving_states_sql =
-    "SELECT state, count(*) FROM orders WHERE state IN ('awaiting_payment', 'ready', "
-    "'on_hold') GROUP BY 1";
-static const char *const all_states_sql = "SELECT state, count(*) FROM orders GROUP BY 1";
-static const char *const jobs_sql =
-    "SELECT kind, state, count(*) FROM jobs WHERE state <> 'done' GROUP BY 1, 2";
-static const char *const exceptions_sql =
-    "SELECT type, count(*) FROM exceptions WHERE state = 'open' GROUP BY 1";
 
 static bool order_state_moves(enum order_state s)
 {
@@ -112,11 +106,11 @@ enum st gauges_refresh(struct store_conn *c, bool settled, struct errbuf *err)
     st = store_ensure(c, err);
 
     if (st == ST_OK)
-        orders = store_exec(c, settled ? all_states_sql : moving_states_sql, 0, NULL, &st, err);
+        orders = order_store_count_by_state(c, settled, &st, err);
     if (st == ST_OK)
-        jobs = store_exec(c, jobs_sql, 0, NULL, &st, err);
+        jobs = job_count_live(c, &st, err);
     if (st == ST_OK)
-        exc = store_exec(c, exceptions_sql, 0, NULL, &st, err);
+        exc = exc_count_open(c, &st, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");

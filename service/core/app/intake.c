@@ -27,6 +27,7 @@
 #include <openssl/sha.h>
 
 #include "exceptions.h"
+#include "inbox_store.h"
 #include "jobs.h"
 #include "log.h"
 #include "order.h"
@@ -51,31 +52,9 @@ struct intake_ctx {
     const char *event_error;
     bool post_started;          /* a Sales Order may exist in Peoplevox */
     bool replay;                /* the same bytes were stored for this order: no body again */
-    unsigned char body_sha256[SHA256_DIGEST_LENGTH];
+    unsigned char body_sha256[INBOX_SHA256_BYTES];
     struct errbuf parse_err;    /* why the body was unusable (event_error points here) */
 };
-
-static const char *const inbox_sql =
-    "INSERT INTO webhook_events (shop, webhook_id, topic, api_version, headers, body, outcome, "
-    "error, order_id, body_sha256) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint, "
-    "$10) ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
-
-/* Whether these exact bytes were stored before for this order. */
-static enum st body_seen(struct intake_ctx *x, bool *seen)
-{
-    const char *p[2] = {x->order_id, (const char *)x->body_sha256};
-    int lengths[2] = {0, SHA256_DIGEST_LENGTH};
-    int formats[2] = {0, 1};
-    enum st st;
-    PGresult *res = store_exec_prepared(x->c, "intake_body_seen",
-                                        "SELECT 1 FROM webhook_events WHERE order_id = "
-                                        "$1::bigint AND body_sha256 = $2 LIMIT 1",
-                                        2, p, lengths, formats, &st, x->err);
-
-    *seen = res != NULL && PQntuples(res) > 0;
-    PQclear(res);
-    return st;
-}
 
 static enum st order_event(struct intake_ctx *x, const char *from, const char *to,
                            const char *event, const char *detail)
@@ -175,7 +154,7 @@ static enum st process_order(struct intake_ctx *x, struct intake_result *out)
     enum st st = order_lock(x, &exists, &cur, &stored_ms, order_state_name(intake));
 
     if (st == ST_OK && exists)
-        st = body_seen(x, &x->replay);
+        st = inbox_store_body_seen(x->c, x->order_id, x->body_sha256, &x->replay, x->err);
     if (st != ST_OK)
         return st;
     if (x->replay) {
@@ -212,20 +191,13 @@ static enum st record_failure(struct intake_ctx *x, struct intake_result *out, c
 
 static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
 {
-    const char *p[10] = {x->r->shop, x->r->webhook_id, x->r->topic, x->r->api_version,
-                         x->r->headers_json, x->replay ? NULL : x->r->body, x->event_outcome,
-                         x->event_error, x->order_id[0] ? x->order_id : NULL,
-                         (const char *)x->body_sha256};
-    int lengths[10] = {0, 0, 0, 0, 0, (int)x->r->body_len, 0, 0, 0, SHA256_DIGEST_LENGTH};
-    int formats[10] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 1};
-    enum st st;
-    PGresult *res = store_exec_prepared(x->c, "intake_inbox", inbox_sql, 10, p, lengths, formats,
-                                        &st, x->err);
+    const struct inbox_row row = {x->r->shop,       x->r->webhook_id, x->r->topic,
+                                  x->r->api_version, x->r->headers_json,
+                                  x->replay ? NULL : x->r->body,     x->r->body_len,
+                                  x->body_sha256,    x->event_outcome, x->event_error,
+                                  x->order_id[0] ? x->order_id : NULL};
 
-    if (res != NULL)
-        *duplicate = PQntuples(res) == 0;
-    PQclear(res);
-    return st;
+    return inbox_store_insert(x->c, &row, duplicate, x->err);
 }
 
 static enum st dispatch(struct intake_ctx *x, struct intake_result *out)

@@ -20,16 +20,7 @@
 #include "exceptions.h"
 #include "log.h"
 #include "metrics.h"
-
-static const char *const stalled_sql =
-    "SELECT o.id, o.name, (extract(epoch FROM now() - coalesce(o.ready_at, o.created_at)) "
-    "/ 60)::int, "
-    "coalesce(j.state, 'none'), coalesce(j.attempts, 0), coalesce(j.last_error, '') "
-    "FROM orders o LEFT JOIN LATERAL (SELECT state, attempts, last_error FROM jobs "
-    "WHERE kind = 'post_sales_order' AND dedupe_key = o.id::text ORDER BY id DESC LIMIT 1) j "
-    "ON true WHERE o.shop = $1 AND o.state = 'ready' "
-    "AND coalesce(o.ready_at, o.created_at) < now() - ($2::int * interval '1 second') "
-    "ORDER BY o.id LIMIT 1000";
+#include "order_store.h"
 
 /* Raises one exception per stalled row; returns ST_OK or the failure. */
 static enum st raise_stalled(struct store_conn *db, const char *shop, PGresult *rows,
@@ -59,16 +50,12 @@ static enum st raise_stalled(struct store_conn *db, const char *shop, PGresult *
 static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct job *j, int64_t *retry_delay_ms,
                                             struct errbuf *err)
 {
-    char threshold[16];
-    const char *p[2] = {w->cfg->shop_domain, threshold};
     PGresult *rows = NULL;
     enum st st;
 
-    snprintf(threshold, sizeof(threshold), "%d", w->cfg->stalled_order_s);
     st = store_cmd(w->db, "BEGIN", err);
     if (st == ST_OK)
-        rows = store_exec_prepared(w->db, "watchdog_stalled", stalled_sql, 2, p, NULL, NULL, &st,
-                                   err);
+        rows = order_store_stalled(w->db, w->cfg->shop_domain, w->cfg->stalled_order_s, &st, err);
     if (st == ST_OK)
         st = raise_stalled(w->db, w->cfg->shop_domain, rows, err);
     if (st == ST_OK)
@@ -80,8 +67,8 @@ static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct j
                          "Paid orders ready longer than SHOPVOX_STALLED_ORDER_S");
         metrics_set("shopvox_stalled_orders", "", PQntuples(rows));
         if (PQntuples(rows) > 0)
-            log_msg(LOG_WARN, "event=stalled_orders count=%d threshold_s=%s", PQntuples(rows),
-                    threshold);
+            log_msg(LOG_WARN, "event=stalled_orders count=%d threshold_s=%d", PQntuples(rows),
+                    w->cfg->stalled_order_s);
     } else {
         store_rollback(w->db);
     }
