@@ -201,12 +201,27 @@ static void test_slow_headers_on_the_public_port_never_delay_the_probes(void **s
     free(fds);
 }
 
+/* One shopvox for the whole group, with the small limits of the design note. */
+static int start_shopvox(void **state)
+{
+    static const char *const args[] = {"serve", "--migrate", NULL};
+    static const char *const env[] = {
+        "SHOPVOX_MAX_BODY_BYTES=4096", "SHOPVOX_BODY_BUDGET_BYTES=8192",
+        "SHOPVOX_HEADER_DEADLINE_MS=1000", "SHOPVOX_REQUEST_DEADLINE_MS=1500", NULL};
+
+    it_require_db();
+    db = it_db_create("http_limits");
+    return it_shopvox_start(&proc, db, env, args);
+}
+
+static int stop_shopvox(void **state)
+{
+    it_proc_stop(&proc, SIGKILL, 1000);
+    return 0;
+}
+
 int main(void)
 {
-    const char *args[] = {"serve", "--migrate", NULL};
-    const char *env[] = {"SHOPVOX_MAX_BODY_BYTES=4096", "SHOPVOX_BODY_BUDGET_BYTES=8192",
-                         "SHOPVOX_HEADER_DEADLINE_MS=1000",
-                         "SHOPVOX_REQUEST_DEADLINE_MS=1500", NULL};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_body_anywhere_else_is_refused_unread),
         cmocka_unit_test(test_a_webhook_without_a_well_formed_signature_is_refused_unread),
@@ -216,16 +231,7 @@ int main(void)
         cmocka_unit_test(test_the_probes_answer_on_the_ops_port_only),
         cmocka_unit_test(test_slow_headers_on_the_public_port_never_delay_the_probes),
     };
-    int rc;
 
     signal(SIGPIPE, SIG_IGN);
-    it_require_db();
-    db = it_db_create("http_limits");
-    if (it_shopvox_start(&proc, db, env, args) != 0)
-        return 1;
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (rc != 0)
-        it_proc_dump_log(&proc);
-    it_proc_stop(&proc, SIGKILL, 1000);
-    return rc;
+    return cmocka_run_group_tests(tests, start_shopvox, stop_shopvox);
 }

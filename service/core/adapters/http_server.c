@@ -346,6 +346,7 @@ static enum MHD_Result finish(struct http_server *s, struct MHD_Connection *conn
     struct http_response resp = {.status = 500};
 
     buf_init(&resp.body, 0);
+    watch_phase(s, conn, PHASE_ANSWER); /* the deadlines are the client's, not the handler's */
     s->opts.handler(s->opts.ctx, &req, &resp);
     return respond(s, conn, method, url, rs, &resp, false);
 }
