@@ -38,8 +38,9 @@ COPY --from=build /src/build/shopvox /usr/local/bin/shopvox
 COPY --from=build /src/sql/ /usr/share/shopvox/sql/
 # The compiled-in default points into the build tree; the image uses its own copy.
 ENV SHOPVOX_SQL_DIR=/usr/share/shopvox/sql \
-    SHOPVOX_LISTEN=0.0.0.0:8080
+    SHOPVOX_LISTEN=0.0.0.0:8080 \
+    SHOPVOX_OPS_LISTEN=0.0.0.0:9090
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/shopvox"]
 CMD ["serve"]

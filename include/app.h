@@ -17,8 +17,20 @@ struct app;
 /* Creates the application over a borrowed config; opens the DB pool. */
 struct app *app_create(const struct cfg *cfg);
 void app_destroy(struct app *a);
-/* The handler to give to http_server (ctx = the app). */
+/*
+ * The public listener (ctx = the app): POST /webhooks/shopline, 404 for
+ * anything else. app_admit lets a body in only for a POST to the webhook
+ * with a well-formed signature header; any other request gets its answer
+ * from the headers alone.
+ */
 void app_handle(void *ctx, const struct http_request *req, struct http_response *resp);
+bool app_admit(void *ctx, const struct http_request *req, struct http_response *resp);
+/*
+ * The operations listener (ctx = the app): GET/HEAD /healthz, /readyz and
+ * /metrics. No route takes a body: app_admit_ops answers from the headers.
+ */
+void app_handle_ops(void *ctx, const struct http_request *req, struct http_response *resp);
+bool app_admit_ops(void *ctx, const struct http_request *req, struct http_response *resp);
 /* Registers the metric families the app uses (idempotent). */
 void app_metrics_describe(void);
 

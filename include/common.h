@@ -50,6 +50,7 @@ char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
 
 /* Monotonic and wall clock helpers. */
 int64_t now_ms_monotonic(void);
+int64_t now_ns_monotonic(void); /* for durations shorter than a millisecond */
 int64_t now_ms_wall(void);
 
 #if defined(__GNUC__)

@@ -25,6 +25,9 @@ struct cfg {
     char *listen;            /* "host:port" as given */
     char *listen_host;       /* parsed from listen */
     int listen_port;
+    char *ops_listen;        /* probes and /metrics: "host:port" as given */
+    char *ops_listen_host;   /* parsed from ops_listen */
+    int ops_listen_port;
     char *database_url;
     int workers;
     int http_threads;
@@ -32,6 +35,9 @@ struct cfg {
     char *log_level;
     char *log_format;
     long max_body_bytes;
+    long body_budget_bytes;  /* request bodies buffered at once, all connections together */
+    int header_deadline_ms;  /* a connection's headers complete within this, or it is cut */
+    int request_deadline_ms; /* headers and body complete within this, or cut */
     char *sql_dir;
     char *shop_domain;
     char *shopline_api_base;

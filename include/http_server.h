@@ -7,12 +7,27 @@
  * The application supplies one handler that fills a response; it runs on
  * one of the server's threads and may block (database work).
  *
+ * Bytes from the internet cost memory before anyone is authenticated, so
+ * a body is read only when the headers earn it: the admit callback sees
+ * the headers of a request that declares a body and either lets the body
+ * in or answers at once (405, 401, 404...), before a byte of body is read.
+ * Admitted bodies draw on one budget for the whole server (503 beyond it,
+ * the declared length reserved up front, a chunked body as it arrives),
+ * and a chunked body is cut the moment it passes the cap. Two deadlines
+ * are counted from the moment a connection waits for a request: its
+ * headers must be complete within header_deadline_ms, and the whole
+ * request (headers and body) within request_deadline_ms; a watcher
+ * thread shuts the socket of a connection past either, so a client
+ * trickling a byte at a time holds nothing for longer than that.
+ *
  * The same adapter serves the sandbox's fake outside APIs, which need a
  * few things the service does not: a thread per connection (a fake may
  * hold a call for seconds), a longer idle timeout, names and IPv6 for the
- * listen address, an exclusive port, silence, a Retry-After header, and
- * a reply that is never sent (the connection closes, as when a reply is
- * lost). Each is a field whose zero value keeps the service's behaviour.
+ * listen address, silence, a Retry-After header, and a reply that is never
+ * sent (the connection closes, as when a reply is lost). Each is a field
+ * whose zero value keeps the service's behaviour. No server shares its
+ * port (no SO_REUSEPORT): another process of the same user must not be
+ * able to take a share of the webhooks.
  */
 #ifndef SHOPVOX_HTTP_SERVER_H
 #define SHOPVOX_HTTP_SERVER_H
@@ -53,18 +68,31 @@ void http_reply_json_msg(struct http_response *resp, int status, const char *key
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
                                 struct http_response *resp);
 
+/*
+ * Called with the headers of a request that declares a body (body NULL,
+ * body_len 0), before any of it is read: true lets the body in (the
+ * handler answers once it is complete), false sends resp at once and
+ * closes the connection without reading the body.
+ */
+typedef bool (*http_admit_fn)(void *ctx, const struct http_request *req,
+                              struct http_response *resp);
+
 struct http_server_opts {
     const char *host;        /* bind address, e.g. "0.0.0.0" */
     int port;                /* 0 = any free port */
     int threads;
     size_t max_body_bytes;
     http_handler_fn handler;
-    void *ctx;
+    void *ctx;              /* passed to handler and admit */
+    /* Zero (NULL) switches each of these off: the sandbox's fakes leave them so. */
+    http_admit_fn admit;         /* NULL: every body is read */
+    size_t body_budget_bytes;    /* bodies buffered at once, all connections together */
+    int header_deadline_ms;      /* headers complete within this, or the connection is cut */
+    int request_deadline_ms;     /* headers and body complete within this, or cut */
     /* Zero keeps the service's settings; the sandbox's fakes change them. */
     bool thread_per_connection; /* instead of a pool of `threads`: a handler may block
                                  * for long without holding up other connections */
     unsigned idle_timeout_s;    /* an idle connection is closed after; 0 -> 30 */
-    bool exclusive_port;        /* no SO_REUSEPORT: starting on a port in use fails */
     bool resolve_host;          /* host may be a name or IPv6; false: an IPv4 literal */
     bool quiet;                 /* no request log line, no duration histogram */
 };

@@ -29,6 +29,13 @@ enum whk_verify whk_verify(const char *signature_header, const void *body, size_
 
 const char *whk_verify_name(enum whk_verify v);
 
+/*
+ * Whether signature_header (may be NULL) has the form whk_verify accepts
+ * (64 hex digits or 44 characters of padded base64), without a secret:
+ * lets the server refuse an unsigned delivery before reading its body.
+ */
+bool whk_signature_well_formed(const char *signature_header);
+
 /* Raw 32-byte HMAC-SHA256 of body with key (for tests, bench and sandbox). */
 void whk_hmac_sha256(const char *key, const void *body, size_t body_len, unsigned char out[32]);
 /* Lowercase hex (65 bytes incl. NUL) and base64 (45 bytes incl. NUL) signatures. */

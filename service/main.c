@@ -145,6 +145,44 @@ static void drain(struct http_server *hs, int64_t deadline)
     http_server_stop(hs);
 }
 
+/* The two listeners: the public one (webhooks) and the operations one (probes, metrics). */
+struct listeners {
+    struct http_server *public;
+    struct http_server *ops;
+};
+
+static int listeners_start(const struct cfg *c, struct app *a, struct listeners *l)
+{
+    struct http_server_opts ho = {.host = c->listen_host, .port = c->listen_port,
+                                  .threads = c->http_threads, .handler = app_handle,
+                                  .admit = app_admit, .ctx = a,
+                                  .max_body_bytes = (size_t)c->max_body_bytes,
+                                  .body_budget_bytes = (size_t)c->body_budget_bytes,
+                                  .header_deadline_ms = c->header_deadline_ms,
+                                  .request_deadline_ms = c->request_deadline_ms};
+    struct errbuf err = {""};
+
+    l->ops = NULL;
+    l->public = http_server_start(&ho, &err);
+    if (l->public != NULL) {
+        ho.host = c->ops_listen_host;
+        ho.port = c->ops_listen_port;
+        ho.threads = 1; /* probes and scrapes: memory only, or one short query */
+        ho.handler = app_handle_ops;
+        ho.admit = app_admit_ops;
+        l->ops = http_server_start(&ho, &err);
+    }
+    if (l->ops == NULL) {
+        log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+        http_server_stop(l->public);
+        return -1;
+    }
+    log_msg(LOG_INFO, "event=started listen=%s:%d ops_listen=%s:%d workers=%d", c->listen_host,
+            http_server_port(l->public), c->ops_listen_host, http_server_port(l->ops),
+            c->workers);
+    return 0;
+}
+
 /*
  * Every job kind the workers run, and its handlers (job_handler.h). Kinds
  * with a batch handler post several jobs with one Peoplevox call when
@@ -200,10 +238,8 @@ static void background_stop(struct background *bg)
 static int serve(const struct cfg *c, bool migrate)
 {
     struct app *a;
-    struct http_server *hs;
-    struct http_server_opts ho;
+    struct listeners l;
     struct background bg;
-    struct errbuf err = {""};
     int64_t deadline;
 
     if (migrate && run_migrations(c) != 0)
@@ -214,26 +250,21 @@ static int serve(const struct cfg *c, bool migrate)
     if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);
-    ho = (struct http_server_opts){.host = c->listen_host, .port = c->listen_port,
-                                   .threads = c->http_threads, .handler = app_handle, .ctx = a,
-                                   .max_body_bytes = (size_t)c->max_body_bytes};
-    hs = http_server_start(&ho, &err);
-    if (hs == NULL) {
-        log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+    if (listeners_start(c, a, &l) != 0) {
         background_stop(&bg);
         app_destroy(a);
         return 1;
     }
-    log_msg(LOG_INFO, "event=started listen=%s:%d workers=%d", c->listen_host,
-            http_server_port(hs), c->workers);
     wait_for_signal();
     /*
      * One deadline for everything, below the pod's grace period: workers stop
      * claiming now and their calls are cut short before it, while HTTP drains.
+     * The probes answer until the webhooks have drained.
      */
     deadline = now_ms_monotonic() + (int64_t)c->shutdown_deadline_s * 1000;
     worker_pool_quiesce(bg.workers, deadline);
-    drain(hs, deadline);
+    drain(l.public, deadline);
+    http_server_stop(l.ops);
     background_stop(&bg);
     app_destroy(a);
     log_msg(LOG_INFO, "event=stopped");

@@ -42,7 +42,7 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
     struct http_server_opts ho = {
         .host = opts->host ? opts->host : "127.0.0.1", .port = opts->port,
         .max_body_bytes = SBX_MAX_BODY_BYTES, .handler = sbx_fake_on_request, .ctx = f,
-        .thread_per_connection = true, .idle_timeout_s = 120, .exclusive_port = true,
+        .thread_per_connection = true, .idle_timeout_s = 120,
         .resolve_host = true, .quiet = true,
     };
     pthread_condattr_t attr;

@@ -7,8 +7,7 @@
  * settings a fake wants: a thread per connection (a held call never holds
  * up another), an 8 MiB body cap, a 120 s idle timeout (longer than the
  * 118 s libcurl reuses a connection for, so a client never sends into one
- * the fake has just closed as idle), an exclusive port, host names and
- * IPv6, and no access log. Requests under /_sandbox/ go to the JSON
+ * the fake has just closed as idle), host names and IPv6, and no access log. Requests under /_sandbox/ go to the JSON
  * control API, the rest to the fake.
  *
  * It also keeps what every fake needs to misbehave like a real service:

@@ -73,7 +73,8 @@ EXTRA_PLAIN = {"SHOPVOX_LOG_FORMAT", "SHOPVOX_SQL_DIR", "SHOPVOX_PVX_BATCH_MAX",
                "SHOPVOX_CATALOGUE_SYNC_S", "SHOPVOX_JOB_MAX_ATTEMPTS", "SHOPVOX_JOB_LEASE_S", "SHOPVOX_SHUTDOWN_DEADLINE_S",
                "SHOPVOX_ALLOW_INSECURE_HTTP", "SHOPVOX_STATEMENT_TIMEOUT_MS",
                "SHOPVOX_METRICS_REFRESH_S", "SHOPVOX_RETENTION_DAYS",
-               "SHOPVOX_ROUTING_RULES"}
+               "SHOPVOX_ROUTING_RULES", "SHOPVOX_OPS_LISTEN", "SHOPVOX_BODY_BUDGET_BYTES",
+               "SHOPVOX_HEADER_DEADLINE_MS", "SHOPVOX_REQUEST_DEADLINE_MS"}
 ALLOWED_PLAIN = DESIGN_PLAIN | EXTRA_PLAIN
 ALLOWED_ENV = ALLOWED_PLAIN | DESIGN_SECRET | {n + "_FILE" for n in DESIGN_SECRET}
 
@@ -231,8 +232,9 @@ if isinstance(compose, dict):
           and dep.get("postgres", {}).get("condition") == "service_healthy"
           and dep.get("migrate", {}).get("condition") == "service_completed_successfully",
           "compose shopvox waits for a healthy postgres and a finished migrate", str(dep))
-    check("/readyz" in str(sv.get("healthcheck", {}).get("test", "")),
-          "compose shopvox healthcheck asks /readyz")
+    check("/readyz" in str(sv.get("healthcheck", {}).get("test", ""))
+          and "/9090" in str(sv.get("healthcheck", {}).get("test", "")),
+          "compose shopvox healthcheck asks /readyz on the ops port")
     check(svcs.get("migrate", {}).get("command") == ["migrate"], "compose migrate runs `migrate`")
     sb = svcs.get("sandbox", {}).get("command", [])
     check(sb[:1] == ["sandbox"] and "0.0.0.0:8090" in sb, "compose sandbox listens on 0.0.0.0:8090",
@@ -306,9 +308,12 @@ check(probe_path(main, "livenessProbe") == "/healthz", "livenessProbe is GET /he
 check(probe_path(main, "startupProbe") in ("/healthz", "/readyz"), "startupProbe is set")
 ports = {p.get("name"): p.get("containerPort") for p in main.get("ports", [])}
 check(8080 in ports.values(), "container exposes 8080", str(ports))
+check(9090 in ports.values(), "container exposes the ops port 9090", str(ports))
 for pn in ("readinessProbe", "livenessProbe", "startupProbe"):
     pp = (main.get(pn) or {}).get("httpGet", {}).get("port")
     check(pp in ports or pp in ports.values(), f"{pn} port is a container port", str(pp))
+    # a flood on the public port must never fail a probe: probes ask the ops listener
+    check(pp == 9090 or ports.get(pp) == 9090, f"{pn} asks the ops port (9090)", str(pp))
 tp = (svc.get("spec", {}).get("ports") or [{}])[0].get("targetPort")
 check(tp in ports or tp in ports.values(), "service targetPort is a container port", str(tp))
 
@@ -368,8 +373,8 @@ check(re.sub(r":.*$", "", compose_img) in names, "compose and kubernetes use the
 # annotations and shutdown
 ann = tpl.get("metadata", {}).get("annotations", {})
 check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/path") == "/metrics"
-      and str(ann.get("prometheus.io/port")) in {str(p) for p in ports.values()},
-      "prometheus scrape annotations point at /metrics on the container port", str(ann))
+      and str(ann.get("prometheus.io/port")) == "9090",
+      "prometheus scrape annotations point at /metrics on the ops port", str(ann))
 pre = (main.get("lifecycle", {}).get("preStop", {}) or {})
 pre_s = 0
 if "sleep" in pre:

@@ -339,7 +339,7 @@ static bool metrics_show_pending_jobs(void *arg)
     bool found;
 
     (void)arg;
-    if (it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r) != 0)
+    if (it_http(proc.ops_port, "GET", "/metrics", NULL, 0, NULL, &r) != 0)
         return false;
     found = r.body != NULL &&
             strstr(r.body, "shopvox_jobs{kind=\"post_sales_order\",state=\"pending\"}") != NULL;
@@ -351,15 +351,15 @@ static void test_health_ready_and_metrics(void **state)
 {
     struct it_resp r;
 
-    assert_int_equal(it_http(proc.port, "GET", "/healthz", NULL, 0, NULL, &r), 0);
+    assert_int_equal(it_http(proc.ops_port, "GET", "/healthz", NULL, 0, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     it_resp_free(&r);
-    assert_int_equal(it_http(proc.port, "GET", "/readyz", NULL, 0, NULL, &r), 0);
+    assert_int_equal(it_http(proc.ops_port, "GET", "/readyz", NULL, 0, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     it_resp_free(&r);
     /* the database gauges come from the refresher (every second here), not the scrape */
     assert_true(it_wait_until(metrics_show_pending_jobs, NULL, 10000));
-    assert_int_equal(it_http(proc.port, "GET", "/metrics", NULL, 0, NULL, &r), 0);
+    assert_int_equal(it_http(proc.ops_port, "GET", "/metrics", NULL, 0, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"stored\"}"));
     assert_non_null(strstr(r.body, "shopvox_webhooks_total{topic=\"orders/paid\",outcome=\"duplicate\"}"));

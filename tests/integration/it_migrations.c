@@ -151,7 +151,7 @@ static void test_serve_is_not_ready_until_migrate_runs(void **state)
 
     sql_files_scan(&f);
     assert_int_equal(it_shopvox_start(&p, db, NULL, args), 0);
-    status = readyz(p.port, &body);
+    status = readyz(p.ops_port, &body);
     snprintf(want, sizeof(want), "schema version 0, this binary expects %d", f.max_version);
     if (status != 503 || strstr(body, want) == NULL)
         fprintf(stderr, "readyz before migrate: %ld %s\n", status, body);
@@ -162,14 +162,14 @@ static void test_serve_is_not_ready_until_migrate_runs(void **state)
      * the start line, so nothing migrates behind our back once it is up */
     assert_true(it_proc_log_has(&p, "event=schema_pending"));
     assert_false(it_proc_log_has(&p, "event=migrate_done"));
-    assert_int_equal(readyz(p.port, &body), 503);
+    assert_int_equal(readyz(p.ops_port, &body), 503);
     free(body);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM pg_tables WHERE tablename = "
                                      "'schema_migrations'"),
                      0);
 
     migrate_ok(db, "applied=");
-    status = readyz(p.port, &body); /* the same process, no restart */
+    status = readyz(p.ops_port, &body); /* the same process, no restart */
     if (status != 200)
         fprintf(stderr, "readyz after migrate: %ld %s\n", status, body);
     assert_int_equal(status, 200);

@@ -45,14 +45,14 @@ static void test_outage_then_recovery(void **state)
                                                   .name = "#7001", IT_LINES(mug)});
 
     assert_int_equal(post("outage-0", body), 200);
-    assert_int_equal(it_http_get_status(proc.port, "/readyz"), 200);
+    assert_int_equal(it_http_get_status(proc.ops_port, "/readyz"), 200);
     assert_int_equal(it_pg_stop(), 0);
     assert_int_equal(post("outage-1", body), 503);
-    assert_int_equal(it_http_get_status(proc.port, "/readyz"), 503);
-    assert_int_equal(it_http_get_status(proc.port, "/healthz"), 200);
+    assert_int_equal(it_http_get_status(proc.ops_port, "/readyz"), 503);
+    assert_int_equal(it_http_get_status(proc.ops_port, "/healthz"), 200);
     assert_int_equal(it_pg_start(), 0);
     assert_true(it_wait_until(redelivered, body, 10000));
-    assert_int_equal(it_http_get_status(proc.port, "/readyz"), 200);
+    assert_int_equal(it_http_get_status(proc.ops_port, "/readyz"), 200);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM webhook_events"), 2);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM orders"), 1);
     free(body);

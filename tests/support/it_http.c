@@ -3,12 +3,18 @@
  */
 #include "it_http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "common.h"
 #include "it_proc.h"
 #include "webhook.h"
 
@@ -97,4 +103,67 @@ int it_post_webhook(int port, const char *topic, const char *webhook_id, const c
         headers[4] = h_sig;
     }
     return it_http(port, "POST", "/webhooks/shopline", body, len, headers, out);
+}
+
+/* ---- raw TCP ---- */
+
+int it_tcp_connect(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+int it_tcp_send(int fd, const char *s)
+{
+    size_t n = strlen(s);
+
+    return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* Bytes read into b[0..cap), or 0 when closed, -1 on timeout; at most until deadline. */
+static ssize_t tcp_read(int fd, char *b, size_t cap, int64_t deadline)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int64_t left = deadline - now_ms_monotonic();
+    ssize_t n;
+
+    if (left < 0 || poll(&p, 1, (int)left) <= 0)
+        return -1;
+    n = recv(fd, b, cap, 0);
+    return n < 0 ? 0 : n; /* a reset is a close */
+}
+
+long it_tcp_status(int fd, int timeout_ms)
+{
+    int64_t deadline = now_ms_monotonic() + timeout_ms;
+    char head[256];
+    size_t len = 0;
+    ssize_t n;
+
+    while (len < 12) {
+        n = tcp_read(fd, head + len, sizeof(head) - 1 - len, deadline);
+        if (n <= 0)
+            return n == 0 ? 0 : -1;
+        len += (size_t)n;
+    }
+    head[len] = '\0';
+    return strncmp(head, "HTTP/1.", 7) == 0 ? strtol(head + 9, NULL, 10) : 0;
+}
+
+int it_tcp_closed(int fd, int timeout_ms)
+{
+    int64_t deadline = now_ms_monotonic() + timeout_ms;
+    char b[4096];
+    ssize_t n;
+
+    while ((n = tcp_read(fd, b, sizeof(b), deadline)) > 0)
+        continue;
+    return n == 0;
 }

@@ -35,4 +35,20 @@ void it_resp_free(struct it_resp *r);
 int it_post_webhook(int port, const char *topic, const char *webhook_id, const char *body,
                     const char *sig_mode, struct it_resp *out);
 
+/*
+ * Raw TCP to 127.0.0.1:port, for clients no library would be: a body
+ * declared and never sent, headers or bodies trickled a few bytes at a
+ * time. it_tcp_connect gives a blocking socket or -1; it_tcp_send sends a
+ * string (0, or -1 once the server has closed).
+ */
+int it_tcp_connect(int port);
+int it_tcp_send(int fd, const char *s);
+/*
+ * The status of the answer on fd within timeout_ms: the HTTP status, 0 when
+ * the server closed without one, -1 when nothing came in time.
+ */
+long it_tcp_status(int fd, int timeout_ms);
+/* Whether the server closed fd within timeout_ms (any data before is discarded). */
+int it_tcp_closed(int fd, int timeout_ms);
+
 #endif

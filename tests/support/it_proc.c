@@ -23,6 +23,7 @@
 
 const char *const it_serve_env[] = {
     "SHOPVOX_LISTEN=127.0.0.1:0",
+    "SHOPVOX_OPS_LISTEN=127.0.0.1:0",
     "SHOPLINE_SHOP_DOMAIN=" IT_SHOP,
     "SHOPLINE_ACCESS_TOKEN=it-token",
     "SHOPLINE_APP_SECRET=" IT_SECRET,
@@ -108,34 +109,37 @@ static void child_exec(int fd, const char *const *env, const char *const *args)
 }
 
 /*
- * The port of a complete start line in log, or -1: `event=started
- * listen=HOST:PORT` in text, `"event":"started",...,"listen":"HOST:PORT"`
- * in JSON.
+ * The port of `key` (listen or ops_listen) in a complete start line of
+ * log, or -1: `event=started listen=HOST:PORT ops_listen=HOST:PORT` in
+ * text, `"event":"started",...,"listen":"HOST:PORT"` in JSON.
  */
-static int port_from_log(const char *log)
+static int port_from_log(const char *log, const char *key)
 {
     const char *ev = strstr(log, "event=started");
-    const char *end, *listen, *colon;
+    const char *end, *at, *colon;
+    char text[32], json[40];
 
     if (ev == NULL)
         ev = strstr(log, "\"event\":\"started\"");
     if (ev == NULL || (end = strchr(ev, '\n')) == NULL)
         return -1;
-    listen = strstr(ev, "listen=");
-    if (listen == NULL || listen > end)
-        listen = strstr(ev, "\"listen\":\"");
-    if (listen == NULL || listen > end)
+    snprintf(text, sizeof(text), " %s=", key);
+    snprintf(json, sizeof(json), "\"%s\":\"", key);
+    at = strstr(ev, text);
+    if (at == NULL || at > end)
+        at = strstr(ev, json);
+    if (at == NULL || at > end)
         return -1;
-    listen = strpbrk(listen, "=:") + 1;
-    listen += *listen == '"';
+    at = strpbrk(at + 1, "=:") + 1;
+    at += *at == '"';
     colon = NULL;
-    for (const char *c = listen; c < end && *c != ' ' && *c != '"'; c++)
+    for (const char *c = at; c < end && *c != ' ' && *c != '"'; c++)
         if (*c == ':')
             colon = c;
     return colon != NULL ? atoi(colon + 1) : -1;
 }
 
-/* Until the child has logged its port and answers /healthz (true), or exited (true, pid -1). */
+/* Until the child has logged its ports and answers /healthz (true), or exited (true, pid -1). */
 static bool up_or_gone(void *arg)
 {
     struct it_proc *p = arg;
@@ -145,13 +149,14 @@ static bool up_or_gone(void *arg)
         p->pid = -1;
         return true;
     }
-    if (p->port <= 0) {
+    if (p->port <= 0 || p->ops_port <= 0) {
         char *log = it_file_read(p->log_path);
 
-        p->port = port_from_log(log);
+        p->port = port_from_log(log, "listen");
+        p->ops_port = port_from_log(log, "ops_listen");
         free(log);
     }
-    return p->port > 0 && it_http_get_status(p->port, "/healthz") == 200;
+    return p->port > 0 && p->ops_port > 0 && it_http_get_status(p->ops_port, "/healthz") == 200;
 }
 
 /* NULL when env may be used, else why not. */
@@ -176,6 +181,7 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
 
     p->pid = -1;
     p->port = -1;
+    p->ops_port = -1;
     snprintf(p->log_path, sizeof(p->log_path), "/tmp/shopvox-it-%d-%d.log", (int)getpid(), ++seq);
     if (refused != NULL) {
         fprintf(stderr, "it: %s\n", refused);
@@ -199,8 +205,9 @@ int it_shopvox_start(struct it_proc *p, const char *db_url, const char *const *e
     free(dbvar);
     it_track_child(p->pid, true);
     if (!it_wait_until(up_or_gone, p, IT_START_TIMEOUT_MS) || p->pid < 0) {
-        fprintf(stderr, "it: shopvox %s did not become healthy (pid %d, port %d)\n",
-                args != NULL && args[0] != NULL ? args[0] : "", (int)p->pid, p->port);
+        fprintf(stderr, "it: shopvox %s did not become healthy (pid %d, ports %d and %d)\n",
+                args != NULL && args[0] != NULL ? args[0] : "", (int)p->pid, p->port,
+                p->ops_port);
         it_proc_dump_log(p);
         return -1;
     }

@@ -1,9 +1,10 @@
 /*
  * it_proc.h - the real shopvox binary as a child process of a test.
  *
- * `serve` children listen on 127.0.0.1:0: the kernel picks a free port in
- * the child and the harness reads it back from the child's own start line
- * (`event=started listen=127.0.0.1:PORT`, or its JSON form), so no port is
+ * `serve` children listen on 127.0.0.1:0 twice (webhooks, and the probes
+ * and /metrics): the kernel picks free ports in the child and the harness
+ * reads them back from the child's own start line (`event=started
+ * listen=127.0.0.1:PORT ops_listen=127.0.0.1:PORT`, or its JSON form), so no port is
  * ever guessed, reserved or raced for. The child inherits the test's
  * environment plus it_serve_env and the test's overrides; its stdout and
  * stderr go to a log file kept for it_proc_dump_log. Children still running
@@ -21,22 +22,23 @@
 #define IT_START_TIMEOUT_MS 15000
 
 /*
- * What `serve` needs besides the database, NULL-terminated: listen on
- * 127.0.0.1:0, shop IT_SHOP with secret IT_SECRET, a Peoplevox nobody
+ * What `serve` needs besides the database, NULL-terminated: both listeners
+ * on 127.0.0.1:0, shop IT_SHOP with secret IT_SECRET, a Peoplevox nobody
  * answers, no workers.
  */
 extern const char *const it_serve_env[];
 
 struct it_proc {
     pid_t pid;          /* -1 once stopped or gone */
-    int port;           /* the port the child bound */
+    int port;           /* the public port the child bound (webhooks) */
+    int ops_port;       /* its operations port (/healthz, /readyz, /metrics) */
     char log_path[256];
 };
 
 /*
  * Starts `shopvox ARGS...` on db_url with it_serve_env plus extra_env
  * ("NAME=value", NULL-terminated, may be NULL; later entries win), waits
- * for its start line and then for /healthz. 0, or -1 when it exited or did
+ * for its start line and then for /healthz on the ops port. 0, or -1 when it exited or did
  * not become healthy within IT_START_TIMEOUT_MS (the log is printed; p->pid
  * is -1 when it exited by itself). The start line is logged at info: an
  * extra SHOPVOX_LOG_LEVEL of warn or error is refused.

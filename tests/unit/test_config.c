@@ -136,6 +136,11 @@ static void test_defaults_when_only_required_vars_are_set(void **state)
     assert_string_equal(c.listen, "0.0.0.0:8080");
     assert_string_equal(c.listen_host, "0.0.0.0");
     assert_int_equal(c.listen_port, 8080);
+    assert_string_equal(c.ops_listen_host, "0.0.0.0");
+    assert_int_equal(c.ops_listen_port, 9090);
+    assert_int_equal(c.body_budget_bytes, 8L << 20);
+    assert_int_equal(c.header_deadline_ms, 10000);
+    assert_int_equal(c.request_deadline_ms, 15000);
     assert_int_equal(c.workers, 4);
     assert_int_equal(c.http_threads, 4);
     assert_string_equal(c.admin_token, "");
@@ -185,6 +190,8 @@ static void test_valid_overrides_are_parsed(void **state)
         {"SHOPVOX_LOG_LEVEL", "debug"},
         {"SHOPVOX_LOG_FORMAT", "json"},
         {"SHOPVOX_MAX_BODY_BYTES", "67108864"},
+        {"SHOPVOX_BODY_BUDGET_BYTES", "67108864"}, /* at least one largest body */
+        {"SHOPVOX_OPS_LISTEN", "127.0.0.1:0"},
         {"PEOPLEVOX_PASSWORD_ENCODING", "plain"},
         {NULL, NULL},
     };
@@ -195,6 +202,8 @@ static void test_valid_overrides_are_parsed(void **state)
     assert_string_equal(buf_cstr(&errors), "");
     assert_string_equal(c.listen_host, "127.0.0.1");
     assert_int_equal(c.listen_port, 0);
+    assert_string_equal(c.ops_listen_host, "127.0.0.1");
+    assert_int_equal(c.ops_listen_port, 0);
     assert_int_equal(c.workers, 0);
     assert_int_equal(c.http_threads, 64);
     assert_string_equal(c.log_level, "debug");
@@ -326,6 +335,14 @@ static const struct bad_case bad_cases[] = {
      "SHOPVOX_DATABASE_URL=***: is not a valid libpq connection string or postgresql:// URI\n"},
     {"SHOPVOX_LISTEN", "bad\nline:80x",
      "SHOPVOX_LISTEN=bad?line:80x: must be HOST:PORT with a port from 0 to 65535\n"},
+    {"SHOPVOX_OPS_LISTEN", "0.0.0.0:99999",
+     "SHOPVOX_OPS_LISTEN=0.0.0.0:99999: must be HOST:PORT with a port from 0 to 65535\n"},
+    /* the budget holds at least one largest body (SHOPVOX_MAX_BODY_BYTES, 1 MiB by default) */
+    {"SHOPVOX_BODY_BUDGET_BYTES", "4096",
+     "SHOPVOX_BODY_BUDGET_BYTES=4096: must be at least SHOPVOX_MAX_BODY_BYTES (one largest "
+     "body)\n"},
+    {"SHOPVOX_REQUEST_DEADLINE_MS", "50",
+     "SHOPVOX_REQUEST_DEADLINE_MS=50: must be an integer between 100 and 600000\n"},
     {"SHOPVOX_WORKERS", "257", "SHOPVOX_WORKERS=257: must be an integer between 0 and 256\n"},
     {"SHOPVOX_HTTP_THREADS", "12x",
      "SHOPVOX_HTTP_THREADS=12x: must be an integer between 1 and 64\n"},
@@ -444,7 +461,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 43); /* one line per variable */
+    assert_int_equal(count_lines(out), 47); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

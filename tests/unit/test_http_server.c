@@ -4,7 +4,7 @@
  * can answer (status, content type, Allow, Retry-After); the body cap
  * (413, declared or streamed, without calling the handler); a dropped reply
  * (the connection closes, the client gets nothing); a thread per connection
- * (a blocked handler holds up no other call); exclusive ports; listen
+ * (a blocked handler holds up no other call); no port shared; listen
  * addresses (IPv4 literals, or names and IPv6 when asked); quiet servers (no
  * duration metric).
  */
@@ -108,7 +108,7 @@ static struct http_server *start(struct fx *f, const struct http_server_opts *ex
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct http_server_opts o = {.thread_per_connection = true, .exclusive_port = true};
+    struct http_server_opts o = {.thread_per_connection = true};
 
     pthread_mutex_init(&f->seen.lock, NULL);
     pthread_cond_init(&f->seen.cond, NULL);
@@ -299,26 +299,19 @@ static void test_blocked_handler_holds_up_no_other(void **state)
     call_done(&slow.c);
 }
 
-/* The service shares its port (SO_REUSEPORT); an exclusive server does not. */
-static void test_exclusive_port(void **state)
+/* No server shares its port (no SO_REUSEPORT): a second one on a port in use fails. */
+static void test_port_is_never_shared(void **state)
 {
     struct fx *f = *state;
-    struct http_server_opts shared = {0};
-    struct http_server_opts excl = {.exclusive_port = true};
-    struct http_server *a, *b, *c;
+    struct http_server_opts o = {0};
+    struct http_server *a;
 
-    a = start(f, &shared);
+    a = start(f, &o);
     assert_non_null(a);
-    shared.port = http_server_port(a);
-    b = start(f, &shared);
-    assert_non_null(b);
-    excl.port = shared.port;
-    c = start(f, &excl);
-    assert_null(c);
-    excl.port = f->port; /* the fixture's exclusive server */
-    shared.port = f->port;
-    assert_null(start(f, &shared));
-    http_server_stop(b);
+    o.port = http_server_port(a);
+    assert_null(start(f, &o));
+    o.port = f->port; /* the fixture's thread-per-connection server */
+    assert_null(start(f, &o));
     http_server_stop(a);
 }
 
@@ -391,7 +384,7 @@ int main(void)
         T(test_body_cap),
         T(test_drop_closes_without_answer),
         T(test_blocked_handler_holds_up_no_other),
-        T(test_exclusive_port),
+        T(test_port_is_never_shared),
         T(test_listen_addresses),
         T(test_quiet_server_records_no_metric),
     };

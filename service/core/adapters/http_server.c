@@ -6,6 +6,23 @@
  * per-request state lives in req_cls and is freed in the completion
  * callback on every path, including aborted connections.
  *
+ * The first call decides whether a body will be read at all (admit, the
+ * declared length against the cap, the budget); a refusal there is
+ * queued before the body and MHD closes the connection after it without
+ * reading on. A refusal while a chunked body arrives (cap or budget
+ * passed) stops reading at once: MHD queues the answer if the state of
+ * the request allows it and otherwise closes the connection.
+ *
+ * Deadlines: MHD has only an idle timeout, which a client sending a byte
+ * every few seconds never trips. Each connection therefore has a watch
+ * (its socket, the phase of its current request and since when) in a
+ * list that MHD's connection callbacks keep; a watcher thread shuts down
+ * the socket of a connection past its deadline, and MHD, seeing the end
+ * of the stream, closes and frees it on its own thread. The watch leaves
+ * the list under the same lock in MHD's close notification, which MHD
+ * sends before it closes the descriptor, so a shutdown never reaches a
+ * descriptor reused by another connection.
+ *
  * Two threading models: the service's pool of epoll threads (handlers
  * block only briefly, on the database), and for the sandbox's fakes a
  * thread per connection, so a call a fake holds for seconds never delays
@@ -19,25 +36,49 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
 
+#define WATCH_TICK_MS 100
+
+enum phase { PHASE_HEADERS, PHASE_BODY, PHASE_ANSWER };
+
+/* One open connection, as the deadline watcher sees it. */
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    enum phase phase;
+    int64_t since_ms;  /* when the connection began waiting for the current request */
+    bool cut;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_opts opts;
     int port;
+    atomic_size_t body_reserved;  /* bytes of body budget held by requests in flight */
+    pthread_mutex_t watch_lock;   /* guards watches and stopping */
+    pthread_cond_t watch_wake;
+    struct conn_watch *watches;
+    bool watching;                /* a deadline is set: the watcher thread runs */
+    bool stopping;
+    pthread_t watcher;
 };
 
 struct req_state {
     struct buf body;
-    bool too_large;
-    int64_t start_ms;
+    size_t reserved;   /* of the server's body budget */
+    bool refused;      /* answered before the body was complete */
+    int64_t start_ns;
 };
 
 const char *http_header(const struct http_request *r, const char *name)
@@ -98,41 +139,278 @@ static void log_request(const char *method, const char *path, const struct http_
     if (r->route != NULL && strcmp(r->route, "metrics") == 0 && !log_enabled(LOG_DEBUG))
         return;
     log_msg(r->status >= 500 ? LOG_WARN : LOG_INFO,
-            "event=http_request method=%s path=%s status=%d duration_ms=%.2f bytes=%zu", method,
+            "event=http_request method=%s path=%s status=%d duration_ms=%.3f bytes=%zu", method,
             log_quote(path, qpath, sizeof(qpath)), r->status, seconds * 1000.0, r->body.len);
 }
 
-/* Answers a request whose body is complete (or refused). */
+/* ---- deadlines ---- */
+
+static struct conn_watch *watch_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Moves the connection's current request to phase (PHASE_HEADERS: a new wait begins). */
+static void watch_phase(struct http_server *s, struct MHD_Connection *conn, enum phase phase)
+{
+    struct conn_watch *w;
+
+    if (!s->watching || (w = watch_of(conn)) == NULL)
+        return;
+    pthread_mutex_lock(&s->watch_lock);
+    w->phase = phase;
+    if (phase == PHASE_HEADERS)
+        w->since_ms = now_ms_monotonic();
+    pthread_mutex_unlock(&s->watch_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+    struct conn_watch *w = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    pthread_mutex_lock(&s->watch_lock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED && w == NULL) {
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w = xcalloc(1, sizeof(*w));
+        w->fd = ci != NULL ? ci->connect_fd : -1;
+        w->since_ms = now_ms_monotonic();
+        w->next = s->watches;
+        if (s->watches != NULL)
+            s->watches->prev = w;
+        s->watches = w;
+        *socket_context = w;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && w != NULL) {
+        if (w->prev != NULL)
+            w->prev->next = w->next;
+        else
+            s->watches = w->next;
+        if (w->next != NULL)
+            w->next->prev = w->prev;
+        free(w);
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+}
+
+/* The deadline reason a watch is past at now, or NULL. */
+static const char *watch_overdue(const struct http_server *s, const struct conn_watch *w,
+                                 int64_t now)
+{
+    int64_t age = now - w->since_ms;
+
+    if (w->cut || w->fd < 0 || w->phase == PHASE_ANSWER)
+        return NULL;
+    if (w->phase == PHASE_HEADERS && s->opts.header_deadline_ms > 0 &&
+        age > s->opts.header_deadline_ms)
+        return "header_deadline";
+    if (s->opts.request_deadline_ms > 0 && age > s->opts.request_deadline_ms)
+        return "request_deadline";
+    return NULL;
+}
+
+static void *watcher_main(void *arg)
+{
+    struct http_server *s = arg;
+    struct timespec wake;
+    char labels[64];
+
+    pthread_mutex_lock(&s->watch_lock);
+    while (!s->stopping) {
+        int64_t now = now_ms_monotonic();
+
+        for (struct conn_watch *w = s->watches; w != NULL; w = w->next) {
+            const char *reason = watch_overdue(s, w, now);
+
+            if (reason == NULL)
+                continue;
+            shutdown(w->fd, SHUT_RDWR); /* MHD sees the end and closes on its own thread */
+            w->cut = true;
+            snprintf(labels, sizeof(labels), "reason=\"%s\"", reason);
+            metrics_inc("shopvox_http_connections_cut_total", labels);
+        }
+        clock_gettime(CLOCK_REALTIME, &wake);
+        wake.tv_nsec += WATCH_TICK_MS * 1000000L;
+        wake.tv_sec += wake.tv_nsec / 1000000000L;
+        wake.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->watch_wake, &s->watch_lock, &wake);
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    return NULL;
+}
+
+/* ---- the body budget ---- */
+
+/* Grows the request's share of the budget to total bytes; false when the budget is spent. */
+static bool budget_reserve(struct http_server *s, struct req_state *rs, size_t total)
+{
+    size_t budget = s->opts.body_budget_bytes;
+    size_t need, cur;
+
+    if (budget == 0 || total <= rs->reserved)
+        return true;
+    need = total - rs->reserved;
+    cur = atomic_load(&s->body_reserved);
+    do {
+        if (need > budget || cur > budget - need)
+            return false;
+    } while (!atomic_compare_exchange_weak(&s->body_reserved, &cur, cur + need));
+    rs->reserved = total;
+    return true;
+}
+
+static void budget_release(struct http_server *s, struct req_state *rs)
+{
+    atomic_fetch_sub(&s->body_reserved, rs->reserved);
+    rs->reserved = 0;
+}
+
+/* ---- requests ---- */
+
+/*
+ * The answer written straight to the socket, for a refusal in the middle
+ * of a body, where MHD (0.9.x) queues no response; the caller then answers
+ * MHD_NO and MHD closes the connection without reading on.
+ */
+static void send_raw_response(struct MHD_Connection *conn, const struct http_response *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)r->status);
+    char head[512];
+    int n;
+
+    if (ci == NULL)
+        return;
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s"
+                 "Connection: close\r\n\r\n",
+                 r->status, reason, r->content_type, r->body.len,
+                 r->retry_after ? "Retry-After: " : "", r->retry_after ? r->retry_after : "",
+                 r->retry_after ? "\r\n" : "");
+    if (send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
+        send(ci->connect_fd, r->body.data, r->body.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(ci->connect_fd, SHUT_WR);
+}
+
+/*
+ * Sends resp (unless it is a drop; raw: straight to the socket), logs it
+ * and frees its body.
+ */
+static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *conn,
+                               const char *method, const char *url, struct req_state *rs,
+                               struct http_response *resp, bool raw)
+{
+    enum MHD_Result ret = MHD_NO; /* a dropped reply: MHD closes the connection */
+
+    watch_phase(s, conn, PHASE_ANSWER);
+    if (raw)
+        send_raw_response(conn, resp);
+    else if (resp->drop)
+        resp->status = 0; /* logged as no answer */
+    else
+        ret = send_response(conn, resp);
+    if (!s->opts.quiet)
+        log_request(method, url, resp, (double)(now_ns_monotonic() - rs->start_ns) / 1e9);
+    buf_cleanup(&resp->body);
+    return ret;
+}
+
+/* Answers before the body is complete (mid_body: part of it is read); MHD reads no more. */
+static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *conn,
+                              const char *method, const char *url, struct req_state *rs,
+                              bool mid_body, int status, const char *route, const char *msg)
+{
+    struct http_response resp = {.route = route};
+
+    buf_init(&resp.body, 0);
+    http_reply_json_msg(&resp, status, "error", msg);
+    if (status == 503)
+        resp.retry_after = "1";
+    rs->refused = true;
+    buf_cleanup(&rs->body);
+    budget_release(s, rs);
+    return respond(s, conn, method, url, rs, &resp, mid_body);
+}
+
+/* Answers a request whose body is complete. */
 static enum MHD_Result finish(struct http_server *s, struct MHD_Connection *conn,
                               const char *method, const char *url, struct req_state *rs)
 {
     struct http_request req = {method, url, buf_cstr(&rs->body), rs->body.len, conn};
     struct http_response resp = {.status = 500};
-    enum MHD_Result ret = MHD_NO; /* a dropped reply: MHD closes the connection */
 
     buf_init(&resp.body, 0);
-    if (rs->too_large) {
-        resp.route = "too_large";
-        http_reply_json_msg(&resp, 413, "error", "request body too large");
-    } else {
-        s->opts.handler(s->opts.ctx, &req, &resp);
-    }
-    if (resp.drop)
-        resp.status = 0; /* logged as no answer */
-    else
-        ret = send_response(conn, &resp);
-    if (!s->opts.quiet)
-        log_request(method, url, &resp, (double)(now_ms_monotonic() - rs->start_ms) / 1000.0);
-    buf_cleanup(&resp.body);
-    return ret;
+    watch_phase(s, conn, PHASE_ANSWER); /* the deadlines are the client's, not the handler's */
+    s->opts.handler(s->opts.ctx, &req, &resp);
+    return respond(s, conn, method, url, rs, &resp, false);
 }
 
-static bool declared_too_large(struct MHD_Connection *conn, size_t max)
+/* Whether the headers announce a body, and its length when they give it (else -1). */
+static bool declares_body(struct MHD_Connection *conn, long long *length)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
 
-    return cl != NULL && strtoull(cl, NULL, 10) > max;
+    *length = -1;
+    if (te != NULL)
+        return true;
+    if (cl == NULL)
+        return false;
+    *length = strtoll(cl, NULL, 10);
+    return *length != 0;
+}
+
+/* The first call: the headers decide whether the body is read at all. */
+static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *conn,
+                                  const char *url, const char *method, struct req_state *rs)
+{
+    struct http_request req = {method, url, NULL, 0, conn};
+    struct http_response resp = {.status = 500};
+    long long length;
+
+    watch_phase(s, conn, PHASE_BODY);
+    if (!declares_body(conn, &length))
+        return MHD_YES; /* answered on the last call, as any request */
+    if (length > 0 && (unsigned long long)length > s->opts.max_body_bytes)
+        return refuse(s, conn, method, url, rs, false, 413, "too_large",
+                      "request body too large");
+    if (s->opts.admit != NULL) {
+        buf_init(&resp.body, 0);
+        if (!s->opts.admit(s->opts.ctx, &req, &resp)) {
+            rs->refused = true;
+            return respond(s, conn, method, url, rs, &resp, false);
+        }
+        buf_cleanup(&resp.body);
+    }
+    if (length > 0 && !budget_reserve(s, rs, (size_t)length))
+        return refuse(s, conn, method, url, rs, false, 503, "busy", "server busy; retry later");
+    return MHD_YES;
+}
+
+/* A chunk of an admitted body: kept raw for the HMAC, within the cap and the budget. */
+static enum MHD_Result on_chunk(struct http_server *s, struct MHD_Connection *conn,
+                                const char *url, const char *method, struct req_state *rs,
+                                const char *data, size_t n)
+{
+    size_t total = rs->body.len + n;
+
+    if (rs->refused)
+        return MHD_NO;
+    if (total > s->opts.max_body_bytes || total < n)
+        return refuse(s, conn, method, url, rs, true, 413, "too_large", "request body too large");
+    if (!budget_reserve(s, rs, total))
+        return refuse(s, conn, method, url, rs, true, 503, "busy", "server busy; retry later");
+    if (buf_append(&rs->body, data, n) < 0) /* the cap, checked above: not reached */
+        return refuse(s, conn, method, url, rs, true, 413, "too_large", "request body too large");
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -141,36 +419,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct http_server *s = cls;
     struct req_state *rs = *req_cls;
+    size_t n;
 
     if (rs == NULL) { /* first call: headers only */
         rs = xcalloc(1, sizeof(*rs));
         buf_init(&rs->body, s->opts.max_body_bytes);
-        rs->start_ms = now_ms_monotonic();
+        rs->start_ns = now_ns_monotonic();
         *req_cls = rs;
-        if (declared_too_large(conn, s->opts.max_body_bytes)) {
-            rs->too_large = true;
-            return finish(s, conn, method, url, rs);
-        }
-        return MHD_YES;
+        return on_headers(s, conn, url, method, rs);
     }
-    if (*upload_size > 0) { /* a chunk: keep the raw bytes for the HMAC */
-        if (!rs->too_large && buf_append(&rs->body, upload_data, *upload_size) < 0) {
-            rs->too_large = true;
-            buf_cleanup(&rs->body);
-        }
+    if (*upload_size > 0) {
+        n = *upload_size;
         *upload_size = 0;
-        return MHD_YES;
+        return on_chunk(s, conn, url, method, rs, upload_data, n);
     }
+    if (rs->refused)
+        return MHD_YES; /* the answer is queued already */
     return finish(s, conn, method, url, rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *s = cls;
     struct req_state *rs = *req_cls;
 
+    watch_phase(s, conn, PHASE_HEADERS); /* a kept-alive connection waits for the next one */
     if (rs == NULL)
         return;
+    budget_release(s, rs);
     buf_cleanup(&rs->body);
     free(rs);
     *req_cls = NULL;
@@ -236,8 +513,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, union listen_addr 
         flags |= MHD_USE_IPv6;
     if (!o->thread_per_connection)
         extra[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL};
-    if (!o->exclusive_port)
-        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    if (s->watching)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                             (intptr_t)on_connection, s};
     extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr->sa,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -247,12 +525,23 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, union listen_addr 
                             MHD_OPTION_END);
 }
 
+static void server_free(struct http_server *s)
+{
+    pthread_mutex_destroy(&s->watch_lock);
+    pthread_cond_destroy(&s->watch_wake);
+    free(s);
+}
+
 struct http_server *http_server_start(const struct http_server_opts *opts, struct errbuf *err)
 {
     struct http_server *s = xcalloc(1, sizeof(*s));
     union listen_addr addr;
 
     s->opts = *opts;
+    s->watching = opts->header_deadline_ms > 0 || opts->request_deadline_ms > 0;
+    atomic_init(&s->body_reserved, 0);
+    pthread_mutex_init(&s->watch_lock, NULL);
+    pthread_cond_init(&s->watch_wake, NULL);
     if (listen_address(opts, &addr, err) != ST_OK)
         goto fail;
     s->daemon = start_daemon(s, &addr);
@@ -261,9 +550,14 @@ struct http_server *http_server_start(const struct http_server_opts *opts, struc
         goto fail;
     }
     s->port = bound_port(s->daemon);
+    if (s->watching) {
+        metrics_describe("shopvox_http_connections_cut_total", MET_COUNTER,
+                         "Connections cut past their header or request deadline");
+        pthread_create(&s->watcher, NULL, watcher_main, s);
+    }
     return s;
 fail:
-    free(s);
+    server_free(s);
     return NULL;
 }
 
@@ -292,6 +586,13 @@ void http_server_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
+    if (s->watching) {
+        pthread_mutex_lock(&s->watch_lock);
+        s->stopping = true;
+        pthread_cond_signal(&s->watch_wake);
+        pthread_mutex_unlock(&s->watch_lock);
+        pthread_join(s->watcher, NULL);
+    }
     MHD_stop_daemon(s->daemon);
-    free(s);
+    server_free(s);
 }

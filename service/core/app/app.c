@@ -5,6 +5,12 @@
  * bytes, then hand the delivery to intake (one transaction) and answer.
  * Nothing here calls an outside API. Labels fed from outside (topics) are
  * mapped to a closed set before they reach the metrics registry.
+ *
+ * Two listeners, two route tables: the public one (what the internet
+ * reaches) serves only the webhook, and takes a body only from a POST
+ * whose signature header is well formed (app_admit); the operations one
+ * serves the probes and /metrics and never takes a body. A flood on the
+ * public port therefore never delays a probe.
  */
 #include "app.h"
 
@@ -44,7 +50,8 @@ struct app *app_create(const struct cfg *cfg)
     struct app *a = xcalloc(1, sizeof(*a));
 
     a->cfg = cfg;
-    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + 1);
+    /* one connection per public thread, one for the ops listener's, one spare */
+    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + 2);
     app_metrics_describe();
     return a;
 }
@@ -221,17 +228,38 @@ static void route_metrics(struct http_response *resp)
     metrics_render(&resp->body);
 }
 
+static void route_not_found(struct http_response *resp)
+{
+    resp->route = "not_found";
+    http_reply_json_msg(resp, 404, "error", "not found");
+}
+
 void app_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    struct app *a = ctx;
+    if (strcmp(req->path, "/webhooks/shopline") == 0)
+        route_webhook(ctx, req, resp);
+    else
+        route_not_found(resp);
+}
 
-    if (strcmp(req->path, "/webhooks/shopline") == 0) {
-        route_webhook(a, req, resp);
-        return;
-    }
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
-        (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
-         strcmp(req->path, "/metrics") == 0)) {
+bool app_admit(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    if (strcmp(req->path, "/webhooks/shopline") == 0 && strcmp(req->method, "POST") == 0 &&
+        whk_signature_well_formed(http_header(req, "X-Shopline-Hmac-Sha256")))
+        return true;
+    app_handle(ctx, req, resp); /* its answer without a body: 405, 401 or 404 */
+    return false;
+}
+
+void app_handle_ops(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct app *a = ctx;
+    bool known = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
+                 strcmp(req->path, "/metrics") == 0;
+
+    if (!known) {
+        route_not_found(resp);
+    } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         resp->route = "ops";
         resp->allow = "GET, HEAD";
         http_reply_json_msg(resp, 405, "error", "method not allowed");
@@ -240,10 +268,13 @@ void app_handle(void *ctx, const struct http_request *req, struct http_response 
         http_reply_json_msg(resp, 200, "status", "alive");
     } else if (strcmp(req->path, "/readyz") == 0) {
         route_readyz(a, resp);
-    } else if (strcmp(req->path, "/metrics") == 0) {
-        route_metrics(resp);
     } else {
-        resp->route = "not_found";
-        http_reply_json_msg(resp, 404, "error", "not found");
+        route_metrics(resp);
     }
+}
+
+bool app_admit_ops(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    app_handle_ops(ctx, req, resp);
+    return false;
 }

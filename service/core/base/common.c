@@ -115,6 +115,14 @@ int64_t now_ms_monotonic(void)
     return clock_ms(CLOCK_MONOTONIC);
 }
 
+int64_t now_ns_monotonic(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t now_ms_wall(void)
 {
     return clock_ms(CLOCK_REALTIME);

@@ -48,6 +48,7 @@ struct cfg_var {
 
 static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_LISTEN", CK_STR, OFF(listen), "0.0.0.0:8080", 0, 0, NULL, 0},
+    {"SHOPVOX_OPS_LISTEN", CK_STR, OFF(ops_listen), "0.0.0.0:9090", 0, 0, NULL, 0},
     {"SHOPVOX_DATABASE_URL", CK_STR, OFF(database_url), NULL, 0, 0, NULL, CF_SECRET | CF_REQUIRED},
     {"SHOPVOX_WORKERS", CK_INT, OFF(workers), "4", 0, 256, NULL, 0},
     {"SHOPVOX_HTTP_THREADS", CK_INT, OFF(http_threads), "4", 1, 64, NULL, 0},
@@ -55,6 +56,11 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_LOG_LEVEL", CK_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error", 0},
     {"SHOPVOX_LOG_FORMAT", CK_ENUM, OFF(log_format), "text", 0, 0, "text|json", 0},
     {"SHOPVOX_MAX_BODY_BYTES", CK_LONG, OFF(max_body_bytes), "1048576", 1024, 64L << 20, NULL, 0},
+    {"SHOPVOX_BODY_BUDGET_BYTES", CK_LONG, OFF(body_budget_bytes), "8388608", 1024, 1L << 30,
+     NULL, 0},
+    {"SHOPVOX_HEADER_DEADLINE_MS", CK_INT, OFF(header_deadline_ms), "10000", 100, 600000, NULL, 0},
+    {"SHOPVOX_REQUEST_DEADLINE_MS", CK_INT, OFF(request_deadline_ms), "15000", 100, 600000, NULL,
+     0},
     {"SHOPVOX_SQL_DIR", CK_STR, OFF(sql_dir), SHOPVOX_SQL_DIR, 0, 0, NULL, 0},
     {"SHOPLINE_SHOP_DOMAIN", CK_STR, OFF(shop_domain), NULL, 0, 0, NULL, CF_REQUIRED},
     {"SHOPLINE_API_BASE", CK_STR, OFF(shopline_api_base), "", 0, 0, NULL, 0},
@@ -279,19 +285,24 @@ static int cfg_raw(const struct cfg_var *v, cfg_getenv_fn get, void *ctx, char *
     return 0;
 }
 
-static int cfg_parse_listen(struct cfg *c, struct buf *errors)
+/* Splits the HOST:PORT variable at offset into host and port; returns problems. */
+static int cfg_parse_listen(struct cfg *c, struct buf *errors, uint64_t unread, size_t offset,
+                            char **host, int *port_out)
 {
-    const char *colon = strrchr(c->listen, ':');
+    const struct cfg_var *v = var_at(offset);
+    const char *listen = *str_field(c, v);
+    const char *colon = strrchr(listen, ':');
     long port = -1;
 
-    if (colon != NULL && colon > c->listen && parse_long(colon + 1, &port) == 0 && port >= 0 &&
+    if ((unread >> var_index(v)) & 1)
+        return 0; /* reported already */
+    if (colon != NULL && colon > listen && parse_long(colon + 1, &port) == 0 && port >= 0 &&
         port <= 65535) {
-        c->listen_host = xstrndup(c->listen, (size_t)(colon - c->listen));
-        c->listen_port = (int)port;
+        *host = xstrndup(listen, (size_t)(colon - listen));
+        *port_out = (int)port;
         return 0;
     }
-    return reject(c, errors, &cfg_vars[0], c->listen,
-                  "must be HOST:PORT with a port from 0 to 65535");
+    return reject(c, errors, v, listen, "must be HOST:PORT with a port from 0 to 65535");
 }
 
 /* A DNS host name with at least one dot: "acme.myshopline.com", not "acme" or a URL. */
@@ -376,6 +387,8 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
     const struct cfg_var *shop = var_at(offsetof(struct cfg, shop_domain));
     const struct cfg_var *prefix = var_at(offsetof(struct cfg, order_prefix));
+    const struct cfg_var *budget = var_at(offsetof(struct cfg, body_budget_bytes));
+    char value[32];
     int problems = 0;
 
     if (c->shop_domain[0] != '\0' && !is_host_name(c->shop_domain))
@@ -384,6 +397,11 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
     problems += check_url(c, errors, offsetof(struct cfg, pvx_url));
     problems += check_url(c, errors, offsetof(struct cfg, shopline_api_base));
     problems += check_database_url(c, errors);
+    if (c->body_budget_bytes > 0 && c->body_budget_bytes < c->max_body_bytes) {
+        snprintf(value, sizeof(value), "%ld", c->body_budget_bytes);
+        problems += reject(c, errors, budget, value,
+                           "must be at least SHOPVOX_MAX_BODY_BYTES (one largest body)");
+    }
     if (strlen(c->order_prefix) > CFG_ORDER_PREFIX_MAX_BYTES)
         problems += reject(c, errors, prefix, c->order_prefix,
                            "must be at most " CFG_STR(CFG_ORDER_PREFIX_MAX_BYTES)
@@ -395,7 +413,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
 int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, struct buf *errors)
 {
     int problems = 0;
-    int listen_problems = -1;
+    uint64_t unread = 0; /* bit i: the i-th variable could not be read (reported) */
 
     memset(c, 0, sizeof(*c));
     if (get == NULL)
@@ -406,6 +424,7 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
         int bad = cfg_raw(v, get, ctx, &raw, errors);
 
         problems += bad;
+        unread |= (uint64_t)(bad != 0) << i;
         if (!bad && (raw == NULL || *raw == '\0') && (v->flags & CF_REQUIRED)) {
             if (require_all) {
                 report(errors, v, raw, "is required");
@@ -415,13 +434,13 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
             problems += cfg_set(c, v, raw != NULL ? raw : (v->def ? v->def : ""), errors);
         }
         free(raw);
-        if (v->offset == offsetof(struct cfg, listen))
-            listen_problems = problems;
         if (v->kind != CK_INT && v->kind != CK_LONG && *str_field(c, v) == NULL)
             *str_field(c, v) = xstrdup("");
     }
-    if (listen_problems == 0) /* SHOPVOX_LISTEN (first in the table) read cleanly */
-        problems += cfg_parse_listen(c, errors);
+    problems += cfg_parse_listen(c, errors, unread, OFF(listen), &c->listen_host,
+                                 &c->listen_port);
+    problems += cfg_parse_listen(c, errors, unread, OFF(ops_listen), &c->ops_listen_host,
+                                 &c->ops_listen_port);
     return problems + cfg_check_formats(c, errors);
 }
 
@@ -437,6 +456,8 @@ void cfg_cleanup(struct cfg *c)
     }
     free(c->listen_host);
     c->listen_host = NULL;
+    free(c->ops_listen_host);
+    c->ops_listen_host = NULL;
 }
 
 void cfg_print(const struct cfg *c, FILE *out)

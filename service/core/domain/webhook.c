@@ -169,6 +169,13 @@ static int whk_decode_signature(const char *header, unsigned char out[WHK_MAC_BY
     return -1;
 }
 
+bool whk_signature_well_formed(const char *signature_header)
+{
+    unsigned char given[WHK_MAC_BYTES];
+
+    return signature_header != NULL && whk_decode_signature(signature_header, given) == 0;
+}
+
 static bool whk_secret_matches(const char *secret, const void *body, size_t body_len,
                                const unsigned char given[WHK_MAC_BYTES])
 {
