@@ -78,10 +78,10 @@ static int run_migrations(const struct cfg *c)
 
     store_conn_destroy(conn);
     if (st != ST_OK) {
-        log_msg(LOG_ERROR, "event=migrate_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "migrate_failed", "error", err.msg, NULL);
         return 1;
     }
-    log_msg(LOG_INFO, "event=migrate_done applied=%d", applied);
+    log_event(LOG_INFO, "migrate_done", LOG_I64("applied", applied), NULL);
     return 0;
 }
 
@@ -111,14 +111,14 @@ static int check_schema(const struct cfg *c)
 
     store_conn_destroy(conn);
     if (st != ST_OK) {
-        log_msg(LOG_WARN, "event=schema_unknown error=\"%s\"", err.msg);
+        log_event(LOG_WARN, "schema_unknown", "error", err.msg, NULL);
     } else if (ss.db_version > ss.code_version) {
-        log_msg(LOG_ERROR, "event=schema_ahead db_version=%d code_version=%d", ss.db_version,
-                ss.code_version);
+        log_event(LOG_ERROR, "schema_ahead", LOG_I64("db_version", ss.db_version),
+                  LOG_I64("code_version", ss.code_version), NULL);
         rc = 1;
     } else if (ss.pending > 0) {
-        log_msg(LOG_WARN, "event=schema_pending pending=%d hint=\"run shopvox migrate or serve "
-                          "--migrate\"", ss.pending);
+        log_event(LOG_WARN, "schema_pending", LOG_I64("pending", ss.pending), "hint",
+                  "run shopvox migrate or serve --migrate", NULL);
     }
     return rc;
 }
@@ -132,7 +132,7 @@ static void wait_for_signal(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigwait(&set, &sig);
-    log_msg(LOG_INFO, "event=shutdown_requested signal=%d", sig);
+    log_event(LOG_INFO, "shutdown_requested", LOG_I64("signal", sig), NULL);
 }
 
 /* Stops accepting, lets in-flight requests finish until deadline_ms, stops. */
@@ -178,7 +178,7 @@ static int background_start(const struct cfg *c, struct background *bg)
         return 0; /* an intake-only replica */
     bg->pvx = pvx_client_create(&pc, &err);
     if (bg->pvx == NULL) {
-        log_msg(LOG_ERROR, "event=peoplevox_client_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "peoplevox_client_failed", "error", err.msg, NULL);
         gauges_stop(bg->gauges);
         return -1;
     }
@@ -203,6 +203,7 @@ static int serve(const struct cfg *c, bool migrate)
     struct background bg;
     struct errbuf err = {""};
     int64_t deadline;
+    char listen[300];
 
     if (migrate && run_migrations(c) != 0)
         return 1;
@@ -217,13 +218,13 @@ static int serve(const struct cfg *c, bool migrate)
                                    .max_body_bytes = (size_t)c->max_body_bytes};
     hs = http_server_start(&ho, &err);
     if (hs == NULL) {
-        log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "listen_failed", "error", err.msg, NULL);
         background_stop(&bg);
         app_destroy(a);
         return 1;
     }
-    log_msg(LOG_INFO, "event=started listen=%s:%d workers=%d", c->listen_host,
-            http_server_port(hs), c->workers);
+    snprintf(listen, sizeof(listen), "%s:%d", c->listen_host, http_server_port(hs));
+    log_event(LOG_INFO, "started", "listen", listen, LOG_I64("workers", c->workers), NULL);
     wait_for_signal();
     /*
      * One deadline for everything, below the pod's grace period: workers stop
@@ -234,7 +235,7 @@ static int serve(const struct cfg *c, bool migrate)
     drain(hs, deadline);
     background_stop(&bg);
     app_destroy(a);
-    log_msg(LOG_INFO, "event=stopped");
+    log_event(LOG_INFO, "stopped", NULL);
     return 0;
 }
 

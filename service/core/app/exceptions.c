@@ -39,8 +39,8 @@ enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
     if (atoi(PQgetvalue(res, 0, 1)) == 1) {
         snprintf(labels, sizeof(labels), "type=\"%s\"", e->type);
         metrics_inc("shopvox_exceptions_raised_total", labels);
-        log_msg(LOG_WARN, "event=exception_opened type=%s subject_kind=%s id=%s", e->type,
-                e->subject_kind, PQgetvalue(res, 0, 0));
+        log_event(LOG_WARN, "exception_opened", "type", e->type, "subject_kind", e->subject_kind,
+                  "id", PQgetvalue(res, 0, 0), NULL);
     }
     PQclear(res);
     return ST_OK;

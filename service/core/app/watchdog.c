@@ -80,8 +80,8 @@ static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct j
                          "Paid orders ready longer than SHOPVOX_STALLED_ORDER_S");
         metrics_set("shopvox_stalled_orders", "", PQntuples(rows));
         if (PQntuples(rows) > 0)
-            log_msg(LOG_WARN, "event=stalled_orders count=%d threshold_s=%s", PQntuples(rows),
-                    threshold);
+            log_event(LOG_WARN, "stalled_orders", LOG_I64("count", PQntuples(rows)), "threshold_s",
+                      threshold, NULL);
     } else {
         store_rollback(w->db);
     }
