@@ -2,14 +2,17 @@
  * main.c - command dispatch, start-up and shutdown. Wires modules; holds no
  * business logic.
  *
+ *   shopvox --help | --version    (also after any command)
  *   shopvox [serve [--migrate]]   run the service
  *   shopvox migrate               apply pending migrations and exit
  *   shopvox check-config          print the effective configuration
  *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
  *   shopvox exceptions|sku|order|routing|catalogue ...   operator commands (cli.h)
  */
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,20 +242,64 @@ static int serve(const struct cfg *c, bool migrate)
     return 0;
 }
 
+static void usage(FILE *out)
+{
+    fputs("usage: shopvox [--help] [--version]\n"
+          "       shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]"
+          " [--help] [--version]\n",
+          out);
+    cli_usage(out);
+}
+
+/*
+ * The words of serve, migrate and check-config (argv[0] is the command,
+ * name too; "" for the binary's own options):
+ * --help (usage on stdout), --version, and --migrate where migrate is not
+ * NULL. Returns the exit code to stop with, or -1 to go on.
+ */
+static int parse_service_args(const char *name, int argc, char **argv, bool *migrate)
+{
+    const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+                                   {"version", no_argument, NULL, 'V'},
+                                   {"migrate", no_argument, NULL, 'm'},
+                                   {NULL, 0, NULL, 0}};
+    int opt, rc = -1;
+
+    opterr = 0;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
+        if (opt == 'h' && rc != EXIT_CONFIG) {
+            usage(stdout);
+            rc = 0;
+        } else if (opt == 'V' && rc == -1) {
+            cli_print_version(stdout);
+            rc = 0;
+        } else if (opt == 'm' && migrate != NULL) {
+            *migrate = true;
+        } else if (opt != 'h' && opt != 'V') {
+            fprintf(stderr, "shopvox%s%s: unknown option %s\n", name[0] ? " " : "", name,
+                    argv[optind - 1]);
+            rc = EXIT_CONFIG;
+        }
+    }
+    if (rc == -1 && optind < argc) {
+        fprintf(stderr, "shopvox%s%s: unexpected argument '%s'\n", name[0] ? " " : "", name,
+                argv[optind]);
+        rc = EXIT_CONFIG;
+    }
+    if (rc == EXIT_CONFIG)
+        usage(stderr);
+    return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct cfg c;
     bool migrate = false;
-    int rc;
+    int rc = parse_service_args("serve", argc, argv, &migrate);
 
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--migrate") == 0) {
-            migrate = true;
-        } else {
-            fprintf(stderr, "shopvox serve: unknown option %s\n", argv[i]);
-            return EXIT_CONFIG;
-        }
-    }
+    if (rc >= 0)
+        return rc;
     if (load_config(&c, true) > 0) {
         cfg_cleanup(&c);
         return EXIT_CONFIG;
@@ -263,17 +310,12 @@ static int cmd_serve(int argc, char **argv)
     return rc;
 }
 
-static void usage(void)
-{
-    fputs("usage: shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]\n",
-          stderr);
-    cli_usage(stderr);
-}
-
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "serve";
+    char *serve_argv[] = {(char *)(uintptr_t)"serve", NULL};
     sigset_t set;
+    int rc;
 
     /* Signals are taken synchronously by main; every thread inherits the mask. */
     sigemptyset(&set);
@@ -281,16 +323,23 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (cmd[0] == '-') { /* shopvox --help | --version */
+        rc = parse_service_args("", argc, argv, NULL);
+        return rc >= 0 ? rc : EXIT_CONFIG;
+    }
     if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(argc > 1 ? argc - 2 : 0, argv + 2);
-    if (strcmp(cmd, "migrate") == 0)
-        return cmd_migrate();
-    if (strcmp(cmd, "check-config") == 0)
-        return cmd_check_config();
+        return argc > 1 ? cmd_serve(argc - 1, argv + 1) : cmd_serve(1, serve_argv);
+    if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "check-config") == 0) {
+        rc = parse_service_args(cmd, argc - 1, argv + 1, NULL);
+        if (rc >= 0)
+            return rc;
+        return strcmp(cmd, "migrate") == 0 ? cmd_migrate() : cmd_check_config();
+    }
     if (strcmp(cmd, "sandbox") == 0)
         return sandbox_main(argc - 1, argv + 1);
     if (cli_is_command(cmd)) /* exceptions, sku, order, routing, catalogue */
         return cli_main(cmd, argc - 2, argv + 2);
-    usage();
+    fprintf(stderr, "shopvox: unknown command '%s'\n", cmd);
+    usage(stderr);
     return EXIT_CONFIG;
 }

@@ -80,11 +80,11 @@ static int rules_show(struct cli *x, const char *heading)
     return CLI_EXIT_OK;
 }
 
-int cli_routing_list(struct cli *x, int argc, char **argv)
+int cli_routing_list(struct cli *x)
 {
     struct cli_args a;
 
-    int rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
+    int rc = cli_start(x, NULL, 0, 0, 0, &a);
 
     return rc == CLI_EXIT_OK ? rules_show(x, NULL) : rc;
 }
@@ -105,7 +105,7 @@ static int rules_replace(struct cli *x, const struct routing_rules *t)
     return -1;
 }
 
-int cli_routing_set(struct cli *x, int argc, char **argv)
+int cli_routing_set(struct cli *x)
 {
     struct cli_args a;
     struct routing_rules t;
@@ -113,7 +113,7 @@ int cli_routing_set(struct cli *x, int argc, char **argv)
     char heading[160];
     int rc = CLI_EXIT_USAGE;
 
-    if (cli_parse(x, argc, argv, NULL, 0, 1, 1, &a) < 0)
+    if (cli_parse(x, NULL, 0, 1, 1, &a) < 0)
         return CLI_EXIT_USAGE;
     routing_rules_init(&t);
     if (strlen(a.pos[0]) > ROUTING_SPEC_MAX_BYTES) {

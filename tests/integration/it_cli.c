@@ -60,6 +60,23 @@ static const char *jstr(struct json_object *o, const char *key)
     return v == NULL ? NULL : json_object_get_string(v);
 }
 
+/*
+ * With --json a failure is one JSON document on stdout, {"error": ...,
+ * "code": N} with N the exit code, and nothing on stderr.
+ */
+static void expect_json_error(const struct it_cli_result *r, int code, const char *needle)
+{
+    struct json_object *o = json_of(r, code), *c;
+
+    assert_true(json_object_object_get_ex(o, "code", &c));
+    assert_int_equal(json_object_get_int(c), code);
+    if (strstr(jstr(o, "error"), needle) == NULL)
+        fail_msg("error [%s] does not mention [%s]", jstr(o, "error"), needle);
+    assert_string_equal(r->err, "");
+    json_object_put(o);
+}
+
+
 static long long jint(struct json_object *o, const char *key)
 {
     return (long long)json_object_get_int64(jget(o, key));
@@ -189,9 +206,7 @@ static void test_exceptions_bad_arguments_and_not_found(void **state)
     struct it_cli_result r;
 
     CLI(&r, "exceptions", "show", "99999999", "--json");
-    expect_exit(&r, 3);
-    assert_string_equal(r.out, "");
-    assert_non_null(strstr(r.err, "not found"));
+    expect_json_error(&r, 3, "not found");
     it_cli_result_free(&r);
     CLI(&r, "exceptions", "retry", "99999999");
     expect_exit(&r, 3);
@@ -494,8 +509,7 @@ static void test_order_show_by_name_and_id_with_history(void **state)
     it_cli_result_free(&r);
 
     CLI(&r, "order", "show", "#999999", "--json");
-    expect_exit(&r, 3);
-    assert_string_equal(r.out, "");
+    expect_json_error(&r, 3, "#999999");
     it_cli_result_free(&r);
 }
 
