@@ -101,6 +101,17 @@ static int list_options(struct cli *x, struct cli_opt *opts, int *limit)
         cli_error(x, "invalid --state '%s': expected open, resolved or all", state);
         return -1;
     }
+    if (opts[1].value != NULL && !exc_type_known(opts[1].value)) {
+        struct buf known;
+
+        buf_init(&known, 0);
+        for (size_t i = 0; i < exc_n_types; i++)
+            buf_appendf(&known, "%s%s", i > 0 ? ", " : "", exc_types[i]);
+        cli_error(x, "unknown exception type '%s': known types are %s", opts[1].value,
+                  buf_cstr(&known));
+        buf_cleanup(&known);
+        return -1;
+    }
     *limit = EXC_LIST_DEFAULT;
     if (opts[2].value != NULL) {
         long long n = cli_parse_id(opts[2].value);

@@ -33,6 +33,14 @@ static int map_args(struct cli *x, const struct cli_args *a)
         cli_error(x, "invalid Shopline SKU: %s", sku[0] ? "too long" : "empty");
         return -1;
     }
+    for (const char *p = sku; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            cli_error(x, "invalid Shopline SKU: control character 0x%02x at byte %zu (a tab, "
+                      "newline or similar never matches an order line)",
+                      (unsigned char)*p, (size_t)(p - sku) + 1);
+            return -1;
+        }
+    }
     if (problem != SKU_OK) {
         cli_error(x, "invalid item code '%s': %s", code, sku_problem_name(problem));
         return -1;

@@ -10,9 +10,27 @@
 #include "exceptions.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "metrics.h"
+
+const char *const exc_types[] = {
+    "invalid_webhook",     "empty_order",           "order_edited_after_post",
+    "unknown_sku",         "unroutable",            "order_number_too_long",
+    "order_number_taken",  "peoplevox_rejected",    "sales_order_conflict",
+    "cancel_after_despatch", "cancel_rejected",     "stalled_order",
+    "job_dead",
+};
+const size_t exc_n_types = ARRAY_LEN(exc_types);
+
+bool exc_type_known(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < exc_n_types; i++)
+        if (strcmp(exc_types[i], type) == 0)
+            return true;
+    return false;
+}
 
 static const char *const exc_upsert_sql =
     "INSERT INTO exceptions (shop, type, team, subject_kind, subject, order_id, detail, action) "
