@@ -9,8 +9,13 @@
  *   shopvox routing list | routing set 'RULES'
  *   shopvox catalogue sync
  *
- * Every command accepts --json (one JSON document on stdout; errors stay
- * on stderr) and otherwise prints aligned plain text. Commands read only
+ * Every command and subcommand accepts --help (its usage on stdout, exit 0)
+ * and --version ("shopvox <version>" on stdout, exit 0), parsed with
+ * getopt_long. With --json a command prints exactly one JSON document on
+ * stdout: its result, or on failure {"error": "...", "code": N} (N is the
+ * exit code; usage errors add "usage"); nothing goes to stderr but
+ * warnings. Without --json results are aligned plain text on stdout and
+ * errors "shopvox CMD SUB: message" on stderr. Commands read only
  * SHOPVOX_DATABASE_URL and SHOPLINE_SHOP_DOMAIN (plus the optional
  * variables' validity) and act on that shop's rows. "--" ends options, for
  * SKUs that start with '-'.
@@ -42,5 +47,8 @@ int cli_main(const char *cmd, int argc, char **argv);
 
 /* Prints the operator command synopsis (for the binary's usage text). */
 void cli_usage(FILE *out);
+
+/* Prints "shopvox <version>" (the version is CMake's project version). */
+void cli_print_version(FILE *out);
 
 #endif

@@ -25,6 +25,15 @@ struct exc_new {
     const char *action;       /* what to do about it */
 };
 
+/*
+ * Every type the service raises (exc_new.type), for the operator's filter
+ * (`shopvox exceptions list --type`); a new type is added here too.
+ */
+extern const char *const exc_types[];
+extern const size_t exc_n_types;
+/* Whether type is one of exc_types. */
+bool exc_type_known(const char *type);
+
 /* Opens (or bumps) an exception; *id receives its id when non-NULL. */
 enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
                   struct errbuf *err);

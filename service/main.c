@@ -2,14 +2,17 @@
  * main.c - command dispatch, start-up and shutdown. Wires modules; holds no
  * business logic.
  *
+ *   shopvox --help | --version    (also after any command)
  *   shopvox [serve [--migrate]]   run the service
  *   shopvox migrate               apply pending migrations and exit
  *   shopvox check-config          print the effective configuration
  *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
  *   shopvox exceptions|sku|order|routing|catalogue ...   operator commands (cli.h)
  */
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +82,10 @@ static int run_migrations(const struct cfg *c)
 
     store_conn_destroy(conn);
     if (st != ST_OK) {
-        log_msg(LOG_ERROR, "event=migrate_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "migrate_failed", "error", err.msg, NULL);
         return 1;
     }
-    log_msg(LOG_INFO, "event=migrate_done applied=%d", applied);
+    log_event(LOG_INFO, "migrate_done", LOG_I64("applied", applied), NULL);
     return 0;
 }
 
@@ -112,14 +115,14 @@ static int check_schema(const struct cfg *c)
 
     store_conn_destroy(conn);
     if (st != ST_OK) {
-        log_msg(LOG_WARN, "event=schema_unknown error=\"%s\"", err.msg);
+        log_event(LOG_WARN, "schema_unknown", "error", err.msg, NULL);
     } else if (ss.db_version > ss.code_version) {
-        log_msg(LOG_ERROR, "event=schema_ahead db_version=%d code_version=%d", ss.db_version,
-                ss.code_version);
+        log_event(LOG_ERROR, "schema_ahead", LOG_I64("db_version", ss.db_version),
+                  LOG_I64("code_version", ss.code_version), NULL);
         rc = 1;
     } else if (ss.pending > 0) {
-        log_msg(LOG_WARN, "event=schema_pending pending=%d hint=\"run shopvox migrate or serve "
-                          "--migrate\"", ss.pending);
+        log_event(LOG_WARN, "schema_pending", LOG_I64("pending", ss.pending), "hint",
+                  "run shopvox migrate or serve --migrate", NULL);
     }
     return rc;
 }
@@ -133,7 +136,7 @@ static void wait_for_signal(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigwait(&set, &sig);
-    log_msg(LOG_INFO, "event=shutdown_requested signal=%d", sig);
+    log_event(LOG_INFO, "shutdown_requested", LOG_I64("signal", sig), NULL);
 }
 
 /* Stops accepting, lets in-flight requests finish until deadline_ms, stops. */
@@ -160,6 +163,7 @@ static int listeners_start(const struct cfg *c, struct app *a, struct listeners 
                                   .body_budget_bytes = (size_t)c->body_budget_bytes,
                                   .header_deadline_ms = c->header_deadline_ms,
                                   .request_deadline_ms = c->request_deadline_ms};
+    char listen[300], ops[300];
     struct errbuf err = {""};
 
     l->ops = NULL;
@@ -173,13 +177,14 @@ static int listeners_start(const struct cfg *c, struct app *a, struct listeners 
         l->ops = http_server_start(&ho, &err);
     }
     if (l->ops == NULL) {
-        log_msg(LOG_ERROR, "event=listen_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "listen_failed", "error", err.msg, NULL);
         http_server_stop(l->public);
         return -1;
     }
-    log_msg(LOG_INFO, "event=started listen=%s:%d ops_listen=%s:%d workers=%d", c->listen_host,
-            http_server_port(l->public), c->ops_listen_host, http_server_port(l->ops),
-            c->workers);
+    snprintf(listen, sizeof(listen), "%s:%d", c->listen_host, http_server_port(l->public));
+    snprintf(ops, sizeof(ops), "%s:%d", c->ops_listen_host, http_server_port(l->ops));
+    log_event(LOG_INFO, "started", "listen", listen, "ops_listen", ops,
+              LOG_I64("workers", c->workers), NULL);
     return 0;
 }
 
@@ -218,7 +223,7 @@ static int background_start(const struct cfg *c, struct background *bg)
         return 0; /* an intake-only replica */
     bg->pvx = pvx_client_create(&pc, &err);
     if (bg->pvx == NULL) {
-        log_msg(LOG_ERROR, "event=peoplevox_client_failed error=\"%s\"", err.msg);
+        log_event(LOG_ERROR, "peoplevox_client_failed", "error", err.msg, NULL);
         gauges_stop(bg->gauges);
         return -1;
     }
@@ -267,24 +272,68 @@ static int serve(const struct cfg *c, bool migrate)
     http_server_stop(l.ops);
     background_stop(&bg);
     app_destroy(a);
-    log_msg(LOG_INFO, "event=stopped");
+    log_event(LOG_INFO, "stopped", NULL);
     return 0;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: shopvox [--help] [--version]\n"
+          "       shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]"
+          " [--help] [--version]\n",
+          out);
+    cli_usage(out);
+}
+
+/*
+ * The words of serve, migrate and check-config (argv[0] is the command,
+ * name too; "" for the binary's own options):
+ * --help (usage on stdout), --version, and --migrate where migrate is not
+ * NULL. Returns the exit code to stop with, or -1 to go on.
+ */
+static int parse_service_args(const char *name, int argc, char **argv, bool *migrate)
+{
+    const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+                                   {"version", no_argument, NULL, 'V'},
+                                   {"migrate", no_argument, NULL, 'm'},
+                                   {NULL, 0, NULL, 0}};
+    int opt, rc = -1;
+
+    opterr = 0;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
+        if (opt == 'h' && rc != EXIT_CONFIG) {
+            usage(stdout);
+            rc = 0;
+        } else if (opt == 'V' && rc == -1) {
+            cli_print_version(stdout);
+            rc = 0;
+        } else if (opt == 'm' && migrate != NULL) {
+            *migrate = true;
+        } else if (opt != 'h' && opt != 'V') {
+            fprintf(stderr, "shopvox%s%s: unknown option %s\n", name[0] ? " " : "", name,
+                    argv[optind - 1]);
+            rc = EXIT_CONFIG;
+        }
+    }
+    if (rc == -1 && optind < argc) {
+        fprintf(stderr, "shopvox%s%s: unexpected argument '%s'\n", name[0] ? " " : "", name,
+                argv[optind]);
+        rc = EXIT_CONFIG;
+    }
+    if (rc == EXIT_CONFIG)
+        usage(stderr);
+    return rc;
 }
 
 static int cmd_serve(int argc, char **argv)
 {
     struct cfg c;
     bool migrate = false;
-    int rc;
+    int rc = parse_service_args("serve", argc, argv, &migrate);
 
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--migrate") == 0) {
-            migrate = true;
-        } else {
-            fprintf(stderr, "shopvox serve: unknown option %s\n", argv[i]);
-            return EXIT_CONFIG;
-        }
-    }
+    if (rc >= 0)
+        return rc;
     if (load_config(&c, true) > 0) {
         cfg_cleanup(&c);
         return EXIT_CONFIG;
@@ -295,17 +344,12 @@ static int cmd_serve(int argc, char **argv)
     return rc;
 }
 
-static void usage(void)
-{
-    fputs("usage: shopvox [serve [--migrate] | migrate | check-config | sandbox [options]]\n",
-          stderr);
-    cli_usage(stderr);
-}
-
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "serve";
+    char *serve_argv[] = {(char *)(uintptr_t)"serve", NULL};
     sigset_t set;
+    int rc;
 
     /* Signals are taken synchronously by main; every thread inherits the mask. */
     sigemptyset(&set);
@@ -313,16 +357,23 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (cmd[0] == '-') { /* shopvox --help | --version */
+        rc = parse_service_args("", argc, argv, NULL);
+        return rc >= 0 ? rc : EXIT_CONFIG;
+    }
     if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(argc > 1 ? argc - 2 : 0, argv + 2);
-    if (strcmp(cmd, "migrate") == 0)
-        return cmd_migrate();
-    if (strcmp(cmd, "check-config") == 0)
-        return cmd_check_config();
+        return argc > 1 ? cmd_serve(argc - 1, argv + 1) : cmd_serve(1, serve_argv);
+    if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "check-config") == 0) {
+        rc = parse_service_args(cmd, argc - 1, argv + 1, NULL);
+        if (rc >= 0)
+            return rc;
+        return strcmp(cmd, "migrate") == 0 ? cmd_migrate() : cmd_check_config();
+    }
     if (strcmp(cmd, "sandbox") == 0)
         return sandbox_main(argc - 1, argv + 1);
     if (cli_is_command(cmd)) /* exceptions, sku, order, routing, catalogue */
         return cli_main(cmd, argc - 2, argv + 2);
-    usage();
+    fprintf(stderr, "shopvox: unknown command '%s'\n", cmd);
+    usage(stderr);
     return EXIT_CONFIG;
 }

@@ -11,7 +11,9 @@
  */
 #include "cli_int.h"
 
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,22 +34,23 @@ struct cli_command {
     const char *cmd;
     const char *sub;
     const char *synopsis;
-    int (*run)(struct cli *x, int argc, char **argv);
+    const char *options[CLI_MAX_OPTS];   /* long options taking a value; NULL-ended */
+    int (*run)(struct cli *x);
 };
 
 static const struct cli_command cli_commands[] = {
     {"exceptions", "list", "[--state open|resolved|all] [--type TYPE] [--limit N]",
-     cli_exceptions_list},
-    {"exceptions", "show", "ID", cli_exceptions_show},
-    {"exceptions", "retry", "ID", cli_exceptions_retry},
-    {"exceptions", "resolve", "ID [--note TEXT]", cli_exceptions_resolve},
-    {"sku", "map", "SHOPLINE_SKU ITEM_CODE", cli_sku_map},
-    {"sku", "list", "", cli_sku_list},
-    {"sku", "unmap", "SHOPLINE_SKU", cli_sku_unmap},
-    {"order", "show", "NAME|SHOPLINE_ORDER_ID", cli_order_show},
-    {"routing", "list", "", cli_routing_list},
-    {"routing", "set", "'RULES'", cli_routing_set},
-    {"catalogue", "sync", "", cli_catalogue_sync},
+     {"state", "type", "limit", NULL}, cli_exceptions_list},
+    {"exceptions", "show", "ID", {NULL}, cli_exceptions_show},
+    {"exceptions", "retry", "ID", {NULL}, cli_exceptions_retry},
+    {"exceptions", "resolve", "ID [--note TEXT]", {"note", NULL}, cli_exceptions_resolve},
+    {"sku", "map", "SHOPLINE_SKU ITEM_CODE", {NULL}, cli_sku_map},
+    {"sku", "list", "", {NULL}, cli_sku_list},
+    {"sku", "unmap", "SHOPLINE_SKU", {NULL}, cli_sku_unmap},
+    {"order", "show", "NAME|SHOPLINE_ORDER_ID", {NULL}, cli_order_show},
+    {"routing", "list", "", {NULL}, cli_routing_list},
+    {"routing", "set", "'RULES'", {NULL}, cli_routing_set},
+    {"catalogue", "sync", "", {NULL}, cli_catalogue_sync},
 };
 
 bool cli_is_command(const char *cmd)
@@ -97,11 +100,36 @@ static void vmessage(const struct cli *x, const char *kind, const char *fmt, va_
 
 void cli_error(const struct cli *x, const char *fmt, ...)
 {
+    struct buf *errors = (struct buf *)(uintptr_t)&x->errors;   /* kept, not printed */
     va_list ap;
 
     va_start(ap, fmt);
-    vmessage(x, "", fmt, ap);
+    if (x->json) {
+        if (errors->len > 0)
+            buf_append_str(errors, "; ");
+        buf_vappendf(errors, fmt, ap);
+    } else {
+        vmessage(x, "", fmt, ap);
+    }
     va_end(ap);
+}
+
+/* With --json, a failed command's answer: {"error": "...", "code": N} on stdout. */
+static void print_json_error(struct cli *x, int code)
+{
+    struct json_object *o = json_object_new_object();
+
+    cli_jset_str(o, "error", x->errors.len > 0 ? buf_cstr(&x->errors) : "failed");
+    cli_jset_int(o, "code", code);
+    if (code == CLI_EXIT_USAGE && x->sub != NULL) {
+        char *usage = xasprintf("shopvox %s %s%s%s [--json]", x->cmd, x->sub,
+                                x->synopsis[0] ? " " : "", x->synopsis);
+
+        cli_jset_str(o, "usage", usage);
+        free(usage);
+    }
+    cli_print_json(o);
+    json_object_put(o);
 }
 
 void cli_warn(const struct cli *x, const char *fmt, ...)
@@ -115,62 +143,34 @@ void cli_warn(const struct cli *x, const char *fmt, ...)
 
 /* ---- arguments ---- */
 
-static int parse_usage(const struct cli *x)
+static int parse_usage(struct cli *x)
 {
-    fprintf(stderr, "usage: shopvox %s %s%s%s [--json]\n", x->cmd, x->sub,
-            x->synopsis[0] ? " " : "", x->synopsis);
+    if (!x->json)
+        fprintf(stderr, "usage: shopvox %s %s%s%s [--json]\n", x->cmd, x->sub,
+                x->synopsis[0] ? " " : "", x->synopsis);
     return -1;
 }
 
-static int parse_option(const struct cli *x, int argc, char **argv, int *i,
-                        struct cli_opt *opts, size_t n_opts)
+int cli_parse(struct cli *x, struct cli_opt *opts, size_t n_opts, int min_pos, int max_pos,
+              struct cli_args *out)
 {
-    const char *name = argv[*i] + (argv[*i][1] == '-' ? 2 : 1);
-    const char *eq = strchr(name, '=');
-    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    const struct cli_words *w = &x->words;
 
-    for (size_t k = 0; k < n_opts; k++) {
-        if (strlen(opts[k].name) != len || strncmp(opts[k].name, name, len) != 0)
-            continue;
-        if (eq != NULL) {
-            opts[k].value = eq + 1;
-        } else if (*i + 1 < argc) {
-            opts[k].value = argv[++*i];
-        } else {
-            cli_error(x, "option --%s needs a value", opts[k].name);
-            return parse_usage(x);
-        }
-        return 0;
-    }
-    cli_error(x, "unknown option %s", argv[*i]);
-    return parse_usage(x);
-}
-
-int cli_parse(const struct cli *x, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
-              int min_pos, int max_pos, struct cli_args *out)
-{
-    bool only_positional = false;
-
+    for (size_t k = 0; k < n_opts; k++)
+        for (size_t i = 0; i < w->n_opts; i++)
+            if (strcmp(opts[k].name, w->opt_names[i]) == 0)
+                opts[k].value = w->opt_values[i];
     out->n_pos = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-
-        if (!only_positional && strcmp(a, "--") == 0) {
-            only_positional = true;
-        } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
-            if (parse_option(x, argc, argv, &i, opts, n_opts) < 0)
-                return -1;
-        } else if (out->n_pos >= max_pos || out->n_pos >= CLI_MAX_POS) {
-            cli_error(x, "unexpected argument '%s'", a);
-            return parse_usage(x);
-        } else {
-            out->pos[out->n_pos++] = a;
-        }
+    if (w->n_pos > max_pos) {
+        cli_error(x, "unexpected argument '%s'", w->pos[max_pos]);
+        return parse_usage(x);
     }
-    if (out->n_pos < min_pos) {
+    if (w->n_pos < min_pos) {
         cli_error(x, "missing argument");
         return parse_usage(x);
     }
+    for (int i = 0; i < w->n_pos && i < CLI_MAX_POS; i++)
+        out->pos[out->n_pos++] = w->pos[i];
     return 0;
 }
 
@@ -199,15 +199,15 @@ static int load_config(struct cli *x)
     x->user = user != NULL && user[0] != '\0' ? user : "cli";
     log_configure(x->cfg.log_level, x->cfg.log_format);
     if (problems > 0)
-        fprintf(stderr, "shopvox: %d configuration problem%s:\n%s", problems,
-                problems == 1 ? "" : "s", buf_cstr(&errors));
+        cli_error(x, "%d configuration problem%s:\n%s", problems, problems == 1 ? "" : "s",
+                  buf_cstr(&errors));
     buf_cleanup(&errors);
     if (problems == 0 && x->cfg.database_url[0] == '\0') {
-        fputs("shopvox: SHOPVOX_DATABASE_URL is required\n", stderr);
+        cli_error(x, "SHOPVOX_DATABASE_URL is required");
         problems++;
     }
     if (problems == 0 && x->shop[0] == '\0') {
-        fputs("shopvox: SHOPLINE_SHOP_DOMAIN is required\n", stderr);
+        cli_error(x, "SHOPLINE_SHOP_DOMAIN is required");
         problems++;
     }
     return problems == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -220,7 +220,7 @@ int cli_connect(struct cli *x)
 
     x->db = store_conn_create(x->cfg.database_url);
     if (store_schema_status(x->db, x->cfg.sql_dir, &ss, &err) != ST_OK) {
-        fprintf(stderr, "shopvox %s %s: %s\n", x->cmd, x->sub, err.msg);
+        cli_error(x, "%s", err.msg);
         return CLI_EXIT_ERROR;
     }
     if (ss.pending > 0) {
@@ -260,10 +260,10 @@ int cli_query_row(struct cli *x, const char *what, const char *sql, int n,
     return rc;
 }
 
-int cli_start(struct cli *x, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+int cli_start(struct cli *x, struct cli_opt *opts, size_t n_opts,
               int min_pos, int max_pos, struct cli_args *out)
 {
-    if (cli_parse(x, argc, argv, opts, n_opts, min_pos, max_pos, out) < 0)
+    if (cli_parse(x, opts, n_opts, min_pos, max_pos, out) < 0)
         return CLI_EXIT_USAGE;
     return cli_connect(x);
 }
@@ -544,23 +544,134 @@ void cli_print_value(struct json_object *o)
 
 /* ---- dispatch ---- */
 
-static bool wants_help(int argc, char **argv)
+void cli_print_version(FILE *out)
 {
-    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            (i == 0 && strcmp(argv[i], "help") == 0))
-            return true;
-    return false;
+    fprintf(out, "shopvox %s\n", SHOPVOX_VERSION);
+}
+
+enum cli_std { CLI_STD_NONE, CLI_STD_HELP, CLI_STD_VERSION, CLI_STD_BAD };
+
+#define CLI_OPT_VERSION 1000
+#define CLI_OPT_FIRST 1001   /* getopt_long's value for the subcommand's option k: FIRST + k */
+
+/*
+ * getopt_long over words (words[0] stands for the program name): --help,
+ * -h, --version and, when c is given, its options (each takes a value,
+ * "--opt v" or "--opt=v"; without c, parsing stops at the first word, the
+ * subcommand). Positionals go to x->words; "--" ends the options. Words
+ * are permuted, never changed. Returns what was asked for.
+ */
+static enum cli_std parse_words(struct cli *x, const struct cli_command *c, int n, char **words)
+{
+    struct option longs[CLI_MAX_OPTS + 3] = {{"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, CLI_OPT_VERSION}};
+    size_t n_longs = 2;
+    enum cli_std std = CLI_STD_NONE;
+    int opt;
+
+    for (size_t k = 0; c != NULL && k < CLI_MAX_OPTS && c->options[k] != NULL; k++) {
+        longs[n_longs++] = (struct option){c->options[k], required_argument, NULL,
+                                           CLI_OPT_FIRST + (int)k};
+        x->words.opt_names[x->words.n_opts++] = c->options[k];
+    }
+    optind = 0;     /* glibc: a full reset, for the second parse */
+    opterr = 0;
+    while ((opt = getopt_long(n, words, c != NULL ? ":h" : "+:h", longs, NULL)) != -1) {
+        if (opt == 'h' && std != CLI_STD_BAD) {
+            std = CLI_STD_HELP;
+        } else if (opt == CLI_OPT_VERSION && std == CLI_STD_NONE) {
+            std = CLI_STD_VERSION;
+        } else if (opt >= CLI_OPT_FIRST && opt < CLI_OPT_FIRST + CLI_MAX_OPTS) {
+            x->words.opt_values[opt - CLI_OPT_FIRST] = optarg;
+        } else if (opt == ':') {
+            cli_error(x, "option %s needs a value", words[optind - 1]);
+            std = CLI_STD_BAD;
+        } else if (opt == '?') {
+            cli_error(x, "unknown option %s", words[optind - 1]);
+            std = CLI_STD_BAD;
+        }
+    }
+    x->words.pos = words + optind;
+    x->words.n_pos = n - optind;
+    return std;
+}
+
+/* The usage lines: for --help on stdout (exit 0), after a usage error on stderr (not with --json). */
+static int print_usage(struct cli *x, bool help)
+{
+    if (!help && x->json)
+        return CLI_EXIT_USAGE;
+    fprintf(help ? stdout : stderr, "usage:\n");
+    usage_lines(help ? stdout : stderr, cli_is_command(x->cmd) ? x->cmd : NULL);
+    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* Answers --help, --version or a bad option: the exit code, or -1 to go on. */
+static int answer_std(struct cli *x, enum cli_std std)
+{
+    if (std == CLI_STD_VERSION) {
+        cli_print_version(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (std == CLI_STD_HELP && x->sub != NULL) {
+        printf("usage: shopvox %s %s%s%s [--json]\n", x->cmd, x->sub, x->synopsis[0] ? " " : "",
+               x->synopsis);
+        return CLI_EXIT_OK;
+    }
+    if (std == CLI_STD_BAD && x->sub != NULL) {
+        parse_usage(x);
+        return CLI_EXIT_USAGE;
+    }
+    if (std == CLI_STD_HELP || std == CLI_STD_BAD)
+        return print_usage(x, std == CLI_STD_HELP);
+    return -1;
+}
+
+/* The subcommand: parse its words, read the configuration, run it. */
+static int run_command(struct cli *x, const struct cli_command *c, int n, char **words)
+{
+    int rc;
+
+    x->sub = c->sub;
+    x->synopsis = c->synopsis;
+    rc = answer_std(x, parse_words(x, c, n, words));
+    if (rc >= 0)
+        return rc;
+    rc = load_config(x);
+    return rc == CLI_EXIT_OK ? c->run(x) : rc;
+}
+
+/* The command's own words: --help, --version, or the subcommand and what follows. */
+static int run_words(struct cli *x, int n, char **words)
+{
+    const struct cli_command *c;
+    int rc = answer_std(x, parse_words(x, NULL, n, words)), first;
+
+    if (rc >= 0)
+        return rc;
+    if (!cli_is_command(x->cmd) || x->words.n_pos == 0) {
+        cli_error(x, "missing subcommand");
+        return print_usage(x, false);
+    }
+    c = command_find(x->cmd, x->words.pos[0]);
+    if (c == NULL) {
+        cli_error(x, "unknown command '%s'", x->words.pos[0]);
+        return print_usage(x, false);
+    }
+    first = (int)(x->words.pos - words);    /* the subcommand's word: its argv[0] now */
+    memset(&x->words, 0, sizeof(x->words));
+    return run_command(x, c, n - first, words + first);
 }
 
 int cli_main(const char *cmd, int argc, char **argv)
 {
     struct cli x = {.cmd = cmd};
-    char **words = xcalloc((size_t)argc + 1, sizeof(*words));
-    const struct cli_command *c;
+    char **words = xcalloc((size_t)argc + 2, sizeof(*words));
     bool options_done = false;
-    int n = 0, rc;
+    int n = 1, rc;
 
+    buf_init(&x.errors, 4096);
+    words[0] = (char *)(uintptr_t)"shopvox";    /* getopt's argv[0] */
     for (int i = 0; i < argc; i++) {
         if (!options_done && strcmp(argv[i], "--json") == 0) {
             x.json = true;
@@ -569,28 +680,12 @@ int cli_main(const char *cmd, int argc, char **argv)
         options_done = options_done || strcmp(argv[i], "--") == 0;
         words[n++] = argv[i];
     }
-    if (!cli_is_command(cmd) || n == 0 || wants_help(n, words)) {
-        bool help = cli_is_command(cmd) && n > 0;
-
-        fprintf(help ? stdout : stderr, "usage:\n");
-        usage_lines(help ? stdout : stderr, cli_is_command(cmd) ? cmd : NULL);
-        free(words);
-        return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    }
-    c = command_find(cmd, words[0]);
-    if (c == NULL) {
-        fprintf(stderr, "shopvox %s: unknown command '%s'\nusage:\n", cmd, words[0]);
-        usage_lines(stderr, cmd);
-        free(words);
-        return CLI_EXIT_USAGE;
-    }
-    x.sub = c->sub;
-    x.synopsis = c->synopsis;
-    rc = load_config(&x);
-    if (rc == CLI_EXIT_OK)
-        rc = c->run(&x, n - 1, words + 1);
+    rc = run_words(&x, n, words);
+    if (rc != CLI_EXIT_OK && x.json)
+        print_json_error(&x, rc);
     store_conn_destroy(x.db);
     cfg_cleanup(&x.cfg);
+    buf_cleanup(&x.errors);
     free(words);
     return rc;
 }

@@ -77,12 +77,12 @@ static int exc_mark_resolved(struct cli *x, const char *id_text, const char *not
 }
 
 /* Parses the single ID argument (plus the given options) and connects. */
-static int exc_prepare(struct cli *x, int argc, char **argv, struct cli_opt *opts,
+static int exc_prepare(struct cli *x, struct cli_opt *opts,
                        size_t n_opts, long long *id)
 {
     struct cli_args a;
 
-    if (cli_parse(x, argc, argv, opts, n_opts, 1, 1, &a) < 0)
+    if (cli_parse(x, opts, n_opts, 1, 1, &a) < 0)
         return CLI_EXIT_USAGE;
     *id = cli_parse_id(a.pos[0]);
     if (*id < 0) {
@@ -101,6 +101,17 @@ static int list_options(struct cli *x, struct cli_opt *opts, int *limit)
         cli_error(x, "invalid --state '%s': expected open, resolved or all", state);
         return -1;
     }
+    if (opts[1].value != NULL && !exc_type_known(opts[1].value)) {
+        struct buf known;
+
+        buf_init(&known, 0);
+        for (size_t i = 0; i < exc_n_types; i++)
+            buf_appendf(&known, "%s%s", i > 0 ? ", " : "", exc_types[i]);
+        cli_error(x, "unknown exception type '%s': known types are %s", opts[1].value,
+                  buf_cstr(&known));
+        buf_cleanup(&known);
+        return -1;
+    }
     *limit = EXC_LIST_DEFAULT;
     if (opts[2].value != NULL) {
         long long n = cli_parse_id(opts[2].value);
@@ -114,7 +125,7 @@ static int list_options(struct cli *x, struct cli_opt *opts, int *limit)
     return 0;
 }
 
-int cli_exceptions_list(struct cli *x, int argc, char **argv)
+int cli_exceptions_list(struct cli *x)
 {
     struct cli_opt opts[] = {{"state", NULL}, {"type", NULL}, {"limit", NULL}};
     struct cli_args a;
@@ -125,7 +136,7 @@ int cli_exceptions_list(struct cli *x, int argc, char **argv)
     PGresult *res = NULL;
     int limit, rc;
 
-    if (cli_parse(x, argc, argv, opts, ARRAY_LEN(opts), 0, 0, &a) < 0 ||
+    if (cli_parse(x, opts, ARRAY_LEN(opts), 0, 0, &a) < 0 ||
         list_options(x, opts, &limit) < 0)
         return CLI_EXIT_USAGE;
     rc = cli_connect(x);
@@ -160,11 +171,11 @@ int cli_exceptions_list(struct cli *x, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cli_exceptions_show(struct cli *x, int argc, char **argv)
+int cli_exceptions_show(struct cli *x)
 {
     struct json_object *e = NULL;
     long long id;
-    int rc = exc_prepare(x, argc, argv, NULL, 0, &id);
+    int rc = exc_prepare(x, NULL, 0, &id);
 
     if (rc == CLI_EXIT_OK)
         rc = exc_fetch(x, id, &e);
@@ -349,13 +360,13 @@ static void retry_print(struct cli *x, struct json_object *e, const struct retry
     json_object_put(r);
 }
 
-int cli_exceptions_retry(struct cli *x, int argc, char **argv)
+int cli_exceptions_retry(struct cli *x)
 {
     struct json_object *e = NULL;
     struct retry_outcome o = {NULL, -1, "", false, ""};
     const char *type;
     long long id;
-    int rc = exc_prepare(x, argc, argv, NULL, 0, &id);
+    int rc = exc_prepare(x, NULL, 0, &id);
 
     if (rc == CLI_EXIT_OK)
         rc = exc_fetch(x, id, &e);
@@ -384,14 +395,14 @@ out:
 
 /* ---- resolve ---- */
 
-int cli_exceptions_resolve(struct cli *x, int argc, char **argv)
+int cli_exceptions_resolve(struct cli *x)
 {
     struct cli_opt opts[] = {{"note", NULL}};
     struct json_object *e = NULL;
     char ids[24];
     bool changed = false;
     long long id;
-    int rc = exc_prepare(x, argc, argv, opts, ARRAY_LEN(opts), &id);
+    int rc = exc_prepare(x, opts, ARRAY_LEN(opts), &id);
 
     if (rc != CLI_EXIT_OK)
         return rc;

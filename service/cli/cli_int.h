@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "buf.h"
 #include "config.h"
 #include "store.h"
 
@@ -24,6 +25,16 @@
 #define CLI_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 #define CLI_MAX_POS 4
+#define CLI_MAX_OPTS 4
+
+/* The subcommand's words as getopt_long split them (cli_main parses; commands read). */
+struct cli_words {
+    const char *opt_names[CLI_MAX_OPTS];   /* the subcommand's options, from the table */
+    const char *opt_values[CLI_MAX_OPTS];  /* borrowed from argv; NULL when absent */
+    size_t n_opts;
+    char **pos;                            /* positionals, in order (borrowed) */
+    int n_pos;
+};
 
 /* One invocation: owned by cli_main, borrowed by the commands. */
 struct cli {
@@ -35,6 +46,8 @@ struct cli {
     const char *shop;         /* cfg.shop_domain */
     const char *user;         /* $USER, or "cli" */
     struct store_conn *db;    /* NULL until cli_connect */
+    struct cli_words words;   /* parsed before the configuration is read */
+    struct buf errors;        /* with --json: the error messages, printed once at the end */
 };
 
 /* An option that takes a value ("--state open" or "--state=open"). */
@@ -49,17 +62,20 @@ struct cli_args {
 };
 
 /*
- * Splits argv (the words after the subcommand) into the given options and
- * between min_pos and max_pos positionals ("--json" is already removed).
- * Prints the problem and returns -1 on anything else.
+ * Fills opts (named as in the command table) from the parsed words and
+ * checks there are between min_pos and max_pos positionals. Prints the
+ * problem and returns -1 otherwise (an exit of CLI_EXIT_USAGE).
  */
-int cli_parse(const struct cli *x, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
-              int min_pos, int max_pos, struct cli_args *out);
+int cli_parse(struct cli *x, struct cli_opt *opts, size_t n_opts, int min_pos, int max_pos,
+              struct cli_args *out);
 
 /* Parses a positive decimal id; -1 when s is not one. */
 long long cli_parse_id(const char *s);
 
-/* Prints "shopvox CMD SUB: <message>" on stderr. */
+/*
+ * Prints "shopvox CMD SUB: <message>" on stderr; with --json the message is
+ * kept instead, and cli_main prints {"error": ..., "code": N} on stdout.
+ */
 void cli_error(const struct cli *x, const char *fmt, ...) SV_PRINTF(2, 3);
 /* Prints "shopvox CMD SUB: warning: <message>" on stderr. */
 void cli_warn(const struct cli *x, const char *fmt, ...) SV_PRINTF(2, 3);
@@ -135,20 +151,20 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
                     const char *payload_json, struct cli_job_outcome *out);
 
 /* cli_parse then cli_connect: an exit code. */
-int cli_start(struct cli *x, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+int cli_start(struct cli *x, struct cli_opt *opts, size_t n_opts,
               int min_pos, int max_pos, struct cli_args *out);
 
-/* The commands (argv: the words after the subcommand); each returns an exit code. */
-int cli_exceptions_list(struct cli *x, int argc, char **argv);
-int cli_exceptions_show(struct cli *x, int argc, char **argv);
-int cli_exceptions_retry(struct cli *x, int argc, char **argv);
-int cli_exceptions_resolve(struct cli *x, int argc, char **argv);
-int cli_sku_map(struct cli *x, int argc, char **argv);
-int cli_sku_list(struct cli *x, int argc, char **argv);
-int cli_sku_unmap(struct cli *x, int argc, char **argv);
-int cli_catalogue_sync(struct cli *x, int argc, char **argv);
-int cli_order_show(struct cli *x, int argc, char **argv);
-int cli_routing_list(struct cli *x, int argc, char **argv);
-int cli_routing_set(struct cli *x, int argc, char **argv);
+/* The commands (their words are in x->words); each returns an exit code. */
+int cli_exceptions_list(struct cli *x);
+int cli_exceptions_show(struct cli *x);
+int cli_exceptions_retry(struct cli *x);
+int cli_exceptions_resolve(struct cli *x);
+int cli_sku_map(struct cli *x);
+int cli_sku_list(struct cli *x);
+int cli_sku_unmap(struct cli *x);
+int cli_catalogue_sync(struct cli *x);
+int cli_order_show(struct cli *x);
+int cli_routing_list(struct cli *x);
+int cli_routing_set(struct cli *x);
 
 #endif

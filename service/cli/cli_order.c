@@ -136,13 +136,13 @@ static void order_print_text(struct json_object *order)
     }
 }
 
-int cli_order_show(struct cli *x, int argc, char **argv)
+int cli_order_show(struct cli *x)
 {
     struct cli_args a;
     struct json_object *order = NULL;
     int rc;
 
-    if (cli_parse(x, argc, argv, NULL, 0, 1, 1, &a) < 0)
+    if (cli_parse(x, NULL, 0, 1, 1, &a) < 0)
         return CLI_EXIT_USAGE;
     if (a.pos[0][0] == '\0' || strlen(a.pos[0]) > ORDER_ARG_MAX_BYTES) {
         cli_error(x, "invalid order '%s': expected a name like #1001 or a Shopline order id",

@@ -80,11 +80,11 @@ static int rules_show(struct cli *x, const char *heading)
     return CLI_EXIT_OK;
 }
 
-int cli_routing_list(struct cli *x, int argc, char **argv)
+int cli_routing_list(struct cli *x)
 {
     struct cli_args a;
 
-    int rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
+    int rc = cli_start(x, NULL, 0, 0, 0, &a);
 
     return rc == CLI_EXIT_OK ? rules_show(x, NULL) : rc;
 }
@@ -105,7 +105,46 @@ static int rules_replace(struct cli *x, const struct routing_rules *t)
     return -1;
 }
 
-int cli_routing_set(struct cli *x, int argc, char **argv)
+/*
+ * Peoplevox's site list is not mirrored locally, so a site is known when
+ * shopvox has seen it: a site with stock rows (the stock sync writes one
+ * per site Peoplevox reports), a site of the current rules, or the
+ * configured default site. Returns 0, 1 (an unknown site: printed) or -1.
+ */
+static int rules_check_sites(struct cli *x, const struct routing_rules *t)
+{
+    const char *p[2] = {x->shop, x->cfg.pvx_default_site};
+    PGresult *res = cli_query(x, "read known sites",
+                              "SELECT site FROM stock WHERE shop = $1 UNION "
+                              "SELECT site FROM routing_rules WHERE shop = $1 UNION "
+                              "SELECT $2 WHERE $2 <> '' ORDER BY 1",
+                              2, p);
+    int rc = 0;
+
+    if (res == NULL)
+        return -1;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        bool known = false;
+
+        for (int r = 0; r < PQntuples(res) && !known; r++)
+            known = strcmp(PQgetvalue(res, r, 0), t->rules[i].site) == 0;
+        if (!known) {
+            struct buf sites;
+
+            buf_init(&sites, 4096);
+            for (int r = 0; r < PQntuples(res); r++)
+                buf_appendf(&sites, "%s%s", r > 0 ? ", " : "", PQgetvalue(res, r, 0));
+            cli_error(x, "invalid routing rules: unknown site '%s' (known sites: %s)",
+                      t->rules[i].site, buf_cstr(&sites));
+            buf_cleanup(&sites);
+            rc = 1;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int cli_routing_set(struct cli *x)
 {
     struct cli_args a;
     struct routing_rules t;
@@ -113,7 +152,7 @@ int cli_routing_set(struct cli *x, int argc, char **argv)
     char heading[160];
     int rc = CLI_EXIT_USAGE;
 
-    if (cli_parse(x, argc, argv, NULL, 0, 1, 1, &a) < 0)
+    if (cli_parse(x, NULL, 0, 1, 1, &a) < 0)
         return CLI_EXIT_USAGE;
     routing_rules_init(&t);
     if (strlen(a.pos[0]) > ROUTING_SPEC_MAX_BYTES) {
@@ -132,6 +171,16 @@ int cli_routing_set(struct cli *x, int argc, char **argv)
     rc = cli_connect(x);
     if (rc != CLI_EXIT_OK)
         goto out;
+    switch (rules_check_sites(x, &t)) {
+    case 0:
+        break;
+    case 1:
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    default:
+        rc = CLI_EXIT_ERROR;
+        goto out;
+    }
     if (rules_replace(x, &t) < 0) {
         rc = CLI_EXIT_ERROR;
         goto out;

@@ -33,6 +33,14 @@ static int map_args(struct cli *x, const struct cli_args *a)
         cli_error(x, "invalid Shopline SKU: %s", sku[0] ? "too long" : "empty");
         return -1;
     }
+    for (const char *p = sku; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            cli_error(x, "invalid Shopline SKU: control character 0x%02x at byte %zu (a tab, "
+                      "newline or similar never matches an order line)",
+                      (unsigned char)*p, (size_t)(p - sku) + 1);
+            return -1;
+        }
+    }
     if (problem != SKU_OK) {
         cli_error(x, "invalid item code '%s': %s", code, sku_problem_name(problem));
         return -1;
@@ -82,7 +90,7 @@ fail:
     return -1;
 }
 
-int cli_sku_map(struct cli *x, int argc, char **argv)
+int cli_sku_map(struct cli *x)
 {
     struct cli_args a;
     char state[16] = "", warning[256] = "";
@@ -90,7 +98,7 @@ int cli_sku_map(struct cli *x, int argc, char **argv)
     struct json_object *out;
     int enqueued = 0, rc;
 
-    if (cli_parse(x, argc, argv, NULL, 0, 2, 2, &a) < 0 || map_args(x, &a) < 0)
+    if (cli_parse(x, NULL, 0, 2, 2, &a) < 0 || map_args(x, &a) < 0)
         return CLI_EXIT_USAGE;
     rc = cli_connect(x);
     if (rc != CLI_EXIT_OK)
@@ -125,7 +133,7 @@ int cli_sku_map(struct cli *x, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cli_sku_list(struct cli *x, int argc, char **argv)
+int cli_sku_list(struct cli *x)
 {
     struct cli_args a;
     struct errbuf err = {""};
@@ -134,7 +142,7 @@ int cli_sku_list(struct cli *x, int argc, char **argv)
     enum st st;
     int rc;
 
-    rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
+    rc = cli_start(x, NULL, 0, 0, 0, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
     res = catalogue_store_list_mappings(x->db, x->shop, &st, &err);
@@ -156,7 +164,7 @@ int cli_sku_list(struct cli *x, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cli_sku_unmap(struct cli *x, int argc, char **argv)
+int cli_sku_unmap(struct cli *x)
 {
     struct cli_args a;
     struct errbuf err = {""};
@@ -164,7 +172,7 @@ int cli_sku_unmap(struct cli *x, int argc, char **argv)
     char *code = NULL;
     int rc;
 
-    rc = cli_start(x, argc, argv, NULL, 0, 1, 1, &a);
+    rc = cli_start(x, NULL, 0, 1, 1, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (catalogue_store_unmap_sku(x->db, x->shop, a.pos[0], &code, &err) != ST_OK) {
@@ -188,14 +196,14 @@ int cli_sku_unmap(struct cli *x, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cli_catalogue_sync(struct cli *x, int argc, char **argv)
+int cli_catalogue_sync(struct cli *x)
 {
     struct cli_args a;
     struct cli_job_outcome j;
     struct json_object *out;
     int rc;
 
-    rc = cli_start(x, argc, argv, NULL, 0, 0, 0, &a);
+    rc = cli_start(x, NULL, 0, 0, 0, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (cli_job_run_now(x, "catalogue_sync", "catalogue", "{}", &j) < 0)

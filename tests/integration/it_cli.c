@@ -60,6 +60,23 @@ static const char *jstr(struct json_object *o, const char *key)
     return v == NULL ? NULL : json_object_get_string(v);
 }
 
+/*
+ * With --json a failure is one JSON document on stdout, {"error": ...,
+ * "code": N} with N the exit code, and nothing on stderr.
+ */
+static void expect_json_error(const struct it_cli_result *r, int code, const char *needle)
+{
+    struct json_object *o = json_of(r, code), *c;
+
+    assert_true(json_object_object_get_ex(o, "code", &c));
+    assert_int_equal(json_object_get_int(c), code);
+    if (strstr(jstr(o, "error"), needle) == NULL)
+        fail_msg("error [%s] does not mention [%s]", jstr(o, "error"), needle);
+    assert_string_equal(r->err, "");
+    json_object_put(o);
+}
+
+
 static long long jint(struct json_object *o, const char *key)
 {
     return (long long)json_object_get_int64(jget(o, key));
@@ -189,9 +206,7 @@ static void test_exceptions_bad_arguments_and_not_found(void **state)
     struct it_cli_result r;
 
     CLI(&r, "exceptions", "show", "99999999", "--json");
-    expect_exit(&r, 3);
-    assert_string_equal(r.out, "");
-    assert_non_null(strstr(r.err, "not found"));
+    expect_json_error(&r, 3, "not found");
     it_cli_result_free(&r);
     CLI(&r, "exceptions", "retry", "99999999");
     expect_exit(&r, 3);
@@ -494,8 +509,84 @@ static void test_order_show_by_name_and_id_with_history(void **state)
     it_cli_result_free(&r);
 
     CLI(&r, "order", "show", "#999999", "--json");
-    expect_exit(&r, 3);
-    assert_string_equal(r.out, "");
+    expect_json_error(&r, 3, "#999999");
+    it_cli_result_free(&r);
+}
+
+/* ---- the same options everywhere ---- */
+
+/* Every command and subcommand: --help on stdout with exit 0, --version likewise. */
+static void test_help_and_version_everywhere(void **state)
+{
+    static const char *const where[][3] = {
+        {NULL, NULL, NULL},          {"serve", NULL, NULL},      {"migrate", NULL, NULL},
+        {"check-config", NULL, NULL}, {"exceptions", NULL, NULL}, {"exceptions", "list", NULL},
+        {"exceptions", "resolve", "7"}, {"sku", NULL, NULL},     {"sku", "map", "A"},
+        {"order", "show", NULL},     {"routing", "set", NULL},   {"catalogue", "sync", NULL},
+    };
+    static const char *const unset[] = {"SHOPVOX_DATABASE_URL=", NULL}; /* no config needed */
+    char want[64];
+
+    snprintf(want, sizeof(want), "shopvox %s\n", SHOPVOX_VERSION);
+    for (size_t i = 0; i < ARRAY_LEN(where); i++) {
+        for (int v = 0; v < 2; v++) {
+            const char *args[5];
+            struct it_cli_result r;
+            int n = 0;
+
+            for (int k = 0; k < 3 && where[i][k] != NULL; k++)
+                args[n++] = where[i][k];
+            args[n++] = v ? "--version" : "--help";
+            args[n] = NULL;
+            it_cli_run_env(&r, db, unset, args);
+            expect_exit(&r, 0);
+            assert_string_equal(r.err, "");
+            if (v)
+                assert_string_equal(r.out, want);
+            else if (strstr(r.out, "usage") != r.out)
+                fail_msg("%s %s --help: [%s]", args[0], n > 2 ? args[1] : "", r.out);
+            if (!v && where[i][1] != NULL)
+                assert_non_null(strstr(r.out, where[i][1]));
+            it_cli_result_free(&r);
+        }
+    }
+}
+
+/* Invalid input is refused before anything is read or written: exit 2, one clear message. */
+static void test_invalid_input_is_refused_up_front(void **state)
+{
+    struct it_cli_result r;
+
+    CLI(&r, "exceptions", "list", "--type", "nope");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "unknown exception type 'nope': known types are "));
+    assert_non_null(strstr(r.err, "unknown_sku"));
+    assert_non_null(strstr(r.err, "job_dead"));
+    it_cli_result_free(&r);
+    CLI(&r, "exceptions", "list", "--type=nope", "--json");
+    expect_json_error(&r, 2, "known types are");
+    it_cli_result_free(&r);
+    CLI(&r, "exceptions", "list", "--type", "unknown_sku", "--json");
+    expect_exit(&r, 0);
+    it_cli_result_free(&r);
+
+    CLI(&r, "sku", "map", "TAB\tSKU", "ITEM-1");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "invalid Shopline SKU: control character 0x09 at byte 4"));
+    it_cli_result_free(&r);
+    CLI(&r, "sku", "map", "NL\n", "ITEM-1", "--json");
+    expect_json_error(&r, 2, "control character 0x0a");
+    it_cli_result_free(&r);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM sku_map WHERE shopline_sku "
+                                      "IN (E'TAB\\tSKU', E'NL\\n')"),
+                     0);
+
+    CLI(&r, "sku", "map", "--bogus", "A", "B", "--json");
+    expect_json_error(&r, 2, "unknown option --bogus");
+    it_cli_result_free(&r);
+    CLI(&r, "exceptions", "list", "--limit");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "option --limit needs a value"));
     it_cli_result_free(&r);
 }
 
@@ -504,11 +595,16 @@ static void test_order_show_by_name_and_id_with_history(void **state)
 static void test_routing_set_and_list(void **state)
 {
     const char *const bad[] = {"country:GBR=LONDON", "default=SystemSite", "teleport=X",
-                               "default=A;default=B", ""};
+                               "default=A;default=B", "", "country:GB=NOWHERE",
+                               "stock=A,london"};
     struct it_cli_result r;
     struct json_object *o;
     char *before;
 
+    /* the sites shopvox knows: those with stock rows, and the default site */
+    it_sql_exec(db, "INSERT INTO stock (shop, item_code, site, available) VALUES "
+                    "('" IT_SHOP "', 'SKU-R', 'MANCHESTER', 1), ('" IT_SHOP "', 'SKU-R', 'LONDON', 1), "
+                    "('" IT_SHOP "', 'SKU-R', 'A', 1), ('" IT_SHOP "', 'SKU-R', 'B', 1)");
     CLI(&r, "routing", "set", "location:123=MANCHESTER; country:gb=LONDON;stock=A,B;"
                               "default=PrimarySite", "--json");
     o = json_of(&r, 0);
@@ -543,6 +639,15 @@ static void test_routing_set_and_list(void **state)
         free(after);
     }
     free(before);
+
+    CLI(&r, "routing", "set", "country:GB=NOWHERE");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "unknown site 'NOWHERE' (known sites: A, B, LONDON, MANCHESTER, "
+                                  "PrimarySite)"));
+    it_cli_result_free(&r);
+    CLI(&r, "routing", "set", "country:GB=NOWHERE", "--json");
+    expect_json_error(&r, 2, "unknown site 'NOWHERE'");
+    it_cli_result_free(&r);
 
     CLI(&r, "routing", "set", "default=PrimarySite");
     expect_exit(&r, 0);
@@ -619,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_sku_map_requeues_held_order),
         cmocka_unit_test(test_order_show_by_name_and_id_with_history),
         cmocka_unit_test(test_routing_set_and_list),
+        cmocka_unit_test(test_help_and_version_everywhere),
+        cmocka_unit_test(test_invalid_input_is_refused_up_front),
         cmocka_unit_test(test_catalogue_sync_enqueues_once),
         cmocka_unit_test(test_configuration_and_database_errors),
     };

@@ -373,11 +373,70 @@ static void test_health_ready_and_metrics(void **state)
     it_resp_free(&r);
 }
 
-/* The service runs with SHOPVOX_LOG_FORMAT=json: every line it wrote is one JSON object. */
+/*
+ * Methods a client controls, written to forge members when the JSON line
+ * was rebuilt from key=value text: a quote that closes the value early, an
+ * '=' that starts a new pair, a JSON fragment. Each must come back as the
+ * one method member of one http_request line (checked at SIGTERM).
+ */
+static const char *const forged_methods[] = {
+    "X\",\"level\":\"error\",\"event\":\"forged",
+    "\"x\"level=error",
+    "Y\"event=forged",
+};
+
+static void test_forged_methods_are_sent(void **state)
+{
+    for (size_t i = 0; i < ARRAY_LEN(forged_methods); i++) {
+        struct it_resp r;
+
+        assert_int_equal(it_http(proc.port, forged_methods[i], "/healthz", NULL, 0, NULL, &r), 0);
+        assert_true(r.status >= 400);
+        it_resp_free(&r);
+    }
+}
+
+/* Occurrences of the member name "key": in a raw line (an escaped quote never matches). */
+static size_t raw_members(const char *line, const char *key)
+{
+    char needle[64];
+    size_t n = 0;
+
+    snprintf(needle, sizeof(needle), "\"%s\":", key);
+    for (const char *p = strstr(line, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* One line's check: ts, level and event once each, and a forged method only as a method. */
+static void check_line_members(struct json_object *o, const char *line, size_t *methods_seen)
+{
+    struct json_object *m;
+
+    assert_int_equal(raw_members(line, "ts"), 1);
+    assert_int_equal(raw_members(line, "level"), 1);
+    assert_int_equal(raw_members(line, "event"), 1);
+    assert_null(strstr(line, "\"event\":\"forged\""));
+    if (!json_object_object_get_ex(o, "method", &m))
+        return;
+    for (size_t i = 0; i < ARRAY_LEN(forged_methods); i++) {
+        if (strcmp(json_object_get_string(m), forged_methods[i]) != 0)
+            continue;
+        methods_seen[i]++;
+        assert_string_equal(json_object_get_string(json_object_object_get(o, "event")),
+                            "http_request");
+        assert_string_equal(json_object_get_string(json_object_object_get(o, "level")), "info");
+    }
+}
+
+/*
+ * The service runs with SHOPVOX_LOG_FORMAT=json: every line it wrote is one
+ * JSON object, and no request forged a member.
+ */
 static void test_sigterm_exits_zero_and_every_log_line_is_json(void **state)
 {
     char *log, *save = NULL;
-    size_t lines = 0;
+    size_t lines = 0, methods_seen[ARRAY_LEN(forged_methods)] = {0};
 
     assert_int_equal(it_proc_stop(&proc, SIGTERM, 10000), 0);
     log = it_file_read(proc.log_path);
@@ -390,10 +449,14 @@ static void test_sigterm_exits_zero_and_every_log_line_is_json(void **state)
         o = json_tokener_parse_ex(tok, line, (int)strlen(line));
         if (o == NULL || !json_object_is_type(o, json_type_object))
             fail_msg("log line %zu is not a JSON object: %s", lines + 1, line);
+        check_line_members(o, line, methods_seen);
         json_object_put(o);
         json_tokener_free(tok);
     }
     assert_true(lines > 2);
+    for (size_t i = 0; i < ARRAY_LEN(forged_methods); i++)
+        if (methods_seen[i] != 1)
+            fail_msg("method %s logged as a method %zu times", forged_methods[i], methods_seen[i]);
     free(log);
 }
 
@@ -413,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_deliveries_make_one_order_and_one_job_each),
         cmocka_unit_test(test_unstorable_payloads_are_failed_deliveries_not_500s),
         cmocka_unit_test(test_health_ready_and_metrics),
+        cmocka_unit_test(test_forged_methods_are_sent),
         cmocka_unit_test(test_sigterm_exits_zero_and_every_log_line_is_json),
     };
     int rc;

@@ -131,16 +131,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 static void log_request(const char *method, const char *path, const struct http_response *r,
                         double seconds)
 {
-    char qpath[256];
     char labels[128];
 
     snprintf(labels, sizeof(labels), "route=\"%s\"", r->route ? r->route : "other");
     metrics_observe("shopvox_http_request_duration_seconds", labels, seconds);
     if (r->route != NULL && strcmp(r->route, "metrics") == 0 && !log_enabled(LOG_DEBUG))
         return;
-    log_msg(r->status >= 500 ? LOG_WARN : LOG_INFO,
-            "event=http_request method=%s path=%s status=%d duration_ms=%.3f bytes=%zu", method,
-            log_quote(path, qpath, sizeof(qpath)), r->status, seconds * 1000.0, r->body.len);
+    log_event(r->status >= 500 ? LOG_WARN : LOG_INFO, "http_request", "method", method, "path",
+              path, LOG_I64("status", r->status), LOG_F64("duration_ms", seconds * 1000.0),
+              LOG_I64("bytes", r->body.len), NULL);
 }
 
 /* ---- deadlines ---- */

@@ -37,11 +37,13 @@ struct store_conn {
 /* Server notices (e.g. "relation exists, skipping") are debug noise, not stderr. */
 static void on_notice(void *arg, const char *message)
 {
+    char line[LOG_MAX_VALUE_BYTES];
     size_t n = strlen(message);
 
     while (n > 0 && message[n - 1] == '\n')
         n--;
-    log_msg(LOG_DEBUG, "event=db_notice message=\"%.*s\"", (int)n, message);
+    snprintf(line, sizeof(line), "%.*s", (int)n, message);
+    log_event(LOG_DEBUG, "db_notice", "message", line, NULL);
 }
 
 static atomic_int store_statement_timeout_ms;
@@ -459,7 +461,7 @@ enum st store_migrate(struct store_conn *c, const char *sql_dir, int *applied, s
         st = migration_apply(c, &list[i], err);
         if (st == ST_OK) {
             (*applied)++;
-            log_msg(LOG_INFO, "event=migration_applied version=%d", list[i].version);
+            log_event(LOG_INFO, "migration_applied", LOG_I64("version", list[i].version), NULL);
         }
     }
     PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(hashtext('shopvox.migrate'))"));

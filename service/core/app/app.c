@@ -154,8 +154,8 @@ static void webhook_store(struct app *a, const struct http_request *req, const c
     free(headers);
     if (st != ST_OK) {
         count_db_error("webhook");
-        log_msg(LOG_ERROR, "event=webhook_not_stored topic=%s status=%s error=\"%s\"",
-                topic_label(topic), st_name(st), err.msg);
+        log_event(LOG_ERROR, "webhook_not_stored", "topic", topic_label(topic), "status",
+                  st_name(st), "error", err.msg, NULL);
         http_reply_json_msg(resp, st == ST_RETRY ? 503 : 500, "error",
                             "could not store the webhook; retry later");
         return;
@@ -184,8 +184,8 @@ static void route_webhook(struct app *a, const struct http_request *req,
                    a->cfg->app_secret, a->cfg->app_secret_previous);
     if (v != WHK_VERIFY_OK) {
         count_webhook(topic, "rejected_signature");
-        log_msg(LOG_WARN, "event=webhook_rejected reason=%s topic=%s", whk_verify_name(v),
-                topic_label(topic));
+        log_event(LOG_WARN, "webhook_rejected", "reason", whk_verify_name(v), "topic",
+                  topic_label(topic), NULL);
         http_reply_json_msg(resp, 401, "error", "invalid webhook signature");
         return;
     }

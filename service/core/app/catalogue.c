@@ -100,8 +100,6 @@ static enum st apply_catalogue(struct store_conn *c, const char *shop,
 static void publish(const char *shop, const struct catalogue_items *items,
                     const struct sync_counts *n, int64_t started_ms)
 {
-    char q[160];
-
     metrics_describe("shopvox_catalogue_items", MET_GAUGE,
                      "Peoplevox item types mirrored locally, by state");
     metrics_describe("shopvox_catalogue_last_sync_timestamp_seconds", MET_GAUGE,
@@ -109,14 +107,13 @@ static void publish(const char *shop, const struct catalogue_items *items,
     metrics_set("shopvox_catalogue_items", "state=\"active\"", (double)n->active);
     metrics_set("shopvox_catalogue_items", "state=\"inactive\"", (double)n->inactive);
     metrics_set("shopvox_catalogue_last_sync_timestamp_seconds", "", (double)now_ms_wall() / 1000.0);
-    log_msg(LOG_INFO,
-            "event=catalogue_synced shop=%s total=%zu new=%ld deactivated=%ld now_active=%ld "
-            "active=%ld inactive=%ld held_requeued=%d skipped_empty=%zu duplicates=%zu "
-            "duration_ms=%lld",
-            log_quote(shop, q, sizeof(q)), items->n, n->changes.created, n->changes.deactivated,
-            n->changes.now_active,
-            n->active, n->inactive, n->requeued, items->skipped_empty, items->duplicates,
-            (long long)(now_ms_monotonic() - started_ms));
+    log_event(LOG_INFO, "catalogue_synced", "shop", shop, LOG_I64("total", items->n),
+              LOG_I64("new", n->changes.created), LOG_I64("deactivated", n->changes.deactivated),
+              LOG_I64("now_active", n->changes.now_active), LOG_I64("active", n->active),
+              LOG_I64("inactive", n->inactive), LOG_I64("held_requeued", n->requeued),
+              LOG_I64("skipped_empty", items->skipped_empty),
+              LOG_I64("duplicates", items->duplicates),
+              LOG_I64("duration_ms", now_ms_monotonic() - started_ms), NULL);
 }
 
 /* One sync; *oc describes the download (throttled: the caller reschedules). */

@@ -10,9 +10,27 @@
 #include "exceptions.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "metrics.h"
+
+const char *const exc_types[] = {
+    "invalid_webhook",     "empty_order",           "order_edited_after_post",
+    "unknown_sku",         "unroutable",            "order_number_too_long",
+    "order_number_taken",  "peoplevox_rejected",    "sales_order_conflict",
+    "cancel_after_despatch", "cancel_rejected",     "stalled_order",
+    "job_dead",
+};
+const size_t exc_n_types = ARRAY_LEN(exc_types);
+
+bool exc_type_known(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < exc_n_types; i++)
+        if (strcmp(exc_types[i], type) == 0)
+            return true;
+    return false;
+}
 
 static const char *const exc_upsert_sql =
     "INSERT INTO exceptions (shop, type, team, subject_kind, subject, order_id, detail, action) "
@@ -39,8 +57,8 @@ enum st exc_raise(struct store_conn *c, const struct exc_new *e, long long *id,
     if (atoi(PQgetvalue(res, 0, 1)) == 1) {
         snprintf(labels, sizeof(labels), "type=\"%s\"", e->type);
         metrics_inc("shopvox_exceptions_raised_total", labels);
-        log_msg(LOG_WARN, "event=exception_opened type=%s subject_kind=%s id=%s", e->type,
-                e->subject_kind, PQgetvalue(res, 0, 0));
+        log_event(LOG_WARN, "exception_opened", "type", e->type, "subject_kind", e->subject_kind,
+                  "id", PQgetvalue(res, 0, 0), NULL);
     }
     PQclear(res);
     return ST_OK;

@@ -137,7 +137,7 @@ static void *gauges_main(void *arg)
         struct errbuf err = {""};
 
         if (gauges_refresh(c, every <= 1 || pass % every == 0, &err) != ST_OK)
-            log_msg(LOG_WARN, "event=gauges_refresh_failed error=\"%s\"", err.msg);
+            log_event(LOG_WARN, "gauges_refresh_failed", "error", err.msg, NULL);
         else
             pass++;
         for (int slept = 0; slept < interval_ms && !atomic_load(&g->stop); slept += 100)

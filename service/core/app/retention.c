@@ -55,7 +55,7 @@ void retention_purge_handler(struct worker_ctx *w, const struct job *j, struct j
                      "Rows deleted by retention (webhook deliveries, done jobs)");
     metrics_add("shopvox_retention_deleted_total", "what=\"deliveries\"", (double)n.deliveries);
     metrics_add("shopvox_retention_deleted_total", "what=\"jobs\"", (double)n.jobs);
-    log_msg(LOG_INFO, "event=retention_purged days=%d deliveries=%ld jobs=%ld duration_ms=%lld",
-            w->cfg->retention_days, n.deliveries, n.jobs,
-            (long long)(now_ms_monotonic() - started));
+    log_event(LOG_INFO, "retention_purged", LOG_I64("days", w->cfg->retention_days),
+              LOG_I64("deliveries", n.deliveries), LOG_I64("jobs", n.jobs),
+              LOG_I64("duration_ms", now_ms_monotonic() - started), NULL);
 }

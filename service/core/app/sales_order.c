@@ -74,13 +74,9 @@ void so_count(const char *family, const char *outcome)
 
 void so_log(enum log_level lv, const struct so_ctx *x, const char *outcome, const char *why)
 {
-    char name[96], reason[320];
-
-    log_msg(lv, "event=sales_order outcome=%s order_id=%s order=%s so=%s site=%s reason=%s",
-            outcome, x->order_id,
-            log_quote(x->order.name != NULL ? x->order.name : "", name, sizeof(name)),
-            x->so_number[0] ? x->so_number : "-", x->site[0] ? x->site : "-",
-            log_quote(why != NULL ? why : "", reason, sizeof(reason)));
+    log_event(lv, "sales_order", "outcome", outcome, "order_id", x->order_id, "order",
+              x->order.name, "so", x->so_number[0] ? x->so_number : "-", "site",
+              x->site[0] ? x->site : "-", "reason", why, NULL);
 }
 
 /* Reads {"order_id": N} (number or digit string) into out. */
@@ -275,8 +271,8 @@ static enum st so_check_existing(struct so_ctx *x, bool *go)
     }
     so_compare(&x->order, x->site, &t, why, sizeof(why));
     if (why[0] == '\0') {
-        log_msg(LOG_INFO, "event=sales_order_exists order_id=%s so=%s match=true", x->order_id,
-                x->so_number);
+        log_event(LOG_INFO, "sales_order_exists", "order_id", x->order_id, "so", x->so_number,
+                  "match", "true", NULL);
         goto out;
     }
     *go = false;
@@ -406,7 +402,8 @@ void so_post_jobs(struct worker_ctx *w, const struct job *jobs, size_t n,
         so_result_set(&x[i], results[i].st, &results[i]);
         so_ctx_cleanup(&x[i]);
     }
-    log_msg(LOG_INFO, "event=sales_order_batch_done jobs=%zu batched=%zu", n, together);
+    log_event(LOG_INFO, "sales_order_batch_done", LOG_I64("jobs", n), LOG_I64("batched", together),
+              NULL);
     free(x);
     free(go);
 }

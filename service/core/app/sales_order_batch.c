@@ -104,8 +104,8 @@ static bool so_batch_match(const struct so_batch *b, const struct so_batch_rows 
         numbers[i] = b->x[i].so_number;
     ok = so_verdicts_match(numbers, b->n, rows->owner, rows->n, r, v, &by_position);
     if (by_position)
-        log_msg(LOG_WARN, "event=sales_order_batch_match by=position statuses=%zu",
-                r->n_statuses);
+        log_event(LOG_WARN, "sales_order_batch_match", "by", "position",
+                  LOG_I64("statuses", r->n_statuses), NULL);
     free(numbers);
     return ok;
 }
@@ -141,8 +141,8 @@ static void so_batch_save(struct so_batch *b, const char *tmpl, const struct so_
         st = so_batch_outcome(share, &oc, r.n_statuses, &v[i], &mine);
         b->res[i].st = so_save_outcome(&b->x[i], st, &mine, what, &b->go[i]);
     }
-    log_msg(LOG_INFO, "event=sales_order_batch template=\"%s\" rows=%zu status=%s statuses=%zu",
-            tmpl, rows->n, st_name(call), r.n_statuses);
+    log_event(LOG_INFO, "sales_order_batch", "template", tmpl, LOG_I64("rows", rows->n), "status",
+              st_name(call), LOG_I64("statuses", r.n_statuses), NULL);
     pvx_response_cleanup(&r);
     free(v);
 }

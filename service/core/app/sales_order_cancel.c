@@ -40,13 +40,9 @@ struct so_cancel {
 
 static void so_cancel_log(const struct so_cancel *c, const char *outcome, const char *why)
 {
-    char name[96], reason[320];
-
-    log_msg(why != NULL && why[0] ? LOG_WARN : LOG_INFO,
-            "event=sales_order_cancel outcome=%s order_id=%s order=%s so=%s reason=%s", outcome,
-            c->order_id, log_quote(c->o.name, name, sizeof(name)),
-            c->o.so_number[0] ? c->o.so_number : "-", log_quote(why ? why : "", reason,
-                                                                sizeof(reason)));
+    log_event(why != NULL && why[0] ? LOG_WARN : LOG_INFO, "sales_order_cancel", "outcome",
+              outcome, "order_id", c->order_id, "order", c->o.name, "so",
+              c->o.so_number[0] ? c->o.so_number : "-", "reason", why, NULL);
     so_count("shopvox_sales_order_cancels_total", outcome);
 }
 

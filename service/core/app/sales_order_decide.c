@@ -417,8 +417,8 @@ enum st so_decide_tx(struct so_ctx *x, bool *post)
     if (st != ST_OK)
         goto out;
     if (!found) {
-        log_msg(LOG_WARN, "event=sales_order outcome=skipped order_id=%s reason=not_found",
-                x->order_id);
+        log_event(LOG_WARN, "sales_order", "outcome", "skipped", "order_id", x->order_id, "reason",
+                  "not_found", NULL);
         goto commit;
     }
     state = x->order.state;

@@ -127,8 +127,8 @@ enum st so_lookup_unknown_items(struct so_ctx *x)
         looked++;
         st = so_lookup_item(x, code, &found);
         if (st == ST_OK)
-            log_msg(LOG_INFO, "event=item_lookup order_id=%s found=%s", x->order_id,
-                    found ? "true" : "false");
+            log_event(LOG_INFO, "item_lookup", "order_id", x->order_id, "found",
+                      found ? "true" : "false", NULL);
     }
     return st;
 }
@@ -172,8 +172,8 @@ static void so_log_unknown(const char *tmpl, const struct pvx_fields *unknown)
     buf_init(&names, 1024);
     for (size_t i = 0; i < unknown->n; i++)
         buf_appendf(&names, "%s%s", i ? "," : "", unknown->names[i]);
-    log_msg(LOG_WARN, "event=pvx_fields_missing template=\"%s\" fields=\"%s\"", tmpl,
-            buf_cstr(&names));
+    log_event(LOG_WARN, "pvx_fields_missing", "template", tmpl, "fields", buf_cstr(&names),
+              NULL);
     buf_cleanup(&names);
 }
 
@@ -215,8 +215,8 @@ enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *rec
         st = so_save_once(x, tmpl, recs, n, attempt > 0, oc, &resp);
         if (st != ST_FAIL || attempt > 0 || !so_unknown_field_error(&resp))
             break;
-        log_msg(LOG_WARN, "event=pvx_template_refresh template=\"%s\" reason=unknown_field",
-                tmpl);
+        log_event(LOG_WARN, "pvx_template_refresh", "template", tmpl, "reason", "unknown_field",
+                  NULL);
     }
     if (resp_out != NULL)
         *resp_out = resp;
@@ -243,8 +243,8 @@ enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_r
         if (st != ST_RETRY || !oc->throttled ||
             now_ms_monotonic() + oc->retry_after_ms > deadline)
             return st;
-        log_msg(LOG_INFO, "event=pvx_throttle_wait template=\"%s\" order_id=%s wait_ms=%ld",
-                tmpl, x->order_id, oc->retry_after_ms);
+        log_event(LOG_INFO, "pvx_throttle_wait", "template", tmpl, "order_id", x->order_id,
+                  LOG_I64("wait_ms", oc->retry_after_ms), NULL);
         so_sleep_ms(oc->retry_after_ms);
         if (resp != NULL)
             pvx_response_cleanup(resp);

@@ -71,7 +71,7 @@ static bool sched_lead(struct store_conn *db, bool leading)
     leading = res != NULL && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (leading)
-        log_msg(LOG_INFO, "event=scheduler_leader");
+        log_event(LOG_INFO, "scheduler_leader", NULL);
     return leading;
 }
 
@@ -81,7 +81,7 @@ static bool sched_become_leader(const struct cfg *cfg, struct store_conn *db, bo
     bool now_leading = sched_lead(db, leading);
 
     if (now_leading && !leading && scheduler_seed_routing(cfg, db, &err) != 0)
-        log_msg(LOG_WARN, "event=routing_seed_failed error=\"%s\"", err.msg);
+        log_event(LOG_WARN, "routing_seed_failed", "error", err.msg, NULL);
     return now_leading;
 }
 
@@ -97,8 +97,8 @@ static void *sched_main(void *arg)
         metrics_set("shopvox_scheduler_leader", "", leading ? 1 : 0);
         for (int i = 0; leading && i < s->n_tasks; i++)
             if (sched_run_task(db, s->cfg->shop_domain, &s->tasks[i], &err) != ST_OK)
-                log_msg(LOG_WARN, "event=schedule_failed task=%s error=\"%s\"",
-                        s->tasks[i].name, err.msg);
+                log_event(LOG_WARN, "schedule_failed", "task", s->tasks[i].name, "error", err.msg,
+                          NULL);
         for (int slept = 0; slept < SCHED_TICK_MS && !atomic_load(&s->stop); slept += 100)
             usleep(100 * 1000);
     }
@@ -145,7 +145,7 @@ int scheduler_seed_routing(const struct cfg *cfg, struct store_conn *db, struct 
     else if (db != NULL && routing_store_seed(db, cfg->shop_domain, &rules, &seeded, err) != ST_OK)
         rc = -1;
     else if (seeded)
-        log_msg(LOG_INFO, "event=routing_seeded rules=%zu", rules.n);
+        log_event(LOG_INFO, "routing_seeded", LOG_I64("rules", rules.n), NULL);
     routing_rules_cleanup(&rules);
     return rc;
 }

@@ -67,8 +67,8 @@ static enum st watchdog_stalled_handler_run(struct worker_ctx *w, const struct j
                          "Paid orders ready longer than SHOPVOX_STALLED_ORDER_S");
         metrics_set("shopvox_stalled_orders", "", PQntuples(rows));
         if (PQntuples(rows) > 0)
-            log_msg(LOG_WARN, "event=stalled_orders count=%d threshold_s=%d", PQntuples(rows),
-                    w->cfg->stalled_order_s);
+            log_event(LOG_WARN, "stalled_orders", LOG_I64("count", PQntuples(rows)),
+                      LOG_I64("threshold_s", w->cfg->stalled_order_s), NULL);
     } else {
         store_rollback(w->db);
     }

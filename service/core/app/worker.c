@@ -105,13 +105,12 @@ static void record_job(struct worker_ctx *w, const struct job *j, const struct j
     budget.max_attempts = w->cfg->job_max_attempts;
     rec = r->st == ST_OK ? job_complete(w->db, j, &derr) : job_fail(w->db, &budget, r, &derr);
     count_job(j->kind, st_name(r->st));
-    log_msg(r->st == ST_OK ? LOG_INFO : LOG_WARN,
-            "event=job_done job=%lld kind=%s attempt=%d status=%s%s duration_ms=%lld "
-            "error=\"%s\"",
-            j->id, j->kind, j->attempts, st_name(r->st), r->throttled ? " throttled=true" : "",
-            (long long)(now_ms_monotonic() - start), r->err.msg);
+    log_event(r->st == ST_OK ? LOG_INFO : LOG_WARN, "job_done", LOG_I64("job", j->id), "kind",
+              j->kind, LOG_I64("attempt", j->attempts), "status", st_name(r->st), "throttled",
+              r->throttled ? "true" : "false", LOG_I64("duration_ms", now_ms_monotonic() - start),
+              "error", r->err.msg, NULL);
     if (rec != ST_OK)
-        log_msg(LOG_WARN, "event=job_record_failed job=%lld error=\"%s\"", j->id, derr.msg);
+        log_event(LOG_WARN, "job_record_failed", LOG_I64("job", j->id), "error", derr.msg, NULL);
 }
 
 /* After a handler: no transaction left open, and a live connection to record on. */
@@ -123,8 +122,8 @@ static bool handler_done(struct worker_ctx *w, const struct job *jobs, size_t n)
     if (store_ensure(w->db, &derr) == ST_OK)
         return true;
     for (size_t i = 0; i < n; i++)
-        log_msg(LOG_WARN, "event=job_outcome_lost job=%lld kind=%s reason=\"%s\"", jobs[i].id,
-                jobs[i].kind, derr.msg);
+        log_event(LOG_WARN, "job_outcome_lost", LOG_I64("job", jobs[i].id), "kind", jobs[i].kind,
+                  "reason", derr.msg, NULL);
     return false; /* the leases expire and the jobs run again */
 }
 
@@ -165,8 +164,8 @@ static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
     int64_t start = now_ms_monotonic();
 
     if (more < 0)
-        log_msg(LOG_WARN, "event=job_claim_more_failed kind=%s error=\"%s\"", jobs[0].kind,
-                err.msg);
+        log_event(LOG_WARN, "job_claim_more_failed", "kind", jobs[0].kind, "error", err.msg,
+                  NULL);
     fn(w, jobs, n, res);
     if (handler_done(w, jobs, n)) {
         for (size_t i = 0; i < n; i++)
@@ -259,11 +258,11 @@ static void warm_templates(struct worker_ctx *w)
 
         memset(&oc, 0, sizeof(oc));
         if (pvx_get_save_template(w->pvx, w->curl, templates[i], false, &f, &oc) == ST_OK)
-            log_msg(LOG_INFO, "event=peoplevox_template template=\"%s\" fields=%zu",
-                    templates[i], f.n);
+            log_event(LOG_INFO, "peoplevox_template", "template", templates[i],
+                      LOG_I64("fields", f.n), NULL);
         else
-            log_msg(LOG_WARN, "event=peoplevox_template_failed template=\"%s\" error=\"%s\"",
-                    templates[i], oc.err.msg);
+            log_event(LOG_WARN, "peoplevox_template_failed", "template", templates[i], "error",
+                      oc.err.msg, NULL);
         pvx_fields_cleanup(&f);
     }
 }
@@ -315,7 +314,7 @@ static void *heartbeat_main(void *arg)
         if (atomic_load(&p->stop) || store_ensure(db, &err) != ST_OK)
             continue;
         if (job_extend_leases(db, p->owner_prefix, p->cfg->job_lease_s, &err) != ST_OK)
-            log_msg(LOG_WARN, "event=lease_heartbeat_failed error=\"%s\"", err.msg);
+            log_event(LOG_WARN, "lease_heartbeat_failed", "error", err.msg, NULL);
     }
     store_conn_destroy(db);
     return NULL;
@@ -360,8 +359,8 @@ void worker_pool_quiesce(struct worker_pool *p, int64_t deadline_ms)
 {
     if (p == NULL || atomic_exchange(&p->stop, true))
         return;
-    log_msg(LOG_INFO, "event=workers_quiesce deadline_ms=%lld",
-            (long long)(deadline_ms - now_ms_monotonic()));
+    log_event(LOG_INFO, "workers_quiesce", LOG_I64("deadline_ms", deadline_ms - now_ms_monotonic()),
+              NULL);
     if (p->pvx != NULL)
         pvx_client_abort_at(p->pvx, deadline_ms - WORKER_RECORD_MARGIN_MS);
 }
@@ -376,9 +375,9 @@ static void release_leases(struct worker_pool *p)
                        : -1;
 
     if (released < 0)
-        log_msg(LOG_WARN, "event=lease_release_failed error=\"%s\"", err.msg);
+        log_event(LOG_WARN, "lease_release_failed", "error", err.msg, NULL);
     else if (released > 0)
-        log_msg(LOG_WARN, "event=leases_released jobs=%d", released);
+        log_event(LOG_WARN, "leases_released", LOG_I64("jobs", released), NULL);
     store_conn_destroy(db);
 }
 

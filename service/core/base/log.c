@@ -1,17 +1,28 @@
 /*
  * log.c - structured logging to stderr.
  *
- * Lines are built in a stack buffer and written with one write() so lines
- * from different threads never interleave. JSON output re-reads the
- * key=value text the caller produced, which keeps call sites simple, and
- * escapes all of it, so each line is valid JSON whatever the caller put in
- * (tests/unit/test_log.c parses every line it makes).
+ * Call sites hand over an event name and key/value pairs (log.h); this
+ * file is the only place that turns them into bytes. That is the point:
+ * when callers formatted "key=%s" text themselves and the JSON form was
+ * parsed back out of it, a value holding a quote or an '=' could forge a
+ * field (an HTTP method of `X","level":"error` did), and an error text with
+ * a newline split an event over two lines. Now each value is escaped once,
+ * for the format it lands in: json-c builds the JSON object (after the
+ * strings are made valid UTF-8, which json-c does not check), and the text
+ * form quotes and escapes with the rules in log.h. Both forms walk the
+ * same characters with the same cut, so the two always carry the same data.
+ *
+ * A line is rendered into a heap buffer and written with one write(), so
+ * lines from different threads never interleave. Its size is bounded by
+ * the caps on pairs, keys and values, not by a fixed buffer that would cut
+ * a line in the middle of an escape.
  */
 #include "log.h"
 
+#include <json-c/json.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +32,9 @@ static atomic_int log_min_level = LOG_INFO;
 static atomic_int log_json = 0;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+const char log_tag_i64[] = "<i64>";
+const char log_tag_f64[] = "<f64>";
 
 void log_configure(const char *level, const char *format)
 {
@@ -36,65 +50,7 @@ int log_enabled(enum log_level level)
     return (int)level >= atomic_load(&log_min_level);
 }
 
-const char *log_quote(const char *s, char *out, size_t out_len)
-{
-    size_t o = 0;
-    bool plain = *s != '\0';
-
-    for (const char *p = s; *p && plain; p++)
-        if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
-            plain = false;
-    if (plain) {
-        snprintf(out, out_len, "%s", s);
-        return out;
-    }
-    if (out_len < 3) {
-        out[0] = '\0';
-        return out;
-    }
-    out[o++] = '"';
-    for (const char *p = s; *p && o + 6 < out_len; p++) {
-        unsigned char ch = (unsigned char)*p;
-
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)ch;
-        } else if (ch < 0x20) {
-            o += (size_t)snprintf(out + o, out_len - o, "\\x%02x", ch);
-        } else {
-            out[o++] = (char)ch;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
-}
-
-/*
- * The JSON form of the caller's key=value text. Callers do not all quote
- * what they log (an error text may hold quotes, controls or bytes that are
- * not UTF-8), so nothing is copied as it is: every key and value becomes a
- * JSON string, escaped as RFC 8259 asks, bytes that are not UTF-8 become
- * U+FFFD, and log_quote's escapes (\" \\ \xNN) are decoded first. When
- * the line is full the member being written is closed, so the line is
- * always one valid JSON object.
- */
-struct jline {
-    char *buf;
-    size_t len;
-    size_t room;     /* usable bytes; the rest is kept to close a member */
-    bool full;       /* something did not fit: nothing more is added */
-};
-
-static void jl_raw(struct jline *j, const char *s, size_t n)
-{
-    if (j->full || j->room - j->len < n) {
-        j->full = true;
-        return;
-    }
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-}
+/* ---- characters ------------------------------------------------------------ */
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 when there is none. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -117,128 +73,251 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* One character of s (n bytes left) as JSON string content; returns the bytes it took. */
-static size_t jl_char(struct jline *j, const char *s, size_t n)
-{
-    unsigned char c = (unsigned char)s[0];
-    char esc[8];
-    size_t len;
+/* One character of a value: its bytes, and whether it is shown as it is. */
+struct log_char {
+    size_t len;      /* bytes it takes (1 for a byte that is not UTF-8) */
+    bool utf8;       /* well-formed UTF-8 */
+    bool control;    /* C0, DEL or C1 */
+};
 
-    if (c == '"' || c == '\\') {
-        esc[0] = '\\';
-        esc[1] = (char)c;
-        jl_raw(j, esc, 2);
-        return 1;
+static struct log_char log_char_at(const unsigned char *s, size_t n)
+{
+    struct log_char c = {utf8_len(s, n), true, false};
+
+    if (c.len == 0) {
+        c.len = 1;
+        c.utf8 = false;
     }
-    if (c < 0x20) {
-        snprintf(esc, sizeof(esc), "\\u%04x", c);
-        jl_raw(j, esc, 6);
-        return 1;
-    }
-    len = utf8_len((const unsigned char *)s, n);
-    if (len == 0) {
-        jl_raw(j, "\\ufffd", 6);
-        return 1;
-    }
-    jl_raw(j, s, len);
-    return len;
+    c.control = s[0] < 0x20 || s[0] == 0x7f || (c.len == 2 && s[0] == 0xc2 && s[1] < 0xa0);
+    return c;
 }
 
-/* Text from p up to one of stops (or end) as string content; returns where it stopped. */
-static const char *jl_text(struct jline *j, const char *p, const char *end, const char *stops)
+/* Bytes of s kept under the value cap, never splitting a character; sets *cut. */
+static size_t log_value_len(const char *s, bool *cut)
 {
-    while (p < end && strchr(stops, *p) == NULL)
-        p += jl_char(j, p, (size_t)(end - p));
-    return p;
-}
+    size_t n = strlen(s), at = 0;
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
+    *cut = n > LOG_MAX_VALUE_BYTES;
+    if (!*cut)
+        return n;
+    while (at < n) {
+        size_t len = log_char_at((const unsigned char *)s + at, n - at).len;
 
-/* A log_quote'd value after its opening quote; returns past the closing quote. */
-static const char *jl_quoted(struct jline *j, const char *p, const char *end)
-{
-    while (p < end && *p != '"') {
-        if (*p == '\\' && end - p > 1 && (p[1] == '"' || p[1] == '\\')) {
-            p += 1 + jl_char(j, p + 1, 1);
-        } else if (*p == '\\' && end - p > 3 && p[1] == 'x' && hex_digit(p[2]) >= 0 &&
-                   hex_digit(p[3]) >= 0) {
-            char byte = (char)(hex_digit(p[2]) * 16 + hex_digit(p[3]));
-
-            jl_char(j, &byte, 1);
-            p += 4;
-        } else {
-            p += jl_char(j, p, (size_t)(end - p));
-        }
-    }
-    return p < end ? p + 1 : p;
-}
-
-/* Appends the key=value text as JSON members (values become strings); returns the length. */
-static size_t kv_to_json(const char *kv, char *out, size_t cap)
-{
-    static const char close_key[] = "\":\"\"", close_value[] = "\"";
-    struct jline j = {out, 0, cap > sizeof(close_key) ? cap - sizeof(close_key) : 0, false};
-    const char *p = kv, *end = kv + strlen(kv);
-    const char *pending = NULL;   /* what closes the member being written */
-
-    while (!j.full) {
-        while (*p == ' ')
-            p++;
-        if (p == end)
+        if (at + len > LOG_MAX_VALUE_BYTES)
             break;
-        jl_raw(&j, ",\"", 2);
-        pending = j.full ? NULL : close_key;
-        p = jl_text(&j, p, end, "= ");
-        jl_raw(&j, close_key, 3);
-        pending = j.full ? pending : close_value;
-        if (*p == '=')
-            p++;
-        p = *p == '"' ? jl_quoted(&j, p + 1, end) : jl_text(&j, p, end, " ");
-        jl_raw(&j, close_value, 1);
-        pending = j.full ? pending : NULL;
+        at += len;
     }
-    if (pending != NULL) {
-        memcpy(out + j.len, pending, strlen(pending));
-        j.len += strlen(pending);
-    }
-    return j.len;
+    return at;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* The key as both forms show it: [A-Za-z0-9_.-], anything else '_', cut, never empty. */
+static void log_clean_key(const char *key, char out[LOG_MAX_KEY_BYTES + 1])
 {
-    char msg[2048];
-    char line[4096];
+    size_t i = 0;
+
+    for (; key != NULL && key[i] != '\0' && i < LOG_MAX_KEY_BYTES; i++) {
+        char c = key[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+
+        out[i] = ok ? c : '_';
+    }
+    if (i == 0)
+        out[i++] = '_';
+    out[i] = '\0';
+}
+
+/* ---- text form ------------------------------------------------------------- */
+
+static bool log_text_bare(const char *s, size_t n)
+{
+    for (size_t at = 0; at < n;) {
+        struct log_char c = log_char_at((const unsigned char *)s + at, n - at);
+
+        if (!c.utf8 || c.control || s[at] == ' ' || s[at] == '"' || s[at] == '=' ||
+            s[at] == '\\')
+            return false;
+        at += c.len;
+    }
+    return n > 0;
+}
+
+static int log_text_value(struct buf *out, const char *s)
+{
+    bool cut;
+    size_t n = log_value_len(s, &cut);
+    int rc = 0;
+
+    if (log_text_bare(s, n) && !cut)
+        return buf_append(out, s, n);
+    rc |= buf_append(out, "\"", 1);
+    for (size_t at = 0; at < n;) {
+        struct log_char c = log_char_at((const unsigned char *)s + at, n - at);
+
+        if (s[at] == '"' || s[at] == '\\') {
+            rc |= buf_appendf(out, "\\%c", s[at]);
+        } else if (!c.utf8 || c.control) {
+            for (size_t k = 0; k < c.len; k++)
+                rc |= buf_appendf(out, "\\x%02x", (unsigned char)s[at + k]);
+        } else {
+            rc |= buf_append(out, s + at, c.len);
+        }
+        at += c.len;
+    }
+    rc |= buf_append_str(out, cut ? "...\"" : "\"");
+    return rc;
+}
+
+static int log_text_pair(struct buf *out, const struct log_kv *kv)
+{
+    char key[LOG_MAX_KEY_BYTES + 1];
+    int rc;
+
+    log_clean_key(kv->key, key);
+    rc = buf_appendf(out, " %s=", key);
+    if (kv->type == LOG_KV_I64)
+        rc |= buf_appendf(out, "%lld", (long long)kv->i);
+    else if (kv->type == LOG_KV_F64)
+        rc |= buf_appendf(out, "%.3f", kv->f);
+    else
+        rc |= log_text_value(out, kv->s != NULL ? kv->s : "");
+    return rc;
+}
+
+/* ---- JSON form --------------------------------------------------------------- */
+
+/* s cut and made valid UTF-8 (a bad byte becomes U+FFFD), as a json-c string. */
+static struct json_object *log_json_string(struct buf *scratch, const char *s)
+{
+    bool cut;
+    size_t n = log_value_len(s, &cut);
+
+    buf_reset(scratch);
+    for (size_t at = 0; at < n;) {
+        struct log_char c = log_char_at((const unsigned char *)s + at, n - at);
+
+        if (c.utf8)
+            buf_append(scratch, s + at, c.len);
+        else
+            buf_append_str(scratch, "\xef\xbf\xbd");
+        at += c.len;
+    }
+    if (cut)
+        buf_append_str(scratch, "...");
+    return json_object_new_string_len(buf_cstr(scratch), (int)scratch->len);
+}
+
+static struct json_object *log_json_value(struct buf *scratch, const struct log_kv *kv)
+{
+    char num[64];
+
+    if (kv->type == LOG_KV_I64)
+        return json_object_new_int64(kv->i);
+    if (kv->type == LOG_KV_F64 && isfinite(kv->f)) {
+        snprintf(num, sizeof(num), "%.3f", kv->f);
+        return json_object_new_double_s(kv->f, num);
+    }
+    if (kv->type == LOG_KV_F64) {
+        snprintf(num, sizeof(num), "%f", kv->f);   /* nan, inf: not JSON numbers */
+        return json_object_new_string(num);
+    }
+    return log_json_string(scratch, kv->s != NULL ? kv->s : "");
+}
+
+static int log_json_line(struct buf *out, const char *ts, enum log_level level,
+                         const char *event, const struct log_kv *kv, size_t n)
+{
+    struct json_object *o = json_object_new_object();
+    struct buf scratch;
+    int rc;
+
+    buf_init(&scratch, 0);
+    json_object_object_add(o, "ts", json_object_new_string(ts));
+    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
+    json_object_object_add(o, "event", log_json_string(&scratch, event != NULL ? event : ""));
+    for (size_t i = 0; i < n && i < LOG_MAX_PAIRS; i++) {
+        char key[LOG_MAX_KEY_BYTES + 1];
+
+        log_clean_key(kv[i].key, key);
+        if (!json_object_object_get_ex(o, key, NULL))
+            json_object_object_add(o, key, log_json_value(&scratch, &kv[i]));
+    }
+    rc = buf_append_str(out, json_object_to_json_string_ext(
+                                 o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    rc |= buf_append(out, "\n", 1);
+    json_object_put(o);
+    buf_cleanup(&scratch);
+    return rc;
+}
+
+/* ---- lines ------------------------------------------------------------------- */
+
+int log_render(struct buf *out, bool json, const char *ts, enum log_level level,
+               const char *event, const struct log_kv *kv, size_t n)
+{
+    int rc;
+
+    if ((int)level < LOG_DEBUG || level > LOG_ERROR)
+        level = LOG_ERROR;
+    if (json)
+        return log_json_line(out, ts, level, event, kv, n);
+    rc = buf_appendf(out, "ts=%s level=%s event=", ts, level_names[level]);
+    rc |= log_text_value(out, event != NULL ? event : "");
+    for (size_t i = 0; i < n && i < LOG_MAX_PAIRS; i++)
+        rc |= log_text_pair(out, &kv[i]);
+    rc |= buf_append(out, "\n", 1);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The NULL-ended pairs of log_event, up to the cap (the rest is read and dropped). */
+static size_t log_collect(va_list ap, struct log_kv *kv)
+{
+    size_t n = 0;
+    const char *first;
+
+    while ((first = va_arg(ap, const char *)) != NULL) {
+        struct log_kv one = {first, LOG_KV_STR, NULL, 0, 0.0};
+
+        if (first == log_tag_i64) {
+            one.key = va_arg(ap, const char *);
+            one.type = LOG_KV_I64;
+            one.i = va_arg(ap, int64_t);
+        } else if (first == log_tag_f64) {
+            one.key = va_arg(ap, const char *);
+            one.type = LOG_KV_F64;
+            one.f = va_arg(ap, double);
+        } else {
+            one.s = va_arg(ap, const char *);
+        }
+        if (n < LOG_MAX_PAIRS)
+            kv[n++] = one;
+    }
+    return n;
+}
+
+void log_event(enum log_level level, const char *event, ...)
+{
+    struct log_kv kv[LOG_MAX_PAIRS];
+    struct buf line;
     char ts[40];
     struct timespec now;
     struct tm tm;
     va_list ap;
-    int n;
+    size_t n;
+    int len;
 
     if (!log_enabled(level))
         return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_start(ap, event);
+    n = log_collect(ap, kv);
     va_end(ap);
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    n = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts + n, sizeof(ts) - (size_t)n, ".%03ldZ", now.tv_nsec / 1000000);
-    if (atomic_load(&log_json)) {
-        n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_names[level]);
-        n += (int)kv_to_json(msg, line + n, sizeof(line) - (size_t)n - 3);
-        n += snprintf(line + n, sizeof(line) - (size_t)n, "}\n");
-    } else {
-        n = snprintf(line, sizeof(line), "ts=%s level=%s %s\n", ts, level_names[level], msg);
-    }
-    if (n > (int)sizeof(line) - 1)
-        n = (int)sizeof(line) - 1;
-    if (write(STDERR_FILENO, line, (size_t)n) < 0)
-        return;
+    len = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + len, sizeof(ts) - (size_t)len, ".%03ldZ", now.tv_nsec / 1000000);
+    buf_init(&line, 0);
+    if (log_render(&line, atomic_load(&log_json) != 0, ts, level, event, kv, n) == 0 &&
+        write(STDERR_FILENO, line.data, line.len) < 0)
+        line.len = 0;   /* nowhere to report a failed write to stderr */
+    buf_cleanup(&line);
 }
