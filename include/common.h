@@ -52,6 +52,15 @@ char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
 int64_t now_ms_monotonic(void);
 int64_t now_ms_wall(void);
 
+/*
+ * An injectable clock (ms, only differences matter): a module with a
+ * time-based rule (a cool-down, an idle expiry, a sliding window) takes
+ * an optional now_ms_fn and its ctx, so tests advance a fake clock instead
+ * of sleeping. now_ms_from(NULL, ...) is now_ms_monotonic().
+ */
+typedef int64_t (*now_ms_fn)(void *ctx);
+int64_t now_ms_from(now_ms_fn now_ms, void *ctx);
+
 #if defined(__GNUC__)
 #define SV_FALLTHROUGH __attribute__((fallthrough))
 #else

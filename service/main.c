@@ -166,10 +166,13 @@ struct background {
 
 static int background_start(const struct cfg *c, struct background *bg)
 {
-    struct pvx_config pc = {c->pvx_url, c->pvx_client_id, c->pvx_username, c->pvx_password,
-                            c->pvx_password_encoding, c->pvx_timeout_ms,
-                            c->pvx_max_concurrency, 0, c->pvx_throttle_cooldown_ms,
-                            c->pvx_throttle_cooldown_max_ms};
+    struct pvx_config pc = {.url = c->pvx_url, .client_id = c->pvx_client_id,
+                            .username = c->pvx_username, .password = c->pvx_password,
+                            .password_encoding = c->pvx_password_encoding,
+                            .timeout_ms = c->pvx_timeout_ms,
+                            .max_concurrency = c->pvx_max_concurrency,
+                            .throttle_base_ms = c->pvx_throttle_cooldown_ms,
+                            .throttle_max_ms = c->pvx_throttle_cooldown_max_ms};
     struct errbuf err = {""};
 
     memset(bg, 0, sizeof(*bg));

@@ -68,6 +68,11 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
     return ST_FAIL;
 }
 
+int64_t sbx_fake_now_ms(const struct sbx_fake *f)
+{
+    return now_ms_from(f->opts.now_ms, f->opts.now_ctx);
+}
+
 int sbx_fake_port(const struct sbx_fake *f)
 {
     return http_server_port(f->http);

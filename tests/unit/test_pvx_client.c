@@ -16,15 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "http_server.h"
+#include "it_wait.h"
 #include "pvx.h"
 #include "sandbox.h"
+#include "ts_clock.h"
 
 #define X(s) ((const xmlChar *)(s))
 
@@ -38,7 +39,7 @@ struct fake_script {
     const char *fault_string;
     int fault_http;            /* HTTP status of the fault; 0 = 500 */
     const char *refuse_detail; /* non-NULL: answer ResponseId -1 with this Detail */
-    int delay_ms;              /* sleep before answering */
+    int hold;                  /* hold each request until fake_release() or stop */
     int always_invalid;        /* no session is ever valid */
 };
 
@@ -53,6 +54,8 @@ struct fake {
     int max_in_flight;
     char password[64];
     struct fake_script script; /* set with FAKE_SET while the server runs */
+    pthread_cond_t gate;       /* held requests wait here */
+    bool stopping;
     long total_items;          /* rows behind GetData / GetReportData */
 };
 
@@ -64,12 +67,24 @@ struct fake {
     } while (0)
 
 static struct fake fk;
+static struct ts_clock clk; /* the clients' clock: cool-downs run on it */
 
-static void sleep_ms(int ms)
+/* Lets held requests (and those to come) through. */
+static void fake_release(void)
 {
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    pthread_mutex_lock(&fk.lock);
+    fk.script.hold = 0;
+    pthread_cond_broadcast(&fk.gate);
+    pthread_mutex_unlock(&fk.lock);
+}
 
-    nanosleep(&ts, NULL);
+/* Holds a request while the script says so and the fake runs. */
+static void fake_wait_gate(void)
+{
+    pthread_mutex_lock(&fk.lock);
+    while (fk.script.hold && !fk.stopping)
+        pthread_cond_wait(&fk.gate, &fk.lock);
+    pthread_mutex_unlock(&fk.lock);
 }
 
 /* Escapes text for an XML element, CR as &#13; like a real server. */
@@ -250,8 +265,8 @@ static unsigned fake_answer(const char *req, size_t len, char **out)
     if (fk.script.fail_count > 0)
         fk.script.fail_count--;
     pthread_mutex_unlock(&fk.lock);
-    if (sc.delay_ms > 0)
-        sleep_ms(sc.delay_ms);
+    if (sc.hold)
+        fake_wait_gate();
     if (sc.fail_count > 0) {
         status = (unsigned)sc.fail_status;
         *out = xstrdup("<html><body>upstream trouble</body></html>");
@@ -302,6 +317,8 @@ static int fake_start(void **state)
 
     memset(&fk, 0, sizeof(fk));
     pthread_mutex_init(&fk.lock, NULL);
+    pthread_cond_init(&fk.gate, NULL);
+    ts_clock_set(&clk, 1000000);
     fk.total_items = 3;
     fk.hs = http_server_start(&o, &err);
     if (fk.hs == NULL)
@@ -312,7 +329,12 @@ static int fake_start(void **state)
 
 static int fake_stop(void **state)
 {
+    pthread_mutex_lock(&fk.lock);
+    fk.stopping = true;                /* held requests answer, so the server can stop */
+    pthread_cond_broadcast(&fk.gate);
+    pthread_mutex_unlock(&fk.lock);
     http_server_stop(fk.hs);
+    pthread_cond_destroy(&fk.gate);
     pthread_mutex_destroy(&fk.lock);
     return 0;
 }
@@ -337,12 +359,14 @@ static struct pvx_client *client_cooling(long timeout_ms, int max_concurrency, l
     cfg.max_concurrency = max_concurrency;
     cfg.throttle_base_ms = base_ms;
     cfg.throttle_max_ms = max_ms;
+    cfg.now_ms = ts_clock_now;
+    cfg.now_ctx = &clk;
     pc = pvx_client_create(&cfg, &err);
     assert_non_null(pc);
     return pc;
 }
 
-/* Throttled cases in a row need only 1 ms cool-downs. */
+/* Throttled cases in a row: 1 ms cool-downs, passed by advancing clk. */
 static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
 {
     return client_cooling(timeout_ms, max_concurrency, 1, 1);
@@ -352,8 +376,11 @@ static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
 
 static void test_config_rejected(void **state)
 {
-    struct pvx_config ok = { "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
-                             "acme", "api", "pw", "base64", 1000, 2, 0, 0, 0 };
+    struct pvx_config ok = {
+        .url = "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
+        .client_id = "acme", .username = "api", .password = "pw",
+        .password_encoding = "base64", .timeout_ms = 1000, .max_concurrency = 2,
+    };
     struct pvx_config bad;
     struct errbuf err = { "" };
 
@@ -471,7 +498,7 @@ static void test_http_errors_classified(void **state)
         long total;
         enum st rc;
 
-        sleep_ms(5);                   /* past the previous case's 1 ms cool-down */
+        ts_clock_advance(&clk, 1);     /* past the previous case's 1 ms cool-down */
         FAKE_SET(fail_count, 1);
         FAKE_SET(fail_status, cases[i].status);
         if (cases[i].op == PVX_OP_SAVE_DATA) {
@@ -513,9 +540,10 @@ static void test_soap_faults_classified(void **state)
     pvx_client_destroy(pc);
 }
 
+/* The fake holds the calls past a short real timeout (a libcurl timeout cannot be faked). */
 static void test_timeout_is_retry_and_write_unknown(void **state)
 {
-    struct pvx_client *pc = client_new(300, 1);
+    struct pvx_client *pc = client_new(60, 1);
     struct pvx_outcome oc;
     struct pvx_response r;
     struct csv_table t;
@@ -523,7 +551,7 @@ static void test_timeout_is_retry_and_write_unknown(void **state)
     long total;
 
     assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
-    FAKE_SET(delay_ms, 800);
+    FAKE_SET(hold, 1);
     assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
     assert_true(oc.unknown);
     assert_int_equal(oc.http_status, 0);
@@ -533,7 +561,7 @@ static void test_timeout_is_retry_and_write_unknown(void **state)
     assert_false(oc.unknown);                      /* reads are never "unknown" */
     pvx_client_stats(pc, &st);
     assert_int_equal(st.transport_errors, 2);
-    FAKE_SET(delay_ms, 0);
+    fake_release();
     pvx_client_destroy(pc);
 }
 
@@ -703,29 +731,40 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+/* Two calls held at the fake, and another thread already waiting for a slot. */
+static bool cap_reached(void *arg)
+{
+    struct pvx_stats st;
+    int in_flight;
+
+    pvx_client_stats(arg, &st);
+    pthread_mutex_lock(&fk.lock);
+    in_flight = fk.in_flight;
+    pthread_mutex_unlock(&fk.lock);
+    return in_flight == 2 && st.slot_waits > 0;
+}
+
 static void test_concurrency_cap_and_shared_session(void **state)
 {
     struct pvx_client *pc = client_new(10000, 2);
     struct worker_arg args[6];
     pthread_t th[6];
-    struct pvx_stats st;
     size_t i;
 
-    FAKE_SET(delay_ms, 60);
+    FAKE_SET(hold, 1);                             /* the first calls stay in flight */
     for (i = 0; i < ARRAY_LEN(th); i++) {
         args[i].pc = pc;
         assert_int_equal(pthread_create(&th[i], NULL, worker_main, &args[i]), 0);
     }
+    assert_true(it_wait_until(cap_reached, pc, 5000));
+    fake_release();
     for (i = 0; i < ARRAY_LEN(th); i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(args[i].rc, ST_OK);
     }
-    FAKE_SET(delay_ms, 0);
     assert_int_equal(fk.auth_calls, 1);            /* one session for the tenant */
     assert_int_equal(fk.calls[PVX_OP_GET_DATA], 18);
-    assert_true(fk.max_in_flight <= 2);
-    pvx_client_stats(pc, &st);
-    assert_true(st.slot_waits > 0);
+    assert_int_equal(fk.max_in_flight, 2);
     pvx_client_destroy(pc);
 }
 
@@ -745,10 +784,10 @@ static void test_too_busy_fault_is_throttled_not_unknown(void **state)
     assert_true(oc.throttled);
     assert_false(oc.unknown);
     assert_int_equal(oc.http_status, 503);
-    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 1);
+    assert_int_equal(oc.retry_after_ms, 1);
     pvx_response_cleanup(&r);
     /* the same text on a 500 is throttling too */
-    sleep_ms(5);
+    ts_clock_advance(&clk, 1);
     FAKE_SET(fault_http, 500);
     assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
     assert_true(oc.throttled);
@@ -784,39 +823,44 @@ static void test_throttle_cooldown_fails_fast_grows_and_resets(void **state)
     FAKE_SET(fault_http, 503);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms > 100 && oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 200);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
 
-    /* cooling down: not sent, throttled, never unknown */
+    /* cooling down: not sent, throttled, never unknown, told what is left */
+    ts_clock_advance(&clk, 150);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 50);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
     assert_non_null(strstr(oc.err.msg, "not sent"));
+    ts_clock_advance(&clk, 49);                     /* 1 ms left: still not sent */
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_int_equal(oc.retry_after_ms, 1);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
 
-    /* refused again after the pause: the next pause is twice as long */
-    sleep_ms(220);
+    /* refused again once the pause is over: the next pause is twice as long */
+    ts_clock_advance(&clk, 1);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
-    assert_true(oc.retry_after_ms > 300 && oc.retry_after_ms <= 400);
-    sleep_ms(420);
+    assert_int_equal(oc.retry_after_ms, 400);
+    ts_clock_advance(&clk, 400);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
-    assert_true(oc.retry_after_ms > 400 && oc.retry_after_ms <= 500); /* capped */
+    assert_int_equal(oc.retry_after_ms, 500);        /* capped */
 
     /* a call that goes through resets it */
     FAKE_SET(fault_code, NULL);
     FAKE_SET(fault_http, 0);
-    sleep_ms(520);
+    ts_clock_advance(&clk, 500);
     assert_int_equal(save_one(pc, &oc), ST_OK);
     assert_false(oc.throttled);
     FAKE_SET(fail_count, 1);
     FAKE_SET(fail_status, 429);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 200);
     pvx_client_stats(pc, &st);
     assert_int_equal(st.throttled, 4);
-    assert_int_equal(st.cooled, 1);
+    assert_int_equal(st.cooled, 2);
     pvx_client_destroy(pc);
 }
 
@@ -867,7 +911,7 @@ static void test_whole_call_refusal_classified(void **state)
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled);
     assert_false(oc.unknown);
-    sleep_ms(5);
+    ts_clock_advance(&clk, 1);
     FAKE_SET(refuse_detail, "Site NOWHERE does not exist");
     assert_int_equal(save_one(pc, &oc), ST_FAIL);
     assert_false(oc.unknown);

@@ -110,6 +110,8 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
     if (pc->throttle_max_ms < pc->throttle_base_ms)
         pc->throttle_max_ms = pc->throttle_base_ms;
     pc->cool_ms = pc->throttle_base_ms;
+    pc->now_ms = cfg->now_ms;
+    pc->now_ctx = cfg->now_ctx;
     pthread_mutex_init(&pc->throttle_lock, NULL);
     pthread_mutex_init(&pc->session_lock, NULL);
     pthread_mutex_init(&pc->auth_lock, NULL);

@@ -93,7 +93,7 @@ bool pvx_refusal_is_transient(const char *detail)
 /* The cool-down left (ms), 0 when calls may be sent. */
 static long pvx_cooldown_left(struct pvx_client *pc)
 {
-    int64_t now = now_ms_monotonic();
+    int64_t now = now_ms_from(pc->now_ms, pc->now_ctx);
     long left;
 
     pthread_mutex_lock(&pc->throttle_lock);
@@ -108,7 +108,7 @@ static long pvx_cooldown_left(struct pvx_client *pc)
  */
 static void pvx_throttle_note(struct pvx_client *pc, struct pvx_outcome *oc)
 {
-    int64_t now = now_ms_monotonic();
+    int64_t now = now_ms_from(pc->now_ms, pc->now_ctx);
 
     atomic_fetch_add(&pc->throttled, 1);
     pthread_mutex_lock(&pc->throttle_lock);

@@ -46,6 +46,8 @@ struct pvx_client {
     char *password_wire;          /* as sent: base64 or plain */
     long timeout_ms;
     size_t max_response_bytes;
+    now_ms_fn now_ms;             /* the cool-down's clock; NULL: now_ms_monotonic */
+    void *now_ctx;
 
     pthread_mutex_t session_lock;
     pthread_mutex_t auth_lock;
@@ -60,7 +62,7 @@ struct pvx_client {
     pthread_mutex_t throttle_lock;
     long throttle_base_ms, throttle_max_ms;
     long cool_ms;                 /* the next cool-down's length */
-    int64_t cool_until_ms;        /* monotonic; calls before it are not sent */
+    int64_t cool_until_ms;        /* client's clock; calls before it are not sent */
 
     pthread_mutex_t cache_lock;
     struct pvx_template *templates;

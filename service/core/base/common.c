@@ -119,3 +119,8 @@ int64_t now_ms_wall(void)
 {
     return clock_ms(CLOCK_REALTIME);
 }
+
+int64_t now_ms_from(now_ms_fn now_ms, void *ctx)
+{
+    return now_ms != NULL ? now_ms(ctx) : now_ms_monotonic();
+}
