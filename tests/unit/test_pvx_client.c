@@ -5,6 +5,11 @@
  * per-row errors, the template cache and the concurrency cap; throttling
  * and its cool-down, the refusal classifier; and, against the real sandbox,
  * that a write is never re-sent by libcurl on a reused connection.
+ *
+ * No sleeps: the clients' cool-downs run on a fake clock (ts_clock) the
+ * tests advance, and the fake holds calls at a gate the test opens, so
+ * "in flight" and "timed out" are states, not durations. The one real
+ * wait is libcurl's own transfer timeout, set to 50 ms there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -543,7 +548,7 @@ static void test_soap_faults_classified(void **state)
 /* The fake holds the calls past a short real timeout (a libcurl timeout cannot be faked). */
 static void test_timeout_is_retry_and_write_unknown(void **state)
 {
-    struct pvx_client *pc = client_new(60, 1);
+    struct pvx_client *pc = client_new(50, 1);
     struct pvx_outcome oc;
     struct pvx_response r;
     struct csv_table t;

@@ -35,7 +35,9 @@
  * earn another refusal), with retry_after_ms = the cool-down left; callers
  * reschedule about that far out. A refusal for a call sent before the
  * cool-down began does not grow it again. The cool-down is per client
- * (per process); a limiter shared between replicas is not built yet.
+ * (per process); a limiter shared between replicas is not built yet. It
+ * runs on the client's clock (pvx_config.now_ms, monotonic by default), so
+ * tests step through it without sleeping.
  *
  * A write (SaveData) whose request may have reached Peoplevox without us
  * reading a usable answer sets outcome.unknown: the transfer had started
