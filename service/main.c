@@ -150,10 +150,10 @@ static void drain(struct http_server *hs, int64_t deadline)
  * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h).
  */
 static const struct job_kind job_kinds[] = {
-    {"post_sales_order", NULL, so_post_jobs}, /* always the batch path: n >= 1 */
-    {"cancel_sales_order", so_cancel_handler, NULL},
-    {"catalogue_sync", catalogue_sync_handler, NULL},
-    {"detect_stalled", watchdog_stalled_handler, NULL},
+    {"post_sales_order", NULL, so_post_jobs, so_warm_templates}, /* always the batch path */
+    {"cancel_sales_order", so_cancel_handler, NULL, NULL},
+    {"catalogue_sync", catalogue_sync_handler, NULL, NULL},
+    {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
 };
 
 /* The background side: Peoplevox client, workers, scheduler. */

@@ -28,6 +28,7 @@
 
 #include "http_server.h"
 #include "it_wait.h"
+#include "metrics.h"
 #include "pvx.h"
 #include "sandbox.h"
 #include "ts_clock.h"
@@ -453,6 +454,87 @@ static void test_session_renewed_once(void **state)
     pvx_client_destroy(pc);
 }
 
+static enum st save_one(struct pvx_client *pc, struct pvx_outcome *oc)
+{
+    struct pvx_response r;
+    enum st rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r, oc);
+
+    pvx_response_cleanup(&r);
+    return rc;
+}
+
+/* The metric of a client counter: the series named as shopvox exposes it. */
+struct counter_metric {
+    const char *name, *labels;
+    unsigned long (*of)(const struct pvx_stats *st);
+};
+
+static unsigned long st_auth(const struct pvx_stats *st) { return st->requests[PVX_OP_AUTHENTICATE]; }
+static unsigned long st_get(const struct pvx_stats *st) { return st->requests[PVX_OP_GET_DATA]; }
+static unsigned long st_save(const struct pvx_stats *st) { return st->requests[PVX_OP_SAVE_DATA]; }
+static unsigned long st_transport(const struct pvx_stats *st) { return st->transport_errors; }
+static unsigned long st_http(const struct pvx_stats *st) { return st->http_errors; }
+static unsigned long st_fault(const struct pvx_stats *st) { return st->faults; }
+static unsigned long st_renewal(const struct pvx_stats *st) { return st->session_renewals; }
+
+/* The client publishes its counters itself, where it counts: no one has to mirror them. */
+static void test_counters_are_published_as_metrics(void **state)
+{
+    static const struct counter_metric m[] = {
+        { "shopvox_peoplevox_requests_total", "op=\"Authenticate\"", st_auth },
+        { "shopvox_peoplevox_requests_total", "op=\"GetData\"", st_get },
+        { "shopvox_peoplevox_requests_total", "op=\"SaveData\"", st_save },
+        { "shopvox_peoplevox_errors_total", "kind=\"transport\"", st_transport },
+        { "shopvox_peoplevox_errors_total", "kind=\"http\"", st_http },
+        { "shopvox_peoplevox_errors_total", "kind=\"fault\"", st_fault },
+        { "shopvox_peoplevox_session_renewals_total", "", st_renewal },
+    };
+    struct pvx_client *pc;
+    struct pvx_outcome oc;
+    struct pvx_stats st;
+    struct csv_table t;
+    struct buf out;
+    long total;
+
+    metrics_reset();
+    pc = client_new(50, 1);
+    buf_init(&out, 0);
+    metrics_render(&out);                          /* every series from the start, at 0 */
+    assert_non_null(strstr(buf_cstr(&out),
+                           "shopvox_peoplevox_requests_total{op=\"SaveData\"} 0\n"));
+    assert_non_null(strstr(buf_cstr(&out), "shopvox_peoplevox_errors_total{kind=\"fault\"} 0\n"));
+    assert_non_null(strstr(buf_cstr(&out), "shopvox_peoplevox_session_renewals_total 0\n"));
+    buf_cleanup(&out);
+
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    csv_table_cleanup(&t);
+    fk.session_no += 10;                           /* a renewal */
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    csv_table_cleanup(&t);
+    FAKE_SET(fail_count, 1);                       /* an HTTP error */
+    FAKE_SET(fail_status, 500);
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc),
+                     ST_RETRY);
+    csv_table_cleanup(&t);
+    FAKE_SET(fault_code, "soap:Client");           /* a fault (on HTTP 500) */
+    FAKE_SET(fault_string, "Input string was not in a correct format.");
+    assert_int_equal(save_one(pc, &oc), ST_FAIL);
+    FAKE_SET(fault_code, NULL);
+    FAKE_SET(hold, 1);                             /* a transport error: 50 ms timeout */
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc),
+                     ST_RETRY);
+    csv_table_cleanup(&t);
+    fake_release();
+
+    pvx_client_stats(pc, &st);
+    for (size_t i = 0; i < ARRAY_LEN(m); i++) {
+        assert_true(m[i].of(&st) > 0);
+        assert_int_equal((unsigned long)metrics_get(m[i].name, m[i].labels), m[i].of(&st));
+    }
+    pvx_client_destroy(pc);
+    metrics_reset();
+}
+
 static void test_session_still_invalid_is_retry(void **state)
 {
     struct pvx_client *pc = client_new(5000, 1);
@@ -805,15 +887,6 @@ static void test_too_busy_fault_is_throttled_not_unknown(void **state)
     pvx_client_destroy(pc);
 }
 
-static enum st save_one(struct pvx_client *pc, struct pvx_outcome *oc)
-{
-    struct pvx_response r;
-    enum st rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r, oc);
-
-    pvx_response_cleanup(&r);
-    return rc;
-}
-
 /* After a refusal the client sends nothing for a while; the pause grows, then resets. */
 static void test_throttle_cooldown_fails_fast_grows_and_resets(void **state)
 {
@@ -1024,6 +1097,7 @@ int main(void)
         FAKE_TEST(test_get_data_authenticates_first),
         FAKE_TEST(test_session_renewed_once),
         FAKE_TEST(test_session_still_invalid_is_retry),
+        FAKE_TEST(test_counters_are_published_as_metrics),
         FAKE_TEST(test_http_errors_classified),
         FAKE_TEST(test_soap_faults_classified),
         FAKE_TEST(test_too_busy_fault_is_throttled_not_unknown),

@@ -264,7 +264,7 @@ static enum st pvx_transport_error(struct pvx_client *pc, CURL *curl, enum pvx_o
                    pc->max_response_bytes);
         return ST_FAIL;
     }
-    atomic_fetch_add(&pc->transport_errors, 1);
+    pvx_count_error(pc, PVX_ERR_TRANSPORT);
     errbuf_set(&oc->err, "%s request to peoplevox failed: %s", pvx_op_name(op),
                curl_err[0] != '\0' ? curl_err : curl_easy_strerror(cc));
     if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL ||
@@ -298,7 +298,7 @@ static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
     hdrs = pvx_curl_setup(pc, curl, op, req, &sink, curl_err);
     cc = curl_easy_perform(curl);
     pvx_slot_release(pc);
-    atomic_fetch_add(&pc->requests[op], 1);
+    pvx_count_request(pc, op);
     if (cc != CURLE_OK) {
         rc = pvx_transport_error(pc, curl, op, cc, &sink, curl_err, oc);
         goto out;
@@ -348,9 +348,9 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
 
     rc = pvx_soap_parse_response(buf_cstr(body), body->len, op, resp, &oc->err);
     if (code != 200)
-        atomic_fetch_add(&pc->http_errors, 1);
+        pvx_count_error(pc, PVX_ERR_HTTP);
     if (rc != ST_OK && resp->is_fault)
-        atomic_fetch_add(&pc->faults, 1);
+        pvx_count_error(pc, PVX_ERR_FAULT);
     if (code == 503 || code == 429 ||
         (rc != ST_OK && resp->is_fault && pvx_refusal_is_throttle(resp->fault_string))) {
         errbuf_set(&oc->err, "%s: peoplevox refused the call for load (HTTP %ld%s%.200s)",

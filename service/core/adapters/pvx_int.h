@@ -85,6 +85,22 @@ typedef enum st (*pvx_build_fn)(struct buf *out, const struct pvx_credentials *c
 
 /* ---- pvx.c ---- */
 
+/* Why a call failed, for the counters (pvx_stats) and shopvox_peoplevox_errors_total{kind}. */
+enum pvx_error_kind {
+    PVX_ERR_TRANSPORT, /* timeouts, refused and dropped connections */
+    PVX_ERR_HTTP,      /* an answer with a status other than 200 */
+    PVX_ERR_FAULT      /* a SOAP fault */
+};
+
+/*
+ * The counters: each bumps the client's own (pvx_client_stats) and the
+ * process's metrics (shopvox_peoplevox_requests_total{op},
+ * _errors_total{kind}, _session_renewals_total) together, where it counts.
+ */
+void pvx_count_request(struct pvx_client *pc, enum pvx_op op);
+void pvx_count_error(struct pvx_client *pc, enum pvx_error_kind kind);
+void pvx_count_renewal(struct pvx_client *pc);
+
 /*
  * Builds and sends op with the tenant's session; on a session error renews
  * once and repeats. ST_OK only for ResponseId 0; *resp holds whatever

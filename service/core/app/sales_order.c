@@ -51,6 +51,27 @@
 #include "order_store.h"
 #include "sales_order_int.h"
 
+/* ---- at start ---- */
+
+void so_warm_templates(struct worker_ctx *w)
+{
+    static const char *const templates[] = {"Sales orders", "Sales order items"};
+
+    for (size_t i = 0; i < ARRAY_LEN(templates); i++) {
+        struct pvx_fields f = {0, NULL};
+        struct pvx_outcome oc;
+
+        memset(&oc, 0, sizeof(oc));
+        if (pvx_get_save_template(w->pvx, w->curl, templates[i], false, &f, &oc) == ST_OK)
+            log_msg(LOG_INFO, "event=peoplevox_template template=\"%s\" fields=%zu",
+                    templates[i], f.n);
+        else
+            log_msg(LOG_WARN, "event=peoplevox_template_failed template=\"%s\" error=\"%s\"",
+                    templates[i], oc.err.msg);
+        pvx_fields_cleanup(&f);
+    }
+}
+
 /* ---- shared by the sales_order*.c files ---- */
 
 static pthread_once_t so_metrics_once = PTHREAD_ONCE_INIT;
