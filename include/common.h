@@ -9,9 +9,11 @@
 #ifndef SHOPVOX_COMMON_H
 #define SHOPVOX_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Outcome of any call that talks to the outside world. */
 enum st {
@@ -51,6 +53,13 @@ char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
 /* Monotonic and wall clock helpers. */
 int64_t now_ms_monotonic(void);
 int64_t now_ms_wall(void);
+/*
+ * Timed waits on the monotonic clock (a wall-clock step neither ends nor
+ * stretches them): a condition made with cond_init_monotonic, waited on
+ * with pthread_cond_timedwait until deadline_after_ms(ms).
+ */
+void cond_init_monotonic(pthread_cond_t *c);
+struct timespec deadline_after_ms(long ms);
 
 /*
  * An injectable clock (ms, only differences matter): a module with a

@@ -45,7 +45,6 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
         .thread_per_connection = true, .idle_timeout_s = 120, .exclusive_port = true,
         .resolve_host = true, .quiet = true,
     };
-    pthread_condattr_t attr;
 
     memset(f, 0, sizeof(*f));
     f->hooks = *hooks;
@@ -56,10 +55,7 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
     f->opts.rate_calls = opts->rate_calls > 0 ? opts->rate_calls : 0;
     sbx_rate_set(&f->rate, f->opts.rate_calls, f->opts.rate_window_ms);
     pthread_mutex_init(&f->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&f->wake);
     f->http = http_server_start(&ho, err);
     if (f->http != NULL)
         return ST_OK;

@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Sleeps up to ms unless the fake stops first. Call without the lock. */
 void sbx_fake_wait_ms(struct sbx_fake *f, long ms)
@@ -22,13 +21,7 @@ void sbx_fake_wait_ms(struct sbx_fake *f, long ms)
 
     if (ms <= 0)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = deadline_after_ms(ms);
     pthread_mutex_lock(&f->lock);
     while (!f->stopping && pthread_cond_timedwait(&f->wake, &f->lock, &until) == 0)
         ;

@@ -155,7 +155,6 @@ static enum st pvx_config_check(const struct pvx_config *cfg, struct errbuf *err
 struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf *err)
 {
     struct pvx_client *pc;
-    pthread_condattr_t ca;
 
     if (pvx_config_check(cfg, err) != ST_OK)
         return NULL;
@@ -182,10 +181,7 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
     pthread_mutex_init(&pc->auth_lock, NULL);
     pthread_mutex_init(&pc->slot_lock, NULL);
     pthread_mutex_init(&pc->cache_lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&pc->slot_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    cond_init_monotonic(&pc->slot_cond);
     pvx_metrics_init();
     return pc;
 }

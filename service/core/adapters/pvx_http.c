@@ -148,16 +148,9 @@ static bool pvx_aborted(struct pvx_client *pc)
 
 static enum st pvx_slot_acquire(struct pvx_client *pc, struct pvx_outcome *oc)
 {
-    struct timespec deadline;
+    struct timespec deadline = deadline_after_ms(pc->timeout_ms);
     enum st rc = ST_OK;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += pc->timeout_ms / 1000;
-    deadline.tv_nsec += (pc->timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&pc->slot_lock);
     if (pc->slots_free == 0)
         atomic_fetch_add(&pc->slot_waits, 1);
