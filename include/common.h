@@ -9,9 +9,11 @@
 #ifndef SHOPVOX_COMMON_H
 #define SHOPVOX_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Outcome of any call that talks to the outside world. */
 enum st {
@@ -52,6 +54,22 @@ char *xasprintf(const char *fmt, ...) SV_PRINTF(1, 2);
 int64_t now_ms_monotonic(void);
 int64_t now_ns_monotonic(void); /* for durations shorter than a millisecond */
 int64_t now_ms_wall(void);
+/*
+ * Timed waits on the monotonic clock (a wall-clock step neither ends nor
+ * stretches them): a condition made with cond_init_monotonic, waited on
+ * with pthread_cond_timedwait until deadline_after_ms(ms).
+ */
+void cond_init_monotonic(pthread_cond_t *c);
+struct timespec deadline_after_ms(long ms);
+
+/*
+ * An injectable clock (ms, only differences matter): a module with a
+ * time-based rule (a cool-down, an idle expiry, a sliding window) takes
+ * an optional now_ms_fn and its ctx, so tests advance a fake clock instead
+ * of sleeping. now_ms_from(NULL, ...) is now_ms_monotonic().
+ */
+typedef int64_t (*now_ms_fn)(void *ctx);
+int64_t now_ms_from(now_ms_fn now_ms, void *ctx);
 
 #if defined(__GNUC__)
 #define SV_FALLTHROUGH __attribute__((fallthrough))

@@ -53,15 +53,27 @@ typedef void (*job_batch_fn)(struct worker_ctx *w, const struct job *jobs, size_
                              struct job_result *results);
 
 /*
+ * A start hook: runs once when the pool starts, on one worker (worker 0)
+ * before it claims its first job, with that worker's context. For work a
+ * kind's first job should not pay for, or that shows a misconfiguration
+ * in the log at once (the sales_order kinds learn the tenant's save
+ * templates). It cannot fail the pool: it logs what went wrong, and the
+ * handlers must cope without it. It leaves no transaction open.
+ */
+typedef void (*job_warm_fn)(struct worker_ctx *w);
+
+/*
  * One row of the pool's table: a job kind and the functions that run it.
  * At least one of the two is set. With both, run_batch is used only when
  * cfg->pvx_batch_max > 1; with run_batch alone it is the one way in, and
- * takes batches of one when batching is off.
+ * takes batches of one when batching is off. Kinds served by one module
+ * give its start hook to one row only.
  */
 struct job_kind {
     const char *kind;       /* jobs.kind, e.g. "post_sales_order" */
     job_handler_fn run_one; /* NULL: the kind always runs through run_batch */
     job_batch_fn run_batch; /* NULL: the kind runs one job at a time */
+    job_warm_fn warm;       /* NULL: nothing to do at start */
 };
 
 #endif

@@ -43,6 +43,10 @@ struct pvx_config {
     size_t max_response_bytes;     /* 0 = PVX_DEFAULT_MAX_RESPONSE_BYTES */
     long throttle_base_ms;         /* first cool-down after a throttled call; 0 = 1000 */
     long throttle_max_ms;          /* cool-down cap; 0 = 15000 */
+    now_ms_fn now_ms;              /* the cool-down's clock; NULL = now_ms_monotonic
+                                    * (tests inject a fake one; the shutdown deadline
+                                    * of _abort_at stays on the monotonic clock) */
+    void *now_ctx;                 /* borrowed: must outlive the client */
 };
 
 /* What happened on one call, for the caller that decides and logs. */

@@ -23,5 +23,13 @@ void so_post_jobs(struct worker_ctx *w, const struct job *jobs, size_t n,
                   struct job_result *results);
 /* Job "cancel_sales_order", payload {"order_id": N}. */
 void so_cancel_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
+/*
+ * The start hook (job_handler.h) of the sales_order kinds: learns the
+ * tenant's `Sales orders` and `Sales order items` save templates, so the
+ * first order does not pay for them and a wrong URL or credential shows in
+ * the log at once (event=peoplevox_template, or _template_failed: only
+ * logged, the handlers fetch on demand).
+ */
+void so_warm_templates(struct worker_ctx *w);
 
 #endif

@@ -102,6 +102,10 @@ struct sandbox_pvx_opts {
                                  * real service); true: 03/07/2017 06:03 */
     long rate_limit_calls;      /* SOAP calls per window before 503s; 0 = no limit */
     long rate_limit_window_ms;  /* the sliding window; 0 -> 15000 */
+    now_ms_fn now_ms;           /* the clock of session idle expiry and the rate-limit
+                                 * window; NULL -> now_ms_monotonic (tests inject a
+                                 * fake one); latency and hangs are real waits */
+    void *now_ctx;              /* borrowed: must outlive the sandbox */
 };
 
 struct sandbox_pvx;

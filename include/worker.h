@@ -15,7 +15,6 @@
 
 #include "config.h"
 #include "job_handler.h"
-#include "pvx.h"
 
 struct worker_pool;
 

@@ -194,11 +194,11 @@ static int listeners_start(const struct cfg *c, struct app *a, struct listeners 
  * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h).
  */
 static const struct job_kind job_kinds[] = {
-    {"post_sales_order", NULL, so_post_jobs}, /* always the batch path: n >= 1 */
-    {"cancel_sales_order", so_cancel_handler, NULL},
-    {"purge_retention", retention_purge_handler, NULL},
-    {"catalogue_sync", catalogue_sync_handler, NULL},
-    {"detect_stalled", watchdog_stalled_handler, NULL},
+    {"post_sales_order", NULL, so_post_jobs, so_warm_templates}, /* always the batch path */
+    {"cancel_sales_order", so_cancel_handler, NULL, NULL},
+    {"purge_retention", retention_purge_handler, NULL, NULL},
+    {"catalogue_sync", catalogue_sync_handler, NULL, NULL},
+    {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
 };
 
 /* The background side: Peoplevox client, workers, scheduler. */
@@ -211,10 +211,13 @@ struct background {
 
 static int background_start(const struct cfg *c, struct background *bg)
 {
-    struct pvx_config pc = {c->pvx_url, c->pvx_client_id, c->pvx_username, c->pvx_password,
-                            c->pvx_password_encoding, c->pvx_timeout_ms,
-                            c->pvx_max_concurrency, 0, c->pvx_throttle_cooldown_ms,
-                            c->pvx_throttle_cooldown_max_ms};
+    struct pvx_config pc = {.url = c->pvx_url, .client_id = c->pvx_client_id,
+                            .username = c->pvx_username, .password = c->pvx_password,
+                            .password_encoding = c->pvx_password_encoding,
+                            .timeout_ms = c->pvx_timeout_ms,
+                            .max_concurrency = c->pvx_max_concurrency,
+                            .throttle_base_ms = c->pvx_throttle_cooldown_ms,
+                            .throttle_max_ms = c->pvx_throttle_cooldown_max_ms};
     struct errbuf err = {""};
 
     memset(bg, 0, sizeof(*bg));

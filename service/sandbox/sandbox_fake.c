@@ -45,7 +45,6 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
         .thread_per_connection = true, .idle_timeout_s = 120,
         .resolve_host = true, .quiet = true,
     };
-    pthread_condattr_t attr;
 
     memset(f, 0, sizeof(*f));
     f->hooks = *hooks;
@@ -56,16 +55,18 @@ enum st sbx_fake_start(struct sbx_fake *f, const struct sbx_fake_opts *opts,
     f->opts.rate_calls = opts->rate_calls > 0 ? opts->rate_calls : 0;
     sbx_rate_set(&f->rate, f->opts.rate_calls, f->opts.rate_window_ms);
     pthread_mutex_init(&f->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&f->wake);
     f->http = http_server_start(&ho, err);
     if (f->http != NULL)
         return ST_OK;
     pthread_cond_destroy(&f->wake);
     pthread_mutex_destroy(&f->lock);
     return ST_FAIL;
+}
+
+int64_t sbx_fake_now_ms(const struct sbx_fake *f)
+{
+    return now_ms_from(f->opts.now_ms, f->opts.now_ctx);
 }
 
 int sbx_fake_port(const struct sbx_fake *f)

@@ -103,6 +103,9 @@ struct sbx_fake_opts {
     long hang_ms;              /* how long a "timeout" fault holds a call; 0 -> 30000 */
     long rate_calls;           /* 0: no rate limit */
     long rate_window_ms;       /* 0 -> 15000 */
+    now_ms_fn now_ms;          /* the fake's clock (rate window, the fake's own
+                                * expiries); NULL -> now_ms_monotonic */
+    void *now_ctx;
 };
 
 struct sbx_fake {
@@ -132,5 +135,7 @@ int sbx_fake_port(const struct sbx_fake *f);
 void sbx_fake_stop(struct sbx_fake *f);
 /* A plain-text answer. */
 void sbx_reply_text(struct http_response *resp, int status, const char *msg);
+/* Now on the fake's clock (opts.now_ms), in ms. */
+int64_t sbx_fake_now_ms(const struct sbx_fake *f);
 
 #endif

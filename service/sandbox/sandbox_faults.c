@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Sleeps up to ms unless the fake stops first. Call without the lock. */
 void sbx_fake_wait_ms(struct sbx_fake *f, long ms)
@@ -22,13 +21,7 @@ void sbx_fake_wait_ms(struct sbx_fake *f, long ms)
 
     if (ms <= 0)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = deadline_after_ms(ms);
     pthread_mutex_lock(&f->lock);
     while (!f->stopping && pthread_cond_timedwait(&f->wake, &f->lock, &until) == 0)
         ;
@@ -70,11 +63,9 @@ void sbx_rate_set(struct sbx_rate_limit *r, long calls, long window_ms)
     r->next = 0;
 }
 
-/* Whether one more call fits the rate limit now; records it when it does. */
-static bool sbx_rate_admit(struct sbx_rate_limit *r)
+/* Whether one more call fits the rate limit at now; records it when it does. */
+static bool sbx_rate_admit(struct sbx_rate_limit *r, int64_t now)
 {
-    int64_t now = now_ms_monotonic();
-
     if (r->calls <= 0)
         return true;
     if (r->n == r->calls && now - r->at_ms[r->next] < r->window_ms) {
@@ -104,7 +95,7 @@ enum sbx_fault sbx_fake_take_fault(struct sbx_fake *f, const char *op, long *del
     int code = 0;
 
     pthread_mutex_lock(&f->lock);
-    if (!sbx_rate_admit(&f->rate)) {
+    if (!sbx_rate_admit(&f->rate, sbx_fake_now_ms(f))) {
         kind = SBX_FAULT_BUSY;
         code = 503;
     } else if (sbx_take(&ft->http_429)) {

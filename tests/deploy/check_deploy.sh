@@ -90,8 +90,10 @@ KNOWN_METRICS = set()
 for d, _, files in os.walk(os.path.join(root, "service")):
     for f in files:
         if f.endswith(".c"):
-            KNOWN_METRICS |= set(re.findall(r'metrics_describe\(\s*"(shopvox_[a-z0-9_]+)"',
-                                            open(os.path.join(d, f), encoding="utf-8").read()))
+            text = open(os.path.join(d, f), encoding="utf-8").read()
+            KNOWN_METRICS |= set(re.findall(r'metrics_describe\(\s*"(shopvox_[a-z0-9_]+)"', text))
+            # names kept in a macro: #define PVX_MET_ERRORS "shopvox_peoplevox_errors_total"
+            KNOWN_METRICS |= set(re.findall(r'#define \w+ "(shopvox_[a-z0-9_]+)"', text))
 SERVE_DRAIN_S = 25  # main.c drains in-flight requests this long after SIGTERM
 
 

@@ -3,10 +3,11 @@
  * LOCKED claims across connections, lease rescue, fencing, backoff to dead
  * with an exception, an operator retry, the lease heartbeat and shutdown
  * release by process, and the worker pool running kinds only from the
- * table it is given.
+ * table it is given, with each kind's start hook run once before claiming.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,7 +376,7 @@ static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
 /* A kind known only from the table runs; a kind missing from it dies with "no handler". */
 static void test_pool_runs_only_the_kinds_of_its_table(void **state)
 {
-    static const struct job_kind kinds[] = {{"counted_kind", count_one, NULL}};
+    static const struct job_kind kinds[] = {{"counted_kind", count_one, NULL, NULL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     it_sql_exec(db, "DELETE FROM exceptions");
@@ -399,7 +400,7 @@ static void test_pool_runs_only_the_kinds_of_its_table(void **state)
 /* A batch handler takes up to batch_max jobs per call, and only when batch_max > 1. */
 static void test_pool_batches_only_when_batch_max_above_one(void **state)
 {
-    static const struct job_kind kinds[] = {{"batched_kind", count_one, count_batch}};
+    static const struct job_kind kinds[] = {{"batched_kind", count_one, count_batch, NULL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     enqueue_n("batched_kind", "b", 5);
@@ -418,7 +419,7 @@ static void test_pool_batches_only_when_batch_max_above_one(void **state)
 /* SHOPVOX_JOB_MAX_ATTEMPTS applies to every job, whatever its row was created with. */
 static void test_max_attempts_setting_applies_to_queued_jobs(void **state)
 {
-    static const struct job_kind kinds[] = {{"retry_kind", always_retry, NULL}};
+    static const struct job_kind kinds[] = {{"retry_kind", always_retry, NULL, NULL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     enqueue_n("retry_kind", "r", 1); /* the row says max_attempts 12 */
@@ -431,6 +432,54 @@ static void test_max_attempts_setting_applies_to_queued_jobs(void **state)
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM jobs WHERE kind = 'retry_kind' AND "
                                      "state = 'dead' AND attempts = 2"),
                      1);
+}
+
+static atomic_int warm_calls;    /* start hooks run */
+static atomic_int warm_seen = -1; /* warm_calls when the first job ran */
+
+static void count_warm(struct worker_ctx *w)
+{
+    (void)w;
+    atomic_fetch_add(&warm_calls, 1);
+}
+
+static void note_warm(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    (void)w;
+    (void)j;
+    atomic_store(&warm_seen, atomic_load(&warm_calls));
+    r->st = ST_OK;
+}
+
+static bool warm_job_done(void *arg)
+{
+    (void)arg;
+    return it_sql_long(db, "SELECT count(*) FROM jobs WHERE kind = 'warm_kind' "
+                           "AND state = 'done'") == 1;
+}
+
+/* A kind's start hook runs once per pool (not once per worker), before the first claim. */
+static void test_pool_runs_start_hooks_once_before_claiming(void **state)
+{
+    static const struct job_kind kinds[] = {{"warm_kind", note_warm, NULL, count_warm}};
+    struct cfg cfg;
+    struct worker_pool *p;
+
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue_n("warm_kind", "h", 1);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.database_url = xstrdup(db);
+    cfg.workers = 3;
+    cfg.job_lease_s = 60;
+    cfg.job_max_attempts = 12;
+    cfg.pvx_batch_max = 1;
+    cfg.shutdown_deadline_s = 5;
+    p = worker_pool_start(&cfg, NULL, kinds, ARRAY_LEN(kinds));
+    assert_true(it_wait_until(warm_job_done, NULL, 10000));
+    worker_pool_stop(p);
+    free(cfg.database_url);
+    assert_int_equal(atomic_load(&warm_calls), 1);
+    assert_int_equal(atomic_load(&warm_seen), 1);
 }
 
 int main(void)
@@ -450,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_pool_runs_only_the_kinds_of_its_table),
         cmocka_unit_test(test_pool_batches_only_when_batch_max_above_one),
         cmocka_unit_test(test_max_attempts_setting_applies_to_queued_jobs),
+        cmocka_unit_test(test_pool_runs_start_hooks_once_before_claiming),
     };
     int rc;
 

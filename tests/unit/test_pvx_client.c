@@ -5,6 +5,11 @@
  * per-row errors, the template cache and the concurrency cap; throttling
  * and its cool-down, the refusal classifier; and, against the real sandbox,
  * that a write is never re-sent by libcurl on a reused connection.
+ *
+ * No sleeps: the clients' cool-downs run on a fake clock (ts_clock) the
+ * tests advance, and the fake holds calls at a gate the test opens, so
+ * "in flight" and "timed out" are states, not durations. The one real
+ * wait is libcurl's own transfer timeout, set to 50 ms there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,15 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "http_server.h"
+#include "it_wait.h"
+#include "metrics.h"
 #include "pvx.h"
 #include "sandbox.h"
+#include "ts_clock.h"
 
 #define X(s) ((const xmlChar *)(s))
 
@@ -38,7 +45,7 @@ struct fake_script {
     const char *fault_string;
     int fault_http;            /* HTTP status of the fault; 0 = 500 */
     const char *refuse_detail; /* non-NULL: answer ResponseId -1 with this Detail */
-    int delay_ms;              /* sleep before answering */
+    int hold;                  /* hold each request until fake_release() or stop */
     int always_invalid;        /* no session is ever valid */
 };
 
@@ -53,6 +60,8 @@ struct fake {
     int max_in_flight;
     char password[64];
     struct fake_script script; /* set with FAKE_SET while the server runs */
+    pthread_cond_t gate;       /* held requests wait here */
+    bool stopping;
     long total_items;          /* rows behind GetData / GetReportData */
 };
 
@@ -64,12 +73,24 @@ struct fake {
     } while (0)
 
 static struct fake fk;
+static struct ts_clock clk; /* the clients' clock: cool-downs run on it */
 
-static void sleep_ms(int ms)
+/* Lets held requests (and those to come) through. */
+static void fake_release(void)
 {
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    pthread_mutex_lock(&fk.lock);
+    fk.script.hold = 0;
+    pthread_cond_broadcast(&fk.gate);
+    pthread_mutex_unlock(&fk.lock);
+}
 
-    nanosleep(&ts, NULL);
+/* Holds a request while the script says so and the fake runs. */
+static void fake_wait_gate(void)
+{
+    pthread_mutex_lock(&fk.lock);
+    while (fk.script.hold && !fk.stopping)
+        pthread_cond_wait(&fk.gate, &fk.lock);
+    pthread_mutex_unlock(&fk.lock);
 }
 
 /* Escapes text for an XML element, CR as &#13; like a real server. */
@@ -250,8 +271,8 @@ static unsigned fake_answer(const char *req, size_t len, char **out)
     if (fk.script.fail_count > 0)
         fk.script.fail_count--;
     pthread_mutex_unlock(&fk.lock);
-    if (sc.delay_ms > 0)
-        sleep_ms(sc.delay_ms);
+    if (sc.hold)
+        fake_wait_gate();
     if (sc.fail_count > 0) {
         status = (unsigned)sc.fail_status;
         *out = xstrdup("<html><body>upstream trouble</body></html>");
@@ -302,6 +323,8 @@ static int fake_start(void **state)
 
     memset(&fk, 0, sizeof(fk));
     pthread_mutex_init(&fk.lock, NULL);
+    pthread_cond_init(&fk.gate, NULL);
+    ts_clock_set(&clk, 1000000);
     fk.total_items = 3;
     fk.hs = http_server_start(&o, &err);
     if (fk.hs == NULL)
@@ -312,7 +335,12 @@ static int fake_start(void **state)
 
 static int fake_stop(void **state)
 {
+    pthread_mutex_lock(&fk.lock);
+    fk.stopping = true;                /* held requests answer, so the server can stop */
+    pthread_cond_broadcast(&fk.gate);
+    pthread_mutex_unlock(&fk.lock);
     http_server_stop(fk.hs);
+    pthread_cond_destroy(&fk.gate);
     pthread_mutex_destroy(&fk.lock);
     return 0;
 }
@@ -337,12 +365,14 @@ static struct pvx_client *client_cooling(long timeout_ms, int max_concurrency, l
     cfg.max_concurrency = max_concurrency;
     cfg.throttle_base_ms = base_ms;
     cfg.throttle_max_ms = max_ms;
+    cfg.now_ms = ts_clock_now;
+    cfg.now_ctx = &clk;
     pc = pvx_client_create(&cfg, &err);
     assert_non_null(pc);
     return pc;
 }
 
-/* Throttled cases in a row need only 1 ms cool-downs. */
+/* Throttled cases in a row: 1 ms cool-downs, passed by advancing clk. */
 static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
 {
     return client_cooling(timeout_ms, max_concurrency, 1, 1);
@@ -352,8 +382,11 @@ static struct pvx_client *client_new(long timeout_ms, int max_concurrency)
 
 static void test_config_rejected(void **state)
 {
-    struct pvx_config ok = { "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
-                             "acme", "api", "pw", "base64", 1000, 2, 0, 0, 0 };
+    struct pvx_config ok = {
+        .url = "https://wms.peoplevox.net/acme/resources/integrationservicev4.asmx",
+        .client_id = "acme", .username = "api", .password = "pw",
+        .password_encoding = "base64", .timeout_ms = 1000, .max_concurrency = 2,
+    };
     struct pvx_config bad;
     struct errbuf err = { "" };
 
@@ -421,6 +454,87 @@ static void test_session_renewed_once(void **state)
     pvx_client_destroy(pc);
 }
 
+static enum st save_one(struct pvx_client *pc, struct pvx_outcome *oc)
+{
+    struct pvx_response r;
+    enum st rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r, oc);
+
+    pvx_response_cleanup(&r);
+    return rc;
+}
+
+/* The metric of a client counter: the series named as shopvox exposes it. */
+struct counter_metric {
+    const char *name, *labels;
+    unsigned long (*of)(const struct pvx_stats *st);
+};
+
+static unsigned long st_auth(const struct pvx_stats *st) { return st->requests[PVX_OP_AUTHENTICATE]; }
+static unsigned long st_get(const struct pvx_stats *st) { return st->requests[PVX_OP_GET_DATA]; }
+static unsigned long st_save(const struct pvx_stats *st) { return st->requests[PVX_OP_SAVE_DATA]; }
+static unsigned long st_transport(const struct pvx_stats *st) { return st->transport_errors; }
+static unsigned long st_http(const struct pvx_stats *st) { return st->http_errors; }
+static unsigned long st_fault(const struct pvx_stats *st) { return st->faults; }
+static unsigned long st_renewal(const struct pvx_stats *st) { return st->session_renewals; }
+
+/* The client publishes its counters itself, where it counts: no one has to mirror them. */
+static void test_counters_are_published_as_metrics(void **state)
+{
+    static const struct counter_metric m[] = {
+        { "shopvox_peoplevox_requests_total", "op=\"Authenticate\"", st_auth },
+        { "shopvox_peoplevox_requests_total", "op=\"GetData\"", st_get },
+        { "shopvox_peoplevox_requests_total", "op=\"SaveData\"", st_save },
+        { "shopvox_peoplevox_errors_total", "kind=\"transport\"", st_transport },
+        { "shopvox_peoplevox_errors_total", "kind=\"http\"", st_http },
+        { "shopvox_peoplevox_errors_total", "kind=\"fault\"", st_fault },
+        { "shopvox_peoplevox_session_renewals_total", "", st_renewal },
+    };
+    struct pvx_client *pc;
+    struct pvx_outcome oc;
+    struct pvx_stats st;
+    struct csv_table t;
+    struct buf out;
+    long total;
+
+    metrics_reset();
+    pc = client_new(50, 1);
+    buf_init(&out, 0);
+    metrics_render(&out);                          /* every series from the start, at 0 */
+    assert_non_null(strstr(buf_cstr(&out),
+                           "shopvox_peoplevox_requests_total{op=\"SaveData\"} 0\n"));
+    assert_non_null(strstr(buf_cstr(&out), "shopvox_peoplevox_errors_total{kind=\"fault\"} 0\n"));
+    assert_non_null(strstr(buf_cstr(&out), "shopvox_peoplevox_session_renewals_total 0\n"));
+    buf_cleanup(&out);
+
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    csv_table_cleanup(&t);
+    fk.session_no += 10;                           /* a renewal */
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc), ST_OK);
+    csv_table_cleanup(&t);
+    FAKE_SET(fail_count, 1);                       /* an HTTP error */
+    FAKE_SET(fail_status, 500);
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc),
+                     ST_RETRY);
+    csv_table_cleanup(&t);
+    FAKE_SET(fault_code, "soap:Client");           /* a fault (on HTTP 500) */
+    FAKE_SET(fault_string, "Input string was not in a correct format.");
+    assert_int_equal(save_one(pc, &oc), ST_FAIL);
+    FAKE_SET(fault_code, NULL);
+    FAKE_SET(hold, 1);                             /* a transport error: 50 ms timeout */
+    assert_int_equal(pvx_get_data(pc, NULL, "Item types", NULL, 1, 10, &t, &total, &oc),
+                     ST_RETRY);
+    csv_table_cleanup(&t);
+    fake_release();
+
+    pvx_client_stats(pc, &st);
+    for (size_t i = 0; i < ARRAY_LEN(m); i++) {
+        assert_true(m[i].of(&st) > 0);
+        assert_int_equal((unsigned long)metrics_get(m[i].name, m[i].labels), m[i].of(&st));
+    }
+    pvx_client_destroy(pc);
+    metrics_reset();
+}
+
 static void test_session_still_invalid_is_retry(void **state)
 {
     struct pvx_client *pc = client_new(5000, 1);
@@ -471,7 +585,7 @@ static void test_http_errors_classified(void **state)
         long total;
         enum st rc;
 
-        sleep_ms(5);                   /* past the previous case's 1 ms cool-down */
+        ts_clock_advance(&clk, 1);     /* past the previous case's 1 ms cool-down */
         FAKE_SET(fail_count, 1);
         FAKE_SET(fail_status, cases[i].status);
         if (cases[i].op == PVX_OP_SAVE_DATA) {
@@ -513,9 +627,10 @@ static void test_soap_faults_classified(void **state)
     pvx_client_destroy(pc);
 }
 
+/* The fake holds the calls past a short real timeout (a libcurl timeout cannot be faked). */
 static void test_timeout_is_retry_and_write_unknown(void **state)
 {
-    struct pvx_client *pc = client_new(300, 1);
+    struct pvx_client *pc = client_new(50, 1);
     struct pvx_outcome oc;
     struct pvx_response r;
     struct csv_table t;
@@ -523,7 +638,7 @@ static void test_timeout_is_retry_and_write_unknown(void **state)
     long total;
 
     assert_int_equal(pvx_authenticate(pc, NULL, &oc), ST_OK);
-    FAKE_SET(delay_ms, 800);
+    FAKE_SET(hold, 1);
     assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
     assert_true(oc.unknown);
     assert_int_equal(oc.http_status, 0);
@@ -533,7 +648,7 @@ static void test_timeout_is_retry_and_write_unknown(void **state)
     assert_false(oc.unknown);                      /* reads are never "unknown" */
     pvx_client_stats(pc, &st);
     assert_int_equal(st.transport_errors, 2);
-    FAKE_SET(delay_ms, 0);
+    fake_release();
     pvx_client_destroy(pc);
 }
 
@@ -703,29 +818,40 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+/* Two calls held at the fake, and another thread already waiting for a slot. */
+static bool cap_reached(void *arg)
+{
+    struct pvx_stats st;
+    int in_flight;
+
+    pvx_client_stats(arg, &st);
+    pthread_mutex_lock(&fk.lock);
+    in_flight = fk.in_flight;
+    pthread_mutex_unlock(&fk.lock);
+    return in_flight == 2 && st.slot_waits > 0;
+}
+
 static void test_concurrency_cap_and_shared_session(void **state)
 {
     struct pvx_client *pc = client_new(10000, 2);
     struct worker_arg args[6];
     pthread_t th[6];
-    struct pvx_stats st;
     size_t i;
 
-    FAKE_SET(delay_ms, 60);
+    FAKE_SET(hold, 1);                             /* the first calls stay in flight */
     for (i = 0; i < ARRAY_LEN(th); i++) {
         args[i].pc = pc;
         assert_int_equal(pthread_create(&th[i], NULL, worker_main, &args[i]), 0);
     }
+    assert_true(it_wait_until(cap_reached, pc, 5000));
+    fake_release();
     for (i = 0; i < ARRAY_LEN(th); i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(args[i].rc, ST_OK);
     }
-    FAKE_SET(delay_ms, 0);
     assert_int_equal(fk.auth_calls, 1);            /* one session for the tenant */
     assert_int_equal(fk.calls[PVX_OP_GET_DATA], 18);
-    assert_true(fk.max_in_flight <= 2);
-    pvx_client_stats(pc, &st);
-    assert_true(st.slot_waits > 0);
+    assert_int_equal(fk.max_in_flight, 2);
     pvx_client_destroy(pc);
 }
 
@@ -745,10 +871,10 @@ static void test_too_busy_fault_is_throttled_not_unknown(void **state)
     assert_true(oc.throttled);
     assert_false(oc.unknown);
     assert_int_equal(oc.http_status, 503);
-    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 1);
+    assert_int_equal(oc.retry_after_ms, 1);
     pvx_response_cleanup(&r);
     /* the same text on a 500 is throttling too */
-    sleep_ms(5);
+    ts_clock_advance(&clk, 1);
     FAKE_SET(fault_http, 500);
     assert_int_equal(pvx_save_data(pc, NULL, "Sales orders", "A\r\n1\r\n", &r, &oc), ST_RETRY);
     assert_true(oc.throttled);
@@ -759,15 +885,6 @@ static void test_too_busy_fault_is_throttled_not_unknown(void **state)
     pvx_client_stats(pc, &st);
     assert_int_equal(st.throttled, 2);
     pvx_client_destroy(pc);
-}
-
-static enum st save_one(struct pvx_client *pc, struct pvx_outcome *oc)
-{
-    struct pvx_response r;
-    enum st rc = pvx_save_data(pc, NULL, "Sales orders", "SalesOrderNumber\r\nSO-1\r\n", &r, oc);
-
-    pvx_response_cleanup(&r);
-    return rc;
 }
 
 /* After a refusal the client sends nothing for a while; the pause grows, then resets. */
@@ -784,39 +901,44 @@ static void test_throttle_cooldown_fails_fast_grows_and_resets(void **state)
     FAKE_SET(fault_http, 503);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms > 100 && oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 200);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
 
-    /* cooling down: not sent, throttled, never unknown */
+    /* cooling down: not sent, throttled, never unknown, told what is left */
+    ts_clock_advance(&clk, 150);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms > 0 && oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 50);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
     assert_non_null(strstr(oc.err.msg, "not sent"));
+    ts_clock_advance(&clk, 49);                     /* 1 ms left: still not sent */
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_int_equal(oc.retry_after_ms, 1);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 1);
 
-    /* refused again after the pause: the next pause is twice as long */
-    sleep_ms(220);
+    /* refused again once the pause is over: the next pause is twice as long */
+    ts_clock_advance(&clk, 1);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
-    assert_true(oc.retry_after_ms > 300 && oc.retry_after_ms <= 400);
-    sleep_ms(420);
+    assert_int_equal(oc.retry_after_ms, 400);
+    ts_clock_advance(&clk, 400);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
-    assert_true(oc.retry_after_ms > 400 && oc.retry_after_ms <= 500); /* capped */
+    assert_int_equal(oc.retry_after_ms, 500);        /* capped */
 
     /* a call that goes through resets it */
     FAKE_SET(fault_code, NULL);
     FAKE_SET(fault_http, 0);
-    sleep_ms(520);
+    ts_clock_advance(&clk, 500);
     assert_int_equal(save_one(pc, &oc), ST_OK);
     assert_false(oc.throttled);
     FAKE_SET(fail_count, 1);
     FAKE_SET(fail_status, 429);
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled && !oc.unknown);
-    assert_true(oc.retry_after_ms <= 200);
+    assert_int_equal(oc.retry_after_ms, 200);
     pvx_client_stats(pc, &st);
     assert_int_equal(st.throttled, 4);
-    assert_int_equal(st.cooled, 1);
+    assert_int_equal(st.cooled, 2);
     pvx_client_destroy(pc);
 }
 
@@ -867,7 +989,7 @@ static void test_whole_call_refusal_classified(void **state)
     assert_int_equal(save_one(pc, &oc), ST_RETRY);
     assert_true(oc.throttled);
     assert_false(oc.unknown);
-    sleep_ms(5);
+    ts_clock_advance(&clk, 1);
     FAKE_SET(refuse_detail, "Site NOWHERE does not exist");
     assert_int_equal(save_one(pc, &oc), ST_FAIL);
     assert_false(oc.unknown);
@@ -975,6 +1097,7 @@ int main(void)
         FAKE_TEST(test_get_data_authenticates_first),
         FAKE_TEST(test_session_renewed_once),
         FAKE_TEST(test_session_still_invalid_is_retry),
+        FAKE_TEST(test_counters_are_published_as_metrics),
         FAKE_TEST(test_http_errors_classified),
         FAKE_TEST(test_soap_faults_classified),
         FAKE_TEST(test_too_busy_fault_is_throttled_not_unknown),

@@ -2,8 +2,11 @@
  * test_sandbox_pvx.c - the fake Peoplevox, driven like a client would:
  * raw SOAP 1.1 strings over libcurl against a sandbox bound to port 0.
  *
- * Each test starts its own sandbox (fresh state, own port) and stops it,
- * so tests never share sessions, orders or faults. Responses are read with
+ * Each test starts its own sandbox (fresh state, own port, own fake clock)
+ * and stops it, so tests never share sessions, orders or faults. Idle
+ * sessions and the rate-limit window run on the fake clock (ts_clock), so
+ * they are checked to the millisecond without sleeping; a hung call is
+ * observed on its own thread and ended by stopping the sandbox. Responses are read with
  * libxml2 XPath on local names, and CSV details with csv_parse, so the
  * tests check what a client would really see, not the sandbox's internals.
  */
@@ -14,11 +17,10 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -26,7 +28,9 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "it_wait.h"
 #include "sandbox.h"
+#include "ts_clock.h"
 
 #define PVX_NS "http://www.peoplevox.net/"
 
@@ -35,6 +39,7 @@ struct fx {
     char base[128];    /* http://127.0.0.1:port */
     char session[64];
     long timeout_ms;   /* SOAP call timeout; 0 = 5000 */
+    struct ts_clock *clock; /* the sandbox's clock: idle sessions, rate-limit window */
 };
 
 /* ---- plumbing ---- */
@@ -239,14 +244,21 @@ static long control(struct fx *f, const char *method, const char *path, const ch
     return http_call(f, method, path, json ? "application/json" : NULL, NULL, json, 5000, r);
 }
 
+/* Starts a sandbox with opts o on a fake clock of its own (f->clock). */
 static int start_with(void **state, const struct sandbox_pvx_opts *o)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
+    struct sandbox_pvx_opts on_clock = *o;
     struct errbuf err = {{0}};
 
-    f->sb = sandbox_pvx_start(o, &err);
+    f->clock = xcalloc(1, sizeof(*f->clock));
+    ts_clock_set(f->clock, 1000000);
+    on_clock.now_ms = ts_clock_now;
+    on_clock.now_ctx = f->clock;
+    f->sb = sandbox_pvx_start(&on_clock, &err);
     if (f->sb == NULL) {
         fprintf(stderr, "sandbox start: %s\n", err.msg);
+        free(f->clock);
         free(f);
         return -1;
     }
@@ -267,6 +279,7 @@ static int teardown(void **state)
     struct fx *f = *state;
 
     sandbox_pvx_stop(f->sb);
+    free(f->clock);
     free(f);
     return 0;
 }
@@ -363,13 +376,6 @@ static void test_invalid_session(void **state)
     buf_cleanup(&r);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 static void test_session_idle_expiry(void **state)
 {
     struct sandbox_pvx_opts o = {.session_idle_timeout_ms = 300};
@@ -382,11 +388,14 @@ static void test_session_idle_expiry(void **state)
     buf_init(&r, 0);
     authenticate(f);
     for (int i = 0; i < 3; i++) {   /* each use slides the idle deadline */
-        sleep_ms(150);
+        ts_clock_advance(f->clock, 150);
         assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
         assert_int_equal(xml_long(&r, "ResponseId"), 0);
     }
-    sleep_ms(450);
+    ts_clock_advance(f->clock, 300); /* idle exactly the timeout: still valid */
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
+    assert_int_equal(xml_long(&r, "ResponseId"), 0);
+    ts_clock_advance(f->clock, 301);
     assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
     assert_int_equal(xml_long(&r, "ResponseId"), -1);
     assert_detail(&r, "System : Security - Invalid Session");
@@ -830,8 +839,10 @@ static void test_rate_limit_answers_503_too_busy(void **state)
     assert_int_equal(control(f, "GET", "/_sandbox/calls", NULL, &r), 200);
     assert_non_null(strstr(buf_cstr(&r), "\"op\":\"SaveData\",\"template\":\"\",\"rows\":0,"
                                          "\"response_id\":0,\"http_code\":503"));
-    /* the window slides: after it, calls are taken again */
-    usleep(450 * 1000);
+    /* the window slides: once the first call is window_ms old, calls are taken again */
+    ts_clock_advance(f->clock, 399);
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 503);
+    ts_clock_advance(f->clock, 1);
     save_ok(f, "Sales orders", orders_csv);
     /* off again */
     assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"rate_limit\":{\"calls\":0}}",
@@ -907,44 +918,99 @@ static void test_fault_drop_after_apply(void **state)
     buf_cleanup(&r);
 }
 
+/*
+ * A call held by a "timeout" fault (hang_ms: 30 s), made on its own thread
+ * with a 10 s client timeout: longer than the test, shorter than the hang,
+ * so how the call ends says whether stopping the sandbox ended it.
+ */
+struct hanger {
+    struct fx fx;          /* own copy: own timeout, shared session */
+    pthread_t th;
+    atomic_bool done;
+    long code;
+};
+
+static void *hanger_run(void *arg)
+{
+    struct hanger *h = arg;
+    struct buf r;
+
+    buf_init(&r, 0);
+    h->code = get_data(&h->fx, "Sites", "", 1, 0, &r);
+    atomic_store(&h->done, true);
+    buf_cleanup(&r);
+    return NULL;
+}
+
+/* Whether the pending "timeout" fault has been taken by a call. */
+static bool timeout_fault_taken(void *arg)
+{
+    struct buf r;
+    bool taken;
+
+    buf_init(&r, 0);
+    taken = control(arg, "GET", "/_sandbox/state", NULL, &r) == 200 &&
+            strstr(buf_cstr(&r), "\"timeout\":0") != NULL;
+    buf_cleanup(&r);
+    return taken;
+}
+
+/* Starts h's call with a "timeout" fault pending and returns once it hangs. */
+static void hanger_start(struct fx *f, struct hanger *h)
+{
+    struct buf r;
+
+    buf_init(&r, 0);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"timeout\":1}", &r), 200);
+    buf_cleanup(&r);
+    h->fx = *f;
+    h->fx.timeout_ms = 10000;
+    atomic_init(&h->done, false);
+    assert_int_equal(pthread_create(&h->th, NULL, hanger_run, h), 0);
+    assert_true(it_wait_until(timeout_fault_taken, f, 5000));
+}
+
+/*
+ * Stops f's sandbox while h's call still hangs: stop must wake the hang,
+ * so the call ends with no answer (had stop waited out the hang, the
+ * client's own timeout would have ended it first).
+ */
+static void hanger_stop_sandbox(struct fx *f, struct hanger *h)
+{
+    assert_false(atomic_load(&h->done));
+    sandbox_pvx_stop(f->sb);
+    f->sb = NULL;
+    pthread_join(h->th, NULL);
+    assert_int_equal(h->code, -(long)CURLE_GOT_NOTHING);
+}
+
+/* "timeout": the next call hangs, the one after it is answered; stop ends the hang. */
 static void test_fault_timeout_and_stop(void **state)
 {
     struct fx *f = *state;
+    struct hanger h;
     struct buf r;
-    int64_t t0;
 
     buf_init(&r, 0);
     authenticate(f);
-    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"timeout\":1}", &r), 200);
-    f->timeout_ms = 400;
-    t0 = now_ms_monotonic();
-    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), -(long)CURLE_OPERATION_TIMEDOUT);
-    assert_true(now_ms_monotonic() - t0 < 3000);
-    f->timeout_ms = 0;
+    hanger_start(f, &h);
     assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200); /* only the next n calls */
-    /* a call still hanging (30 s) must not hold up stop */
-    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"timeout\":1}", &r), 200);
-    f->timeout_ms = 200;
-    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), -(long)CURLE_OPERATION_TIMEDOUT);
-    t0 = now_ms_monotonic();
-    sandbox_pvx_stop(f->sb);
-    f->sb = NULL;
-    assert_true(now_ms_monotonic() - t0 < 3000);
+    hanger_stop_sandbox(f, &h);
     buf_cleanup(&r);
 }
 
+/* slow_ms holds every call (real time: the client's 50 ms timeout runs out first). */
 static void test_fault_slow_and_expire(void **state)
 {
     struct fx *f = *state;
     struct buf r;
-    int64_t t0;
 
     buf_init(&r, 0);
     authenticate(f);
-    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"slow_ms\":250}", &r), 200);
-    t0 = now_ms_monotonic();
-    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
-    assert_true(now_ms_monotonic() - t0 >= 250);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"slow_ms\":60000}", &r), 200);
+    f->timeout_ms = 50;
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), -(long)CURLE_OPERATION_TIMEDOUT);
+    f->timeout_ms = 0;
     assert_int_equal(control(f, "POST", "/_sandbox/faults",
                              "{\"slow_ms\":0,\"expire_sessions\":true}", &r), 200);
     assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
@@ -1021,9 +1087,8 @@ static void test_transport_errors(void **state)
 }
 
 struct writer {
-    struct fx fx;  /* own copy: own timeout, shared session */
+    struct fx fx;  /* own copy, shared session */
     int id;
-    long hang_code;
 };
 
 static void *writer_run(void *arg)
@@ -1032,11 +1097,7 @@ static void *writer_run(void *arg)
     struct buf r;
 
     buf_init(&r, 0);
-    if (w->id < 0) {               /* the hanging call */
-        w->fx.timeout_ms = 1500;
-        w->hang_code = get_data(&w->fx, "Sites", "", 1, 0, &r);
-    }
-    for (int i = 0; w->id >= 0 && i < 10; i++) {
+    for (int i = 0; i < 10; i++) {
         char csv[128];
         snprintf(csv, sizeof(csv), "SalesOrderNumber,Site\nSO-W%d-%d,LONDON\n", w->id, i);
         save(&w->fx, "Sales orders", csv, &r);
@@ -1045,32 +1106,28 @@ static void *writer_run(void *arg)
     return NULL;
 }
 
+/* Four writers at once while another call hangs: none is held up by it. */
 static void test_concurrent_clients(void **state)
 {
     struct fx *f = *state;
-    struct writer w[5];
-    pthread_t th[5];
+    struct writer w[4];
+    pthread_t th[4];
+    struct hanger h;
     struct buf r;
-    int64_t t0;
 
     buf_init(&r, 0);
     authenticate(f);
-    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"timeout\":1}", &r), 200);
-    for (int i = 0; i < 5; i++) {
-        w[i] = (struct writer){.fx = *f, .id = i - 1};
+    hanger_start(f, &h);
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct writer){.fx = *f, .id = i};
         pthread_create(&th[i], NULL, writer_run, &w[i]);
-        if (i == 0)
-            sleep_ms(100); /* let the hanging call take the fault first */
     }
-    t0 = now_ms_monotonic();
-    for (int i = 1; i < 5; i++)
+    for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    assert_true(now_ms_monotonic() - t0 < 1400); /* writers were not held up */
-    pthread_join(th[0], NULL);
-    assert_int_equal(w[0].hang_code, -(long)CURLE_OPERATION_TIMEDOUT);
     assert_int_equal(get_data(f, "Sales orders", "SalesOrderNumber.StartsWith(\"SO-W\")", 1, 0,
                               &r), 200);
     assert_int_equal(xml_long(&r, "TotalCount"), 40);
+    hanger_stop_sandbox(f, &h); /* ...while the hanging call still hangs */
     buf_cleanup(&r);
 }
 

@@ -13,11 +13,18 @@
  * essay): this file owns the client's lifecycle, its session and the
  * generic call; pvx_http.c one round trip and what its answer means;
  * pvx_calls.c the operations built on the generic call.
+ *
+ * Counters: the client counts its requests, failures and renewals where
+ * they happen (pvx_count_*), in its own atomics (pvx_client_stats, per
+ * client) and in the process's metrics registry (per process, the sum of
+ * its clients: one per tenant). Every series exists from the client's
+ * creation, at 0, so a dashboard can rate it before the first call.
  */
 #include "pvx.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,9 +33,17 @@
 #include <libxml/parser.h>
 #include <openssl/evp.h>
 
+#include "metrics.h"
 #include "pvx_int.h"
 
 #define PVX_THROTTLE_BASE_MS 1000L
+#define PVX_MET_REQUESTS "shopvox_peoplevox_requests_total"
+#define PVX_MET_ERRORS "shopvox_peoplevox_errors_total"
+#define PVX_MET_RENEWALS "shopvox_peoplevox_session_renewals_total"
+
+/* The {kind} label of each enum pvx_error_kind. */
+static const char *const pvx_error_labels[] = {"kind=\"transport\"", "kind=\"http\"",
+                                               "kind=\"fault\""};
 #define PVX_THROTTLE_MAX_MS 15000L
 
 /* A thread's private copy of the session it is calling with. */
@@ -37,6 +52,56 @@ struct pvx_session {
     char *session_id;
     unsigned long gen;
 };
+
+/* ---- counters ---- */
+
+static void pvx_op_labels(enum pvx_op op, char *out, size_t cap)
+{
+    snprintf(out, cap, "op=\"%s\"", pvx_op_name(op));
+}
+
+/* Describes the families and creates every series at 0 (adds 0: a second client counts on). */
+static void pvx_metrics_init(void)
+{
+    char labels[64];
+
+    metrics_describe(PVX_MET_REQUESTS, MET_COUNTER,
+                     "SOAP requests sent to Peoplevox by operation");
+    metrics_describe(PVX_MET_ERRORS, MET_COUNTER,
+                     "Peoplevox call failures by kind (transport, http, fault)");
+    metrics_describe(PVX_MET_RENEWALS, MET_COUNTER,
+                     "Peoplevox sessions renewed after an invalid-session answer");
+    for (int op = 0; op < PVX_OP_COUNT; op++) {
+        pvx_op_labels((enum pvx_op)op, labels, sizeof(labels));
+        metrics_add(PVX_MET_REQUESTS, labels, 0);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(pvx_error_labels); i++)
+        metrics_add(PVX_MET_ERRORS, pvx_error_labels[i], 0);
+    metrics_add(PVX_MET_RENEWALS, "", 0);
+}
+
+void pvx_count_request(struct pvx_client *pc, enum pvx_op op)
+{
+    char labels[64];
+
+    atomic_fetch_add(&pc->requests[op], 1);
+    pvx_op_labels(op, labels, sizeof(labels));
+    metrics_inc(PVX_MET_REQUESTS, labels);
+}
+
+void pvx_count_error(struct pvx_client *pc, enum pvx_error_kind kind)
+{
+    atomic_ulong *const counters[] = {&pc->transport_errors, &pc->http_errors, &pc->faults};
+
+    atomic_fetch_add(counters[kind], 1);
+    metrics_inc(PVX_MET_ERRORS, pvx_error_labels[kind]);
+}
+
+void pvx_count_renewal(struct pvx_client *pc)
+{
+    atomic_fetch_add(&pc->session_renewals, 1);
+    metrics_inc(PVX_MET_RENEWALS, "");
+}
 
 /* ---- lifecycle ---- */
 
@@ -90,7 +155,6 @@ static enum st pvx_config_check(const struct pvx_config *cfg, struct errbuf *err
 struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf *err)
 {
     struct pvx_client *pc;
-    pthread_condattr_t ca;
 
     if (pvx_config_check(cfg, err) != ST_OK)
         return NULL;
@@ -110,15 +174,15 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
     if (pc->throttle_max_ms < pc->throttle_base_ms)
         pc->throttle_max_ms = pc->throttle_base_ms;
     pc->cool_ms = pc->throttle_base_ms;
+    pc->now_ms = cfg->now_ms;
+    pc->now_ctx = cfg->now_ctx;
     pthread_mutex_init(&pc->throttle_lock, NULL);
     pthread_mutex_init(&pc->session_lock, NULL);
     pthread_mutex_init(&pc->auth_lock, NULL);
     pthread_mutex_init(&pc->slot_lock, NULL);
     pthread_mutex_init(&pc->cache_lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&pc->slot_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    cond_init_monotonic(&pc->slot_cond);
+    pvx_metrics_init();
     return pc;
 }
 
@@ -298,7 +362,7 @@ enum st pvx_call(struct pvx_client *pc, CURL *curl, enum pvx_op op, pvx_build_fn
             rc = ST_RETRY;
             goto out;
         }
-        atomic_fetch_add(&pc->session_renewals, 1);
+        pvx_count_renewal(pc);
         oc->session_renewed = true;
         rc = pvx_session_renew(pc, curl, s.gen, false, oc);
         if (rc != ST_OK)

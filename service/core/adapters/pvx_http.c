@@ -35,7 +35,9 @@
  * earn another refusal), with retry_after_ms = the cool-down left; callers
  * reschedule about that far out. A refusal for a call sent before the
  * cool-down began does not grow it again. The cool-down is per client
- * (per process); a limiter shared between replicas is not built yet.
+ * (per process); a limiter shared between replicas is not built yet. It
+ * runs on the client's clock (pvx_config.now_ms, monotonic by default), so
+ * tests step through it without sleeping.
  *
  * A write (SaveData) whose request may have reached Peoplevox without us
  * reading a usable answer sets outcome.unknown: the transfer had started
@@ -93,7 +95,7 @@ bool pvx_refusal_is_transient(const char *detail)
 /* The cool-down left (ms), 0 when calls may be sent. */
 static long pvx_cooldown_left(struct pvx_client *pc)
 {
-    int64_t now = now_ms_monotonic();
+    int64_t now = now_ms_from(pc->now_ms, pc->now_ctx);
     long left;
 
     pthread_mutex_lock(&pc->throttle_lock);
@@ -108,7 +110,7 @@ static long pvx_cooldown_left(struct pvx_client *pc)
  */
 static void pvx_throttle_note(struct pvx_client *pc, struct pvx_outcome *oc)
 {
-    int64_t now = now_ms_monotonic();
+    int64_t now = now_ms_from(pc->now_ms, pc->now_ctx);
 
     atomic_fetch_add(&pc->throttled, 1);
     pthread_mutex_lock(&pc->throttle_lock);
@@ -146,16 +148,9 @@ static bool pvx_aborted(struct pvx_client *pc)
 
 static enum st pvx_slot_acquire(struct pvx_client *pc, struct pvx_outcome *oc)
 {
-    struct timespec deadline;
+    struct timespec deadline = deadline_after_ms(pc->timeout_ms);
     enum st rc = ST_OK;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += pc->timeout_ms / 1000;
-    deadline.tv_nsec += (pc->timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&pc->slot_lock);
     if (pc->slots_free == 0)
         atomic_fetch_add(&pc->slot_waits, 1);
@@ -262,7 +257,7 @@ static enum st pvx_transport_error(struct pvx_client *pc, CURL *curl, enum pvx_o
                    pc->max_response_bytes);
         return ST_FAIL;
     }
-    atomic_fetch_add(&pc->transport_errors, 1);
+    pvx_count_error(pc, PVX_ERR_TRANSPORT);
     errbuf_set(&oc->err, "%s request to peoplevox failed: %s", pvx_op_name(op),
                curl_err[0] != '\0' ? curl_err : curl_easy_strerror(cc));
     if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL ||
@@ -296,7 +291,7 @@ static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
     hdrs = pvx_curl_setup(pc, curl, op, req, &sink, curl_err);
     cc = curl_easy_perform(curl);
     pvx_slot_release(pc);
-    atomic_fetch_add(&pc->requests[op], 1);
+    pvx_count_request(pc, op);
     if (cc != CURLE_OK) {
         rc = pvx_transport_error(pc, curl, op, cc, &sink, curl_err, oc);
         goto out;
@@ -346,9 +341,9 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
 
     rc = pvx_soap_parse_response(buf_cstr(body), body->len, op, resp, &oc->err);
     if (code != 200)
-        atomic_fetch_add(&pc->http_errors, 1);
+        pvx_count_error(pc, PVX_ERR_HTTP);
     if (rc != ST_OK && resp->is_fault)
-        atomic_fetch_add(&pc->faults, 1);
+        pvx_count_error(pc, PVX_ERR_FAULT);
     if (code == 503 || code == 429 ||
         (rc != ST_OK && resp->is_fault && pvx_refusal_is_throttle(resp->fault_string))) {
         errbuf_set(&oc->err, "%s: peoplevox refused the call for load (HTTP %ld%s%.200s)",

@@ -46,6 +46,8 @@ struct pvx_client {
     char *password_wire;          /* as sent: base64 or plain */
     long timeout_ms;
     size_t max_response_bytes;
+    now_ms_fn now_ms;             /* the cool-down's clock; NULL: now_ms_monotonic */
+    void *now_ctx;
 
     pthread_mutex_t session_lock;
     pthread_mutex_t auth_lock;
@@ -60,7 +62,7 @@ struct pvx_client {
     pthread_mutex_t throttle_lock;
     long throttle_base_ms, throttle_max_ms;
     long cool_ms;                 /* the next cool-down's length */
-    int64_t cool_until_ms;        /* monotonic; calls before it are not sent */
+    int64_t cool_until_ms;        /* client's clock; calls before it are not sent */
 
     pthread_mutex_t cache_lock;
     struct pvx_template *templates;
@@ -82,6 +84,22 @@ typedef enum st (*pvx_build_fn)(struct buf *out, const struct pvx_credentials *c
                                 const void *arg, struct errbuf *err);
 
 /* ---- pvx.c ---- */
+
+/* Why a call failed, for the counters (pvx_stats) and shopvox_peoplevox_errors_total{kind}. */
+enum pvx_error_kind {
+    PVX_ERR_TRANSPORT, /* timeouts, refused and dropped connections */
+    PVX_ERR_HTTP,      /* an answer with a status other than 200 */
+    PVX_ERR_FAULT      /* a SOAP fault */
+};
+
+/*
+ * The counters: each bumps the client's own (pvx_client_stats) and the
+ * process's metrics (shopvox_peoplevox_requests_total{op},
+ * _errors_total{kind}, _session_renewals_total) together, where it counts.
+ */
+void pvx_count_request(struct pvx_client *pc, enum pvx_op op);
+void pvx_count_error(struct pvx_client *pc, enum pvx_error_kind kind);
+void pvx_count_renewal(struct pvx_client *pc);
 
 /*
  * Builds and sends op with the tenant's session; on a session error renews

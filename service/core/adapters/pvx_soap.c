@@ -732,14 +732,16 @@ enum st pvx_clause_datetime(struct buf *out, int y, int mo, int d, int h, int mi
     return clause_commit(out, &tmp, clause_put_datetime(&tmp, y, mo, d, h, mi, s, err), err);
 }
 
-enum st pvx_clause_equals(struct buf *out, const char *field, const char *value,
-                          struct errbuf *err)
+/* `left.Equals("value")`, left written by put_left (a field or a report column). */
+static enum st clause_equals(struct buf *out,
+                             enum st (*put_left)(struct buf *, const char *, struct errbuf *),
+                             const char *left, const char *value, struct errbuf *err)
 {
     struct buf tmp;
     enum st rc;
 
     buf_init(&tmp, 0);
-    rc = clause_put_field(&tmp, field, err);
+    rc = put_left(&tmp, left, err);
     if (rc == ST_OK) {
         buf_append_str(&tmp, ".Equals(");
         rc = clause_put_string(&tmp, value, err);
@@ -748,20 +750,16 @@ enum st pvx_clause_equals(struct buf *out, const char *field, const char *value,
     return clause_commit(out, &tmp, rc, err);
 }
 
+enum st pvx_clause_equals(struct buf *out, const char *field, const char *value,
+                          struct errbuf *err)
+{
+    return clause_equals(out, clause_put_field, field, value, err);
+}
+
 enum st pvx_clause_column_equals(struct buf *out, const char *column, const char *value,
                                  struct errbuf *err)
 {
-    struct buf tmp;
-    enum st rc;
-
-    buf_init(&tmp, 0);
-    rc = clause_put_column(&tmp, column, err);
-    if (rc == ST_OK) {
-        buf_append_str(&tmp, ".Equals(");
-        rc = clause_put_string(&tmp, value, err);
-        buf_append_str(&tmp, ")");
-    }
-    return clause_commit(out, &tmp, rc, err);
+    return clause_equals(out, clause_put_column, column, value, err);
 }
 
 enum st pvx_clause_column_date(struct buf *out, const char *column, const char *op, int y,

@@ -217,7 +217,7 @@ struct store_pool *store_pool_create(const char *url, int size)
     struct store_pool *p = xcalloc(1, sizeof(*p));
 
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->freed, NULL);
+    cond_init_monotonic(&p->freed);
     p->free_conns = xcalloc((size_t)size, sizeof(*p->free_conns));
     for (int i = 0; i < size; i++)
         p->free_conns[i] = store_conn_create(url);
@@ -240,17 +240,10 @@ void store_pool_destroy(struct store_pool *p)
 
 struct store_conn *store_pool_acquire(struct store_pool *p, int timeout_ms)
 {
-    struct timespec deadline;
+    struct timespec deadline = deadline_after_ms(timeout_ms);
     struct store_conn *c = NULL;
     int rc = 0;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&p->lock);
     while (p->n_free == 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);

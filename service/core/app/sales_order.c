@@ -51,6 +51,27 @@
 #include "order_store.h"
 #include "sales_order_int.h"
 
+/* ---- at start ---- */
+
+void so_warm_templates(struct worker_ctx *w)
+{
+    static const char *const templates[] = {"Sales orders", "Sales order items"};
+
+    for (size_t i = 0; i < ARRAY_LEN(templates); i++) {
+        struct pvx_fields f = {0, NULL};
+        struct pvx_outcome oc;
+
+        memset(&oc, 0, sizeof(oc));
+        if (pvx_get_save_template(w->pvx, w->curl, templates[i], false, &f, &oc) == ST_OK)
+            log_event(LOG_INFO, "peoplevox_template", "template", templates[i],
+                      LOG_I64("fields", f.n), NULL);
+        else
+            log_event(LOG_WARN, "peoplevox_template_failed", "template", templates[i], "error",
+                      oc.err.msg, NULL);
+        pvx_fields_cleanup(&f);
+    }
+}
+
 /* ---- shared by the sales_order*.c files ---- */
 
 static pthread_once_t so_metrics_once = PTHREAD_ONCE_INIT;

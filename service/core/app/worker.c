@@ -7,7 +7,11 @@
  * scheduled for later, costs at most one interval). Threads share no
  * database or curl handles. The pool knows no job kind: a claimed job's
  * handler is looked up in the caller's table (job_handler.h); a kind with
- * a batch handler is claimed several at a time when cfg->pvx_batch_max > 1.
+ * a batch handler is claimed several at a time when cfg->pvx_batch_max > 1,
+ * and a kind's start hook (warm) runs once, on worker 0, before it claims.
+ * Nor does it know what the handlers call: the Peoplevox client counts its
+ * own metrics; the pool only hands the shared client to the handlers and
+ * cuts its calls short at shutdown.
  * The queue's SQL (claim, record, heartbeat, release) lives in jobs.c.
  *
  * Shutdown has a deadline below the pod's grace period
@@ -73,26 +77,6 @@ static void count_job(const char *kind, const char *outcome)
     metrics_inc("shopvox_jobs_processed_total", labels);
 }
 
-/* Mirrors the shared Peoplevox client's counters into the metrics registry. */
-static void publish_pvx_stats(const struct pvx_client *pc)
-{
-    struct pvx_stats ps;
-    char labels[64];
-
-    if (pc == NULL)
-        return;
-    pvx_client_stats(pc, &ps);
-    for (int op = 0; op < PVX_OP_COUNT; op++) {
-        snprintf(labels, sizeof(labels), "op=\"%s\"", pvx_op_name((enum pvx_op)op));
-        metrics_set("shopvox_peoplevox_requests_total", labels, (double)ps.requests[op]);
-    }
-    metrics_set("shopvox_peoplevox_errors_total", "kind=\"transport\"",
-                (double)ps.transport_errors);
-    metrics_set("shopvox_peoplevox_errors_total", "kind=\"http\"", (double)ps.http_errors);
-    metrics_set("shopvox_peoplevox_errors_total", "kind=\"fault\"", (double)ps.faults);
-    metrics_set("shopvox_peoplevox_session_renewals_total", "", (double)ps.session_renewals);
-}
-
 /* Records one job's outcome (fenced by its attempts), counts and logs it. */
 static void record_job(struct worker_ctx *w, const struct job *j, const struct job_result *r,
                        int64_t start)
@@ -145,7 +129,6 @@ static void run_job(struct worker_ctx *w, job_handler_fn fn, struct job *j)
     if (!handler_done(w, j, 1))
         return;
     record_job(w, j, &r, start);
-    publish_pvx_stats(w->pvx);
 }
 
 /*
@@ -171,7 +154,6 @@ static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
         for (size_t i = 0; i < n; i++)
             record_job(w, &jobs[i], &res[i], start);
     }
-    publish_pvx_stats(w->pvx);
     for (size_t i = 1; i < n; i++)
         job_cleanup(&jobs[i]);
     free(res);
@@ -243,28 +225,12 @@ static void wait_for_work(struct store_conn *db, int timeout_ms)
         PQfreemem(n);
 }
 
-/*
- * Learns the tenant's save templates at start (one worker does it), so the
- * first order does not pay for it and a wrong URL or credential shows in
- * the log at once. A failure is only logged: the handlers fetch on demand.
- */
-static void warm_templates(struct worker_ctx *w)
+/* Runs the kinds' start hooks (job_handler.h), in table order. */
+static void warm_kinds(struct worker_ctx *w, const struct job_kind *kinds, size_t n)
 {
-    static const char *const templates[] = {"Sales orders", "Sales order items"};
-
-    for (size_t i = 0; i < ARRAY_LEN(templates); i++) {
-        struct pvx_fields f = {0, NULL};
-        struct pvx_outcome oc;
-
-        memset(&oc, 0, sizeof(oc));
-        if (pvx_get_save_template(w->pvx, w->curl, templates[i], false, &f, &oc) == ST_OK)
-            log_event(LOG_INFO, "peoplevox_template", "template", templates[i],
-                      LOG_I64("fields", f.n), NULL);
-        else
-            log_event(LOG_WARN, "peoplevox_template_failed", "template", templates[i], "error",
-                      oc.err.msg, NULL);
-        pvx_fields_cleanup(&f);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (kinds[i].warm != NULL)
+            kinds[i].warm(w);
 }
 
 static void *worker_main(void *arg)
@@ -276,7 +242,7 @@ static void *worker_main(void *arg)
     bool listening = false;
 
     if (t->index == 0)
-        warm_templates(&w);
+        warm_kinds(&w, p->kinds, p->n_kinds);
     while (!atomic_load(&p->stop)) {
         if (!listening && !(listening = listen_jobs(db))) {
             usleep(WORKER_DB_RETRY_MS * 1000);
@@ -329,12 +295,6 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
     gethostname(host, sizeof(host) - 1);
     metrics_describe("shopvox_jobs_processed_total", MET_COUNTER,
                      "Job attempts by kind and outcome (ok, retry, fail)");
-    metrics_describe("shopvox_peoplevox_requests_total", MET_COUNTER,
-                     "SOAP requests sent to Peoplevox by operation");
-    metrics_describe("shopvox_peoplevox_errors_total", MET_COUNTER,
-                     "Peoplevox call failures by kind (transport, http, fault)");
-    metrics_describe("shopvox_peoplevox_session_renewals_total", MET_COUNTER,
-                     "Peoplevox sessions renewed after an invalid-session answer");
     p->cfg = cfg;
     p->pvx = pvx;
     p->kinds = kinds;

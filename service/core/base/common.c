@@ -127,3 +127,32 @@ int64_t now_ms_wall(void)
 {
     return clock_ms(CLOCK_REALTIME);
 }
+
+void cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+struct timespec deadline_after_ms(long ms)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+int64_t now_ms_from(now_ms_fn now_ms, void *ctx)
+{
+    return now_ms != NULL ? now_ms(ctx) : now_ms_monotonic();
+}

@@ -43,7 +43,7 @@ static void pvxf_session_new(struct sandbox_pvx *sb, char *id_out)
 {
     struct pvxf_state *st = &sb->st;
     unsigned char raw[16] = {0};
-    int64_t now = now_ms_monotonic();
+    int64_t now = sbx_fake_now_ms(&sb->fake);
     struct pvxf_session *s;
 
     if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
@@ -64,7 +64,7 @@ static void pvxf_session_new(struct sandbox_pvx *sb, char *id_out)
 
 static bool pvxf_session_valid(struct sandbox_pvx *sb, const struct pvxf_request *req)
 {
-    int64_t now = now_ms_monotonic();
+    int64_t now = sbx_fake_now_ms(&sb->fake);
 
     pvxf_sessions_prune(sb, now);
     if (req->session_id == NULL || req->client_id == NULL ||

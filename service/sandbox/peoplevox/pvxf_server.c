@@ -195,6 +195,7 @@ struct sandbox_pvx *sandbox_pvx_start(const struct sandbox_pvx_opts *opts, struc
     const struct sbx_fake_opts fo = {
         .host = o->host, .port = o->port, .latency_ms = o->latency_ms, .hang_ms = o->hang_ms,
         .rate_calls = o->rate_limit_calls, .rate_window_ms = o->rate_limit_window_ms,
+        .now_ms = o->now_ms, .now_ctx = o->now_ctx,
     };
     struct sandbox_pvx *sb = xcalloc(1, sizeof(*sb));
     const struct sbx_fake_hooks hooks = {.serve = pvxf_serve, .control = pvxf_control,
