@@ -42,11 +42,12 @@ def rss_kib(pid):
     return got.get("VmRSS", 0), got.get("VmHWM", 0)
 
 
-def open_conns(port, n, first_bytes):
+def open_conns(port, n, first_bytes, source=None):
     conns = []
     for _ in range(n):
         try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s = socket.create_connection(("127.0.0.1", port), timeout=2,
+                                         source_address=(source, 0) if source else None)
             s.sendall(first_bytes)
             s.setblocking(False)
             conns.append(s)
@@ -112,7 +113,7 @@ def run(args):
         head = b"POST /webhooks/shopline HTTP/1.1\r\nHost: shopvox\r\n"
         every_s, chunk = 10.0, b"X-Slow: 1\r\n"
     base_rss, _ = rss_kib(args.pid)
-    conns = open_conns(args.port, args.conns, head)
+    conns = open_conns(args.port, args.conns, head, args.attacker_source)
     opened = len(conns)
     probes, webhooks = [], []
     peak_rss = 0
@@ -124,7 +125,7 @@ def run(args):
             conns = feed(conns, chunk)
             last_feed = now
         if len(conns) < args.conns and args.reconnect:
-            conns += open_conns(args.port, args.conns - len(conns), head)
+            conns += open_conns(args.port, args.conns - len(conns), head, args.attacker_source)
         if args.mode == "bodies" and seq % 2 == 0:
             webhooks.append(signed_webhook(args.port, args.secret, seq))
         probes.append(timed_request(args.ops_port, "GET", "/healthz"))
@@ -159,6 +160,9 @@ def main():
                    help="bodies: bytes sent a second on each connection")
     p.add_argument("--reconnect", action="store_true",
                    help="open a new connection for each one the server closes")
+    p.add_argument("--attacker-source", default=None,
+                   help="the attack's source address (e.g. 127.0.0.2), so the signed webhooks "
+                        "meanwhile come from another client, as Shopline's do")
     run(p.parse_args())
 
 

@@ -77,6 +77,9 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 typedef bool (*http_admit_fn)(void *ctx, const struct http_request *req,
                               struct http_response *resp);
 
+/* Client addresses are hashed into this many slots of the body budget. */
+#define HTTP_CLIENT_SLOTS 256
+
 struct http_server_opts {
     const char *host;        /* bind address, e.g. "0.0.0.0" */
     int port;                /* 0 = any free port */
@@ -86,7 +89,9 @@ struct http_server_opts {
     void *ctx;              /* passed to handler and admit */
     /* Zero (NULL) switches each of these off: the sandbox's fakes leave them so. */
     http_admit_fn admit;         /* NULL: every body is read */
-    size_t body_budget_bytes;    /* bodies buffered at once, all connections together */
+    size_t body_budget_bytes;    /* bodies buffered at once, all connections together; one
+                                  * client address holds at most a quarter of it (at least
+                                  * max_body_bytes) */
     int header_deadline_ms;      /* headers complete within this, or the connection is cut */
     int request_deadline_ms;     /* headers and body complete within this, or cut */
     /* Zero keeps the service's settings; the sandbox's fakes change them. */

@@ -123,6 +123,28 @@ static void test_the_body_budget_answers_503_while_spent_and_200_after(void **st
     assert_true(it_wait_until(webhook_stored, wid, 5000));
 }
 
+/*
+ * One client address holds at most a quarter of the budget (at least one
+ * largest body: 4 KiB here): an address forging well-formed signature
+ * headers and trickling bodies cannot turn away the webhooks of another.
+ */
+static void test_one_client_cannot_hold_the_whole_budget(void **state)
+{
+    const char *hold = "POST /webhooks/shopline HTTP/1.1\r\nHost: x\r\n" FORGED_SIG
+                       "Content-Length: 4096\r\n\r\n";
+    int a = it_tcp_connect_from(proc.port, "127.0.0.2");
+    int b = it_tcp_connect_from(proc.port, "127.0.0.2");
+
+    assert_true(a >= 0 && b >= 0);
+    assert_int_equal(it_tcp_send(a, hold), 0);
+    usleep(100 * 1000);
+    assert_int_equal(it_tcp_send(b, hold), 0);
+    assert_int_equal(it_tcp_status(b, 1000), 503); /* its share is spent, not the budget */
+    assert_int_equal(post_small_webhook("share-1"), 200); /* from 127.0.0.1 */
+    close(a);
+    close(b);
+}
+
 static void test_a_body_trickled_past_the_request_deadline_is_cut(void **state)
 {
     int fd = send_head(proc.port, "POST /webhooks/shopline HTTP/1.1\r\nHost: x\r\n" FORGED_SIG
@@ -226,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_a_body_anywhere_else_is_refused_unread),
         cmocka_unit_test(test_a_webhook_without_a_well_formed_signature_is_refused_unread),
         cmocka_unit_test(test_the_body_budget_answers_503_while_spent_and_200_after),
+        cmocka_unit_test(test_one_client_cannot_hold_the_whole_budget),
         cmocka_unit_test(test_a_body_trickled_past_the_request_deadline_is_cut),
         cmocka_unit_test(test_a_chunked_body_over_the_cap_is_stopped_with_413),
         cmocka_unit_test(test_the_probes_answer_on_the_ops_port_only),

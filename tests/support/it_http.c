@@ -109,10 +109,22 @@ int it_post_webhook(int port, const char *topic, const char *webhook_id, const c
 
 int it_tcp_connect(int port)
 {
+    return it_tcp_connect_from(port, NULL);
+}
+
+int it_tcp_connect_from(int port, const char *source)
+{
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in from = {.sin_family = AF_INET};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && source != NULL &&
+        (inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+         bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0)) {
+        close(fd);
+        return -1;
+    }
     if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
         close(fd);
         fd = -1;

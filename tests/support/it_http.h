@@ -42,6 +42,8 @@ int it_post_webhook(int port, const char *topic, const char *webhook_id, const c
  * string (0, or -1 once the server has closed).
  */
 int it_tcp_connect(int port);
+/* The same from a given loopback source address ("127.0.0.2"): another client. */
+int it_tcp_connect_from(int port, const char *source);
 int it_tcp_send(int fd, const char *s);
 /*
  * The status of the answer on fd within timeout_ms: the HTTP status, 0 when

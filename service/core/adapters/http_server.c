@@ -13,6 +13,14 @@
  * passed) stops reading at once: MHD queues the answer if the state of
  * the request allows it and otherwise closes the connection.
  *
+ * The budget is shared fairly: a client address (hashed into one of
+ * HTTP_CLIENT_SLOTS slots) may hold at most a quarter of it, and never less
+ * than one largest body. A well-formed but forged signature header lets a
+ * body in before the HMAC can be checked, so without the share one address
+ * reconnecting with slow bodies could keep the whole budget and turn every
+ * real webhook away with 503; with it, Shopline's deliveries (from other
+ * addresses) still find room.
+ *
  * Deadlines: MHD has only an idle timeout, which a client sending a byte
  * every few seconds never trips. Each connection therefore has a watch
  * (its socket, the phase of its current request and since when) in a
@@ -66,6 +74,7 @@ struct http_server {
     struct http_server_opts opts;
     int port;
     atomic_size_t body_reserved;  /* bytes of body budget held by requests in flight */
+    atomic_size_t client_reserved[HTTP_CLIENT_SLOTS]; /* the same, per client address slot */
     pthread_mutex_t watch_lock;   /* guards watches and stopping */
     pthread_cond_t watch_wake;
     struct conn_watch *watches;
@@ -77,6 +86,7 @@ struct http_server {
 struct req_state {
     struct buf body;
     size_t reserved;   /* of the server's body budget */
+    unsigned slot;     /* the client address's slot of the budget */
     bool refused;      /* answered before the body was complete */
     int64_t start_ns;
 };
@@ -245,20 +255,60 @@ static void *watcher_main(void *arg)
 
 /* ---- the body budget ---- */
 
-/* Grows the request's share of the budget to total bytes; false when the budget is spent. */
+/* The budget slot of the connection's client address (FNV-1a of its bytes). */
+static unsigned client_slot(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const unsigned char *p = NULL;
+    size_t n = 0;
+    uint32_t h = 2166136261u;
+
+    if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET) {
+        p = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ci->client_addr)
+                ->sin_addr;
+        n = 4;
+    } else if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET6) {
+        p = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ci->client_addr)
+                ->sin6_addr;
+        n = 16;
+    }
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h % HTTP_CLIENT_SLOTS;
+}
+
+/* Adds need to *counter unless that passes cap; false (nothing added) when it would. */
+static bool counter_take(atomic_size_t *counter, size_t need, size_t cap)
+{
+    size_t cur = atomic_load(counter);
+
+    do {
+        if (need > cap || cur > cap - need)
+            return false;
+    } while (!atomic_compare_exchange_weak(counter, &cur, cur + need));
+    return true;
+}
+
+/*
+ * Grows the request's share of the budget to total bytes; false when the
+ * budget, or its client's share of it, is spent.
+ */
 static bool budget_reserve(struct http_server *s, struct req_state *rs, size_t total)
 {
     size_t budget = s->opts.body_budget_bytes;
-    size_t need, cur;
+    size_t share = budget / 4 > s->opts.max_body_bytes ? budget / 4 : s->opts.max_body_bytes;
+    size_t need;
 
     if (budget == 0 || total <= rs->reserved)
         return true;
     need = total - rs->reserved;
-    cur = atomic_load(&s->body_reserved);
-    do {
-        if (need > budget || cur > budget - need)
-            return false;
-    } while (!atomic_compare_exchange_weak(&s->body_reserved, &cur, cur + need));
+    if (!counter_take(&s->client_reserved[rs->slot], need, share))
+        return false;
+    if (!counter_take(&s->body_reserved, need, budget)) {
+        atomic_fetch_sub(&s->client_reserved[rs->slot], need);
+        return false;
+    }
     rs->reserved = total;
     return true;
 }
@@ -266,6 +316,7 @@ static bool budget_reserve(struct http_server *s, struct req_state *rs, size_t t
 static void budget_release(struct http_server *s, struct req_state *rs)
 {
     atomic_fetch_sub(&s->body_reserved, rs->reserved);
+    atomic_fetch_sub(&s->client_reserved[rs->slot], rs->reserved);
     rs->reserved = 0;
 }
 
@@ -424,6 +475,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs = xcalloc(1, sizeof(*rs));
         buf_init(&rs->body, s->opts.max_body_bytes);
         rs->start_ns = now_ns_monotonic();
+        rs->slot = client_slot(conn);
         *req_cls = rs;
         return on_headers(s, conn, url, method, rs);
     }
