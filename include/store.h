@@ -28,6 +28,15 @@ struct store_conn *store_conn_create(const char *url);
  * `options` of a URL are replaced by it.
  */
 void store_set_statement_timeout(int timeout_ms);
+
+/*
+ * Runs a batch delete whose parameters are ($1 shop, $2 days, $3 limit),
+ * e.g. "DELETE ... WHERE id IN (SELECT ... LIMIT $3)", prepared as name;
+ * *deleted gets its row count (retention).
+ */
+enum st store_delete_batch(struct store_conn *c, const char *name, const char *sql,
+                           const char *shop, int days, int limit, long *deleted,
+                           struct errbuf *err);
 void store_conn_destroy(struct store_conn *c);
 /* Ensures the connection is up (reconnecting if needed); ST_OK or ST_RETRY. */
 enum st store_ensure(struct store_conn *c, struct errbuf *err);

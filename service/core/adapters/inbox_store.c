@@ -52,22 +52,12 @@ enum st inbox_store_body_seen(struct store_conn *c, const char *order_id,
 enum st inbox_store_purge(struct store_conn *c, const char *shop, int days, int limit,
                           long *deleted, struct errbuf *err)
 {
-    char d[16], n[16];
-    const char *p[3] = {shop, d, n};
-    enum st st;
-    PGresult *res;
-
-    snprintf(d, sizeof(d), "%d", days);
-    snprintf(n, sizeof(n), "%d", limit);
-    res = store_exec_prepared(
+    return store_delete_batch(
         c, "inbox_purge",
         "DELETE FROM webhook_events WHERE id IN (SELECT w.id FROM webhook_events w "
         "WHERE w.shop = $1 AND w.received_at < now() - ($2::int * interval '1 day') "
         "AND NOT (w.outcome = 'failed' AND EXISTS (SELECT 1 FROM exceptions e "
         "WHERE e.shop = w.shop AND e.type = 'invalid_webhook' AND e.subject = w.webhook_id "
         "AND e.state = 'open')) LIMIT $3::int)",
-        3, p, NULL, NULL, &st, err);
-    *deleted = res != NULL ? atol(PQcmdTuples(res)) : 0;
-    PQclear(res);
-    return st;
+        shop, days, limit, deleted, err);
 }

@@ -462,3 +462,20 @@ out:
     migrations_free(list, n);
     return st;
 }
+
+enum st store_delete_batch(struct store_conn *c, const char *name, const char *sql,
+                           const char *shop, int days, int limit, long *deleted,
+                           struct errbuf *err)
+{
+    char d[16], n[16];
+    const char *p[3] = {shop, d, n};
+    enum st st;
+    PGresult *res;
+
+    snprintf(d, sizeof(d), "%d", days);
+    snprintf(n, sizeof(n), "%d", limit);
+    res = store_exec_prepared(c, name, sql, 3, p, NULL, NULL, &st, err);
+    *deleted = res != NULL ? atol(PQcmdTuples(res)) : 0;
+    PQclear(res);
+    return st;
+}

@@ -343,21 +343,11 @@ enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err)
 enum st job_purge_done(struct store_conn *c, const char *shop, int days, int limit,
                        long *deleted, struct errbuf *err)
 {
-    char d[16], n[16];
-    const char *p[3] = {shop, d, n};
-    enum st st;
-    PGresult *res;
-
-    snprintf(d, sizeof(d), "%d", days);
-    snprintf(n, sizeof(n), "%d", limit);
-    res = store_exec_prepared(c, "job_purge_done",
+    return store_delete_batch(c, "job_purge_done",
                               "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE "
                               "state = 'done' AND shop = $1 AND finished_at < now() - "
                               "($2::int * interval '1 day') LIMIT $3::int)",
-                              3, p, NULL, NULL, &st, err);
-    *deleted = res != NULL ? atol(PQcmdTuples(res)) : 0;
-    PQclear(res);
-    return st;
+                              shop, days, limit, deleted, err);
 }
 
 PGresult *job_count_live(struct store_conn *c, enum st *st, struct errbuf *err)
