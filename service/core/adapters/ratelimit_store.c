@@ -35,23 +35,29 @@ static const char *const take_sql =
     "  greatest(0, extract(epoch FROM b.updated_at - lvl.now)::float8 * 1000), "
     "  greatest(0, extract(epoch FROM b.slow_until - lvl.now)::float8 * 1000)";
 
+/* A prepared statement whose rows are not needed. */
+static enum st ratelimit_store_run(struct store_conn *c, const char *name, const char *sql,
+                                   int n, const char *const *p, struct errbuf *err)
+{
+    enum st st;
+
+    PQclear(store_exec_prepared(c, name, sql, n, p, NULL, NULL, &st, err));
+    return st;
+}
+
 /* Creates (api, shop)'s bucket, full, unless it exists. */
 static enum st ratelimit_store_create(struct store_conn *c, const char *api, const char *shop,
                                       const struct rl_limits *l, struct errbuf *err)
 {
     char burst[32];
     const char *p[3] = {api, shop, burst};
-    enum st st;
-    PGresult *res;
 
     snprintf(burst, sizeof(burst), "%.17g", l->burst);
-    res = store_exec_prepared(c, "ratelimit_create",
-                              "INSERT INTO rate_buckets (api, shop, tokens, updated_at) "
-                              "VALUES ($1, $2, $3::float8, clock_timestamp()) "
-                              "ON CONFLICT DO NOTHING",
-                              3, p, NULL, NULL, &st, err);
-    PQclear(res);
-    return st;
+    return ratelimit_store_run(c, "ratelimit_create",
+                               "INSERT INTO rate_buckets (api, shop, tokens, updated_at) "
+                               "VALUES ($1, $2, $3::float8, clock_timestamp()) "
+                               "ON CONFLICT DO NOTHING",
+                               3, p, err);
 }
 
 /* The take statement once; *found false when the bucket has no row yet. */
@@ -112,19 +118,16 @@ enum st ratelimit_store_shrink(struct store_conn *c, enum rl_api api, const char
     char slow[32], after[32];
     const char *p[4] = {rl_api_name(api), shop, slow, after};
     enum st st = ratelimit_store_create(c, p[0], shop, l, err);
-    PGresult *res;
 
     if (st != ST_OK)
         return st;
     snprintf(slow, sizeof(slow), "%d", RL_SHRINK_MS);
     snprintf(after, sizeof(after), "%lld", (long long)(retry_after_ms > 0 ? retry_after_ms : 0));
-    res = store_exec_prepared(c, "ratelimit_shrink",
-                              "UPDATE rate_buckets SET tokens = 0, "
-                              "slow_until = clock_timestamp() + $3::bigint * interval '1 ms', "
-                              "updated_at = greatest(updated_at, "
-                              "  clock_timestamp() + $4::bigint * interval '1 ms') "
-                              "WHERE api = $1 AND shop = $2",
-                              4, p, NULL, NULL, &st, err);
-    PQclear(res);
-    return st;
+    return ratelimit_store_run(c, "ratelimit_shrink",
+                               "UPDATE rate_buckets SET tokens = 0, "
+                               "slow_until = clock_timestamp() + $3::bigint * interval '1 ms', "
+                               "updated_at = greatest(updated_at, "
+                               "  clock_timestamp() + $4::bigint * interval '1 ms') "
+                               "WHERE api = $1 AND shop = $2",
+                               4, p, err);
 }
