@@ -59,6 +59,7 @@ struct cfg {
     int pvx_timeout_ms;
     int pvx_throttle_cooldown_ms;     /* first cool-down after Peoplevox throttled us */
     int pvx_throttle_cooldown_max_ms; /* the cool-down doubles up to this */
+    char *pvx_rate;          /* PEOPLEVOX_RATE "CALLS/SECONDSs" (checked by rl_parse_window) */
     int pvx_batch_max;       /* Sales Orders per SaveData (1 = no batching) */
     int despatch_poll_s;
     int inventory_sync_s;

@@ -32,6 +32,26 @@
 #define PVX_MAX_PAGE_ITEMS 1000
 #define PVX_DEFAULT_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
 
+/*
+ * The shared budget (limiter.h provides one, backed by the database): every
+ * HTTP request the client sends takes a token first, inside its slot, right
+ * before it goes out, so what was granted is what is sent. Both functions
+ * are called from any caller thread at once and must be thread-safe. The
+ * caller of the client holds no database transaction across a Peoplevox
+ * call (every handler calls outside its transactions), so a wait holds none.
+ */
+struct pvx_limiter {
+    /*
+     * One token for one request: ST_OK to send now; otherwise not now, and
+     * *wait_ms (> 0) says when to ask again (err may say why, e.g. the
+     * limiter's database is unreachable: a limiter fails closed).
+     */
+    enum st (*acquire)(void *ctx, int64_t *wait_ms, struct errbuf *err);
+    /* Peoplevox refused a request for load; retry_after_ms from Retry-After, 0 when none. */
+    void (*throttled)(void *ctx, int64_t retry_after_ms);
+    void *ctx;              /* borrowed: must outlive the client */
+};
+
 struct pvx_config {
     const char *url;               /* .../integrationservicev4.asmx */
     const char *client_id;
@@ -47,6 +67,11 @@ struct pvx_config {
                                     * (tests inject a fake one; the shutdown deadline
                                     * of _abort_at stays on the monotonic clock) */
     void *now_ctx;                 /* borrowed: must outlive the client */
+    const struct pvx_limiter *limiter; /* NULL: no shared budget; copied at create */
+    long limit_sleep_max_ms;       /* a token wait up to this is slept inside the call
+                                    * (in steps that notice shutdown); a longer one
+                                    * returns throttled with retry_after_ms = the wait,
+                                    * so the job is rescheduled. 0 = 2000 */
 };
 
 /* What happened on one call, for the caller that decides and logs. */
@@ -71,6 +96,8 @@ struct pvx_stats {
     unsigned long slot_waits;             /* calls that had to wait for a free slot */
     unsigned long throttled;              /* calls refused for load by Peoplevox */
     unsigned long cooled;                 /* calls not sent: the client was cooling down */
+    unsigned long limited;                /* calls not sent: no token in the shared budget */
+    unsigned long limit_sleeps;           /* calls that slept for a token, then were sent */
 };
 
 struct pvx_client;

@@ -25,8 +25,10 @@
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
+#include "limiter.h"
 #include "log.h"
 #include "pvx.h"
+#include "ratelimit.h"
 #include "sales_order.h"
 #include "sandbox.h"
 #include "scheduler.h"
@@ -49,6 +51,10 @@ static int load_config(struct cfg *c, bool require_all)
     problems = cfg_load(c, NULL, NULL, require_all, &errors);
     if (scheduler_seed_routing(c, NULL, &err) != 0) {
         buf_appendf(&errors, "SHOPVOX_ROUTING_RULES=%s: %s\n", c->routing_rules, err.msg);
+        problems++;
+    }
+    if (rl_parse_window(c->pvx_rate, &(struct rl_limits){0, 0}, &err) != 0) {
+        buf_appendf(&errors, "PEOPLEVOX_RATE=%s: %s\n", c->pvx_rate, err.msg);
         problems++;
     }
     if (cfg_find_unknown(environ, &warnings) > 0) {
@@ -201,13 +207,26 @@ static const struct job_kind job_kinds[] = {
     {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
 };
 
-/* The background side: Peoplevox client, workers, scheduler. */
+/* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */
 struct background {
     struct gauges *gauges;     /* every replica, intake-only ones too */
+    struct limiter *limiter;   /* borrowed by pvx: destroyed after it */
     struct pvx_client *pvx;
     struct worker_pool *workers;
     struct scheduler *sched;
 };
+
+/* The shared buckets' limits (PEOPLEVOX_RATE was checked by load_config). */
+static struct limiter *limiter_start(const struct cfg *c)
+{
+    struct limiter_opts lo = {.database_url = c->database_url, .shop = c->shop_domain,
+                              .connections = c->pvx_max_concurrency + 2};
+    struct errbuf err = {""};
+
+    rl_parse_window(c->pvx_rate, &lo.limits[RL_API_PEOPLEVOX], &err);
+    lo.limits[RL_API_SHOPLINE] = (struct rl_limits){c->shopline_rate_per_sec, c->shopline_burst};
+    return limiter_create(&lo);
+}
 
 static int background_start(const struct cfg *c, struct background *bg)
 {
@@ -218,15 +237,20 @@ static int background_start(const struct cfg *c, struct background *bg)
                             .max_concurrency = c->pvx_max_concurrency,
                             .throttle_base_ms = c->pvx_throttle_cooldown_ms,
                             .throttle_max_ms = c->pvx_throttle_cooldown_max_ms};
+    struct pvx_limiter pl;
     struct errbuf err = {""};
 
     memset(bg, 0, sizeof(*bg));
     bg->gauges = gauges_start(c);
     if (c->workers == 0)
         return 0; /* an intake-only replica */
+    bg->limiter = limiter_start(c);
+    limiter_pvx(bg->limiter, &pl);
+    pc.limiter = &pl;
     bg->pvx = pvx_client_create(&pc, &err);
     if (bg->pvx == NULL) {
         log_event(LOG_ERROR, "peoplevox_client_failed", "error", err.msg, NULL);
+        limiter_destroy(bg->limiter);
         gauges_stop(bg->gauges);
         return -1;
     }
@@ -240,6 +264,7 @@ static void background_stop(struct background *bg)
     scheduler_stop(bg->sched);
     worker_pool_stop(bg->workers); /* each worker finishes its current job */
     pvx_client_destroy(bg->pvx);
+    limiter_destroy(bg->limiter);
     gauges_stop(bg->gauges);
 }
 

@@ -434,7 +434,7 @@ static const char *const shown_lines[] = {
     "SHOPVOX_LISTEN=0.0.0.0:8080\n", "SHOPLINE_SHOP_DOMAIN=shop.example.com\n",
     "PEOPLEVOX_URL=https://pvx.example/ws.asmx\n", "PEOPLEVOX_CLIENT_ID=client-1\n",
     "PEOPLEVOX_USERNAME=bob\n", "SHOPVOX_WORKERS=4\n", "SHOPVOX_MAX_BODY_BYTES=1048576\n",
-    "SHOPVOX_SQL_DIR=" SHOPVOX_SQL_DIR "\n", "SHOPVOX_ROUTING_RULES=\n",
+    "SHOPVOX_SQL_DIR=" SHOPVOX_SQL_DIR "\n", "SHOPVOX_ROUTING_RULES=\n", "PEOPLEVOX_RATE=15/15s\n",
 };
 
 static void test_print_masks_secrets_and_shows_the_rest(void **state)
@@ -461,7 +461,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 47); /* one line per variable */
+    assert_int_equal(count_lines(out), 48); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -942,6 +942,91 @@ static void test_throttle_cooldown_fails_fast_grows_and_resets(void **state)
     pvx_client_destroy(pc);
 }
 
+/* A scripted shared budget: answers waits[i] (0 = a token) to the i-th request, then tokens. */
+struct fake_limiter {
+    const int64_t *waits;
+    size_t n_waits, asked, throttled;
+    int64_t last_retry_after_ms;
+};
+
+static enum st fake_acquire(void *ctx, int64_t *wait_ms, struct errbuf *err)
+{
+    struct fake_limiter *fl = ctx;
+    int64_t w = fl->asked < fl->n_waits ? fl->waits[fl->asked] : 0;
+
+    fl->asked++;
+    *wait_ms = w;
+    return w == 0 ? ST_OK : ST_RETRY;
+}
+
+static void fake_throttled(void *ctx, int64_t retry_after_ms)
+{
+    struct fake_limiter *fl = ctx;
+
+    fl->throttled++;
+    fl->last_retry_after_ms = retry_after_ms;
+}
+
+/*
+ * Every request takes a token first: a short wait is slept and the call
+ * sent, a long one is not sent (throttled, the wait as retry_after_ms), and
+ * a refusal for load is reported to the limiter.
+ */
+static void test_shared_budget_token_per_request(void **state)
+{
+    static const int64_t waits[] = {0, 0, 5, 0, 60000};
+    struct fake_limiter fl = {waits, ARRAY_LEN(waits), 0, 0, 0};
+    struct pvx_limiter lim = {fake_acquire, fake_throttled, &fl};
+    struct pvx_config cfg;
+    struct errbuf err = { "" };
+    struct pvx_outcome oc;
+    struct pvx_stats st;
+    struct pvx_client *pc;
+    char url[96];
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/acme/resources/integrationservicev4.asmx",
+             fk.port);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg = (struct pvx_config){.url = url, .client_id = "acme", .username = "api",
+                              .password = "secret", .timeout_ms = 5000, .max_concurrency = 1,
+                              .throttle_base_ms = 1, .throttle_max_ms = 1, .now_ms = ts_clock_now,
+                              .now_ctx = &clk, .limiter = &lim, .limit_sleep_max_ms = 1000};
+    pc = pvx_client_create(&cfg, &err);
+    assert_non_null(pc);
+    assert_int_equal(save_one(pc, &oc), ST_OK);      /* Authenticate + SaveData: 2 tokens */
+    assert_int_equal(fl.asked, 2);
+    assert_int_equal(save_one(pc, &oc), ST_OK);      /* waits 5 ms, then sent */
+    assert_int_equal(fl.asked, 4);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);   /* 60 s: not sent here */
+    assert_true(oc.throttled && !oc.unknown);
+    assert_int_equal(oc.retry_after_ms, 60000);
+    assert_non_null(strstr(oc.err.msg, "no token in the shared peoplevox budget"));
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 2);
+    pvx_client_stats(pc, &st);
+    assert_int_equal(st.limited, 1);
+    assert_int_equal(st.limit_sleeps, 1);
+
+    /* a refusal for load shrinks the shared bucket (no Retry-After: 0) */
+    FAKE_SET(fail_count, 1);
+    FAKE_SET(fail_status, 429);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled);
+    assert_int_equal(fl.throttled, 1);
+    assert_int_equal(fl.last_retry_after_ms, 0);
+
+    /* shutdown began: no sleeping for a token, the job is handed back */
+    ts_clock_advance(&clk, 10);
+    fl.waits = (const int64_t[]){5};
+    fl.n_waits = 1;
+    fl.asked = 0;
+    pvx_client_abort_at(pc, now_ms_monotonic() + 60000);
+    assert_int_equal(save_one(pc, &oc), ST_RETRY);
+    assert_true(oc.throttled);
+    assert_int_equal(fk.calls[PVX_OP_SAVE_DATA], 3);
+    pvx_client_destroy(pc);
+}
+
 struct refusal_case {
     const char *detail;
     bool transient;
@@ -1102,6 +1187,7 @@ int main(void)
         FAKE_TEST(test_soap_faults_classified),
         FAKE_TEST(test_too_busy_fault_is_throttled_not_unknown),
         FAKE_TEST(test_throttle_cooldown_fails_fast_grows_and_resets),
+        FAKE_TEST(test_shared_budget_token_per_request),
         cmocka_unit_test(test_refusal_classifier),
         FAKE_TEST(test_whole_call_refusal_classified),
         cmocka_unit_test(test_write_never_resent_on_reused_connection),

@@ -37,6 +37,7 @@
 #include "pvx_int.h"
 
 #define PVX_THROTTLE_BASE_MS 1000L
+#define PVX_LIMIT_SLEEP_MAX_MS 2000L
 #define PVX_MET_REQUESTS "shopvox_peoplevox_requests_total"
 #define PVX_MET_ERRORS "shopvox_peoplevox_errors_total"
 #define PVX_MET_RENEWALS "shopvox_peoplevox_session_renewals_total"
@@ -176,6 +177,10 @@ struct pvx_client *pvx_client_create(const struct pvx_config *cfg, struct errbuf
     pc->cool_ms = pc->throttle_base_ms;
     pc->now_ms = cfg->now_ms;
     pc->now_ctx = cfg->now_ctx;
+    if (cfg->limiter != NULL)
+        pc->limiter = *cfg->limiter;
+    pc->limit_sleep_max_ms = cfg->limit_sleep_max_ms > 0 ? cfg->limit_sleep_max_ms
+                                                         : PVX_LIMIT_SLEEP_MAX_MS;
     pthread_mutex_init(&pc->throttle_lock, NULL);
     pthread_mutex_init(&pc->session_lock, NULL);
     pthread_mutex_init(&pc->auth_lock, NULL);
@@ -226,6 +231,8 @@ void pvx_client_stats(const struct pvx_client *pc, struct pvx_stats *out)
     out->slot_waits = atomic_load(&pc->slot_waits);
     out->throttled = atomic_load(&pc->throttled);
     out->cooled = atomic_load(&pc->cooled);
+    out->limited = atomic_load(&pc->limited);
+    out->limit_sleeps = atomic_load(&pc->limit_sleeps);
 }
 
 /* ---- sessions ---- */

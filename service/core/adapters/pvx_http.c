@@ -34,10 +34,22 @@
  * every call fails fast as throttled WITHOUT being sent (sending would only
  * earn another refusal), with retry_after_ms = the cool-down left; callers
  * reschedule about that far out. A refusal for a call sent before the
- * cool-down began does not grow it again. The cool-down is per client
- * (per process); a limiter shared between replicas is not built yet. It
- * runs on the client's clock (pvx_config.now_ms, monotonic by default), so
- * tests step through it without sleeping.
+ * cool-down began does not grow it again. A Retry-After header (seconds or
+ * an HTTP date; Peoplevox is not known to send one) lengthens the cool-down
+ * to it. The cool-down is per client (per process) and runs on the
+ * client's clock (pvx_config.now_ms, monotonic by default), so tests step
+ * through it without sleeping.
+ *
+ * The shared budget (pvx_config.limiter, one token bucket in the database
+ * for every replica) comes first: each request takes a token inside its
+ * slot, right before curl sends it, so a grant is a send. A short wait for
+ * a token (up to limit_sleep_max_ms) is slept there, in steps that stop at
+ * shutdown; a longer one, or any wait once shutdown began, returns
+ * throttled with retry_after_ms = the wait, the job is rescheduled as an
+ * uncounted retry and its worker is free. Every refusal for load is also
+ * reported to the limiter (pvx_limiter.throttled), which shrinks the
+ * bucket for every replica; the cool-down stays as a second line of
+ * defence inside the process.
  *
  * A write (SaveData) whose request may have reached Peoplevox without us
  * reading a usable answer sets outcome.unknown: the transfer had started
@@ -52,6 +64,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -106,9 +119,11 @@ static long pvx_cooldown_left(struct pvx_client *pc)
 
 /*
  * Peoplevox refused a call for load: start (or, when the previous one has
- * ended, lengthen) the cool-down; oc says how long is left.
+ * ended, lengthen) the cool-down, at least to a Retry-After (retry_after_ms,
+ * 0 when none), and tell the shared limiter; oc says how long is left.
  */
-static void pvx_throttle_note(struct pvx_client *pc, struct pvx_outcome *oc)
+static void pvx_throttle_note(struct pvx_client *pc, int64_t retry_after_ms,
+                              struct pvx_outcome *oc)
 {
     int64_t now = now_ms_from(pc->now_ms, pc->now_ctx);
 
@@ -119,10 +134,14 @@ static void pvx_throttle_note(struct pvx_client *pc, struct pvx_outcome *oc)
         pc->cool_ms = pc->cool_ms * 2 < pc->throttle_max_ms ? pc->cool_ms * 2
                                                             : pc->throttle_max_ms;
     }
+    if (now + retry_after_ms > pc->cool_until_ms)
+        pc->cool_until_ms = now + retry_after_ms;
     oc->retry_after_ms = (long)(pc->cool_until_ms - now);
     pthread_mutex_unlock(&pc->throttle_lock);
     oc->throttled = true;
     oc->unknown = false;
+    if (pc->limiter.throttled != NULL)
+        pc->limiter.throttled(pc->limiter.ctx, retry_after_ms);
 }
 
 void pvx_throttle_reset(struct pvx_client *pc)
@@ -175,13 +194,96 @@ static void pvx_slot_release(struct pvx_client *pc)
     pthread_mutex_unlock(&pc->slot_lock);
 }
 
+/* ---- the shared budget ---- */
+
+/* Sleeps ms in steps of at most 100 ms; false when shutdown began meanwhile. */
+static bool pvx_nap_ms(struct pvx_client *pc, int64_t ms)
+{
+    while (ms > 0 && atomic_load(&pc->abort_at_ms) == 0) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return atomic_load(&pc->abort_at_ms) == 0;
+}
+
+/*
+ * One token for one request of op (see the file's note): ST_OK to send,
+ * or ST_RETRY throttled with retry_after_ms = when the limiter said to ask
+ * again. Without a limiter, ST_OK.
+ */
+static enum st pvx_limit_take(struct pvx_client *pc, enum pvx_op op, struct pvx_outcome *oc)
+{
+    struct errbuf why = {""};
+    int64_t slept = 0, wait_ms = 0;
+    enum st rc = ST_OK;
+
+    if (pc->limiter.acquire == NULL)
+        return ST_OK;
+    for (;;) {
+        wait_ms = 0;
+        rc = pc->limiter.acquire(pc->limiter.ctx, &wait_ms, &why);
+        if (rc == ST_OK)
+            break;
+        wait_ms = wait_ms > 0 ? wait_ms : 1;
+        if (slept + wait_ms > pc->limit_sleep_max_ms || !pvx_nap_ms(pc, wait_ms))
+            break;
+        slept += wait_ms;
+    }
+    if (rc == ST_OK) {
+        if (slept > 0)
+            atomic_fetch_add(&pc->limit_sleeps, 1);
+        return ST_OK;
+    }
+    atomic_fetch_add(&pc->limited, 1);
+    oc->throttled = true;
+    oc->retry_after_ms = (long)wait_ms;
+    errbuf_set(&oc->err, "%s not sent: no token in the shared peoplevox budget for %lld ms%s%s",
+               pvx_op_name(op), (long long)wait_ms, why.msg[0] != '\0' ? ": " : "", why.msg);
+    return ST_RETRY;
+}
+
 /* ---- one HTTP round trip ---- */
 
 struct pvx_sink {
     struct pvx_client *pc;
     struct buf *body;
     bool too_large;
+    int64_t retry_after_ms;  /* from a Retry-After header, 0 when none */
 };
+
+#define PVX_RETRY_AFTER_MAX_MS (3600L * 1000L)
+
+/* libcurl's header callback: keeps a Retry-After (delta seconds or HTTP date), capped. */
+static size_t pvx_on_header(char *p, size_t size, size_t n, void *ud)
+{
+    static const char name[] = "retry-after:";
+    struct pvx_sink *s = ud;
+    size_t len = size * n;
+    char value[128];
+    char *end = NULL;
+    long long secs;
+    size_t v;
+
+    if (len <= sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
+        return len;
+    for (v = sizeof(name) - 1; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+        ;
+    snprintf(value, sizeof(value), "%.*s", (int)(len - v), p + v);
+    value[strcspn(value, "\r\n")] = '\0';
+    secs = strtoll(value, &end, 10);
+    if (end == value || *end != '\0') {
+        time_t at = curl_getdate(value, NULL);
+
+        secs = at > 0 ? (long long)(at - time(NULL)) : 0;
+    }
+    if (secs > 0)
+        s->retry_after_ms = secs * 1000 < PVX_RETRY_AFTER_MAX_MS ? secs * 1000
+                                                                 : PVX_RETRY_AFTER_MAX_MS;
+    return len;
+}
 
 /* libcurl's progress callback: non-zero cuts the transfer short (shutdown). */
 static int pvx_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
@@ -219,6 +321,8 @@ static struct curl_slist *pvx_curl_setup(struct pvx_client *pc, CURL *curl, enum
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pvx_on_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, pvx_on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, sink);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, pc->timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      pc->timeout_ms < PVX_CONNECT_TIMEOUT_MS ? pc->timeout_ms
@@ -266,11 +370,15 @@ static enum st pvx_transport_error(struct pvx_client *pc, CURL *curl, enum pvx_o
     return ST_RETRY;
 }
 
-/* POSTs req with the caller's handle (or a temporary one) inside a slot. */
+/*
+ * POSTs req with the caller's handle (or a temporary one) inside a slot,
+ * once the shared budget gave a token; *retry_after_ms from the answer.
+ */
 static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
-                             const struct buf *req, struct buf *body, struct pvx_outcome *oc)
+                             const struct buf *req, struct buf *body, int64_t *retry_after_ms,
+                             struct pvx_outcome *oc)
 {
-    struct pvx_sink sink = { pc, body, false };
+    struct pvx_sink sink = { pc, body, false, 0 };
     char curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
     CURL *own = NULL;
@@ -286,12 +394,15 @@ static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
         return ST_RETRY;
     }
     rc = pvx_slot_acquire(pc, oc);
+    if (rc == ST_OK && (rc = pvx_limit_take(pc, op, oc)) != ST_OK)
+        pvx_slot_release(pc);
     if (rc != ST_OK)
         goto out;
     hdrs = pvx_curl_setup(pc, curl, op, req, &sink, curl_err);
     cc = curl_easy_perform(curl);
     pvx_slot_release(pc);
     pvx_count_request(pc, op);
+    *retry_after_ms = sink.retry_after_ms;
     if (cc != CURLE_OK) {
         rc = pvx_transport_error(pc, curl, op, cc, &sink, curl_err, oc);
         goto out;
@@ -333,7 +444,8 @@ static enum st pvx_fault_status(const struct pvx_response *r, long http_status)
 
 /* Parses the body and turns HTTP status + envelope into ST_*. */
 static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct buf *body,
-                            struct pvx_response *resp, struct pvx_outcome *oc)
+                            int64_t retry_after_ms, struct pvx_response *resp,
+                            struct pvx_outcome *oc)
 {
     bool write = op == PVX_OP_SAVE_DATA;
     long code = oc->http_status;
@@ -349,7 +461,7 @@ static enum st pvx_classify(struct pvx_client *pc, enum pvx_op op, const struct 
         errbuf_set(&oc->err, "%s: peoplevox refused the call for load (HTTP %ld%s%.200s)",
                    pvx_op_name(op), code, resp->is_fault ? ": " : "",
                    resp->is_fault ? resp->fault_string : "");
-        pvx_throttle_note(pc, oc);
+        pvx_throttle_note(pc, retry_after_ms, oc);
         return ST_RETRY;
     }
     if (rc == ST_OK)
@@ -382,7 +494,7 @@ enum st pvx_refusal_status(struct pvx_client *pc, enum pvx_op op,
     if (!whole || !pvx_refusal_is_transient(resp->detail))
         return ST_FAIL;
     if (pvx_refusal_is_throttle(resp->detail))
-        pvx_throttle_note(pc, oc);
+        pvx_throttle_note(pc, 0, oc);
     return ST_RETRY;
 }
 
@@ -390,6 +502,7 @@ enum st pvx_http_exchange(struct pvx_client *pc, CURL *curl, enum pvx_op op,
                           const struct buf *req, struct pvx_response *resp,
                           struct pvx_outcome *oc)
 {
+    int64_t retry_after_ms = 0;
     struct buf body;
     enum st rc;
 
@@ -405,9 +518,9 @@ enum st pvx_http_exchange(struct pvx_client *pc, CURL *curl, enum pvx_op op,
         return ST_RETRY;
     }
     buf_init(&body, pc->max_response_bytes);
-    rc = pvx_http_post(pc, curl, op, req, &body, oc);
+    rc = pvx_http_post(pc, curl, op, req, &body, &retry_after_ms, oc);
     if (rc == ST_OK)
-        rc = pvx_classify(pc, op, &body, resp, oc);
+        rc = pvx_classify(pc, op, &body, retry_after_ms, resp, oc);
     buf_cleanup(&body);
     return rc;
 }

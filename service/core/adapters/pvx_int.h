@@ -17,6 +17,11 @@
  *                 only around curl_easy_perform, never while waiting for a
  *                 lock, so a thread holding auth_lock can always get a slot.
  *   cache_lock    the GetSaveTemplate header cache.
+ *   (limiter)     the shared budget's token is taken while the slot is held,
+ *                 so a granted token is sent at once; the limiter takes no
+ *                 lock of the client's and returns (its database statement
+ *                 holds a row lock for that statement only), so a slot held
+ *                 across it is given back after a bounded wait.
  */
 #ifndef SHOPVOX_PVX_INT_H
 #define SHOPVOX_PVX_INT_H
@@ -48,6 +53,8 @@ struct pvx_client {
     size_t max_response_bytes;
     now_ms_fn now_ms;             /* the cool-down's clock; NULL: now_ms_monotonic */
     void *now_ctx;
+    struct pvx_limiter limiter;   /* acquire NULL: none */
+    long limit_sleep_max_ms;
 
     pthread_mutex_t session_lock;
     pthread_mutex_t auth_lock;
@@ -77,6 +84,8 @@ struct pvx_client {
     atomic_llong abort_at_ms;     /* 0, or the shutdown deadline (monotonic) */
     atomic_ulong throttled;
     atomic_ulong cooled;
+    atomic_ulong limited;
+    atomic_ulong limit_sleeps;
 };
 
 /* Builds one operation's envelope with the given session (pvx_soap). */

@@ -86,6 +86,7 @@ static const struct cfg_var cfg_vars[] = {
      NULL, 0},
     {"PEOPLEVOX_THROTTLE_COOLDOWN_MAX_MS", CK_INT, OFF(pvx_throttle_cooldown_max_ms), "15000", 10,
      600000, NULL, 0},
+    {"PEOPLEVOX_RATE", CK_STR, OFF(pvx_rate), "15/15s", 0, 0, NULL, 0},
     {"SHOPVOX_PVX_BATCH_MAX", CK_INT, OFF(pvx_batch_max), "20", 1, 200, NULL, 0},
     {"SHOPVOX_DESPATCH_POLL_S", CK_INT, OFF(despatch_poll_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_INVENTORY_SYNC_S", CK_INT, OFF(inventory_sync_s), "60", 1, 86400, NULL, 0},

@@ -1,0 +1,78 @@
+/*
+ * limiter.h - the outbound rate limiter every replica shares, one token
+ * bucket per outside API for this store (ratelimit.h for the arithmetic,
+ * ratelimit_store.h for the table).
+ *
+ * Every outbound call takes a token first. Peoplevox calls take theirs in
+ * the Peoplevox client (limiter_pvx gives it the hook), whatever the job
+ * kind. A SHOPLINE client takes its own:
+ *
+ *     int64_t wait_ms = 0;
+ *     st = limiter_take(lim, RL_API_SHOPLINE, &wait_ms, &err);
+ *     if (st != ST_OK) {            // no token now: do not send
+ *         job_result_throttle(r, wait_ms);   // an uncounted retry
+ *         ...                       // (or sleep wait_ms when it is short)
+ *     }
+ *     ... send; on HTTP 429:
+ *     limiter_note_throttled(lim, RL_API_SHOPLINE, retry_after_ms_or_0);
+ *
+ * Never take a token while holding a database transaction on another
+ * connection, and never sleep for one inside a transaction: a wait can be
+ * seconds.
+ *
+ * Failure: when the database cannot be reached the limiter fails closed
+ * (ST_RETRY, wait LIMITER_DB_RETRY_MS, err says why): with the database
+ * down no job could record its outcome anyway.
+ *
+ * Metrics (per API label "peoplevox"/"shopline"):
+ * shopvox_ratelimit_granted_total, shopvox_ratelimit_waits_total (takes
+ * that found no token), shopvox_ratelimit_shrinks_total (refusals for load
+ * reported), gauge shopvox_ratelimit_tokens (the bucket's level after this
+ * replica's last take).
+ *
+ * Thread-safe: connections come from the limiter's own small pool, one
+ * per take, held for one statement. Ownership: strings are copied.
+ */
+#ifndef SHOPVOX_LIMITER_H
+#define SHOPVOX_LIMITER_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "pvx.h"
+#include "ratelimit.h"
+
+#define LIMITER_DB_RETRY_MS 1000
+
+struct limiter_opts {
+    const char *database_url;
+    const char *shop;                     /* the bucket's store (shop domain) */
+    struct rl_limits limits[RL_API_COUNT]; /* per API, by enum rl_api */
+    int connections;                      /* takes at once (pool size), >= 1 */
+};
+
+struct limiter;
+
+/* Never NULL; connects lazily (a database that is down is retried per take). */
+struct limiter *limiter_create(const struct limiter_opts *o);
+/* NULL is fine; no take may be running. */
+void limiter_destroy(struct limiter *l);
+
+/*
+ * One token of api's bucket: ST_OK, granted. Otherwise ST_RETRY and
+ * *wait_ms (> 0) until one should be there (err set when the database
+ * failed, else empty).
+ */
+enum st limiter_take(struct limiter *l, enum rl_api api, int64_t *wait_ms, struct errbuf *err);
+
+/*
+ * api refused a call for load (HTTP 429, Peoplevox's 503 or rate-limit
+ * text): shrink its bucket for every replica (ratelimit.h), honouring a
+ * Retry-After of retry_after_ms (0: none). Logs a database failure.
+ */
+void limiter_note_throttled(struct limiter *l, enum rl_api api, int64_t retry_after_ms);
+
+/* The Peoplevox client's hook on l's "peoplevox" bucket (out's ctx borrows l). */
+void limiter_pvx(struct limiter *l, struct pvx_limiter *out);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * ratelimit.h - the arithmetic of the shared token bucket (pure).
+ *
+ * Every outbound call to Peoplevox or SHOPLINE takes a token from a bucket
+ * kept in PostgreSQL, one row per (API, store), so all replicas together
+ * stay within one budget. The bucket's state lives in the database and is
+ * changed by one SQL statement (ratelimit_store.h); this module is the
+ * same arithmetic in C, with the rules that are decided here only (the
+ * wait, the shrink, the limits of a PEOPLEVOX_RATE text), so they are
+ * table-tested without a database, and the store's statement is checked
+ * against it (integration test it_ratelimit).
+ *
+ * Decisions:
+ *  - Token bucket: `tokens` refills at `rate_per_s` up to `burst`; a call
+ *    needs one whole token. Any window of T seconds therefore holds at most
+ *    burst + rate_per_s * T calls, whatever the number of replicas.
+ *  - Times are relative ms on one clock (the database's, for the stored
+ *    bucket), so replicas with skewed clocks still share one budget.
+ *  - Shrink (the far side said "too many": HTTP 429, Peoplevox's 503
+ *    "Server Too Busy", a rate-limit text): the bucket is emptied, it
+ *    refills at half the rate for RL_SHRINK_MS, and a Retry-After pushes
+ *    the next refill out by that much (no refill at all before it). A
+ *    second refusal while shrunk extends the slow period; it does not
+ *    halve again (the in-process cool-down of the Peoplevox client backs
+ *    off exponentially already).
+ *  - A refill across the end of a slow period is counted at the rate of
+ *    its end: at worst a few tokens early, still within the configured
+ *    budget (only the shrink's extra margin is shortened).
+ *  - PEOPLEVOX_RATE "CALLS/SECONDSs" is what Peoplevox allows: at most
+ *    CALLS calls in any window of SECONDS (the community-reported limit is
+ *    15/15s; the sandbox enforces it as a sliding window). A bucket with
+ *    burst B and rate R allows B + R * SECONDS calls in such a window, so
+ *    the limits are burst = max(1, CALLS / 5) and rate = (CALLS - burst) /
+ *    SECONDS: never above CALLS in any window, 80 % of the budget usable
+ *    at a steady rate plus a small burst (15/15s: burst 3, 0.8 calls/s).
+ *  - SHOPLINE publishes its bucket (4/s, burst 40): the limits are those.
+ */
+#ifndef SHOPVOX_RATELIMIT_H
+#define SHOPVOX_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define RL_SHRINK_MS 60000    /* a refusal halves the refill rate for this long */
+#define RL_CALLS_MAX 100000   /* PEOPLEVOX_RATE bounds */
+#define RL_WINDOW_MAX_S 86400
+
+/* The APIs with a bucket; rl_api_name gives the table's and metrics' label. */
+enum rl_api { RL_API_PEOPLEVOX, RL_API_SHOPLINE, RL_API_COUNT };
+
+struct rl_limits {
+    double rate_per_s;  /* refill; > 0 */
+    double burst;       /* bucket size, >= 1 */
+};
+
+/* One bucket at a point of its clock (ms). */
+struct rl_bucket {
+    double tokens;          /* 0..burst */
+    int64_t updated_ms;     /* refilled up to here; after "now" when a Retry-After
+                               pushed the next refill out */
+    int64_t slow_until_ms;  /* refills at half rate before this */
+};
+
+/* "peoplevox" or "shopline" ("" for an unknown value). */
+const char *rl_api_name(enum rl_api api);
+
+/* The refill rate at now_ms: halved while the bucket is shrunk. */
+double rl_rate_at(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms);
+
+/* Adds the tokens earned since updated_ms (capped at burst); nothing before it. */
+void rl_refill(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms);
+
+/*
+ * Refills, then takes one token when there is a whole one: true. Else
+ * false, and the bucket is only refilled.
+ */
+bool rl_take(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms);
+
+/*
+ * After rl_take said no: ms until a whole token is there (the pushed-out
+ * refill included), at least 1. 0 when a token is there now.
+ */
+int64_t rl_wait_ms(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms);
+
+/*
+ * The far side refused a call for load at now_ms: empty the bucket, refill
+ * at half rate until now + RL_SHRINK_MS, and not at all until now +
+ * retry_after_ms (a Retry-After; 0 when none).
+ */
+void rl_shrink(struct rl_bucket *b, int64_t now_ms, int64_t retry_after_ms);
+
+/*
+ * Parses PEOPLEVOX_RATE, "CALLS/SECONDSs" (e.g. "15/15s"; the "s" may be
+ * left out; SECONDS may have a fraction, "5/0.5s"): CALLS 1..RL_CALLS_MAX,
+ * SECONDS > 0 and <= RL_WINDOW_MAX_S, and at least 1 ms. Fills *out with the
+ * bucket that never passes CALLS in any such window (see Decisions).
+ * 0, or -1 with err saying what was expected.
+ */
+int rl_parse_window(const char *text, struct rl_limits *out, struct errbuf *err);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * ratelimit_store.h - the rate_buckets table (libpq): the token buckets
+ * every replica shares, one row per (API, store).
+ *
+ * A take is ONE statement (a row lock, the refill by the database clock's
+ * elapsed time, capped at the burst, and the take of a whole token), so
+ * concurrent takers on any number of connections never get more than the
+ * bucket allows; the database's clock is the only clock, so replicas with
+ * skewed clocks still share one budget. The arithmetic is ratelimit.h's,
+ * checked against this statement by integration.it_ratelimit. A row is
+ * created full on first use. Functions run in autocommit (a caller must
+ * hold no transaction open on c: a bucket's row lock is held only for its
+ * own statement). Strings are borrowed.
+ */
+#ifndef SHOPVOX_RATELIMIT_STORE_H
+#define SHOPVOX_RATELIMIT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "ratelimit.h"
+#include "store.h"
+
+/* What a take got. */
+struct ratelimit_grant {
+    bool granted;      /* a token was taken: the call may be sent now */
+    double tokens;     /* the bucket's level after the take */
+    int64_t wait_ms;   /* when not granted: until a whole token is there (>= 1) */
+};
+
+/* Takes one token from (api, shop)'s bucket with limits l. ST_RETRY/ST_FAIL: database. */
+enum st ratelimit_store_take(struct store_conn *c, enum rl_api api, const char *shop,
+                             const struct rl_limits *l, struct ratelimit_grant *out,
+                             struct errbuf *err);
+
+/*
+ * The API refused a call for load: the bucket is emptied and refills at
+ * half rate for RL_SHRINK_MS, not at all for retry_after_ms (0: none).
+ */
+enum st ratelimit_store_shrink(struct store_conn *c, enum rl_api api, const char *shop,
+                               const struct rl_limits *l, int64_t retry_after_ms,
+                               struct errbuf *err);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * test_ratelimit.c - the token bucket's arithmetic: refill (capped, never
+ * before a pushed-out refill), take, the wait, the shrink after a refusal
+ * (empty, half rate for RL_SHRINK_MS, Retry-After honoured), PEOPLEVOX_RATE
+ * parsing, and the promise behind its limits: a simulated second of greedy
+ * callers never gets more than CALLS calls into any window of SECONDS.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "common.h"
+#include "ratelimit.h"
+
+static const struct rl_limits four_per_s = {4.0, 10.0};
+
+struct step_case {
+    const char *what;
+    struct rl_bucket before;
+    int64_t now_ms;
+    bool granted;
+    double tokens_after;
+    int64_t wait_ms;      /* rl_wait_ms after a refusal (0 when granted) */
+};
+
+static void test_take_table(void **state)
+{
+    static const struct step_case cases[] = {
+        {"full bucket", {10.0, 0, 0}, 0, true, 9.0, 0},
+        {"refill capped at burst", {9.0, 0, 0}, 60000, true, 9.0, 0},
+        {"exactly one token", {1.0, 0, 0}, 0, true, 0.0, 0},
+        {"refill makes the token", {0.5, 0, 0}, 125, true, 0.0, 0},
+        {"empty: 250 ms per token", {0.0, 0, 0}, 0, false, 0.0, 250},
+        {"half a token: 125 ms", {0.5, 0, 0}, 0, false, 0.5, 125},
+        {"rounds the wait up", {0.999, 0, 0}, 0, false, 0.999, 1},
+        {"time going back earns nothing", {0.5, 1000, 0}, 500, false, 0.5, 625},
+        {"shrunk: half rate", {0.0, 0, 60000}, 250, false, 0.5, 250},
+        {"shrunk: 500 ms per token", {0.0, 0, 60000}, 0, false, 0.0, 500},
+        {"slow period over: full rate", {0.0, 0, 100}, 250, true, 0.0, 0},
+        {"pushed-out refill: nothing before it", {0.0, 2000, 0}, 1000, false, 0.0, 1250},
+        {"pushed-out refill and shrunk", {0.0, 2000, 60000}, 1000, false, 0.0, 1500},
+        {"after the pushed-out refill", {0.0, 2000, 0}, 2250, true, 0.0, 0},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct step_case *c = &cases[i];
+        struct rl_bucket b = c->before;
+        bool got = rl_take(&four_per_s, &b, c->now_ms);
+
+        if (got != c->granted || fabs(b.tokens - c->tokens_after) > 1e-9 ||
+            (!got && rl_wait_ms(&four_per_s, &b, c->now_ms) != c->wait_ms))
+            fail_msg("%s: granted %d tokens %.4f wait %lld", c->what, got, b.tokens,
+                     (long long)(got ? 0 : rl_wait_ms(&four_per_s, &b, c->now_ms)));
+    }
+}
+
+static void test_wait_is_enough(void **state)
+{
+    struct rl_bucket b = {0.3, 0, 0};
+    int64_t wait;
+
+    assert_false(rl_take(&four_per_s, &b, 0));
+    wait = rl_wait_ms(&four_per_s, &b, 0);
+    assert_false(rl_take(&four_per_s, &b, wait - 1));
+    assert_true(rl_take(&four_per_s, &b, wait));
+}
+
+static void test_shrink(void **state)
+{
+    struct rl_bucket b = {7.5, 1000, 0};
+
+    rl_shrink(&b, 5000, 0);
+    assert_true(b.tokens == 0.0);
+    assert_int_equal(b.slow_until_ms, 5000 + RL_SHRINK_MS);
+    assert_int_equal(b.updated_ms, 5000);
+    /* half rate (2/s) while shrunk: one token after 500 ms, not 250 */
+    assert_false(rl_take(&four_per_s, &b, 5250));
+    assert_int_equal(rl_wait_ms(&four_per_s, &b, 5250), 250);
+    assert_true(rl_take(&four_per_s, &b, 5500));
+    /* full rate once the slow period is over */
+    b.tokens = 0.0;
+    b.updated_ms = 5000 + RL_SHRINK_MS;
+    assert_true(rl_take(&four_per_s, &b, 5000 + RL_SHRINK_MS + 250));
+
+    /* Retry-After: no refill before it, even of tokens earned already */
+    b = (struct rl_bucket){3.0, 0, 0};
+    rl_shrink(&b, 1000, 30000);
+    assert_int_equal(b.updated_ms, 31000);
+    assert_false(rl_take(&four_per_s, &b, 30999));
+    assert_int_equal(rl_wait_ms(&four_per_s, &b, 1000), 30000 + 500);
+    assert_true(rl_take(&four_per_s, &b, 31500));
+
+    /* a second refusal extends the slow period, never pulls a refill in */
+    b = (struct rl_bucket){0.0, 31000, 61000};
+    rl_shrink(&b, 2000, 0);
+    assert_int_equal(b.updated_ms, 31000);
+    assert_int_equal(b.slow_until_ms, 2000 + RL_SHRINK_MS);
+}
+
+struct parse_case {
+    const char *text;
+    int rc;
+    double burst, rate_per_s;
+};
+
+static void test_parse_window(void **state)
+{
+    static const struct parse_case cases[] = {
+        {"15/15s", 0, 3.0, 12.0 / 15.0},
+        {"15/15", 0, 3.0, 12.0 / 15.0},
+        {"5/1s", 0, 1.0, 4.0},
+        {"10/1s", 0, 2.0, 8.0},
+        {"5/0.5s", 0, 1.0, 8.0},
+        {"1/60s", 0, 1.0, 1.0 / 60.0},
+        {"100000/86400s", 0, 20000.0, 80000.0 / 86400.0},
+        {"", -1, 0, 0},
+        {"15", -1, 0, 0},
+        {"15/", -1, 0, 0},
+        {"/15s", -1, 0, 0},
+        {"0/15s", -1, 0, 0},
+        {"-1/15s", -1, 0, 0},
+        {"15/0s", -1, 0, 0},
+        {"15/-1s", -1, 0, 0},
+        {"15/15m", -1, 0, 0},
+        {"15/15ss", -1, 0, 0},
+        {"15 /15s", -1, 0, 0},
+        {"15/ 15s", -1, 0, 0},
+        {"15/15s ", -1, 0, 0},
+        {"1.5/15s", -1, 0, 0},
+        {"100001/15s", -1, 0, 0},
+        {"15/86401s", -1, 0, 0},
+        {"15/0.0001s", -1, 0, 0},
+        {"15/nan", -1, 0, 0},
+        {"15/inf", -1, 0, 0},
+        {"99999999999999999999/15s", -1, 0, 0},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct parse_case *c = &cases[i];
+        struct rl_limits l = {0, 0};
+        struct errbuf err = {""};
+        int rc = rl_parse_window(c->text, &l, &err);
+
+        if (rc != c->rc || (rc == 0 && (fabs(l.burst - c->burst) > 1e-9 ||
+                                        fabs(l.rate_per_s - c->rate_per_s) > 1e-9)))
+            fail_msg("'%s': rc %d burst %.3f rate %.6f", c->text, rc, l.burst, l.rate_per_s);
+        if (rc != 0 && strstr(err.msg, "expected CALLS/SECONDSs, e.g. 15/15s") == NULL)
+            fail_msg("'%s': unclear error '%s'", c->text, err.msg);
+    }
+    assert_int_equal(rl_parse_window(NULL, &(struct rl_limits){0, 0}, &(struct errbuf){""}), -1);
+}
+
+/*
+ * Greedy callers ask every ms for 100 s; whatever the limits of a window
+ * text, no window of SECONDS (sliding, half-open like Peoplevox's and the
+ * sandbox's) ever holds more than CALLS granted calls.
+ */
+static void test_window_promise(void **state)
+{
+    static const struct {
+        const char *text;
+        long calls;
+        int64_t window_ms;
+    } cases[] = {{"15/15s", 15, 15000}, {"5/1s", 5, 1000}, {"10/1s", 10, 1000},
+                 {"1/2s", 1, 2000}, {"3/1s", 3, 1000}, {"50/10s", 50, 10000}};
+    static int64_t at[200000];
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct rl_limits l;
+        struct rl_bucket b;
+        struct errbuf err = {""};
+        size_t n = 0, first = 0, most = 0;
+
+        assert_int_equal(rl_parse_window(cases[i].text, &l, &err), 0);
+        b = (struct rl_bucket){l.burst, 0, 0};
+        for (int64_t t = 0; t < 100000 && n < ARRAY_LEN(at); t++) {
+            while (rl_take(&l, &b, t))
+                at[n++] = t;
+        }
+        for (size_t k = 0; k < n; k++) {
+            while (at[first] <= at[k] - cases[i].window_ms)
+                first++;
+            most = k - first + 1 > most ? k - first + 1 : most;
+        }
+        if (most > (size_t)cases[i].calls || most < (size_t)cases[i].calls - 1)
+            fail_msg("%s: %zu calls in one window", cases[i].text, most);
+    }
+}
+
+static void test_api_names(void **state)
+{
+    assert_string_equal(rl_api_name(RL_API_PEOPLEVOX), "peoplevox");
+    assert_string_equal(rl_api_name(RL_API_SHOPLINE), "shopline");
+    assert_string_equal(rl_api_name(RL_API_COUNT), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_take_table),
+        cmocka_unit_test(test_wait_is_enough),
+        cmocka_unit_test(test_shrink),
+        cmocka_unit_test(test_parse_window),
+        cmocka_unit_test(test_window_promise),
+        cmocka_unit_test(test_api_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
