@@ -469,16 +469,29 @@ void shopline_variants_cleanup(struct shopline_variants *v)
 
 /* ---- errors ---- */
 
-/* Copies src into out (cap), cut back to a whole UTF-8 character. */
-static void sj_copy_cut(char *out, size_t cap, const char *src, size_t len)
+/*
+ * Copies src into out (cap bytes with the NUL) whole characters at a time:
+ * a byte that is not UTF-8 becomes '?', a control character a space (the
+ * message goes to logs and exceptions).
+ */
+static void sj_copy_clean(char *out, size_t cap, const char *src, size_t len)
 {
-    size_t n = len < cap - 1 ? len : cap - 1;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t at = 0, n = 0, c;
 
-    if (n < len) {
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
+    while (at < len) {
+        c = utf8_char_len(s + at, len - at);
+        if (n + (c ? c : 1) >= cap)
+            break;
+        if (c == 0 || s[at] < 0x20 || s[at] == 0x7f) {
+            out[n++] = c == 0 ? '?' : ' ';
+            c = 1;
+        } else {
+            memcpy(out + n, s + at, c);
+            n += c;
+        }
+        at += c;
     }
-    memcpy(out, src, n);
     out[n] = '\0';
 }
 
@@ -551,7 +564,7 @@ void shopline_errors_message(const char *body, size_t len, char *out, size_t cap
     }
     buf_init(&b, 0);
     sj_flatten(errors, "; ", &b, 0);
-    sj_copy_cut(out, cap, buf_cstr(&b), strlen(buf_cstr(&b)));
+    sj_copy_clean(out, cap, buf_cstr(&b), strlen(buf_cstr(&b)));
     buf_cleanup(&b);
     json_object_put(root);
 }
