@@ -77,6 +77,13 @@ int64_t now_ms_from(now_ms_fn now_ms, void *ctx);
 #define SV_FALLTHROUGH ((void)0)
 #endif
 
+/*
+ * Length of the well-formed UTF-8 character at s (n bytes left, n >= 1),
+ * 0 when there is none (a stray continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF, cut short).
+ */
+size_t utf8_char_len(const unsigned char *s, size_t n);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -23,7 +23,8 @@
  * The same adapter serves the sandbox's fake outside APIs, which need a
  * few things the service does not: a thread per connection (a fake may
  * hold a call for seconds), a longer idle timeout, names and IPv6 for the
- * listen address, silence, a Retry-After header, and a reply that is never
+ * listen address, silence, a Retry-After header, headers of its own (a
+ * link to the next page, a trace id), and a reply that is never
  * sent (the connection closes, as when a reply is lost). Each is a field
  * whose zero value keeps the service's behaviour. No server shares its
  * port (no SO_REUSEPORT): another process of the same user must not be
@@ -59,7 +60,15 @@ struct http_response {
     const char *retry_after;   /* Retry-After header (static string), or NULL */
     bool drop;                 /* true: close the connection without an answer */
     struct buf body;           /* owned by the server */
+    struct buf headers;        /* extra headers (http_response_header); owned by the server */
 };
+
+/*
+ * Adds a response header (a fake's link or traceId); name and value are
+ * copied. -1, and nothing added, when either holds CR or LF or the extra
+ * headers would pass 16 KiB.
+ */
+int http_response_header(struct http_response *resp, const char *name, const char *value);
 
 /* Sets status and a small JSON {"error": msg} or {"status": msg} body. */
 void http_reply_json_msg(struct http_response *resp, int status, const char *key,

@@ -119,6 +119,35 @@ void http_reply_json_msg(struct http_response *resp, int status, const char *key
     buf_append_str(&resp->body, "\"}\n");
 }
 
+#define HTTP_MAX_EXTRA_HEADER_BYTES (16u * 1024u)
+
+/* Stored as "name\0value\0" pairs, added to the answer in send_response. */
+int http_response_header(struct http_response *resp, const char *name, const char *value)
+{
+    size_t n = strlen(name) + 1, v = strlen(value) + 1;
+
+    if (strpbrk(name, "\r\n") != NULL || strpbrk(value, "\r\n") != NULL ||
+        resp->headers.len + n + v > HTTP_MAX_EXTRA_HEADER_BYTES)
+        return -1;
+    buf_append(&resp->headers, name, n);
+    buf_append(&resp->headers, value, v);
+    return 0;
+}
+
+static void add_extra_headers(struct MHD_Response *mr, const struct buf *headers)
+{
+    const char *p = headers->data;
+
+    if (headers->len == 0)
+        return;
+    while (p < headers->data + headers->len) {
+        const char *value = p + strlen(p) + 1;
+
+        MHD_add_response_header(mr, p, value);
+        p = value + strlen(value) + 1;
+    }
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *r)
 {
     struct MHD_Response *mr = MHD_create_response_from_buffer(r->body.len, r->body.data,
@@ -133,6 +162,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->retry_after != NULL)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    add_extra_headers(mr, &r->headers);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -368,6 +398,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
     if (!s->opts.quiet)
         log_request(method, url, resp, (double)(now_ns_monotonic() - rs->start_ns) / 1e9);
     buf_cleanup(&resp->body);
+    buf_cleanup(&resp->headers);
     return ret;
 }
 

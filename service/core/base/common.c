@@ -156,3 +156,24 @@ int64_t now_ms_from(now_ms_fn now_ms, void *ctx)
 {
     return now_ms != NULL ? now_ms(ctx) : now_ms_monotonic();
 }
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 when there is none. */
+size_t utf8_char_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1
+                 : s[0] < 0xc2 ? 0   /* a continuation byte, or an overlong 2-byte lead */
+                 : s[0] < 0xe0 ? 2
+                 : s[0] < 0xf0 ? 3
+                 : s[0] < 0xf5 ? 4
+                 : 0;                /* past U+10FFFF */
+    /* the second byte's range rules out overlong forms, surrogates and > U+10FFFF */
+    unsigned char lo = s[0] == 0xe0 ? 0xa0 : s[0] == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = s[0] == 0xed ? 0x9f : s[0] == 0xf4 ? 0x8f : 0xbf;
+
+    if (len == 0 || len > n || (len > 1 && (s[1] < lo || s[1] > hi)))
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}

@@ -3,17 +3,12 @@
  *
  * The state machine over these orders is order_state.c (same header).
  *
- * Ids. Shopline order ids are ~26 digits. When one arrives as a bare JSON
- * number, json-c 0.16 parses it as an integer and silently saturates it to
- * 18446744073709551615 (UINT64_MAX): the digits are gone before we can ask
- * for them, and no tokener flag changes that. So before parsing, a small
- * scanner that knows JSON strings rewrites every integer literal of more
- * than 18 digits into a JSON string with exactly the same digits
- * (order_quote_big_integers). Integers of up to 18 digits always fit in
- * int64, and json-c prints those back exactly. Doubles keep their source
- * text in json-c, but an id must be an integer, so a fractional id fails.
- * A huge integer anywhere else (say a quantity) becomes a string too and is
- * then rejected as "not an integer", which is what it deserves.
+ * Ids. Shopline order ids are ~26 digits, more than json-c keeps: the body
+ * is parsed with json_text_parse, which turns integer literals of more than
+ * 18 digits into strings of the same digits first. An id must be an
+ * integer, so a fractional id fails. A huge integer anywhere else (say a
+ * quantity) becomes a string too and is then rejected as "not an integer",
+ * which is what it deserves.
  *
  * Money is kept as the text Shopline sent and checked with
  * order_money_valid; a JSON number is accepted through its source text
@@ -46,154 +41,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
-
-/* Integers with more digits than this may not fit int64 (9223372036854775807). */
-#define ORDER_MAX_INT_DIGITS 18
-
-/* ---- big integer literals -> strings ----------------------------------- */
-
-static bool order_is_number_char(char c)
-{
-    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
-}
-
-static bool order_is_big_integer(const char *tok, size_t n)
-{
-    size_t i = (n > 0 && tok[0] == '-') ? 1 : 0;
-    size_t digits = n - i;
-
-    if (digits <= ORDER_MAX_INT_DIGITS || tok[i] == '0') /* leading zeros stay invalid */
-        return false;
-    for (; i < n; i++) {
-        if (tok[i] < '0' || tok[i] > '9')
-            return false;
-    }
-    return true;
-}
-
-#define ORDER_MAX_NESTING 64
-
-/*
- * True when a value may start here: after ':' in an object, or after '['
- * or ',' in an array. A bare number anywhere else (an object key, after a
- * value) is invalid JSON and is left for json-c to reject.
- */
-static bool order_value_position(char prev, const char *stack, int depth)
-{
-    if (prev == ':')
-        return true;
-    return depth > 0 && depth <= ORDER_MAX_NESTING && stack[depth - 1] == '[' &&
-           (prev == '[' || prev == ',');
-}
-
-/* Tracks containers and the last significant character outside strings. */
-static void order_track(char c, char *stack, int *depth, char *prev)
-{
-    if (c == '{' || c == '[') {
-        if (*depth < ORDER_MAX_NESTING)
-            stack[*depth] = c;
-        (*depth)++;
-    } else if ((c == '}' || c == ']') && *depth > 0) {
-        (*depth)--;
-    }
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-        *prev = c;
-}
-
-/*
- * Copies json into out, turning integer literals too big for json-c into
- * strings. Outside strings, a '-' or digit can only start a number (the
- * only other bare words are true/false/null), so no full parse is needed;
- * only numbers in value position are rewritten, so invalid JSON stays invalid.
- */
-static void order_quote_big_integers(const char *json, size_t len, struct buf *out)
-{
-    bool in_string = false, escaped = false;
-    char stack[ORDER_MAX_NESTING];
-    int depth = 0;
-    char prev = '\0';
-    size_t i = 0;
-
-    while (i < len) {
-        char c = json[i];
-        size_t end = i + 1;
-
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-            prev = c;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            while (end < len && order_is_number_char(json[end]))
-                end++;
-            if (order_value_position(prev, stack, depth) &&
-                order_is_big_integer(json + i, end - i)) {
-                buf_append(out, "\"", 1);
-                buf_append(out, json + i, end - i);
-                buf_append(out, "\"", 1);
-                prev = '"';
-                i = end;
-                continue;
-            }
-            prev = c;
-        } else {
-            order_track(c, stack, &depth, &prev);
-        }
-        buf_append(out, json + i, end - i);
-        i = end;
-    }
-}
-
-/*
- * The root value, or NULL with err set. The terminating NUL of text is fed
- * to the tokener so a lone top-level scalar ends cleanly; every byte before
- * it must then belong to the JSON value (an embedded NUL ends parsing early
- * and is caught by the parse-end check).
- */
-static struct json_object *order_parse_root(const char *json, size_t len, struct errbuf *err)
-{
-    struct json_tokener *tok = NULL;
-    struct json_object *root = NULL;
-    enum json_tokener_error jerr;
-    struct buf text;
-    bool ok = false;
-
-    buf_init(&text, 0);
-    if (len >= INT_MAX / 2) { /* the rewrite may grow it; the caller caps far lower */
-        errbuf_set(err, "order body too large: %zu bytes", len);
-        goto out;
-    }
-    order_quote_big_integers(json, len, &text);
-    tok = json_tokener_new();
-    if (tok == NULL) {
-        errbuf_set(err, "could not allocate a json tokener");
-        goto out;
-    }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    root = json_tokener_parse_ex(tok, buf_cstr(&text), (int)text.len + 1);
-    jerr = json_tokener_get_error(tok);
-    if (jerr != json_tokener_success)
-        errbuf_set(err, "order body is not JSON: %s", json_tokener_error_desc(jerr));
-    else if (json_tokener_get_parse_end(tok) != text.len)
-        errbuf_set(err, "order body is not JSON: data after the value");
-    else if (root == NULL)
-        errbuf_set(err, "order body is a JSON null, not an object");
-    else
-        ok = true;
-out:
-    if (!ok) {
-        json_object_put(root);
-        root = NULL;
-    }
-    json_tokener_free(tok);
-    buf_cleanup(&text);
-    return root;
-}
+#include "json_text.h"
 
 /* ---- field readers ------------------------------------------------------ */
 
@@ -537,7 +385,7 @@ enum st order_parse_json(const char *json, size_t len, struct order *out, struct
 
     memset(out, 0, sizeof(*out));
     out->updated_at_ms = -1;
-    root = order_parse_root(json != NULL ? json : "", json != NULL ? len : 0, err);
+    root = json_text_parse(json != NULL ? json : "", json != NULL ? len : 0, "order body", err);
     if (root == NULL)
         goto out;
     if (!json_object_is_type(root, json_type_object)) {

@@ -1,0 +1,756 @@
+/*
+ * shopline_json.c - SHOPLINE Admin API bodies and the link header (see shopline_json.h).
+ *
+ * Reading. Every reply is parsed with json_text_parse (ids exact), then
+ * read field by field: an id may be a JSON string or an integer (kept as
+ * its digits), a count must be an integer, null is the same as absent, and
+ * a field of the wrong type fails the whole reply: a half-read page must
+ * never look like a short one. The list parsers share one loop
+ * (sj_parse_list) that appends and, on any failure, takes back what it
+ * appended, so a caller that collects pages keeps a consistent list.
+ *
+ * Writing. Request bodies are written as text: strings through json-c's
+ * escaper, ids that must be numbers as their digits (checked first with
+ * json_text_is_id, so nothing but digits ever lands in the JSON).
+ *
+ * The link header (RFC 8288): `<url>; rel="next", <url>; rel="previous"`.
+ * Only the page_info argument of the next url is kept: the client builds
+ * the next request on its own base url, so a link naming another host
+ * never receives the token. The cursor is opaque and sent back verbatim,
+ * so it may only hold characters that are safe in a query string.
+ */
+#include "shopline_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "json_text.h"
+
+/* ---- reading fields ---- */
+
+/* The member, or NULL when absent or null. */
+static struct json_object *sj_get(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+
+    if (!json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
+/* An id (string or non-negative integer) as owned text; required ids must be there. */
+static int sj_id(struct json_object *obj, const char *where, const char *key, bool required,
+                 char **out, struct errbuf *err)
+{
+    struct json_object *v = sj_get(obj, key);
+    const char *s;
+
+    *out = NULL;
+    if (v == NULL) {
+        if (required)
+            errbuf_set(err, "%s lacks \"%s\"", where, key);
+        return required ? -1 : 0;
+    }
+    if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0) {
+        *out = xasprintf("%lld", (long long)json_object_get_int64(v));
+        return 0;
+    }
+    s = json_object_get_string(v);
+    if (!json_object_is_type(v, json_type_string) || s[0] == '\0' ||
+        strlen(s) != (size_t)json_object_get_string_len(v)) {
+        errbuf_set(err, "%s field \"%s\" is not an id", where, key);
+        return -1;
+    }
+    *out = xstrdup(s);
+    return 0;
+}
+
+/* Optional text (NULL when absent or null). */
+static int sj_text(struct json_object *obj, const char *where, const char *key, char **out,
+                   struct errbuf *err)
+{
+    struct json_object *v = sj_get(obj, key);
+
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    if (!json_object_is_type(v, json_type_string) ||
+        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+        errbuf_set(err, "%s field \"%s\" is not text", where, key);
+        return -1;
+    }
+    *out = xstrdup(json_object_get_string(v));
+    return 0;
+}
+
+/* A required non-negative integer. */
+static int sj_count(struct json_object *obj, const char *where, const char *key, long *out,
+                    struct errbuf *err)
+{
+    struct json_object *v = sj_get(obj, key);
+
+    if (v == NULL || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+        json_object_get_int64(v) > ORDER_MAX_QUANTITY) {
+        errbuf_set(err, "%s field \"%s\" is not a count", where, key);
+        return -1;
+    }
+    *out = (long)json_object_get_int64(v);
+    return 0;
+}
+
+/* An array member; absent or null is an empty list when optional. */
+static int sj_array(struct json_object *obj, const char *where, const char *key, bool required,
+                    struct json_object **out, struct errbuf *err)
+{
+    struct json_object *v = sj_get(obj, key);
+
+    *out = NULL;
+    if (v == NULL && !required)
+        return 0;
+    if (v == NULL || !json_object_is_type(v, json_type_array)) {
+        errbuf_set(err, "%s field \"%s\" is not a list", where, key);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static struct json_object *sj_object_at(struct json_object *arr, size_t i, const char *where,
+                                        struct errbuf *err)
+{
+    struct json_object *v = json_object_array_get_idx(arr, i);
+
+    if (!json_object_is_type(v, json_type_object)) {
+        errbuf_set(err, "%s %zu is not an object", where, i);
+        return NULL;
+    }
+    return v;
+}
+
+/* ---- one loop for every list reply ---- */
+
+/* Appends what one element of the reply's list holds (one item, or several). */
+typedef int (*sj_fill_fn)(struct json_object *item, size_t index, void *list,
+                          struct errbuf *err);
+/* Frees the list's items from n on and sets its count to n. */
+typedef void (*sj_trim_fn)(void *list, size_t n);
+
+static enum st sj_parse_list(const char *body, size_t len, const char *key, void *list,
+                             size_t n_before, sj_fill_fn fill, sj_trim_fn trim,
+                             struct errbuf *err)
+{
+    struct json_object *root = json_text_parse(body, len, "shopline reply", err);
+    struct json_object *arr = NULL, *item;
+    enum st rc = ST_FAIL;
+    size_t i;
+
+    if (root == NULL)
+        goto out;
+    if (!json_object_is_type(root, json_type_object)) {
+        errbuf_set(err, "shopline reply is not an object");
+        goto out;
+    }
+    if (sj_array(root, "shopline reply", key, true, &arr, err) < 0)
+        goto out;
+    for (i = 0; i < json_object_array_length(arr); i++) {
+        item = sj_object_at(arr, i, key, err);
+        if (item == NULL || fill(item, i, list, err) < 0)
+            goto out;
+    }
+    rc = ST_OK;
+out:
+    if (rc != ST_OK)
+        trim(list, n_before);
+    json_object_put(root);
+    return rc;
+}
+
+/* ---- orders ---- */
+
+static void sj_orders_trim(void *list, size_t n)
+{
+    struct shopline_orders *o = list;
+
+    while (o->n > n)
+        order_cleanup(&o->items[--o->n]);
+}
+
+static int sj_order_fill(struct json_object *item, size_t index, void *list, struct errbuf *err)
+{
+    struct shopline_orders *o = list;
+    const char *text = json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN);
+    struct errbuf why = { "" };
+
+    o->items = buf_grow_array(o->items, &o->cap, o->n + 1, sizeof(*o->items));
+    if (order_parse_json(text, strlen(text), &o->items[o->n], &why) != ST_OK) {
+        errbuf_set(err, "order %zu of the page: %s", index, why.msg);
+        return -1;
+    }
+    o->n++;
+    return 0;
+}
+
+enum st shopline_parse_orders(const char *body, size_t len, struct shopline_orders *out,
+                              struct errbuf *err)
+{
+    return sj_parse_list(body, len, "orders", out, out->n, sj_order_fill, sj_orders_trim, err);
+}
+
+void shopline_orders_cleanup(struct shopline_orders *o)
+{
+    sj_orders_trim(o, 0);
+    free(o->items);
+    memset(o, 0, sizeof(*o));
+}
+
+/* ---- fulfillments ---- */
+
+enum st shopline_parse_fulfillment_id(const char *body, size_t len, char **id,
+                                      struct errbuf *err)
+{
+    struct json_object *root = json_text_parse(body, len, "fulfillment reply", err);
+    struct json_object *f = NULL;
+    enum st rc = ST_FAIL;
+
+    *id = NULL;
+    if (root == NULL)
+        goto out;
+    if (json_object_is_type(root, json_type_object))
+        f = sj_get(root, "fulfillment");
+    if (!json_object_is_type(f, json_type_object)) {
+        errbuf_set(err, "fulfillment reply has no \"fulfillment\" object");
+        goto out;
+    }
+    if (sj_id(f, "fulfillment", "id", true, id, err) == 0)
+        rc = ST_OK;
+out:
+    json_object_put(root);
+    return rc;
+}
+
+static void sj_fulfillment_free(struct shopline_fulfillment *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->n_lines; i++)
+        free(f->lines[i].line_id);
+    for (i = 0; i < f->n_tracking; i++)
+        free(f->tracking_numbers[i]);
+    free(f->lines);
+    free(f->tracking_numbers);
+    free(f->id);
+    free(f->status);
+    memset(f, 0, sizeof(*f));
+}
+
+static void sj_fulfillments_trim(void *list, size_t n)
+{
+    struct shopline_fulfillments *fs = list;
+
+    while (fs->n > n)
+        sj_fulfillment_free(&fs->items[--fs->n]);
+}
+
+static int sj_fulfillment_lines(struct json_object *item, struct shopline_fulfillment *f,
+                                struct errbuf *err)
+{
+    struct json_object *arr, *line;
+    size_t i;
+
+    if (sj_array(item, "fulfillment", "line_items", false, &arr, err) < 0)
+        return -1;
+    f->lines = xcalloc(arr != NULL ? json_object_array_length(arr) + 1 : 1, sizeof(*f->lines));
+    for (i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
+        line = sj_object_at(arr, i, "fulfillment line", err);
+        if (line == NULL ||
+            sj_id(line, "fulfillment line", "id", true, &f->lines[f->n_lines].line_id, err) < 0)
+            return -1;
+        f->n_lines++;
+        if (sj_count(line, "fulfillment line", "quantity", &f->lines[f->n_lines - 1].quantity,
+                     err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void sj_add_tracking(struct shopline_fulfillment *f, size_t *cap, char *number)
+{
+    if (number == NULL)
+        return;
+    f->tracking_numbers = buf_grow_array(f->tracking_numbers, cap, f->n_tracking + 1,
+                                         sizeof(*f->tracking_numbers));
+    f->tracking_numbers[f->n_tracking++] = number;
+}
+
+/* tracking_info_list[].tracking_number, else the flat tracking_number(s) of old versions. */
+static int sj_fulfillment_tracking(struct json_object *item, struct shopline_fulfillment *f,
+                                   struct errbuf *err)
+{
+    struct json_object *arr, *t;
+    size_t cap = 0, i;
+    char *number;
+
+    if (sj_array(item, "fulfillment", "tracking_info_list", false, &arr, err) < 0)
+        return -1;
+    if (arr == NULL && sj_array(item, "fulfillment", "tracking_numbers", false, &arr, err) < 0)
+        return -1;
+    for (i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
+        t = json_object_array_get_idx(arr, i);
+        if (json_object_is_type(t, json_type_string)) {
+            sj_add_tracking(f, &cap, xstrdup(json_object_get_string(t)));
+            continue;
+        }
+        if (!json_object_is_type(t, json_type_object) ||
+            sj_text(t, "tracking info", "tracking_number", &number, err) < 0) {
+            errbuf_set(err, "fulfillment tracking %zu is not readable", i);
+            return -1;
+        }
+        sj_add_tracking(f, &cap, number);
+    }
+    if (f->n_tracking > 0)
+        return 0;
+    if (sj_text(item, "fulfillment", "tracking_number", &number, err) < 0)
+        return -1;
+    sj_add_tracking(f, &cap, number);
+    return 0;
+}
+
+static int sj_fulfillment_fill(struct json_object *item, size_t index, void *list,
+                               struct errbuf *err)
+{
+    struct shopline_fulfillments *fs = list;
+    struct shopline_fulfillment *f;
+
+    fs->items = buf_grow_array(fs->items, &fs->cap, fs->n + 1, sizeof(*fs->items));
+    f = &fs->items[fs->n++];    /* counted at once: a failure is trimmed with the rest */
+    if (sj_id(item, "fulfillment", "id", true, &f->id, err) < 0 ||
+        sj_text(item, "fulfillment", "status", &f->status, err) < 0 ||
+        sj_fulfillment_lines(item, f, err) < 0 || sj_fulfillment_tracking(item, f, err) < 0)
+        return -1;
+    return 0;
+}
+
+enum st shopline_parse_fulfillments(const char *body, size_t len,
+                                    struct shopline_fulfillments *out, struct errbuf *err)
+{
+    return sj_parse_list(body, len, "fulfillments", out, out->n, sj_fulfillment_fill,
+                         sj_fulfillments_trim, err);
+}
+
+void shopline_fulfillments_cleanup(struct shopline_fulfillments *f)
+{
+    sj_fulfillments_trim(f, 0);
+    free(f->items);
+    memset(f, 0, sizeof(*f));
+}
+
+/* ---- locations ---- */
+
+static void sj_locations_trim(void *list, size_t n)
+{
+    struct shopline_locations *l = list;
+
+    while (l->n > n) {
+        l->n--;
+        free(l->items[l->n].id);
+        free(l->items[l->n].name);
+        memset(&l->items[l->n], 0, sizeof(l->items[l->n]));
+    }
+}
+
+static int sj_location_fill(struct json_object *item, size_t index, void *list,
+                            struct errbuf *err)
+{
+    struct shopline_locations *l = list;
+    struct shopline_location *loc;
+    struct json_object *active = sj_get(item, "active");
+
+    l->items = buf_grow_array(l->items, &l->cap, l->n + 1, sizeof(*l->items));
+    loc = &l->items[l->n++];
+    loc->active = active == NULL || json_object_get_boolean(active);
+    if (active != NULL && !json_object_is_type(active, json_type_boolean)) {
+        errbuf_set(err, "location field \"active\" is not true or false");
+        return -1;
+    }
+    if (sj_id(item, "location", "id", true, &loc->id, err) < 0 ||
+        sj_text(item, "location", "name", &loc->name, err) < 0)
+        return -1;
+    return 0;
+}
+
+enum st shopline_parse_locations(const char *body, size_t len, struct shopline_locations *out,
+                                 struct errbuf *err)
+{
+    return sj_parse_list(body, len, "locations", out, out->n, sj_location_fill,
+                         sj_locations_trim, err);
+}
+
+void shopline_locations_cleanup(struct shopline_locations *l)
+{
+    sj_locations_trim(l, 0);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+/* ---- products -> variants ---- */
+
+static void sj_variants_trim(void *list, size_t n)
+{
+    struct shopline_variants *v = list;
+    struct shopline_variant *x;
+
+    while (v->n > n) {
+        x = &v->items[--v->n];
+        free(x->product_id);
+        free(x->id);
+        free(x->sku);
+        free(x->inventory_item_id);
+        memset(x, 0, sizeof(*x));
+    }
+}
+
+static int sj_variant_read(struct json_object *item, const char *product_id,
+                           struct shopline_variant *x, struct errbuf *err)
+{
+    x->product_id = xstrdup(product_id);
+    if (sj_id(item, "variant", "id", true, &x->id, err) < 0 ||
+        sj_text(item, "variant", "sku", &x->sku, err) < 0 ||
+        sj_id(item, "variant", "inventory_item_id", false, &x->inventory_item_id, err) < 0)
+        return -1;
+    if (x->sku != NULL && x->sku[0] == '\0') {
+        free(x->sku);
+        x->sku = NULL;
+    }
+    return 0;
+}
+
+static int sj_product_fill(struct json_object *item, size_t index, void *list,
+                           struct errbuf *err)
+{
+    struct shopline_variants *v = list;
+    struct json_object *arr, *variant;
+    char *product_id = NULL;
+    int rc = -1;
+    size_t i;
+
+    if (sj_id(item, "product", "id", true, &product_id, err) < 0 ||
+        sj_array(item, "product", "variants", false, &arr, err) < 0)
+        goto out;
+    for (i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
+        variant = sj_object_at(arr, i, "variant", err);
+        if (variant == NULL)
+            goto out;
+        v->items = buf_grow_array(v->items, &v->cap, v->n + 1, sizeof(*v->items));
+        if (sj_variant_read(variant, product_id, &v->items[v->n++], err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(product_id);
+    return rc;
+}
+
+enum st shopline_parse_variants(const char *body, size_t len, struct shopline_variants *out,
+                                struct errbuf *err)
+{
+    return sj_parse_list(body, len, "products", out, out->n, sj_product_fill, sj_variants_trim,
+                         err);
+}
+
+void shopline_variants_cleanup(struct shopline_variants *v)
+{
+    sj_variants_trim(v, 0);
+    free(v->items);
+    memset(v, 0, sizeof(*v));
+}
+
+/* ---- errors ---- */
+
+/*
+ * Copies src into out (cap bytes with the NUL) whole characters at a time:
+ * a byte that is not UTF-8 becomes '?', a control character a space (the
+ * message goes to logs and exceptions).
+ */
+static void sj_copy_clean(char *out, size_t cap, const char *src, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t at = 0, n = 0, c;
+
+    while (at < len) {
+        c = utf8_char_len(s + at, len - at);
+        if (n + (c ? c : 1) >= cap)
+            break;
+        if (c == 0 || s[at] < 0x20 || s[at] == 0x7f) {
+            out[n++] = c == 0 ? '?' : ' ';
+            c = 1;
+        } else {
+            memcpy(out + n, s + at, c);
+            n += c;
+        }
+        at += c;
+    }
+    out[n] = '\0';
+}
+
+/* Appends v as readable text: arrays joined by sep, objects as "key: value". */
+static void sj_flatten(struct json_object *v, const char *sep, struct buf *out, int depth)
+{
+    size_t i, n;
+    bool first = true;
+
+    if (out->len > ERRBUF_MAX * 4 || depth > 8)
+        return;
+    if (json_object_is_type(v, json_type_string)) {
+        buf_append_str(out, json_object_get_string(v));
+    } else if (json_object_is_type(v, json_type_array)) {
+        n = json_object_array_length(v);
+        for (i = 0; i < n; i++) {
+            buf_append_str(out, i > 0 ? sep : "");
+            sj_flatten(json_object_array_get_idx(v, i), ", ", out, depth + 1);
+        }
+    } else if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, val) {
+            buf_appendf(out, "%s%s: ", first ? "" : "; ", key);
+            sj_flatten(val, ", ", out, depth + 1);
+            first = false;
+        }
+    } else if (v != NULL) {
+        buf_append_str(out, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    }
+}
+
+/* The body's first bytes as printable ASCII, white space collapsed. */
+static void sj_snippet(const char *body, size_t len, char *out, size_t cap)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len && n + 1 < cap && n < 200; i++) {
+        char c = body[i];
+
+        if (c == '\0')
+            break;
+        if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
+            c = ' ';
+        if (c == ' ' && (n == 0 || out[n - 1] == ' '))
+            continue;
+        out[n++] = c;
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+void shopline_errors_message(const char *body, size_t len, char *out, size_t cap)
+{
+    struct errbuf ignored;
+    struct json_object *root, *errors = NULL;
+    struct buf b;
+
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (body == NULL || len == 0)
+        return;
+    root = json_text_parse(body, len, "error reply", &ignored);
+    if (json_object_is_type(root, json_type_object))
+        errors = sj_get(root, "errors");
+    if (errors == NULL) {
+        sj_snippet(body, len, out, cap);
+        json_object_put(root);
+        return;
+    }
+    buf_init(&b, 0);
+    sj_flatten(errors, "; ", &b, 0);
+    sj_copy_clean(out, cap, buf_cstr(&b), strlen(buf_cstr(&b)));
+    buf_cleanup(&b);
+    json_object_put(root);
+}
+
+/* ---- the link header ---- */
+
+static bool sj_cursor_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           strchr("-._~%+=", c) != NULL;
+}
+
+bool shopline_cursor_valid(const char *s)
+{
+    size_t n = 0;
+
+    for (; s != NULL && s[n] != '\0'; n++) {
+        if (!sj_cursor_char(s[n]))
+            return false;
+    }
+    return n >= 1 && n <= SHOPLINE_MAX_CURSOR_BYTES;
+}
+
+/* The page_info argument of url[0..len), or NULL; -1 when it is there but unusable. */
+static int sj_url_page_info(const char *url, size_t len, char **out)
+{
+    const char *q = memchr(url, '?', len), *end = url + len, *arg, *amp;
+
+    *out = NULL;
+    for (arg = q != NULL ? q + 1 : end; arg < end; arg = amp + 1) {
+        amp = memchr(arg, '&', (size_t)(end - arg));
+        if (amp == NULL)
+            amp = end;
+        if ((size_t)(amp - arg) < 10 || strncmp(arg, "page_info=", 10) != 0)
+            continue;
+        *out = xstrndup(arg + 10, (size_t)(amp - arg) - 10);
+        if (shopline_cursor_valid(*out))
+            return 1;
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return -1;
+}
+
+/* Whether the parameters params[0..len) say rel="next" (rel may list several types). */
+static bool sj_rel_next(const char *params, size_t len)
+{
+    char *p = xstrndup(params, len), *save = NULL, *tok, *v;
+    bool next = false;
+
+    for (tok = strtok_r(p, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
+        tok += strspn(tok, " \t");
+        if (strncasecmp(tok, "rel", 3) != 0)
+            continue;
+        v = tok + 3 + strspn(tok + 3, " \t");
+        if (*v != '=')
+            continue;
+        for (v = strtok_r(v + 1, " \t\"", &save); v != NULL; v = strtok_r(NULL, " \t\"", &save))
+            next = next || strcasecmp(v, "next") == 0;
+        break;
+    }
+    free(p);
+    return next;
+}
+
+int shopline_link_next(const char *link, char **page_info)
+{
+    const char *p = link, *close, *comma;
+
+    *page_info = NULL;
+    if (link == NULL)
+        return 0;
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (*p == '\0')
+            return 0;
+        close = *p == '<' ? strchr(p, '>') : NULL;
+        if (close == NULL)
+            return -1;                      /* not a link: we cannot tell what it said */
+        comma = strchr(close, ',');
+        if (comma == NULL)
+            comma = close + strlen(close);
+        if (sj_rel_next(close + 1, (size_t)(comma - close - 1)))
+            return sj_url_page_info(p + 1, (size_t)(close - p - 1), page_info);
+        p = comma;
+    }
+}
+
+/* ---- request bodies ---- */
+
+static void sj_append_string(struct buf *out, const char *s)
+{
+    struct json_object *o = json_object_new_string(s);
+
+    buf_append_str(out, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+static enum st sj_check_fulfillment(const struct shopline_fulfillment_req *req,
+                                    struct errbuf *err)
+{
+    size_t i;
+
+    if (!json_text_is_id(req->order_id)) {
+        errbuf_set(err, "fulfillment order id \"%.40s\" is not an id",
+                   req->order_id != NULL ? req->order_id : "");
+        return ST_FAIL;
+    }
+    if (req->n_lines == 0 || req->n_tracking > SHOPLINE_MAX_TRACKING) {
+        errbuf_set(err, "fulfillment for order %s has %zu lines and %zu tracking entries "
+                   "(1.. lines, at most %d tracking)", req->order_id, req->n_lines,
+                   req->n_tracking, SHOPLINE_MAX_TRACKING);
+        return ST_FAIL;
+    }
+    for (i = 0; i < req->n_lines; i++) {
+        if (!json_text_is_id(req->lines[i].line_id) || req->lines[i].quantity < 1 ||
+            req->lines[i].quantity > ORDER_MAX_QUANTITY) {
+            errbuf_set(err, "fulfillment for order %s: line %zu has no id or a bad quantity "
+                       "(%ld)", req->order_id, i, req->lines[i].quantity);
+            return ST_FAIL;
+        }
+    }
+    for (i = 0; i < req->n_tracking; i++) {
+        if (req->tracking[i].number == NULL || req->tracking[i].number[0] == '\0') {
+            errbuf_set(err, "fulfillment for order %s: tracking %zu has no number",
+                       req->order_id, i);
+            return ST_FAIL;
+        }
+    }
+    return ST_OK;
+}
+
+static void sj_append_tracking(struct buf *out, const struct shopline_tracking *t)
+{
+    buf_append_str(out, "{\"tracking_number\":");
+    sj_append_string(out, t->number);
+    if (t->company != NULL) {
+        buf_append_str(out, ",\"tracking_company\":");
+        sj_append_string(out, t->company);
+    }
+    if (t->url != NULL) {
+        buf_append_str(out, ",\"tracking_url\":");
+        sj_append_string(out, t->url);
+    }
+    buf_append_str(out, "}");
+}
+
+enum st shopline_build_fulfillment(const struct shopline_fulfillment_req *req, struct buf *out,
+                                   struct errbuf *err)
+{
+    size_t i;
+
+    if (sj_check_fulfillment(req, err) != ST_OK)
+        return ST_FAIL;
+    buf_append_str(out, "{\"fulfillment\":{\"line_items\":[");
+    for (i = 0; i < req->n_lines; i++)     /* ids: their digits, as JSON numbers */
+        buf_appendf(out, "%s{\"id\":%s,\"quantity\":%ld}", i > 0 ? "," : "",
+                    req->lines[i].line_id, req->lines[i].quantity);
+    buf_appendf(out, "],\"notify_customer\":%s,\"tracking_info_list\":[",
+                req->notify_customer ? "true" : "false");
+    for (i = 0; i < req->n_tracking; i++) {
+        buf_append_str(out, i > 0 ? "," : "");
+        sj_append_tracking(out, &req->tracking[i]);
+    }
+    if (buf_append_str(out, "]}}") < 0) {
+        errbuf_set(err, "fulfillment body for order %s exceeds its cap", req->order_id);
+        return ST_FAIL;
+    }
+    return ST_OK;
+}
+
+enum st shopline_build_inventory_set(const char *inventory_item_id, const char *location_id,
+                                     long available, struct buf *out, struct errbuf *err)
+{
+    if (!json_text_is_id(inventory_item_id) || !json_text_is_id(location_id)) {
+        errbuf_set(err, "inventory level: item \"%.40s\" or location \"%.40s\" is not an id",
+                   inventory_item_id != NULL ? inventory_item_id : "",
+                   location_id != NULL ? location_id : "");
+        return ST_FAIL;
+    }
+    if (buf_appendf(out, "{\"inventory_item_id\":\"%s\",\"location_id\":\"%s\",\"available\":%ld}",
+                    inventory_item_id, location_id, available) < 0) {
+        errbuf_set(err, "inventory level body exceeds its cap");
+        return ST_FAIL;
+    }
+    return ST_OK;
+}
