@@ -23,7 +23,8 @@
  * The same adapter serves the sandbox's fake outside APIs, which need a
  * few things the service does not: a thread per connection (a fake may
  * hold a call for seconds), a longer idle timeout, names and IPv6 for the
- * listen address, silence, a Retry-After header, and a reply that is never
+ * listen address, silence, a Retry-After header and a few headers of their
+ * own (a link, a traceId), and a reply that is never
  * sent (the connection closes, as when a reply is lost). Each is a field
  * whose zero value keeps the service's behaviour. No server shares its
  * port (no SO_REUSEPORT): another process of the same user must not be
@@ -51,6 +52,8 @@ const char *http_header(const struct http_request *r, const char *name);
 /* A query-string argument or NULL; borrowed. */
 const char *http_query(const struct http_request *r, const char *name);
 
+#define HTTP_MAX_EXTRA_HEADERS 4
+
 struct http_response {
     int status;
     const char *content_type;  /* static string */
@@ -59,7 +62,20 @@ struct http_response {
     const char *retry_after;   /* Retry-After header (static string), or NULL */
     bool drop;                 /* true: close the connection without an answer */
     struct buf body;           /* owned by the server */
+    /* More headers (a fake's link, traceId): set with http_response_add_header */
+    struct {
+        char name[32];
+        char *value;           /* owned by the server */
+    } headers[HTTP_MAX_EXTRA_HEADERS];
+    size_t n_headers;
 };
+
+/*
+ * Adds a header to the answer (name and value copied); beyond
+ * HTTP_MAX_EXTRA_HEADERS, or a name longer than 31 bytes, it is left out
+ * and -1 returned.
+ */
+int http_response_add_header(struct http_response *resp, const char *name, const char *value);
 
 /* Sets status and a small JSON {"error": msg} or {"status": msg} body. */
 void http_reply_json_msg(struct http_response *resp, int status, const char *key,

@@ -109,6 +109,25 @@ void http_reply_json_msg(struct http_response *resp, int status, const char *key
     buf_append_str(&resp->body, "\"}\n");
 }
 
+int http_response_add_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->n_headers == HTTP_MAX_EXTRA_HEADERS ||
+        strlen(name) >= sizeof(resp->headers[0].name))
+        return -1;
+    snprintf(resp->headers[resp->n_headers].name, sizeof(resp->headers[0].name), "%s", name);
+    resp->headers[resp->n_headers++].value = xstrdup(value);
+    return 0;
+}
+
+/* Frees what the handler left in r (body, extra headers). */
+static void response_cleanup(struct http_response *r)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i].value);
+    r->n_headers = 0;
+    buf_cleanup(&r->body);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *r)
 {
     struct MHD_Response *mr = MHD_create_response_from_buffer(r->body.len, r->body.data,
@@ -123,6 +142,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->retry_after != NULL)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    for (size_t i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -316,7 +337,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
         ret = send_response(conn, resp);
     if (!s->opts.quiet)
         log_request(method, url, resp, (double)(now_ns_monotonic() - rs->start_ns) / 1e9);
-    buf_cleanup(&resp->body);
+    response_cleanup(resp);
     return ret;
 }
 
@@ -387,7 +408,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *
             rs->refused = true;
             return respond(s, conn, method, url, rs, &resp, false);
         }
-        buf_cleanup(&resp.body);
+        response_cleanup(&resp);
     }
     if (length > 0 && !budget_reserve(s, rs, (size_t)length))
         return refuse(s, conn, method, url, rs, false, 503, "busy", "server busy; retry later");
