@@ -1,6 +1,7 @@
 /*
- * sandbox.h - a fake Peoplevox IntegrationServiceV4 for tests, demos and
- * benchmarks.
+ * sandbox.h - the fakes of the outside APIs for tests, demos and
+ * benchmarks: a fake Peoplevox IntegrationServiceV4 and, further down, a
+ * fake SHOPLINE Admin API.
  *
  * The sandbox speaks the SOAP 1.1 dialect described in
  * docs/peoplevox-api.md closely enough that the real client cannot tell it
@@ -211,8 +212,11 @@ void sandbox_shopline_stop(struct sandbox_shopline *sb);
  * `shopvox sandbox`: argv[0] is the command name ("sandbox"), flags --listen HOST:PORT (default 127.0.0.1:8090),
  * --latency-ms N, --client-id, --username, --password,
  * --password-encoding base64|plain|any, --session-idle-ms N, --no-seed,
- * --rate-limit CALLS/SECONDS (e.g. 15/15: HTTP 503 "Server Too Busy" beyond).
- * Prints the service URL, runs until SIGINT/SIGTERM. Returns the exit code.
+ * --rate-limit CALLS/SECONDS (e.g. 15/15: HTTP 503 "Server Too Busy" beyond);
+ * --shopline-listen HOST:PORT also runs the fake SHOPLINE store, with
+ * --shopline-token, --shopline-secret, --shopline-webhook-url and
+ * --shopline-bucket RATE/BURST (default 4/40).
+ * Prints the service URLs, runs until SIGINT/SIGTERM. Returns the exit code.
  */
 int sandbox_main(int argc, char **argv);
 

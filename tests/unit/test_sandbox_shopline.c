@@ -610,11 +610,19 @@ static void test_reset(void **state)
 {
     struct fx *f = *state;
     struct resp r;
+    struct json_object *j;
     char id[27];
 
     resp_init(&r);
     create_order(f, "{\"lines\":[{\"sku\":\"MUG-LOGO\",\"quantity\":1}]}", id, &r);
     assert_int_equal(call(f, "POST", "/_sandbox/orders", NULL, "{\"lines\":[]}", &r), 400);
+    /* wrong delivery options refuse the call before the order is made */
+    assert_int_equal(call(f, "POST", "/_sandbox/orders", NULL, "{\"lines\":[{\"sku\":\"MUG-LOGO\","
+                          "\"quantity\":1}],\"deliver\":{\"encoding\":\"hex32\"}}", &r), 400);
+    assert_int_equal(api(f, "GET", "orders.json?status=any", NULL, &r), 200);
+    j = json_of(&r);
+    assert_int_equal(json_object_array_length(jget(j, "orders")), 1);
+    json_object_put(j);
     assert_int_equal(call(f, "POST", "/_sandbox/reset", NULL, "", &r), 200);
     assert_int_equal(api(f, "GET", "orders.json?status=any", NULL, &r), 200);
     assert_string_equal(buf_cstr(&r.body), "{\"orders\":[]}");

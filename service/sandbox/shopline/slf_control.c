@@ -211,6 +211,12 @@ static int slf_control_change(struct sandbox_shopline *sb, const char *path,
     const char *topic = "orders/create";
     bool webhooks = strcmp(path, "webhooks") == 0;
 
+    if (webhooks)
+        deliver = in;
+    else
+        json_object_object_get_ex(in, "deliver", &deliver);
+    if (deliver != NULL && slf_webhook_check(sb, deliver, msg, cap) != 0)
+        return 400; /* before any change: a refused call changes nothing */
     if (strcmp(path, "orders") == 0) {
         o = slf_create_order(sb, in, msg, cap);
         if (o == NULL)
@@ -224,10 +230,6 @@ static int slf_control_change(struct sandbox_shopline *sb, const char *path,
         }
         topic = webhooks ? "orders/updated" : slf_change_order(sb, o, in);
     }
-    if (webhooks)
-        deliver = in;
-    else
-        json_object_object_get_ex(in, "deliver", &deliver);
     if (deliver != NULL && slf_webhook_plan(sb, o, topic, deliver, sends, n, msg, cap) != 0)
         return 400;
     *order = slf_order_json(sb, o);

@@ -107,6 +107,9 @@ struct slf_send {
     long status;
 };
 
+/* The deliver options that do not depend on the order: 0, or -1 with msg. Lock held. */
+int slf_webhook_check(const struct sandbox_shopline *sb, struct json_object *opts, char *msg,
+                      size_t cap);
 /*
  * Plans the deliveries of order o asked for by opts (the deliver object,
  * borrowed) into *out (*n of them): lock held. 0, or -1 with a message in

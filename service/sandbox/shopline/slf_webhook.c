@@ -72,13 +72,29 @@ static void slf_plan_version(struct sandbox_shopline *sb, const struct slf_order
     }
 }
 
+int slf_webhook_check(const struct sandbox_shopline *sb, struct json_object *opts, char *msg,
+                      size_t cap)
+{
+    long dups = slf_opt_long(opts, "duplicates", 0);
+    const char *enc = slf_opt_str(opts, "encoding", "hex");
+
+    if (slf_opt_str(opts, "url", sb->cfg.webhook_url) == NULL)
+        snprintf(msg, cap, "no webhook url: give \"url\" or start the fake with one");
+    else if (dups < 0 || dups > SLF_MAX_DUPLICATES)
+        snprintf(msg, cap, "duplicates must be 0..%d", SLF_MAX_DUPLICATES);
+    else if (strcmp(enc, "hex") != 0 && strcmp(enc, "base64") != 0)
+        snprintf(msg, cap, "encoding must be hex or base64");
+    else
+        return 0;
+    return -1;
+}
+
 int slf_webhook_plan(struct sandbox_shopline *sb, const struct slf_order *o,
                      const char *default_topic, struct json_object *opts, struct slf_send **out,
                      size_t *n, char *msg, size_t cap)
 {
     long dups = slf_opt_long(opts, "duplicates", 0);
     long version = slf_opt_long(opts, "version", (long)o->n_versions - 1);
-    const char *enc = slf_opt_str(opts, "encoding", "hex");
     struct json_object *rev = NULL;
     bool reverse = opts != NULL && json_object_object_get_ex(opts, "reverse", &rev) &&
                    json_object_get_boolean(rev);
@@ -86,22 +102,17 @@ int slf_webhook_plan(struct sandbox_shopline *sb, const struct slf_order *o,
 
     *out = NULL;
     *n = 0;
-    if (slf_opt_str(opts, "url", sb->cfg.webhook_url) == NULL)
-        snprintf(msg, cap, "no webhook url: give \"url\" or start the fake with one");
-    else if (dups < 0 || dups > SLF_MAX_DUPLICATES)
-        snprintf(msg, cap, "duplicates must be 0..%d", SLF_MAX_DUPLICATES);
-    else if (version < 0 || (size_t)version >= o->n_versions)
+    if (slf_webhook_check(sb, opts, msg, cap) != 0)
+        return -1;
+    if (version < 0 || (size_t)version >= o->n_versions) {
         snprintf(msg, cap, "version must be 0..%zu", o->n_versions - 1);
-    else if (strcmp(enc, "hex") != 0 && strcmp(enc, "base64") != 0)
-        snprintf(msg, cap, "encoding must be hex or base64");
-    else {
-        *out = xcalloc(n_versions * (size_t)(dups + 1), sizeof(**out));
-        for (size_t k = 0; k < n_versions; k++)
-            slf_plan_version(sb, o, reverse ? o->n_versions - 1 - k : (size_t)version, opts,
-                             slf_opt_str(opts, "topic", default_topic), *out, n);
-        return 0;
+        return -1;
     }
-    return -1;
+    *out = xcalloc(n_versions * (size_t)(dups + 1), sizeof(**out));
+    for (size_t k = 0; k < n_versions; k++)
+        slf_plan_version(sb, o, reverse ? o->n_versions - 1 - k : (size_t)version, opts,
+                         slf_opt_str(opts, "topic", default_topic), *out, n);
+    return 0;
 }
 
 static size_t slf_discard(char *p, size_t size, size_t n, void *userdata)
