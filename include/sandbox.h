@@ -1,6 +1,7 @@
 /*
- * sandbox.h - a fake Peoplevox IntegrationServiceV4 for tests, demos and
- * benchmarks.
+ * sandbox.h - the fakes of the outside APIs for tests, demos and
+ * benchmarks: a fake Peoplevox IntegrationServiceV4 and, further down, a
+ * fake SHOPLINE Admin API.
  *
  * The sandbox speaks the SOAP 1.1 dialect described in
  * docs/peoplevox-api.md closely enough that the real client cannot tell it
@@ -123,11 +124,99 @@ int sandbox_pvx_port(const struct sandbox_pvx *sb);
 void sandbox_pvx_stop(struct sandbox_pvx *sb);
 
 /*
+ * ---- the fake SHOPLINE Admin API (service/sandbox/shopline/) ----
+ *
+ * The subset of the Admin REST API shopvox uses, as docs/shopline-api.md
+ * describes a real store: paths /admin/openapi/{vYYYYMMDD}/...json,
+ * `Authorization: Bearer {token}` (else 401 {"errors":"..."}), JSON bodies,
+ * a traceId header on every answer, ids as 26-digit strings (a fulfillment
+ * may send line ids as JSON numbers: they are read as text, never through a
+ * 64-bit integer), `link: <...page_info=...>; rel="next"` paging (no link
+ * on the last page), errors as {"errors": string|array|object}.
+ *
+ *   GET  orders.json                ids=a,b | updated_at_min=ISO & status=open(default)|
+ *                                   cancelled|any; limit 1..100 (default 50); page_info
+ *                                   (only with limit)
+ *   GET  orders/{id}/fulfillments.json
+ *   POST orders/{id}/fulfillments.json  {"fulfillment":{"line_items":[{"id","quantity"}],
+ *                                   "notify_customer","tracking_info_list":[{...}] (<= 10)}}
+ *                                   -> 200 {"fulfillment":{"id",...,"status":"success"}};
+ *                                   404 unknown order; 422 {"errors":{"line_items":[...]}}
+ *                                   for an unknown line or quantity < 1, 422 {"errors":
+ *                                   "line items are already fulfilled: {id}"} when a line
+ *                                   has fewer left, 422 for a cancelled order or no lines
+ *   GET  locations/list.json
+ *   GET  products/products.json     limit 1..250 (default 50), page_info; variants carry
+ *                                   sku and inventory_item_id
+ *   POST inventory_levels/set.json  {"inventory_item_id","location_id","available"}: 422 when
+ *                                   the item is not connected to the location
+ *   GET  inventory_levels.json      inventory_item_ids=a,b and/or location_ids=c
+ *
+ * Rate limit: a leaky bucket per store (burst requests, drained rate_per_sec
+ * a second, on the injected clock); beyond it HTTP 429 {"errors":"Too many
+ * request"} with no Retry-After and no limit headers, nothing applied.
+ * Faults (POST /_sandbox/faults, as the fake Peoplevox: http_500, http_429,
+ * timeout, drop_after_apply on the two POSTs, slow_ms, rate_limit) and
+ * {"bucket":{"rate_per_sec":n,"burst":n}} (0 switches the bucket off).
+ *
+ * Control (JSON) under /_sandbox/:
+ *   GET  /_sandbox/state            counts, orders with fulfillments, bucket, calls, faults
+ *   GET  /_sandbox/orders/{id}      one order as the API renders it
+ *   GET  /_sandbox/deliveries       recent webhook deliveries and their HTTP answers
+ *   POST /_sandbox/reset            no orders, deliveries, faults; the seeded catalogue
+ *   POST /_sandbox/orders           {"name","financial_status","email","currency",
+ *                                    "lines":[{"sku","quantity","price","title"}],
+ *                                    "deliver":{...}} -> {"order":{...},"deliveries":[...]}
+ *   POST /_sandbox/orders/{id}      {"financial_status","cancel":true,"deliver":{...}}
+ *   POST /_sandbox/webhooks         {"order_id", ...deliver options}
+ * Deliver options: "topic" (default orders/create, orders/paid or
+ * orders/cancelled after the change), "encoding" hex|base64 (default hex),
+ * "duplicates" n (n more copies, same X-Shopline-Webhook-Id), "version" k
+ * (the order as it was after its k-th change, 0 = created; default the
+ * newest), "reverse" true (every version, newest first: out of order),
+ * "url" and "secret" (default: opts). The POST goes out with libcurl
+ * (5 s timeout) while no lock is held, and the answer lists each delivery's
+ * webhook id and HTTP status (0: no answer).
+ */
+struct sandbox_shopline_opts {
+    const char *host;            /* listen address; NULL -> "127.0.0.1" */
+    int port;                    /* 0 -> any free port */
+    const char *access_token;    /* the Bearer token; NULL -> "shpat_sandbox" */
+    const char *shop_domain;     /* NULL -> "sandbox.myshopline.com" */
+    const char *app_secret;      /* signs webhooks; NULL -> "sandbox-app-secret" */
+    const char *webhook_url;     /* shopvox's webhook URL; NULL: give "url" per delivery */
+    const char *api_version;     /* X-Shopline-API-Version; NULL -> "v20260301" */
+    long rate_per_sec;           /* the bucket's drain; 0 -> 4 */
+    long burst;                  /* the bucket's size; 0 -> 40 */
+    bool no_rate_limit;          /* no leaky bucket at all */
+    bool no_seed;                /* no products, locations or levels */
+    int utc_offset_min;          /* the store's time zone in timestamps; 0 -> UTC */
+    long latency_ms;             /* added to every API call */
+    long hang_ms;                /* "timeout" fault duration; 0 -> 30000 */
+    now_ms_fn now_ms;            /* the bucket's clock; NULL -> now_ms_monotonic
+                                  * (timestamps are wall time) */
+    void *now_ctx;               /* borrowed: must outlive the sandbox */
+};
+
+struct sandbox_shopline;
+
+/* Starts the fake store (its own threads), or NULL with err set; strings in opts copied. */
+struct sandbox_shopline *sandbox_shopline_start(const struct sandbox_shopline_opts *opts,
+                                                struct errbuf *err);
+/* The bound TCP port. */
+int sandbox_shopline_port(const struct sandbox_shopline *sb);
+/* Stops it, wakes held calls, frees everything; NULL is ok. */
+void sandbox_shopline_stop(struct sandbox_shopline *sb);
+
+/*
  * `shopvox sandbox`: argv[0] is the command name ("sandbox"), flags --listen HOST:PORT (default 127.0.0.1:8090),
  * --latency-ms N, --client-id, --username, --password,
  * --password-encoding base64|plain|any, --session-idle-ms N, --no-seed,
- * --rate-limit CALLS/SECONDS (e.g. 15/15: HTTP 503 "Server Too Busy" beyond).
- * Prints the service URL, runs until SIGINT/SIGTERM. Returns the exit code.
+ * --rate-limit CALLS/SECONDS (e.g. 15/15: HTTP 503 "Server Too Busy" beyond);
+ * --shopline-listen HOST:PORT also runs the fake SHOPLINE store, with
+ * --shopline-token, --shopline-secret, --shopline-webhook-url and
+ * --shopline-bucket RATE/BURST (default 4/40).
+ * Prints the service URLs, runs until SIGINT/SIGTERM. Returns the exit code.
  */
 int sandbox_main(int argc, char **argv);
 

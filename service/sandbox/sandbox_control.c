@@ -184,6 +184,8 @@ void sbx_control_serve(struct sbx_fake *f, const struct http_request *req,
     const char *path = req->path + strlen(SBX_CONTROL_PREFIX);
     int code;
 
+    if (f->hooks.control_unlocked != NULL && f->hooks.control_unlocked(f->hooks.ctx, req, resp))
+        return;
     pthread_mutex_lock(&f->lock);
     if (strcmp(req->method, "POST") == 0)
         code = sbx_control_post(f, path, req, &resp->body);

@@ -93,6 +93,14 @@ struct sbx_fake_hooks {
                    struct buf *out);
     /* POST /_sandbox/reset: the fake's state back to the start. Lock held. */
     void (*reset)(void *ctx);
+    /*
+     * Optional (NULL: none): offered every control request first, lock NOT
+     * held, for endpoints that wait on the outside world (a webhook the
+     * fake delivers) and take the lock only around state. Returns true when
+     * it answered resp, false to let the shared layer and control go on.
+     */
+    bool (*control_unlocked)(void *ctx, const struct http_request *req,
+                             struct http_response *resp);
     void *ctx;
 };
 

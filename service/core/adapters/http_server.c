@@ -470,6 +470,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *
             return respond(s, conn, method, url, rs, &resp, false);
         }
         buf_cleanup(&resp.body);
+        buf_cleanup(&resp.headers);
     }
     if (length > 0 && !budget_reserve(s, rs, (size_t)length))
         return refuse(s, conn, method, url, rs, false, 503, "busy", "server busy; retry later");

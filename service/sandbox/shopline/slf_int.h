@@ -1,0 +1,126 @@
+/*
+ * slf_int.h - the fake SHOPLINE Admin API as a whole: what its server, its
+ * endpoints, its control API and its webhook sender share (private to
+ * shopline/).
+ *
+ * The fake is split by concern:
+ *   slf_server.c   start/stop, auth, the leaky bucket, faults in SHOPLINE's
+ *                  dialect, traceId, routing to the endpoints
+ *   slf_api.c      the Admin API endpoints and link-header paging
+ *   slf_render.c   orders, fulfillments, products as SHOPLINE's JSON
+ *   slf_control.c  its part of the /_sandbox/ control API
+ *   slf_webhook.c  signed webhook deliveries to shopvox (libcurl)
+ *   slf_store.[ch] the store and its rules
+ * and sits on the sandbox's shared layer (../sandbox_fake.h). Everything
+ * that touches sb->st expects the caller to hold sb->fake.lock.
+ */
+#ifndef SHOPVOX_SLF_INT_H
+#define SHOPVOX_SLF_INT_H
+
+#include <stdbool.h>
+
+#include "../sandbox_fake.h"
+#include "http_server.h"
+#include "sandbox.h"
+#include "slf_store.h"
+
+struct json_object;
+
+#define SLF_MAX_RESPONSE_BYTES (16u * 1024 * 1024)
+#define SLF_DELIVERY_LOG 64
+
+/* Copied options (strings owned). */
+struct slf_config {
+    char *token, *shop_domain, *app_secret, *webhook_url, *api_version;
+    bool seed;
+    int utc_offset_min;
+};
+
+/* SHOPLINE's leaky bucket, in thousandths of a request. */
+struct slf_bucket {
+    long rate_per_sec, burst;    /* burst 0: off */
+    int64_t level_milli, at_ms;
+    long refused;
+};
+
+struct slf_delivery {
+    char webhook_id[40];
+    char topic[40];
+    char order_id[SLF_ID_CHARS];
+    long status;                 /* HTTP status, 0: no answer */
+};
+
+struct sandbox_shopline {
+    struct sbx_fake fake;        /* server, lock, shared faults, call log */
+    struct slf_config cfg;
+    struct slf_bucket bucket, bucket_at_start;
+    struct slf_state st;
+    struct slf_delivery deliveries[SLF_DELIVERY_LOG];
+    long n_deliveries, next_webhook;
+    long next_trace;
+};
+
+/* slf_server.c: answers in SHOPLINE's dialect. */
+void slf_reply_json(struct http_response *resp, int status, struct json_object *o);
+void slf_reply_errors(struct http_response *resp, int status, const char *msg);
+/* Takes a bucket drop at now: false when it overflows (counted refused). Lock held. */
+bool slf_bucket_take(struct slf_bucket *b, int64_t now_ms);
+
+/* slf_api.c: one Admin API call (rest: the path after the version, e.g. "orders.json"). */
+struct slf_call {
+    const char *op;              /* for the call log, e.g. "GET orders" */
+    long rows;
+    bool is_write;               /* subject to drop_after_apply */
+};
+
+/* Runs the call under the lock; resp holds the answer. */
+void slf_api_run(struct sandbox_shopline *sb, const struct http_request *req, const char *rest,
+                 struct http_response *resp, struct slf_call *call);
+/* The operation name of a call, for faults and the log (static). */
+const char *slf_api_op(const char *method, const char *rest);
+/* Parses a JSON body whose big integer ids must stay text; NULL when not JSON. */
+struct json_object *slf_json_parse_ids(const char *body, size_t len);
+
+/* slf_render.c: JSON as SHOPLINE sends it (new objects). Lock held. */
+void slf_format_time(const struct sandbox_shopline *sb, int64_t ms, char *out, size_t cap);
+struct json_object *slf_order_json(const struct sandbox_shopline *sb, const struct slf_order *o);
+struct json_object *slf_fulfillment_json(const struct sandbox_shopline *sb,
+                                         const struct slf_order *o,
+                                         const struct slf_fulfillment *f);
+struct json_object *slf_product_json(const struct slf_product *p);
+struct json_object *slf_level_json(const struct sandbox_shopline *sb, const struct slf_level *l);
+/* Records the order's current JSON as a new version (after every change). */
+void slf_order_snapshot(const struct sandbox_shopline *sb, struct slf_order *o);
+
+/* slf_control.c: the control hooks (see struct sbx_fake_hooks). */
+int slf_control(void *ctx, const char *method, const char *path, struct json_object *in,
+                struct buf *out);
+bool slf_control_unlocked(void *ctx, const struct http_request *req,
+                          struct http_response *resp);
+void slf_reset(void *ctx);
+
+/* slf_webhook.c: one planned delivery (strings owned). */
+struct slf_send {
+    char *url, *secret, *body, *topic, *webhook_id;
+    bool base64;
+    char order_id[SLF_ID_CHARS];
+    long status;
+};
+
+/* The deliver options that do not depend on the order: 0, or -1 with msg. Lock held. */
+int slf_webhook_check(const struct sandbox_shopline *sb, struct json_object *opts, char *msg,
+                      size_t cap);
+/*
+ * Plans the deliveries of order o asked for by opts (the deliver object,
+ * borrowed) into *out (*n of them): lock held. 0, or -1 with a message in
+ * msg when the options are wrong (nothing planned).
+ */
+int slf_webhook_plan(struct sandbox_shopline *sb, const struct slf_order *o,
+                     const char *default_topic, struct json_object *opts, struct slf_send **out,
+                     size_t *n, char *msg, size_t cap);
+/* Sends them in order (lock NOT held), then logs them (takes the lock). */
+void slf_webhook_send(struct sandbox_shopline *sb, struct slf_send *s, size_t n);
+/* Their outcome as a JSON array; frees them. */
+struct json_object *slf_webhook_finish(struct slf_send *s, size_t n);
+
+#endif
