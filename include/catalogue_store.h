@@ -45,7 +45,10 @@ enum st catalogue_store_deactivate_unsynced(struct store_conn *c, const char *sh
 /* How many items of the shop are active and inactive. */
 enum st catalogue_store_totals(struct store_conn *c, const char *shop, long *active,
                                long *inactive, struct errbuf *err);
-/* Records the sync in cursors row 'catalogue_sync:<shop>' = "<ISO time UTC> <items>". */
+/*
+ * Records the sync in cursors row 'catalogue_sync:<shop>' = "<ISO time UTC>
+ * <items>" (through cursor_store).
+ */
 enum st catalogue_store_mark_synced(struct store_conn *c, const char *shop, size_t items,
                                     struct errbuf *err);
 

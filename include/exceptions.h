@@ -54,4 +54,31 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
 /* Rows (type, count) of the open exceptions; the caller PQclears. NULL with *st set on failure. */
 PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err);
 
+/*
+ * The operator's reports (`shopvox exceptions list|show`, `order show`):
+ * rows for the CLI to render (column names are its JSON keys, times ISO
+ * 8601 UTC text); the caller PQclears. NULL with *st and err set on
+ * failure. exc_report and exc_report_list return the columns id, type,
+ * state, team, subject_kind, subject, order_id, order_name, order_state
+ * (of the exception's order, NULL when none), detail, action, count,
+ * first_seen, last_seen, resolved_at, resolved_by, resolution.
+ */
+
+/* Exception id of shop (at most one row). */
+PGresult *exc_report(struct store_conn *c, const char *shop, long long id, enum st *st,
+                     struct errbuf *err);
+/*
+ * Up to limit of shop's exceptions in state ("open", "resolved" or "all")
+ * of type (NULL: any), most recently seen first.
+ */
+PGresult *exc_report_list(struct store_conn *c, const char *shop, const char *state,
+                          const char *type, int limit, enum st *st, struct errbuf *err);
+/*
+ * Rows (id, type, team, detail, action, count, first_seen, last_seen) of
+ * shop's open exceptions about order order_id (by its id, or an order
+ * subject naming order_name), by id.
+ */
+PGresult *exc_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
+                               const char *order_name, enum st *st, struct errbuf *err);
+
 #endif

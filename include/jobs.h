@@ -12,6 +12,7 @@
 #define SHOPVOX_JOBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -127,6 +128,25 @@ PGresult *job_count_live(struct store_conn *c, enum st *st, struct errbuf *err);
 
 /* Attempts that count against max_attempts (attempts - uncounted_attempts). */
 int job_counted_attempts(const struct job *j);
+
+/*
+ * The operator's look-ups. The live (pending or running: at most one)
+ * job of (kind, dedupe_key) of any shop: *id and its state into state
+ * (cap bytes); *found false when there is none.
+ */
+enum st job_find_live(struct store_conn *c, const char *kind, const char *dedupe_key,
+                      long long *id, char *state, size_t cap, bool *found, struct errbuf *err);
+/* The kind of shop's job job_id into kind (cap bytes); *found false when absent. */
+enum st job_find_kind(struct store_conn *c, const char *shop, long long job_id, char *kind,
+                      size_t cap, bool *found, struct errbuf *err);
+/*
+ * Rows (id, kind, state, attempts, max_attempts, run_at, last_error,
+ * created_at, finished_at; times as ISO 8601 UTC text) of shop's jobs
+ * whose payload names order_id, by id, for `shopvox order show`: the
+ * caller PQclears. NULL with *st and err set on failure.
+ */
+PGresult *job_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
+                               enum st *st, struct errbuf *err);
 
 /* Puts a dead (or pending) job back to run now with fresh attempts. */
 enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err);

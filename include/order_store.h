@@ -164,4 +164,41 @@ PGresult *order_store_count_by_state(struct store_conn *c, bool all, enum st *st
 PGresult *order_store_stalled(struct store_conn *c, const char *shop, int threshold_s,
                               enum st *st, struct errbuf *err);
 
+/* ---- the operator's reports (`shopvox order show`, `exceptions retry`) ---- */
+
+/*
+ * The readers below return rows for the CLI to render (column names are
+ * its JSON keys; times are ISO 8601 UTC text): the caller PQclears. NULL
+ * with *st and err set on failure. They run unprepared (the CLI runs one
+ * of each).
+ */
+
+/*
+ * At most one row: shop's order named key exactly, else with Shopline
+ * order id key, else named '#' key. Columns id, shopline_order_id, name,
+ * state, hold_reason, financial_status, fulfillment_status,
+ * shopline_status, sales_order_number, site, location_id,
+ * shipping_country, currency, total_price, shipping_title,
+ * lines_changed_after_post, shopline_created_at, received_at, sent_at,
+ * cancelled_at, updated_at.
+ */
+PGresult *order_store_report(struct store_conn *c, const char *shop, const char *key,
+                             enum st *st, struct errbuf *err);
+/*
+ * order_id's lines by line_no (unnumbered last), then line id: line_id,
+ * line_no, sku, item_code, title, variant_title, quantity, qty_despatched,
+ * qty_fulfilled, requires_shipping.
+ */
+PGresult *order_store_report_lines(struct store_conn *c, const char *order_id, enum st *st,
+                                   struct errbuf *err);
+/* order_id's history in time order: at, event, from_state, to_state, detail. */
+PGresult *order_store_report_history(struct store_conn *c, const char *order_id, enum st *st,
+                                     struct errbuf *err);
+/*
+ * At most one row (id, name, state): shop's order order_id, or when
+ * order_id is negative ("-1") the one named name.
+ */
+PGresult *order_store_report_brief(struct store_conn *c, const char *shop, const char *order_id,
+                                   const char *name, enum st *st, struct errbuf *err);
+
 #endif

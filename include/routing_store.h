@@ -45,6 +45,15 @@ enum st routing_store_replace(struct store_conn *c, const char *shop,
 enum st routing_store_seed(struct store_conn *c, const char *shop, const struct routing_rules *t,
                            bool *seeded, struct errbuf *err);
 
+/*
+ * The sites shopvox has seen for shop, as rows (site) in order: sites
+ * with stock rows, sites of its rules, and default_site unless "". For
+ * `shopvox routing set`, which runs it once (unprepared); the caller
+ * PQclears. NULL with *st and err set on failure.
+ */
+PGresult *routing_store_known_sites(struct store_conn *c, const char *shop,
+                                    const char *default_site, enum st *st, struct errbuf *err);
+
 /* Stock of one order's resolved item codes at every site (rows private). */
 struct routing_store_stock {
     PGresult *rows;

@@ -18,6 +18,9 @@
 
 struct store_conn;
 
+/* A timestamptz column as ISO 8601 UTC text ("2026-11-26T02:00:00Z"), for SELECT lists. */
+#define STORE_ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* Creates a handle and tries to connect; a failed connect is not fatal
  * (store_ensure retries). Never returns NULL. */
 struct store_conn *store_conn_create(const char *url);

@@ -231,26 +231,20 @@ int cli_connect(struct cli *x)
     return CLI_EXIT_OK;
 }
 
-PGresult *cli_query(struct cli *x, const char *what, const char *sql, int n,
-                    const char *const *params)
+PGresult *cli_checked(struct cli *x, const char *what, PGresult *res, const struct errbuf *err)
 {
-    struct errbuf err = {""};
-    enum st st;
-    PGresult *res = store_exec(x->db, sql, n, params, &st, &err);
-
     if (res == NULL)
-        cli_error(x, "could not %s: %s", what, err.msg);
+        cli_error(x, "could not %s: %s", what, err->msg);
     return res;
 }
 
-int cli_query_row(struct cli *x, const char *what, const char *sql, int n,
-                  const char *const *params, struct json_object **row)
+int cli_one_row(struct cli *x, const char *what, PGresult *res, const struct errbuf *err,
+                struct json_object **row)
 {
-    PGresult *res = cli_query(x, what, sql, n, params);
     int rc = CLI_EXIT_NOT_FOUND;
 
     *row = NULL;
-    if (res == NULL)
+    if (cli_checked(x, what, res, err) == NULL)
         return CLI_EXIT_ERROR;
     if (PQntuples(res) > 0) {
         *row = cli_row_json(res, 0);
@@ -296,9 +290,9 @@ void cli_rollback(struct cli *x)
 int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
                     const char *payload_json, struct cli_job_outcome *out)
 {
-    const char *p[2] = {kind, dedupe_key};
     struct errbuf err = {""};
-    PGresult *res;
+    char state[sizeof(out->prior_state)] = "";
+    bool found = false;
 
     memset(out, 0, sizeof(*out));
     if (job_enqueue(x->db, x->shop, kind, dedupe_key, payload_json, 0, &out->created, &err) !=
@@ -306,21 +300,17 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
         cli_error(x, "could not enqueue %s job %s: %s", kind, dedupe_key, err.msg);
         return -1;
     }
-    res = cli_query(x, "read job",
-                    "SELECT id, state FROM jobs WHERE kind = $1 AND dedupe_key = $2 "
-                    "AND state IN ('pending', 'running')", /* the live one: dead ones may remain */
-                    2, p);
-    if (res == NULL)
-        return -1;
-    if (PQntuples(res) == 0) {
-        cli_error(x, "could not find %s job %s after enqueueing it", kind, dedupe_key);
-        PQclear(res);
+    if (job_find_live(x->db, kind, dedupe_key, &out->job_id, state, sizeof(state), &found,
+                      &err) != ST_OK) {
+        cli_error(x, "could not read job: %s", err.msg);
         return -1;
     }
-    out->job_id = atoll(PQgetvalue(res, 0, 0));
+    if (!found) {
+        cli_error(x, "could not find %s job %s after enqueueing it", kind, dedupe_key);
+        return -1;
+    }
     if (!out->created)
-        snprintf(out->prior_state, sizeof(out->prior_state), "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
+        snprintf(out->prior_state, sizeof(out->prior_state), "%s", state);
     out->running = strcmp(out->prior_state, "running") == 0;
     if (out->created || out->running || job_retry(x->db, out->job_id, &err) == ST_OK)
         return 0;

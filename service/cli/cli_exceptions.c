@@ -16,6 +16,7 @@
 #include "cli_int.h"
 #include "exceptions.h"
 #include "jobs.h"
+#include "order_store.h"
 
 #define EXC_LIST_DEFAULT 50
 #define EXC_LIST_MAX 1000
@@ -26,13 +27,6 @@ static const char *const exc_order_types[] = {
     "unknown_sku",        "unroutable",           "peoplevox_rejected", "sales_order_conflict",
     "order_number_too_long", "order_number_taken", "stalled_order",
 };
-
-static const char *const exc_select_sql =
-    "SELECT e.id, e.type, e.state, e.team, e.subject_kind, e.subject, e.order_id, "
-    "o.name AS order_name, o.state AS order_state, e.detail, e.action, e.count, "
-    CLI_TS("e.first_seen") " AS first_seen, " CLI_TS("e.last_seen") " AS last_seen, "
-    CLI_TS("e.resolved_at") " AS resolved_at, e.resolved_by, e.resolution "
-    "FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id ";
 
 static const struct cli_col exc_list_cols[] = {
     {"id", "ID", 0},          {"type", "TYPE", 0},           {"state", "STATE", 0},
@@ -52,14 +46,11 @@ static const struct cli_col exc_show_fields[] = {
 /* Loads exception `id` of this shop into *out; an exit code (3 when absent). */
 static int exc_fetch(struct cli *x, long long id, struct json_object **out)
 {
-    char ids[24];
-    const char *p[2] = {x->shop, ids};
-    char *sql = xasprintf("%s WHERE e.shop = $1 AND e.id = $2::bigint", exc_select_sql);
-    int rc;
+    struct errbuf err = {""};
+    enum st st;
+    int rc = cli_one_row(x, "read exception", exc_report(x->db, x->shop, id, &st, &err), &err,
+                         out);
 
-    snprintf(ids, sizeof(ids), "%lld", id);
-    rc = cli_query_row(x, "read exception", sql, 2, p, out);
-    free(sql);
     if (rc == CLI_EXIT_NOT_FOUND)
         cli_error(x, "exception %lld not found for shop %s", id, x->shop);
     return rc;
@@ -129,11 +120,11 @@ int cli_exceptions_list(struct cli *x)
 {
     struct cli_opt opts[] = {{"state", NULL}, {"type", NULL}, {"limit", NULL}};
     struct cli_args a;
-    char limit_text[16];
-    const char *p[4] = {x->shop, NULL, NULL, limit_text};
-    char *sql = NULL;
+    const char *state, *type;
+    struct errbuf err = {""};
     struct json_object *out = NULL, *rows;
     PGresult *res = NULL;
+    enum st st;
     int limit, rc;
 
     if (cli_parse(x, opts, ARRAY_LEN(opts), 0, 0, &a) < 0 ||
@@ -142,28 +133,23 @@ int cli_exceptions_list(struct cli *x)
     rc = cli_connect(x);
     if (rc != CLI_EXIT_OK)
         return rc;
-    p[1] = opts[0].value != NULL ? opts[0].value : "open";
-    p[2] = opts[1].value;
-    snprintf(limit_text, sizeof(limit_text), "%d", limit);
-    sql = xasprintf("%s WHERE e.shop = $1 AND ($2 = 'all' OR e.state = $2) "
-                    "AND ($3::text IS NULL OR e.type = $3) "
-                    "ORDER BY e.last_seen DESC, e.id DESC LIMIT $4::int",
-                    exc_select_sql);
-    res = cli_query(x, "list exceptions", sql, 4, p);
-    free(sql);
+    state = opts[0].value != NULL ? opts[0].value : "open";
+    type = opts[1].value;
+    res = cli_checked(x, "list exceptions",
+                      exc_report_list(x->db, x->shop, state, type, limit, &st, &err), &err);
     if (res == NULL)
         return CLI_EXIT_ERROR;
     rows = cli_rows_json(res);
     out = json_object_new_object();
-    cli_jset_str(out, "state", p[1]);
-    cli_jset_str(out, "type", p[2]);
+    cli_jset_str(out, "state", state);
+    cli_jset_str(out, "type", type);
     cli_jset_int(out, "limit", limit);
     json_object_object_add(out, "exceptions", rows);
     if (x->json)
         cli_print_json(out);
     else if (json_object_array_length(rows) == 0)
-        printf("no %s%s%s exceptions\n", strcmp(p[1], "all") == 0 ? "" : p[1],
-               p[2] ? " " : "", p[2] ? p[2] : "");
+        printf("no %s%s%s exceptions\n", strcmp(state, "all") == 0 ? "" : state,
+               type ? " " : "", type ? type : "");
     else
         cli_print_table(rows, exc_list_cols, ARRAY_LEN(exc_list_cols), 0);
     json_object_put(out);
@@ -218,20 +204,18 @@ static int retry_job_now(struct cli *x, long long job_id)
 /* The kind of job `job_id` of this shop, into out->job_kind; an exit code. */
 static int retry_job_kind(struct cli *x, long long job_id, struct retry_outcome *out)
 {
-    char ids[24];
-    const char *p[2] = {x->shop, ids};
-    struct json_object *job = NULL;
-    int rc;
+    struct errbuf err = {""};
+    bool found = false;
 
-    snprintf(ids, sizeof(ids), "%lld", job_id);
-    rc = cli_query_row(x, "read job", "SELECT kind FROM jobs WHERE shop = $1 AND id = $2::bigint",
-                       2, p, &job);
-    if (rc == CLI_EXIT_NOT_FOUND)
-        cli_error(x, "job %lld not found for shop %s", job_id, x->shop);
-    if (rc == CLI_EXIT_OK)
-        snprintf(out->job_kind, sizeof(out->job_kind), "%s", cli_jstr(job, "kind"));
-    json_object_put(job);
-    return rc;
+    if (job_find_kind(x->db, x->shop, job_id, out->job_kind, sizeof(out->job_kind), &found,
+                      &err) != ST_OK) {
+        cli_error(x, "could not read job: %s", err.msg);
+        return CLI_EXIT_ERROR;
+    }
+    if (found)
+        return CLI_EXIT_OK;
+    cli_error(x, "job %lld not found for shop %s", job_id, x->shop);
+    return CLI_EXIT_NOT_FOUND;
 }
 
 /* job_dead: put the job back and resolve the exception, in one transaction. */
@@ -272,17 +256,18 @@ fail:
 static int retry_find_order(struct cli *x, struct json_object *e, struct json_object **order)
 {
     char ids[24];
-    const char *p[3] = {x->shop, ids, cli_jstr(e, "subject")};
+    const char *subject = cli_jstr(e, "subject");
+    struct errbuf err = {""};
+    enum st st;
     int rc;
 
     snprintf(ids, sizeof(ids), "%lld", cli_jint(e, "order_id"));
-    rc = cli_query_row(x, "read order",
-                       "SELECT id, name, state FROM orders WHERE shop = $1 "
-                       "AND (id = $2::bigint OR ($2::bigint < 0 AND name = $3))",
-                       3, p, order);
+    rc = cli_one_row(x, "read order",
+                     order_store_report_brief(x->db, x->shop, ids, subject, &st, &err), &err,
+                     order);
     if (rc == CLI_EXIT_NOT_FOUND)
         cli_error(x, "order of exception %lld not found (subject '%s')", cli_jint(e, "id"),
-                  p[2]);
+                  subject);
     return rc;
 }
 

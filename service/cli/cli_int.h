@@ -6,7 +6,9 @@
  * JSON or aligned text. Each command builds one json_object describing its
  * result; --json prints it as is and the human form is rendered from the
  * same object, so the two outputs cannot disagree. Command files hold only
- * their SQL and their wording. Nothing here is used outside the CLI.
+ * their wording: every statement is a store module's (order_store,
+ * exceptions, jobs, routing_store, catalogue_store), whose report readers
+ * return rows this file renders. Nothing here is used outside the CLI.
  */
 #ifndef SHOPVOX_CLI_INT_H
 #define SHOPVOX_CLI_INT_H
@@ -20,9 +22,6 @@
 #include "buf.h"
 #include "config.h"
 #include "store.h"
-
-/* ISO 8601 UTC text for a timestamptz column (for SELECT lists). */
-#define CLI_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 #define CLI_MAX_POS 4
 #define CLI_MAX_OPTS 4
@@ -81,18 +80,18 @@ void cli_error(const struct cli *x, const char *fmt, ...) SV_PRINTF(2, 3);
 void cli_warn(const struct cli *x, const char *fmt, ...) SV_PRINTF(2, 3);
 
 /*
- * Runs a parameterised statement; on failure prints "could not <what>:
- * <reason>" and returns NULL. The result is the caller's (PQclear).
+ * Checks the answer of a store reader (order_store_report, exc_report_list,
+ * ...): res as is, or NULL after printing "could not <what>: <err>" when
+ * the reader failed (res NULL). The result is the caller's (PQclear).
  */
-PGresult *cli_query(struct cli *x, const char *what, const char *sql, int n,
-                    const char *const *params);
+PGresult *cli_checked(struct cli *x, const char *what, PGresult *res, const struct errbuf *err);
 /*
- * Runs a query expected to return at most one row: CLI_EXIT_OK with *row
- * (owned) set, CLI_EXIT_NOT_FOUND (nothing printed: the caller words it)
- * or CLI_EXIT_ERROR (printed).
+ * Takes a store reader's answer of at most one row (and PQclears it):
+ * CLI_EXIT_OK with *row (owned) set, CLI_EXIT_NOT_FOUND (nothing printed:
+ * the caller words it) or CLI_EXIT_ERROR (printed).
  */
-int cli_query_row(struct cli *x, const char *what, const char *sql, int n,
-                  const char *const *params, struct json_object **row);
+int cli_one_row(struct cli *x, const char *what, PGresult *res, const struct errbuf *err,
+                struct json_object **row);
 /* BEGIN / COMMIT; 0 or -1 (printed). cli_rollback ignores errors. */
 int cli_begin(struct cli *x);
 int cli_commit(struct cli *x);

@@ -12,25 +12,18 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "exceptions.h"
+#include "jobs.h"
+#include "order_store.h"
 
 #define ORDER_ARG_MAX_BYTES 200
-
-static const char *const order_select_sql =
-    "SELECT id, shopline_order_id, name, state, hold_reason, financial_status, "
-    "fulfillment_status, shopline_status, sales_order_number, site, location_id, "
-    "shipping_country, currency, total_price, shipping_title, lines_changed_after_post, "
-    CLI_TS("shopline_created_at") " AS shopline_created_at, "
-    CLI_TS("created_at") " AS received_at, " CLI_TS("sent_at") " AS sent_at, "
-    CLI_TS("cancelled_at") " AS cancelled_at, " CLI_TS("updated_at") " AS updated_at "
-    "FROM orders WHERE shop = $1 AND (name = $2 OR name = '#' || $2 OR shopline_order_id = $2) "
-    "ORDER BY (name = $2) DESC, (shopline_order_id = $2) DESC, id LIMIT 1";
 
 struct order_section {
     const char *key;          /* member of the answer */
     const char *title;        /* heading in text output */
     const char *what;         /* for "could not read ..." */
-    int n_params;             /* how many of $1 orders.id, $2 shop, $3 name it uses */
-    const char *sql;
+    PGresult *(*read)(struct cli *x, const char *id, const char *name, enum st *st,
+                      struct errbuf *err);   /* a store reader; the rows are the caller's */
     const struct cli_col *cols;
     size_t n_cols;
 };
@@ -68,33 +61,50 @@ static const struct cli_col event_cols[] = {
     {"to_state", "TO", 0},     {"detail", "DETAIL", 80},
 };
 
+/* The sections' store readers, on one signature (id: orders.id as text, name: the order's). */
+static PGresult *read_lines(struct cli *x, const char *id, const char *name, enum st *st,
+                            struct errbuf *err)
+{
+    (void)name;
+    return order_store_report_lines(x->db, id, st, err);
+}
+
+static PGresult *read_exceptions(struct cli *x, const char *id, const char *name, enum st *st,
+                                 struct errbuf *err)
+{
+    return exc_report_for_order(x->db, x->shop, id, name, st, err);
+}
+
+static PGresult *read_jobs(struct cli *x, const char *id, const char *name, enum st *st,
+                           struct errbuf *err)
+{
+    (void)name;
+    return job_report_for_order(x->db, x->shop, id, st, err);
+}
+
+static PGresult *read_history(struct cli *x, const char *id, const char *name, enum st *st,
+                              struct errbuf *err)
+{
+    (void)name;
+    return order_store_report_history(x->db, id, st, err);
+}
+
 static const struct order_section order_sections[] = {
-    {"lines", "Lines", "read order lines", 1,
-     "SELECT line_id, line_no, sku, item_code, title, variant_title, quantity, qty_despatched, "
-     "qty_fulfilled, requires_shipping FROM order_lines WHERE order_id = $1::bigint "
-     "ORDER BY line_no NULLS LAST, line_id",
-     line_cols, ARRAY_LEN(line_cols)},
-    {"open_exceptions", "Open exceptions", "read exceptions", 3,
-     "SELECT id, type, team, detail, action, count, " CLI_TS("first_seen") " AS first_seen, "
-     CLI_TS("last_seen") " AS last_seen FROM exceptions WHERE shop = $2 AND state = 'open' "
-     "AND (order_id = $1::bigint OR (subject_kind = 'order' AND subject = $3)) ORDER BY id",
-     exception_cols, ARRAY_LEN(exception_cols)},
-    {"jobs", "Jobs", "read jobs", 2,
-     "SELECT id, kind, state, attempts, max_attempts, " CLI_TS("run_at") " AS run_at, "
-     "last_error, " CLI_TS("created_at") " AS created_at, " CLI_TS("finished_at")
-     " AS finished_at FROM jobs WHERE payload->>'order_id' = $1 AND shop = $2 ORDER BY id",
-     job_cols, ARRAY_LEN(job_cols)},
-    {"history", "History", "read order history", 1,
-     "SELECT " CLI_TS("at") " AS at, event, from_state, to_state, detail FROM order_events "
-     "WHERE order_id = $1::bigint ORDER BY order_events.at, id",
-     event_cols, ARRAY_LEN(event_cols)},
+    {"lines", "Lines", "read order lines", read_lines, line_cols, ARRAY_LEN(line_cols)},
+    {"open_exceptions", "Open exceptions", "read exceptions", read_exceptions, exception_cols,
+     ARRAY_LEN(exception_cols)},
+    {"jobs", "Jobs", "read jobs", read_jobs, job_cols, ARRAY_LEN(job_cols)},
+    {"history", "History", "read order history", read_history, event_cols,
+     ARRAY_LEN(event_cols)},
 };
 
 /* Finds the order; *order gets its row (owned). An exit code. */
 static int order_find(struct cli *x, const char *arg, struct json_object **order)
 {
-    const char *p[2] = {x->shop, arg};
-    int rc = cli_query_row(x, "read order", order_select_sql, 2, p, order);
+    struct errbuf err = {""};
+    enum st st;
+    int rc = cli_one_row(x, "read order", order_store_report(x->db, x->shop, arg, &st, &err),
+                         &err, order);
 
     if (rc == CLI_EXIT_NOT_FOUND)
         cli_error(x, "order '%s' not found for shop %s", arg, x->shop);
@@ -104,16 +114,18 @@ static int order_find(struct cli *x, const char *arg, struct json_object **order
 static int order_add_sections(struct cli *x, struct json_object *order)
 {
     char id[24];
-    const char *p[3] = {id, x->shop, cli_jstr(order, "name")};
+    struct errbuf err = {""};
+    enum st st;
 
     snprintf(id, sizeof(id), "%lld", cli_jint(order, "id"));
     for (size_t i = 0; i < ARRAY_LEN(order_sections); i++) {
-        PGresult *res = cli_query(x, order_sections[i].what, order_sections[i].sql,
-                                  order_sections[i].n_params, p);
+        const struct order_section *s = &order_sections[i];
+        PGresult *res = cli_checked(x, s->what,
+                                    s->read(x, id, cli_jstr(order, "name"), &st, &err), &err);
 
         if (res == NULL)
             return -1;
-        json_object_object_add(order, order_sections[i].key, cli_rows_json(res));
+        json_object_object_add(order, s->key, cli_rows_json(res));
         PQclear(res);
     }
     return 0;

@@ -113,12 +113,11 @@ static int rules_replace(struct cli *x, const struct routing_rules *t)
  */
 static int rules_check_sites(struct cli *x, const struct routing_rules *t)
 {
-    const char *p[2] = {x->shop, x->cfg.pvx_default_site};
-    PGresult *res = cli_query(x, "read known sites",
-                              "SELECT site FROM stock WHERE shop = $1 UNION "
-                              "SELECT site FROM routing_rules WHERE shop = $1 UNION "
-                              "SELECT $2 WHERE $2 <> '' ORDER BY 1",
-                              2, p);
+    struct errbuf err = {""};
+    enum st st;
+    PGresult *res = cli_checked(
+        x, "read known sites",
+        routing_store_known_sites(x->db, x->shop, x->cfg.pvx_default_site, &st, &err), &err);
     int rc = 0;
 
     if (res == NULL)

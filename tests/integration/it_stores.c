@@ -5,7 +5,9 @@
  * numbered and stored, posting state changes and their guards, the
  * re-check candidates; routing rules seeded once, replaced and loaded;
  * the catalogue's upsert counts, the one order's SKU snapshot and the
- * operator's mappings; and the exception writes by id and by order state.
+ * operator's mappings; the exception writes by id and by order state;
+ * the cursors (a due claim, a stamp, existence); and the operator's
+ * reports the CLI renders (their columns are its JSON keys).
  *
  * Each test starts from a fresh database.
  */
@@ -20,8 +22,10 @@
 #include <cmocka.h>
 
 #include "catalogue_store.h"
+#include "cursor_store.h"
 #include "exceptions.h"
 #include "it.h"
+#include "jobs.h"
 #include "order_store.h"
 #include "routing_store.h"
 #include "store.h"
@@ -408,6 +412,194 @@ static void test_exception_writes(void **state)
     ok(exc_resolve_id(conn, "other.shop", exc_id, "ann", "no", NULL, &err), &err);
 }
 
+static void test_cursor_due_stamp_exists(void **state)
+{
+    struct errbuf err = {""};
+    bool due = false, exists = true;
+    char *value;
+
+    ok(cursor_store_exists(conn, "sync", &exists, &err), &err);
+    assert_false(exists);
+    ok(cursor_store_claim_due(conn, "sync", 3600, &due, &err), &err);
+    assert_true(due);                                  /* never ran: due */
+    ok(cursor_store_claim_due(conn, "sync", 3600, &due, &err), &err);
+    assert_false(due);                                 /* ran just now */
+    it_sql_exec(db, "UPDATE cursors SET updated_at = now() - interval '2 hours'");
+    ok(cursor_store_claim_due(conn, "sync", 3600, &due, &err), &err);
+    assert_true(due);
+    ok(cursor_store_exists(conn, "sync", &exists, &err), &err);
+    assert_true(exists);
+
+    ok(cursor_store_stamp(conn, "stamped", "42", &err), &err);
+    ok(cursor_store_stamp(conn, "stamped", "43", &err), &err);
+    value = it_sql_text(db, "SELECT value FROM cursors WHERE name = 'stamped'");
+    assert_int_equal(strlen(value), strlen("2026-11-26T02:00:00Z 43"));
+    assert_int_equal(value[10], 'T');
+    assert_string_equal(value + 19, "Z 43");
+    free(value);
+}
+
+/* Asserts res has exactly the columns of names (a comma-separated list), in that order. */
+static void assert_columns(const PGresult *res, const char *names)
+{
+    char buf[512];
+    int n = 0;
+
+    assert_non_null(res);
+    snprintf(buf, sizeof(buf), "%s", names);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        assert_string_equal(PQfname(res, n++), t);
+    assert_int_equal(PQnfields(res), n);
+}
+
+static void test_order_reports(void **state)
+{
+    struct errbuf err = {""};
+    char id[ORDER_STORE_ID_MAX], id2[ORDER_STORE_ID_MAX];
+    PGresult *res;
+    enum st st;
+
+    store_order("9010", "#1010", "MUG", id, sizeof(id));
+    store_order("1010", "#1011", "CUP", id2, sizeof(id2));
+    /* "#1010": an exact name first */
+    res = order_store_report(conn, IT_SHOP, "#1010", &st, &err);
+    assert_columns(res, "id,shopline_order_id,name,state,hold_reason,financial_status,"
+                        "fulfillment_status,shopline_status,sales_order_number,site,location_id,"
+                        "shipping_country,currency,total_price,shipping_title,"
+                        "lines_changed_after_post,shopline_created_at,received_at,sent_at,"
+                        "cancelled_at,updated_at");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 2), "#1010");
+    assert_string_equal(PQgetvalue(res, 0, 16), "2026-11-26T01:00:00Z"); /* as so.created */
+    PQclear(res);
+    /* "1010": the Shopline id of #1011 before the name #1010 with '#' added */
+    res = order_store_report(conn, IT_SHOP, "1010", &st, &err);
+    assert_string_equal(PQgetvalue(res, 0, 2), "#1011");
+    PQclear(res);
+    res = order_store_report(conn, IT_SHOP, "1011", &st, &err);
+    assert_string_equal(PQgetvalue(res, 0, 2), "#1011");
+    PQclear(res);
+    res = order_store_report(conn, "other.shop", "1010", &st, &err);
+    assert_int_equal(PQntuples(res), 0);
+    PQclear(res);
+
+    res = order_store_report_lines(conn, id, &st, &err);
+    assert_columns(res, "line_id,line_no,sku,item_code,title,variant_title,quantity,"
+                        "qty_despatched,qty_fulfilled,requires_shipping");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 2), "MUG");
+    PQclear(res);
+    res = order_store_report_history(conn, id, &st, &err);
+    assert_columns(res, "at,event,from_state,to_state,detail");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 1), "received");
+    PQclear(res);
+
+    res = order_store_report_brief(conn, IT_SHOP, id, "#1011", &st, &err);
+    assert_columns(res, "id,name,state");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 1), "#1010"); /* the id decides */
+    PQclear(res);
+    res = order_store_report_brief(conn, IT_SHOP, "-1", "#1011", &st, &err);
+    assert_string_equal(PQgetvalue(res, 0, 0), id2);     /* no id: the name */
+    PQclear(res);
+}
+
+static void test_exception_and_job_reports(void **state)
+{
+    struct exc_new e = {IT_SHOP, "unknown_sku", "ecommerce", "order", "#1012", NULL, "MUG?",
+                        "map it"};
+    struct errbuf err = {""};
+    char id[ORDER_STORE_ID_MAX], payload[64], text[48];
+    long long eid = 0, job_id = 0;
+    bool found = false;
+    PGresult *res;
+    enum st st;
+
+    store_order("9012", "#1012", "MUG", id, sizeof(id));
+    e.order_id = id;
+    ok(exc_raise(conn, &e, &eid, &err), &err);
+    e = (struct exc_new){IT_SHOP, "stalled_order", "ops", "order", "#1012", NULL, "late", "look"};
+    ok(exc_raise(conn, &e, NULL, &err), &err);   /* about the order by its name only */
+
+    res = exc_report(conn, IT_SHOP, eid, &st, &err);
+    assert_columns(res, "id,type,state,team,subject_kind,subject,order_id,order_name,"
+                        "order_state,detail,action,count,first_seen,last_seen,resolved_at,"
+                        "resolved_by,resolution");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 7), "#1012");
+    assert_string_equal(PQgetvalue(res, 0, 8), "ready");
+    PQclear(res);
+    res = exc_report(conn, "other.shop", eid, &st, &err);
+    assert_int_equal(PQntuples(res), 0);
+    PQclear(res);
+    res = exc_report_list(conn, IT_SHOP, "open", NULL, 50, &st, &err);
+    assert_int_equal(PQntuples(res), 2);
+    PQclear(res);
+    res = exc_report_list(conn, IT_SHOP, "all", "unknown_sku", 50, &st, &err);
+    assert_int_equal(PQntuples(res), 1);
+    PQclear(res);
+    res = exc_report_list(conn, IT_SHOP, "open", NULL, 1, &st, &err);
+    assert_int_equal(PQntuples(res), 1);
+    PQclear(res);
+    res = exc_report_list(conn, IT_SHOP, "resolved", NULL, 50, &st, &err);
+    assert_int_equal(PQntuples(res), 0);
+    PQclear(res);
+    res = exc_report_for_order(conn, IT_SHOP, id, "#1012", &st, &err);
+    assert_columns(res, "id,type,team,detail,action,count,first_seen,last_seen");
+    assert_int_equal(PQntuples(res), 2);
+    PQclear(res);
+
+    snprintf(payload, sizeof(payload), "{\"order_id\": %s}", id);
+    ok(job_enqueue(conn, IT_SHOP, "post_sales_order", id, payload, 0, NULL, &err), &err);
+    ok(job_find_live(conn, "post_sales_order", id, &job_id, text, sizeof(text), &found, &err),
+       &err);
+    assert_true(found);
+    assert_true(job_id > 0);
+    assert_string_equal(text, "pending");
+    ok(job_find_live(conn, "post_sales_order", "0", &job_id, text, sizeof(text), &found, &err),
+       &err);
+    assert_false(found);
+    ok(job_find_kind(conn, IT_SHOP, job_id, text, sizeof(text), &found, &err), &err);
+    assert_true(found);
+    assert_string_equal(text, "post_sales_order");
+    ok(job_find_kind(conn, "other.shop", job_id, text, sizeof(text), &found, &err), &err);
+    assert_false(found);
+    res = job_report_for_order(conn, IT_SHOP, id, &st, &err);
+    assert_columns(res, "id,kind,state,attempts,max_attempts,run_at,last_error,created_at,"
+                        "finished_at");
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 1), "post_sales_order");
+    PQclear(res);
+}
+
+static void test_known_sites(void **state)
+{
+    struct errbuf err = {""};
+    struct routing_rules t;
+    bool seeded = false;
+    PGresult *res;
+    enum st st;
+
+    it_sql_exec(db, "INSERT INTO stock (shop, item_code, site, available) VALUES "
+                    "('" IT_SHOP "', 'MUG', 'LONDON', 5), ('other.shop', 'MUG', 'PARIS', 1)");
+    routing_rules_init(&t);
+    assert_int_equal(routing_parse_rules(&t, "country:gb=LEEDS;default=LONDON", &err), 0);
+    ok(routing_store_seed(conn, IT_SHOP, &t, &seeded, &err), &err);
+    routing_rules_cleanup(&t);
+
+    res = routing_store_known_sites(conn, IT_SHOP, "MAIN", &st, &err);
+    assert_columns(res, "site");
+    assert_int_equal(PQntuples(res), 3);
+    assert_string_equal(PQgetvalue(res, 0, 0), "LEEDS");
+    assert_string_equal(PQgetvalue(res, 1, 0), "LONDON");
+    assert_string_equal(PQgetvalue(res, 2, 0), "MAIN");
+    PQclear(res);
+    res = routing_store_known_sites(conn, IT_SHOP, "", &st, &err);
+    assert_int_equal(PQntuples(res), 2);
+    PQclear(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +613,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sku_mappings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exception_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_due_stamp_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exception_and_job_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_known_sites, setup, teardown),
     };
 
     it_require_db();

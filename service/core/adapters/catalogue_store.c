@@ -8,6 +8,8 @@
  * transaction's now(): the whole sync is one transaction.
  *
  * The operator's statements run unprepared, as the CLI runs one of each.
+ * When a sync completed is a cursors row, written and read through
+ * cursor_store: this module only names it.
  */
 #include "catalogue_store.h"
 
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cursor_store.h"
 
 #define CATALOGUE_CHUNK_ITEMS 2000
 #define CATALOGUE_CURSOR_PREFIX "catalogue_sync:"
@@ -135,17 +139,10 @@ enum st catalogue_store_mark_synced(struct store_conn *c, const char *shop, size
 {
     char *name = xasprintf(CATALOGUE_CURSOR_PREFIX "%s", shop);
     char count[24];
-    const char *p[2] = {name, count};
     enum st st;
 
     snprintf(count, sizeof(count), "%zu", items);
-    PQclear(store_exec_prepared(
-        c, "catalogue_cursor",
-        "INSERT INTO cursors (name, value, updated_at) VALUES ($1,"
-        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' ' || $2,"
-        " now()) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value,"
-        " updated_at = EXCLUDED.updated_at",
-        2, p, NULL, NULL, &st, err));
+    st = cursor_store_stamp(c, name, count, err);
     free(name);
     return st;
 }
@@ -154,14 +151,8 @@ enum st catalogue_store_synced(struct store_conn *c, const char *shop, bool *syn
                                struct errbuf *err)
 {
     char *name = xasprintf(CATALOGUE_CURSOR_PREFIX "%s", shop);
-    const char *p[1] = {name};
-    enum st st;
-    PGresult *res = store_exec_prepared(c, "catalogue_synced",
-                                        "SELECT 1 FROM cursors WHERE name = $1", 1, p, NULL, NULL,
-                                        &st, err);
+    enum st st = cursor_store_exists(c, name, synced, err);
 
-    *synced = res != NULL && PQntuples(res) > 0;
-    PQclear(res);
     free(name);
     return st;
 }
@@ -281,8 +272,7 @@ PGresult *catalogue_store_list_mappings(struct store_conn *c, const char *shop, 
     return store_exec(c,
                       "SELECT m.shopline_sku, m.item_code, CASE WHEN i.code IS NULL THEN "
                       "'missing' WHEN i.active THEN 'active' ELSE 'inactive' END AS item_state, "
-                      "to_char(m.created_at AT TIME ZONE 'UTC', "
-                      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, m.created_by "
+                      STORE_ISO_UTC("m.created_at") " AS created_at, m.created_by "
                       "FROM sku_map m LEFT JOIN items i ON i.shop = m.shop AND "
                       "i.code = m.item_code WHERE m.shop = $1 ORDER BY m.shopline_sku",
                       1, p, st, err);

@@ -9,7 +9,8 @@
  * reads derive the values Peoplevox wants in SQL, next to the columns
  * they come from: the email falls back to the customer's, names are
  * joined from their parts, a region is the province else its code, and a
- * country the ISO code else the name.
+ * country the ISO code else the name. The operator's reports run
+ * unprepared: the CLI runs each once.
  */
 #include "order_store.h"
 
@@ -628,4 +629,60 @@ PGresult *order_store_stalled(struct store_conn *c, const char *shop, int thresh
                 "WHERE o.shop = $1 AND o.state = 'ready' AND coalesce(o.ready_at, o.created_at) "
                 "< now() - ($2::int * interval '1 second') ORDER BY o.id LIMIT 1000",
                 2, p, st, err);
+}
+
+/* ---- the operator's reports ---- */
+
+PGresult *order_store_report(struct store_conn *c, const char *shop, const char *key,
+                             enum st *st, struct errbuf *err)
+{
+    const char *p[2] = {shop, key};
+
+    return store_exec(
+        c,
+        "SELECT id, shopline_order_id, name, state, hold_reason, financial_status, "
+        "fulfillment_status, shopline_status, sales_order_number, site, location_id, "
+        "shipping_country, currency, total_price, shipping_title, lines_changed_after_post, "
+        STORE_ISO_UTC("shopline_created_at") " AS shopline_created_at, "
+        STORE_ISO_UTC("created_at") " AS received_at, " STORE_ISO_UTC("sent_at") " AS sent_at, "
+        STORE_ISO_UTC("cancelled_at") " AS cancelled_at, "
+        STORE_ISO_UTC("updated_at") " AS updated_at "
+        "FROM orders WHERE shop = $1 AND (name = $2 OR name = '#' || $2 OR "
+        "shopline_order_id = $2) "
+        "ORDER BY (name = $2) DESC, (shopline_order_id = $2) DESC, id LIMIT 1",
+        2, p, st, err);
+}
+
+PGresult *order_store_report_lines(struct store_conn *c, const char *order_id, enum st *st,
+                                   struct errbuf *err)
+{
+    const char *p[1] = {order_id};
+
+    return store_exec(c,
+                      "SELECT line_id, line_no, sku, item_code, title, variant_title, quantity, "
+                      "qty_despatched, qty_fulfilled, requires_shipping FROM order_lines "
+                      "WHERE order_id = $1::bigint ORDER BY line_no NULLS LAST, line_id",
+                      1, p, st, err);
+}
+
+PGresult *order_store_report_history(struct store_conn *c, const char *order_id, enum st *st,
+                                     struct errbuf *err)
+{
+    const char *p[1] = {order_id};
+
+    return store_exec(c,
+                      "SELECT " STORE_ISO_UTC("at") " AS at, event, from_state, to_state, detail "
+                      "FROM order_events WHERE order_id = $1::bigint ORDER BY order_events.at, id",
+                      1, p, st, err);
+}
+
+PGresult *order_store_report_brief(struct store_conn *c, const char *shop, const char *order_id,
+                                   const char *name, enum st *st, struct errbuf *err)
+{
+    const char *p[3] = {shop, order_id, name};
+
+    return store_exec(c,
+                      "SELECT id, name, state FROM orders WHERE shop = $1 "
+                      "AND (id = $2::bigint OR ($2::bigint < 0 AND name = $3))",
+                      3, p, st, err);
 }

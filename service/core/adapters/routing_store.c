@@ -24,6 +24,18 @@ PGresult *routing_store_read(struct store_conn *c, const char *shop, enum st *st
     return store_exec_prepared(c, "routing_rules_read", rules_sql, 1, p, NULL, NULL, st, err);
 }
 
+PGresult *routing_store_known_sites(struct store_conn *c, const char *shop,
+                                    const char *default_site, enum st *st, struct errbuf *err)
+{
+    const char *p[2] = {shop, default_site};
+
+    return store_exec(c,
+                      "SELECT site FROM stock WHERE shop = $1 UNION "
+                      "SELECT site FROM routing_rules WHERE shop = $1 UNION "
+                      "SELECT $2 WHERE $2 <> '' ORDER BY 1",
+                      2, p, st, err);
+}
+
 enum st routing_store_load(struct store_conn *c, const char *shop, struct routing_rules *out,
                            struct errbuf *err)
 {

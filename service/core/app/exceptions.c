@@ -4,11 +4,12 @@
  * Every write to the exceptions table goes through here (the service's
  * checks, the watchdog, the operator's `shopvox exceptions resolve`), so
  * the one-open-row-per-subject rule and the opened counter live in one
- * place. Readers (the CLI's list and show, the metrics page) read it
- * directly.
+ * place. So do the readers: the metrics page's counts and the CLI's
+ * reports (these run unprepared, as the CLI runs each once).
  */
 #include "exceptions.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,4 +122,52 @@ PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err)
                                "SELECT type, count(*) FROM exceptions WHERE state = 'open' "
                                "GROUP BY 1",
                                0, NULL, NULL, NULL, st, err);
+}
+
+/* ---- the operator's reports ---- */
+
+#define EXC_REPORT_SELECT                                                                        \
+    "SELECT e.id, e.type, e.state, e.team, e.subject_kind, e.subject, e.order_id, "              \
+    "o.name AS order_name, o.state AS order_state, e.detail, e.action, e.count, "               \
+    STORE_ISO_UTC("e.first_seen") " AS first_seen, " STORE_ISO_UTC("e.last_seen")               \
+    " AS last_seen, " STORE_ISO_UTC("e.resolved_at") " AS resolved_at, e.resolved_by, "         \
+    "e.resolution FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id "
+
+PGresult *exc_report(struct store_conn *c, const char *shop, long long id, enum st *st,
+                     struct errbuf *err)
+{
+    char ids[24];
+    const char *p[2] = {shop, ids};
+
+    snprintf(ids, sizeof(ids), "%lld", id);
+    return store_exec(c, EXC_REPORT_SELECT "WHERE e.shop = $1 AND e.id = $2::bigint", 2, p, st,
+                      err);
+}
+
+PGresult *exc_report_list(struct store_conn *c, const char *shop, const char *state,
+                          const char *type, int limit, enum st *st, struct errbuf *err)
+{
+    char limit_text[16];
+    const char *p[4] = {shop, state, type, limit_text};
+
+    snprintf(limit_text, sizeof(limit_text), "%d", limit);
+    return store_exec(c,
+                      EXC_REPORT_SELECT "WHERE e.shop = $1 AND ($2 = 'all' OR e.state = $2) "
+                      "AND ($3::text IS NULL OR e.type = $3) "
+                      "ORDER BY e.last_seen DESC, e.id DESC LIMIT $4::int",
+                      4, p, st, err);
+}
+
+PGresult *exc_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
+                               const char *order_name, enum st *st, struct errbuf *err)
+{
+    const char *p[3] = {order_id, shop, order_name};
+
+    return store_exec(c,
+                      "SELECT id, type, team, detail, action, count, "
+                      STORE_ISO_UTC("first_seen") " AS first_seen, " STORE_ISO_UTC("last_seen")
+                      " AS last_seen FROM exceptions WHERE shop = $2 AND state = 'open' "
+                      "AND (order_id = $1::bigint OR (subject_kind = 'order' AND subject = $3)) "
+                      "ORDER BY id",
+                      3, p, st, err);
 }

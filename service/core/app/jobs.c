@@ -311,6 +311,62 @@ enum st job_fail(struct store_conn *c, const struct job *j, const struct job_res
     return st;
 }
 
+/*
+ * The operator's look-ups run unprepared (the CLI runs each once). The
+ * first row's columns 0 and 1 of res go to *id (when non-NULL) and text;
+ * *found tells whether there was a row. Takes res (PQclear).
+ */
+static void job_first_row(PGresult *res, long long *id, char *text, size_t cap, bool *found)
+{
+    *found = res != NULL && PQntuples(res) > 0;
+    if (*found && id != NULL)
+        *id = atoll(PQgetvalue(res, 0, 0));
+    if (*found)
+        snprintf(text, cap, "%s", PQgetvalue(res, 0, id != NULL ? 1 : 0));
+    PQclear(res);
+}
+
+enum st job_find_live(struct store_conn *c, const char *kind, const char *dedupe_key,
+                      long long *id, char *state, size_t cap, bool *found, struct errbuf *err)
+{
+    const char *p[2] = {kind, dedupe_key};
+    enum st st;
+
+    job_first_row(store_exec(c,
+                             "SELECT id, state FROM jobs WHERE kind = $1 AND dedupe_key = $2 "
+                             "AND state IN ('pending', 'running')", /* dead ones may remain */
+                             2, p, &st, err),
+                  id, state, cap, found);
+    return st;
+}
+
+enum st job_find_kind(struct store_conn *c, const char *shop, long long job_id, char *kind,
+                      size_t cap, bool *found, struct errbuf *err)
+{
+    char ids[24];
+    const char *p[2] = {shop, ids};
+    enum st st;
+
+    snprintf(ids, sizeof(ids), "%lld", job_id);
+    job_first_row(store_exec(c, "SELECT kind FROM jobs WHERE shop = $1 AND id = $2::bigint", 2,
+                             p, &st, err),
+                  NULL, kind, cap, found);
+    return st;
+}
+
+PGresult *job_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
+                               enum st *st, struct errbuf *err)
+{
+    const char *p[2] = {order_id, shop};
+
+    return store_exec(c,
+                      "SELECT id, kind, state, attempts, max_attempts, " STORE_ISO_UTC("run_at")
+                      " AS run_at, last_error, " STORE_ISO_UTC("created_at") " AS created_at, "
+                      STORE_ISO_UTC("finished_at") " AS finished_at FROM jobs "
+                      "WHERE payload->>'order_id' = $1 AND shop = $2 ORDER BY id",
+                      2, p, st, err);
+}
+
 enum st job_retry(struct store_conn *c, long long job_id, struct errbuf *err)
 {
     char id[24];

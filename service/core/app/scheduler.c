@@ -1,14 +1,18 @@
 /*
  * scheduler.c - leader-elected periodic enqueueing (see scheduler.h).
+ *
+ * Its one statement of its own is the leadership lock
+ * (pg_try_advisory_lock): session state of the scheduler's connection, no
+ * table, so it stays here; when each task is due is cursor_store's.
  */
 #include "scheduler.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cursor_store.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -36,23 +40,11 @@ struct scheduler {
 static enum st sched_run_task(struct store_conn *db, const char *shop,
                               const struct sched_task *t, struct errbuf *err)
 {
-    char interval[16];
-    const char *p[2] = {t->name, interval};
-    enum st st;
-    PGresult *res;
+    bool due = false;
+    enum st st = cursor_store_claim_due(db, t->name, t->interval_s, &due, err);
 
-    snprintf(interval, sizeof(interval), "%d", t->interval_s);
-    res = store_exec(db,
-                     "INSERT INTO cursors (name, value) VALUES ($1, 'enqueued') "
-                     "ON CONFLICT (name) DO UPDATE SET value = 'enqueued', updated_at = now() "
-                     "WHERE cursors.updated_at < now() - ($2::int * interval '1 second') "
-                     "RETURNING name",
-                     2, p, &st, err);
-    if (res == NULL)
-        return st;
-    if (PQntuples(res) == 1)
+    if (st == ST_OK && due)
         st = job_enqueue(db, shop, t->name, t->key, "{}", 0, NULL, err);
-    PQclear(res);
     return st;
 }
 

@@ -1,0 +1,41 @@
+/*
+ * cursor_store.h - the cursors table (libpq): one named row of progress
+ * per schedule or sync, kept in the database so it survives restarts and
+ * leadership changes.
+ *
+ * Used by the scheduler (when each periodic task last ran) and by the
+ * catalogue (when a shop's catalogue sync last completed, through
+ * catalogue_store). The names are the callers' ("catalogue_sync",
+ * "catalogue_sync:<shop>"); this module only reads and writes rows.
+ * Functions run in the caller's transaction if one is open.
+ *
+ * Ownership: the store_conn and every string argument are borrowed.
+ * Functions return ST_OK, ST_RETRY (connection lost) or ST_FAIL (SQL)
+ * with err set when not ST_OK.
+ */
+#ifndef SHOPVOX_CURSOR_STORE_H
+#define SHOPVOX_CURSOR_STORE_H
+
+#include <stdbool.h>
+
+#include "common.h"
+#include "store.h"
+
+/*
+ * Claims cursor name when it is due: creates it, or moves it on when it
+ * was last moved more than interval_s seconds ago (value 'enqueued',
+ * updated_at now). *due is true when this call claimed it; of two
+ * concurrent callers at most one does.
+ */
+enum st cursor_store_claim_due(struct store_conn *c, const char *name, int interval_s, bool *due,
+                               struct errbuf *err);
+
+/* Sets cursor name (creating it) to "<now as ISO 8601 UTC> <note>", updated_at now. */
+enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *note,
+                           struct errbuf *err);
+
+/* Whether cursor name exists. */
+enum st cursor_store_exists(struct store_conn *c, const char *name, bool *exists,
+                            struct errbuf *err);
+
+#endif
