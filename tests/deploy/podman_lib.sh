@@ -86,3 +86,33 @@ webhook_send() {
         -H "X-Shopline-Hmac-Sha256: $sig" -H "X-Shopline-Webhook-Id: $5" \
         -H "X-Shopline-Shop-Domain: $3" --data-binary "$6"
 }
+
+# free_port: a TCP port nothing listens on now (for published ports: other
+# worktrees' demos and tests use the default 8080/9090/8090).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# deploy_prepare: the common start of every deploy test: the machine-wide
+# lock, then the images (tests/deploy/image.sh: cached, a few seconds when
+# nothing changed); exits 77 with the reason when podman cannot run
+# containers here, so ctest shows the test as skipped.
+deploy_prepare() {
+    local rc=0
+    deploy_lock
+    "$DEPLOY_ROOT/tests/deploy/image.sh" || rc=$?
+    [ "$rc" = 77 ] && { echo "SKIP the deploy tests need podman to run containers (see above)"; exit 77; }
+    [ "$rc" = 0 ] || deploy_fail "tests/deploy/image.sh failed ($rc)"
+}
+
+# pod_ip POD: the pod's address on its podman network.
+pod_ip() {
+    podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+        "$(podman pod inspect --format '{{.InfraContainerID}}' "$1")"
+}
+
+# order_body ID NAME SKU: a paid Shopline order with one line.
+order_body() {
+    printf '{"id":"%s","name":"%s","financial_status":"paid","fulfillment_status":null,"status":"open","created_at":"2026-11-26T09:00:00+08:00","updated_at":"2026-11-26T09:05:00+08:00","currency":"GBP","total_price":"42.50","total_tax":"7.08","total_discounts":"0.00","email":"ada@example.com","customer":{"id":"7001","email":"ada@example.com","first_name":"Ada","last_name":"Lovelace"},"shipping_address":{"name":"Ada Lovelace","address1":"12 St James'"'"'s Square","city":"London","zip":"SW1Y 4JH","country":"United Kingdom","country_code":"GB","phone":"+44 20 7946 0000"},"shipping_lines":[{"title":"Royal Mail Tracked 48","code":"RM48","price":"3.50"}],"line_items":[{"id":"%s01","product_id":"9001","variant_id":"9101","sku":"%s","title":"Tee","variant_title":"M","quantity":2,"price":"19.50","requires_shipping":true}]}' \
+        "$1" "$2" "$1" "$3"
+}
