@@ -59,6 +59,10 @@ base_build() {
 }
 
 main() {
+    local tool
+    for tool in podman mmdebstrap runc; do
+        command -v "$tool" >/dev/null || { echo "SKIP $tool is not installed (./dev deps installs it)"; exit 77; }
+    done
     podman_setup
     base_build
     podman tag "$BASE" debian:$SUITE debian:$SUITE-slim

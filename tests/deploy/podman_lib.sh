@@ -27,6 +27,7 @@ deploy_now_ms() { date +%s%3N; }
 #   ("cgroups in hybrid mode not supported").
 # Idempotent; needs root.
 podman_setup() {
+    [ "$(id -u)" = 0 ] || return 0 # rootless: the user's own configuration
     local nofile nproc
     nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
     [ "$nofile" = unlimited ] || [ "$nofile" -gt 4096 ] && nofile=4096
