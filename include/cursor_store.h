@@ -38,4 +38,15 @@ enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *n
 enum st cursor_store_exists(struct store_conn *c, const char *name, bool *exists,
                             struct errbuf *err);
 
+/*
+ * Reads cursor name's value into *value (owned, free()), NULL when the
+ * cursor does not exist. For cursors that carry a position (a watermark).
+ */
+enum st cursor_store_get(struct store_conn *c, const char *name, char **value,
+                         struct errbuf *err);
+
+/* Sets cursor name (creating it) to value, updated_at now. */
+enum st cursor_store_set(struct store_conn *c, const char *name, const char *value,
+                         struct errbuf *err);
+
 #endif

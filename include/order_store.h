@@ -201,4 +201,45 @@ PGresult *order_store_report_history(struct store_conn *c, const char *order_id,
 PGresult *order_store_report_brief(struct store_conn *c, const char *shop, const char *order_id,
                                    const char *name, enum st *st, struct errbuf *err);
 
+/* ---- despatches (app/despatch.c) ---- */
+
+/* An order found by its Sales Order number, locked. */
+struct order_store_so {
+    char id[ORDER_STORE_ID_MAX];
+    char name[64];
+    char state[ORDER_STORE_STATE_MAX];
+};
+/* Locks the order whose Sales Order number is so_number; *found false when none. */
+enum st order_store_lock_by_so_number(struct store_conn *c, const char *so_number,
+                                      struct order_store_so *out, bool *found,
+                                      struct errbuf *err);
+
+/* A line to ship: what the despatch allocation needs (strings owned). */
+struct order_store_ship_line {
+    char *line_id;
+    char *item_code;          /* as sent to Peoplevox; the SKU when none was stored */
+    long quantity;
+    long despatched;
+};
+struct order_store_ship_lines {
+    size_t n;
+    struct order_store_ship_line *lines;
+};
+/* The order's lines that ship, in Line number order (order_store_ship_lines_cleanup). */
+enum st order_store_load_ship_lines(struct store_conn *c, const char *order_id,
+                                    struct order_store_ship_lines *out, struct errbuf *err);
+void order_store_ship_lines_cleanup(struct order_store_ship_lines *l);
+
+/* Adds quantity to a line's qty_despatched. */
+enum st order_store_add_despatched(struct store_conn *c, const char *order_id,
+                                   const char *line_id, long quantity, struct errbuf *err);
+
+/*
+ * Moves the order from `from` to `to` with an order_events row (event,
+ * detail); nothing when from equals to.
+ */
+enum st order_store_move(struct store_conn *c, const char *order_id, const char *from,
+                         const char *to, const char *event, const char *detail,
+                         struct errbuf *err);
+
 #endif

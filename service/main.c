@@ -22,6 +22,7 @@
 #include "catalogue.h"
 #include "cli.h"
 #include "config.h"
+#include "despatch_jobs.h"
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
@@ -205,6 +206,7 @@ static const struct job_kind job_kinds[] = {
     {"purge_retention", retention_purge_handler, NULL, NULL},
     {"catalogue_sync", catalogue_sync_handler, NULL, NULL},
     {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
+    {"poll_despatches", despatch_poll_handler, NULL, NULL},
 };
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */

@@ -734,7 +734,10 @@ static void test_nothing_to_ship_never_reaches_peoplevox(void **state)
 
 static int group_setup(void **state)
 {
-    return ito_start_synced("orders", NULL, NULL);
+    /* the despatch poller stays out of the way (it_despatch tests it): one poll at start */
+    static const char *const env[] = {"SHOPVOX_DESPATCH_POLL_S=86400", NULL};
+
+    return ito_start_synced("orders", NULL, env);
 }
 
 int main(void)

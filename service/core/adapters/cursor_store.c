@@ -10,6 +10,7 @@
 #include "cursor_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 enum st cursor_store_claim_due(struct store_conn *c, const char *name, int interval_s, bool *due,
                                struct errbuf *err)
@@ -48,16 +49,41 @@ enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *n
     return st;
 }
 
-enum st cursor_store_exists(struct store_conn *c, const char *name, bool *exists,
-                            struct errbuf *err)
+enum st cursor_store_get(struct store_conn *c, const char *name, char **value,
+                         struct errbuf *err)
 {
     const char *p[1] = {name};
     enum st st;
-    PGresult *res = store_exec_prepared(c, "cursor_exists",
-                                        "SELECT 1 FROM cursors WHERE name = $1", 1, p, NULL,
+    PGresult *res = store_exec_prepared(c, "cursor_get",
+                                        "SELECT value FROM cursors WHERE name = $1", 1, p, NULL,
                                         NULL, &st, err);
 
-    *exists = res != NULL && PQntuples(res) > 0;
+    *value = res != NULL && PQntuples(res) > 0 ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
     PQclear(res);
+    return st;
+}
+
+enum st cursor_store_exists(struct store_conn *c, const char *name, bool *exists,
+                            struct errbuf *err)
+{
+    char *value = NULL;
+    enum st st = cursor_store_get(c, name, &value, err);
+
+    *exists = value != NULL;
+    free(value);
+    return st;
+}
+
+enum st cursor_store_set(struct store_conn *c, const char *name, const char *value,
+                         struct errbuf *err)
+{
+    const char *p[2] = {name, value};
+    enum st st;
+
+    PQclear(store_exec_prepared(c, "cursor_set",
+                                "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, "
+                                "now()) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, "
+                                "updated_at = EXCLUDED.updated_at",
+                                2, p, NULL, NULL, &st, err));
     return st;
 }

@@ -686,3 +686,94 @@ PGresult *order_store_report_brief(struct store_conn *c, const char *shop, const
                       "AND (id = $2::bigint OR ($2::bigint < 0 AND name = $3))",
                       3, p, st, err);
 }
+
+/* ---- despatches ---- */
+
+enum st order_store_lock_by_so_number(struct store_conn *c, const char *so_number,
+                                      struct order_store_so *out, bool *found,
+                                      struct errbuf *err)
+{
+    const char *p[1] = {so_number};
+    enum st st;
+    PGresult *r = os_q(c, "order_lock_by_so",
+                       "SELECT id::text, name, state FROM orders WHERE sales_order_number = $1 "
+                       "FOR UPDATE",
+                       1, p, &st, err);
+
+    memset(out, 0, sizeof(*out));
+    *found = r != NULL && PQntuples(r) == 1;
+    if (*found) {
+        snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(r, 0, 0));
+        snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 1));
+        snprintf(out->state, sizeof(out->state), "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return st;
+}
+
+enum st order_store_load_ship_lines(struct store_conn *c, const char *order_id,
+                                    struct order_store_ship_lines *out, struct errbuf *err)
+{
+    const char *p[1] = {order_id};
+    enum st st;
+    PGresult *r = os_q(c, "order_ship_lines",
+                       "SELECT line_id, coalesce(item_code, sku, ''), quantity, qty_despatched "
+                       "FROM order_lines WHERE order_id = $1::bigint AND requires_shipping "
+                       "AND quantity > 0 "
+                       "ORDER BY line_no NULLS LAST, length(line_id), line_id",
+                       1, p, &st, err);
+
+    memset(out, 0, sizeof(*out));
+    if (r == NULL)
+        return st;
+    out->n = (size_t)PQntuples(r);
+    out->lines = xcalloc(out->n ? out->n : 1, sizeof(*out->lines));
+    for (size_t i = 0; i < out->n; i++) {
+        out->lines[i].line_id = xstrdup(PQgetvalue(r, (int)i, 0));
+        out->lines[i].item_code = xstrdup(PQgetvalue(r, (int)i, 1));
+        out->lines[i].quantity = atol(PQgetvalue(r, (int)i, 2));
+        out->lines[i].despatched = atol(PQgetvalue(r, (int)i, 3));
+    }
+    PQclear(r);
+    return ST_OK;
+}
+
+void order_store_ship_lines_cleanup(struct order_store_ship_lines *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->lines[i].line_id);
+        free(l->lines[i].item_code);
+    }
+    free(l->lines);
+    memset(l, 0, sizeof(*l));
+}
+
+enum st order_store_add_despatched(struct store_conn *c, const char *order_id,
+                                   const char *line_id, long quantity, struct errbuf *err)
+{
+    char qty[24];
+    const char *p[3] = {order_id, line_id, qty};
+
+    snprintf(qty, sizeof(qty), "%ld", quantity);
+    return os_exec(c, "order_add_despatched",
+                   "UPDATE order_lines SET qty_despatched = qty_despatched + $3::int "
+                   "WHERE order_id = $1::bigint AND line_id = $2",
+                   3, p, err);
+}
+
+enum st order_store_move(struct store_conn *c, const char *order_id, const char *from,
+                         const char *to, const char *event, const char *detail,
+                         struct errbuf *err)
+{
+    const char *p[2] = {order_id, to};
+    enum st st = ST_OK;
+
+    if (strcmp(from, to) != 0)
+        st = os_exec(c, "order_move",
+                     "UPDATE orders SET state = $2, updated_at = now() WHERE id = $1::bigint", 2,
+                     p, err);
+    if (st == ST_OK)
+        st = order_store_event(c, order_id, from, strcmp(from, to) != 0 ? to : NULL, event,
+                               detail, err);
+    return st;
+}

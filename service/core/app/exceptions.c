@@ -21,7 +21,7 @@ const char *const exc_types[] = {
     "unknown_sku",         "unroutable",            "order_number_too_long",
     "order_number_taken",  "peoplevox_rejected",    "sales_order_conflict",
     "cancel_after_despatch", "cancel_rejected",     "stalled_order",
-    "job_dead",
+    "job_dead",            "despatch_unmapped",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

@@ -32,7 +32,7 @@ struct scheduler {
     const struct cfg *cfg;
     pthread_t tid;
     atomic_bool stop;
-    struct sched_task tasks[3];
+    struct sched_task tasks[4];
     int n_tasks;
 };
 
@@ -108,7 +108,8 @@ struct scheduler *scheduler_start(const struct cfg *cfg)
     s->tasks[0] = (struct sched_task){"catalogue_sync", "catalogue", cfg->catalogue_sync_s};
     s->tasks[1] = (struct sched_task){"detect_stalled", "stalled", 60};
     s->tasks[2] = (struct sched_task){"purge_retention", "retention", 3600};
-    s->n_tasks = 3;
+    s->tasks[3] = (struct sched_task){"poll_despatches", "despatches", cfg->despatch_poll_s};
+    s->n_tasks = 4;
     atomic_init(&s->stop, false);
     pthread_create(&s->tid, NULL, sched_main, s);
     return s;

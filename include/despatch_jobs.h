@@ -1,0 +1,26 @@
+/*
+ * despatch_jobs.h - the despatch loop's job kinds (app/despatch.c).
+ *
+ * poll_despatches (scheduled by the leader every SHOPVOX_DESPATCH_POLL_S)
+ * reads Peoplevox's `Despatch summary` report from the watermark (cursor
+ * DESPATCH_WATERMARK, Unix seconds) minus DESPATCH_OVERLAP_S, records each
+ * new despatch once with its lines allocated to the order's Shopline line
+ * ids, moves the order to partially_despatched / despatched (history in
+ * order_events), then advances the watermark. A despatch for an unknown
+ * order, of an order that cannot take it, or whose items do not fit the
+ * order's lines opens one `despatch_unmapped` exception (owner ops) and
+ * never blocks the other despatches.
+ */
+#ifndef SHOPVOX_DESPATCH_JOBS_H
+#define SHOPVOX_DESPATCH_JOBS_H
+
+#include "job_handler.h"
+
+#define DESPATCH_WATERMARK "despatch_watermark"
+#define DESPATCH_OVERLAP_S 3600       /* late rows: re-read the last hour each poll */
+#define DESPATCH_MAX_ROWS 200000      /* rows one poll reads, at most */
+
+/* The poll_despatches job (payload ignored). */
+void despatch_poll_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
+
+#endif
