@@ -23,4 +23,14 @@
 /* The poll_despatches job (payload ignored). */
 void despatch_poll_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
 
+#define DESPATCH_FULFIL_KIND "create_fulfillment"
+
+/*
+ * The create_fulfillment job of one recorded despatch (dedupe key: the
+ * despatch number; payload ignored): creates its fulfillment in Shopline
+ * exactly once and, when the order is then wholly fulfilled, moves it to
+ * fulfilled (fulfillment.c).
+ */
+void despatch_fulfil_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
+
 #endif

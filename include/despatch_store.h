@@ -8,6 +8,7 @@
 #ifndef SHOPVOX_DESPATCH_STORE_H
 #define SHOPVOX_DESPATCH_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common.h"
@@ -27,5 +28,44 @@ enum st despatch_store_insert(struct store_conn *c, const char *order_id,
 enum st despatch_store_add_line(struct store_conn *c, const char *despatch_id,
                                 const char *line_id, const char *item_code, long quantity,
                                 struct errbuf *err);
+
+/* A recorded despatch as create_fulfillment needs it (owned: despatch_row_cleanup). */
+struct despatch_row_line {
+    char *line_id;        /* the order's Shopline line item id (digits) */
+    long quantity;
+};
+struct despatch_row {
+    char id[24];
+    char order_id[24];
+    char order_name[64];
+    char order_state[32];
+    char shopline_order_id[64];
+    char tracking[128];   /* "" when none */
+    char carrier[128];    /* "" when none */
+    char state[16];       /* pending, fulfilled, failed */
+    struct despatch_row_line *lines;
+    size_t n_lines;
+};
+void despatch_row_cleanup(struct despatch_row *d);
+
+/* Loads despatch number with its lines and order; *found false when there is none. */
+enum st despatch_store_load(struct store_conn *c, const char *number, struct despatch_row *out,
+                            bool *found, struct errbuf *err);
+
+/*
+ * Ends despatch despatch_id: state "fulfilled" (fulfillment_id stored,
+ * confirmed_at now) or "failed" (fulfillment_id may be NULL).
+ */
+enum st despatch_store_finish(struct store_conn *c, const char *despatch_id, const char *state,
+                              const char *fulfillment_id, struct errbuf *err);
+
+/*
+ * Locks order order_id and says whether it is wholly fulfilled: every line
+ * despatched in full and every despatch of it fulfilled; *state receives
+ * the order's state (cap bytes).
+ */
+enum st despatch_store_order_fulfilled(struct store_conn *c, const char *order_id,
+                                       bool *complete, char *state, size_t cap,
+                                       struct errbuf *err);
 
 #endif

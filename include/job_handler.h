@@ -22,6 +22,9 @@
 #include "pvx.h"
 #include "store.h"
 
+struct limiter;
+struct shopline_client;
+
 /* What a handler gets: everything borrowed, valid for the call. */
 struct worker_ctx {
     const struct cfg *cfg;
@@ -30,6 +33,8 @@ struct worker_ctx {
     CURL *curl;                /* this worker's own handle */
     const char *worker_id;
     const atomic_bool *stopping; /* NULL, or set on shutdown: claim nothing more */
+    struct shopline_client *shopline; /* shared, thread-safe; NULL when not configured */
+    struct limiter *limiter;   /* shared; NULL: no token taken */
 };
 
 /*

@@ -22,9 +22,11 @@ struct worker_pool;
  * Starts cfg->workers threads running the job kinds of kinds[0..n_kinds-1]
  * (borrowed: the table must outlive the pool; see job_handler.h). A
  * claimed job whose kind is not in the table fails for good ("no handler
- * for job kind X").
+ * for job kind X"). shopline and limiter (borrowed, may be NULL) are
+ * handed to the handlers in their struct worker_ctx.
  */
 struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx,
+                                      struct shopline_client *shopline, struct limiter *limiter,
                                       const struct job_kind *kinds, size_t n_kinds);
 /*
  * Shutdown, step 1 (returns at once): workers claim nothing more from now

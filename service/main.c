@@ -27,6 +27,7 @@
 #include "retention.h"
 #include "http_server.h"
 #include "limiter.h"
+#include "shopline.h"
 #include "log.h"
 #include "pvx.h"
 #include "ratelimit.h"
@@ -207,13 +208,17 @@ static const struct job_kind job_kinds[] = {
     {"catalogue_sync", catalogue_sync_handler, NULL, NULL},
     {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
     {"poll_despatches", despatch_poll_handler, NULL, NULL},
+    {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL},
 };
+
+#define SHOPLINE_TIMEOUT_MS 30000
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */
 struct background {
     struct gauges *gauges;     /* every replica, intake-only ones too */
     struct limiter *limiter;   /* borrowed by pvx: destroyed after it */
     struct pvx_client *pvx;
+    struct shopline_client *shopline; /* NULL without SHOPLINE_ACCESS_TOKEN */
     struct worker_pool *workers;
     struct scheduler *sched;
 };
@@ -228,6 +233,26 @@ static struct limiter *limiter_start(const struct cfg *c)
     rl_parse_window(c->pvx_rate, &lo.limits[RL_API_PEOPLEVOX], &err);
     lo.limits[RL_API_SHOPLINE] = (struct rl_limits){c->shopline_rate_per_sec, c->shopline_burst};
     return limiter_create(&lo);
+}
+
+/* The Shopline client of the store, or NULL (logged) when it cannot be made. */
+static struct shopline_client *shopline_start(const struct cfg *c)
+{
+    struct shopline_config sc = {.api_base = c->shopline_api_base,
+                                 .shop_domain = c->shop_domain,
+                                 .api_version = c->shopline_api_version,
+                                 .access_token = c->shopline_access_token,
+                                 .allow_insecure_http = c->allow_insecure_http == 1,
+                                 .timeout_ms = SHOPLINE_TIMEOUT_MS};
+    struct errbuf err = {""};
+    struct shopline_client *cl = NULL;
+
+    if (c->shopline_access_token == NULL || c->shopline_access_token[0] == '\0')
+        log_event(LOG_WARN, "shopline_client_off", "why", "SHOPLINE_ACCESS_TOKEN is not set",
+                  NULL);
+    else if ((cl = shopline_client_create(&sc, &err)) == NULL)
+        log_event(LOG_ERROR, "shopline_client_failed", "error", err.msg, NULL);
+    return cl;
 }
 
 static int background_start(const struct cfg *c, struct background *bg)
@@ -256,7 +281,9 @@ static int background_start(const struct cfg *c, struct background *bg)
         gauges_stop(bg->gauges);
         return -1;
     }
-    bg->workers = worker_pool_start(c, bg->pvx, job_kinds, ARRAY_LEN(job_kinds));
+    bg->shopline = shopline_start(c);
+    bg->workers = worker_pool_start(c, bg->pvx, bg->shopline, bg->limiter, job_kinds,
+                                    ARRAY_LEN(job_kinds));
     bg->sched = scheduler_start(c);
     return 0;
 }
@@ -266,6 +293,7 @@ static void background_stop(struct background *bg)
     scheduler_stop(bg->sched);
     worker_pool_stop(bg->workers); /* each worker finishes its current job */
     pvx_client_destroy(bg->pvx);
+    shopline_client_destroy(bg->shopline);
     limiter_destroy(bg->limiter);
     gauges_stop(bg->gauges);
 }

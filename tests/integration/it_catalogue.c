@@ -75,7 +75,7 @@ static int group_setup(void **state)
     curl = curl_easy_init();
     memset(&cfg, 0, sizeof(cfg));
     cfg.shop_domain = shop;
-    w = (struct worker_ctx){&cfg, conn, pvx, curl, "it-catalogue", NULL};
+    w = (struct worker_ctx){&cfg, conn, pvx, curl, "it-catalogue", NULL, NULL, NULL};
     return 0;
 }
 

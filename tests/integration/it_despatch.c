@@ -8,6 +8,10 @@
  * despatch for a Sales Order shopvox does not know opens one
  * despatch_unmapped exception and does not stop the next despatch.
  *
+ * The sandbox SHOPLINE runs beside: an order made in the fake store (and
+ * delivered to shopvox as its webhook) has its despatch become exactly one
+ * fulfillment there, with the tracking number, and ends fulfilled.
+ *
  * The sandbox is never reset between tests: a reset restarts its despatch
  * numbers, which real Peoplevox never reuses. Each test uses its own orders.
  */
@@ -25,8 +29,17 @@
 #include "common.h"
 #include "it.h"
 #include "it_orders_world.h"
+#include "it_http.h"
+#include "it_order.h"
 #include "it_pg.h"
 #include "it_wait.h"
+#include "sandbox.h"
+
+#define IT_SL_TOKEN "shpat_it_despatch"
+#define IT_SL_API "/admin/openapi/v20260301"
+
+static struct sandbox_shopline *sl;
+static char sl_base_env[160];
 
 /* Despatches items ("[{...}]" or NULL: everything) of Sales Order so in the fake warehouse. */
 static void despatch(const char *so, const char *items, const char *tracking)
@@ -63,7 +76,7 @@ static void test_whole_despatch_recorded_once(void **state)
     ito_wait_state(name, "despatched");
     assert_int_equal(ito_sql_count("SELECT count(*) FROM despatches d JOIN orders o ON "
                                    "o.id = d.order_id WHERE o.name = '%s' AND d.tracking = "
-                                   "'TRK-WHOLE' AND d.carrier = 'DPD' AND d.state = 'pending'",
+                                   "'TRK-WHOLE' AND d.carrier = 'DPD'",
                                    name),
                      1);
     assert_int_equal(ito_sql_count("SELECT coalesce(sum(l.quantity), 0) FROM despatch_lines l "
@@ -94,6 +107,81 @@ static void test_whole_despatch_recorded_once(void **state)
                                    "l.qty_despatched = l.quantity",
                                    name),
                      2);
+}
+
+/* A paid order made in the fake store, delivered as its webhook; id gets its Shopline id. */
+static void post_store_order(const char *lines_json, char *name, size_t name_cap, char *id,
+                             size_t id_cap, char *so, size_t so_cap)
+{
+    char unused[32], *req;
+    struct it_resp r = {0, NULL};
+    json_object *root, *order, *v;
+
+    it_order_next(unused, sizeof(unused), name, name_cap, "DF");
+    req = xasprintf("{\"name\":\"%s\",\"financial_status\":\"paid\",\"lines\":%s}", name,
+                    lines_json);
+    assert_int_equal(it_http(sandbox_shopline_port(sl), "POST", "/_sandbox/orders", req,
+                             strlen(req), NULL, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    root = json_tokener_parse(r.body);
+    assert_true(json_object_object_get_ex(root, "order", &order));
+    assert_true(json_object_object_get_ex(order, "id", &v));
+    snprintf(id, id_cap, "%s", json_object_get_string(v));
+    ito_webhook("orders/paid", json_object_to_json_string_ext(order, JSON_C_TO_STRING_PLAIN));
+    json_object_put(root);
+    it_resp_free(&r);
+    free(req);
+    ito_wait_state(name, "sent");
+    ito_so_of(name, so, so_cap);
+}
+
+/* The fake store's fulfillments of order id, as JSON text (owned). */
+static char *store_fulfillments(const char *id)
+{
+    static const char *const headers[] = {"Authorization: Bearer " IT_SL_TOKEN, NULL};
+    char path[160];
+    struct it_resp r = {0, NULL};
+    char *body;
+
+    snprintf(path, sizeof(path), IT_SL_API "/orders/%s/fulfillments.json", id);
+    assert_int_equal(it_http(sandbox_shopline_port(sl), "GET", path, NULL, 0, headers, &r), 0);
+    assert_int_equal(r.status, 200);
+    body = xstrdup(r.body);
+    it_resp_free(&r);
+    return body;
+}
+
+static void test_despatch_becomes_one_fulfillment(void **state)
+{
+    char name[32], id[64], so[40];
+    char *f;
+    json_object *root, *list;
+
+    (void)state;
+    post_store_order("[{\"sku\":\"TEE-BLK-M\",\"quantity\":1},{\"sku\":\"MUG-LOGO\","
+                     "\"quantity\":2}]",
+                     name, sizeof(name), id, sizeof(id), so, sizeof(so));
+    despatch(so, NULL, "TRK-FUL");
+    ito_wait_state(name, "fulfilled");
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM despatches d JOIN orders o ON "
+                                   "o.id = d.order_id WHERE o.name = '%s' AND d.state = "
+                                   "'fulfilled' AND d.shopline_fulfillment_id IS NOT NULL AND "
+                                   "d.confirmed_at IS NOT NULL",
+                                   name),
+                     1);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM order_events e JOIN orders o ON "
+                                   "o.id = e.order_id WHERE o.name = '%s' AND e.event = "
+                                   "'fulfilled' AND e.to_state = 'fulfilled'",
+                                   name),
+                     1);
+    f = store_fulfillments(id);
+    root = json_tokener_parse(f);
+    assert_true(json_object_object_get_ex(root, "fulfillments", &list));
+    assert_int_equal(json_object_array_length(list), 1);
+    assert_non_null(strstr(f, "TRK-FUL"));
+    json_object_put(root);
+    free(f);
 }
 
 static void test_partial_despatch_then_rest(void **state)
@@ -144,20 +232,40 @@ static void test_unknown_order_excepted_others_recorded(void **state)
 
 static int group_setup(void **state)
 {
-    static const char *const env[] = {"SHOPVOX_DESPATCH_POLL_S=1", NULL};
+    const char *env[] = {"SHOPVOX_DESPATCH_POLL_S=1", sl_base_env,
+                         "SHOPLINE_ACCESS_TOKEN=" IT_SL_TOKEN, "SHOPVOX_ALLOW_INSECURE_HTTP=1",
+                         NULL};
+    struct sandbox_shopline_opts o = {.access_token = IT_SL_TOKEN};
+    struct errbuf err = {""};
 
     (void)state;
+    sl = sandbox_shopline_start(&o, &err);
+    if (sl == NULL) {
+        fprintf(stderr, "sandbox shopline: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(sl_base_env, sizeof(sl_base_env), "SHOPLINE_API_BASE=http://127.0.0.1:%d" IT_SL_API,
+             sandbox_shopline_port(sl));
     return ito_start_synced("despatch", NULL, env);
+}
+
+static int group_teardown(void **state)
+{
+    int rc = ito_group_teardown(state);
+
+    sandbox_shopline_stop(sl);
+    return rc;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_despatch_recorded_once),
+        cmocka_unit_test(test_despatch_becomes_one_fulfillment),
         cmocka_unit_test(test_partial_despatch_then_rest),
         cmocka_unit_test(test_unknown_order_excepted_others_recorded),
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, ito_group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -363,7 +363,7 @@ static void always_retry(struct worker_ctx *w, const struct job *j, struct job_r
 static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
 {
     struct cfg cfg;
-    struct worker_ctx w = {&cfg, c1, NULL, NULL, "it-jobs:w0", NULL};
+    struct worker_ctx w = {&cfg, c1, NULL, NULL, "it-jobs:w0", NULL, NULL, NULL};
 
     memset(&cfg, 0, sizeof(cfg));
     cfg.job_lease_s = 60;
@@ -474,7 +474,7 @@ static void test_pool_runs_start_hooks_once_before_claiming(void **state)
     cfg.job_max_attempts = 12;
     cfg.pvx_batch_max = 1;
     cfg.shutdown_deadline_s = 5;
-    p = worker_pool_start(&cfg, NULL, kinds, ARRAY_LEN(kinds));
+    p = worker_pool_start(&cfg, NULL, NULL, NULL, kinds, ARRAY_LEN(kinds));
     assert_true(it_wait_until(warm_job_done, NULL, 10000));
     worker_pool_stop(p);
     free(cfg.database_url);

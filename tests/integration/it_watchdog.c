@@ -109,7 +109,7 @@ int main(void)
     conn = store_conn_create(db);
     cfg.shop_domain = (char *)(uintptr_t)IT_SHOP;
     cfg.stalled_order_s = 600;
-    w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog", NULL};
+    w = (struct worker_ctx){&cfg, conn, NULL, NULL, "it-watchdog", NULL, NULL, NULL};
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     store_conn_destroy(conn);
     return rc;

@@ -10,7 +10,8 @@
  * one; the poll goes on with the next. The watermark moves only after
  * every despatch read was stored or excepted, and only forward, to the
  * latest despatch date seen: a row arriving late (dated before it) is
- * still read within DESPATCH_OVERLAP_S.
+ * still read within DESPATCH_OVERLAP_S. Each despatch recorded enqueues its
+ * create_fulfillment job (fulfillment.c) in the same transaction.
  */
 #include "despatch_jobs.h"
 
@@ -24,6 +25,7 @@
 #include "despatch.h"
 #include "despatch_store.h"
 #include "exceptions.h"
+#include "jobs.h"
 #include "log.h"
 #include "order_store.h"
 #include "pvx.h"
@@ -161,6 +163,9 @@ static enum st record_one(struct worker_ctx *w, const struct despatch *d,
     if (rc != 0)
         goto out;
     st = record_lines(w, o, id, d, &lines, a, n, err);
+    if (st == ST_OK)
+        st = job_enqueue(w->db, w->cfg->shop_domain, DESPATCH_FULFIL_KIND, d->number, "{}", 0,
+                         NULL, err);
     if (st == ST_OK)
         *out = POLL_RECORDED;
 out:

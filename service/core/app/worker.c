@@ -60,6 +60,8 @@ struct worker_thread {
 struct worker_pool {
     const struct cfg *cfg;
     struct pvx_client *pvx;
+    struct shopline_client *shopline;
+    struct limiter *limiter;
     const struct job_kind *kinds; /* borrowed from the caller */
     size_t n_kinds;
     atomic_bool stop;
@@ -238,7 +240,8 @@ static void *worker_main(void *arg)
     struct worker_thread *t = arg;
     struct worker_pool *p = t->pool;
     struct store_conn *db = store_conn_create(p->cfg->database_url);
-    struct worker_ctx w = {p->cfg, db, p->pvx, curl_easy_init(), t->id, &p->stop};
+    struct worker_ctx w = {p->cfg, db,    p->pvx,      curl_easy_init(),
+                           t->id,  &p->stop, p->shopline, p->limiter};
     bool listening = false;
 
     if (t->index == 0)
@@ -287,6 +290,7 @@ static void *heartbeat_main(void *arg)
 }
 
 struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *pvx,
+                                      struct shopline_client *shopline, struct limiter *limiter,
                                       const struct job_kind *kinds, size_t n_kinds)
 {
     struct worker_pool *p = xcalloc(1, sizeof(*p));
@@ -297,6 +301,8 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
                      "Job attempts by kind and outcome (ok, retry, fail)");
     p->cfg = cfg;
     p->pvx = pvx;
+    p->shopline = shopline;
+    p->limiter = limiter;
     p->kinds = kinds;
     p->n_kinds = n_kinds;
     p->n = cfg->workers;
