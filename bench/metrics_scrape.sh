@@ -104,10 +104,13 @@ ADMIN_URL=$(PG_FSYNC=on PG_SYNC_COMMIT=on tests/pg.sh start "$WORK/pg")
 PG_URL="postgresql://shopvox@127.0.0.1:$(cat "$WORK/pg/port")/$DBNAME"
 
 SV_PORT=$(tests/pg.sh free-port)
+OPS_PORT=$(tests/pg.sh free-port)
 SV_URL=http://127.0.0.1:$SV_PORT
+OPS_URL=http://127.0.0.1:$OPS_PORT   # /readyz and /metrics live on the ops listener
 # The service's environment, as in bench/run.sh. An older binary ignores the
 # variables it does not know (SHOPVOX_ALLOW_INSECURE_HTTP).
 export SHOPVOX_DATABASE_URL=$PG_URL SHOPVOX_LISTEN=127.0.0.1:$SV_PORT SHOPVOX_WORKERS=0
+export SHOPVOX_OPS_LISTEN=127.0.0.1:$OPS_PORT
 export SHOPVOX_HTTP_THREADS=$HTTP_THREADS SHOPVOX_LOG_LEVEL=warn
 export SHOPLINE_SHOP_DOMAIN=$SHOP SHOPLINE_ACCESS_TOKEN=bench-access-token SHOPLINE_APP_SECRET=$SECRET
 export SHOPLINE_API_BASE=http://127.0.0.1:9/admin/openapi/v20260301
@@ -164,13 +167,13 @@ SV_PID=$!
 PIDS+=("$SV_PID")
 ready=0
 for _ in $(seq 1 100); do
-  curl -sf --noproxy '*' "$SV_URL/readyz" >/dev/null 2>&1 && { ready=1; break; }
+  curl -sf --noproxy '*' "$OPS_URL/readyz" >/dev/null 2>&1 && { ready=1; break; }
   kill -0 "$SV_PID" 2>/dev/null || break
   sleep 0.1
 done
 [ "$ready" = 1 ] || { tail -n 20 "$WORK/shopvox.log" >&2; die "shopvox did not become ready on $SV_URL"; }
 # The gauges as one scrape shows them (a refreshing binary fills them at start).
-curl -s --noproxy '*' --max-time "$SCRAPE_TIMEOUT_S" "$SV_URL/metrics" >"$WORK/metrics.first" || true
+curl -s --noproxy '*' --max-time "$SCRAPE_TIMEOUT_S" "$OPS_URL/metrics" >"$WORK/metrics.first" || true
 
 # ---- load ------------------------------------------------------------------
 
@@ -179,11 +182,11 @@ curl -s --noproxy '*' --max-time "$SCRAPE_TIMEOUT_S" "$SV_URL/metrics" >"$WORK/m
 scraper() {
   while [ ! -e "$WORK/stop" ]; do
     curl -s -o /dev/null --noproxy '*' --max-time "$SCRAPE_TIMEOUT_S" -w '%{http_code}\n' \
-      "$SV_URL/metrics" >>"$WORK/scrape.$1" || true
+      "$OPS_URL/metrics" >>"$WORK/scrape.$1" || true
   done
 }
 
-say "$SCRAPERS scrapers on $SV_URL/metrics; 2 s for the storm to build up"
+say "$SCRAPERS scrapers on $OPS_URL/metrics; 2 s for the storm to build up"
 for i in $(seq 1 "$SCRAPERS"); do
   scraper "$i" &
   PIDS+=($!)

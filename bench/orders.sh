@@ -52,6 +52,9 @@ for sku in VOX-TEE-BLK-M VOX-TEE-WHT-L VOX-HOOD-GRY-M VOX-MUG-350 VOX-CAP-NVY VO
 done
 
 export SHOPVOX_DATABASE_URL=$DB SHOPVOX_LISTEN=127.0.0.1:$SV_PORT SHOPVOX_WORKERS=$WORKERS
+export SHOPVOX_OPS_LISTEN=127.0.0.1:$(free_port)
+# the sandbox here has no rate cap: the shared limiter would only measure itself
+export PEOPLEVOX_RATE=${BENCH_PVX_RATE:-100000/1s}
 export SHOPLINE_SHOP_DOMAIN=$SHOP SHOPLINE_ACCESS_TOKEN=bench SHOPLINE_APP_SECRET=$SECRET
 export PEOPLEVOX_URL=http://127.0.0.1:$SB_PORT/bench/resources/integrationservicev4.asmx
 export SHOPVOX_ALLOW_INSECURE_HTTP=1

@@ -138,6 +138,7 @@ psql_q() { "$PGBIN/psql" -qtAX "$PG_URL" -c "$1"; }
 service_env() {
   export SHOPVOX_DATABASE_URL=$PG_URL
   export SHOPVOX_LISTEN=127.0.0.1:$SV_PORT
+  export SHOPVOX_OPS_LISTEN=127.0.0.1:$OPS_PORT
   export SHOPVOX_WORKERS=0
   export SHOPVOX_HTTP_THREADS=$HTTP_THREADS
   export SHOPVOX_LOG_LEVEL=warn
@@ -155,6 +156,7 @@ service_env() {
 # Migrates, starts shopvox serve on a free loopback port; sets SV_PID, SV_URL.
 start_shopvox() {
   SV_PORT=$(free_port)
+  OPS_PORT=$(free_port)
   service_env
   say "migrating and starting shopvox on 127.0.0.1:$SV_PORT (workers 0, $HTTP_THREADS HTTP threads)"
   build/shopvox migrate >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; die "migrate failed"; }
@@ -163,7 +165,7 @@ start_shopvox() {
   PIDS+=("$SV_PID")
   SV_URL=http://127.0.0.1:$SV_PORT
   for _ in $(seq 1 100); do
-    curl -sf --noproxy '*' "$SV_URL/readyz" >/dev/null 2>&1 && return 0
+    curl -sf --noproxy '*' "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1 && return 0
     kill -0 "$SV_PID" 2>/dev/null || break
     sleep 0.1
   done
