@@ -74,6 +74,7 @@ struct cfg {
     int metrics_refresh_s;    /* database gauges of /metrics refreshed this often */
     int allow_insecure_http;  /* 1: http:// outside URLs allowed (demo, tests, compose) */
     int statement_timeout_ms; /* on the service's database connections */
+    int notify_customer;      /* 1: Shopline tells the customer of each fulfillment */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

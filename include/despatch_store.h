@@ -45,10 +45,16 @@ struct despatch_row {
     char state[16];       /* pending, fulfilled, failed */
     struct despatch_row_line *lines;
     size_t n_lines;
+    char service[128];    /* "" when none */
+    char **taken;         /* fulfillment ids recorded for the order's other despatches */
+    size_t n_taken;
 };
 void despatch_row_cleanup(struct despatch_row *d);
 
-/* Loads despatch number with its lines and order; *found false when there is none. */
+/*
+ * Loads despatch number with its lines, its order and the fulfillment ids
+ * of the order's other despatches; *found false when there is none.
+ */
 enum st despatch_store_load(struct store_conn *c, const char *number, struct despatch_row *out,
                             bool *found, struct errbuf *err);
 

@@ -51,6 +51,10 @@ static const struct cli_command cli_commands[] = {
     {"routing", "list", "", {NULL}, cli_routing_list},
     {"routing", "set", "'RULES'", {NULL}, cli_routing_set},
     {"catalogue", "sync", "", {NULL}, cli_catalogue_sync},
+    {"carriers", "set", "CARRIER[/SERVICE] --company NAME [--url TEMPLATE]", {"company", "url",
+     NULL}, cli_carriers_set},
+    {"carriers", "list", "", {NULL}, cli_carriers_list},
+    {"carriers", "delete", "CARRIER[/SERVICE]", {NULL}, cli_carriers_delete},
 };
 
 bool cli_is_command(const char *cmd)

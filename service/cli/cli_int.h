@@ -7,7 +7,7 @@
  * result; --json prints it as is and the human form is rendered from the
  * same object, so the two outputs cannot disagree. Command files hold only
  * their wording: every statement is a store module's (order_store,
- * exceptions, jobs, routing_store, catalogue_store), whose report readers
+ * exceptions, jobs, routing_store, catalogue_store, carrier_store), whose report readers
  * return rows this file renders. Nothing here is used outside the CLI.
  */
 #ifndef SHOPVOX_CLI_INT_H
@@ -165,5 +165,8 @@ int cli_catalogue_sync(struct cli *x);
 int cli_order_show(struct cli *x);
 int cli_routing_list(struct cli *x);
 int cli_routing_set(struct cli *x);
+int cli_carriers_set(struct cli *x);
+int cli_carriers_list(struct cli *x);
+int cli_carriers_delete(struct cli *x);
 
 #endif

@@ -461,7 +461,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 48); /* one line per variable */
+    assert_int_equal(count_lines(out), 49); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);
@@ -672,6 +672,39 @@ static void test_insecure_http_only_when_allowed(void **state)
     buf_cleanup(&errors);
 }
 
+/* Booleans read 0, 1, true, false (any case); anything else names what is allowed. */
+static void test_booleans_table(void **state)
+{
+    static const struct {
+        const char *value;
+        int want;            /* -1: rejected */
+    } cases[] = {{NULL, 1}, {"1", 1}, {"true", 1}, {"TRUE", 1}, {"0", 0}, {"false", 0},
+                 {"False", 0}, {"yes", -1}, {"2", -1}, {"", -1}, {" 1", -1}};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct env_var over[] = {{"SHOPVOX_NOTIFY_CUSTOMER", cases[i].value},
+                                 {"SHOPVOX_ALLOW_INSECURE_HTTP", cases[i].value},
+                                 {NULL, NULL}};
+        struct cfg c;
+        struct buf errors;
+        int problems = load(&c, cases[i].value ? over : NULL, &errors);
+
+        if (cases[i].want < 0) {
+            assert_int_equal(problems, 2);
+            assert_non_null(strstr(buf_cstr(&errors), "SHOPVOX_NOTIFY_CUSTOMER"));
+            assert_non_null(strstr(buf_cstr(&errors), "must be 0, 1, true or false"));
+        } else if (problems != 0 || c.notify_customer != cases[i].want ||
+                   c.allow_insecure_http != (cases[i].value ? cases[i].want : 0)) {
+            fail_msg("case %zu \"%s\": problems %d notify %d insecure %d (%s)", i,
+                     cases[i].value ? cases[i].value : "(unset)", problems, c.notify_customer,
+                     c.allow_insecure_http, buf_cstr(&errors));
+        }
+        cfg_cleanup(&c);
+        buf_cleanup(&errors);
+    }
+}
+
 static void test_rejected_values_are_not_printed_as_accepted(void **state)
 {
     static const struct env_var over[] = {{"SHOPVOX_WORKERS", "lots"}, {NULL, NULL}};
@@ -726,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_file_var_pointing_to_a_missing_file),
         cmocka_unit_test(test_listen_file_problem_is_reported_once),
         cmocka_unit_test(test_insecure_http_only_when_allowed),
+        cmocka_unit_test(test_booleans_table),
         cmocka_unit_test(test_rejected_values_are_not_printed_as_accepted),
         cmocka_unit_test(test_misspelled_variables_are_named_with_the_closest),
     };

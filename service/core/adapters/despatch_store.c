@@ -51,8 +51,13 @@ void despatch_row_cleanup(struct despatch_row *d)
     for (size_t i = 0; i < d->n_lines; i++)
         free(d->lines[i].line_id);
     free(d->lines);
+    for (size_t i = 0; i < d->n_taken; i++)
+        free(d->taken[i]);
+    free(d->taken);
     d->lines = NULL;
     d->n_lines = 0;
+    d->taken = NULL;
+    d->n_taken = 0;
 }
 
 /* Copies column col of row 0 of r into out. */
@@ -82,6 +87,27 @@ static enum st load_lines(struct store_conn *c, struct despatch_row *out, struct
     return st;
 }
 
+/* The fulfillment ids of the order's other despatches: no two despatches adopt one. */
+static enum st load_taken(struct store_conn *c, struct despatch_row *out, struct errbuf *err)
+{
+    const char *p[2] = {out->order_id, out->id};
+    enum st st;
+    PGresult *r = store_exec_prepared(c, "despatch_load_taken",
+                                      "SELECT shopline_fulfillment_id FROM despatches WHERE "
+                                      "order_id = $1::bigint AND id <> $2::bigint AND "
+                                      "shopline_fulfillment_id IS NOT NULL",
+                                      2, p, NULL, NULL, &st, err);
+
+    if (st == ST_OK && PQntuples(r) > 0) {
+        out->n_taken = (size_t)PQntuples(r);
+        out->taken = xcalloc(out->n_taken, sizeof(*out->taken));
+        for (size_t i = 0; i < out->n_taken; i++)
+            out->taken[i] = xstrdup(PQgetvalue(r, (int)i, 0));
+    }
+    PQclear(r);
+    return st;
+}
+
 enum st despatch_store_load(struct store_conn *c, const char *number, struct despatch_row *out,
                             bool *found, struct errbuf *err)
 {
@@ -90,7 +116,8 @@ enum st despatch_store_load(struct store_conn *c, const char *number, struct des
     PGresult *r = store_exec_prepared(
         c, "despatch_load",
         "SELECT d.id::text, o.id::text, o.name, o.state, o.shopline_order_id, "
-        "coalesce(d.tracking, ''), coalesce(d.carrier, ''), d.state FROM despatches d "
+        "coalesce(d.tracking, ''), coalesce(d.carrier, ''), d.state, coalesce(d.service, '') "
+        "FROM despatches d "
         "JOIN orders o ON o.id = d.order_id WHERE d.despatch_number = $1",
         1, p, NULL, NULL, &st, err);
 
@@ -104,10 +131,13 @@ enum st despatch_store_load(struct store_conn *c, const char *number, struct des
         copy_col(r, 5, out->tracking, sizeof(out->tracking));
         copy_col(r, 6, out->carrier, sizeof(out->carrier));
         copy_col(r, 7, out->state, sizeof(out->state));
+        copy_col(r, 8, out->service, sizeof(out->service));
     }
     PQclear(r);
     if (*found)
         st = load_lines(c, out, err);
+    if (*found && st == ST_OK)
+        st = load_taken(c, out, err);
     return st;
 }
 

@@ -22,6 +22,7 @@ const char *const exc_types[] = {
     "order_number_taken",  "peoplevox_rejected",    "sales_order_conflict",
     "cancel_after_despatch", "cancel_rejected",     "stalled_order",
     "job_dead",            "despatch_unmapped",
+    "fulfillment_failed",  "despatch_no_tracking",  "despatch_order_cancelled",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

@@ -25,11 +25,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
-enum cfg_kind { CK_STR, CK_INT, CK_LONG, CK_ENUM };
+enum cfg_kind { CK_STR, CK_INT, CK_LONG, CK_ENUM, CK_BOOL }; /* CK_BOOL: an int, 0 or 1 */
 
 #define CF_SECRET 1u
 #define CF_REQUIRED 2u
@@ -100,9 +101,10 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_ROUTING_RULES", CK_STR, OFF(routing_rules), "", 0, 0, NULL, 0},
     {"SHOPVOX_RETENTION_DAYS", CK_INT, OFF(retention_days), "30", 3, 3650, NULL, 0},
     {"SHOPVOX_METRICS_REFRESH_S", CK_INT, OFF(metrics_refresh_s), "15", 1, 3600, NULL, 0},
-    {"SHOPVOX_ALLOW_INSECURE_HTTP", CK_INT, OFF(allow_insecure_http), "0", 0, 1, NULL, 0},
+    {"SHOPVOX_ALLOW_INSECURE_HTTP", CK_BOOL, OFF(allow_insecure_http), "0", 0, 1, NULL, 0},
     {"SHOPVOX_STATEMENT_TIMEOUT_MS", CK_INT, OFF(statement_timeout_ms), "30000", 100, 3600000,
      NULL, 0},
+    {"SHOPVOX_NOTIFY_CUSTOMER", CK_BOOL, OFF(notify_customer), "1", 0, 1, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -211,6 +213,18 @@ static int parse_long(const char *s, long *out)
     return 0;
 }
 
+/* "0"/"false" -> 0, "1"/"true" -> 1 (any case); -1 for anything else. */
+static int parse_bool(const char *s, long *out)
+{
+    if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0)
+        *out = 0;
+    else if (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0)
+        *out = 1;
+    else
+        return -1;
+    return 0;
+}
+
 static bool enum_allows(const char *choices, const char *value)
 {
     size_t n = strlen(value);
@@ -243,6 +257,11 @@ static int cfg_set(struct cfg *c, const struct cfg_var *v, const char *raw, stru
             return 0;
         snprintf(why, sizeof(why), "must be one of %s", v->choices);
         return reject(c, errors, v, raw, why);
+    case CK_BOOL:
+        if (parse_bool(raw, &n) < 0)
+            return reject(c, errors, v, raw, "must be 0, 1, true or false");
+        *(int *)(void *)((char *)c + v->offset) = (int)n;
+        return 0;
     case CK_INT:
     case CK_LONG:
         if (parse_long(raw, &n) < 0 || n < v->min || n > v->max) {
@@ -435,7 +454,7 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
             problems += cfg_set(c, v, raw != NULL ? raw : (v->def ? v->def : ""), errors);
         }
         free(raw);
-        if (v->kind != CK_INT && v->kind != CK_LONG && *str_field(c, v) == NULL)
+        if ((v->kind == CK_STR || v->kind == CK_ENUM) && *str_field(c, v) == NULL)
             *str_field(c, v) = xstrdup("");
     }
     problems += cfg_parse_listen(c, errors, unread, OFF(listen), &c->listen_host,
@@ -470,7 +489,7 @@ void cfg_print(const struct cfg *c, FILE *out)
 
         if ((c->rejected >> i) & 1)
             fprintf(out, "%s=(rejected, see the problems above)\n", v->name);
-        else if (v->kind == CK_INT)
+        else if (v->kind == CK_INT || v->kind == CK_BOOL)
             fprintf(out, "%s=%d\n", v->name, *(int *)(void *)((char *)m + v->offset));
         else if (v->kind == CK_LONG)
             fprintf(out, "%s=%ld\n", v->name, *(long *)(void *)((char *)m + v->offset));
