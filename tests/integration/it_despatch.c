@@ -30,27 +30,16 @@
 #include "it.h"
 #include "it_orders_world.h"
 #include "it_http.h"
+#include "it_loop.h"
 #include "it_order.h"
 #include "it_pg.h"
 #include "it_wait.h"
 #include "sandbox.h"
 
-#define IT_SL_TOKEN "shpat_it_despatch"
-#define IT_SL_API "/admin/openapi/v20260301"
-
-static struct sandbox_shopline *sl;
-static char sl_base_env[160];
-
-/* Despatches items ("[{...}]" or NULL: everything) of Sales Order so in the fake warehouse. */
+/* Despatches items ("[{...}]" or NULL: everything) of Sales Order so by DPD Next day. */
 static void despatch(const char *so, const char *items, const char *tracking)
 {
-    char body[512];
-
-    snprintf(body, sizeof(body),
-             "{\"SalesOrderNumber\":\"%s\",%s%s%s\"Carrier\":\"DPD\",\"Service\":\"Next day\","
-             "\"TrackingNumber\":\"%s\"}",
-             so, items ? "\"items\":" : "", items ? items : "", items ? "," : "", tracking);
-    ito_sandbox_post("/_sandbox/despatch", body);
+    itl_despatch(so, items, "DPD", "Next day", tracking);
 }
 
 /* Waits for n recorded despatches of order name. */
@@ -109,59 +98,15 @@ static void test_whole_despatch_recorded_once(void **state)
                      2);
 }
 
-/* A paid order made in the fake store, delivered as its webhook; id gets its Shopline id. */
-static void post_store_order(const char *lines_json, char *name, size_t name_cap, char *id,
-                             size_t id_cap, char *so, size_t so_cap)
-{
-    char unused[32], *req;
-    struct it_resp r = {0, NULL};
-    json_object *root, *order, *v;
-
-    it_order_next(unused, sizeof(unused), name, name_cap, "DF");
-    req = xasprintf("{\"name\":\"%s\",\"financial_status\":\"paid\",\"lines\":%s}", name,
-                    lines_json);
-    assert_int_equal(it_http(sandbox_shopline_port(sl), "POST", "/_sandbox/orders", req,
-                             strlen(req), NULL, &r),
-                     0);
-    assert_int_equal(r.status, 200);
-    root = json_tokener_parse(r.body);
-    assert_true(json_object_object_get_ex(root, "order", &order));
-    assert_true(json_object_object_get_ex(order, "id", &v));
-    snprintf(id, id_cap, "%s", json_object_get_string(v));
-    ito_webhook("orders/paid", json_object_to_json_string_ext(order, JSON_C_TO_STRING_PLAIN));
-    json_object_put(root);
-    it_resp_free(&r);
-    free(req);
-    ito_wait_state(name, "sent");
-    ito_so_of(name, so, so_cap);
-}
-
-/* The fake store's fulfillments of order id, as JSON text (owned). */
-static char *store_fulfillments(const char *id)
-{
-    static const char *const headers[] = {"Authorization: Bearer " IT_SL_TOKEN, NULL};
-    char path[160];
-    struct it_resp r = {0, NULL};
-    char *body;
-
-    snprintf(path, sizeof(path), IT_SL_API "/orders/%s/fulfillments.json", id);
-    assert_int_equal(it_http(sandbox_shopline_port(sl), "GET", path, NULL, 0, headers, &r), 0);
-    assert_int_equal(r.status, 200);
-    body = xstrdup(r.body);
-    it_resp_free(&r);
-    return body;
-}
-
 static void test_despatch_becomes_one_fulfillment(void **state)
 {
     char name[32], id[64], so[40];
-    char *f;
-    json_object *root, *list;
+    json_object *list;
 
     (void)state;
-    post_store_order("[{\"sku\":\"TEE-BLK-M\",\"quantity\":1},{\"sku\":\"MUG-LOGO\","
-                     "\"quantity\":2}]",
-                     name, sizeof(name), id, sizeof(id), so, sizeof(so));
+    itl_store_order("DF", "[{\"sku\":\"TEE-BLK-M\",\"quantity\":1},{\"sku\":\"MUG-LOGO\","
+                          "\"quantity\":2}]",
+                    name, sizeof(name), id, sizeof(id), so, sizeof(so), NULL);
     despatch(so, NULL, "TRK-FUL");
     ito_wait_state(name, "fulfilled");
     assert_int_equal(ito_sql_count("SELECT count(*) FROM despatches d JOIN orders o ON "
@@ -175,13 +120,10 @@ static void test_despatch_becomes_one_fulfillment(void **state)
                                    "'fulfilled' AND e.to_state = 'fulfilled'",
                                    name),
                      1);
-    f = store_fulfillments(id);
-    root = json_tokener_parse(f);
-    assert_true(json_object_object_get_ex(root, "fulfillments", &list));
+    list = itl_store_fulfillments(id);
     assert_int_equal(json_object_array_length(list), 1);
-    assert_non_null(strstr(f, "TRK-FUL"));
-    json_object_put(root);
-    free(f);
+    assert_non_null(strstr(json_object_to_json_string(list), "TRK-FUL"));
+    json_object_put(list);
 }
 
 static void test_partial_despatch_then_rest(void **state)
@@ -232,29 +174,10 @@ static void test_unknown_order_excepted_others_recorded(void **state)
 
 static int group_setup(void **state)
 {
-    const char *env[] = {"SHOPVOX_DESPATCH_POLL_S=1", sl_base_env,
-                         "SHOPLINE_ACCESS_TOKEN=" IT_SL_TOKEN, "SHOPVOX_ALLOW_INSECURE_HTTP=1",
-                         NULL};
-    struct sandbox_shopline_opts o = {.access_token = IT_SL_TOKEN};
-    struct errbuf err = {""};
+    static const char *const env[] = {"SHOPVOX_DESPATCH_POLL_S=1", NULL};
 
     (void)state;
-    sl = sandbox_shopline_start(&o, &err);
-    if (sl == NULL) {
-        fprintf(stderr, "sandbox shopline: %s\n", err.msg);
-        return -1;
-    }
-    snprintf(sl_base_env, sizeof(sl_base_env), "SHOPLINE_API_BASE=http://127.0.0.1:%d" IT_SL_API,
-             sandbox_shopline_port(sl));
-    return ito_start_synced("despatch", NULL, env);
-}
-
-static int group_teardown(void **state)
-{
-    int rc = ito_group_teardown(state);
-
-    sandbox_shopline_stop(sl);
-    return rc;
+    return itl_world_start("despatch", env);
 }
 
 int main(void)
@@ -267,5 +190,5 @@ int main(void)
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, itl_world_teardown);
 }

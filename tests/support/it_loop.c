@@ -1,0 +1,193 @@
+/*
+ * it_loop.c - the fake SHOPLINE beside an orders world (see it_loop.h).
+ */
+#include "it_loop.h"
+
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "it_order.h"
+#include "it_orders_world.h"
+#include "it_sandbox.h"
+#include "sandbox.h"
+
+static struct sandbox_shopline *itl_sb;
+static char itl_base_env[160];
+
+int itl_start(const char *env[4])
+{
+    struct sandbox_shopline_opts o = {.access_token = ITL_TOKEN};
+    struct errbuf err = {""};
+
+    itl_sb = sandbox_shopline_start(&o, &err);
+    if (itl_sb == NULL) {
+        fprintf(stderr, "sandbox shopline: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(itl_base_env, sizeof(itl_base_env),
+             "SHOPLINE_API_BASE=http://127.0.0.1:%d" ITL_API, sandbox_shopline_port(itl_sb));
+    env[0] = itl_base_env;
+    env[1] = "SHOPLINE_ACCESS_TOKEN=" ITL_TOKEN;
+    env[2] = "SHOPVOX_ALLOW_INSECURE_HTTP=1";
+    env[3] = NULL;
+    return 0;
+}
+
+void itl_stop(void)
+{
+    sandbox_shopline_stop(itl_sb);
+    itl_sb = NULL;
+}
+
+int itl_world_start(const char *db_prefix, const char *const *extra_env)
+{
+    const char *env[8 + 4] = {NULL};
+    size_t n = 0;
+
+    while (extra_env != NULL && extra_env[n] != NULL && n < 8) {
+        env[n] = extra_env[n];
+        n++;
+    }
+    if (itl_start(env + n) != 0)
+        return -1;
+    return ito_start_synced(db_prefix, NULL, env);
+}
+
+int itl_world_teardown(void **state)
+{
+    int rc = ito_group_teardown(state);
+
+    itl_stop();
+    return rc;
+}
+
+int itl_port(void)
+{
+    return sandbox_shopline_port(itl_sb);
+}
+
+/* POST path on the store (control or API); the answer's JSON (put it), 200 required. */
+static struct json_object *store_post(const char *path, const char *body,
+                                      const char *const *headers)
+{
+    struct it_resp r = {0, NULL};
+    struct json_object *j;
+
+    assert_int_equal(it_http(itl_port(), "POST", path, body, strlen(body), headers, &r), 0);
+    if (r.status != 200)
+        fail_msg("POST %s: %ld %s", path, r.status, r.body);
+    j = json_tokener_parse(r.body);
+    assert_non_null(j);
+    it_resp_free(&r);
+    return j;
+}
+
+void itl_store_control(const char *path, const char *body)
+{
+    json_object_put(store_post(path, body, NULL));
+}
+
+char *itl_store_change_order(const char *id, const char *change)
+{
+    char *path = xasprintf("/_sandbox/orders/%s", id);
+    struct json_object *root = store_post(path, change, NULL), *order;
+    char *json;
+
+    assert_true(json_object_object_get_ex(root, "order", &order));
+    json = xstrdup(json_object_to_json_string_ext(order, JSON_C_TO_STRING_PLAIN));
+    json_object_put(root);
+    free(path);
+    return json;
+}
+
+long itl_store_fault(const char *key)
+{
+    struct json_object *st = it_sandbox_get(itl_port(), "/_sandbox/state"), *faults;
+    long n;
+
+    assert_non_null(st);
+    assert_true(json_object_object_get_ex(st, "faults", &faults));
+    n = it_json_long(faults, key);
+    json_object_put(st);
+    return n;
+}
+
+void itl_store_api(const char *method, const char *path, const char *body, struct it_resp *r)
+{
+    static const char *const headers[] = {"Authorization: Bearer " ITL_TOKEN, NULL};
+    char *url = xasprintf(ITL_API "%s", path);
+
+    assert_int_equal(it_http(itl_port(), method, url, body, body ? strlen(body) : 0, headers, r),
+                     0);
+    free(url);
+}
+
+void itl_store_order(const char *tag, const char *lines_json, char *name, size_t name_cap,
+                     char *id, size_t id_cap, char *so, size_t so_cap, char **line_ids)
+{
+    char unused[32];
+    char *req;
+    json_object *root, *order, *v;
+
+    it_order_next(unused, sizeof(unused), name, name_cap, tag);
+    req = xasprintf("{\"name\":\"%s\",\"financial_status\":\"paid\",\"lines\":%s}", name,
+                    lines_json);
+    root = store_post("/_sandbox/orders", req, NULL);
+    assert_true(json_object_object_get_ex(root, "order", &order));
+    assert_true(json_object_object_get_ex(order, "id", &v));
+    snprintf(id, id_cap, "%s", json_object_get_string(v));
+    if (line_ids != NULL) {
+        struct json_object *ids = json_object_new_array(), *items;
+
+        assert_true(json_object_object_get_ex(order, "line_items", &items));
+        for (size_t i = 0; i < json_object_array_length(items); i++) {
+            assert_true(json_object_object_get_ex(json_object_array_get_idx(items, i), "id", &v));
+            json_object_array_add(ids, json_object_get(v));
+        }
+        *line_ids = xstrdup(json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
+        json_object_put(ids);
+    }
+    ito_webhook("orders/paid", json_object_to_json_string_ext(order, JSON_C_TO_STRING_PLAIN));
+    json_object_put(root);
+    free(req);
+    ito_wait_state(name, "sent");
+    ito_so_of(name, so, so_cap);
+}
+
+struct json_object *itl_store_fulfillments(const char *id)
+{
+    struct it_resp r = {0, NULL};
+    struct json_object *root, *list;
+    char *path = xasprintf("/orders/%s/fulfillments.json", id);
+
+    itl_store_api("GET", path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    root = json_tokener_parse(r.body);
+    assert_true(json_object_object_get_ex(root, "fulfillments", &list));
+    json_object_get(list);
+    json_object_put(root);
+    it_resp_free(&r);
+    free(path);
+    return list;
+}
+
+void itl_despatch(const char *so, const char *items, const char *carrier, const char *service,
+                  const char *tracking)
+{
+    char *body = xasprintf("{\"SalesOrderNumber\":\"%s\",%s%s%s\"Carrier\":\"%s\","
+                           "\"Service\":\"%s\",\"TrackingNumber\":\"%s\"}",
+                           so, items ? "\"items\":" : "", items ? items : "", items ? "," : "",
+                           carrier, service, tracking);
+
+    ito_sandbox_post("/_sandbox/despatch", body);
+    free(body);
+}

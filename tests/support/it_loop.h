@@ -1,0 +1,70 @@
+/*
+ * it_loop.h - the despatch loop's side of an orders world (it_orders_world.h):
+ * the fake SHOPLINE store in this process beside the fake Peoplevox, orders
+ * made in the store and delivered to shopvox as their webhooks, despatches
+ * made in the warehouse, and the store's fulfillments read back.
+ *
+ * One store per program (like `ito`); every helper fails the current cmocka
+ * test when the fake does not answer as expected, and belongs to the main
+ * (cmocka) thread.
+ */
+#ifndef SHOPVOX_IT_LOOP_H
+#define SHOPVOX_IT_LOOP_H
+
+#include <stddef.h>
+
+#include "it_http.h"
+
+#define ITL_TOKEN "shpat_it_loop"
+#define ITL_API "/admin/openapi/v20260301"
+
+struct json_object;
+
+/*
+ * Starts the fake store (its bucket at 4/s, burst 40) and fills env with
+ * what shopvox needs to call it (SHOPLINE_API_BASE, SHOPLINE_ACCESS_TOKEN,
+ * SHOPVOX_ALLOW_INSECURE_HTTP; NULL-terminated, the strings live until
+ * itl_stop). 0 or -1 (printed).
+ */
+int itl_start(const char *env[4]);
+void itl_stop(void);
+/*
+ * The whole world: itl_start, then ito_start_synced(db_prefix) with
+ * extra_env (NULL-terminated, at most 8 entries, may be NULL) and the
+ * store's entries. 0 or -1.
+ */
+int itl_world_start(const char *db_prefix, const char *const *extra_env);
+/* As a cmocka group teardown: ito_group_teardown, then itl_stop. */
+int itl_world_teardown(void **state);
+/* The fake store's port. */
+int itl_port(void);
+
+/*
+ * A paid order of lines_json ("[{\"sku\":...,\"quantity\":n}]") made in the
+ * store, delivered as its orders/paid webhook; waits until shopvox sent it
+ * to Peoplevox. name, id (the store's order id) and so (its Sales Order
+ * number) are filled; line_ids (may be NULL) gets the store's line ids as
+ * a JSON array text (owned).
+ */
+void itl_store_order(const char *tag, const char *lines_json, char *name, size_t name_cap,
+                     char *id, size_t id_cap, char *so, size_t so_cap, char **line_ids);
+/* A control POST to the store (/_sandbox/...); fails the test unless it answers 200. */
+void itl_store_control(const char *path, const char *body);
+/* Changes store order id ({"cancel":true}, ...); its JSON after the change (owned). */
+char *itl_store_change_order(const char *id, const char *change);
+/* A fault counter still pending in the store ("http_500", "drop_after_apply" ...). */
+long itl_store_fault(const char *key);
+/* An Admin API call (Bearer ITL_TOKEN) at ITL_API + path; the caller frees r. */
+void itl_store_api(const char *method, const char *path, const char *body, struct it_resp *r);
+/* The store's fulfillments of order id, parsed (the "fulfillments" array's owner; put it). */
+struct json_object *itl_store_fulfillments(const char *id);
+
+/*
+ * Despatches items ("[{\"ItemCode\":...,\"qty\":n}]", or NULL: everything)
+ * of Sales Order so in the fake warehouse with carrier, service and
+ * tracking ("" for none).
+ */
+void itl_despatch(const char *so, const char *items, const char *carrier, const char *service,
+                  const char *tracking);
+
+#endif
