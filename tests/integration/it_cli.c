@@ -662,6 +662,60 @@ static void test_routing_set_and_list(void **state)
     it_cli_result_free(&r);
 }
 
+/* ---- carriers ---- */
+
+static void test_carriers_set_list_delete(void **state)
+{
+    const char *const bad[][5] = {
+        {"DPD", NULL},                                           /* no --company */
+        {"DPD/", "--company", "DPD", NULL},
+        {"DP\tD", "--company", "DPD", NULL},
+        {"DPD", "--company", "", NULL},
+        {"DPD", "--company", "DPD", "--url", "ftp://t.example/{tracking}"},
+        {"DPD", "--company", "DPD", "--url", "https://t.example/"},
+        {"DPD", "--company", "DPD", "--url", "https://t.example/{tracking_no}"},
+    };
+    struct it_cli_result r;
+    struct json_object *o;
+
+    CLI(&r, "carriers", "set", "DPD/Next day", "--company", "DPD UK", "--url",
+        "https://t.example/p/{tracking}", "--json");
+    o = json_of(&r, 0);
+    assert_string_equal(jstr(o, "example_url"), "https://t.example/p/TRACKING123");
+    assert_true(json_object_get_type(jget(o, "previous")) == json_type_null);
+    json_object_put(o);
+    it_cli_result_free(&r);
+    CLI(&r, "carriers", "set", "dpd/next day", "--company", "DPD Next"); /* the same row */
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "(was 'DPD UK')"));
+    it_cli_result_free(&r);
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        const char *args[9] = {"carriers", "set"};
+
+        memcpy(args + 2, bad[i], sizeof(bad[i]));
+        it_cli_run_env(&r, db, NULL, args);
+        expect_exit(&r, 2);
+        assert_true(strstr(r.err, "invalid") != NULL || strstr(r.err, "is required") != NULL);
+        it_cli_result_free(&r);
+    }
+    CLI(&r, "carriers", "list", "--json");
+    o = json_of(&r, 0);
+    assert_int_equal(jlen(o, "carriers"), 1);
+    assert_string_equal(jstr(jidx(o, "carriers", 0), "tracking_company"), "DPD Next");
+    assert_true(json_object_get_type(jget(jidx(o, "carriers", 0), "tracking_url_template")) ==
+                json_type_null);
+    assert_string_equal(jstr(jidx(o, "carriers", 0), "updated_by"), IT_CLI_USER);
+    json_object_put(o);
+    it_cli_result_free(&r);
+    CLI(&r, "carriers", "delete", "DPD/NEXT DAY");
+    expect_exit(&r, 0);
+    it_cli_result_free(&r);
+    CLI(&r, "carriers", "delete", "DPD/NEXT DAY", "--json");
+    expect_json_error(&r, 3, "no carrier mapping for 'DPD/NEXT DAY'");
+    it_cli_result_free(&r);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM carriers"), 0);
+}
+
 /* ---- catalogue, configuration ---- */
 
 static void test_catalogue_sync_enqueues_once(void **state)
@@ -727,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_help_and_version_everywhere),
         cmocka_unit_test(test_invalid_input_is_refused_up_front),
         cmocka_unit_test(test_catalogue_sync_enqueues_once),
+        cmocka_unit_test(test_carriers_set_list_delete),
         cmocka_unit_test(test_configuration_and_database_errors),
     };
 
