@@ -34,7 +34,7 @@ static bool take_token(struct worker_ctx *w, struct job_result *r)
     int64_t wait_ms = 0;
 
     if (w->limiter == NULL ||
-        limiter_take(w->limiter, RL_API_SHOPLINE, &wait_ms, &r->err) == ST_OK)
+        limiter_take(w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &r->err) == ST_OK)
         return true;
     if (r->err.msg[0] == '\0')
         errbuf_set(&r->err, "no shopline token for %lld ms", (long long)wait_ms);
