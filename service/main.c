@@ -211,6 +211,7 @@ static const struct job_kind job_kinds[] = {
     {"detect_stalled", watchdog_stalled_handler, NULL, NULL, RL_PRIO_NORMAL},
     {"poll_despatches", despatch_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
     {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
+    {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

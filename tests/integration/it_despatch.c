@@ -32,25 +32,18 @@
 #include "it_http.h"
 #include "it_order.h"
 #include "it_pg.h"
+#include "it_shopline.h"
 #include "it_wait.h"
 #include "sandbox.h"
 
 #define IT_SL_TOKEN "shpat_it_despatch"
-#define IT_SL_API "/admin/openapi/v20260301"
 
 static struct sandbox_shopline *sl;
-static char sl_base_env[160];
 
 /* Despatches items ("[{...}]" or NULL: everything) of Sales Order so in the fake warehouse. */
 static void despatch(const char *so, const char *items, const char *tracking)
 {
-    char body[512];
-
-    snprintf(body, sizeof(body),
-             "{\"SalesOrderNumber\":\"%s\",%s%s%s\"Carrier\":\"DPD\",\"Service\":\"Next day\","
-             "\"TrackingNumber\":\"%s\"}",
-             so, items ? "\"items\":" : "", items ? items : "", items ? "," : "", tracking);
-    ito_sandbox_post("/_sandbox/despatch", body);
+    its_despatch(so, items, tracking);
 }
 
 /* Waits for n recorded despatches of order name. */
@@ -113,27 +106,7 @@ static void test_whole_despatch_recorded_once(void **state)
 static void post_store_order(const char *lines_json, char *name, size_t name_cap, char *id,
                              size_t id_cap, char *so, size_t so_cap)
 {
-    char unused[32], *req;
-    struct it_resp r = {0, NULL};
-    json_object *root, *order, *v;
-
-    it_order_next(unused, sizeof(unused), name, name_cap, "DF");
-    req = xasprintf("{\"name\":\"%s\",\"financial_status\":\"paid\",\"lines\":%s}", name,
-                    lines_json);
-    assert_int_equal(it_http(sandbox_shopline_port(sl), "POST", "/_sandbox/orders", req,
-                             strlen(req), NULL, &r),
-                     0);
-    assert_int_equal(r.status, 200);
-    root = json_tokener_parse(r.body);
-    assert_true(json_object_object_get_ex(root, "order", &order));
-    assert_true(json_object_object_get_ex(order, "id", &v));
-    snprintf(id, id_cap, "%s", json_object_get_string(v));
-    ito_webhook("orders/paid", json_object_to_json_string_ext(order, JSON_C_TO_STRING_PLAIN));
-    json_object_put(root);
-    it_resp_free(&r);
-    free(req);
-    ito_wait_state(name, "sent");
-    ito_so_of(name, so, so_cap);
+    its_store_order_paid(sl, "DF", lines_json, name, name_cap, id, id_cap, so, so_cap);
 }
 
 /* The fake store's fulfillments of order id, as JSON text (owned). */
@@ -144,7 +117,7 @@ static char *store_fulfillments(const char *id)
     struct it_resp r = {0, NULL};
     char *body;
 
-    snprintf(path, sizeof(path), IT_SL_API "/orders/%s/fulfillments.json", id);
+    snprintf(path, sizeof(path), ITS_API_PATH "/orders/%s/fulfillments.json", id);
     assert_int_equal(it_http(sandbox_shopline_port(sl), "GET", path, NULL, 0, headers, &r), 0);
     assert_int_equal(r.status, 200);
     body = xstrdup(r.body);
@@ -232,29 +205,11 @@ static void test_unknown_order_excepted_others_recorded(void **state)
 
 static int group_setup(void **state)
 {
-    const char *env[] = {"SHOPVOX_DESPATCH_POLL_S=1", sl_base_env,
-                         "SHOPLINE_ACCESS_TOKEN=" IT_SL_TOKEN, "SHOPVOX_ALLOW_INSECURE_HTTP=1",
-                         NULL};
-    struct sandbox_shopline_opts o = {.access_token = IT_SL_TOKEN};
-    struct errbuf err = {""};
+    const char *env[] = {"SHOPVOX_DESPATCH_POLL_S=1", NULL};
 
-    (void)state;
-    sl = sandbox_shopline_start(&o, &err);
-    if (sl == NULL) {
-        fprintf(stderr, "sandbox shopline: %s\n", err.msg);
-        return -1;
-    }
-    snprintf(sl_base_env, sizeof(sl_base_env), "SHOPLINE_API_BASE=http://127.0.0.1:%d" IT_SL_API,
-             sandbox_shopline_port(sl));
-    return ito_start_synced("despatch", NULL, env);
-}
-
-static int group_teardown(void **state)
-{
-    int rc = ito_group_teardown(state);
-
-    sandbox_shopline_stop(sl);
-    return rc;
+    sl = its_start_synced("despatch", IT_SL_TOKEN, env);
+    *state = sl;
+    return sl != NULL ? 0 : -1;
 }
 
 int main(void)
@@ -267,5 +222,5 @@ int main(void)
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, its_group_teardown);
 }
