@@ -74,4 +74,24 @@ enum st despatch_store_order_fulfilled(struct store_conn *c, const char *order_i
                                        bool *complete, char *state, size_t cap,
                                        struct errbuf *err);
 
+/*
+ * The shop's despatches not confirmed in Shopline threshold_s after they
+ * were recorded: pending, or failed (the customer has not been told
+ * either way), oldest first, at most 1000, leaving out those whose
+ * despatch_unconfirmed exception a person resolved (that is final for the
+ * despatch). Rows: despatch_number, order id, order name, minutes since
+ * recorded, despatch state, tracking ("" when none), and the last
+ * create_fulfillment job's state ("none" when there is none), attempts and
+ * last error (""). The caller PQclears; NULL with *st set on failure.
+ */
+PGresult *despatch_store_unconfirmed(struct store_conn *c, const char *shop, int threshold_s,
+                                     enum st *st, struct errbuf *err);
+
+/*
+ * Every store's pending despatches: *late those recorded more than
+ * threshold_s ago, *oldest_s the age of the oldest (0 when none).
+ */
+enum st despatch_store_pending_gauges(struct store_conn *c, int threshold_s, long *late,
+                                      double *oldest_s, struct errbuf *err);
+
 #endif

@@ -51,6 +51,14 @@ enum st exc_resolve_id(struct store_conn *c, const char *shop, const char *id, c
 enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char *type,
                              const char *state, struct errbuf *err);
 
+/*
+ * Resolves the shop's open despatch_unconfirmed exceptions (subject: the
+ * despatch number) whose despatch is fulfilled now, by shopvox, naming
+ * the Shopline fulfillment.
+ */
+enum st exc_resolve_confirmed_despatches(struct store_conn *c, const char *shop,
+                                         struct errbuf *err);
+
 /* Rows (type, count) of the open exceptions; the caller PQclears. NULL with *st set on failure. */
 PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err);
 

@@ -13,8 +13,16 @@
  * Families: shopvox_orders{state} (every known state, 0 included),
  * shopvox_jobs{kind,state} (pending, running, dead; done jobs are counted
  * by shopvox_jobs_processed_total, and purged by retention),
- * shopvox_exceptions_open{type}, shopvox_db_up (did the last pass reach the
- * database) and shopvox_gauges_refreshed_timestamp_seconds.
+ * shopvox_exceptions_open{type}, shopvox_despatches_unconfirmed (pending
+ * despatches recorded more than SHOPVOX_UNCONFIRMED_DESPATCH_S ago: the
+ * loop is late, whatever the cause), shopvox_despatch_unconfirmed_oldest_seconds
+ * (the age of the oldest pending despatch, late or not, 0 when none: how
+ * far behind the loop is), shopvox_db_up (did the last pass reach the
+ * database) and shopvox_gauges_refreshed_timestamp_seconds. Failed
+ * despatches are not counted by the despatch gauges: Shopline refused
+ * them for good, nothing will bring them down on its own, and each has
+ * open fulfillment_failed and despatch_unconfirmed exceptions
+ * (shopvox_exceptions_open) instead.
  */
 #ifndef SHOPVOX_GAUGES_H
 #define SHOPVOX_GAUGES_H
@@ -32,9 +40,11 @@ struct gauges *gauges_start(const struct cfg *cfg);
 void gauges_stop(struct gauges *g);
 
 /*
- * One refresh pass on c (the thread's body; tests call it directly).
- * settled: also count orders in settled states. ST_OK or the failure.
+ * One refresh pass on c (the thread's body; tests call it directly) with
+ * cfg's thresholds. settled: also count orders in settled states. ST_OK or
+ * the failure.
  */
-enum st gauges_refresh(struct store_conn *c, bool settled, struct errbuf *err);
+enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled,
+                       struct errbuf *err);
 
 #endif

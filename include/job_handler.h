@@ -20,6 +20,7 @@
 #include "config.h"
 #include "jobs.h"
 #include "pvx.h"
+#include "ratelimit.h"
 #include "store.h"
 
 struct limiter;
@@ -79,6 +80,8 @@ struct job_kind {
     job_handler_fn run_one; /* NULL: the kind always runs through run_batch */
     job_batch_fn run_batch; /* NULL: the kind runs one job at a time */
     job_warm_fn warm;       /* NULL: nothing to do at start */
+    enum rl_priority priority; /* of its Peoplevox calls when the budget is short
+                                * (ratelimit.h); left out: normal */
 };
 
 #endif

@@ -3,12 +3,16 @@
  * bucket per outside API for this store (ratelimit.h for the arithmetic,
  * ratelimit_store.h for the table).
  *
- * Every outbound call takes a token first. Peoplevox calls take theirs in
- * the Peoplevox client (limiter_pvx gives it the hook), whatever the job
- * kind. A SHOPLINE client takes its own:
+ * Every outbound call takes a token first, at a priority (ratelimit.h:
+ * when the budget is short, high-priority takes find tokens first).
+ * Peoplevox calls take theirs in the Peoplevox client (limiter_pvx gives
+ * it the hook), at the priority of the job the calling thread runs: the
+ * worker sets it from the job kind's row (limiter_set_thread_priority), as
+ * the shared client has no per-call argument for it. A SHOPLINE client
+ * takes its own, naming its priority:
  *
  *     int64_t wait_ms = 0;
- *     st = limiter_take(lim, RL_API_SHOPLINE, &wait_ms, &err);
+ *     st = limiter_take(lim, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &err);
  *     if (st != ST_OK) {            // no token now: do not send
  *         job_result_throttle(r, wait_ms);   // an uncounted retry
  *         ...                       // (or sleep wait_ms when it is short)
@@ -59,11 +63,19 @@ struct limiter *limiter_create(const struct limiter_opts *o);
 void limiter_destroy(struct limiter *l);
 
 /*
- * One token of api's bucket: ST_OK, granted. Otherwise ST_RETRY and
- * *wait_ms (> 0) until one should be there (err set when the database
- * failed, else empty).
+ * One token of api's bucket at priority prio: ST_OK, granted. Otherwise
+ * ST_RETRY and *wait_ms (> 0) until one should be there for prio (err set
+ * when the database failed, else empty).
  */
-enum st limiter_take(struct limiter *l, enum rl_api api, int64_t *wait_ms, struct errbuf *err);
+enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
+                     int64_t *wait_ms, struct errbuf *err);
+
+/*
+ * The priority of the Peoplevox calls the calling thread makes from now
+ * on (thread-local; RL_PRIO_NORMAL until set). The worker sets its job
+ * kind's before running each job.
+ */
+void limiter_set_thread_priority(enum rl_priority prio);
 
 /*
  * api refused a call for load (HTTP 429, Peoplevox's 503 or rate-limit
@@ -72,7 +84,10 @@ enum st limiter_take(struct limiter *l, enum rl_api api, int64_t *wait_ms, struc
  */
 void limiter_note_throttled(struct limiter *l, enum rl_api api, int64_t retry_after_ms);
 
-/* The Peoplevox client's hook on l's "peoplevox" bucket (out's ctx borrows l). */
+/*
+ * The Peoplevox client's hook on l's "peoplevox" bucket, taking at the
+ * calling thread's priority (out's ctx borrows l).
+ */
 void limiter_pvx(struct limiter *l, struct pvx_limiter *out);
 
 #endif

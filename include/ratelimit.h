@@ -34,6 +34,18 @@
  *    SECONDS: never above CALLS in any window, 80 % of the budget usable
  *    at a steady rate plus a small burst (15/15s: burst 3, 0.8 calls/s).
  *  - SHOPLINE publishes its bucket (4/s, burst 40): the limits are those.
+ *  - Priorities, for when the budget is short: a take is high, normal or
+ *    low. A lower priority may take a token only while the bucket keeps a
+ *    reserve after it (rl_reserve: none for high, a quarter of the burst
+ *    for normal, half of it for low), so the tokens that trickle in while
+ *    high-priority callers keep asking go to them, and lower ones wait
+ *    until the high demand falls below the refill rate. The reserve is at
+ *    most burst - 1, so a full bucket serves every priority (a bucket of
+ *    one token cannot reserve anything: priorities have no effect there).
+ *    Who is which: Sales Order posts and cancellations, and Shopline
+ *    fulfillments, are high; catalogue reads and inventory pushes low;
+ *    everything else normal. Priorities never raise the budget: they only
+ *    decide who waits.
  */
 #ifndef SHOPVOX_RATELIMIT_H
 #define SHOPVOX_RATELIMIT_H
@@ -49,6 +61,12 @@
 
 /* The APIs with a bucket; rl_api_name gives the table's and metrics' label. */
 enum rl_api { RL_API_PEOPLEVOX, RL_API_SHOPLINE, RL_API_COUNT };
+
+/* How urgent a take is (see Decisions); 0 is normal, the default. */
+enum rl_priority { RL_PRIO_NORMAL, RL_PRIO_HIGH, RL_PRIO_LOW, RL_PRIO_COUNT };
+
+#define RL_RESERVE_NORMAL 0.25 /* share of the burst a normal take leaves */
+#define RL_RESERVE_LOW 0.5     /* share of the burst a low take leaves */
 
 struct rl_limits {
     double rate_per_s;  /* refill; > 0 */
@@ -66,6 +84,15 @@ struct rl_bucket {
 /* "peoplevox" or "shopline" ("" for an unknown value). */
 const char *rl_api_name(enum rl_api api);
 
+/* "normal", "high" or "low" ("" for an unknown value). */
+const char *rl_priority_name(enum rl_priority p);
+
+/*
+ * Tokens a take of priority p must leave in the bucket: 0 for high, a
+ * share of the burst for normal and low, at most burst - 1.
+ */
+double rl_reserve(const struct rl_limits *l, enum rl_priority p);
+
 /* The refill rate at now_ms: halved while the bucket is shrunk. */
 double rl_rate_at(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms);
 
@@ -73,16 +100,20 @@ double rl_rate_at(const struct rl_limits *l, const struct rl_bucket *b, int64_t 
 void rl_refill(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms);
 
 /*
- * Refills, then takes one token when there is a whole one: true. Else
- * false, and the bucket is only refilled.
+ * Refills, then takes one token at priority p when the bucket holds a
+ * whole one above p's reserve: true. Else false, and the bucket is only
+ * refilled.
  */
-bool rl_take(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms);
+bool rl_take(const struct rl_limits *l, struct rl_bucket *b, enum rl_priority p,
+             int64_t now_ms);
 
 /*
- * After rl_take said no: ms until a whole token is there (the pushed-out
- * refill included), at least 1. 0 when a token is there now.
+ * After rl_take at priority p said no: ms until a whole token above p's
+ * reserve is there (the pushed-out refill included), at least 1. 0 when
+ * one is there now.
  */
-int64_t rl_wait_ms(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms);
+int64_t rl_wait_ms(const struct rl_limits *l, const struct rl_bucket *b, enum rl_priority p,
+                   int64_t now_ms);
 
 /*
  * The far side refused a call for load at now_ms: empty the bucket, refill

@@ -29,10 +29,14 @@ struct ratelimit_grant {
     int64_t wait_ms;   /* when not granted: until a whole token is there (>= 1) */
 };
 
-/* Takes one token from (api, shop)'s bucket with limits l. ST_RETRY/ST_FAIL: database. */
+/*
+ * Takes one token at priority prio from (api, shop)'s bucket with limits
+ * l: granted only when a whole token is there above prio's reserve
+ * (rl_reserve). ST_RETRY/ST_FAIL: database.
+ */
 enum st ratelimit_store_take(struct store_conn *c, enum rl_api api, const char *shop,
-                             const struct rl_limits *l, struct ratelimit_grant *out,
-                             struct errbuf *err);
+                             const struct rl_limits *l, enum rl_priority prio,
+                             struct ratelimit_grant *out, struct errbuf *err);
 
 /*
  * The API refused a call for load: the bucket is emptied and refills at

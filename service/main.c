@@ -199,16 +199,19 @@ static int listeners_start(const struct cfg *c, struct app *a, struct listeners 
 /*
  * Every job kind the workers run, and its handlers (job_handler.h). Kinds
  * with a batch handler post several jobs with one Peoplevox call when
- * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h).
+ * SHOPVOX_PVX_BATCH_MAX > 1 (see sales_order.h). The priority is that of
+ * the kind's Peoplevox calls when the budget is short: Sales Orders before
+ * catalogue reads (create_fulfillment names its own for Shopline).
  */
 static const struct job_kind job_kinds[] = {
-    {"post_sales_order", NULL, so_post_jobs, so_warm_templates}, /* always the batch path */
-    {"cancel_sales_order", so_cancel_handler, NULL, NULL},
-    {"purge_retention", retention_purge_handler, NULL, NULL},
-    {"catalogue_sync", catalogue_sync_handler, NULL, NULL},
-    {"detect_stalled", watchdog_stalled_handler, NULL, NULL},
-    {"poll_despatches", despatch_poll_handler, NULL, NULL},
-    {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL},
+    {"post_sales_order", NULL, so_post_jobs, so_warm_templates, RL_PRIO_HIGH}, /* batch path */
+    {"cancel_sales_order", so_cancel_handler, NULL, NULL, RL_PRIO_HIGH},
+    {"purge_retention", retention_purge_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {"catalogue_sync", catalogue_sync_handler, NULL, NULL, RL_PRIO_LOW},
+    {"detect_stalled", watchdog_stalled_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {"poll_despatches", despatch_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
+    {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

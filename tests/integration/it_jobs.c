@@ -376,7 +376,8 @@ static int run_pool(const struct job_kind *kinds, size_t n_kinds, int batch_max)
 /* A kind known only from the table runs; a kind missing from it dies with "no handler". */
 static void test_pool_runs_only_the_kinds_of_its_table(void **state)
 {
-    static const struct job_kind kinds[] = {{"counted_kind", count_one, NULL, NULL}};
+    static const struct job_kind kinds[] = {
+        {"counted_kind", count_one, NULL, NULL, RL_PRIO_NORMAL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     it_sql_exec(db, "DELETE FROM exceptions");
@@ -400,7 +401,8 @@ static void test_pool_runs_only_the_kinds_of_its_table(void **state)
 /* A batch handler takes up to batch_max jobs per call, and only when batch_max > 1. */
 static void test_pool_batches_only_when_batch_max_above_one(void **state)
 {
-    static const struct job_kind kinds[] = {{"batched_kind", count_one, count_batch, NULL}};
+    static const struct job_kind kinds[] = {
+        {"batched_kind", count_one, count_batch, NULL, RL_PRIO_NORMAL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     enqueue_n("batched_kind", "b", 5);
@@ -419,7 +421,8 @@ static void test_pool_batches_only_when_batch_max_above_one(void **state)
 /* SHOPVOX_JOB_MAX_ATTEMPTS applies to every job, whatever its row was created with. */
 static void test_max_attempts_setting_applies_to_queued_jobs(void **state)
 {
-    static const struct job_kind kinds[] = {{"retry_kind", always_retry, NULL, NULL}};
+    static const struct job_kind kinds[] = {
+        {"retry_kind", always_retry, NULL, NULL, RL_PRIO_NORMAL}};
 
     it_sql_exec(db, "DELETE FROM jobs");
     enqueue_n("retry_kind", "r", 1); /* the row says max_attempts 12 */
@@ -461,7 +464,8 @@ static bool warm_job_done(void *arg)
 /* A kind's start hook runs once per pool (not once per worker), before the first claim. */
 static void test_pool_runs_start_hooks_once_before_claiming(void **state)
 {
-    static const struct job_kind kinds[] = {{"warm_kind", note_warm, NULL, count_warm}};
+    static const struct job_kind kinds[] = {
+        {"warm_kind", note_warm, NULL, count_warm, RL_PRIO_NORMAL}};
     struct cfg cfg;
     struct worker_pool *p;
 

@@ -8,7 +8,10 @@
  * not just refusing); a shrink on one connection is seen by takes on
  * another (half rate, Retry-After honoured); buckets of other APIs and
  * stores are separate; the limiter module counts its metrics and fails
- * closed when the database is unreachable; an invalid PEOPLEVOX_RATE stops
+ * closed when the database is unreachable; with the bucket short, a
+ * high-priority taker and a low-priority one contending through the
+ * Peoplevox hook (each thread's own priority): every high token is granted
+ * before the low taker's first; an invalid PEOPLEVOX_RATE stops
  * `check-config` and `serve` with exit 2 and a clear message.
  */
 #include <setjmp.h>
@@ -61,7 +64,7 @@ static struct ratelimit_grant take(struct store_conn *c, enum rl_api api, const 
     struct ratelimit_grant g;
     struct errbuf err = {""};
 
-    if (ratelimit_store_take(c, api, shop, l, &g, &err) != ST_OK)
+    if (ratelimit_store_take(c, api, shop, l, RL_PRIO_HIGH, &g, &err) != ST_OK)
         fail_msg("take: %s", err.msg);
     return g;
 }
@@ -107,7 +110,8 @@ static void *hammer_main(void *arg)
     while (now_ms_monotonic() < h->until_ms) {
         struct ratelimit_grant g;
 
-        if (ratelimit_store_take(c, RL_API_PEOPLEVOX, h->shop, h->l, &g, &err) != ST_OK) {
+        if (ratelimit_store_take(c, RL_API_PEOPLEVOX, h->shop, h->l, RL_PRIO_HIGH, &g, &err) !=
+            ST_OK) {
             fprintf(stderr, "hammer: %s\n", err.msg);
             break;
         }
@@ -194,10 +198,10 @@ static void test_limiter_counts_and_fails_closed(void **state)
     struct errbuf err = {""};
     int64_t wait_ms = -1;
 
-    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, &wait_ms, &err), ST_OK);
+    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, RL_PRIO_HIGH, &wait_ms, &err), ST_OK);
     assert_int_equal(wait_ms, 0);
-    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, &wait_ms, &err), ST_OK);
-    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, &wait_ms, &err), ST_RETRY);
+    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, RL_PRIO_HIGH, &wait_ms, &err), ST_OK);
+    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, RL_PRIO_HIGH, &wait_ms, &err), ST_RETRY);
     assert_true(wait_ms > 900 && wait_ms <= 1000);
     assert_string_equal(err.msg, "");
     assert_true(metrics_get("shopvox_ratelimit_granted_total", "api=\"peoplevox\"") == 2);
@@ -205,15 +209,76 @@ static void test_limiter_counts_and_fails_closed(void **state)
     assert_true(metrics_get("shopvox_ratelimit_tokens", "api=\"peoplevox\"") < 0.1);
     limiter_note_throttled(l, RL_API_SHOPLINE, 0);
     assert_true(metrics_get("shopvox_ratelimit_shrinks_total", "api=\"shopline\"") == 1);
-    assert_int_equal(limiter_take(l, RL_API_SHOPLINE, &wait_ms, &err), ST_RETRY);
+    assert_int_equal(limiter_take(l, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &err), ST_RETRY);
     limiter_destroy(l);
 
     /* an unreachable database: no token, a wait, and why */
     o.database_url = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1";
     l = limiter_create(&o);
-    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, &wait_ms, &err), ST_RETRY);
+    assert_int_equal(limiter_take(l, RL_API_PEOPLEVOX, RL_PRIO_HIGH, &wait_ms, &err), ST_RETRY);
     assert_int_equal(wait_ms, LIMITER_DB_RETRY_MS);
     assert_non_null(strstr(err.msg, "could not connect to database"));
+    limiter_destroy(l);
+}
+
+#define PRIO_HIGH_TOKENS 20
+#define PRIO_LOW_TOKENS 3
+
+/* One taker of the priority test: its thread's priority, its wants, when it got each. */
+struct prio_taker {
+    struct pvx_limiter hook;
+    enum rl_priority prio;
+    int want;
+    int64_t at_ms[PRIO_HIGH_TOKENS];
+    int got;
+    int64_t give_up_ms;
+};
+
+static void *prio_taker_main(void *arg)
+{
+    struct prio_taker *t = arg;
+
+    limiter_set_thread_priority(t->prio);
+    while (t->got < t->want && now_ms_monotonic() < t->give_up_ms) {
+        struct errbuf err = {""};
+        int64_t wait_ms = 0;
+
+        if (t->hook.acquire(t->hook.ctx, &wait_ms, &err) == ST_OK)
+            t->at_ms[t->got++] = now_ms_monotonic();
+        else
+            sleep_ms(wait_ms < 5 ? wait_ms : 5); /* come back early: contend */
+    }
+    return NULL;
+}
+
+static void test_high_priority_gets_its_tokens_first(void **state)
+{
+    struct limiter_opts o = {.database_url = db, .shop = "priority.example", .connections = 2,
+                             .limits = {{20.0, 10.0}, {4.0, 40.0}}}; /* 50 ms per token */
+    struct limiter *l = limiter_create(&o);
+    struct prio_taker high = {.prio = RL_PRIO_HIGH, .want = PRIO_HIGH_TOKENS};
+    struct prio_taker low = {.prio = RL_PRIO_LOW, .want = PRIO_LOW_TOKENS};
+    struct errbuf err = {""};
+    pthread_t th, tl;
+    int64_t wait_ms = 0;
+
+    /* the bucket short: emptied */
+    while (limiter_take(l, RL_API_PEOPLEVOX, RL_PRIO_HIGH, &wait_ms, &err) == ST_OK)
+        ;
+    limiter_pvx(l, &high.hook);
+    limiter_pvx(l, &low.hook);
+    high.give_up_ms = low.give_up_ms = now_ms_monotonic() + 10000;
+    pthread_create(&tl, NULL, prio_taker_main, &low);
+    pthread_create(&th, NULL, prio_taker_main, &high);
+    pthread_join(th, NULL);
+    pthread_join(tl, NULL);
+    printf("priorities: high got %d in %lld ms, low's first %lld ms after high's last\n",
+           high.got, (long long)(high.at_ms[high.got - 1] - high.at_ms[0]),
+           (long long)(low.got > 0 ? low.at_ms[0] - high.at_ms[high.got - 1] : -1));
+    assert_int_equal(high.got, PRIO_HIGH_TOKENS);
+    assert_int_equal(low.got, PRIO_LOW_TOKENS);
+    /* the low taker waited for the whole high demand, though it asked as often */
+    assert_true(low.at_ms[0] > high.at_ms[PRIO_HIGH_TOKENS - 1]);
     limiter_destroy(l);
 }
 
@@ -246,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_three_connections_never_exceed_the_budget),
         cmocka_unit_test(test_shrink_is_seen_by_every_connection),
         cmocka_unit_test(test_limiter_counts_and_fails_closed),
+        cmocka_unit_test(test_high_priority_gets_its_tokens_first),
         cmocka_unit_test(test_invalid_peoplevox_rate_exits_2),
     };
 

@@ -3,7 +3,9 @@
  * before a pushed-out refill), take, the wait, the shrink after a refusal
  * (empty, half rate for RL_SHRINK_MS, Retry-After honoured), PEOPLEVOX_RATE
  * parsing, and the promise behind its limits: a simulated second of greedy
- * callers never gets more than CALLS calls into any window of SECONDS.
+ * callers never gets more than CALLS calls into any window of SECONDS;
+ * priorities: the reserve a lower priority leaves, and high-priority
+ * callers getting every token while they outrun the refill.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,36 +28,48 @@ struct step_case {
     bool granted;
     double tokens_after;
     int64_t wait_ms;      /* rl_wait_ms after a refusal (0 when granted) */
+    enum rl_priority prio;
 };
 
 static void test_take_table(void **state)
 {
     static const struct step_case cases[] = {
-        {"full bucket", {10.0, 0, 0}, 0, true, 9.0, 0},
-        {"refill capped at burst", {9.0, 0, 0}, 60000, true, 9.0, 0},
-        {"exactly one token", {1.0, 0, 0}, 0, true, 0.0, 0},
-        {"refill makes the token", {0.5, 0, 0}, 125, true, 0.0, 0},
-        {"empty: 250 ms per token", {0.0, 0, 0}, 0, false, 0.0, 250},
-        {"half a token: 125 ms", {0.5, 0, 0}, 0, false, 0.5, 125},
-        {"rounds the wait up", {0.999, 0, 0}, 0, false, 0.999, 1},
-        {"time going back earns nothing", {0.5, 1000, 0}, 500, false, 0.5, 625},
-        {"shrunk: half rate", {0.0, 0, 60000}, 250, false, 0.5, 250},
-        {"shrunk: 500 ms per token", {0.0, 0, 60000}, 0, false, 0.0, 500},
-        {"slow period over: full rate", {0.0, 0, 100}, 250, true, 0.0, 0},
-        {"pushed-out refill: nothing before it", {0.0, 2000, 0}, 1000, false, 0.0, 1250},
-        {"pushed-out refill and shrunk", {0.0, 2000, 60000}, 1000, false, 0.0, 1500},
-        {"after the pushed-out refill", {0.0, 2000, 0}, 2250, true, 0.0, 0},
+        {"full bucket", {10.0, 0, 0}, 0, true, 9.0, 0, RL_PRIO_HIGH},
+        {"refill capped at burst", {9.0, 0, 0}, 60000, true, 9.0, 0, RL_PRIO_HIGH},
+        {"exactly one token", {1.0, 0, 0}, 0, true, 0.0, 0, RL_PRIO_HIGH},
+        {"refill makes the token", {0.5, 0, 0}, 125, true, 0.0, 0, RL_PRIO_HIGH},
+        {"empty: 250 ms per token", {0.0, 0, 0}, 0, false, 0.0, 250, RL_PRIO_HIGH},
+        {"half a token: 125 ms", {0.5, 0, 0}, 0, false, 0.5, 125, RL_PRIO_HIGH},
+        {"rounds the wait up", {0.999, 0, 0}, 0, false, 0.999, 1, RL_PRIO_HIGH},
+        {"time going back earns nothing", {0.5, 1000, 0}, 500, false, 0.5, 625, RL_PRIO_HIGH},
+        {"shrunk: half rate", {0.0, 0, 60000}, 250, false, 0.5, 250, RL_PRIO_HIGH},
+        {"shrunk: 500 ms per token", {0.0, 0, 60000}, 0, false, 0.0, 500, RL_PRIO_HIGH},
+        {"slow period over: full rate", {0.0, 0, 100}, 250, true, 0.0, 0, RL_PRIO_HIGH},
+        {"pushed-out refill: nothing before it", {0.0, 2000, 0}, 1000, false, 0.0, 1250,
+         RL_PRIO_HIGH},
+        {"pushed-out refill and shrunk", {0.0, 2000, 60000}, 1000, false, 0.0, 1500,
+         RL_PRIO_HIGH},
+        {"after the pushed-out refill", {0.0, 2000, 0}, 2250, true, 0.0, 0, RL_PRIO_HIGH},
+        /* burst 10: normal keeps 2.5 tokens, low keeps 5 */
+        {"low: a full bucket serves it", {10.0, 0, 0}, 0, true, 9.0, 0, RL_PRIO_LOW},
+        {"low: above its reserve", {6.0, 0, 0}, 0, true, 5.0, 0, RL_PRIO_LOW},
+        {"low: keeps half the burst", {5.5, 0, 0}, 0, false, 5.5, 125, RL_PRIO_LOW},
+        {"low: empty waits for six tokens", {0.0, 0, 0}, 0, false, 0.0, 1500, RL_PRIO_LOW},
+        {"normal: keeps a quarter of it", {3.0, 0, 0}, 0, false, 3.0, 125, RL_PRIO_NORMAL},
+        {"normal: above its reserve", {3.5, 0, 0}, 0, true, 2.5, 0, RL_PRIO_NORMAL},
+        {"high: the last token is its", {1.0, 0, 0}, 0, true, 0.0, 0, RL_PRIO_HIGH},
+        {"low: refill reaches the reserve", {5.0, 0, 0}, 250, true, 5.0, 0, RL_PRIO_LOW},
     };
 
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const struct step_case *c = &cases[i];
         struct rl_bucket b = c->before;
-        bool got = rl_take(&four_per_s, &b, c->now_ms);
+        bool got = rl_take(&four_per_s, &b, c->prio, c->now_ms);
+        int64_t wait = got ? 0 : rl_wait_ms(&four_per_s, &b, c->prio, c->now_ms);
 
-        if (got != c->granted || fabs(b.tokens - c->tokens_after) > 1e-9 ||
-            (!got && rl_wait_ms(&four_per_s, &b, c->now_ms) != c->wait_ms))
+        if (got != c->granted || fabs(b.tokens - c->tokens_after) > 1e-9 || wait != c->wait_ms)
             fail_msg("%s: granted %d tokens %.4f wait %lld", c->what, got, b.tokens,
-                     (long long)(got ? 0 : rl_wait_ms(&four_per_s, &b, c->now_ms)));
+                     (long long)wait);
     }
 }
 
@@ -64,10 +78,10 @@ static void test_wait_is_enough(void **state)
     struct rl_bucket b = {0.3, 0, 0};
     int64_t wait;
 
-    assert_false(rl_take(&four_per_s, &b, 0));
-    wait = rl_wait_ms(&four_per_s, &b, 0);
-    assert_false(rl_take(&four_per_s, &b, wait - 1));
-    assert_true(rl_take(&four_per_s, &b, wait));
+    assert_false(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 0));
+    wait = rl_wait_ms(&four_per_s, &b, RL_PRIO_HIGH, 0);
+    assert_false(rl_take(&four_per_s, &b, RL_PRIO_HIGH, wait - 1));
+    assert_true(rl_take(&four_per_s, &b, RL_PRIO_HIGH, wait));
 }
 
 static void test_shrink(void **state)
@@ -79,21 +93,21 @@ static void test_shrink(void **state)
     assert_int_equal(b.slow_until_ms, 5000 + RL_SHRINK_MS);
     assert_int_equal(b.updated_ms, 5000);
     /* half rate (2/s) while shrunk: one token after 500 ms, not 250 */
-    assert_false(rl_take(&four_per_s, &b, 5250));
-    assert_int_equal(rl_wait_ms(&four_per_s, &b, 5250), 250);
-    assert_true(rl_take(&four_per_s, &b, 5500));
+    assert_false(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 5250));
+    assert_int_equal(rl_wait_ms(&four_per_s, &b, RL_PRIO_HIGH, 5250), 250);
+    assert_true(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 5500));
     /* full rate once the slow period is over */
     b.tokens = 0.0;
     b.updated_ms = 5000 + RL_SHRINK_MS;
-    assert_true(rl_take(&four_per_s, &b, 5000 + RL_SHRINK_MS + 250));
+    assert_true(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 5000 + RL_SHRINK_MS + 250));
 
     /* Retry-After: no refill before it, even of tokens earned already */
     b = (struct rl_bucket){3.0, 0, 0};
     rl_shrink(&b, 1000, 30000);
     assert_int_equal(b.updated_ms, 31000);
-    assert_false(rl_take(&four_per_s, &b, 30999));
-    assert_int_equal(rl_wait_ms(&four_per_s, &b, 1000), 30000 + 500);
-    assert_true(rl_take(&four_per_s, &b, 31500));
+    assert_false(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 30999));
+    assert_int_equal(rl_wait_ms(&four_per_s, &b, RL_PRIO_HIGH, 1000), 30000 + 500);
+    assert_true(rl_take(&four_per_s, &b, RL_PRIO_HIGH, 31500));
 
     /* a second refusal extends the slow period, never pulls a refill in */
     b = (struct rl_bucket){0.0, 31000, 61000};
@@ -179,7 +193,7 @@ static void test_window_promise(void **state)
         assert_int_equal(rl_parse_window(cases[i].text, &l, &err), 0);
         b = (struct rl_bucket){l.burst, 0, 0};
         for (int64_t t = 0; t < 100000 && n < ARRAY_LEN(at); t++) {
-            while (rl_take(&l, &b, t))
+            while (rl_take(&l, &b, RL_PRIO_HIGH, t))
                 at[n++] = t;
         }
         for (size_t k = 0; k < n; k++) {
@@ -190,6 +204,60 @@ static void test_window_promise(void **state)
         if (most > (size_t)cases[i].calls || most < (size_t)cases[i].calls - 1)
             fail_msg("%s: %zu calls in one window", cases[i].text, most);
     }
+}
+
+static void test_reserve_table(void **state)
+{
+    static const struct {
+        double burst;
+        double high, normal, low;
+    } cases[] = {
+        {40.0, 0.0, 10.0, 20.0}, /* SHOPLINE's bucket */
+        {3.0, 0.0, 0.75, 1.5},   /* PEOPLEVOX_RATE 15/15s */
+        {2.0, 0.0, 0.5, 1.0},    /* capped at burst - 1: a full bucket serves low */
+        {1.0, 0.0, 0.0, 0.0},    /* one token: nothing to reserve */
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct rl_limits l = {1.0, cases[i].burst};
+
+        if (rl_reserve(&l, RL_PRIO_HIGH) != cases[i].high ||
+            rl_reserve(&l, RL_PRIO_NORMAL) != cases[i].normal ||
+            rl_reserve(&l, RL_PRIO_LOW) != cases[i].low)
+            fail_msg("burst %.0f: reserves %.2f %.2f %.2f", cases[i].burst,
+                     rl_reserve(&l, RL_PRIO_HIGH), rl_reserve(&l, RL_PRIO_NORMAL),
+                     rl_reserve(&l, RL_PRIO_LOW));
+    }
+    assert_string_equal(rl_priority_name(RL_PRIO_HIGH), "high");
+    assert_string_equal(rl_priority_name(RL_PRIO_NORMAL), "normal");
+    assert_string_equal(rl_priority_name(RL_PRIO_LOW), "low");
+    assert_string_equal(rl_priority_name(RL_PRIO_COUNT), "");
+}
+
+/*
+ * A low and a high caller both ask every millisecond (low first); the
+ * high one stops asking after a second. From a full bucket low gets a few
+ * tokens until the bucket falls to its reserve; then, while high outruns
+ * the refill, every token is high's; once high is done, the bucket refills
+ * past low's reserve (6 tokens at 4/s: 1.5 s) and low gets tokens again.
+ */
+static void test_high_priority_first_when_short(void **state)
+{
+    struct rl_bucket b = {four_per_s.burst, 0, 0};
+    long low_early = 0, low_while_high = 0, low_after = 0, high = 0;
+
+    for (int64_t t = 0; t < 3000; t++) {
+        if (rl_take(&four_per_s, &b, RL_PRIO_LOW, t))
+            t < 10 ? low_early++ : t < 1000 ? low_while_high++ : low_after++;
+        if (t < 1000 && rl_take(&four_per_s, &b, RL_PRIO_HIGH, t))
+            high++;
+    }
+    assert_int_equal(low_early, 3);
+    assert_int_equal(low_while_high, 0);
+    /* the rest of the bucket (7), then the refill: one per 250 ms (3 or 4, by rounding) */
+    assert_in_range(high, 7 + 3, 7 + 4);
+    /* from about 2.25 s (6 tokens 1.5 s after high's last take), one per 250 ms */
+    assert_in_range(low_after, 2, 3);
 }
 
 static void test_api_names(void **state)
@@ -207,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_shrink),
         cmocka_unit_test(test_parse_window),
         cmocka_unit_test(test_window_promise),
+        cmocka_unit_test(test_reserve_table),
+        cmocka_unit_test(test_high_priority_first_when_short),
         cmocka_unit_test(test_api_names),
     };
 

@@ -3,6 +3,8 @@
  *
  * The despatch number's uniqueness is the database's: the insert skips a
  * number already there, so two polls reading the same row record it once.
+ * The unconfirmed despatches are found through the partial indexes on
+ * created_at of pending (007) and failed (010) rows, one arm each.
  */
 #include "despatch_store.h"
 
@@ -171,6 +173,49 @@ enum st despatch_store_order_fulfilled(struct store_conn *c, const char *order_i
 
     *complete = st == ST_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 1)[0] == 't';
     snprintf(state, cap, "%s", st == ST_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return st;
+}
+
+PGresult *despatch_store_unconfirmed(struct store_conn *c, const char *shop, int threshold_s,
+                                     enum st *st, struct errbuf *err)
+{
+    char threshold[16];
+    const char *p[2] = {shop, threshold};
+
+    snprintf(threshold, sizeof(threshold), "%d", threshold_s);
+    return store_exec_prepared(
+        c, "despatch_unconfirmed",
+        "SELECT d.despatch_number, o.id::text, o.name, "
+        "(extract(epoch FROM now() - d.created_at) / 60)::int, d.state, coalesce(d.tracking, ''), "
+        "coalesce(j.state, 'none'), coalesce(j.attempts, 0), coalesce(j.last_error, '') "
+        "FROM despatches d JOIN orders o ON o.id = d.order_id LEFT JOIN LATERAL (SELECT state, "
+        "attempts, last_error FROM jobs WHERE kind = 'create_fulfillment' AND dedupe_key = "
+        "d.despatch_number ORDER BY id DESC LIMIT 1) j ON true "
+        "WHERE o.shop = $1 AND ((d.state = 'pending' AND d.created_at < now() - ($2::int * "
+        "interval '1 second')) OR (d.state = 'failed' AND d.created_at < now() - ($2::int * "
+        "interval '1 second'))) AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.shop = $1 "
+        "AND e.type = 'despatch_unconfirmed' AND e.subject = d.despatch_number AND "
+        "e.state = 'resolved' AND e.resolved_by <> 'shopvox') ORDER BY d.created_at LIMIT 1000",
+        2, p, NULL, NULL, st, err);
+}
+
+enum st despatch_store_pending_gauges(struct store_conn *c, int threshold_s, long *late,
+                                      double *oldest_s, struct errbuf *err)
+{
+    char threshold[16];
+    const char *p[1] = {threshold};
+    enum st st;
+    PGresult *r;
+
+    snprintf(threshold, sizeof(threshold), "%d", threshold_s);
+    r = store_exec_prepared(c, "despatch_pending_gauges",
+                            "SELECT count(*) FILTER (WHERE created_at < now() - ($1::int * "
+                            "interval '1 second')), coalesce(extract(epoch FROM now() - "
+                            "min(created_at))::float8, 0) FROM despatches WHERE state = 'pending'",
+                            1, p, NULL, NULL, &st, err);
+    *late = st == ST_OK ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    *oldest_s = st == ST_OK ? strtod(PQgetvalue(r, 0, 1), NULL) : 0;
     PQclear(r);
     return st;
 }

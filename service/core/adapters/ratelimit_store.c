@@ -5,12 +5,14 @@
  * waits, then reads the row it left) and reads clock_timestamp() once; the
  * level is the refill of rl_refill (nothing before updated_at, half rate
  * while slow_until is ahead, capped at the burst); the UPDATE takes a
- * token when the level holds a whole one. It returns the bucket relative to
- * its own clock (the level, how far a Retry-After pushed the refill out,
- * how long it stays slow), and rl_wait_ms computes the wait from that, so
- * the wait rule has one home. clock_timestamp(), not now(): a take that
- * waited for the lock must refill up to when it got it, and updated_at
- * never moves backwards (greatest), so a stale clock can only under-refill.
+ * token when the level holds a whole one above the priority's reserve
+ * ($5, computed by rl_reserve, so the priority rule has one home). It
+ * returns the bucket relative to its own clock (the level, how far a
+ * Retry-After pushed the refill out, how long it stays slow), and
+ * rl_wait_ms computes the wait from that, so the wait rule has one home.
+ * clock_timestamp(), not now(): a take that waited for the lock must
+ * refill up to when it got it, and updated_at never moves backwards
+ * (greatest), so a stale clock can only under-refill.
  *
  * A row that does not exist yet is inserted full (ON CONFLICT DO NOTHING,
  * a race with another replica is harmless) and the statement runs again.
@@ -28,10 +30,11 @@ static const char *const take_sql =
     "  THEN least($4::float8, cur.tokens + extract(epoch FROM cur.now - cur.updated_at)::float8 "
     "       * CASE WHEN cur.now < cur.slow_until THEN $3::float8 / 2 ELSE $3::float8 END) "
     "  ELSE cur.tokens END AS level FROM cur) "
-    "UPDATE rate_buckets b SET tokens = lvl.level - CASE WHEN lvl.level >= 1 THEN 1 ELSE 0 END, "
+    "UPDATE rate_buckets b SET tokens = lvl.level - "
+    "  CASE WHEN lvl.level >= 1 + $5::float8 THEN 1 ELSE 0 END, "
     "  updated_at = greatest(lvl.updated_at, lvl.now) "
     "FROM lvl WHERE b.api = lvl.api AND b.shop = lvl.shop "
-    "RETURNING lvl.level >= 1, b.tokens, "
+    "RETURNING lvl.level >= 1 + $5::float8, b.tokens, "
     "  greatest(0, extract(epoch FROM b.updated_at - lvl.now)::float8 * 1000), "
     "  greatest(0, extract(epoch FROM b.slow_until - lvl.now)::float8 * 1000)";
 
@@ -62,13 +65,13 @@ static enum st ratelimit_store_create(struct store_conn *c, const char *api, con
 
 /* The take statement once; *found false when the bucket has no row yet. */
 static enum st ratelimit_store_take_once(struct store_conn *c, const char *const *p,
-                                         const struct rl_limits *l,
+                                         const struct rl_limits *l, enum rl_priority prio,
                                          struct ratelimit_grant *out, bool *found,
                                          struct errbuf *err)
 {
     struct rl_bucket b = {0, 0, 0};
     enum st st;
-    PGresult *res = store_exec_prepared(c, "ratelimit_take", take_sql, 4, p, NULL, NULL, &st,
+    PGresult *res = store_exec_prepared(c, "ratelimit_take", take_sql, 5, p, NULL, NULL, &st,
                                         err);
 
     *found = res != NULL && PQntuples(res) == 1;
@@ -78,18 +81,18 @@ static enum st ratelimit_store_take_once(struct store_conn *c, const char *const
         b.updated_ms = (int64_t)ceil(strtod(PQgetvalue(res, 0, 2), NULL));
         b.slow_until_ms = (int64_t)ceil(strtod(PQgetvalue(res, 0, 3), NULL));
         out->tokens = b.tokens;
-        out->wait_ms = out->granted ? 0 : rl_wait_ms(l, &b, 0);
+        out->wait_ms = out->granted ? 0 : rl_wait_ms(l, &b, prio, 0);
     }
     PQclear(res);
     return st;
 }
 
 enum st ratelimit_store_take(struct store_conn *c, enum rl_api api, const char *shop,
-                             const struct rl_limits *l, struct ratelimit_grant *out,
-                             struct errbuf *err)
+                             const struct rl_limits *l, enum rl_priority prio,
+                             struct ratelimit_grant *out, struct errbuf *err)
 {
-    char rate[32], burst[32];
-    const char *p[4] = {rl_api_name(api), shop, rate, burst};
+    char rate[32], burst[32], reserve[32];
+    const char *p[5] = {rl_api_name(api), shop, rate, burst, reserve};
     bool found = false;
     enum st st;
 
@@ -98,11 +101,12 @@ enum st ratelimit_store_take(struct store_conn *c, enum rl_api api, const char *
     out->wait_ms = 0;
     snprintf(rate, sizeof(rate), "%.17g", l->rate_per_s);
     snprintf(burst, sizeof(burst), "%.17g", l->burst);
-    st = ratelimit_store_take_once(c, p, l, out, &found, err);
+    snprintf(reserve, sizeof(reserve), "%.17g", rl_reserve(l, prio));
+    st = ratelimit_store_take_once(c, p, l, prio, out, &found, err);
     if (st == ST_OK && !found) {
         st = ratelimit_store_create(c, p[0], shop, l, err);
         if (st == ST_OK)
-            st = ratelimit_store_take_once(c, p, l, out, &found, err);
+            st = ratelimit_store_take_once(c, p, l, prio, out, &found, err);
         if (st == ST_OK && !found) {
             errbuf_set(err, "rate bucket %s/%s vanished", p[0], shop);
             st = ST_RETRY;

@@ -23,6 +23,7 @@ const char *const exc_types[] = {
     "cancel_after_despatch", "cancel_rejected",     "stalled_order",
     "job_dead",            "despatch_unmapped",
     "fulfillment_failed",  "despatch_no_tracking",  "despatch_order_cancelled",
+    "despatch_unconfirmed",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 
@@ -115,6 +116,21 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
                        "FROM orders o WHERE e.shop = $1 AND e.type = $2 AND e.state = 'open' "
                        "AND o.id = e.order_id AND o.state <> $3",
                        3, params, NULL, err);
+}
+
+enum st exc_resolve_confirmed_despatches(struct store_conn *c, const char *shop,
+                                         struct errbuf *err)
+{
+    const char *params[1] = {shop};
+
+    return exc_resolve(c, "exc_resolve_confirmed_despatches",
+                       "UPDATE exceptions e SET state = 'resolved', resolved_at = now(), "
+                       "resolved_by = 'shopvox', resolution = 'despatch confirmed in Shopline "
+                       "(fulfillment ' || coalesce(d.shopline_fulfillment_id, '?') || ')' "
+                       "FROM despatches d WHERE e.shop = $1 AND e.type = 'despatch_unconfirmed' "
+                       "AND e.state = 'open' AND d.despatch_number = e.subject AND "
+                       "d.state = 'fulfilled'",
+                       1, params, NULL, err);
 }
 
 PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err)

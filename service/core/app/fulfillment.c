@@ -104,7 +104,7 @@ static bool take_token(struct fulfil *f)
     int64_t wait_ms = 0;
 
     if (f->w->limiter == NULL ||
-        limiter_take(f->w->limiter, RL_API_SHOPLINE, &wait_ms, &f->r->err) == ST_OK)
+        limiter_take(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &f->r->err) == ST_OK)
         return true;
     if (f->r->err.msg[0] == '\0')
         errbuf_set(&f->r->err, "no shopline token for %lld ms", (long long)wait_ms);

@@ -1,10 +1,11 @@
 /*
  * gauges.c - the database gauges of /metrics (see gauges.h).
  *
- * Each pass runs three small queries, each on what an index can answer:
+ * Each pass runs four small queries, each on what an index can answer:
  * orders in the states that move (awaiting_payment, ready, on_hold) through
  * orders_state, live jobs through the partial index jobs_live (migration
- * 004) and open exceptions through exceptions_state. Every few passes the
+ * 004), open exceptions through exceptions_state and pending despatches
+ * through despatches_unconfirmed_idx (007). Every few passes the
  * settled order states are counted as well (a full count, but rare). The
  * results replace their families atomically (metrics_replace), every known
  * order state included at 0, so an emptied state reads 0 and an alert on
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "despatch_store.h"
 #include "exceptions.h"
 #include "jobs.h"
 #include "log.h"
@@ -97,7 +99,24 @@ static void publish_rows(const char *family, PGresult *rows, const char *l1, con
 static void gauges_describe(void);
 static pthread_once_t gauges_once = PTHREAD_ONCE_INIT;
 
-enum st gauges_refresh(struct store_conn *c, bool settled, struct errbuf *err)
+/* The unconfirmed despatches: those late past the threshold, and the oldest one's age. */
+static enum st refresh_despatches(struct store_conn *c, const struct cfg *cfg,
+                                  struct errbuf *err)
+{
+    long late = 0;
+    double oldest_s = 0;
+    enum st st = despatch_store_pending_gauges(c, cfg->unconfirmed_despatch_s, &late, &oldest_s,
+                                               err);
+
+    if (st == ST_OK) {
+        metrics_set("shopvox_despatches_unconfirmed", "", (double)late);
+        metrics_set("shopvox_despatch_unconfirmed_oldest_seconds", "", oldest_s);
+    }
+    return st;
+}
+
+enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled,
+                       struct errbuf *err)
 {
     PGresult *orders = NULL, *jobs = NULL, *exc = NULL;
     enum st st;
@@ -111,6 +130,8 @@ enum st gauges_refresh(struct store_conn *c, bool settled, struct errbuf *err)
         jobs = job_count_live(c, &st, err);
     if (st == ST_OK)
         exc = exc_count_open(c, &st, err);
+    if (st == ST_OK)
+        st = refresh_despatches(c, cfg, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
@@ -136,7 +157,7 @@ static void *gauges_main(void *arg)
     while (!atomic_load(&g->stop)) {
         struct errbuf err = {""};
 
-        if (gauges_refresh(c, every <= 1 || pass % every == 0, &err) != ST_OK)
+        if (gauges_refresh(c, g->cfg, every <= 1 || pass % every == 0, &err) != ST_OK)
             log_event(LOG_WARN, "gauges_refresh_failed", "error", err.msg, NULL);
         else
             pass++;
@@ -153,6 +174,10 @@ static void gauges_describe(void)
                      "Orders by state (moving states every 15 s, settled ones every 5 min)");
     metrics_describe("shopvox_jobs", MET_GAUGE, "Live and dead jobs by kind and state");
     metrics_describe("shopvox_exceptions_open", MET_GAUGE, "Open exceptions by type");
+    metrics_describe("shopvox_despatches_unconfirmed", MET_GAUGE,
+                     "Despatches still pending in Shopline past SHOPVOX_UNCONFIRMED_DESPATCH_S");
+    metrics_describe("shopvox_despatch_unconfirmed_oldest_seconds", MET_GAUGE,
+                     "Age of the oldest despatch not yet confirmed in Shopline (0 when none)");
     metrics_describe("shopvox_db_up", MET_GAUGE,
                      "1 when the last gauge refresh reached the database");
     metrics_describe("shopvox_gauges_refreshed_timestamp_seconds", MET_GAUGE,

@@ -4,7 +4,8 @@
  * A thin layer over the rate_buckets store: a pool of connections of its
  * own (a take is one short statement; callers are worker threads in the
  * middle of a job whose own connection may be busy), the per-API limits,
- * the metrics, and the Peoplevox client's hook. Waiting is the caller's
+ * the metrics, and the Peoplevox client's hook (which takes at the
+ * priority the worker set for its thread). Waiting is the caller's
  * decision: the Peoplevox client sleeps for short waits and reschedules
  * the job for long ones (pvx_http.c).
  */
@@ -90,7 +91,16 @@ static struct store_conn *limiter_conn(struct limiter *l, struct errbuf *err)
     return c;
 }
 
-enum st limiter_take(struct limiter *l, enum rl_api api, int64_t *wait_ms, struct errbuf *err)
+/* The priority of the calling thread's Peoplevox calls (limiter_set_thread_priority). */
+static _Thread_local enum rl_priority limiter_thread_prio = RL_PRIO_NORMAL;
+
+void limiter_set_thread_priority(enum rl_priority prio)
+{
+    limiter_thread_prio = prio;
+}
+
+enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
+                     int64_t *wait_ms, struct errbuf *err)
 {
     struct store_conn *c = limiter_conn(l, err);
     struct ratelimit_grant g = {false, 0, 0};
@@ -99,7 +109,7 @@ enum st limiter_take(struct limiter *l, enum rl_api api, int64_t *wait_ms, struc
 
     *wait_ms = LIMITER_DB_RETRY_MS;
     if (c != NULL)
-        st = ratelimit_store_take(c, api, l->shop, &l->limits[api], &g, err);
+        st = ratelimit_store_take(c, api, l->shop, &l->limits[api], prio, &g, err);
     store_pool_release(l->pool, c);
     if (st != ST_OK)
         return ST_RETRY;
@@ -138,7 +148,7 @@ void limiter_note_throttled(struct limiter *l, enum rl_api api, int64_t retry_af
 
 static enum st limiter_pvx_acquire(void *ctx, int64_t *wait_ms, struct errbuf *err)
 {
-    return limiter_take(ctx, RL_API_PEOPLEVOX, wait_ms, err);
+    return limiter_take(ctx, RL_API_PEOPLEVOX, limiter_thread_prio, wait_ms, err);
 }
 
 static void limiter_pvx_throttled(void *ctx, int64_t retry_after_ms)

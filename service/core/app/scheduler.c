@@ -19,6 +19,7 @@
 #include "routing.h"
 #include "routing_store.h"
 #include "store.h"
+#include "watchdog.h"
 
 #define SCHED_TICK_MS 1000
 
@@ -32,7 +33,7 @@ struct scheduler {
     const struct cfg *cfg;
     pthread_t tid;
     atomic_bool stop;
-    struct sched_task tasks[4];
+    struct sched_task tasks[5];
     int n_tasks;
 };
 
@@ -109,7 +110,9 @@ struct scheduler *scheduler_start(const struct cfg *cfg)
     s->tasks[1] = (struct sched_task){"detect_stalled", "stalled", 60};
     s->tasks[2] = (struct sched_task){"purge_retention", "retention", 3600};
     s->tasks[3] = (struct sched_task){"poll_despatches", "despatches", cfg->despatch_poll_s};
-    s->n_tasks = 4;
+    s->tasks[4] = (struct sched_task){"detect_unconfirmed", "unconfirmed",
+                                      watchdog_unconfirmed_interval_s(cfg)};
+    s->n_tasks = 5;
     atomic_init(&s->stop, false);
     pthread_create(&s->tid, NULL, sched_main, s);
     return s;

@@ -33,6 +33,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "limiter.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -177,6 +178,7 @@ int worker_run_until_idle(struct worker_ctx *w, const struct job_kind *kinds, si
         if (r <= 0)
             break;
         k = kind_find(kinds, n_kinds, jobs[0].kind);
+        limiter_set_thread_priority(k != NULL ? k->priority : RL_PRIO_NORMAL);
         if (k != NULL && k->run_batch != NULL &&
             (k->run_one == NULL || w->cfg->pvx_batch_max > 1)) {
             done += run_batch(w, k->run_batch, jobs);
@@ -230,9 +232,12 @@ static void wait_for_work(struct store_conn *db, int timeout_ms)
 /* Runs the kinds' start hooks (job_handler.h), in table order. */
 static void warm_kinds(struct worker_ctx *w, const struct job_kind *kinds, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (kinds[i].warm != NULL)
-            kinds[i].warm(w);
+    for (size_t i = 0; i < n; i++) {
+        if (kinds[i].warm == NULL)
+            continue;
+        limiter_set_thread_priority(kinds[i].priority);
+        kinds[i].warm(w);
+    }
 }
 
 static void *worker_main(void *arg)

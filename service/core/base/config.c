@@ -93,7 +93,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_INVENTORY_SYNC_S", CK_INT, OFF(inventory_sync_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_CATALOGUE_SYNC_S", CK_INT, OFF(catalogue_sync_s), "300", 1, 86400, NULL, 0},
     {"SHOPVOX_STALLED_ORDER_S", CK_INT, OFF(stalled_order_s), "900", 10, 604800, NULL, 0},
-    {"SHOPVOX_UNCONFIRMED_DESPATCH_S", CK_INT, OFF(unconfirmed_despatch_s), "900", 10, 604800,
+    {"SHOPVOX_UNCONFIRMED_DESPATCH_S", CK_INT, OFF(unconfirmed_despatch_s), "900", 2, 604800,
      NULL, 0},
     {"SHOPVOX_JOB_MAX_ATTEMPTS", CK_INT, OFF(job_max_attempts), "12", 1, 1000, NULL, 0},
     {"SHOPVOX_JOB_LEASE_S", CK_INT, OFF(job_lease_s), "120", 5, 3600, NULL, 0},

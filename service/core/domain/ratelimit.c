@@ -23,6 +23,23 @@ const char *rl_api_name(enum rl_api api)
     }
 }
 
+const char *rl_priority_name(enum rl_priority p)
+{
+    switch (p) {
+    case RL_PRIO_NORMAL: return "normal";
+    case RL_PRIO_HIGH: return "high";
+    case RL_PRIO_LOW: return "low";
+    default: return "";
+    }
+}
+
+double rl_reserve(const struct rl_limits *l, enum rl_priority p)
+{
+    double share = p == RL_PRIO_LOW ? RL_RESERVE_LOW : p == RL_PRIO_HIGH ? 0.0 : RL_RESERVE_NORMAL;
+
+    return fmin(share * l->burst, fmax(0.0, l->burst - 1.0));
+}
+
 double rl_rate_at(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms)
 {
     return now_ms < b->slow_until_ms ? l->rate_per_s / 2.0 : l->rate_per_s;
@@ -39,19 +56,21 @@ void rl_refill(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms)
     b->updated_ms = now_ms;
 }
 
-bool rl_take(const struct rl_limits *l, struct rl_bucket *b, int64_t now_ms)
+bool rl_take(const struct rl_limits *l, struct rl_bucket *b, enum rl_priority p,
+             int64_t now_ms)
 {
     rl_refill(l, b, now_ms);
-    if (b->tokens < 1.0)
+    if (b->tokens < 1.0 + rl_reserve(l, p))
         return false;
     b->tokens -= 1.0;
     return true;
 }
 
-int64_t rl_wait_ms(const struct rl_limits *l, const struct rl_bucket *b, int64_t now_ms)
+int64_t rl_wait_ms(const struct rl_limits *l, const struct rl_bucket *b, enum rl_priority p,
+                   int64_t now_ms)
 {
     int64_t pushed = b->updated_ms > now_ms ? b->updated_ms - now_ms : 0;
-    double missing = 1.0 - b->tokens;
+    double missing = 1.0 + rl_reserve(l, p) - b->tokens;
     int64_t wait;
 
     if (missing <= 0.0 && pushed == 0)
