@@ -7,7 +7,7 @@
  *   shopvox migrate               apply pending migrations and exit
  *   shopvox check-config          print the effective configuration
  *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
- *   shopvox exceptions|sku|order|routing|catalogue ...   operator commands (cli.h)
+ *   shopvox exceptions|sku|order|routing|catalogue|schedules ...   operator commands (cli.h)
  */
 #include <getopt.h>
 #include <pthread.h>

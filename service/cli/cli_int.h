@@ -165,5 +165,6 @@ int cli_catalogue_sync(struct cli *x);
 int cli_order_show(struct cli *x);
 int cli_routing_list(struct cli *x);
 int cli_routing_set(struct cli *x);
+int cli_schedules(struct cli *x);
 
 #endif

@@ -33,6 +33,26 @@ enum st cursor_store_claim_due(struct store_conn *c, const char *name, int inter
     return st;
 }
 
+enum st cursor_store_bring_forward(struct store_conn *c, const char *name, int interval_s,
+                                   int gap_s, struct errbuf *err)
+{
+    char interval[16], gap[16];
+    const char *p[3] = {name, interval, gap};
+    enum st st;
+
+    snprintf(interval, sizeof(interval), "%d", interval_s);
+    snprintf(gap, sizeof(gap), "%d", gap_s);
+    /* due when updated_at < now() - interval: move updated_at to (when due) - interval */
+    PQclear(store_exec_prepared(
+        c, "cursor_bring_forward",
+        "WITH t AS (SELECT greatest(updated_at + $3::int * interval '1 second', now()) - "
+        "$2::int * interval '1 second' AS due_from FROM cursors WHERE name = $1) "
+        "UPDATE cursors SET updated_at = t.due_from FROM t "
+        "WHERE cursors.name = $1 AND cursors.updated_at > t.due_from",
+        3, p, NULL, NULL, &st, err));
+    return st;
+}
+
 enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *note,
                            struct errbuf *err)
 {
