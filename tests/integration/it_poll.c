@@ -16,7 +16,8 @@
  *    token is a 404 that is counted and never logged, a flood of nudges
  *    causes at most one extra poll per few seconds;
  *  - the scheduler status: `shopvox schedules` and /metrics name the last
- *    run, success and error of the poll, the replica and the watermark.
+ *    run, success and error of the poll, the replica and the watermark;
+ *  - a PEOPLEVOX_TIMEZONE PostgreSQL does not know stops the start (exit 2).
  *
  * The tests run in order: the first despatch is dated in July, before any
  * other, so the watermark only moves forward from it.
@@ -299,6 +300,32 @@ static void test_schedule_status_in_cli_and_metrics(void **state)
     assert_true(it_metric(ito.proc.ops_port, "shopvox_scheduler_leader") == 1);
 }
 
+/* serve refuses a zone PostgreSQL does not know (exact name), exit 2 like any bad setting. */
+static void test_unknown_time_zone_stops_the_start(void **state)
+{
+    static const char *const zones[] = {"Mars/Olympus_Mons", "Europe/london", "UTC+3"};
+    static const char *const args[] = {"serve", NULL};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(zones); i++) {
+        char zone[64], want[128];
+        const char *env[] = {ito.pvx_url_env, "SHOPLINE_ACCESS_TOKEN=t", "SHOPLINE_APP_SECRET=s",
+                             "PEOPLEVOX_CLIENT_ID=SANDBOX", "PEOPLEVOX_USERNAME=shopvox",
+                             "PEOPLEVOX_PASSWORD=secret", "SHOPVOX_ALLOW_INSECURE_HTTP=1",
+                             "SHOPVOX_LISTEN=127.0.0.1:0", "SHOPVOX_OPS_LISTEN=127.0.0.1:0",
+                             zone, NULL};
+        struct it_cli_result r;
+
+        snprintf(zone, sizeof(zone), "PEOPLEVOX_TIMEZONE=%s", zones[i]);
+        snprintf(want, sizeof(want), "PEOPLEVOX_TIMEZONE=%s: is not a time zone PostgreSQL knows",
+                 zones[i]);
+        it_cli_run_env(&r, ito.db, env, args);
+        if (r.exit_code != 2 || strstr(r.err, want) == NULL)
+            fail_msg("%s: exit %d, stderr [%s]", zones[i], r.exit_code, r.err);
+        it_cli_result_free(&r);
+    }
+}
+
 static int group_setup(void **state)
 {
     static const char *const env[] = {"SHOPVOX_DESPATCH_POLL_S=3600", "SHOPVOX_METRICS_REFRESH_S=1",
@@ -321,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_item_split_across_lines_mapped_by_sku_map),
         cmocka_unit_test(test_nudge_polls_early_and_coalesces),
         cmocka_unit_test(test_schedule_status_in_cli_and_metrics),
+        cmocka_unit_test(test_unknown_time_zone_stops_the_start),
     };
 
     it_require_db();
