@@ -5,6 +5,11 @@
 # the binary links against, the binary and the SQL migrations, and runs as
 # an unprivileged numeric user so Kubernetes can verify runAsNonRoot.
 #
+# No zone files in the runtime stage: PEOPLEVOX_TIMEZONE is applied by
+# PostgreSQL (its own tz database; the zone is checked there at start). Only
+# `shopvox sandbox --timezone` reads /usr/share/zoneinfo: add tzdata to run
+# the sandbox from this image with a time zone.
+#
 # No HEALTHCHECK here on purpose: the same image runs one-shot jobs
 # (`shopvox migrate`) and the sandbox (port 8090), which an image-level check
 # of :8080 would mark unhealthy, and Kubernetes ignores HEALTHCHECK anyway.

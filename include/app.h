@@ -18,7 +18,10 @@ struct app;
 struct app *app_create(const struct cfg *cfg);
 void app_destroy(struct app *a);
 /*
- * The public listener (ctx = the app): POST /webhooks/shopline, 404 for
+ * The public listener (ctx = the app): POST /webhooks/shopline, the
+ * Peoplevox nudge POST|GET /webhooks/peoplevox/{PEOPLEVOX_WEBHOOK_TOKEN}
+ * (200 and the despatch poll brought forward; 404 for a wrong token or
+ * when no token is configured; never a call to Peoplevox), 404 for
  * anything else. app_admit lets a body in only for a POST to the webhook
  * with a well-formed signature header; any other request gets its answer
  * from the headers alone.

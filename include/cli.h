@@ -8,6 +8,7 @@
  *   shopvox order show NAME|SHOPLINE_ORDER_ID
  *   shopvox routing list | routing set 'RULES'
  *   shopvox catalogue sync
+ *   shopvox schedules              (the scheduler's tasks, leader and despatch watermark)
  *
  * Every command and subcommand accepts --help (its usage on stdout, exit 0)
  * and --version ("shopvox <version>" on stdout, exit 0), parsed with
@@ -35,7 +36,7 @@
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_NOT_FOUND 3
 
-/* True when cmd ("exceptions", "sku", "order", "routing", "catalogue") is an operator command. */
+/* True when cmd ("exceptions", "sku", ..., "schedules") is an operator command. */
 bool cli_is_command(const char *cmd);
 
 /*

@@ -84,6 +84,13 @@ int64_t now_ms_from(now_ms_fn now_ms, void *ctx);
  */
 size_t utf8_char_len(const unsigned char *s, size_t n);
 
+/*
+ * This process's name among the replicas, "host:pid" (the host is the
+ * pod's name in Kubernetes), into out: what jobs.locked_by starts with
+ * and what the scheduler status shows.
+ */
+void replica_name(char *out, size_t cap);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -18,6 +18,10 @@
 
 /* SHOPVOX_ORDER_PREFIX leaves room for the order name in a 30-character number. */
 #define CFG_ORDER_PREFIX_MAX_BYTES 20
+/* The longest IANA zone name accepted (the longest real one has 32). */
+#define CFG_ZONE_MAX_BYTES 64
+/* PEOPLEVOX_WEBHOOK_TOKEN's shortest length: the nudge URL's only secret. */
+#define CFG_TOKEN_MIN_BYTES 32
 #define CFG_STR_(x) #x
 #define CFG_STR(x) CFG_STR_(x)
 
@@ -75,8 +79,14 @@ struct cfg {
     int allow_insecure_http;  /* 1: http:// outside URLs allowed (demo, tests, compose) */
     int statement_timeout_ms; /* on the service's database connections */
     int notify_customer;      /* 1: Shopline tells the customer of each fulfillment */
+    char *pvx_timezone;       /* IANA zone of the Peoplevox report dates ("UTC"); the syntax
+                               * is checked here, the zone itself in PostgreSQL at start */
+    char *pvx_webhook_token;  /* the nudge URL's secret ("" = no nudge endpoint) */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
+
+/* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */
+bool cfg_zone_name_ok(const char *s);
 
 /* Looks up one variable; returns NULL when unset. ctx is passed through. */
 typedef const char *(*cfg_getenv_fn)(const char *name, void *ctx);

@@ -30,6 +30,17 @@
 enum st cursor_store_claim_due(struct store_conn *c, const char *name, int interval_s, bool *due,
                                struct errbuf *err);
 
+/*
+ * Brings the claim of cursor name (cursor_store_claim_due with interval_s)
+ * forward: it becomes due now, or gap_s after it was last claimed if that
+ * is later, so any number of calls cause at most one early claim per gap_s
+ * (the cursor's value is 'nudged' until that claim). Nothing when the
+ * cursor does not exist yet (its first claim is due anyway), is due
+ * already or was brought forward since its last claim.
+ */
+enum st cursor_store_bring_forward(struct store_conn *c, const char *name, int interval_s,
+                                   int gap_s, struct errbuf *err);
+
 /* Sets cursor name (creating it) to "<now as ISO 8601 UTC> <note>", updated_at now. */
 enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *note,
                            struct errbuf *err);

@@ -15,9 +15,16 @@
  *    quantity) marks its despatch invalid with a reason, never the table:
  *    one bad row must not block the others. The caller opens an exception.
  *  - Dates are day-first, often quoted in single quotes
- *    ('03/07/2017 06:03', seconds optional), read as UTC.
+ *    ('03/07/2017 06:03', seconds optional), in the tenant's local time
+ *    (PEOPLEVOX_TIMEZONE). This module reads the wall clock only
+ *    (despatch.local_s); the caller turns it into an instant with the
+ *    zone's rules (PostgreSQL's, so DST is right), which a pure module
+ *    could only do through the process-wide TZ.
  *  - Rows of one despatch carrying the same item code are summed.
- *  - Allocation fills the order's lines in the given order (line_no),
+ *  - A despatched item code belongs to every order line that was sent
+ *    as that code, whose Shopline SKU is that code, or whose SKU sku_map
+ *    maps to it now (a mapping added after the order was sent counts).
+ *  - Allocation fills the matching lines in the given order (line_no),
  *    each up to its quantity minus what was already despatched, so a line
  *    is never over-fulfilled; an item code the order lacks, or more units
  *    than the lines have left, makes the whole despatch unmappable (no
@@ -29,6 +36,7 @@
 #ifndef SHOPVOX_DESPATCH_H
 #define SHOPVOX_DESPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +55,9 @@ struct despatch {
     char *number;                   /* Despatch number */
     char *so_number;                /* Salesorder number */
     char *carrier, *service, *tracking, *site; /* "" when blank */
-    int64_t despatched_at_s;        /* Unix seconds, UTC */
+    int64_t local_s;                /* Despatch date on the tenant's wall clock, in
+                                     * seconds as if it were UTC (despatch_parse_date) */
+    int64_t despatched_at_s;        /* Unix seconds, UTC: set by the caller from local_s */
     char *invalid;                  /* NULL, or why a row of it could not be read */
     size_t n_items;
     struct despatch_item *items;
@@ -60,10 +70,12 @@ struct despatch_list {
 
 /*
  * Parses a Peoplevox date "DD/MM/YYYY HH:MM[:SS]", optionally inside single
- * or double quotes and spaces, as UTC: 0 and *epoch_s, or -1 when it is
- * not one (a field out of range included).
+ * or double quotes and spaces: 0 and *wall_s, the wall-clock time counted
+ * in seconds from 01/01/1970 00:00 with no zone applied (for a UTC tenant
+ * that is the Unix time), or -1 when it is not one (a field out of range
+ * included).
  */
-int despatch_parse_date(const char *text, int64_t *epoch_s);
+int despatch_parse_date(const char *text, int64_t *wall_s);
 
 /*
  * Groups the rows of a `Despatch summary` table (row 0 the header) by
@@ -83,7 +95,12 @@ struct despatch_order_line {
     const char *item_code;          /* the Peoplevox item code the line was sent as */
     long quantity;                  /* ordered */
     long despatched;                /* already despatched by earlier despatches */
+    const char *sku;                /* the Shopline SKU, or NULL */
+    const char *mapped_code;        /* sku_map's item code for sku today, or NULL */
 };
+
+/* Whether despatched item code `code` belongs to line (see Decisions). */
+bool despatch_line_carries(const struct despatch_order_line *line, const char *code);
 
 /* Units of one order line carried by a despatch. */
 struct despatch_alloc {
@@ -92,7 +109,7 @@ struct despatch_alloc {
 };
 
 /*
- * Allocates d's items to lines[0..n_lines): *out (owned, free()) gets one
+ * Allocates d's items to lines[0..n_lines) (despatch_line_carries): *out (owned, free()) gets one
  * entry per line that receives units, in line order, *n_out of them.
  * Returns 0, or -1 with why (cap bytes) naming the item code when an item
  * is not on the order or more units were despatched than its lines have

@@ -94,4 +94,26 @@ PGresult *despatch_store_unconfirmed(struct store_conn *c, const char *shop, int
 enum st despatch_store_pending_gauges(struct store_conn *c, int threshold_s, long *late,
                                       double *oldest_s, struct errbuf *err);
 
+/*
+ * The tenant's wall clock (Peoplevox report dates, PEOPLEVOX_TIMEZONE)
+ * against instants, converted by PostgreSQL with the IANA rules of zone tz
+ * (DST included), so no thread of the service touches the process-wide TZ.
+ *
+ * despatch_store_local_to_utc: out[i] = the Unix time at which tz's clocks
+ * showed wall[i] (seconds as if UTC, despatch_parse_date), one statement
+ * for all n. A wall time shown twice (the hour repeated when DST ends) is
+ * read as standard time, the later instant; one never shown (the hour
+ * skipped when DST starts) as standard time too, PostgreSQL's rule.
+ */
+enum st despatch_store_local_to_utc(struct store_conn *c, const char *tz, const int64_t *wall,
+                                    size_t n, int64_t *out, struct errbuf *err);
+
+/* *wall_s = what tz's clocks showed at Unix time utc_s (seconds as if UTC). */
+enum st despatch_store_utc_to_local(struct store_conn *c, const char *tz, int64_t utc_s,
+                                    int64_t *wall_s, struct errbuf *err);
+
+/* *known = whether tz is an IANA zone name PostgreSQL knows (exactly, case included). */
+enum st despatch_store_zone_known(struct store_conn *c, const char *tz, bool *known,
+                                  struct errbuf *err);
+
 #endif

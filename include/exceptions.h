@@ -59,6 +59,14 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
 enum st exc_resolve_confirmed_despatches(struct store_conn *c, const char *shop,
                                          struct errbuf *err);
 
+/*
+ * Rows (subject) of shop's open exceptions of type first seen within the
+ * last max_age_s seconds, oldest first, at most limit: what a poll should
+ * look at again. The caller PQclears; NULL with *st set on failure.
+ */
+PGresult *exc_open_subjects(struct store_conn *c, const char *shop, const char *type,
+                            int max_age_s, int limit, enum st *st, struct errbuf *err);
+
 /* Rows (type, count) of the open exceptions; the caller PQclears. NULL with *st set on failure. */
 PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err);
 

@@ -58,6 +58,8 @@ struct http_response {
     const char *route;         /* static label for metrics, e.g. "webhook" */
     const char *allow;         /* Allow header for 405, or NULL */
     const char *retry_after;   /* Retry-After header (static string), or NULL */
+    const char *log_path;      /* the path as the access log shows it (static string), or
+                                * NULL for the request's own: a path that carries a secret */
     bool drop;                 /* true: close the connection without an answer */
     struct buf body;           /* owned by the server */
     struct buf headers;        /* extra headers (http_response_header); owned by the server */

@@ -220,6 +220,8 @@ struct order_store_ship_line {
     char *item_code;          /* as sent to Peoplevox; the SKU when none was stored */
     long quantity;
     long despatched;
+    char *sku;                /* the Shopline SKU ("" when none) */
+    char *mapped_code;        /* sku_map's item code for the SKU today ("" when unmapped) */
 };
 struct order_store_ship_lines {
     size_t n;

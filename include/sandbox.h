@@ -46,7 +46,8 @@
  *                                    "rate_limit":{"calls":n,"window_ms":ms}}
  *   POST /_sandbox/items            {"ItemCode","Name","Barcode","stock": n | {"SITE": n}}
  *   POST /_sandbox/despatch         {"SalesOrderNumber","items":[{"ItemCode","qty"}],
- *                                    "Carrier","TrackingNumber","Service"}
+ *                                    "Carrier","TrackingNumber","Service",
+ *                                    "DespatchedAt": Unix seconds (default now)}
  *   POST /_sandbox/returns          {"SalesOrderNumber","ItemCode","Quantity","Reason",
  *                                    "Condition","Reusable"}
  *
@@ -101,6 +102,9 @@ struct sandbox_pvx_opts {
     long hang_ms;               /* "timeout" fault duration; 0 -> 30000 */
     bool plain_report_dates;    /* false: '03/07/2017 06:03' (quoted, as the
                                  * real service); true: 03/07/2017 06:03 */
+    bool local_report_dates;    /* true: report dates on the process's local clock (TZ),
+                                 * as a tenant's Peoplevox prints them in its time
+                                 * zone; false: UTC */
     long rate_limit_calls;      /* SOAP calls per window before 503s; 0 = no limit */
     long rate_limit_window_ms;  /* the sliding window; 0 -> 15000 */
     now_ms_fn now_ms;           /* the clock of session idle expiry and the rate-limit

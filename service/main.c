@@ -7,7 +7,7 @@
  *   shopvox migrate               apply pending migrations and exit
  *   shopvox check-config          print the effective configuration
  *   shopvox sandbox [...]         run the fake Peoplevox for demos and tests
- *   shopvox exceptions|sku|order|routing|catalogue ...   operator commands (cli.h)
+ *   shopvox exceptions|sku|order|routing|catalogue|schedules ...   operator commands (cli.h)
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "config.h"
 #include "despatch_jobs.h"
+#include "despatch_store.h"
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
@@ -133,6 +134,35 @@ static int check_schema(const struct cfg *c)
                   "run shopvox migrate or serve --migrate", NULL);
     }
     return rc;
+}
+
+/*
+ * PEOPLEVOX_TIMEZONE must be a zone PostgreSQL knows (it converts the
+ * report dates): EXIT_CONFIG when it is not. A database that cannot be
+ * asked now only delays the verdict to the first poll (logged there).
+ */
+static int check_time_zone(const struct cfg *c)
+{
+    struct store_conn *conn = store_conn_create(c->database_url);
+    struct errbuf err = {""};
+    bool known = false;
+    enum st st = store_ensure(conn, &err);
+
+    if (st == ST_OK)
+        st = despatch_store_zone_known(conn, c->pvx_timezone, &known, &err);
+    store_conn_destroy(conn);
+    if (st != ST_OK) {
+        log_event(LOG_WARN, "time_zone_unchecked", "zone", c->pvx_timezone, "error", err.msg,
+                  NULL);
+        return 0;
+    }
+    if (known)
+        return 0;
+    fprintf(stderr, "shopvox: 1 configuration problem:\nPEOPLEVOX_TIMEZONE=%s: is not a time "
+                    "zone PostgreSQL knows (an IANA name such as Europe/London, exactly as in "
+                    "pg_timezone_names)\n",
+            c->pvx_timezone);
+    return EXIT_CONFIG;
 }
 
 static void wait_for_signal(void)
@@ -312,6 +342,8 @@ static int serve(const struct cfg *c, bool migrate)
         return 1;
     if (check_schema(c) != 0)
         return 1;
+    if (check_time_zone(c) != 0)
+        return EXIT_CONFIG;
     store_set_statement_timeout(c->statement_timeout_ms);
     if (background_start(c, &bg) != 0)
         return 1;

@@ -32,7 +32,7 @@
 
 struct cli_command {
     const char *cmd;
-    const char *sub;
+    const char *sub;                     /* "": a command without subcommands */
     const char *synopsis;
     const char *options[CLI_MAX_OPTS];   /* long options taking a value; NULL-ended */
     int (*run)(struct cli *x);
@@ -55,6 +55,7 @@ static const struct cli_command cli_commands[] = {
      NULL}, cli_carriers_set},
     {"carriers", "list", "", {NULL}, cli_carriers_list},
     {"carriers", "delete", "CARRIER[/SERVICE]", {NULL}, cli_carriers_delete},
+    {"schedules", "", "", {NULL}, cli_schedules},
 };
 
 bool cli_is_command(const char *cmd)
@@ -65,14 +66,24 @@ bool cli_is_command(const char *cmd)
     return false;
 }
 
+/* "shopvox CMD[ SUB][ SYNOPSIS] [--json]" (owned): a command's usage line. */
+static char *usage_text(const char *cmd, const char *sub, const char *synopsis)
+{
+    return xasprintf("shopvox %s%s%s%s%s [--json]", cmd, sub[0] ? " " : "", sub,
+                     synopsis[0] ? " " : "", synopsis);
+}
+
 static void usage_lines(FILE *out, const char *only_cmd)
 {
     for (size_t i = 0; i < ARRAY_LEN(cli_commands); i++) {
         const struct cli_command *c = &cli_commands[i];
 
-        if (only_cmd == NULL || strcmp(c->cmd, only_cmd) == 0)
-            fprintf(out, "  shopvox %s %s%s%s [--json]\n", c->cmd, c->sub,
-                    c->synopsis[0] ? " " : "", c->synopsis);
+        if (only_cmd == NULL || strcmp(c->cmd, only_cmd) == 0) {
+            char *usage = usage_text(c->cmd, c->sub, c->synopsis);
+
+            fprintf(out, "  %s\n", usage);
+            free(usage);
+        }
     }
 }
 
@@ -97,7 +108,8 @@ static void vmessage(const struct cli *x, const char *kind, const char *fmt, va_
     SV_PRINTF(3, 0);
 static void vmessage(const struct cli *x, const char *kind, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "shopvox %s%s%s: %s", x->cmd, x->sub ? " " : "", x->sub ? x->sub : "", kind);
+    fprintf(stderr, "shopvox %s%s%s: %s", x->cmd, x->sub && x->sub[0] ? " " : "",
+            x->sub ? x->sub : "", kind);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -126,8 +138,7 @@ static void print_json_error(struct cli *x, int code)
     cli_jset_str(o, "error", x->errors.len > 0 ? buf_cstr(&x->errors) : "failed");
     cli_jset_int(o, "code", code);
     if (code == CLI_EXIT_USAGE && x->sub != NULL) {
-        char *usage = xasprintf("shopvox %s %s%s%s [--json]", x->cmd, x->sub,
-                                x->synopsis[0] ? " " : "", x->synopsis);
+        char *usage = usage_text(x->cmd, x->sub, x->synopsis);
 
         cli_jset_str(o, "usage", usage);
         free(usage);
@@ -147,11 +158,19 @@ void cli_warn(const struct cli *x, const char *fmt, ...)
 
 /* ---- arguments ---- */
 
+/* "usage: <the subcommand's usage line>" on out. */
+static void print_usage_line(const struct cli *x, FILE *out)
+{
+    char *usage = usage_text(x->cmd, x->sub, x->synopsis);
+
+    fprintf(out, "usage: %s\n", usage);
+    free(usage);
+}
+
 static int parse_usage(struct cli *x)
 {
     if (!x->json)
-        fprintf(stderr, "usage: shopvox %s %s%s%s [--json]\n", x->cmd, x->sub,
-                x->synopsis[0] ? " " : "", x->synopsis);
+        print_usage_line(x, stderr);
     return -1;
 }
 
@@ -608,8 +627,7 @@ static int answer_std(struct cli *x, enum cli_std std)
         return CLI_EXIT_OK;
     }
     if (std == CLI_STD_HELP && x->sub != NULL) {
-        printf("usage: shopvox %s %s%s%s [--json]\n", x->cmd, x->sub, x->synopsis[0] ? " " : "",
-               x->synopsis);
+        print_usage_line(x, stdout);
         return CLI_EXIT_OK;
     }
     if (std == CLI_STD_BAD && x->sub != NULL) {
@@ -643,11 +661,15 @@ static int run_words(struct cli *x, int n, char **words)
 
     if (rc >= 0)
         return rc;
+    c = x->words.n_pos > 0 ? command_find(x->cmd, x->words.pos[0]) : NULL;
+    if (c == NULL && (c = command_find(x->cmd, "")) != NULL) {
+        memset(&x->words, 0, sizeof(x->words));
+        return run_command(x, c, n, words);  /* a command without subcommands */
+    }
     if (!cli_is_command(x->cmd) || x->words.n_pos == 0) {
         cli_error(x, "missing subcommand");
         return print_usage(x, false);
     }
-    c = command_find(x->cmd, x->words.pos[0]);
     if (c == NULL) {
         cli_error(x, "unknown command '%s'", x->words.pos[0]);
         return print_usage(x, false);

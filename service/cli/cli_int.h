@@ -168,5 +168,6 @@ int cli_routing_set(struct cli *x);
 int cli_carriers_set(struct cli *x);
 int cli_carriers_list(struct cli *x);
 int cli_carriers_delete(struct cli *x);
+int cli_schedules(struct cli *x);
 
 #endif

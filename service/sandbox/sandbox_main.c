@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "sandbox.h"
 
 /* Everything the flags set. */
@@ -115,6 +118,28 @@ static int sandbox_parse_bucket(const char *v, struct sandbox_shopline_opts *o)
     return -1;
 }
 
+/*
+ * --timezone ZONE: the fake tenant's time zone, for its report dates. The
+ * sandbox process takes it as its TZ (set here, before any thread starts;
+ * glibc would silently read an unknown zone as UTC, so the zone file must
+ * exist).
+ */
+static int sandbox_parse_zone(const char *v, struct sandbox_pvx_opts *o)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", v);
+    if (!cfg_zone_name_ok(v) || access(path, R_OK) != 0) {
+        fprintf(stderr, "sandbox: invalid --timezone '%s': expected a zone of "
+                        "/usr/share/zoneinfo, e.g. Europe/London\n", v);
+        return -1;
+    }
+    setenv("TZ", v, 1);
+    tzset();
+    o->local_report_dates = true;
+    return 0;
+}
+
 static void sandbox_usage(void)
 {
     fputs("usage: shopvox sandbox [--listen HOST:PORT] [--latency-ms N] [--client-id ID]\n"
@@ -124,7 +149,7 @@ static void sandbox_usage(void)
           "                       [--rate-limit CALLS/SECONDS]\n"
           "                       [--shopline-listen HOST:PORT] [--shopline-token T]\n"
           "                       [--shopline-secret S] [--shopline-webhook-url URL]\n"
-          "                       [--shopline-bucket RATE/BURST]\n",
+          "                       [--shopline-bucket RATE/BURST] [--timezone ZONE]\n",
           stderr);
 }
 
@@ -167,6 +192,7 @@ static int sandbox_parse_args(int argc, char **argv, struct sandbox_args *a)
         {"shopline-secret", required_argument, NULL, 'S'},
         {"shopline-webhook-url", required_argument, NULL, 'W'},
         {"shopline-bucket", required_argument, NULL, 'B'},
+        {"timezone", required_argument, NULL, 'z'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     struct sandbox_pvx_opts *o = &a->pvx;
@@ -190,6 +216,7 @@ static int sandbox_parse_args(int argc, char **argv, struct sandbox_args *a)
         case 'e': rc = sandbox_parse_encoding(optarg, &o->password_encoding); break;
         case 'n': o->no_seed = true; break;
         case 'r': rc = sandbox_parse_rate(optarg, o); break;
+        case 'z': rc = sandbox_parse_zone(optarg, o); break;
         case 'h': rc = -1; break;
         default: rc = sandbox_parse_shopline(c, optarg, a); break;
         }

@@ -523,6 +523,7 @@ static void test_help_and_version_everywhere(void **state)
         {"check-config", NULL, NULL}, {"exceptions", NULL, NULL}, {"exceptions", "list", NULL},
         {"exceptions", "resolve", "7"}, {"sku", NULL, NULL},     {"sku", "map", "A"},
         {"order", "show", NULL},     {"routing", "set", NULL},   {"catalogue", "sync", NULL},
+        {"schedules", NULL, NULL},
     };
     static const char *const unset[] = {"SHOPVOX_DATABASE_URL=", NULL}; /* no config needed */
     char want[64];
@@ -744,6 +745,57 @@ static void test_catalogue_sync_enqueues_once(void **state)
                      1);
 }
 
+/* ---- schedules ---- */
+
+static void test_schedules_show_status_leader_and_watermark(void **state)
+{
+    struct it_cli_result r;
+    struct json_object *o, *poll, *cat;
+
+    it_sql_longf(db, "INSERT INTO schedules (task, last_run_at, last_success_at, last_error, "
+                     "last_error_at, failing, replica, runs, failures) VALUES "
+                     "('poll_despatches', '2026-11-30 10:00:05+00', '2026-11-30 09:59:05+00', "
+                     "'peoplevox timed out', '2026-11-30 10:00:05+00', true, 'pod-a:1', 9, 2), "
+                     "('catalogue_sync', '2026-11-30 09:00:00+00', '2026-11-30 09:00:00+00', "
+                     "NULL, NULL, false, 'pod-b:1', 1, 0) RETURNING 1");
+    it_sql_longf(db, "INSERT INTO cursors (name, value) VALUES ('scheduler_leader', 'pod-b:1'), "
+                     "('despatch_watermark', '1796083200'), ('poll_despatches', 'enqueued') "
+                     "RETURNING 1");
+    CLI(&r, "schedules", "--json");
+    o = json_of(&r, 0);
+    assert_string_equal(jstr(o, "leader"), "pod-b:1");
+    assert_string_equal(jstr(o, "despatch_watermark"), "2026-12-01T00:00:00Z");
+    assert_int_equal(jlen(o, "tasks"), 5); /* every task, those that never ran too */
+    cat = jidx(o, "tasks", 0);
+    assert_string_equal(jstr(cat, "task"), "catalogue_sync");
+    assert_false(json_object_get_boolean(jget(cat, "failing")));
+    assert_null(jget(cat, "last_error"));
+    assert_null(jget(jidx(o, "tasks", 1), "last_run_at"));   /* detect_stalled never ran */
+    poll = jidx(o, "tasks", 3);
+    assert_string_equal(jstr(poll, "task"), "poll_despatches");
+    assert_true(json_object_get_boolean(jget(poll, "failing")));
+    assert_string_equal(jstr(poll, "last_error"), "peoplevox timed out");
+    assert_string_equal(jstr(poll, "last_run_at"), "2026-11-30T10:00:05Z");
+    assert_string_equal(jstr(poll, "last_success_at"), "2026-11-30T09:59:05Z");
+    assert_string_equal(jstr(poll, "replica"), "pod-a:1");
+    assert_int_equal(jint(poll, "interval_s"), 60);
+    assert_int_equal(jint(poll, "runs"), 9);
+    assert_non_null(jget(poll, "enqueued_at"));
+    json_object_put(o);
+    it_cli_result_free(&r);
+
+    CLI(&r, "schedules");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "Leader:"));
+    assert_non_null(strstr(r.out, "poll_despatches"));
+    assert_non_null(strstr(r.out, "peoplevox timed out"));
+    it_cli_result_free(&r);
+
+    CLI(&r, "schedules", "now", "--json");
+    expect_json_error(&r, 2, "unexpected argument 'now'");
+    it_cli_result_free(&r);
+}
+
 static void test_configuration_and_database_errors(void **state)
 {
     const char *const no_shop[] = {"SHOPLINE_SHOP_DOMAIN=", NULL};
@@ -782,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_invalid_input_is_refused_up_front),
         cmocka_unit_test(test_catalogue_sync_enqueues_once),
         cmocka_unit_test(test_carriers_set_list_delete),
+        cmocka_unit_test(test_schedules_show_status_leader_and_watermark),
         cmocka_unit_test(test_configuration_and_database_errors),
     };
 

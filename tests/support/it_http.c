@@ -179,3 +179,23 @@ int it_tcp_closed(int fd, int timeout_ms)
         continue;
     return n == 0;
 }
+
+double it_metric(int ops_port, const char *series)
+{
+    struct it_resp r = {0, NULL};
+    double v = -1;
+    size_t n = strlen(series);
+
+    if (it_http(ops_port, "GET", "/metrics", NULL, 0, NULL, &r) == 0 && r.status == 200) {
+        for (const char *line = r.body; line != NULL && *line != '\0';) {
+            if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+                v = strtod(line + n + 1, NULL);
+                break;
+            }
+            line = strchr(line, '\n');
+            line = line != NULL ? line + 1 : NULL;
+        }
+    }
+    it_resp_free(&r);
+    return v;
+}

@@ -26,6 +26,12 @@ int it_http(int port, const char *method, const char *path, const char *body, si
 /* The status of GET path (0 when no answer). */
 long it_http_get_status(int port, const char *path);
 void it_resp_free(struct it_resp *r);
+/*
+ * The value of one series of GET /metrics on ops_port, named exactly as
+ * rendered ("shopvox_db_up", "shopvox_jobs{kind=\"x\",state=\"pending\"}"),
+ * or -1 when it is absent or nothing answered.
+ */
+double it_metric(int ops_port, const char *series);
 
 /*
  * POSTs body to /webhooks/shopline as Shopline would, for shop IT_SHOP,

@@ -167,6 +167,8 @@ static void test_defaults_when_only_required_vars_are_set(void **state)
     assert_int_equal(c.job_max_attempts, 12);
     assert_int_equal(c.job_lease_s, 120);
     assert_string_equal(c.routing_rules, "");
+    assert_string_equal(c.pvx_timezone, "UTC");
+    assert_string_equal(c.pvx_webhook_token, "");
 
     /* the required values arrive unchanged */
     assert_string_equal(c.database_url, required_env[0].value);
@@ -371,7 +373,39 @@ static const struct bad_case bad_cases[] = {
      "SHOPVOX_LISTEN=0.0.0.0:80x: must be HOST:PORT with a port from 0 to 65535\n"},
     {"SHOPVOX_LISTEN", "0.0.0.0:", "SHOPVOX_LISTEN=0.0.0.0:: must be HOST:PORT with a port from "
                                    "0 to 65535\n"},
+    {"PEOPLEVOX_TIMEZONE", "../../etc/passwd",
+     "PEOPLEVOX_TIMEZONE=../../etc/passwd: must be an IANA time zone name, e.g. UTC or "
+     "Europe/London\n"},
+    {"PEOPLEVOX_TIMEZONE", "CET-1CEST,M3.5.0",
+     "PEOPLEVOX_TIMEZONE=CET-1CEST,M3.5.0: must be an IANA time zone name, e.g. UTC or "
+     "Europe/London\n"},
+    {"PEOPLEVOX_TIMEZONE", "", "PEOPLEVOX_TIMEZONE is empty: must be an IANA time zone name, "
+                               "e.g. UTC or Europe/London\n"},
+    /* a secret: never echoed */
+    {"PEOPLEVOX_WEBHOOK_TOKEN", "short-token",
+     "PEOPLEVOX_WEBHOOK_TOKEN=***: must be at least 32 characters (it is the URL's only "
+     "secret), e.g. openssl rand -hex 24\n"},
+    {"PEOPLEVOX_WEBHOOK_TOKEN", "0123456789abcdef0123456789abcdef/x",
+     "PEOPLEVOX_WEBHOOK_TOKEN=***: may only hold letters, digits and - . _ ~ (it goes in a "
+     "URL path)\n"},
 };
+
+static void test_zone_names(void **state)
+{
+    static const char *const ok[] = {"UTC", "Europe/London", "America/Argentina/Buenos_Aires",
+                                     "Etc/GMT+5", "America/Port-au-Prince", "EST5EDT"};
+    static const char *const bad[] = {"", "/etc/localtime", "Europe//London", "Europe/",
+                                      "../x", "Europe/Lon don", "5Europe", "Europe/Lond\n",
+                                      "CET-1CEST,M3.5.0",
+                                      "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+        assert_true(cfg_zone_name_ok(ok[i]));
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+        if (cfg_zone_name_ok(bad[i]))
+            fail_msg("\"%s\" accepted", bad[i]);
+}
 
 static void test_each_invalid_value_is_one_exact_line(void **state)
 {
@@ -427,6 +461,7 @@ static const struct env_var all_secrets[] = {
     {"SHOPLINE_APP_SECRET", "app-secret-77"},
     {"SHOPLINE_APP_SECRET_PREVIOUS", "old-secret-77"},
     {"PEOPLEVOX_PASSWORD", "pvx-pass-77"},
+    {"PEOPLEVOX_WEBHOOK_TOKEN", "nudge-token-77-0123456789abcdefghij"},
     {NULL, NULL},
 };
 
@@ -461,7 +496,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 49); /* one line per variable */
+    assert_int_equal(count_lines(out), 51); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);
@@ -762,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_booleans_table),
         cmocka_unit_test(test_rejected_values_are_not_printed_as_accepted),
         cmocka_unit_test(test_misspelled_variables_are_named_with_the_closest),
+        cmocka_unit_test(test_zone_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * test_despatch.c - the despatch module: a table of Peoplevox dates (quoted,
  * with and without seconds, out of range), Despatch summary tables grouped
  * by despatch number with columns found by name, bad rows that mark only
- * their own despatch, and a table of allocations to order lines (splits
- * across lines of one code, already despatched units, never over-fulfilling).
+ * their own despatch, and tables of allocations to order lines (splits
+ * across lines of one code, already despatched units, never over-fulfilling;
+ * lines found through their SKU or sku_map as well as the code they were
+ * sent as).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +34,11 @@ static void test_parse_date_table(void **state)
         { " \"31/12/2026 23:59:59\" ", 0, 1798761599 },
         { "29/02/2024 00:00", 0, 1709164800 },
         { "01/01/1970 00:00", 0, 0 },
+        /* the wall clock as written, no zone applied: a London summer evening
+         * stays 22:30 (the caller converts it with the tenant's zone) */
+        { "'15/07/2026 22:30'", 0, 1784154600 },
+        { "'29/03/2026 01:30:00'", 0, 1774747800 },   /* in London's spring-forward gap */
+        { "\"25/10/2026 01:30\"", 0, 1792891800 },     /* London's repeated hour */
         { "29/02/2023 00:00", -1, 0 },                /* not a leap year */
         { "31/04/2026 10:00", -1, 0 },
         { "03/13/2017 06:03", -1, 0 },                /* month first is refused */
@@ -84,7 +91,7 @@ static void test_group_by_number(void **state)
     assert_string_equal(l.items[0].service, "Next day");
     assert_string_equal(l.items[0].tracking, "TRK1");
     assert_string_equal(l.items[0].site, "Main");
-    assert_int_equal(l.items[0].despatched_at_s, 1499061780);
+    assert_int_equal(l.items[0].local_s, 1499061780);
     assert_null(l.items[0].invalid);
     assert_int_equal(l.items[0].n_items, 2);
     assert_string_equal(l.items[0].items[0].item_code, "A");
@@ -93,7 +100,7 @@ static void test_group_by_number(void **state)
     assert_int_equal(l.items[0].items[1].quantity, 1);
     assert_string_equal(l.items[1].number, "D2");
     assert_string_equal(l.items[1].service, "");
-    assert_int_equal(l.items[1].despatched_at_s, 1499151630);
+    assert_int_equal(l.items[1].local_s, 1499151630);
     despatch_list_cleanup(&l);
     csv_table_cleanup(&t);
 }
@@ -147,10 +154,22 @@ struct alloc_case {
 
 /* The order: L1 A x2, L2 B x1, L3 A x3 (1 already despatched), L4 C x1 (despatched). */
 static const struct despatch_order_line order_lines[] = {
-    { "L1", "A", 2, 0 },
-    { "L2", "B", 1, 0 },
-    { "L3", "A", 3, 1 },
-    { "L4", "C", 1, 1 },
+    { "L1", "A", 2, 0, NULL, NULL },
+    { "L2", "B", 1, 0, NULL, NULL },
+    { "L3", "A", 3, 1, NULL, NULL },
+    { "L4", "C", 1, 1, NULL, NULL },
+};
+
+/*
+ * The order of the sku_map table: L1 sent as PV-TEE (its SKU TEE mapped),
+ * L2 SKU PV-TEE sent under it too, L3 SKU MUG sent before MUG was mapped
+ * (sent as MUG, mapped to PV-MUG now), L4 SKU CAP with no code stored.
+ */
+static const struct despatch_order_line mapped_lines[] = {
+    { "L1", "PV-TEE", 1, 0, "TEE", "PV-TEE" },
+    { "L2", "PV-TEE", 2, 0, "PV-TEE", NULL },
+    { "L3", "MUG", 2, 0, "MUG", "PV-MUG" },
+    { "L4", NULL, 1, 0, "CAP", NULL },
 };
 
 static void despatch_from(const char *spec, struct despatch *d, struct despatch_item *items)
@@ -172,6 +191,30 @@ static void despatch_from(const char *spec, struct despatch *d, struct despatch_
     d->n_items = n;
 }
 
+static void run_alloc_cases(const struct alloc_case *cases, size_t n_cases,
+                            const struct despatch_order_line *lines, size_t n_lines)
+{
+    for (size_t i = 0; i < n_cases; i++) {
+        struct despatch d;
+        struct despatch_item items[4];
+        struct despatch_alloc *out = NULL;
+        size_t n_out = 99;
+        char why[256] = "";
+        char got[128] = "";
+        despatch_from(cases[i].codes, &d, items);
+        int rc = despatch_allocate(&d, lines, n_lines, &out, &n_out, why, sizeof(why));
+        for (size_t j = 0; rc == 0 && j < n_out; j++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s:%ld", j ? " " : "",
+                     lines[out[j].line].line_id, out[j].quantity);
+        if (rc != cases[i].want_rc || (rc == 0 && strcmp(got, cases[i].want) != 0) ||
+            (rc != 0 && (strstr(why, cases[i].want) == NULL || out != NULL || n_out != 0)))
+            fail_msg("%s: rc %d got \"%s\" why \"%s\"", cases[i].name, rc, got, why);
+        for (size_t j = 0; j < d.n_items; j++)
+            free(items[j].item_code);
+        free(out);
+    }
+}
+
 static void test_allocate_table(void **state)
 {
     static const struct alloc_case cases[] = {
@@ -184,25 +227,35 @@ static void test_allocate_table(void **state)
         { "unknown item", "Z:1", -1, "item Z of despatch D9 is not on order SV9" },
     };
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct despatch d;
-        struct despatch_item items[4];
-        struct despatch_alloc *out = NULL;
-        size_t n_out = 99;
-        char why[256] = "";
-        char got[128] = "";
-        despatch_from(cases[i].codes, &d, items);
-        int rc = despatch_allocate(&d, order_lines, 4, &out, &n_out, why, sizeof(why));
-        for (size_t j = 0; rc == 0 && j < n_out; j++)
-            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s:%ld", j ? " " : "",
-                     order_lines[out[j].line].line_id, out[j].quantity);
-        if (rc != cases[i].want_rc || (rc == 0 && strcmp(got, cases[i].want) != 0) ||
-            (rc != 0 && (strstr(why, cases[i].want) == NULL || out != NULL || n_out != 0)))
-            fail_msg("%s: rc %d got \"%s\" why \"%s\"", cases[i].name, rc, got, why);
-        for (size_t j = 0; j < d.n_items; j++)
-            free(items[j].item_code);
-        free(out);
-    }
+    run_alloc_cases(cases, sizeof(cases) / sizeof(cases[0]), order_lines, 4);
+}
+
+static void test_allocate_mapped_table(void **state)
+{
+    static const struct alloc_case cases[] = {
+        { "sent code across a mapped and an unmapped line", "PV-TEE:3", 0, "L1:1 L2:2" },
+        { "never over-fulfils the same-code lines", "PV-TEE:4", -1, "1 more of item PV-TEE" },
+        { "the SKU itself", "TEE:1", 0, "L1:1" },
+        { "mapped after the order was sent", "PV-MUG:2", 0, "L3:2" },
+        { "the code it was sent as still counts", "MUG:1", 0, "L3:1" },
+        { "SKU with no code stored", "CAP:1", 0, "L4:1" },
+        { "whole order, codes mixed", "PV-TEE:3,PV-MUG:1,MUG:1,CAP:1", 0,
+          "L1:1 L2:2 L3:2 L4:1" },
+        { "a code mapped to nothing on the order", "PV-CAP:1", -1, "item PV-CAP of despatch" },
+    };
+    (void)state;
+    run_alloc_cases(cases, sizeof(cases) / sizeof(cases[0]), mapped_lines, 4);
+}
+
+static void test_line_carries(void **state)
+{
+    const struct despatch_order_line blank = { "L", "", 1, 0, "", "" };
+    (void)state;
+    assert_true(despatch_line_carries(&mapped_lines[0], "PV-TEE"));
+    assert_true(despatch_line_carries(&mapped_lines[0], "TEE"));
+    assert_false(despatch_line_carries(&mapped_lines[0], "pv-tee"));   /* codes are exact */
+    assert_false(despatch_line_carries(&mapped_lines[3], "PV-CAP"));
+    assert_false(despatch_line_carries(&blank, ""));                   /* blanks match nothing */
 }
 
 int main(void)
@@ -213,6 +266,8 @@ int main(void)
         cmocka_unit_test(test_bad_rows_mark_their_despatch),
         cmocka_unit_test(test_missing_column_fails),
         cmocka_unit_test(test_allocate_table),
+        cmocka_unit_test(test_allocate_mapped_table),
+        cmocka_unit_test(test_line_carries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,31 @@ enum st cursor_store_claim_due(struct store_conn *c, const char *name, int inter
     return st;
 }
 
+enum st cursor_store_bring_forward(struct store_conn *c, const char *name, int interval_s,
+                                   int gap_s, struct errbuf *err)
+{
+    char interval[16], gap[16];
+    const char *p[3] = {name, interval, gap};
+    enum st st;
+
+    snprintf(interval, sizeof(interval), "%d", interval_s);
+    snprintf(gap, sizeof(gap), "%d", gap_s);
+    /*
+     * Due when updated_at < now() - interval: updated_at moves to (when due)
+     * - interval, once per claim (value 'nudged' until the claim sets it back
+     * to 'enqueued'), so a flood cannot keep pulling it earlier.
+     */
+    PQclear(store_exec_prepared(
+        c, "cursor_bring_forward",
+        "WITH t AS (SELECT greatest(updated_at + $3::int * interval '1 second', now()) - "
+        "$2::int * interval '1 second' AS due_from FROM cursors WHERE name = $1) "
+        "UPDATE cursors SET updated_at = t.due_from, value = 'nudged' FROM t "
+        "WHERE cursors.name = $1 AND cursors.value <> 'nudged' "
+        "AND cursors.updated_at > t.due_from",
+        3, p, NULL, NULL, &st, err));
+    return st;
+}
+
 enum st cursor_store_stamp(struct store_conn *c, const char *name, const char *note,
                            struct errbuf *err)
 {

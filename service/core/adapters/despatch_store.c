@@ -5,11 +5,21 @@
  * number already there, so two polls reading the same row record it once.
  * The unconfirmed despatches are found through the partial indexes on
  * created_at of pending (007) and failed (010) rows, one arm each.
+ *
+ * Time zones are PostgreSQL's too: its `timestamp AT TIME ZONE` applies
+ * the IANA rules it ships, so the service needs no zone files of its own
+ * and never sets TZ (setenv/tzset/mktime are not safe beside other
+ * threads). Wall times travel as seconds as if UTC: to_timestamp(w) AT
+ * TIME ZONE 'UTC' is the wall time w, and extract(epoch) of a timestamp
+ * without time zone gives the same count back.
  */
 #include "despatch_store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "buf.h"
 
 enum st despatch_store_insert(struct store_conn *c, const char *order_id,
                               const struct despatch *d, char *id, size_t cap,
@@ -216,6 +226,68 @@ enum st despatch_store_pending_gauges(struct store_conn *c, int threshold_s, lon
                             1, p, NULL, NULL, &st, err);
     *late = st == ST_OK ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     *oldest_s = st == ST_OK ? strtod(PQgetvalue(r, 0, 1), NULL) : 0;
+    PQclear(r);
+    return st;
+}
+
+enum st despatch_store_local_to_utc(struct store_conn *c, const char *tz, const int64_t *wall,
+                                    size_t n, int64_t *out, struct errbuf *err)
+{
+    struct buf arr;
+    const char *p[2] = {NULL, tz};
+    enum st st = ST_OK;
+    PGresult *r;
+
+    if (n == 0)
+        return ST_OK;
+    buf_init(&arr, 0);
+    for (size_t i = 0; i < n; i++)
+        buf_appendf(&arr, "%c%" PRId64, i == 0 ? '{' : ',', wall[i]);
+    buf_append_str(&arr, "}");
+    p[0] = buf_cstr(&arr);
+    r = store_exec_prepared(c, "despatch_local_to_utc",
+                            "SELECT extract(epoch FROM (to_timestamp(w) AT TIME ZONE 'UTC') "
+                            "AT TIME ZONE $2)::bigint FROM unnest($1::bigint[]) "
+                            "WITH ORDINALITY AS u(w, i) ORDER BY i",
+                            2, p, NULL, NULL, &st, err);
+    if (st == ST_OK && (size_t)PQntuples(r) != n) {
+        errbuf_set(err, "time zone conversion returned %d rows for %zu", PQntuples(r), n);
+        st = ST_FAIL;
+    }
+    for (size_t i = 0; st == ST_OK && i < n; i++)
+        out[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+    PQclear(r);
+    buf_cleanup(&arr);
+    return st;
+}
+
+enum st despatch_store_utc_to_local(struct store_conn *c, const char *tz, int64_t utc_s,
+                                    int64_t *wall_s, struct errbuf *err)
+{
+    char at[24];
+    const char *p[2] = {at, tz};
+    enum st st;
+    PGresult *r;
+
+    snprintf(at, sizeof(at), "%" PRId64, utc_s);
+    r = store_exec_prepared(c, "despatch_utc_to_local",
+                            "SELECT extract(epoch FROM to_timestamp($1::bigint) AT TIME ZONE "
+                            "$2)::bigint",
+                            2, p, NULL, NULL, &st, err);
+    *wall_s = st == ST_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return st;
+}
+
+enum st despatch_store_zone_known(struct store_conn *c, const char *tz, bool *known,
+                                  struct errbuf *err)
+{
+    const char *p[1] = {tz};
+    enum st st;
+    PGresult *r = store_exec(c, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
+                             1, p, &st, err);
+
+    *known = st == ST_OK && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     return st;
 }

@@ -178,7 +178,7 @@ static void log_request(const char *method, const char *path, const struct http_
     if (r->route != NULL && strcmp(r->route, "metrics") == 0 && !log_enabled(LOG_DEBUG))
         return;
     log_event(r->status >= 500 ? LOG_WARN : LOG_INFO, "http_request", "method", method, "path",
-              path, LOG_I64("status", r->status), LOG_F64("duration_ms", seconds * 1000.0),
+              r->log_path != NULL ? r->log_path : path, LOG_I64("status", r->status), LOG_F64("duration_ms", seconds * 1000.0),
               LOG_I64("bytes", r->body.len), NULL);
 }
 

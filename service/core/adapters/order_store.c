@@ -717,10 +717,13 @@ enum st order_store_load_ship_lines(struct store_conn *c, const char *order_id,
     const char *p[1] = {order_id};
     enum st st;
     PGresult *r = os_q(c, "order_ship_lines",
-                       "SELECT line_id, coalesce(item_code, sku, ''), quantity, qty_despatched "
-                       "FROM order_lines WHERE order_id = $1::bigint AND requires_shipping "
-                       "AND quantity > 0 "
-                       "ORDER BY line_no NULLS LAST, length(line_id), line_id",
+                       "SELECT l.line_id, coalesce(l.item_code, l.sku, ''), l.quantity, "
+                       "l.qty_despatched, coalesce(l.sku, ''), coalesce(m.item_code, '') "
+                       "FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                       "LEFT JOIN sku_map m ON m.shop = o.shop AND m.shopline_sku = l.sku "
+                       "WHERE l.order_id = $1::bigint AND l.requires_shipping "
+                       "AND l.quantity > 0 "
+                       "ORDER BY l.line_no NULLS LAST, length(l.line_id), l.line_id",
                        1, p, &st, err);
 
     memset(out, 0, sizeof(*out));
@@ -733,6 +736,8 @@ enum st order_store_load_ship_lines(struct store_conn *c, const char *order_id,
         out->lines[i].item_code = xstrdup(PQgetvalue(r, (int)i, 1));
         out->lines[i].quantity = atol(PQgetvalue(r, (int)i, 2));
         out->lines[i].despatched = atol(PQgetvalue(r, (int)i, 3));
+        out->lines[i].sku = xstrdup(PQgetvalue(r, (int)i, 4));
+        out->lines[i].mapped_code = xstrdup(PQgetvalue(r, (int)i, 5));
     }
     PQclear(r);
     return ST_OK;
@@ -743,6 +748,8 @@ void order_store_ship_lines_cleanup(struct order_store_ship_lines *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->lines[i].line_id);
         free(l->lines[i].item_code);
+        free(l->lines[i].sku);
+        free(l->lines[i].mapped_code);
     }
     free(l->lines);
     memset(l, 0, sizeof(*l));

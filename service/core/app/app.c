@@ -7,30 +7,46 @@
  * mapped to a closed set before they reach the metrics registry.
  *
  * Two listeners, two route tables: the public one (what the internet
- * reaches) serves only the webhook, and takes a body only from a POST
+ * reaches) serves only the webhooks, and takes a body only from a POST
  * whose signature header is well formed (app_admit); the operations one
  * serves the probes and /metrics and never takes a body. A flood on the
  * public port therefore never delays a probe.
+ *
+ * The Peoplevox nudge is a hint: Peoplevox's event callbacks are unsigned,
+ * so the only secret is the token in the URL, compared in constant time
+ * (SHA-256 of both, CRYPTO_memcmp: neither content nor length leaks) and
+ * never written to the access log. A good token brings the despatch poll's
+ * schedule forward with one UPDATE (cursor_store_bring_forward): the
+ * leader's next tick, within a second, enqueues the poll, whichever
+ * replica took the nudge; NUDGE_GAP_S coalesces a flood into at most one
+ * extra poll per gap. The poll itself runs on a worker, as always.
  */
 #include "app.h"
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cursor_store.h"
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "webhook.h"
 
 #define DB_ACQUIRE_TIMEOUT_MS 2000
+#define NUDGE_PREFIX "/webhooks/peoplevox/"
+#define NUDGE_TASK "poll_despatches"   /* the scheduler's task (scheduler.h) */
+#define NUDGE_GAP_S 5                  /* at most one nudged poll this often */
+#define NUDGE_ACQUIRE_TIMEOUT_MS 500   /* a hint is not worth a long wait */
 
 struct app {
     const struct cfg *cfg;
     struct store_pool *pool;
+    unsigned char nudge_digest[SHA256_DIGEST_LENGTH]; /* of PEOPLEVOX_WEBHOOK_TOKEN */
 };
 
 void app_metrics_describe(void)
@@ -43,6 +59,9 @@ void app_metrics_describe(void)
                      "Database errors (unavailable or failed statements) by operation");
     metrics_describe("shopvox_exceptions_raised_total", MET_COUNTER,
                      "Exceptions opened by type");
+    metrics_describe("shopvox_peoplevox_nudges_total", MET_COUNTER,
+                     "Peoplevox nudges by outcome (accepted, rejected: wrong token or none "
+                     "configured, failed: no database)");
 }
 
 struct app *app_create(const struct cfg *cfg)
@@ -52,6 +71,8 @@ struct app *app_create(const struct cfg *cfg)
     a->cfg = cfg;
     /* one connection per public thread, one for the ops listener's, one spare */
     a->pool = store_pool_create(cfg->database_url, cfg->http_threads + 2);
+    SHA256((const unsigned char *)cfg->pvx_webhook_token, strlen(cfg->pvx_webhook_token),
+           a->nudge_digest);
     app_metrics_describe();
     return a;
 }
@@ -192,6 +213,65 @@ static void route_webhook(struct app *a, const struct http_request *req,
     webhook_store(a, req, topic != NULL ? topic : "", resp);
 }
 
+static void route_not_found(struct http_response *resp)
+{
+    resp->route = "not_found";
+    http_reply_json_msg(resp, 404, "error", "not found");
+}
+
+static void count_nudge(const char *outcome)
+{
+    char labels[48];
+
+    snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcome);
+    metrics_inc("shopvox_peoplevox_nudges_total", labels);
+}
+
+/* Whether token is PEOPLEVOX_WEBHOOK_TOKEN (set), in time independent of both. */
+static bool nudge_token_ok(const struct app *a, const char *token)
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)token, strlen(token), digest);
+    return CRYPTO_memcmp(digest, a->nudge_digest, sizeof(digest)) == 0 &&
+           a->cfg->pvx_webhook_token[0] != '\0';
+}
+
+/* POST|GET /webhooks/peoplevox/{token}: bring the despatch poll forward. */
+static void route_nudge(struct app *a, const struct http_request *req,
+                        struct http_response *resp)
+{
+    struct store_conn *c;
+    struct errbuf err = {""};
+    enum st st = ST_RETRY;
+
+    resp->route = "peoplevox_nudge";
+    resp->log_path = NUDGE_PREFIX "***";
+    if (!nudge_token_ok(a, req->path + strlen(NUDGE_PREFIX))) {
+        count_nudge("rejected");
+        route_not_found(resp);
+        resp->route = "peoplevox_nudge";
+        return;
+    }
+    if (strcmp(req->method, "POST") != 0 && strcmp(req->method, "GET") != 0) {
+        resp->allow = "GET, POST";
+        http_reply_json_msg(resp, 405, "error", "method not allowed");
+        return;
+    }
+    c = store_pool_acquire(a->pool, NUDGE_ACQUIRE_TIMEOUT_MS);
+    if (c != NULL)
+        st = cursor_store_bring_forward(c, NUDGE_TASK, a->cfg->despatch_poll_s, NUDGE_GAP_S,
+                                        &err);
+    store_pool_release(a->pool, c);
+    if (st != ST_OK) {
+        count_db_error("nudge");
+        log_event(LOG_WARN, "nudge_not_stored", "error", c != NULL ? err.msg : "no connection",
+                  NULL);
+    }
+    count_nudge(st == ST_OK ? "accepted" : "failed");
+    http_reply_json_msg(resp, 200, "status", st == ST_OK ? "poll brought forward" : "noted");
+}
+
 /* Ready = database reachable and its schema exactly what this binary knows. */
 static void route_readyz(struct app *a, struct http_response *resp)
 {
@@ -228,16 +308,12 @@ static void route_metrics(struct http_response *resp)
     metrics_render(&resp->body);
 }
 
-static void route_not_found(struct http_response *resp)
-{
-    resp->route = "not_found";
-    http_reply_json_msg(resp, 404, "error", "not found");
-}
-
 void app_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     if (strcmp(req->path, "/webhooks/shopline") == 0)
         route_webhook(ctx, req, resp);
+    else if (strncmp(req->path, NUDGE_PREFIX, strlen(NUDGE_PREFIX)) == 0)
+        route_nudge(ctx, req, resp);
     else
         route_not_found(resp);
 }
@@ -247,7 +323,7 @@ bool app_admit(void *ctx, const struct http_request *req, struct http_response *
     if (strcmp(req->path, "/webhooks/shopline") == 0 && strcmp(req->method, "POST") == 0 &&
         whk_signature_well_formed(http_header(req, "X-Shopline-Hmac-Sha256")))
         return true;
-    app_handle(ctx, req, resp); /* its answer without a body: 405, 401 or 404 */
+    app_handle(ctx, req, resp); /* its answer without a body: 405, 401, 404 or a nudge's 200 */
     return false;
 }
 

@@ -12,15 +12,30 @@
  * latest despatch date seen: a row arriving late (dated before it) is
  * still read within DESPATCH_OVERLAP_S. Each despatch recorded enqueues its
  * create_fulfillment job (fulfillment.c) in the same transaction.
+ *
+ * Report dates are the tenant's wall clock (PEOPLEVOX_TIMEZONE): the
+ * watermark is kept as an instant (Unix seconds) and turned into the
+ * tenant's wall clock for the search clause, and each despatch date into an
+ * instant, both by PostgreSQL (despatch_store), so DST is right and no
+ * thread sets TZ.
+ *
+ * A despatch_unmapped exception is a despatch shopvox could not record
+ * yet: its order had not arrived, or an item had no sku_map. Each poll
+ * also asks for the despatch numbers of such exceptions opened within
+ * DESPATCH_RETRY_S (at most DESPATCH_RETRY_MAX, ORed into the same
+ * search clause, so no extra call), and the one that can be recorded now
+ * is, closing its exception in the same transaction.
  */
 #include "despatch_jobs.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "cursor_store.h"
 #include "despatch.h"
 #include "despatch_store.h"
@@ -30,20 +45,90 @@
 #include "order_store.h"
 #include "pvx.h"
 
+#define UNMAPPED_TYPE "despatch_unmapped"
+
 /* What one despatch came to. */
 enum poll_outcome { POLL_RECORDED, POLL_SEEN, POLL_UNMAPPED };
 
-/* "[Despatch date] >= DateTime(...)" for since_s, or "" when there is no watermark yet. */
-static void since_clause(int64_t since_s, char *out, size_t cap)
+/*
+ * "[Despatch date] >= DateTime(...)" for wall_s (the tenant's wall clock,
+ * seconds as if UTC) into out, or nothing when there is no watermark yet.
+ */
+static void since_clause(int64_t wall_s, struct buf *out)
 {
-    time_t t = (time_t)since_s;
+    time_t t = (time_t)wall_s;
     struct tm tm;
 
-    out[0] = '\0';
-    if (since_s <= 0 || gmtime_r(&t, &tm) == NULL)
+    if (wall_s <= 0 || gmtime_r(&t, &tm) == NULL)
         return;
-    snprintf(out, cap, "[Despatch date] >= DateTime(%d,%d,%d,%d,%d,%d)", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    buf_appendf(out, "[Despatch date] >= DateTime(%d,%d,%d,%d,%d,%d)", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Whether a despatch number can go inside a clause's quotes as it is. */
+static bool number_quotable(const char *s)
+{
+    size_t n = strlen(s);
+
+    for (const char *p = s; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && strchr("-_./ ", *p) == NULL)
+            return false;
+    return n > 0 && n <= 64;
+}
+
+/*
+ * `[Despatch number] == "N" OR ...` into out for the despatch of each
+ * subject ("SO/N") of rows; a number that cannot be quoted as it is is
+ * left to the overlap window.
+ */
+static void retry_clause(PGresult *rows, struct buf *out)
+{
+    for (int i = 0; rows != NULL && i < PQntuples(rows); i++) {
+        const char *slash = strrchr(PQgetvalue(rows, i, 0), '/');
+
+        if (slash == NULL || !number_quotable(slash + 1))
+            continue;
+        buf_appendf(out, "%s[Despatch number] == \"%s\"", out->len > 0 ? " OR " : "",
+                    slash + 1);
+    }
+}
+
+/*
+ * The report's search clause: the watermark's window, ORed with the
+ * despatches to look at again; "" (everything) before the first despatch.
+ */
+static enum st search_clause(struct worker_ctx *w, int64_t since_s, struct buf *out,
+                             struct errbuf *err)
+{
+    int64_t wall_s = 0;
+    enum st st;
+    PGresult *rows = NULL;
+    struct buf retry;
+
+    if (since_s <= 0)
+        return ST_OK;
+    buf_init(&retry, 0);
+    st = despatch_store_utc_to_local(w->db, w->cfg->pvx_timezone, since_s - DESPATCH_OVERLAP_S,
+                                     &wall_s, err);
+    if (st == ST_OK)
+        rows = exc_open_subjects(w->db, w->cfg->shop_domain, UNMAPPED_TYPE, DESPATCH_RETRY_S,
+                                 DESPATCH_RETRY_MAX, &st, err);
+    if (st == ST_OK) {
+        retry_clause(rows, &retry);
+        buf_append_str(out, retry.len > 0 ? "(" : "");
+        since_clause(wall_s, out);
+        if (retry.len > 0)
+            buf_appendf(out, ") OR (%s)", buf_cstr(&retry));
+    }
+    PQclear(rows);
+    buf_cleanup(&retry);
+    return st;
+}
+
+/* The subject of a despatch's despatch_unmapped exception: "SO/number". */
+static void unmapped_subject(const struct despatch *d, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", d->so_number, d->number);
 }
 
 /* Opens the despatch's exception in a transaction of its own. */
@@ -51,14 +136,14 @@ static enum st raise_unmapped(struct worker_ctx *w, const struct despatch *d,
                               const char *order_id, const char *why, struct errbuf *err)
 {
     char subject[160];
-    struct exc_new e = {.shop = w->cfg->shop_domain, .type = "despatch_unmapped", .team = "ops",
+    struct exc_new e = {.shop = w->cfg->shop_domain, .type = UNMAPPED_TYPE, .team = "ops",
                         .subject_kind = "despatch", .subject = subject, .order_id = order_id,
                         .detail = why,
                         .action = "check the Sales Order and the despatch in Peoplevox; fix the "
                                   "order's lines or fulfil it in Shopline by hand, then resolve"};
     enum st st;
 
-    snprintf(subject, sizeof(subject), "%s/%s", d->so_number, d->number);
+    unmapped_subject(d, subject, sizeof(subject));
     st = store_cmd(w->db, "BEGIN", err);
     if (st == ST_OK)
         st = exc_raise(w->db, &e, NULL, err);
@@ -127,7 +212,7 @@ static enum st record_one(struct worker_ctx *w, const struct despatch *d,
     struct order_store_ship_lines lines = {0, NULL};
     struct despatch_alloc *a = NULL;
     size_t n = 0;
-    char id[32] = "";
+    char id[32] = "", subject[160];
     bool found = false;
     enum st st = order_store_lock_by_so_number(w->db, d->so_number, o, &found, err);
 
@@ -155,9 +240,12 @@ static enum st record_one(struct worker_ctx *w, const struct despatch *d,
     if (st != ST_OK)
         goto out;
     struct despatch_order_line *ol = xcalloc(lines.n ? lines.n : 1, sizeof(*ol));
-    for (size_t i = 0; i < lines.n; i++)
-        ol[i] = (struct despatch_order_line){lines.lines[i].line_id, lines.lines[i].item_code,
-                                             lines.lines[i].quantity, lines.lines[i].despatched};
+    for (size_t i = 0; i < lines.n; i++) {
+        const struct order_store_ship_line *l = &lines.lines[i];
+
+        ol[i] = (struct despatch_order_line){l->line_id,    l->item_code, l->quantity,
+                                             l->despatched, l->sku,       l->mapped_code};
+    }
     int rc = despatch_allocate(d, ol, lines.n, &a, &n, why, cap);
     free(ol);
     if (rc != 0)
@@ -166,6 +254,10 @@ static enum st record_one(struct worker_ctx *w, const struct despatch *d,
     if (st == ST_OK)
         st = job_enqueue(w->db, w->cfg->shop_domain, DESPATCH_FULFIL_KIND, d->number, "{}", 0,
                          NULL, err);
+    unmapped_subject(d, subject, sizeof(subject));
+    if (st == ST_OK)
+        st = exc_resolve_subject(w->db, w->cfg->shop_domain, UNMAPPED_TYPE, subject, "shopvox",
+                                 "despatch recorded", err);
     if (st == ST_OK)
         *out = POLL_RECORDED;
 out:
@@ -211,21 +303,46 @@ static enum st watermark_read(struct store_conn *db, int64_t *since_s, struct er
     return st;
 }
 
+/* Sets each readable despatch's instant from its wall-clock date (one statement). */
+static enum st dates_to_utc(struct worker_ctx *w, struct despatch_list *l, struct errbuf *err)
+{
+    int64_t *wall = xcalloc(l->n ? l->n : 1, sizeof(*wall));
+    int64_t *utc = xcalloc(l->n ? l->n : 1, sizeof(*utc));
+    size_t n = 0;
+    enum st st;
+
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].invalid == NULL)
+            wall[n++] = l->items[i].local_s;
+    st = despatch_store_local_to_utc(w->db, w->cfg->pvx_timezone, wall, n, utc, err);
+    n = 0;
+    for (size_t i = 0; st == ST_OK && i < l->n; i++)
+        if (l->items[i].invalid == NULL)
+            l->items[i].despatched_at_s = utc[n++];
+    free(wall);
+    free(utc);
+    return st;
+}
+
 static enum st poll_run(struct worker_ctx *w, struct pvx_outcome *oc, struct errbuf *err)
 {
     struct csv_table t = {0, NULL};
     struct despatch_list l = {0, NULL};
+    struct buf clause;
     int64_t since_s = 0, latest_s;
-    char clause[128], mark[32];
+    char mark[32];
     int counts[3] = {0, 0, 0};
     enum st st = store_ensure(w->db, err);
 
+    buf_init(&clause, 0);
     if (st == ST_OK)
         st = watermark_read(w->db, &since_s, err);
+    if (st == ST_OK)
+        st = search_clause(w, since_s, &clause, err);
     if (st != ST_OK)
         goto out;
-    since_clause(since_s - DESPATCH_OVERLAP_S, clause, sizeof(clause));
-    struct pvx_report_request req = {.template_name = DESPATCH_REPORT, .search_clause = clause};
+    struct pvx_report_request req = {.template_name = DESPATCH_REPORT,
+                                     .search_clause = buf_cstr(&clause)};
     st = pvx_get_report_data_all(w->pvx, w->curl, &req, DESPATCH_MAX_ROWS, &t, oc);
     if (st != ST_OK) {
         errbuf_set(err, "could not read '" DESPATCH_REPORT "' from peoplevox: %s", oc->err.msg);
@@ -233,6 +350,8 @@ static enum st poll_run(struct worker_ctx *w, struct pvx_outcome *oc, struct err
     }
     if (t.n_rows > 0)
         st = despatch_group_rows(&t, &l, err);
+    if (st == ST_OK)
+        st = dates_to_utc(w, &l, err);
     latest_s = since_s;
     for (size_t i = 0; i < l.n && st == ST_OK; i++) {
         enum poll_outcome po;
@@ -254,6 +373,7 @@ static enum st poll_run(struct worker_ctx *w, struct pvx_outcome *oc, struct err
 out:
     despatch_list_cleanup(&l);
     csv_table_cleanup(&t);
+    buf_cleanup(&clause);
     return st;
 }
 

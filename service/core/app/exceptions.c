@@ -133,6 +133,21 @@ enum st exc_resolve_confirmed_despatches(struct store_conn *c, const char *shop,
                        1, params, NULL, err);
 }
 
+PGresult *exc_open_subjects(struct store_conn *c, const char *shop, const char *type,
+                            int max_age_s, int limit, enum st *st, struct errbuf *err)
+{
+    char age[16], max[16];
+    const char *p[4] = {shop, type, age, max};
+
+    snprintf(age, sizeof(age), "%d", max_age_s);
+    snprintf(max, sizeof(max), "%d", limit);
+    return store_exec_prepared(c, "exc_open_subjects",
+                               "SELECT subject FROM exceptions WHERE shop = $1 AND type = $2 AND "
+                               "state = 'open' AND first_seen > now() - $3::int * interval "
+                               "'1 second' ORDER BY first_seen, id LIMIT $4::int",
+                               4, p, NULL, NULL, st, err);
+}
+
 PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err)
 {
     return store_exec_prepared(c, "exc_count_open",

@@ -11,6 +11,10 @@
  * order state included at 0, so an emptied state reads 0 and an alert on
  * it resolves. A failed pass sets shopvox_db_up 0 and keeps the last
  * values: stale numbers with a clear "database down" beat holes.
+ *
+ * The scheduler status (schedules table, the despatch watermark) is read
+ * here too, so every replica publishes it and a scrape of any one sees
+ * which task last ran, succeeded or failed, whichever replica ran it.
  */
 #include "gauges.h"
 
@@ -21,13 +25,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cursor_store.h"
 #include "despatch_store.h"
+#include "despatch_jobs.h"
 #include "exceptions.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
 #include "order_store.h"
+#include "schedule_store.h"
 
 #define GAUGES_MAX_ROWS 512
 
@@ -96,6 +103,50 @@ static void publish_rows(const char *family, PGresult *rows, const char *l1, con
     free(values);
 }
 
+/* The scheduler status, three families from rows (task, last_run_s, last_success_s, failing). */
+static void publish_schedules(PGresult *rows)
+{
+    static const char *const families[] = {"shopvox_schedule_last_run_timestamp_seconds",
+                                           "shopvox_schedule_last_success_timestamp_seconds",
+                                           "shopvox_schedule_failing"};
+    size_t n = (size_t)(PQntuples(rows) < GAUGES_MAX_ROWS ? PQntuples(rows) : GAUGES_MAX_ROWS);
+    const char **labels = xcalloc(n + 1, sizeof(*labels));
+    char **text = xcalloc(n + 1, sizeof(*text));
+    double *values = xcalloc(n + 1, sizeof(*values));
+
+    for (size_t i = 0; i < n; i++)
+        labels[i] = text[i] = xasprintf("task=\"%s\"", PQgetvalue(rows, (int)i, 0));
+    for (size_t f = 0; f < ARRAY_LEN(families); f++) {
+        for (size_t i = 0; i < n; i++)
+            values[i] = atof(PQgetvalue(rows, (int)i, (int)f + 1));
+        metrics_replace(families[f], n, labels, values);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(text[i]);
+    free(text);
+    free(labels);
+    free(values);
+}
+
+/* The schedules' gauges and the despatch watermark (absent until the first despatch). */
+static enum st refresh_schedules(struct store_conn *c, struct errbuf *err)
+{
+    enum st st;
+    char *mark = NULL;
+    PGresult *rows = schedule_store_gauges(c, &st, err);
+
+    if (st == ST_OK)
+        st = cursor_store_get(c, DESPATCH_WATERMARK, &mark, err);
+    if (st == ST_OK) {
+        publish_schedules(rows);
+        if (mark != NULL)
+            metrics_set("shopvox_despatch_watermark_timestamp_seconds", "", atof(mark));
+    }
+    free(mark);
+    PQclear(rows);
+    return st;
+}
+
 static void gauges_describe(void);
 static pthread_once_t gauges_once = PTHREAD_ONCE_INIT;
 
@@ -132,6 +183,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         exc = exc_count_open(c, &st, err);
     if (st == ST_OK)
         st = refresh_despatches(c, cfg, err);
+    if (st == ST_OK)
+        st = refresh_schedules(c, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
@@ -182,6 +235,14 @@ static void gauges_describe(void)
                      "1 when the last gauge refresh reached the database");
     metrics_describe("shopvox_gauges_refreshed_timestamp_seconds", MET_GAUGE,
                      "Unix time of the last successful gauge refresh");
+    metrics_describe("shopvox_schedule_last_run_timestamp_seconds", MET_GAUGE,
+                     "Unix time a scheduled task's job last finished, by task (any replica)");
+    metrics_describe("shopvox_schedule_last_success_timestamp_seconds", MET_GAUGE,
+                     "Unix time a scheduled task last succeeded, by task (0: never)");
+    metrics_describe("shopvox_schedule_failing", MET_GAUGE,
+                     "1 when a scheduled task's last run failed, by task");
+    metrics_describe("shopvox_despatch_watermark_timestamp_seconds", MET_GAUGE,
+                     "Unix time of the latest Peoplevox despatch the poller has read");
 }
 
 struct gauges *gauges_start(const struct cfg *cfg)

@@ -9,7 +9,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cursor_store.h"
@@ -23,23 +25,44 @@
 
 #define SCHED_TICK_MS 1000
 
-struct sched_task {
-    const char *name;    /* cursor name and job kind */
-    const char *key;     /* job dedupe key */
-    int interval_s;
-};
-
 struct scheduler {
     const struct cfg *cfg;
     pthread_t tid;
     atomic_bool stop;
-    struct sched_task tasks[5];
-    int n_tasks;
+    struct scheduler_task tasks[SCHEDULER_MAX_TASKS];
+    size_t n_tasks;
 };
+
+size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
+{
+    const struct scheduler_task tasks[] = {
+        {"catalogue_sync", "catalogue", cfg != NULL ? cfg->catalogue_sync_s : 0},
+        {"detect_stalled", "stalled", cfg != NULL ? 60 : 0},
+        {"purge_retention", "retention", cfg != NULL ? 3600 : 0},
+        {"poll_despatches", "despatches", cfg != NULL ? cfg->despatch_poll_s : 0},
+        {"detect_unconfirmed", "unconfirmed", cfg != NULL ? watchdog_unconfirmed_interval_s(cfg) : 0},
+    };
+    _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
+
+    for (size_t i = 0; i < ARRAY_LEN(tasks); i++)
+        out[i] = tasks[i];
+    return ARRAY_LEN(tasks);
+}
+
+bool scheduler_is_task(const char *kind)
+{
+    struct scheduler_task t[SCHEDULER_MAX_TASKS];
+    size_t n = scheduler_tasks(NULL, t);
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, kind) == 0)
+            return true;
+    return false;
+}
 
 /* Enqueues task when its interval has passed since the cursor says it ran. */
 static enum st sched_run_task(struct store_conn *db, const char *shop,
-                              const struct sched_task *t, struct errbuf *err)
+                              const struct scheduler_task *t, struct errbuf *err)
 {
     bool due = false;
     enum st st = cursor_store_claim_due(db, t->name, t->interval_s, &due, err);
@@ -63,8 +86,14 @@ static bool sched_lead(struct store_conn *db, bool leading)
                      &st, &err);
     leading = res != NULL && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
-    if (leading)
-        log_event(LOG_INFO, "scheduler_leader", NULL);
+    if (leading) {
+        char replica[96];
+
+        replica_name(replica, sizeof(replica));
+        log_event(LOG_INFO, "scheduler_leader", "replica", replica, NULL);
+        if (cursor_store_set(db, SCHEDULER_LEADER_CURSOR, replica, &err) != ST_OK)
+            log_event(LOG_WARN, "scheduler_leader_not_recorded", "error", err.msg, NULL);
+    }
     return leading;
 }
 
@@ -88,7 +117,7 @@ static void *sched_main(void *arg)
     while (!atomic_load(&s->stop)) {
         leading = sched_become_leader(s->cfg, db, leading);
         metrics_set("shopvox_scheduler_leader", "", leading ? 1 : 0);
-        for (int i = 0; leading && i < s->n_tasks; i++)
+        for (size_t i = 0; leading && i < s->n_tasks; i++)
             if (sched_run_task(db, s->cfg->shop_domain, &s->tasks[i], &err) != ST_OK)
                 log_event(LOG_WARN, "schedule_failed", "task", s->tasks[i].name, "error", err.msg,
                           NULL);
@@ -106,13 +135,7 @@ struct scheduler *scheduler_start(const struct cfg *cfg)
     metrics_describe("shopvox_scheduler_leader", MET_GAUGE,
                      "1 when this replica runs the schedulers");
     s->cfg = cfg;
-    s->tasks[0] = (struct sched_task){"catalogue_sync", "catalogue", cfg->catalogue_sync_s};
-    s->tasks[1] = (struct sched_task){"detect_stalled", "stalled", 60};
-    s->tasks[2] = (struct sched_task){"purge_retention", "retention", 3600};
-    s->tasks[3] = (struct sched_task){"poll_despatches", "despatches", cfg->despatch_poll_s};
-    s->tasks[4] = (struct sched_task){"detect_unconfirmed", "unconfirmed",
-                                      watchdog_unconfirmed_interval_s(cfg)};
-    s->n_tasks = 5;
+    s->n_tasks = scheduler_tasks(cfg, s->tasks);
     atomic_init(&s->stop, false);
     pthread_create(&s->tid, NULL, sched_main, s);
     return s;

@@ -36,6 +36,8 @@
 #include "limiter.h"
 #include "log.h"
 #include "metrics.h"
+#include "schedule_store.h"
+#include "scheduler.h"
 
 #define WORKER_POLL_MS 1000
 #define WORKER_DB_RETRY_MS 1000
@@ -80,6 +82,23 @@ static void count_job(const char *kind, const char *outcome)
     metrics_inc("shopvox_jobs_processed_total", labels);
 }
 
+/* A scheduled task's run ended (scheduler status: schedules table). */
+static void record_schedule(struct worker_ctx *w, const struct job *j, const struct job_result *r)
+{
+    struct errbuf derr = {""};
+    char replica[96];
+    char *colon;
+
+    snprintf(replica, sizeof(replica), "%s", w->worker_id); /* "host:pid:wN" */
+    colon = strrchr(replica, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    if (schedule_store_record(w->db, j->kind, replica,
+                              r->st == ST_OK ? NULL : r->err.msg[0] ? r->err.msg : st_name(r->st),
+                              &derr) != ST_OK)
+        log_event(LOG_WARN, "schedule_record_failed", "task", j->kind, "error", derr.msg, NULL);
+}
+
 /* Records one job's outcome (fenced by its attempts), counts and logs it. */
 static void record_job(struct worker_ctx *w, const struct job *j, const struct job_result *r,
                        int64_t start)
@@ -98,6 +117,8 @@ static void record_job(struct worker_ctx *w, const struct job *j, const struct j
               "error", r->err.msg, NULL);
     if (rec != ST_OK)
         log_event(LOG_WARN, "job_record_failed", LOG_I64("job", j->id), "error", derr.msg, NULL);
+    if (scheduler_is_task(j->kind))
+        record_schedule(w, j, r);
 }
 
 /* After a handler: no transaction left open, and a live connection to record on. */
@@ -299,9 +320,9 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
                                       const struct job_kind *kinds, size_t n_kinds)
 {
     struct worker_pool *p = xcalloc(1, sizeof(*p));
-    char host[64] = "host";
+    char replica[72];
 
-    gethostname(host, sizeof(host) - 1);
+    replica_name(replica, sizeof(replica));
     metrics_describe("shopvox_jobs_processed_total", MET_COUNTER,
                      "Job attempts by kind and outcome (ok, retry, fail)");
     p->cfg = cfg;
@@ -313,7 +334,7 @@ struct worker_pool *worker_pool_start(const struct cfg *cfg, struct pvx_client *
     p->n = cfg->workers;
     atomic_init(&p->stop, false);
     p->threads = xcalloc((size_t)(p->n > 0 ? p->n : 1), sizeof(*p->threads));
-    snprintf(p->owner_prefix, sizeof(p->owner_prefix), "%s:%d:", host, (int)getpid());
+    snprintf(p->owner_prefix, sizeof(p->owner_prefix), "%s:", replica);
     for (int i = 0; i < p->n; i++) {
         struct worker_thread *t = &p->threads[i];
 

@@ -1,5 +1,6 @@
 /*
- * common.c - status names, error buffers, allocation and clocks.
+ * common.c - status names, error buffers, allocation, clocks and the
+ * replica's name.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *st_name(enum st s)
 {
@@ -155,6 +157,15 @@ struct timespec deadline_after_ms(long ms)
 int64_t now_ms_from(now_ms_fn now_ms, void *ctx)
 {
     return now_ms != NULL ? now_ms(ctx) : now_ms_monotonic();
+}
+
+void replica_name(char *out, size_t cap)
+{
+    char host[64] = "host";
+
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(out, cap, "%s:%d", host, (int)getpid());
 }
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 when there is none. */

@@ -105,6 +105,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_STATEMENT_TIMEOUT_MS", CK_INT, OFF(statement_timeout_ms), "30000", 100, 3600000,
      NULL, 0},
     {"SHOPVOX_NOTIFY_CUSTOMER", CK_BOOL, OFF(notify_customer), "1", 0, 1, NULL, 0},
+    {"PEOPLEVOX_TIMEZONE", CK_STR, OFF(pvx_timezone), "UTC", 0, 0, NULL, 0},
+    {"PEOPLEVOX_WEBHOOK_TOKEN", CK_STR, OFF(pvx_webhook_token), "", 0, 0, NULL, CF_SECRET},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -402,12 +404,54 @@ static int check_database_url(struct cfg *c, struct buf *errors)
                   "is not a valid libpq connection string or postgresql:// URI");
 }
 
+/*
+ * An IANA zone name by its syntax: "UTC", "Europe/London",
+ * "America/Argentina/Buenos_Aires", "Etc/GMT+5": parts of letters, digits,
+ * '_', '-' and '+' starting with a letter, joined by '/'. A path ("/etc",
+ * "..") or a POSIX rule ("CET-1CEST,M3.5.0") is not one.
+ */
+bool cfg_zone_name_ok(const char *s)
+{
+    bool start = true;
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++) {
+        unsigned char ch = (unsigned char)s[n];
+
+        if (ch == '/' && !start) {
+            start = true;
+        } else if (start ? isalpha(ch) : (isalnum(ch) || ch == '_' || ch == '-' || ch == '+')) {
+            start = false;
+        } else {
+            return false;
+        }
+    }
+    return n > 0 && n <= CFG_ZONE_MAX_BYTES && !start;
+}
+
+/* A nudge token: unset, or at least CFG_TOKEN_MIN_BYTES URL-safe characters. */
+static const char *token_problem(const char *t)
+{
+    size_t n = strlen(t);
+
+    if (n == 0)
+        return NULL;
+    if (n < CFG_TOKEN_MIN_BYTES)
+        return "must be at least " CFG_STR(CFG_TOKEN_MIN_BYTES) " characters (it is the "
+               "URL's only secret), e.g. openssl rand -hex 24";
+    for (const char *p = t; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && strchr("-._~", *p) == NULL)
+            return "may only hold letters, digits and - . _ ~ (it goes in a URL path)";
+    return NULL;
+}
+
 /* Checks no type in the table can express; returns the number of problems. */
 static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
     const struct cfg_var *shop = var_at(offsetof(struct cfg, shop_domain));
     const struct cfg_var *prefix = var_at(offsetof(struct cfg, order_prefix));
     const struct cfg_var *budget = var_at(offsetof(struct cfg, body_budget_bytes));
+    const char *token_why = token_problem(c->pvx_webhook_token);
     char value[32];
     int problems = 0;
 
@@ -427,6 +471,12 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
                            "must be at most " CFG_STR(CFG_ORDER_PREFIX_MAX_BYTES)
                            " bytes (Sales Order numbers are at most 30 characters with the "
                            "order name)");
+    if (!cfg_zone_name_ok(c->pvx_timezone))
+        problems += reject(c, errors, var_at(OFF(pvx_timezone)), c->pvx_timezone,
+                           "must be an IANA time zone name, e.g. UTC or Europe/London");
+    if (token_why != NULL)
+        problems += reject(c, errors, var_at(OFF(pvx_webhook_token)), c->pvx_webhook_token,
+                           token_why);
     return problems;
 }
 

@@ -63,7 +63,7 @@ static bool read_sep(const char **p, char c)
     return true;
 }
 
-int despatch_parse_date(const char *text, int64_t *epoch_s)
+int despatch_parse_date(const char *text, int64_t *wall_s)
 {
     int day, mon, year, hh, mm, ss = 0;
     const char *p = text;
@@ -85,7 +85,7 @@ int despatch_parse_date(const char *text, int64_t *epoch_s)
     if (*p != '\0' || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
         hh > 23 || mm > 59 || ss > 59)
         return -1;
-    *epoch_s = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
+    *wall_s = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
     return 0;
 }
 
@@ -160,7 +160,7 @@ static void group_row(const struct csv_table *t, size_t row, const int *col, siz
         d = list_add(out, t, row, col);
         if (number[0] == '\0')
             mark_invalid(d, row, "no despatch number for sales order", d->so_number);
-        else if (despatch_parse_date(date, &d->despatched_at_s) != 0)
+        else if (despatch_parse_date(date, &d->local_s) != 0)
             mark_invalid(d, row, "unreadable despatch date", date);
         else if (d->so_number[0] == '\0')
             mark_invalid(d, row, "no sales order number for despatch", number);
@@ -212,6 +212,17 @@ void despatch_list_cleanup(struct despatch_list *l)
     l->n = 0;
 }
 
+static bool same_code(const char *a, const char *code)
+{
+    return a != NULL && a[0] != '\0' && strcmp(a, code) == 0;
+}
+
+bool despatch_line_carries(const struct despatch_order_line *line, const char *code)
+{
+    return same_code(line->item_code, code) || same_code(line->sku, code) ||
+           same_code(line->mapped_code, code);
+}
+
 /* Units still open on a line after earlier despatches and what this one already took. */
 static long open_units(const struct despatch_order_line *line, long taken)
 {
@@ -232,7 +243,7 @@ int despatch_allocate(const struct despatch *d, const struct despatch_order_line
         long left = it->quantity;
         bool on_order = false;
         for (size_t l = 0; l < n_lines && left > 0; l++) {
-            if (lines[l].item_code == NULL || strcmp(lines[l].item_code, it->item_code) != 0)
+            if (!despatch_line_carries(&lines[l], it->item_code))
                 continue;
             on_order = true;
             long take = open_units(&lines[l], taken[l]);

@@ -156,6 +156,10 @@ static int pvxf_post_despatch(struct sandbox_pvx *sb, struct json_object *in, st
         code = sbx_json_error(out, 400, err.msg);
     } else {
         struct json_object *j = json_object_new_object();
+        struct json_object *at = NULL;
+
+        if (json_object_object_get_ex(in, "DespatchedAt", &at) && at != NULL)
+            pvxf_store_date_despatch(&sb->st, number, json_object_get_int64(at) * 1000);
         json_object_object_add(j, "DespatchNumber", json_object_new_string(number));
         code = sbx_json_reply(out, 200, j);
     }

@@ -37,7 +37,7 @@ struct pvxf_config {
     char *client_id, *username, *password, *password_b64;
     enum sandbox_pw_encoding password_encoding;
     long session_idle_timeout_ms;
-    bool seed, plain_report_dates;
+    bool seed, plain_report_dates, local_report_dates;
 };
 
 /* Faults only Peoplevox has (the shared ones live in fake.faults). */

@@ -179,8 +179,10 @@ static void pvxf_op_get(struct sandbox_pvx *sb, const struct pvxf_request *req,
     q.filter = p[4];
     q.order_by = p[5];
     q.columns = p[6];
-    if (pvxf_tables_build(&sb->st, p[0] ? p[0] : "", report, sb->cfg.plain_report_dates, &t,
-                          &err) != ST_OK ||
+    if (pvxf_tables_build(&sb->st, p[0] ? p[0] : "", report,
+                          (sb->cfg.plain_report_dates ? PVXF_DATES_PLAIN : 0) |
+                              (sb->cfg.local_report_dates ? PVXF_DATES_LOCAL : 0),
+                          &t, &err) != ST_OK ||
         pvxf_query_run(&t, &q, &csv, &out->res.total_count, &err) != ST_OK) {
         pvxf_result_fail(&out->res, "%s", err.msg);
         goto out;

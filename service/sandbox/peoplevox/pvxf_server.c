@@ -171,6 +171,7 @@ static void pvxf_config_init(struct pvxf_config *c, const struct sandbox_pvx_opt
         o->session_idle_timeout_ms > 0 ? o->session_idle_timeout_ms : 30L * 60 * 1000;
     c->seed = !o->no_seed;
     c->plain_report_dates = o->plain_report_dates;
+    c->local_report_dates = o->local_report_dates;
 }
 
 static void pvxf_config_cleanup(struct pvxf_config *c)

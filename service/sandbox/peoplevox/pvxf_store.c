@@ -698,6 +698,13 @@ enum st pvxf_store_despatch(struct pvxf_state *st, const char *so, const struct 
     return ST_OK;
 }
 
+void pvxf_store_date_despatch(struct pvxf_state *st, const char *number, int64_t at_ms)
+{
+    for (size_t i = 0; i < st->n_despatches; i++)
+        if (strcmp(st->despatches[i].number, number) == 0)
+            st->despatches[i].at_ms = at_ms;
+}
+
 enum st pvxf_store_add_return(struct pvxf_state *st, const char *so, const char *item_code,
                               long qty, const char *reason, const char *condition,
                               bool reusable, char **code_out, struct errbuf *err)

@@ -108,6 +108,8 @@ enum st pvxf_store_despatch(struct pvxf_state *st, const char *so,
                             const struct pvxf_dline *items, size_t n_items,
                             const char *carrier, const char *service, const char *tracking,
                             char **number_out, struct errbuf *err);
+/* Dates despatch number at at_ms (Unix ms) instead of when it was recorded. */
+void pvxf_store_date_despatch(struct pvxf_state *st, const char *number, int64_t at_ms);
 /* Books a return against order so; *code_out owned. */
 enum st pvxf_store_add_return(struct pvxf_state *st, const char *so, const char *item_code,
                               long qty, const char *reason, const char *condition,

@@ -6,8 +6,10 @@
  * sort or paging runs, so pvxf_query.c never knows about orders or
  * stock. Column names follow the real service: data templates use field
  * names (`SalesOrderNumber`), reports use captions (`Salesorder number`).
- * Report dates are day-first, 'dd/MM/yyyy HH:mm' in UTC, quoted with single
- * quotes unless the sandbox was started with plain_report_dates.
+ * Report dates are day-first, 'dd/MM/yyyy HH:mm' in UTC (or on the
+ * process's local clock with local_report_dates: a tenant's Peoplevox
+ * prints its own time zone's wall clock), quoted with single quotes unless
+ * the sandbox was started with plain_report_dates.
  */
 #include "pvxf_tables.h"
 
@@ -17,14 +19,18 @@
 #include <strings.h>
 #include <time.h>
 
-static void pvxf_fmt_date(int64_t ms, bool plain, char *out, size_t cap)
+static void pvxf_fmt_date(int64_t ms, unsigned dates, char *out, size_t cap)
 {
     time_t s = (time_t)(ms / 1000);
+    bool plain = (dates & PVXF_DATES_PLAIN) != 0;
     struct tm tm;
     char tmp[80];
     size_t n;
 
-    gmtime_r(&s, &tm);
+    if (dates & PVXF_DATES_LOCAL)
+        localtime_r(&s, &tm);
+    else
+        gmtime_r(&s, &tm);
     snprintf(tmp, sizeof(tmp), "%s%02d/%02d/%04d %02d:%02d%s", plain ? "" : "'", tm.tm_mday,
              tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, plain ? "" : "'");
     n = strlen(tmp) < cap ? strlen(tmp) : cap - 1;
@@ -80,7 +86,8 @@ static void pvxf_build_sites(struct pvxf_table *t)
         pvxf_table_add(t, rows[i]);
 }
 
-static void pvxf_build_despatches(const struct pvxf_state *st, bool plain, struct pvxf_table *t)
+static void pvxf_build_despatches(const struct pvxf_state *st, unsigned dates,
+                                  struct pvxf_table *t)
 {
     static const char *const cols[] = {
         "Salesorder number", "Despatch number", "Despatch date", "Carrier", "Service",
@@ -92,7 +99,7 @@ static void pvxf_build_despatches(const struct pvxf_state *st, bool plain, struc
         const struct pvxf_despatch *d = &st->despatches[i];
         char date[32];
 
-        pvxf_fmt_date(d->at_ms, plain, date, sizeof(date));
+        pvxf_fmt_date(d->at_ms, dates, date, sizeof(date));
         for (size_t k = 0; k < d->n_lines; k++) {
             char qty[24];
             const char *v[] = {d->so, d->number, date, d->carrier, d->service,
@@ -143,7 +150,7 @@ static void pvxf_build_inventory(const struct pvxf_state *st, struct pvxf_table 
     }
 }
 
-static void pvxf_build_returns(const struct pvxf_state *st, bool plain, struct pvxf_table *t)
+static void pvxf_build_returns(const struct pvxf_state *st, unsigned dates, struct pvxf_table *t)
 {
     static const char *const cols[] = {
         "Return code", "Return date", "Sales order number", "Item code", "Quantity",
@@ -157,14 +164,14 @@ static void pvxf_build_returns(const struct pvxf_state *st, bool plain, struct p
         const char *v[] = {r->code, date, r->so, r->item_code, qty, r->reason,
                            r->condition, r->reusable ? "True" : "False", r->site};
 
-        pvxf_fmt_date(r->at_ms, plain, date, sizeof(date));
+        pvxf_fmt_date(r->at_ms, dates, date, sizeof(date));
         snprintf(qty, sizeof(qty), "%ld", r->qty);
         pvxf_table_add(t, v);
     }
 }
 
 enum st pvxf_tables_build(const struct pvxf_state *st, const char *name, bool report,
-                          bool plain_dates, struct pvxf_table *out, struct errbuf *err)
+                          unsigned dates, struct pvxf_table *out, struct errbuf *err)
 {
     if (!report && strcasecmp(name, "Sales orders") == 0)
         pvxf_build_orders(st, out);
@@ -175,11 +182,11 @@ enum st pvxf_tables_build(const struct pvxf_state *st, const char *name, bool re
     else if (!report && strcasecmp(name, "Sites") == 0)
         pvxf_build_sites(out);
     else if (report && strcasecmp(name, "Despatch summary") == 0)
-        pvxf_build_despatches(st, plain_dates, out);
+        pvxf_build_despatches(st, dates, out);
     else if (report && strcasecmp(name, "Item inventory summary") == 0)
         pvxf_build_inventory(st, out);
     else if (report && strcasecmp(name, "Return summary") == 0)
-        pvxf_build_returns(st, plain_dates, out);
+        pvxf_build_returns(st, dates, out);
     else {
         errbuf_set(err, "%s '%s' does not exist", report ? "Report" : "Template", name);
         return ST_FAIL;

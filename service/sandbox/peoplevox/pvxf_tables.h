@@ -11,8 +11,12 @@
 #include "pvxf_query.h"
 #include "pvxf_store.h"
 
+/* How report dates are written (flags). */
+#define PVXF_DATES_PLAIN 1u   /* without the single quotes */
+#define PVXF_DATES_LOCAL 2u   /* on the process's local clock (TZ), not UTC */
+
 /* Builds the data (report = false) or report view; ST_FAIL on unknown name. */
 enum st pvxf_tables_build(const struct pvxf_state *st, const char *name, bool report,
-                          bool plain_dates, struct pvxf_table *out, struct errbuf *err);
+                          unsigned dates, struct pvxf_table *out, struct errbuf *err);
 
 #endif
