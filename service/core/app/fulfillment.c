@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "despatch_store.h"
 #include "exceptions.h"
@@ -28,14 +29,41 @@
 #include "order_store.h"
 #include "shopline.h"
 
-/* Takes a "shopline" token; false (r a throttled retry) when there is none now. */
-static bool take_token(struct worker_ctx *w, struct job_result *r)
-{
-    int64_t wait_ms = 0;
+#define FUL_TOKEN_SLEEP_MAX_MS 2000
 
-    if (w->limiter == NULL ||
-        limiter_take(w->limiter, RL_API_SHOPLINE, &wait_ms, &r->err) == ST_OK)
+/* Sleeps ms in steps of at most 100 ms; false when shutdown began meanwhile. */
+static bool nap_ms(const struct worker_ctx *w, int64_t ms)
+{
+    while (ms > 0 && (w->stopping == NULL || !atomic_load(w->stopping))) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return w->stopping == NULL || !atomic_load(w->stopping);
+}
+
+/*
+ * Takes a "shopline" token; false (r a throttled retry) when there is none
+ * now. With sleep_max_ms > 0 a wait up to that long is slept first: the
+ * create after a list, whose token is spent already. Throttling there
+ * would make the next attempt list again, and with the budget spent the
+ * jobs would trade tokens for lists and never create.
+ */
+static bool take_token(struct worker_ctx *w, struct job_result *r, int64_t sleep_max_ms)
+{
+    int64_t wait_ms = 0, slept = 0;
+
+    if (w->limiter == NULL)
         return true;
+    while (limiter_take(w->limiter, RL_API_SHOPLINE, &wait_ms, &r->err) != ST_OK) {
+        if (r->err.msg[0] != '\0' || slept + wait_ms > sleep_max_ms || !nap_ms(w, wait_ms))
+            goto throttled;
+        slept += wait_ms;
+    }
+    return true;
+throttled:
     if (r->err.msg[0] == '\0')
         errbuf_set(&r->err, "no shopline token for %lld ms", (long long)wait_ms);
     r->st = ST_RETRY;
@@ -69,7 +97,7 @@ static bool find_existing(struct worker_ctx *w, const struct despatch_row *d, ch
     struct shopline_outcome oc;
     enum st st;
 
-    if (!take_token(w, r))
+    if (!take_token(w, r, 0))
         return false;
     st = shopline_list_fulfillments(w->shopline, w->curl, d->shopline_order_id, &f, &oc);
     if (st != ST_OK) {
@@ -133,9 +161,12 @@ static enum st record(struct worker_ctx *w, const struct despatch_row *d, const 
     return st;
 }
 
-/* POSTs the fulfillment: *id on success; false with r filled, or true with *why (permanent). */
-static bool create(struct worker_ctx *w, const struct despatch_row *d, char **id, char *why,
-                   size_t cap, struct job_result *r)
+/*
+ * POSTs the fulfillment (listed: this attempt spent a token on a list
+ * already): *id on success; false with r filled, or true with *why (permanent).
+ */
+static bool create(struct worker_ctx *w, const struct despatch_row *d, bool listed, char **id,
+                   char *why, size_t cap, struct job_result *r)
 {
     struct shopline_line_qty *lines = xcalloc(d->n_lines ? d->n_lines : 1, sizeof(*lines));
     struct shopline_tracking t = {d->tracking, d->carrier[0] ? d->carrier : NULL, NULL};
@@ -147,7 +178,7 @@ static bool create(struct worker_ctx *w, const struct despatch_row *d, char **id
 
     for (size_t i = 0; i < d->n_lines; i++)
         lines[i] = (struct shopline_line_qty){d->lines[i].line_id, d->lines[i].quantity};
-    if (!take_token(w, r))
+    if (!take_token(w, r, listed ? FUL_TOKEN_SLEEP_MAX_MS : 0))
         goto out;
     st = shopline_create_fulfillment(w->shopline, w->curl, &req, id, &oc);
     if (st == ST_OK) {
@@ -196,7 +227,7 @@ void despatch_fulfil_handler(struct worker_ctx *w, const struct job *j, struct j
     }
     if (j->attempts > 1 && !find_existing(w, &d, &fid, r))
         goto out;
-    if (fid == NULL && !create(w, &d, &fid, why, sizeof(why), r))
+    if (fid == NULL && !create(w, &d, j->attempts > 1, &fid, why, sizeof(why), r))
         goto out;
     r->st = record(w, &d, j->dedupe_key, fid, why, &r->err);
 out:
