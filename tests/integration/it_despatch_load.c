@@ -128,17 +128,7 @@ static void test_200_despatches_3_replicas_exhausted_budget(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    if (itl_start(RATE, BURST, 0) != 0)
-        return -1;
-    return ito_start_sandbox("despatch_load", NULL);
-}
-
-static int group_teardown(void **state)
-{
-    int rc = ito_group_teardown(state);
-
-    itl_stop();
-    return rc;
+    return itl_start_world("despatch_load", RATE, BURST);
 }
 
 int main(void)
@@ -148,5 +138,5 @@ int main(void)
     };
 
     it_require_db();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, itl_group_teardown);
 }

@@ -43,6 +43,21 @@ void itl_stop(void)
     itl.sl = NULL;
 }
 
+int itl_start_world(const char *db_prefix, long rate_per_sec, long burst)
+{
+    if (itl_start(rate_per_sec, burst, 0) != 0)
+        return -1;
+    return ito_start_sandbox(db_prefix, NULL);
+}
+
+int itl_group_teardown(void **state)
+{
+    int rc = ito_group_teardown(state);
+
+    itl_stop();
+    return rc;
+}
+
 /* POSTs body to the fake store's control path; its parsed answer (caller puts). */
 static struct json_object *itl_post(const char *path, const char *body)
 {

@@ -48,6 +48,10 @@ extern struct itl_world itl;
 int itl_start(long rate_per_sec, long burst, long latency_ms);
 /* Stops it (NULL-safe, idempotent). */
 void itl_stop(void);
+/* itl_start, then ito_start_sandbox(db_prefix, NULL): the world without shopvox. 0 or -1. */
+int itl_start_world(const char *db_prefix, long rate_per_sec, long burst);
+/* ito_group_teardown, then itl_stop, as a cmocka group teardown. */
+int itl_group_teardown(void **state);
 
 /*
  * A paid order of lines_json ("[{\"sku\":..,\"quantity\":..}]") named name
