@@ -60,7 +60,11 @@ enum st despatch_store_load(struct store_conn *c, const char *number, struct des
 
 /*
  * Ends despatch despatch_id: state "fulfilled" (fulfillment_id stored,
- * confirmed_at now) or "failed" (fulfillment_id may be NULL).
+ * confirmed_at now) or "failed" (fulfillment_id may be NULL). Inside a
+ * transaction: it locks the despatch's order first, so two despatches of
+ * one order finished at once are serialised and the second's
+ * despatch_store_order_fulfilled sees the first (otherwise each sees the
+ * other still pending and the order never becomes fulfilled).
  */
 enum st despatch_store_finish(struct store_conn *c, const char *despatch_id, const char *state,
                               const char *fulfillment_id, struct errbuf *err);

@@ -33,7 +33,13 @@
  *    the limits are burst = max(1, CALLS / 5) and rate = (CALLS - burst) /
  *    SECONDS: never above CALLS in any window, 80 % of the budget usable
  *    at a steady rate plus a small burst (15/15s: burst 3, 0.8 calls/s).
- *  - SHOPLINE publishes its bucket (4/s, burst 40): the limits are those.
+ *  - SHOPLINE publishes its bucket (4/s, burst 40): the limits are those,
+ *    with a burst kept a tenth (at least one call) under the store's
+ *    (rl_leaky_limits). Run at its full rate, a bucket exactly the store's
+ *    size keeps the store's leaky bucket at the brim after a burst, and a
+ *    call delayed a few ms on the way and the next one not tips it over: a
+ *    429, and half the rate for a minute. The margin absorbs burst / 10 /
+ *    rate seconds of such jitter (1 s at 4/s, 40) and costs no throughput.
  *  - Priorities, for when the budget is short: a take is high, normal or
  *    low. A lower priority may take a token only while the bucket keeps a
  *    reserve after it (rl_reserve: none for high, a quarter of the burst
@@ -130,5 +136,12 @@ void rl_shrink(struct rl_bucket *b, int64_t now_ms, int64_t retry_after_ms);
  * 0, or -1 with err saying what was expected.
  */
 int rl_parse_window(const char *text, struct rl_limits *out, struct errbuf *err);
+
+/*
+ * The bucket that keeps to a far side's leaky bucket of rate_per_s and
+ * burst (SHOPLINE's): the same rate, the burst less max(1, burst / 10),
+ * never below 1 (see Decisions).
+ */
+struct rl_limits rl_leaky_limits(double rate_per_s, double burst);
 
 #endif

@@ -161,12 +161,18 @@ void sandbox_pvx_stop(struct sandbox_pvx *sb);
  * request"} with no Retry-After and no limit headers, nothing applied.
  * Faults (POST /_sandbox/faults, as the fake Peoplevox: http_500, http_429,
  * timeout, drop_after_apply on the two POSTs, slow_ms, rate_limit) and
- * {"bucket":{"rate_per_sec":n,"burst":n}} (0 switches the bucket off).
+ * {"bucket":{"rate_per_sec":n,"burst":n}} (0 switches the bucket off; "full":
+ * true starts it exhausted, as after a burst of calls from elsewhere).
  *
  * Control (JSON) under /_sandbox/:
  *   GET  /_sandbox/state            counts, orders with fulfillments, bucket, calls, faults
  *   GET  /_sandbox/orders/{id}      one order as the API renders it
  *   GET  /_sandbox/deliveries       recent webhook deliveries and their HTTP answers
+ *   GET  /_sandbox/traffic          the rate the store saw: every API call since the start
+ *                                   (or reset), refused too: requests, refused (429s),
+ *                                   first_at_ms/last_at_ms, busiest_1s (most calls in any
+ *                                   sliding 1 s window), per_second (calls in each whole
+ *                                   second from the first)
  *   POST /_sandbox/reset            no orders, deliveries, faults; the seeded catalogue
  *   POST /_sandbox/orders           {"name","financial_status","email","currency",
  *                                    "lines":[{"sku","quantity","price","title"}],

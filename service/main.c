@@ -264,7 +264,7 @@ static struct limiter *limiter_start(const struct cfg *c)
     struct errbuf err = {""};
 
     rl_parse_window(c->pvx_rate, &lo.limits[RL_API_PEOPLEVOX], &err);
-    lo.limits[RL_API_SHOPLINE] = (struct rl_limits){c->shopline_rate_per_sec, c->shopline_burst};
+    lo.limits[RL_API_SHOPLINE] = rl_leaky_limits(c->shopline_rate_per_sec, c->shopline_burst);
     return limiter_create(&lo);
 }
 

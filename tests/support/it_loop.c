@@ -15,37 +15,55 @@
 #include <cmocka.h>
 
 #include "common.h"
+#include "it.h"
 #include "it_order.h"
 #include "it_orders_world.h"
 #include "it_sandbox.h"
 #include "sandbox.h"
 
-static struct sandbox_shopline *itl_sb;
-static char itl_base_env[160];
+struct itl_world itl;
+
+int itl_start_with(long rate_per_sec, long burst, long latency_ms, const char *env[4])
+{
+    struct sandbox_shopline_opts o = {.access_token = ITL_TOKEN, .shop_domain = IT_SHOP,
+                                      .app_secret = IT_SECRET, .rate_per_sec = rate_per_sec,
+                                      .burst = burst, .no_rate_limit = burst == 0,
+                                      .latency_ms = latency_ms};
+    struct errbuf err = {""};
+
+    itl.sl = sandbox_shopline_start(&o, &err);
+    if (itl.sl == NULL) {
+        fprintf(stderr, "it: sandbox shopline: %s\n", err.msg);
+        return -1;
+    }
+    itl.port = sandbox_shopline_port(itl.sl);
+    snprintf(itl.api_base_env, sizeof(itl.api_base_env),
+             "SHOPLINE_API_BASE=http://127.0.0.1:%d" ITL_API, itl.port);
+    if (env != NULL) {
+        env[0] = itl.api_base_env;
+        env[1] = "SHOPLINE_ACCESS_TOKEN=" ITL_TOKEN;
+        env[2] = "SHOPVOX_ALLOW_INSECURE_HTTP=1";
+        env[3] = NULL;
+    }
+    return 0;
+}
 
 int itl_start(const char *env[4])
 {
-    struct sandbox_shopline_opts o = {.access_token = ITL_TOKEN};
-    struct errbuf err = {""};
-
-    itl_sb = sandbox_shopline_start(&o, &err);
-    if (itl_sb == NULL) {
-        fprintf(stderr, "sandbox shopline: %s\n", err.msg);
-        return -1;
-    }
-    snprintf(itl_base_env, sizeof(itl_base_env),
-             "SHOPLINE_API_BASE=http://127.0.0.1:%d" ITL_API, sandbox_shopline_port(itl_sb));
-    env[0] = itl_base_env;
-    env[1] = "SHOPLINE_ACCESS_TOKEN=" ITL_TOKEN;
-    env[2] = "SHOPVOX_ALLOW_INSECURE_HTTP=1";
-    env[3] = NULL;
-    return 0;
+    return itl_start_with(4, 40, 0, env);
 }
 
 void itl_stop(void)
 {
-    sandbox_shopline_stop(itl_sb);
-    itl_sb = NULL;
+    sandbox_shopline_stop(itl.sl);
+    itl.sl = NULL;
+}
+
+int itl_start_world(const char *db_prefix, long rate_per_sec, long burst)
+{
+    if (itl_start_with(rate_per_sec, burst, 0, NULL) != 0)
+        return -1;
+    return ito_start_sandbox(db_prefix, NULL);
 }
 
 int itl_world_start(const char *db_prefix, const char *const *extra_env)
@@ -72,7 +90,7 @@ int itl_world_teardown(void **state)
 
 int itl_port(void)
 {
-    return sandbox_shopline_port(itl_sb);
+    return itl.port;
 }
 
 /* POST path on the store (control or API); the answer's JSON (put it), 200 required. */
@@ -190,4 +208,82 @@ void itl_despatch(const char *so, const char *items, const char *carrier, const 
 
     ito_sandbox_post("/_sandbox/despatch", body);
     free(body);
+}
+
+void itl_order_paid(int shopvox_port, const char *name, const char *lines_json, char *id,
+                    size_t id_cap)
+{
+    char *req = xasprintf("{\"name\":\"%s\",\"financial_status\":\"paid\",\"lines\":%s,"
+                          "\"deliver\":{\"topic\":\"orders/paid\",\"url\":"
+                          "\"http://127.0.0.1:%d/webhooks/shopline\"}}",
+                          name, lines_json, shopvox_port);
+    struct json_object *root = store_post("/_sandbox/orders", req, NULL);
+    struct json_object *order = NULL, *deliveries = NULL;
+
+    assert_true(json_object_object_get_ex(root, "order", &order));
+    assert_true(json_object_object_get_ex(root, "deliveries", &deliveries));
+    assert_int_equal(json_object_array_length(deliveries), 1);
+    assert_int_equal(it_json_long(json_object_array_get_idx(deliveries, 0), "status"), 200);
+    snprintf(id, id_cap, "%s", it_json_str(order, "id"));
+    json_object_put(root);
+    free(req);
+}
+
+/* Whether fulfillment f carries tracking number tracking. */
+static bool itl_carries(struct json_object *f, const char *tracking)
+{
+    struct json_object *list = NULL;
+
+    if (!json_object_object_get_ex(f, "tracking_info_list", &list))
+        return false;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        const char *t = it_json_str(json_object_array_get_idx(list, i), "tracking_number");
+
+        if (t != NULL && strcmp(t, tracking) == 0)
+            return true;
+    }
+    return false;
+}
+
+long itl_store_count_fulfillments(const char *id, const char *tracking, long *n_tracking)
+{
+    char path[96];
+    struct json_object *o, *fuls = NULL;
+    long n;
+
+    snprintf(path, sizeof(path), "/_sandbox/orders/%s", id);
+    o = it_sandbox_get(itl.port, path);
+    assert_non_null(o);
+    assert_true(json_object_object_get_ex(o, "fulfillments", &fuls));
+    n = (long)json_object_array_length(fuls);
+    *n_tracking = 0;
+    for (long i = 0; i < n && tracking != NULL; i++)
+        *n_tracking += itl_carries(json_object_array_get_idx(fuls, (size_t)i), tracking);
+    json_object_put(o);
+    return n;
+}
+
+void itl_bucket(long rate_per_sec, long burst, bool full)
+{
+    char body[128];
+
+    snprintf(body, sizeof(body), "{\"bucket\":{\"rate_per_sec\":%ld,\"burst\":%ld,\"full\":%s}}",
+             rate_per_sec, burst, full ? "true" : "false");
+    itl_store_control("/_sandbox/faults", body);
+}
+
+struct json_object *itl_traffic(void)
+{
+    struct json_object *o = it_sandbox_get(itl.port, "/_sandbox/traffic");
+
+    assert_non_null(o);
+    return o;
+}
+
+void itl_exhaust_limiter(void)
+{
+    it_sql_exec(ito.db, "INSERT INTO rate_buckets (api, shop, tokens, updated_at) VALUES "
+                        "('shopline', '" IT_SHOP "', 0, clock_timestamp()) ON CONFLICT (api, shop) "
+                        "DO UPDATE SET tokens = 0, updated_at = clock_timestamp(), "
+                        "slow_until = NULL");
 }

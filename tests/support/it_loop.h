@@ -11,14 +11,30 @@
 #ifndef SHOPVOX_IT_LOOP_H
 #define SHOPVOX_IT_LOOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "it_http.h"
+#include "sandbox.h"
 
 #define ITL_TOKEN "shpat_it_loop"
 #define ITL_API "/admin/openapi/v20260301"
 
 struct json_object;
+
+struct itl_world {
+    struct sandbox_shopline *sl;
+    int port;
+    char api_base_env[160];   /* SHOPLINE_API_BASE=... for shopvox */
+};
+extern struct itl_world itl;
+
+/*
+ * What shopvox needs to reach the fake store: SHOPLINE_API_BASE,
+ * SHOPLINE_ACCESS_TOKEN and SHOPVOX_ALLOW_INSECURE_HTTP=1, as env entries
+ * for ito_proc_start (valid once the store runs).
+ */
+#define ITL_ENV itl.api_base_env, "SHOPLINE_ACCESS_TOKEN=" ITL_TOKEN, "SHOPVOX_ALLOW_INSECURE_HTTP=1"
 
 /*
  * Starts the fake store (its bucket at 4/s, burst 40) and fills env with
@@ -27,7 +43,19 @@ struct json_object;
  * itl_stop). 0 or -1 (printed).
  */
 int itl_start(const char *env[4]);
+/*
+ * The same with the store's bucket rate_per_sec / burst (burst 0: no
+ * bucket) and latency_ms added to every API call; env may be NULL.
+ */
+int itl_start_with(long rate_per_sec, long burst, long latency_ms, const char *env[4]);
+/* Stops it (idempotent). */
 void itl_stop(void);
+/*
+ * The fake store (bucket rate_per_sec / burst) and the orders world
+ * without shopvox (ito_start_sandbox): the test starts its replicas with
+ * ITL_ENV. 0 or -1.
+ */
+int itl_start_world(const char *db_prefix, long rate_per_sec, long burst);
 /*
  * The whole world: itl_start, then ito_start_synced(db_prefix) with
  * extra_env (NULL-terminated, at most 8 entries, may be NULL) and the

@@ -260,6 +260,23 @@ static void test_high_priority_first_when_short(void **state)
     assert_in_range(low_after, 2, 3);
 }
 
+/* SHOPLINE's bucket, kept a tenth (at least one call) smaller: never below 1, same rate. */
+static void test_leaky_limits_keep_a_margin(void **state)
+{
+    static const struct {
+        double rate, burst, want_burst;
+    } cases[] = {{4, 40, 36}, {20, 5, 4}, {4, 10, 9}, {4, 19, 18}, {4, 2, 1}, {4, 1, 1},
+                 {1000, 10000, 9000}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rl_limits l = rl_leaky_limits(cases[i].rate, cases[i].burst);
+
+        assert_true(l.rate_per_s == cases[i].rate);
+        assert_true(l.burst == cases[i].want_burst);
+    }
+}
+
 static void test_api_names(void **state)
 {
     assert_string_equal(rl_api_name(RL_API_PEOPLEVOX), "peoplevox");
@@ -278,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_reserve_table),
         cmocka_unit_test(test_high_priority_first_when_short),
         cmocka_unit_test(test_api_names),
+        cmocka_unit_test(test_leaky_limits_keep_a_margin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -464,6 +464,50 @@ static void test_leaky_bucket_429_without_retry_after(void **state)
     buf_cleanup(&r.body);
 }
 
+/* The traffic record counts every arrival, refused too, over the whole run; a full bucket
+ * refuses until it drains. */
+static void test_traffic_and_full_bucket(void **state)
+{
+    struct fx *f = *state;
+    struct resp r;
+    struct json_object *j, *per_s;
+
+    resp_init(&r);
+    assert_int_equal(call(f, "POST", "/_sandbox/faults", NULL,
+                          "{\"bucket\":{\"rate_per_sec\":2,\"burst\":3,\"full\":true}}", &r),
+                     200);
+    assert_int_equal(api(f, "GET", "locations/list.json", NULL, &r), 429);
+    ts_clock_advance(&f->clock, 500); /* one request drained */
+    assert_int_equal(api(f, "GET", "locations/list.json", NULL, &r), 200);
+    assert_int_equal(api(f, "GET", "locations/list.json", NULL, &r), 429);
+    ts_clock_advance(&f->clock, 400);
+    assert_int_equal(api(f, "GET", "locations/list.json", NULL, &r), 429);
+    ts_clock_advance(&f->clock, 2200); /* 3.1 s from the first call */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(api(f, "GET", "locations/list.json", NULL, &r), 200);
+    assert_int_equal(call(f, "GET", "/_sandbox/traffic", NULL, NULL, &r), 200);
+    j = json_of(&r);
+    assert_int_equal(json_object_get_int(jget(j, "requests")), 7);
+    assert_int_equal(json_object_get_int(jget(j, "refused")), 3);
+    assert_int_equal(json_object_get_int(jget(j, "busiest_1s")), 4); /* at 0, 500, 500, 900 ms */
+    assert_int_equal(json_object_get_int64(jget(j, "last_at_ms")) -
+                         json_object_get_int64(jget(j, "first_at_ms")),
+                     3100);
+    per_s = jget(j, "per_second");
+    assert_int_equal(json_object_array_length(per_s), 4);
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(per_s, 0)), 4);
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(per_s, 1)), 0);
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(per_s, 3)), 3);
+    json_object_put(j);
+    assert_int_equal(call(f, "POST", "/_sandbox/reset", NULL, "", &r), 200);
+    assert_int_equal(call(f, "GET", "/_sandbox/traffic", NULL, NULL, &r), 200);
+    j = json_of(&r);
+    assert_int_equal(json_object_get_int(jget(j, "requests")), 0);
+    assert_int_equal(json_object_array_length(jget(j, "per_second")), 0);
+    json_object_put(j);
+    buf_cleanup(&r.body);
+}
+
 static void test_faults_500_and_drop_after_apply(void **state)
 {
     struct fx *f = *state;
@@ -643,6 +687,7 @@ int main(void)
         T(test_catalogue_and_inventory),
         T(test_signed_webhooks_duplicates_and_out_of_order),
         T(test_reset),
+        T(test_traffic_and_full_bucket),
     };
     int rc;
 

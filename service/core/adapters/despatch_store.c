@@ -159,6 +159,12 @@ enum st despatch_store_finish(struct store_conn *c, const char *despatch_id, con
     const char *p[3] = {despatch_id, state, fulfillment_id};
     enum st st;
 
+    PQclear(store_exec_prepared(c, "despatch_lock_order",
+                                "SELECT 1 FROM orders WHERE id = (SELECT order_id FROM despatches "
+                                "WHERE id = $1::bigint) FOR UPDATE",
+                                1, p, NULL, NULL, &st, err));
+    if (st != ST_OK)
+        return st;
     PQclear(store_exec_prepared(c, "despatch_finish",
                                 "UPDATE despatches SET state = $2, shopline_fulfillment_id = "
                                 "coalesce($3, shopline_fulfillment_id), confirmed_at = CASE WHEN "

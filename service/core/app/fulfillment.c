@@ -43,9 +43,11 @@
 #include "despatch_jobs.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "carrier_store.h"
 #include "despatch_store.h"
@@ -98,14 +100,42 @@ static void fulfil_count(const char *outcome)
     metrics_inc(FULFIL_METRIC, labels);
 }
 
-/* Takes a "shopline" token; false (r a throttled retry) when there is none now. */
-static bool take_token(struct fulfil *f)
-{
-    int64_t wait_ms = 0;
+#define FUL_TOKEN_SLEEP_MAX_MS 2000
 
-    if (f->w->limiter == NULL ||
-        limiter_take(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &f->r->err) == ST_OK)
+/* Sleeps ms in steps of at most 100 ms; false when shutdown began meanwhile. */
+static bool nap_ms(const struct worker_ctx *w, int64_t ms)
+{
+    while (ms > 0 && (w->stopping == NULL || !atomic_load(w->stopping))) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return w->stopping == NULL || !atomic_load(w->stopping);
+}
+
+/*
+ * Takes a high-priority "shopline" token; false (r a throttled retry) when
+ * there is none now. With sleep_max_ms > 0 a wait up to that long is slept
+ * first: the create after a list, whose token is spent already. Throttling
+ * there would make the next attempt list again, and with the budget spent
+ * the jobs would trade tokens for lists and never create.
+ */
+static bool take_token(struct fulfil *f, int64_t sleep_max_ms)
+{
+    int64_t wait_ms = 0, slept = 0;
+
+    if (f->w->limiter == NULL)
         return true;
+    while (limiter_take(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &f->r->err) !=
+           ST_OK) {
+        if (f->r->err.msg[0] != '\0' || slept + wait_ms > sleep_max_ms || !nap_ms(f->w, wait_ms))
+            goto throttled;
+        slept += wait_ms;
+    }
+    return true;
+throttled:
     if (f->r->err.msg[0] == '\0')
         errbuf_set(&f->r->err, "no shopline token for %lld ms", (long long)wait_ms);
     f->r->st = ST_RETRY;
@@ -136,7 +166,7 @@ static bool find_existing(struct fulfil *f)
     enum st st;
     long i;
 
-    if (!take_token(f))
+    if (!take_token(f, 0))
         return false;
     st = shopline_list_fulfillments(f->w->shopline, f->w->curl, f->d.shopline_order_id, &listed,
                                     &oc);
@@ -180,8 +210,11 @@ static bool resolve_carrier(struct fulfil *f)
     return st == ST_OK;
 }
 
-/* POSTs the fulfillment, or adopts the one already there; false: r filled (a retry). */
-static bool create(struct fulfil *f)
+/*
+ * POSTs the fulfillment, or adopts the one already there (listed: this
+ * attempt spent a token on a list already); false: r filled (a retry).
+ */
+static bool create(struct fulfil *f, bool listed)
 {
     struct shopline_tracking t = {f->d.tracking, f->carrier.company, f->carrier.url};
     struct shopline_fulfillment_req req = {f->d.shopline_order_id, f->lines, f->d.n_lines, &t,
@@ -191,7 +224,7 @@ static bool create(struct fulfil *f)
     enum fulfillment_refusal why;
     enum st st;
 
-    if (!take_token(f))
+    if (!take_token(f, listed ? FUL_TOKEN_SLEEP_MAX_MS : 0))
         return false;
     st = shopline_create_fulfillment(f->w->shopline, f->w->curl, &req, &f->fid, &oc);
     if (st == ST_OK) {
@@ -372,7 +405,7 @@ void despatch_fulfil_handler(struct worker_ctx *w, const struct job *j, struct j
         goto out;
     if (j->attempts > 1 && !find_existing(&f))
         goto out;
-    if (f.fid == NULL && !create(&f))
+    if (f.fid == NULL && !create(&f, j->attempts > 1))
         goto out;
     r->st = record(&f, &r->err);
 out:

@@ -142,3 +142,10 @@ int rl_parse_window(const char *text, struct rl_limits *out, struct errbuf *err)
     out->rate_per_s = ((double)calls - burst > 0 ? (double)calls - burst : 1.0) / seconds;
     return 0;
 }
+
+struct rl_limits rl_leaky_limits(double rate_per_s, double burst)
+{
+    double margin = floor(burst / 10.0) > 1.0 ? floor(burst / 10.0) : 1.0;
+
+    return (struct rl_limits){rate_per_s, burst - margin >= 1.0 ? burst - margin : 1.0};
+}

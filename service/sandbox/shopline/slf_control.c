@@ -62,15 +62,54 @@ static int slf_get_deliveries(struct sandbox_shopline *sb, struct buf *out)
     return sbx_json_reply(out, 200, j);
 }
 
-/* {"bucket":{"rate_per_sec":n,"burst":n}}: 0, or -1 with a 400 in out. */
+/*
+ * GET /_sandbox/traffic: the rate the store saw. Every Admin API call
+ * since the start (or reset) counts, refused ones too: requests, refused
+ * (429s), the first and last arrival, the most in any 1 s window (sliding)
+ * and the count of each whole second from the first arrival.
+ */
+static int slf_get_traffic(struct sandbox_shopline *sb, struct buf *out)
+{
+    const struct slf_traffic *t = &sb->traffic;
+    struct json_object *j = json_object_new_object();
+    struct json_object *per_s = json_object_new_array();
+    int64_t first = t->n ? t->at_ms[0] : 0, last = t->n ? t->at_ms[t->n - 1] : 0;
+    long second = 0, count = 0;
+
+    for (size_t k = 0; k < t->n; k++) {
+        while ((t->at_ms[k] - first) / 1000 > second) {
+            json_object_array_add(per_s, json_object_new_int64(count));
+            second++;
+            count = 0;
+        }
+        count++;
+    }
+    if (t->n > 0)
+        json_object_array_add(per_s, json_object_new_int64(count));
+    json_object_object_add(j, "requests", json_object_new_int64(t->requests));
+    json_object_object_add(j, "recorded", json_object_new_int64((int64_t)t->n));
+    json_object_object_add(j, "refused", json_object_new_int64(t->refused));
+    json_object_object_add(j, "first_at_ms", json_object_new_int64(first));
+    json_object_object_add(j, "last_at_ms", json_object_new_int64(last));
+    json_object_object_add(j, "busiest_1s", json_object_new_int64(slf_traffic_busiest(t, 1000)));
+    json_object_object_add(j, "per_second", per_s);
+    return sbx_json_reply(out, 200, j);
+}
+
+/*
+ * {"bucket":{"rate_per_sec":n,"burst":n,"full":bool}}: 0, or -1 with a 400
+ * in out. The bucket starts empty, or full ("full": true: exhausted, as
+ * after a burst of calls from elsewhere).
+ */
 static int slf_post_bucket(struct sandbox_shopline *sb, struct json_object *in, struct buf *out)
 {
-    struct json_object *b, *rate = NULL, *burst = NULL;
+    struct json_object *b, *rate = NULL, *burst = NULL, *full = NULL;
 
     if (!json_object_object_get_ex(in, "bucket", &b))
         return 0;
     json_object_object_get_ex(b, "rate_per_sec", &rate);
     json_object_object_get_ex(b, "burst", &burst);
+    json_object_object_get_ex(b, "full", &full);
     if (!json_object_is_type(rate, json_type_int) || json_object_get_int64(rate) < 1 ||
         !json_object_is_type(burst, json_type_int) || json_object_get_int64(burst) < 0) {
         sbx_json_error(out, 400, "bucket must be {\"rate_per_sec\": >= 1, \"burst\": >= 0}");
@@ -78,7 +117,8 @@ static int slf_post_bucket(struct sandbox_shopline *sb, struct json_object *in, 
     }
     sb->bucket.rate_per_sec = (long)json_object_get_int64(rate);
     sb->bucket.burst = (long)json_object_get_int64(burst);
-    sb->bucket.level_milli = 0;
+    sb->bucket.level_milli = json_object_get_boolean(full) ? (int64_t)sb->bucket.burst * 1000 : 0;
+    sb->bucket.at_ms = sbx_fake_now_ms(&sb->fake);
     return 0;
 }
 
@@ -90,6 +130,7 @@ void slf_reset(void *ctx)
     sb->bucket = sb->bucket_at_start;
     sb->bucket.at_ms = sbx_fake_now_ms(&sb->fake);
     sb->n_deliveries = 0;
+    slf_traffic_reset(&sb->traffic);
 }
 
 int slf_control(void *ctx, const char *method, const char *path, struct json_object *in,
@@ -110,6 +151,8 @@ int slf_control(void *ctx, const char *method, const char *path, struct json_obj
         return slf_get_state(sb, out);
     if (strcmp(path, "deliveries") == 0)
         return slf_get_deliveries(sb, out);
+    if (strcmp(path, "traffic") == 0)
+        return slf_get_traffic(sb, out);
     if (strncmp(path, "orders/", 7) == 0) {
         o = slf_store_find_order(&sb->st, path + 7);
         if (o == NULL)

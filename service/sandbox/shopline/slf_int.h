@@ -43,6 +43,19 @@ struct slf_bucket {
     long refused;
 };
 
+/*
+ * Every Admin API call that reached the fake (past the path check), for
+ * the request rate a store would observe: arrival times on the fake's
+ * clock, oldest first, up to SLF_TRAFFIC_MAX (later ones only counted).
+ */
+#define SLF_TRAFFIC_MAX 1000000
+struct slf_traffic {
+    int64_t *at_ms;              /* owned */
+    size_t n, cap;
+    long requests;               /* every arrival, kept or not */
+    long refused;                /* answered 429 (the bucket or a fault) */
+};
+
 struct slf_delivery {
     char webhook_id[40];
     char topic[40];
@@ -54,6 +67,7 @@ struct sandbox_shopline {
     struct sbx_fake fake;        /* server, lock, shared faults, call log */
     struct slf_config cfg;
     struct slf_bucket bucket, bucket_at_start;
+    struct slf_traffic traffic;
     struct slf_state st;
     struct slf_delivery deliveries[SLF_DELIVERY_LOG];
     long n_deliveries, next_webhook;
@@ -65,6 +79,12 @@ void slf_reply_json(struct http_response *resp, int status, struct json_object *
 void slf_reply_errors(struct http_response *resp, int status, const char *msg);
 /* Takes a bucket drop at now: false when it overflows (counted refused). Lock held. */
 bool slf_bucket_take(struct slf_bucket *b, int64_t now_ms);
+/* Records an arrival at now_ms. Lock held. */
+void slf_traffic_add(struct slf_traffic *t, int64_t now_ms);
+/* The most arrivals in any window [t, t + window_ms). Lock held. */
+long slf_traffic_busiest(const struct slf_traffic *t, int64_t window_ms);
+/* Forgets every arrival. Lock held. */
+void slf_traffic_reset(struct slf_traffic *t);
 
 /* slf_api.c: one Admin API call (rest: the path after the version, e.g. "orders.json"). */
 struct slf_call {

@@ -16,6 +16,11 @@
  * rate_per_sec requests a second on the fake's clock, and a call that
  * would overflow burst is refused without pouring (so a client that
  * waits 1/rate s gets the next call through).
+ *
+ * The traffic record: every call past the path check is an arrival, kept
+ * with its time (refused or not), so a test or a benchmark reads the rate
+ * the store saw (GET /_sandbox/traffic) over a whole run, not only the
+ * recent calls of the shared call log.
  */
 #include "slf_int.h"
 
@@ -65,6 +70,39 @@ bool slf_bucket_take(struct slf_bucket *b, int64_t now_ms)
     return true;
 }
 
+void slf_traffic_add(struct slf_traffic *t, int64_t now_ms)
+{
+    t->requests++;
+    if (t->n == t->cap && t->cap < SLF_TRAFFIC_MAX) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        if (t->cap > SLF_TRAFFIC_MAX)
+            t->cap = SLF_TRAFFIC_MAX;
+        t->at_ms = xrealloc(t->at_ms, t->cap * sizeof(*t->at_ms));
+    }
+    if (t->n < t->cap)
+        t->at_ms[t->n++] = now_ms;
+}
+
+long slf_traffic_busiest(const struct slf_traffic *t, int64_t window_ms)
+{
+    size_t first = 0;
+    long most = 0;
+
+    for (size_t k = 0; k < t->n; k++) {
+        while (t->at_ms[first] <= t->at_ms[k] - window_ms)
+            first++;
+        if ((long)(k - first + 1) > most)
+            most = (long)(k - first + 1);
+    }
+    return most;
+}
+
+void slf_traffic_reset(struct slf_traffic *t)
+{
+    free(t->at_ms);
+    memset(t, 0, sizeof(*t));
+}
+
 /* "vYYYYMMDD/" after the base: the rest of the path, or NULL. */
 static const char *slf_path_rest(const char *path)
 {
@@ -96,10 +134,13 @@ static int slf_admit(struct sandbox_shopline *sb, const struct http_request *req
     int code = 0;
 
     pthread_mutex_lock(&sb->fake.lock);
+    slf_traffic_add(&sb->traffic, sbx_fake_now_ms(&sb->fake));
     if (!slf_token_ok(sb, req))
         code = 401;
     else if (!slf_bucket_take(&sb->bucket, sbx_fake_now_ms(&sb->fake)))
         code = 429;
+    if (code == 429)
+        sb->traffic.refused++;
     if (code != 0)
         sbx_fake_log_call(&sb->fake, op, NULL, 0, 0, code);
     pthread_mutex_unlock(&sb->fake.lock);
@@ -118,6 +159,9 @@ static bool slf_fault(struct sandbox_shopline *sb, const char *op, struct http_r
     switch (sbx_fake_take_fault(&sb->fake, op, delay_ms)) {
     case SBX_FAULT_BUSY:
     case SBX_FAULT_429:
+        pthread_mutex_lock(&sb->fake.lock);
+        sb->traffic.refused++;
+        pthread_mutex_unlock(&sb->fake.lock);
         slf_reply_errors(resp, 429, "Too many request");
         return true;
     case SBX_FAULT_500:
@@ -184,6 +228,7 @@ static void slf_config_init(struct slf_config *c, const struct sandbox_shopline_
 static void slf_free(struct sandbox_shopline *sb)
 {
     slf_store_cleanup(&sb->st);
+    slf_traffic_reset(&sb->traffic);
     free(sb->cfg.token);
     free(sb->cfg.shop_domain);
     free(sb->cfg.app_secret);
