@@ -48,6 +48,7 @@ struct despatch_row {
     char service[128];    /* "" when none */
     char **taken;         /* fulfillment ids recorded for the order's other despatches */
     size_t n_taken;
+    bool post_started;    /* a create_fulfillment POST was sent for it before (013) */
 };
 void despatch_row_cleanup(struct despatch_row *d);
 
@@ -57,6 +58,13 @@ void despatch_row_cleanup(struct despatch_row *d);
  */
 enum st despatch_store_load(struct store_conn *c, const char *number, struct despatch_row *out,
                             bool *found, struct errbuf *err);
+
+/*
+ * Records, committed at once (outside any transaction), that a
+ * fulfillment POST for despatch despatch_id is about to be sent.
+ */
+enum st despatch_store_mark_posting(struct store_conn *c, const char *despatch_id,
+                                    struct errbuf *err);
 
 /*
  * Ends despatch despatch_id: state "fulfilled" (fulfillment_id stored,

@@ -600,6 +600,36 @@ static void test_known_sites(void **state)
     PQclear(res);
 }
 
+/* A failed statement is a retry when the server says trying again can work, else a failure. */
+static void test_failure_classes(void **state)
+{
+    static const struct {
+        const char *errcode;
+        enum st want;
+    } cases[] = {
+        {"deadlock_detected", ST_RETRY},      {"serialization_failure", ST_RETRY},
+        {"lock_not_available", ST_RETRY},     {"query_canceled", ST_RETRY},
+        {"out_of_memory", ST_RETRY},          {"unique_violation", ST_FAIL},
+        {"check_violation", ST_FAIL},         {"invalid_text_representation", ST_FAIL},
+    };
+    struct errbuf err = {""};
+    enum st st;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *sql = xasprintf("DO $$ BEGIN RAISE EXCEPTION 'provoked' USING ERRCODE = '%s'; "
+                              "END $$",
+                              cases[i].errcode);
+        PGresult *res = store_exec(conn, sql, 0, NULL, &st, &err);
+
+        assert_null(res);
+        if (st != cases[i].want)
+            fail_msg("%s: st %d, want %d (%s)", cases[i].errcode, st, cases[i].want, err.msg);
+        free(sql);
+    }
+    assert_int_equal(PQstatus(store_pg(conn)), CONNECTION_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +647,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exception_and_job_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_known_sites, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_classes, setup, teardown),
     };
 
     it_require_db();

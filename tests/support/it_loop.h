@@ -86,6 +86,25 @@ long itl_store_fault(const char *key);
 void itl_store_api(const char *method, const char *path, const char *body, struct it_resp *r);
 /* The store's fulfillments of order id, parsed (the "fulfillments" array's owner; put it). */
 struct json_object *itl_store_fulfillments(const char *id);
+/* How many fulfillments store order id has; *n_tracking of them carry tracking number tracking. */
+long itl_store_count_fulfillments(const char *id, const char *tracking, long *n_tracking);
+
+/*
+ * A paid order of lines_json named name made in the store and delivered by
+ * the store itself as orders/paid (signed) to the shopvox listening on
+ * shopvox_port; the delivery must be answered 200. Its Shopline id into id.
+ */
+void itl_order_paid(int shopvox_port, const char *name, const char *lines_json, char *id,
+                    size_t id_cap);
+/* The store's bucket, from now: exhausted (full) or empty. */
+void itl_bucket(long rate_per_sec, long burst, bool full);
+/* GET /_sandbox/traffic of the fake store (caller puts). */
+struct json_object *itl_traffic(void);
+/*
+ * Empties the shared limiter's "shopline" bucket of IT_SHOP in the
+ * database, as if the other replicas had just spent it.
+ */
+void itl_exhaust_limiter(void);
 
 /*
  * Despatches items ("[{\"ItemCode\":...,\"qty\":n}]", or NULL: everything)

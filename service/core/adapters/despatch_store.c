@@ -128,8 +128,8 @@ enum st despatch_store_load(struct store_conn *c, const char *number, struct des
     PGresult *r = store_exec_prepared(
         c, "despatch_load",
         "SELECT d.id::text, o.id::text, o.name, o.state, o.shopline_order_id, "
-        "coalesce(d.tracking, ''), coalesce(d.carrier, ''), d.state, coalesce(d.service, '') "
-        "FROM despatches d "
+        "coalesce(d.tracking, ''), coalesce(d.carrier, ''), d.state, coalesce(d.service, ''), "
+        "d.post_started_at IS NOT NULL FROM despatches d "
         "JOIN orders o ON o.id = d.order_id WHERE d.despatch_number = $1",
         1, p, NULL, NULL, &st, err);
 
@@ -144,12 +144,27 @@ enum st despatch_store_load(struct store_conn *c, const char *number, struct des
         copy_col(r, 6, out->carrier, sizeof(out->carrier));
         copy_col(r, 7, out->state, sizeof(out->state));
         copy_col(r, 8, out->service, sizeof(out->service));
+        out->post_started = PQgetvalue(r, 0, 9)[0] == 't';
     }
     PQclear(r);
     if (*found)
         st = load_lines(c, out, err);
     if (*found && st == ST_OK)
         st = load_taken(c, out, err);
+    return st;
+}
+
+enum st despatch_store_mark_posting(struct store_conn *c, const char *despatch_id,
+                                    struct errbuf *err)
+{
+    const char *p[1] = {despatch_id};
+    enum st st;
+    PGresult *r = store_exec_prepared(c, "despatch_mark_posting",
+                                      "UPDATE despatches SET post_started_at = coalesce("
+                                      "post_started_at, now()) WHERE id = $1::bigint",
+                                      1, p, NULL, NULL, &st, err);
+
+    PQclear(r);
     return st;
 }
 

@@ -116,6 +116,28 @@ static void set_pg_error(struct errbuf *err, const char *what, const char *msg)
     errbuf_set(err, "%s: %.*s", what, (int)n, msg);
 }
 
+/*
+ * What a failed statement means: ST_RETRY when the connection is gone or
+ * the server says trying again can succeed (SQLSTATE class 40: deadlock,
+ * serialization failure; 53: out of resources; 57: cancelled, statement
+ * timeout, shutting down; 08: connection; 55P03: lock not available),
+ * ST_FAIL for everything else (the statement itself is wrong for the data).
+ */
+static enum st failure_status(const struct store_conn *c, const PGresult *res)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return ST_RETRY;
+    if (state == NULL || strlen(state) != 5)
+        return ST_FAIL;
+    if (strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+        strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0 ||
+        strcmp(state, "55P03") == 0)
+        return ST_RETRY;
+    return ST_FAIL;
+}
+
 PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *const *params,
                      enum st *st, struct errbuf *err)
 {
@@ -126,7 +148,7 @@ PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *c
         *st = ST_OK;
         return res;
     }
-    *st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+    *st = failure_status(c, res);
     set_pg_error(err, "query failed", res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
     PQclear(res);
     return NULL;
@@ -178,7 +200,7 @@ PGresult *store_exec_prepared(struct store_conn *c, const char *name, const char
     s = PQresultStatus(res);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
         return res;
-    *st = PQstatus(c->pg) == CONNECTION_OK ? ST_FAIL : ST_RETRY;
+    *st = failure_status(c, res);
     set_pg_error(err, name, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
     PQclear(res);
     return NULL;

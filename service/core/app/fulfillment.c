@@ -3,9 +3,9 @@
  *
  * One despatch becomes one Shopline fulfillment, never two. The POST is
  * never re-sent blindly: when its reply was lost (outcome.unknown, a 5xx
- * included), or when this is not the job's first attempt (an earlier one
- * may have created it and died before recording), the order's
- * fulfillments are listed first and the one with the despatch's tracking
+ * included), or when an earlier attempt sent it (despatches.post_started_at,
+ * committed just before each first POST: that attempt may have created it
+ * and died before recording), the order's fulfillments are listed first and the one with the despatch's tracking
  * number *and* lines is adopted (fulfillment_match.h). A 422 "already
  * fulfilled" is answered the same way. Every Shopline call takes a
  * "shopline" token from the shared limiter first; a refusal or a 429 is an
@@ -226,6 +226,12 @@ static bool create(struct fulfil *f, bool listed)
 
     if (!take_token(f, listed ? FUL_TOKEN_SLEEP_MAX_MS : 0))
         return false;
+    if (!f->d.post_started) {
+        f->r->st = despatch_store_mark_posting(f->w->db, f->d.id, &f->r->err);
+        if (f->r->st != ST_OK)
+            return false;
+        f->d.post_started = true;
+    }
     st = shopline_create_fulfillment(f->w->shopline, f->w->curl, &req, &f->fid, &oc);
     if (st == ST_OK) {
         f->outcome = FULFIL_CREATED;
@@ -403,9 +409,9 @@ void despatch_fulfil_handler(struct worker_ctx *w, const struct job *j, struct j
     fill_lines(&f);
     if (!resolve_carrier(&f))
         goto out;
-    if (j->attempts > 1 && !find_existing(&f))
+    if (f.d.post_started && !find_existing(&f))
         goto out;
-    if (f.fid == NULL && !create(&f, j->attempts > 1))
+    if (f.fid == NULL && !create(&f, f.d.post_started))
         goto out;
     r->st = record(&f, &r->err);
 out:
