@@ -30,20 +30,8 @@ SECRET=bench-app-secret
 TOKEN=bench-token
 SHOP=sandbox.myshopline.com # the fake store's domain
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-free_port() { tests/pg.sh free-port; }
-
-WORK=$(mktemp -d /tmp/shopvox-bench-despatch.XXXXXX)
-chmod 755 "$WORK"   # the cluster below belongs to the postgres user when run as root
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  tests/pg.sh stop "$WORK/pg" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. bench/lib.sh
+bench_workdir despatch
 
 say "private PostgreSQL in $WORK/pg"
 DB=$(tests/pg.sh start "$WORK/pg")
@@ -55,7 +43,7 @@ build/shopvox sandbox --listen "127.0.0.1:$PVX_PORT" --latency-ms "$LATENCY" --c
   --shopline-token "$TOKEN" --shopline-secret "$SECRET" --shopline-bucket "$RATE/$BURST" \
   --shopline-webhook-url "http://127.0.0.1:$SV_PORT/webhooks/shopline" >"$WORK/sandbox.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SL_PORT/_sandbox/state" >/dev/null && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$SL_PORT/_sandbox/state"
 
 export SHOPVOX_DATABASE_URL=$DB SHOPVOX_LISTEN=127.0.0.1:$SV_PORT SHOPVOX_WORKERS=$WORKERS
 export SHOPVOX_OPS_LISTEN=127.0.0.1:$(free_port)

@@ -43,8 +43,7 @@ SHOP=bench.myshopline.com
 DBNAME=shopvox_bench
 SCRAPE_TIMEOUT_S=60   # one scrape; bounds the wait for the loops at the end
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+. bench/lib.sh
 
 # ---- lifecycle -------------------------------------------------------------
 

@@ -22,21 +22,8 @@ CONCURRENCY=${BENCH_PVX_CONCURRENCY:-2}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-
-free_port() { tests/pg.sh free-port; }
-
-WORK=$(mktemp -d /tmp/shopvox-bench-orders.XXXXXX)
-chmod 755 "$WORK"   # the cluster below belongs to the postgres user when run as root
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  tests/pg.sh stop "$WORK/pg" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. bench/lib.sh
+bench_workdir orders
 
 say "private PostgreSQL in $WORK/pg"
 DB=$(tests/pg.sh start "$WORK/pg")
@@ -45,7 +32,7 @@ SV_PORT=$(free_port)
 build/shopvox sandbox --listen "127.0.0.1:$SB_PORT" --latency-ms "$LATENCY" --client-id bench \
   --username bench --password bench-pw >"$WORK/sandbox.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SB_PORT/_sandbox/state" >/dev/null && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$SB_PORT/_sandbox/state"
 for sku in VOX-TEE-BLK-M VOX-TEE-WHT-L VOX-HOOD-GRY-M VOX-MUG-350 VOX-CAP-NVY VOX-SOCK-3PK VOX-TOTE-NAT; do
   curl -sf -X POST "http://127.0.0.1:$SB_PORT/_sandbox/items" \
     -d "{\"ItemCode\":\"$sku\",\"Name\":\"$sku\",\"stock\":1000000}" >/dev/null

@@ -40,8 +40,7 @@ TARGET_RATIO_PCT=60
 TARGET_P99_MS=25
 TARGET_RSS_MIB=64
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+. bench/lib.sh
 
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
