@@ -105,7 +105,6 @@ forget() {
   PIDS=("${keep[@]}")
 }
 
-free_port() { tests/pg.sh free-port; }
 
 need_binaries() {
   local b
