@@ -36,6 +36,7 @@
 #include "sandbox.h"
 #include "scheduler.h"
 #include "store.h"
+#include "variants.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -242,6 +243,7 @@ static const struct job_kind job_kinds[] = {
     {"poll_despatches", despatch_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
     {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
     {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {VARIANTS_SYNC_KIND, variants_sync_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000
