@@ -114,4 +114,25 @@ void itl_exhaust_limiter(void);
 void itl_despatch(const char *so, const char *items, const char *carrier, const char *service,
                   const char *tracking);
 
+
+/*
+ * A paid order of lines_json ("[{\"sku\":..,\"quantity\":..}]") named name
+ * in the fake store, delivered by the store as orders/paid to the shopvox
+ * listening on shopvox_port (the delivery must be answered 200). Its
+ * Shopline id into id.
+ */
+void itl_order_paid(int shopvox_port, const char *name, const char *lines_json, char *id,
+                    size_t id_cap);
+/* The store's fulfillments of order id; *n_tracking of them carry tracking number tracking. */
+long itl_store_count_fulfillments(const char *id, const char *tracking, long *n_tracking);
+/* The store's bucket, from now: exhausted (full) or empty. */
+void itl_bucket(long rate_per_sec, long burst, bool full);
+/* GET /_sandbox/traffic of the fake store (caller puts). */
+struct json_object *itl_traffic(void);
+/*
+ * Empties the shared limiter's "shopline" bucket of IT_SHOP in the
+ * database, as if the other replicas had just spent it.
+ */
+void itl_exhaust_limiter(void);
+
 #endif
