@@ -82,6 +82,9 @@ struct cfg {
     char *pvx_timezone;       /* IANA zone of the Peoplevox report dates ("UTC"); the syntax
                                * is checked here, the zone itself in PostgreSQL at start */
     char *pvx_webhook_token;  /* the nudge URL's secret ("" = no nudge endpoint) */
+    char *location_map;       /* SHOPVOX_LOCATION_MAP "Site=location id;..." (location_map.h;
+                               * checked here, against Shopline's locations at start) */
+    int variant_sync_s;       /* the Shopline catalogue (variants) is re-read this often */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

@@ -169,6 +169,8 @@ static void test_defaults_when_only_required_vars_are_set(void **state)
     assert_string_equal(c.routing_rules, "");
     assert_string_equal(c.pvx_timezone, "UTC");
     assert_string_equal(c.pvx_webhook_token, "");
+    assert_string_equal(c.location_map, "");
+    assert_int_equal(c.variant_sync_s, 3600);
 
     /* the required values arrive unchanged */
     assert_string_equal(c.database_url, required_env[0].value);
@@ -388,6 +390,18 @@ static const struct bad_case bad_cases[] = {
     {"PEOPLEVOX_WEBHOOK_TOKEN", "0123456789abcdef0123456789abcdef/x",
      "PEOPLEVOX_WEBHOOK_TOKEN=***: may only hold letters, digits and - . _ ~ (it goes in a "
      "URL path)\n"},
+    /* the location map's own parser: the bad pair named */
+    {"SHOPVOX_LOCATION_MAP", "PrimarySite=123;SecondSite",
+     "SHOPVOX_LOCATION_MAP=PrimarySite=123;SecondSite: pair 2 (\"SecondSite\") is not "
+     "SITE=LOCATION_ID\n"},
+    {"SHOPVOX_LOCATION_MAP", "PrimarySite=abc",
+     "SHOPVOX_LOCATION_MAP=PrimarySite=abc: pair 1 (\"PrimarySite=abc\") has a location id that "
+     "is not a Shopline id (1 to 40 digits, no leading 0)\n"},
+    {"SHOPVOX_LOCATION_MAP", "A=1;A=2",
+     "SHOPVOX_LOCATION_MAP=A=1;A=2: pair 2 (\"A=2\") maps a site that an earlier pair maps "
+     "already\n"},
+    {"SHOPVOX_VARIANT_SYNC_S", "0",
+     "SHOPVOX_VARIANT_SYNC_S=0: must be an integer between 1 and 86400\n"},
 };
 
 static void test_zone_names(void **state)
@@ -496,7 +510,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 51); /* one line per variable */
+    assert_int_equal(count_lines(out), 53); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -30,6 +30,8 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
+#include "location_map.h"
+
 enum cfg_kind { CK_STR, CK_INT, CK_LONG, CK_ENUM, CK_BOOL }; /* CK_BOOL: an int, 0 or 1 */
 
 #define CF_SECRET 1u
@@ -107,6 +109,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_NOTIFY_CUSTOMER", CK_BOOL, OFF(notify_customer), "1", 0, 1, NULL, 0},
     {"PEOPLEVOX_TIMEZONE", CK_STR, OFF(pvx_timezone), "UTC", 0, 0, NULL, 0},
     {"PEOPLEVOX_WEBHOOK_TOKEN", CK_STR, OFF(pvx_webhook_token), "", 0, 0, NULL, CF_SECRET},
+    {"SHOPVOX_LOCATION_MAP", CK_STR, OFF(location_map), "", 0, 0, NULL, 0},
+    {"SHOPVOX_VARIANT_SYNC_S", CK_INT, OFF(variant_sync_s), "3600", 1, 86400, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -445,6 +449,19 @@ static const char *token_problem(const char *t)
     return NULL;
 }
 
+/* SHOPVOX_LOCATION_MAP by location_map_parse (the service parses it again where it uses it). */
+static int check_location_map(struct cfg *c, struct buf *errors)
+{
+    struct location_map m;
+    struct errbuf why = {""};
+    int bad;
+
+    location_map_init(&m);
+    bad = location_map_parse(&m, c->location_map, &why) < 0;
+    location_map_cleanup(&m);
+    return bad ? reject(c, errors, var_at(OFF(location_map)), c->location_map, why.msg) : 0;
+}
+
 /* Checks no type in the table can express; returns the number of problems. */
 static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
@@ -477,6 +494,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
     if (token_why != NULL)
         problems += reject(c, errors, var_at(OFF(pvx_webhook_token)), c->pvx_webhook_token,
                            token_why);
+    problems += check_location_map(c, errors);
     return problems;
 }
 
