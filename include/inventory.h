@@ -42,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "common.h"
@@ -110,6 +111,12 @@ bool inventory_code_quotable(const char *code);
  * covers them). Returns how many codes went in.
  */
 size_t inventory_codes_clause(const char *const *codes, size_t n, struct buf *out);
+
+/*
+ * `[COLUMN] >= DateTime(y,m,d,h,mi,s)` for wall_s (the tenant's wall
+ * clock, seconds as if UTC) appended to out: the changes report's window.
+ */
+void inventory_since_clause(const char *column, int64_t wall_s, struct buf *out);
 
 /* "ITEM|LOCATION" into out; -1 when it does not fit in cap bytes. */
 int inventory_job_key(const char *item_code, const char *location_id, char *out, size_t cap);

@@ -27,6 +27,8 @@
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
+#include "inventory_jobs.h"
+#include "inventory_store.h"
 #include "limiter.h"
 #include "shopline.h"
 #include "log.h"
@@ -242,6 +244,9 @@ static const struct job_kind job_kinds[] = {
     {"poll_despatches", despatch_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
     {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
     {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {INVENTORY_SYNC_KIND, inventory_sync_handler, NULL, NULL, RL_PRIO_LOW},
+    {INVENTORY_FULL_KIND, inventory_full_sync_handler, NULL, NULL, RL_PRIO_LOW},
+    {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

@@ -212,6 +212,9 @@ static void test_codes_clause(void **state)
     assert_int_equal(inventory_codes_clause(codes, 6, &b), 3);
     assert_string_equal(buf_cstr(&b),
                         "[Item code] == \"A-1\" OR [Item code] == \"B 2\" OR [Item code] == \"C\"");
+    buf_reset(&b);
+    inventory_since_clause("Last changed", 1784154600, &b); /* 15/07/2026 22:30 */
+    assert_string_equal(buf_cstr(&b), "[Last changed] >= DateTime(2026,7,15,22,30,0)");
     buf_cleanup(&b);
     assert_false(inventory_code_quotable("tab\there"));
     assert_false(inventory_code_quotable("123456789012345678901234567890123456789012345678901"));

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { COL_CODE, COL_AVAILABLE, COL_SITE, COL_ON_HAND, COL_ALLOCATED, COL_COUNT };
 
@@ -257,6 +258,16 @@ size_t inventory_codes_clause(const char *const *codes, size_t n, struct buf *ou
         used++;
     }
     return used;
+}
+
+void inventory_since_clause(const char *column, int64_t wall_s, struct buf *out)
+{
+    time_t t = (time_t)(wall_s > 0 ? wall_s : 0);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    buf_appendf(out, "[%s] >= DateTime(%d,%d,%d,%d,%d,%d)", column, tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int inventory_job_key(const char *item_code, const char *location_id, char *out, size_t cap)
