@@ -40,6 +40,7 @@
 #ifndef SHOPVOX_LIMITER_H
 #define SHOPVOX_LIMITER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -70,6 +71,16 @@ void limiter_destroy(struct limiter *l);
 enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
                      int64_t *wait_ms, struct errbuf *err);
 
+/*
+ * limiter_take, sleeping for the token while the waits add up to at most
+ * sleep_max_ms (in steps of 100 ms, ending early once *stopping is set;
+ * stopping may be NULL): for a call whose earlier steps would be lost to a
+ * reschedule (the next page of a paged read, the create after a list). A
+ * database failure is never slept on. l NULL: ST_OK (no limiter).
+ */
+enum st limiter_take_waiting(struct limiter *l, enum rl_api api, enum rl_priority prio,
+                             int64_t sleep_max_ms, const atomic_bool *stopping,
+                             int64_t *wait_ms, struct errbuf *err);
 /*
  * The priority of the Peoplevox calls the calling thread makes from now
  * on (thread-local; RL_PRIO_NORMAL until set). The worker sets its job

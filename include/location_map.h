@@ -48,6 +48,12 @@ void location_map_init(struct location_map *m);
 int location_map_parse(struct location_map *m, const char *text, struct errbuf *err);
 /* The location id of site (borrowed from m); NULL: site unmapped. Exact comparison. */
 const char *location_map_location(const struct location_map *m, const char *site);
+/*
+ * The first row of m whose location id is not among ids[0..n) (the store's
+ * locations, from locations/list.json), or NULL when every one is there.
+ */
+const struct location_map_row *location_map_first_unknown(const struct location_map *m,
+                                                          const char *const *ids, size_t n);
 /* Frees the rows; m is then empty and reusable. */
 void location_map_cleanup(struct location_map *m);
 

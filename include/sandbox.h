@@ -187,6 +187,12 @@ void sandbox_pvx_stop(struct sandbox_pvx *sb);
  *                                    "deliver":{...}} -> {"order":{...},"deliveries":[...]}
  *   POST /_sandbox/orders/{id}      {"financial_status","cancel":true,"deliver":{...}}
  *   POST /_sandbox/webhooks         {"order_id", ...deliver options}
+ *   POST /_sandbox/products         {"products":[{"title","price","variants":[{"sku"}]}]}:
+ *                                   new products, each variant a new inventory item
+ *                                   connected to the first two locations; answered as
+ *                                   products.json renders them
+ *   POST /_sandbox/products/{id}    {"delete":true}: the product and its variants go
+ *   POST /_sandbox/variants/{id}    {"sku":"..."}: the variant's SKU changes ("" = none)
  * Deliver options: "topic" (default orders/create, orders/paid or
  * orders/cancelled after the change), "encoding" hex|base64 (default hex),
  * "duplicates" n (n more copies, same X-Shopline-Webhook-Id), "version" k

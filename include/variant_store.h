@@ -64,8 +64,8 @@ enum st variant_store_replace(struct store_conn *c, const char *shop,
 
 /*
  * shop's duplicated SKUs: rows (sku, variants, n) where variants is the
- * variant ids joined by ", " in id order and n their count, by SKU. The
- * caller PQclears; NULL with *st and err set on failure.
+ * variant ids joined by ", " in id order and n their count, by SKU in byte
+ * order (strcmp). The caller PQclears; NULL with *st and err set on failure.
  */
 PGresult *variant_store_duplicates(struct store_conn *c, const char *shop, enum st *st,
                                    struct errbuf *err);

@@ -30,6 +30,7 @@
 #include "inventory_jobs.h"
 #include "inventory_store.h"
 #include "limiter.h"
+#include "location_map.h"
 #include "shopline.h"
 #include "log.h"
 #include "pvx.h"
@@ -38,6 +39,7 @@
 #include "sandbox.h"
 #include "scheduler.h"
 #include "store.h"
+#include "variants.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -244,6 +246,7 @@ static const struct job_kind job_kinds[] = {
     {"poll_despatches", despatch_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
     {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
     {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {VARIANTS_SYNC_KIND, variants_sync_handler, NULL, NULL, RL_PRIO_NORMAL},
     {INVENTORY_SYNC_KIND, inventory_sync_handler, NULL, NULL, RL_PRIO_LOW},
     {INVENTORY_FULL_KIND, inventory_full_sync_handler, NULL, NULL, RL_PRIO_LOW},
     {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
@@ -291,6 +294,55 @@ static struct shopline_client *shopline_start(const struct cfg *c)
     else if ((cl = shopline_client_create(&sc, &err)) == NULL)
         log_event(LOG_ERROR, "shopline_client_failed", "error", err.msg, NULL);
     return cl;
+}
+
+/*
+ * SHOPVOX_LOCATION_MAP against the store's locations (one locations/list.json
+ * call, outside the rate limiter: once per start). A mapped location the
+ * store does not have stops the start (EXIT_CONFIG); a store that cannot be
+ * asked (no token, unreachable, an error) is a warning, and the start goes
+ * on: a Shopline outage must not keep shopvox down.
+ */
+static int check_location_map(const struct cfg *c)
+{
+    struct location_map m;
+    struct shopline_locations locs = {NULL, 0, 0};
+    struct shopline_outcome oc;
+    struct errbuf err = {""};
+    struct shopline_client *sl = NULL;
+    const struct location_map_row *bad = NULL;
+    const char **ids = NULL;
+    enum st st = ST_FAIL;
+
+    location_map_init(&m);
+    if (location_map_parse(&m, c->location_map, &err) < 0 || m.n == 0)
+        goto out;               /* checked with the configuration, or nothing mapped */
+    memset(&oc, 0, sizeof(oc));
+    sl = shopline_start(c);
+    if (sl != NULL)
+        st = shopline_get_locations(sl, NULL, &locs, &oc);
+    if (st != ST_OK) {
+        log_event(LOG_WARN, "location_map_unchecked", "why",
+                  sl == NULL ? "no shopline client" : oc.err.msg, NULL);
+        goto out;
+    }
+    ids = xcalloc(locs.n + 1, sizeof(*ids));
+    for (size_t i = 0; i < locs.n; i++)
+        ids[i] = locs.items[i].id;
+    bad = location_map_first_unknown(&m, ids, locs.n);
+    if (bad != NULL)
+        fprintf(stderr, "shopvox: 1 configuration problem:\nSHOPVOX_LOCATION_MAP=%s: %s=%s: "
+                        "Shopline has no location %s (locations/list.json lists %zu)\n",
+                c->location_map, bad->site, bad->location_id, bad->location_id, locs.n);
+    else
+        log_event(LOG_INFO, "location_map_checked", LOG_I64("mapped", m.n),
+                  LOG_I64("store_locations", locs.n), NULL);
+out:
+    free(ids);
+    shopline_locations_cleanup(&locs);
+    shopline_client_destroy(sl);
+    location_map_cleanup(&m);
+    return bad != NULL ? EXIT_CONFIG : 0;
 }
 
 static int background_start(const struct cfg *c, struct background *bg)
@@ -347,7 +399,7 @@ static int serve(const struct cfg *c, bool migrate)
         return 1;
     if (check_schema(c) != 0)
         return 1;
-    if (check_time_zone(c) != 0)
+    if (check_time_zone(c) != 0 || check_location_map(c) != 0)
         return EXIT_CONFIG;
     store_set_statement_timeout(c->statement_timeout_ms);
     if (background_start(c, &bg) != 0)

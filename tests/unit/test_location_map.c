@@ -149,6 +149,25 @@ static void test_lookup_and_replace(void **state)
     location_map_cleanup(&m);
 }
 
+static void test_first_unknown(void **state)
+{
+    static const char *const store[] = {"123", "456", "789"};
+    struct location_map m;
+    struct errbuf err = { "" };
+
+    (void)state;
+    location_map_init(&m);
+    assert_null(location_map_first_unknown(&m, store, 3));   /* no rows: nothing to check */
+    assert_int_equal(location_map_parse(&m, "A=123;B=456", &err), 0);
+    assert_null(location_map_first_unknown(&m, store, 3));
+    assert_non_null(location_map_first_unknown(&m, store, 1));
+    assert_string_equal(location_map_first_unknown(&m, store, 1)->site, "B");
+    assert_string_equal(location_map_first_unknown(&m, NULL, 0)->site, "A");
+    assert_int_equal(location_map_parse(&m, "A=123;B=45", &err), 0);   /* exact, not a prefix */
+    assert_string_equal(location_map_first_unknown(&m, store, 3)->location_id, "45");
+    location_map_cleanup(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_bad_maps),
         cmocka_unit_test(test_long_site_and_too_many),
         cmocka_unit_test(test_lookup_and_replace),
+        cmocka_unit_test(test_first_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,7 +175,7 @@ PGresult *variant_store_duplicates(struct store_conn *c, const char *shop, enum 
     return store_exec_prepared(c, "variant_duplicates",
                                "SELECT sku, string_agg(variant_id, ', ' ORDER BY variant_id),"
                                " count(*) FROM variants WHERE shop = $1"
-                               " GROUP BY sku HAVING count(*) > 1 ORDER BY sku",
+                               " GROUP BY sku HAVING count(*) > 1 ORDER BY sku COLLATE \"C\"",
                                1, p, NULL, NULL, st, err);
 }
 

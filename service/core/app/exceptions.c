@@ -23,7 +23,7 @@ const char *const exc_types[] = {
     "cancel_after_despatch", "cancel_rejected",     "stalled_order",
     "job_dead",            "despatch_unmapped",
     "fulfillment_failed",  "despatch_no_tracking",  "despatch_order_cancelled",
-    "despatch_unconfirmed",
+    "despatch_unconfirmed", "duplicate_sku",
     "inventory_unmapped",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);

@@ -102,19 +102,6 @@ static void fulfil_count(const char *outcome)
 
 #define FUL_TOKEN_SLEEP_MAX_MS 2000
 
-/* Sleeps ms in steps of at most 100 ms; false when shutdown began meanwhile. */
-static bool nap_ms(const struct worker_ctx *w, int64_t ms)
-{
-    while (ms > 0 && (w->stopping == NULL || !atomic_load(w->stopping))) {
-        int64_t step = ms < 100 ? ms : 100;
-        struct timespec ts = {0, (long)step * 1000000L};
-
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-    return w->stopping == NULL || !atomic_load(w->stopping);
-}
-
 /*
  * Takes a high-priority "shopline" token; false (r a throttled retry) when
  * there is none now. With sleep_max_ms > 0 a wait up to that long is slept
@@ -124,18 +111,11 @@ static bool nap_ms(const struct worker_ctx *w, int64_t ms)
  */
 static bool take_token(struct fulfil *f, int64_t sleep_max_ms)
 {
-    int64_t wait_ms = 0, slept = 0;
+    int64_t wait_ms = 0;
 
-    if (f->w->limiter == NULL)
+    if (limiter_take_waiting(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, sleep_max_ms,
+                             f->w->stopping, &wait_ms, &f->r->err) == ST_OK)
         return true;
-    while (limiter_take(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, &wait_ms, &f->r->err) !=
-           ST_OK) {
-        if (f->r->err.msg[0] != '\0' || slept + wait_ms > sleep_max_ms || !nap_ms(f->w, wait_ms))
-            goto throttled;
-        slept += wait_ms;
-    }
-    return true;
-throttled:
     if (f->r->err.msg[0] == '\0')
         errbuf_set(&f->r->err, "no shopline token for %lld ms", (long long)wait_ms);
     f->r->st = ST_RETRY;

@@ -36,6 +36,7 @@
 #include "order.h"
 #include "order_store.h"
 #include "schedule_store.h"
+#include "variant_store.h"
 
 #define GAUGES_MAX_ROWS 512
 
@@ -179,6 +180,19 @@ static enum st refresh_despatches(struct store_conn *c, const struct cfg *cfg,
     return st;
 }
 
+/* The Shopline catalogue: variants known and SKUs on more than one variant. */
+static enum st refresh_variants(struct store_conn *c, struct errbuf *err)
+{
+    long variants = 0, duplicates = 0;
+    enum st st = variant_store_counts(c, &variants, &duplicates, err);
+
+    if (st == ST_OK) {
+        metrics_set("shopvox_variants", "", (double)variants);
+        metrics_set("shopvox_variants_duplicate_skus", "", (double)duplicates);
+    }
+    return st;
+}
+
 enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled,
                        struct errbuf *err)
 {
@@ -198,6 +212,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         st = refresh_despatches(c, cfg, err);
     if (st == ST_OK)
         st = refresh_schedules(c, err);
+    if (st == ST_OK)
+        st = refresh_variants(c, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
@@ -259,6 +275,10 @@ static void gauges_describe(void)
                      "1 when a scheduled task's last run failed, by task");
     metrics_describe("shopvox_despatch_watermark_timestamp_seconds", MET_GAUGE,
                      "Unix time of the latest Peoplevox despatch the poller has read");
+    metrics_describe("shopvox_variants", MET_GAUGE,
+                     "Shopline variants with a SKU known locally (the variants table)");
+    metrics_describe("shopvox_variants_duplicate_skus", MET_GAUGE,
+                     "SKUs held by two or more Shopline variants (duplicate_sku exceptions)");
 }
 
 struct gauges *gauges_start(const struct cfg *cfg)

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "order.h"
 #include "order_store.h"
+#include "variants.h"
 #include "webhook.h"
 
 const char *intake_outcome_name(enum intake_outcome o)
@@ -208,6 +209,9 @@ static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
         out->outcome = INTAKE_IGNORED;
         return ST_OK;
     }
+    if (whk_topic_classify(x->r->topic) == WHK_TOPIC_PRODUCT ||
+        whk_topic_classify(x->r->topic) == WHK_TOPIC_INVENTORY) /* a hint: re-read the catalogue */
+        return variants_sync_enqueue(x->c, x->r->shop, &out->job_enqueued, x->err);
     if (whk_topic_classify(x->r->topic) != WHK_TOPIC_ORDER) {
         x->event_outcome = "ignored";
         out->outcome = INTAKE_IGNORED;

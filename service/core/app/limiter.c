@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -123,6 +124,37 @@ enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
     metrics_inc(MET_WAITS, labels);
     *wait_ms = g.wait_ms;
     return ST_RETRY;
+}
+
+/* Sleeps ms in steps of at most 100 ms; false when stopping was set meanwhile. */
+static bool limiter_nap_ms(const atomic_bool *stopping, int64_t ms)
+{
+    while (ms > 0 && (stopping == NULL || !atomic_load(stopping))) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return stopping == NULL || !atomic_load(stopping);
+}
+
+enum st limiter_take_waiting(struct limiter *l, enum rl_api api, enum rl_priority prio,
+                             int64_t sleep_max_ms, const atomic_bool *stopping,
+                             int64_t *wait_ms, struct errbuf *err)
+{
+    int64_t slept = 0;
+
+    *wait_ms = 0;
+    if (l == NULL)
+        return ST_OK;
+    while (limiter_take(l, api, prio, wait_ms, err) != ST_OK) {
+        if (err->msg[0] != '\0' || slept + *wait_ms > sleep_max_ms ||
+            !limiter_nap_ms(stopping, *wait_ms))
+            return ST_RETRY;
+        slept += *wait_ms;
+    }
+    return ST_OK;
 }
 
 void limiter_note_throttled(struct limiter *l, enum rl_api api, int64_t retry_after_ms)

@@ -22,6 +22,7 @@
 #include "routing.h"
 #include "routing_store.h"
 #include "store.h"
+#include "variants.h"
 #include "watchdog.h"
 
 #define SCHED_TICK_MS 1000
@@ -42,6 +43,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {"purge_retention", "retention", cfg != NULL ? 3600 : 0},
         {"poll_despatches", "despatches", cfg != NULL ? cfg->despatch_poll_s : 0},
         {"detect_unconfirmed", "unconfirmed", cfg != NULL ? watchdog_unconfirmed_interval_s(cfg) : 0},
+        {VARIANTS_SYNC_KIND, VARIANTS_SYNC_KEY, cfg != NULL ? cfg->variant_sync_s : 0},
         {INVENTORY_SYNC_KIND, "inventory", cfg != NULL ? cfg->inventory_sync_s : 0},
         {INVENTORY_FULL_KIND, "inventory_full", cfg != NULL ? cfg->inventory_full_sync_s : 0},
     };

@@ -157,6 +157,20 @@ int location_map_parse(struct location_map *m, const char *text, struct errbuf *
     return 0;
 }
 
+const struct location_map_row *location_map_first_unknown(const struct location_map *m,
+                                                          const char *const *ids, size_t n)
+{
+    size_t i, k;
+
+    for (i = 0; i < m->n; i++) {
+        for (k = 0; k < n && strcmp(ids[k], m->rows[i].location_id) != 0; k++)
+            ;
+        if (k == n)
+            return &m->rows[i];
+    }
+    return NULL;
+}
+
 const char *location_map_location(const struct location_map *m, const char *site)
 {
     size_t i;

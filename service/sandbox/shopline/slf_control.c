@@ -122,6 +122,75 @@ static int slf_post_bucket(struct sandbox_shopline *sb, struct json_object *in, 
     return 0;
 }
 
+/* One product of POST /_sandbox/products: {"title","price","variants":[{"sku"}]}; NULL = bad. */
+static struct slf_product *slf_post_product(struct sandbox_shopline *sb, struct json_object *in)
+{
+    struct json_object *arr = NULL;
+    const char **skus;
+    struct slf_product *p = NULL;
+    size_t n, i;
+
+    if (!json_object_object_get_ex(in, "variants", &arr) ||
+        !json_object_is_type(arr, json_type_array))
+        return NULL;
+    n = json_object_array_length(arr);
+    skus = xcalloc(n + 1, sizeof(*skus));
+    for (i = 0; i < n; i++) {
+        skus[i] = sbx_json_str(json_object_array_get_idx(arr, i), "sku");
+        if (skus[i] == NULL)
+            skus[i] = "";
+    }
+    p = slf_store_add_product(&sb->st, sbx_json_str(in, "title") ? sbx_json_str(in, "title")
+                                                                 : "Product",
+                              sbx_json_str(in, "price") ? sbx_json_str(in, "price") : "10.00",
+                              skus, n);
+    free(skus);
+    return p;
+}
+
+/*
+ * The catalogue controls (lock held): POST /_sandbox/products adds
+ * {"products":[...]} and answers them as the API renders them;
+ * POST /_sandbox/products/{id} {"delete":true} deletes one;
+ * POST /_sandbox/variants/{id} {"sku":"..."} changes a SKU. 0 when path is
+ * none of them, else the HTTP code (the answer in out).
+ */
+static int slf_post_catalogue(struct sandbox_shopline *sb, const char *path,
+                              struct json_object *in, struct buf *out)
+{
+    struct json_object *arr = NULL, *done, *del = NULL;
+    struct slf_product *p;
+    const char *sku = sbx_json_str(in, "sku");
+
+    if (strncmp(path, "variants/", 9) == 0)
+        return sku != NULL && slf_store_set_sku(&sb->st, path + 9, sku)
+                   ? sbx_json_reply(out, 200, json_object_new_object())
+                   : sbx_json_error(out, 404, "no such variant (or no \"sku\")");
+    if (strncmp(path, "products/", 9) == 0)
+        return json_object_object_get_ex(in, "delete", &del) && json_object_get_boolean(del) &&
+                       slf_store_delete_product(&sb->st, path + 9)
+                   ? sbx_json_reply(out, 200, json_object_new_object())
+                   : sbx_json_error(out, 404, "no such product (or no \"delete\":true)");
+    if (strcmp(path, "products") != 0)
+        return 0;
+    if (!json_object_object_get_ex(in, "products", &arr) ||
+        !json_object_is_type(arr, json_type_array))
+        return sbx_json_error(out, 400, "body must be {\"products\":[{\"title\",\"variants\":"
+                                        "[{\"sku\"}]}]}");
+    done = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        p = slf_post_product(sb, json_object_array_get_idx(arr, i));
+        if (p == NULL) {
+            json_object_put(done);
+            return sbx_json_error(out, 400, "a product needs \"variants\":[{\"sku\"}]");
+        }
+        json_object_array_add(done, slf_product_json(p));
+    }
+    arr = json_object_new_object();
+    json_object_object_add(arr, "products", done);
+    return sbx_json_reply(out, 200, arr);
+}
+
 void slf_reset(void *ctx)
 {
     struct sandbox_shopline *sb = ctx;
@@ -141,6 +210,10 @@ int slf_control(void *ctx, const char *method, const char *path, struct json_obj
 
     (void)method;
     if (in != NULL) {
+        int code = slf_post_catalogue(sb, path, in, out);
+
+        if (code != 0)
+            return code;
         if (strcmp(path, "faults") != 0)
             return sbx_json_error(out, 404, "no such control endpoint");
         if (sbx_faults_post(&sb->fake, in, out) != 0 || slf_post_bucket(sb, in, out) != 0)

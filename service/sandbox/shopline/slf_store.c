@@ -59,31 +59,39 @@ static void slf_add_level(struct slf_state *st, const char *item, const char *lo
     l->available = 100;
 }
 
-static void slf_seed_product(struct slf_state *st, size_t i)
+struct slf_product *slf_store_add_product(struct slf_state *st, const char *title,
+                                          const char *price, const char *const *skus, size_t n)
 {
     struct slf_product *p;
-    size_t n = 0;
 
-    while (n < ARRAY_LEN(slf_seed[i].skus) && slf_seed[i].skus[n] != NULL)
-        n++;
     st->products = buf_grow_array(st->products, &st->cap_products, st->n_products + 1,
                                   sizeof(*st->products));
     p = &st->products[st->n_products++];
     slf_new_id(st, SLF_K_PRODUCT, p->id);
-    p->title = xstrdup(slf_seed[i].title);
-    p->variants = xcalloc(n, sizeof(*p->variants));
+    p->title = xstrdup(title);
+    p->variants = xcalloc(n ? n : 1, sizeof(*p->variants));
     p->n_variants = n;
     for (size_t k = 0; k < n; k++) {
         struct slf_variant *v = &p->variants[k];
 
         slf_new_id(st, SLF_K_VARIANT, v->id);
         slf_new_id(st, SLF_K_ITEM, v->inventory_item_id);
-        v->sku = xstrdup(slf_seed[i].skus[k]);
-        v->title = xstrdup(slf_seed[i].skus[k]);
-        v->price = xstrdup(slf_seed[i].price);
-        slf_add_level(st, v->inventory_item_id, st->locations[0].id);
-        slf_add_level(st, v->inventory_item_id, st->locations[1].id);
+        v->sku = xstrdup(skus[k]);
+        v->title = xstrdup(skus[k][0] != '\0' ? skus[k] : title);
+        v->price = xstrdup(price);
+        for (size_t l = 0; l < st->n_locations && l < 2; l++)
+            slf_add_level(st, v->inventory_item_id, st->locations[l].id);
     }
+    return p;
+}
+
+static void slf_seed_product(struct slf_state *st, size_t i)
+{
+    size_t n = 0;
+
+    while (n < ARRAY_LEN(slf_seed[i].skus) && slf_seed[i].skus[n] != NULL)
+        n++;
+    slf_store_add_product(st, slf_seed[i].title, slf_seed[i].price, slf_seed[i].skus, n);
 }
 
 void slf_store_init(struct slf_state *st, bool seed)
@@ -126,20 +134,54 @@ static void slf_order_free(struct slf_order *o)
     free(o->versions);
 }
 
+static void slf_product_free(struct slf_product *p)
+{
+    for (size_t k = 0; k < p->n_variants; k++) {
+        free(p->variants[k].sku);
+        free(p->variants[k].title);
+        free(p->variants[k].price);
+    }
+    free(p->variants);
+    free(p->title);
+}
+
+bool slf_store_delete_product(struct slf_state *st, const char *id)
+{
+    for (size_t i = 0; i < st->n_products; i++) {
+        if (strcmp(st->products[i].id, id) != 0)
+            continue;
+        slf_product_free(&st->products[i]);
+        memmove(&st->products[i], &st->products[i + 1],
+                (st->n_products - i - 1) * sizeof(*st->products));
+        st->n_products--;
+        return true;
+    }
+    return false;
+}
+
+bool slf_store_set_sku(struct slf_state *st, const char *variant_id, const char *sku)
+{
+    for (size_t i = 0; i < st->n_products; i++) {
+        for (size_t k = 0; k < st->products[i].n_variants; k++) {
+            struct slf_variant *v = &st->products[i].variants[k];
+
+            if (strcmp(v->id, variant_id) != 0)
+                continue;
+            free(v->sku);
+            v->sku = xstrdup(sku);
+            return true;
+        }
+    }
+    return false;
+}
+
 void slf_store_cleanup(struct slf_state *st)
 {
     for (size_t i = 0; i < st->n_orders; i++)
         slf_order_free(&st->orders[i]);
     free(st->orders);
-    for (size_t i = 0; i < st->n_products; i++) {
-        for (size_t k = 0; k < st->products[i].n_variants; k++) {
-            free(st->products[i].variants[k].sku);
-            free(st->products[i].variants[k].title);
-            free(st->products[i].variants[k].price);
-        }
-        free(st->products[i].variants);
-        free(st->products[i].title);
-    }
+    for (size_t i = 0; i < st->n_products; i++)
+        slf_product_free(&st->products[i]);
     free(st->products);
     free(st->levels);
     memset(st, 0, sizeof(*st));

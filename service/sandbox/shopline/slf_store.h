@@ -175,6 +175,18 @@ enum slf_ful_result slf_store_fulfil(struct slf_state *st, struct slf_order *o,
                                      const struct slf_new_fulfillment *in, int64_t now_ms,
                                      const char **bad, const struct slf_fulfillment **out);
 
+/*
+ * Adds a product of n variants with these SKUs ("" for a variant without
+ * one), each with a new inventory item connected to the first two
+ * locations (as the seeded ones); the product (valid until the next add).
+ */
+struct slf_product *slf_store_add_product(struct slf_state *st, const char *title,
+                                          const char *price, const char *const *skus, size_t n);
+/* Deletes product id (its variants with it); false when there is none. */
+bool slf_store_delete_product(struct slf_state *st, const char *id);
+/* Gives variant variant_id the SKU sku ("" for none); false when there is no such variant. */
+bool slf_store_set_sku(struct slf_state *st, const char *variant_id, const char *sku);
+
 /* The variant with this SKU, or NULL. */
 const struct slf_variant *slf_store_find_sku(const struct slf_state *st, const char *sku,
                                              const struct slf_product **product);
