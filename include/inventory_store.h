@@ -35,6 +35,13 @@ enum st inventory_store_now(struct store_conn *c, char *out, size_t cap, int64_t
                             struct errbuf *err);
 
 /*
+ * Serialises the runs that store and plan (a full read and a change read
+ * finishing together) until the transaction ends: their updates of the
+ * same stock rows can then never deadlock.
+ */
+enum st inventory_store_lock(struct store_conn *c, const char *shop, struct errbuf *err);
+
+/*
  * Upserts rows (Available per item x site) read at read_at (from
  * inventory_store_now), in chunks; a row whose stored figure came from a
  * later read is left alone (a slow full read never overwrites a newer

@@ -39,6 +39,17 @@ enum st inventory_store_now(struct store_conn *c, char *out, size_t cap, int64_t
     return st;
 }
 
+enum st inventory_store_lock(struct store_conn *c, const char *shop, struct errbuf *err)
+{
+    const char *p[1] = {shop};
+    enum st st;
+
+    PQclear(store_exec_prepared(c, "inventory_lock",
+                                "SELECT pg_advisory_xact_lock(hashtext('shopvox.inventory:' || $1))",
+                                1, p, NULL, NULL, &st, err));
+    return st;
+}
+
 static const char *const put_sql =
     "WITH input AS (SELECT r.c AS item_code, r.s AS site, r.a AS available"
     " FROM json_to_recordset($2::json) AS r(c text, s text, a integer)),"

@@ -9,7 +9,8 @@
  *   2. the report is read outside any transaction (pages of 1000; a
  *      filtered read names at most INVENTORY_CODES_PER_CLAUSE codes a
  *      call), and its rows are mapped by column name (inventory.c);
- *   3. one transaction stores the rows (never over a newer read), forgets
+ *   3. one transaction (serialised per shop by an advisory lock) stores
+ *      the rows (never over a newer read), forgets
  *      the hints read, recomputes every wanted value and queues a
  *      set_inventory job per level to push (inventory_store_plan).
  * Step 3 runs after every change run even when nothing was read: a paid
@@ -211,6 +212,8 @@ static enum st apply_run(struct worker_ctx *w, struct sync_run *run, struct errb
     enum st st = store_cmd(w->db, "BEGIN", err);
 
     if (st == ST_OK)
+        st = inventory_store_lock(w->db, w->cfg->shop_domain, err);
+    if (st == ST_OK)
         st = inventory_store_put(w->db, w->cfg->shop_domain, &run->rows, run->read_at,
                                  &run->changed, err);
     if (st == ST_OK && run->n_hinted > 0)
@@ -296,7 +299,8 @@ static void publish(struct worker_ctx *w, const struct inventory_source *src,
                 (double)now_ms_wall() / 1000.0);
     metrics_add("shopvox_inventory_items_read_total", kind, (double)run->rows.n);
     metrics_add("shopvox_inventory_pushes_total", "outcome=\"queued\"", (double)run->queued);
-    publish_budget(w, src, run);
+    if (!run->full)
+        publish_budget(w, src, run); /* every interval, at this run's rate of hints */
     if (run->full)
         report_unmatched(w);
     if (run->full || run->calls > 0 || run->queued > 0)
