@@ -29,6 +29,7 @@
 
 #define SHOPLINE_MAX_TRACKING 10        /* tracking_info_list entries per fulfillment */
 #define SHOPLINE_MAX_CURSOR_BYTES 1024  /* a page_info cursor longer than this is refused */
+#define SHOPLINE_MAX_AVAILABLE 1000000000L /* |available| of a level read back */
 
 /* ---- what shopvox sends ---- */
 
@@ -160,5 +161,26 @@ void shopline_variants_cleanup(struct shopline_variants *v);
 /* Appends the variants of every product of {"products":[{"id","variants":[...]}]}. */
 enum st shopline_parse_variants(const char *body, size_t len, struct shopline_variants *out,
                                 struct errbuf *err);
+
+/* One inventory level of GET inventory_levels.json. */
+struct shopline_level {
+    char *inventory_item_id;
+    char *location_id;
+    long available;          /* may be negative (oversold); 0 when !available_known */
+    bool available_known;    /* false: "available" null or absent (stock not tracked) */
+};
+struct shopline_levels {
+    struct shopline_level *items;
+    size_t n, cap;
+};
+void shopline_levels_cleanup(struct shopline_levels *l);
+/*
+ * Appends the levels of {"inventory_levels":[{"inventory_item_id",
+ * "location_id","available"}]}: both ids required; available an integer
+ * of at most SHOPLINE_MAX_AVAILABLE either way (negative: oversold), null
+ * or absent (not tracked). Anything else fails the reply.
+ */
+enum st shopline_parse_inventory_levels(const char *body, size_t len,
+                                        struct shopline_levels *out, struct errbuf *err);
 
 #endif

@@ -19,6 +19,7 @@ static void check_lists(const char *s, size_t n)
     struct shopline_fulfillments f = {0};
     struct shopline_locations l = {0};
     struct shopline_variants v = {0};
+    struct shopline_levels lv = {0};
     struct errbuf err;
     size_t i, j;
     char *id = NULL;
@@ -41,6 +42,13 @@ static void check_lists(const char *s, size_t n)
         FUZZ_CHECK(v.n == 0);
     for (i = 0; i < v.n; i++)
         FUZZ_CHECK(v.items[i].id != NULL && (v.items[i].sku == NULL || v.items[i].sku[0]));
+    if (shopline_parse_inventory_levels(s, n, &lv, &err) != ST_OK)
+        FUZZ_CHECK(lv.n == 0);
+    for (i = 0; i < lv.n; i++)
+        FUZZ_CHECK(lv.items[i].inventory_item_id[0] != '\0' && lv.items[i].location_id[0] &&
+                   (lv.items[i].available_known || lv.items[i].available == 0) &&
+                   lv.items[i].available <= SHOPLINE_MAX_AVAILABLE &&
+                   lv.items[i].available >= -SHOPLINE_MAX_AVAILABLE);
     if (shopline_parse_fulfillment_id(s, n, &id, &err) == ST_OK)
         FUZZ_CHECK(id != NULL && id[0] != '\0');
     else
@@ -50,6 +58,7 @@ static void check_lists(const char *s, size_t n)
     shopline_fulfillments_cleanup(&f);
     shopline_locations_cleanup(&l);
     shopline_variants_cleanup(&v);
+    shopline_levels_cleanup(&lv);
 }
 
 static void check_errors(const char *s, size_t n)

@@ -497,6 +497,42 @@ static void test_products_and_inventory(void **state)
     shopline_client_destroy(sc);
 }
 
+/* inventory_levels.json: one request per batch; bad batches are refused unsent. */
+static void test_inventory_levels(void **state)
+{
+    static const char *const items[] = {ID26, "12"};
+    static const char *const locs[] = {"77"};
+    static const char *const bad_id[] = {"12x"};
+    const char *many[SHOPLINE_MAX_LEVEL_IDS + 1];
+    struct shopline_client *sc = client_at(cn.port, NULL);
+    struct shopline_levels l = {0};
+    struct shopline_outcome oc;
+    int before;
+
+    (void)state;
+    CANNED_NEXT(200, "{\"inventory_levels\":[{\"inventory_item_id\":\"" ID26 "\","
+                     "\"location_id\":\"77\",\"available\":4}]}");
+    assert_int_equal(shopline_get_inventory_levels(sc, NULL, items, 2, locs, 1, &l, &oc), ST_OK);
+    assert_string_equal(cn.path, BASE_PATH "inventory_levels.json");
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].available, 4);
+    for (size_t i = 0; i < ARRAY_LEN(many); i++)
+        many[i] = "5";
+    before = cn.requests;
+    assert_int_equal(shopline_get_inventory_levels(sc, NULL, many, ARRAY_LEN(many), locs, 1, &l,
+                                                   &oc),
+                     ST_FAIL);
+    assert_int_equal(oc.reason, SHOPLINE_R_BAD_REQUEST);
+    assert_int_equal(shopline_get_inventory_levels(sc, NULL, items, 0, locs, 1, &l, &oc),
+                     ST_FAIL);
+    assert_int_equal(shopline_get_inventory_levels(sc, NULL, items, 2, bad_id, 1, &l, &oc),
+                     ST_FAIL);
+    assert_int_equal(cn.requests, before);       /* none was sent */
+    assert_int_equal(l.n, 1);
+    shopline_levels_cleanup(&l);
+    shopline_client_destroy(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +545,7 @@ int main(void)
         cmocka_unit_test_setup(test_dropped_create_is_unknown, canned_reset),
         cmocka_unit_test_setup(test_transport_errors, canned_reset),
         cmocka_unit_test_setup(test_products_and_inventory, canned_reset),
+        cmocka_unit_test_setup(test_inventory_levels, canned_reset),
     };
 
     return cmocka_run_group_tests(tests, canned_start, canned_stop);

@@ -185,6 +185,54 @@ static void test_parse_variants_locations(void **state)
     shopline_locations_cleanup(&l);
 }
 
+/* Levels: ids as numbers or text, negative and absent stock; a bad row takes nothing. */
+static void test_parse_inventory_levels(void **state)
+{
+    static const struct {
+        const char *body;
+        const char *error_has;      /* NULL: parses */
+    } bad[] = {
+        {"{\"inventory_levels\":[{\"location_id\":\"8\",\"available\":1}]}",
+         "inventory_item_id"},
+        {"{\"inventory_levels\":[{\"inventory_item_id\":\"7\",\"available\":1}]}",
+         "location_id"},
+        {"{\"inventory_levels\":[{\"inventory_item_id\":\"7\",\"location_id\":\"8\","
+         "\"available\":\"3\"}]}", "not a stock count"},
+        {"{\"inventory_levels\":[{\"inventory_item_id\":\"7\",\"location_id\":\"8\","
+         "\"available\":1.5}]}", "not a stock count"},
+        {"{\"inventory_levels\":[{\"inventory_item_id\":\"7\",\"location_id\":\"8\","
+         "\"available\":1000000001}]}", "not a stock count"},
+        {"{\"inventory_levels\":{}}", "not a list"},
+        {"{\"levels\":[]}", "inventory_levels"},
+    };
+    const char *good = "{\"inventory_levels\":[{\"inventory_item_id\":71000000000000000000000004,"
+                       "\"location_id\":\"81000000000000000000000001\",\"available\":12},"
+                       "{\"inventory_item_id\":\"7\",\"location_id\":\"8\",\"available\":-3},"
+                       "{\"inventory_item_id\":\"7\",\"location_id\":\"9\",\"available\":null}]}";
+    struct shopline_levels l = {0};
+    struct errbuf err = {""};
+
+    (void)state;
+    assert_int_equal(shopline_parse_inventory_levels(good, strlen(good), &l, &err), ST_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.items[0].inventory_item_id, "71000000000000000000000004");
+    assert_string_equal(l.items[0].location_id, "81000000000000000000000001");
+    assert_int_equal(l.items[0].available, 12);
+    assert_true(l.items[0].available_known);
+    assert_int_equal(l.items[1].available, -3);
+    assert_false(l.items[2].available_known);
+    assert_int_equal(l.items[2].available, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (shopline_parse_inventory_levels(bad[i].body, strlen(bad[i].body), &l, &err) == ST_OK)
+            fail_msg("accepted %s", bad[i].body);
+        if (strstr(err.msg, bad[i].error_has) == NULL)
+            fail_msg("%s: error \"%s\" lacks \"%s\"", bad[i].body, err.msg, bad[i].error_has);
+        assert_int_equal(l.n, 3);       /* nothing appended, nothing taken */
+    }
+    shopline_levels_cleanup(&l);
+    assert_int_equal(l.n, 0);
+}
+
 static void test_is_id(void **state)
 {
     assert_true(json_text_is_id(ID26));
@@ -205,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_parse_fulfillments),
         cmocka_unit_test(test_parse_variants_locations),
         cmocka_unit_test(test_is_id),
+        cmocka_unit_test(test_parse_inventory_levels),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,7 @@ struct shopline_client {
 
 static const char *const sl_op_names[SHOPLINE_OP_COUNT] = {
     "get_orders", "create_fulfillment", "list_fulfillments", "get_locations", "get_products",
-    "set_inventory_level"};
+    "set_inventory_level", "get_inventory_levels"};
 
 static const char *const sl_reason_names[SHOPLINE_R_COUNT] = {
     "none", "transport", "throttled", "server", "unauthorized", "frozen", "not_found",
@@ -650,6 +650,48 @@ enum st shopline_get_products(struct shopline_client *sc, CURL *curl, int limit,
     snprintf(first, sizeof(first), "limit=%d", pg.limit);
     pg.first_query = first;
     return sl_get_pages(sc, curl, &pg, next, oc);
+}
+
+static enum st sl_parse_levels(const char *body, size_t len, void *list, struct errbuf *err)
+{
+    return shopline_parse_inventory_levels(body, len, list, err);
+}
+
+/* "a,b,c" of ids[0..n) onto b; false when n is 0, above the batch, or an id is not digits. */
+static bool sl_id_list(struct buf *b, const char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!json_text_is_id(ids[i]))
+            return false;
+        buf_appendf(b, "%s%s", i > 0 ? "," : "", ids[i]);
+    }
+    return n >= 1 && n <= SHOPLINE_MAX_LEVEL_IDS;
+}
+
+enum st shopline_get_inventory_levels(struct shopline_client *sc, CURL *curl,
+                                      const char *const *items, size_t n_items,
+                                      const char *const *locations, size_t n_locations,
+                                      struct shopline_levels *out, struct shopline_outcome *oc)
+{
+    struct sl_pages pg = {SHOPLINE_OP_GET_INVENTORY_LEVELS, "inventory_levels.json", NULL,
+                          SHOPLINE_MAX_PRODUCTS_PAGE, NULL, true, sl_parse_levels, out};
+    struct buf q;
+    enum st rc;
+
+    sl_outcome_reset(oc);
+    buf_init(&q, 0);
+    buf_appendf(&q, "limit=%d&inventory_item_ids=", pg.limit);
+    if (!sl_id_list(&q, items, n_items) || buf_append_str(&q, "&location_ids=") < 0 ||
+        !sl_id_list(&q, locations, n_locations)) {
+        errbuf_set(&oc->err, "get_inventory_levels: %zu items and %zu locations (1..%d ids of "
+                   "digits each)", n_items, n_locations, SHOPLINE_MAX_LEVEL_IDS);
+        buf_cleanup(&q);
+        return sl_bad_request(sc, oc);
+    }
+    pg.first_query = buf_cstr(&q);
+    rc = sl_get_pages(sc, curl, &pg, NULL, oc);
+    buf_cleanup(&q);
+    return rc;
 }
 
 /* ---- single requests ---- */

@@ -467,6 +467,60 @@ void shopline_variants_cleanup(struct shopline_variants *v)
     memset(v, 0, sizeof(*v));
 }
 
+/* ---- inventory levels ---- */
+
+static void sj_levels_trim(void *list, size_t n)
+{
+    struct shopline_levels *l = list;
+
+    while (l->n > n) {
+        l->n--;
+        free(l->items[l->n].inventory_item_id);
+        free(l->items[l->n].location_id);
+        memset(&l->items[l->n], 0, sizeof(l->items[l->n]));
+    }
+}
+
+static int sj_level_fill(struct json_object *item, size_t index, void *list,
+                         struct errbuf *err)
+{
+    struct shopline_levels *l = list;
+    struct shopline_level *x;
+    struct json_object *avail = sj_get(item, "available");
+
+    l->items = buf_grow_array(l->items, &l->cap, l->n + 1, sizeof(*l->items));
+    x = &l->items[l->n++];
+    memset(x, 0, sizeof(*x));
+    if (sj_id(item, "inventory level", "inventory_item_id", true, &x->inventory_item_id, err) < 0 ||
+        sj_id(item, "inventory level", "location_id", true, &x->location_id, err) < 0)
+        return -1;
+    if (avail == NULL)
+        return 0;
+    if (!json_object_is_type(avail, json_type_int) ||
+        json_object_get_int64(avail) > SHOPLINE_MAX_AVAILABLE ||
+        json_object_get_int64(avail) < -SHOPLINE_MAX_AVAILABLE) {
+        errbuf_set(err, "inventory level %zu field \"available\" is not a stock count", index);
+        return -1;
+    }
+    x->available = (long)json_object_get_int64(avail);
+    x->available_known = true;
+    return 0;
+}
+
+enum st shopline_parse_inventory_levels(const char *body, size_t len,
+                                        struct shopline_levels *out, struct errbuf *err)
+{
+    return sj_parse_list(body, len, "inventory_levels", out, out->n, sj_level_fill,
+                         sj_levels_trim, err);
+}
+
+void shopline_levels_cleanup(struct shopline_levels *l)
+{
+    sj_levels_trim(l, 0);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
 /* ---- errors ---- */
 
 /*
