@@ -462,28 +462,41 @@ static bool warm_job_done(void *arg)
 }
 
 /* A kind's start hook runs once per pool (not once per worker), before the first claim. */
+/*
+ * The start hook runs once per pool, on worker 0 before it claims (with one
+ * worker: before any job runs). With several workers another one may claim
+ * first (job_handler.h: handlers cope without the hook), so only "once" is
+ * checked there.
+ */
 static void test_pool_runs_start_hooks_once_before_claiming(void **state)
 {
     static const struct job_kind kinds[] = {
         {"warm_kind", note_warm, NULL, count_warm, RL_PRIO_NORMAL}};
+    static const int workers[] = {1, 3};
     struct cfg cfg;
     struct worker_pool *p;
 
-    it_sql_exec(db, "DELETE FROM jobs");
-    enqueue_n("warm_kind", "h", 1);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.database_url = xstrdup(db);
-    cfg.workers = 3;
-    cfg.job_lease_s = 60;
-    cfg.job_max_attempts = 12;
-    cfg.pvx_batch_max = 1;
-    cfg.shutdown_deadline_s = 5;
-    p = worker_pool_start(&cfg, NULL, NULL, NULL, kinds, ARRAY_LEN(kinds));
-    assert_true(it_wait_until(warm_job_done, NULL, 10000));
-    worker_pool_stop(p);
-    free(cfg.database_url);
-    assert_int_equal(atomic_load(&warm_calls), 1);
-    assert_int_equal(atomic_load(&warm_seen), 1);
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(workers); i++) {
+        it_sql_exec(db, "DELETE FROM jobs");
+        atomic_store(&warm_calls, 0);
+        atomic_store(&warm_seen, -1);
+        enqueue_n("warm_kind", "h", 1);
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.database_url = xstrdup(db);
+        cfg.workers = workers[i];
+        cfg.job_lease_s = 60;
+        cfg.job_max_attempts = 12;
+        cfg.pvx_batch_max = 1;
+        cfg.shutdown_deadline_s = 5;
+        p = worker_pool_start(&cfg, NULL, NULL, NULL, kinds, ARRAY_LEN(kinds));
+        assert_true(it_wait_until(warm_job_done, NULL, 10000));
+        worker_pool_stop(p);
+        free(cfg.database_url);
+        assert_int_equal(atomic_load(&warm_calls), 1);
+        if (workers[i] == 1)
+            assert_int_equal(atomic_load(&warm_seen), 1);
+    }
 }
 
 int main(void)

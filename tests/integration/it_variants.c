@@ -185,21 +185,6 @@ static void test_duplicate_sku_opens_and_resolves(void **state)
     assert_int_equal(variants_with_sku("TEE-BLK-S-2"), 0);
 }
 
-/* A store location id, from the fake's locations/list.json. */
-static void store_location(size_t i, char *out, size_t cap)
-{
-    struct it_resp r;
-    struct json_object *root, *locs = NULL;
-
-    itl_store_api("GET", "/locations/list.json", NULL, &r);
-    assert_int_equal(r.status, 200);
-    root = json_tokener_parse(r.body);
-    assert_true(json_object_object_get_ex(root, "locations", &locs));
-    snprintf(out, cap, "%s", it_json_str(json_object_array_get_idx(locs, i), "id"));
-    json_object_put(root);
-    it_resp_free(&r);
-}
-
 static void test_location_map_checked_at_start(void **state)
 {
     static const char *const args[] = {"serve", NULL};
@@ -215,7 +200,7 @@ static void test_location_map_checked_at_start(void **state)
     struct it_proc p;
 
     (void)state;
-    store_location(1, known, sizeof(known));
+    itl_location_id(1, known, sizeof(known));
     snprintf(map, sizeof(map), "SHOPVOX_LOCATION_MAP=PrimarySite=%s;SecondSite=99999", known);
     it_cli_run_env(&r, ito.db, env, args);
     if (r.exit_code != 2 ||
