@@ -85,6 +85,10 @@ struct cfg {
     char *location_map;       /* SHOPVOX_LOCATION_MAP "Site=location id;..." (location_map.h;
                                * checked here, against Shopline's locations at start) */
     int variant_sync_s;       /* the Shopline catalogue (variants) is re-read this often */
+    int inventory_full_sync_s; /* the whole Item inventory summary is read this often */
+    int reserve_in_flight;    /* 1: paid orders Peoplevox has not received reserve stock */
+    char *pvx_inventory_changes; /* PEOPLEVOX_INVENTORY_CHANGES (inventory.h: events, full,
+                                  * report:TEMPLATE:COLUMN) */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

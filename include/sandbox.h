@@ -50,6 +50,14 @@
  *                                    "DespatchedAt": Unix seconds (default now)}
  *   POST /_sandbox/returns          {"SalesOrderNumber","ItemCode","Quantity","Reason",
  *                                    "Condition","Reusable"}
+ *   POST /_sandbox/stock            {"stock":[{"ItemCode","site","on_hand"}...]}: what is on
+ *                                   the shelf (unknown items join the catalogue; all or
+ *                                   nothing); the `Item inventory summary` report shows
+ *                                   Available = on_hand - what open Sales Orders allocate,
+ *                                   one row per item per site, and honours a SearchClause on
+ *                                   [Item code] / [Site reference]; a despatch takes its
+ *                                   units off the shelf
+ *   GET  /_sandbox/stock            {"stock":[{"ItemCode","site","on_hand"}...]}
  *
  * Fault semantics (SOAP endpoint only; control endpoints never fault):
  * http_429 / http_500 answer the next n calls with that status and change

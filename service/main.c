@@ -27,6 +27,8 @@
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
+#include "inventory_jobs.h"
+#include "inventory_store.h"
 #include "limiter.h"
 #include "location_map.h"
 #include "shopline.h"
@@ -245,6 +247,9 @@ static const struct job_kind job_kinds[] = {
     {DESPATCH_FULFIL_KIND, despatch_fulfil_handler, NULL, NULL, RL_PRIO_HIGH},
     {"detect_unconfirmed", watchdog_unconfirmed_handler, NULL, NULL, RL_PRIO_NORMAL},
     {VARIANTS_SYNC_KIND, variants_sync_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {INVENTORY_SYNC_KIND, inventory_sync_handler, NULL, NULL, RL_PRIO_LOW},
+    {INVENTORY_FULL_KIND, inventory_full_sync_handler, NULL, NULL, RL_PRIO_LOW},
+    {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

@@ -229,6 +229,20 @@ void itl_order_paid(int shopvox_port, const char *name, const char *lines_json, 
     free(req);
 }
 
+void itl_location_id(size_t i, char *out, size_t cap)
+{
+    struct it_resp r;
+    struct json_object *root, *locs = NULL;
+
+    itl_store_api("GET", "/locations/list.json", NULL, &r);
+    assert_int_equal(r.status, 200);
+    root = json_tokener_parse(r.body);
+    assert_true(json_object_object_get_ex(root, "locations", &locs));
+    snprintf(out, cap, "%s", it_json_str(json_object_array_get_idx(locs, i), "id"));
+    json_object_put(root);
+    it_resp_free(&r);
+}
+
 /* Whether fulfillment f carries tracking number tracking. */
 static bool itl_carries(struct json_object *f, const char *tracking)
 {

@@ -50,6 +50,8 @@ int itl_start(const char *env[4]);
 int itl_start_with(long rate_per_sec, long burst, long latency_ms, const char *env[4]);
 /* Stops it (idempotent). */
 void itl_stop(void);
+/* The id of the store's i-th location (locations/list.json order) into out. */
+void itl_location_id(size_t i, char *out, size_t cap);
 /*
  * The fake store (bucket rate_per_sec / burst) and the orders world
  * without shopvox (ito_start_sandbox): the test starts its replicas with

@@ -402,6 +402,14 @@ static const struct bad_case bad_cases[] = {
      "already\n"},
     {"SHOPVOX_VARIANT_SYNC_S", "0",
      "SHOPVOX_VARIANT_SYNC_S=0: must be an integer between 1 and 86400\n"},
+    /* the inventory sync's: the full read at most every minute, the change source's parser */
+    {"SHOPVOX_INVENTORY_FULL_SYNC_S", "59",
+     "SHOPVOX_INVENTORY_FULL_SYNC_S=59: must be an integer between 60 and 86400\n"},
+    {"SHOPVOX_RESERVE_IN_FLIGHT", "yes",
+     "SHOPVOX_RESERVE_IN_FLIGHT=yes: must be 0, 1, true or false\n"},
+    {"PEOPLEVOX_INVENTORY_CHANGES", "report:Stock changes",
+     "PEOPLEVOX_INVENTORY_CHANGES=report:Stock changes: expected events, full or "
+     "report:TEMPLATE:COLUMN (names of 1..95 bytes without '\"', ']' or control characters)\n"},
 };
 
 static void test_zone_names(void **state)
@@ -484,6 +492,8 @@ static const char *const shown_lines[] = {
     "PEOPLEVOX_URL=https://pvx.example/ws.asmx\n", "PEOPLEVOX_CLIENT_ID=client-1\n",
     "PEOPLEVOX_USERNAME=bob\n", "SHOPVOX_WORKERS=4\n", "SHOPVOX_MAX_BODY_BYTES=1048576\n",
     "SHOPVOX_SQL_DIR=" SHOPVOX_SQL_DIR "\n", "SHOPVOX_ROUTING_RULES=\n", "PEOPLEVOX_RATE=15/15s\n",
+    "SHOPVOX_INVENTORY_FULL_SYNC_S=3600\n", "SHOPVOX_RESERVE_IN_FLIGHT=1\n",
+    "PEOPLEVOX_INVENTORY_CHANGES=events\n",
 };
 
 static void test_print_masks_secrets_and_shows_the_rest(void **state)
@@ -510,7 +520,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 53); /* one line per variable */
+    assert_int_equal(count_lines(out), 56); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -789,6 +789,61 @@ static void test_allocation_in_inventory(void **state)
     buf_cleanup(&r);
 }
 
+/*
+ * /_sandbox/stock sets what is on the shelf (a new item joins the
+ * catalogue), the report shows it per site behind an item-code search
+ * clause ORed the way the inventory sync builds it, and a despatch takes
+ * its units off the shelf. Bad entries change nothing.
+ */
+static void test_stock_control(void **state)
+{
+    struct fx *f = *state;
+    struct csv_table t = {0};
+    struct buf r;
+
+    buf_init(&r, 0);
+    authenticate(f);
+    assert_int_equal(control(f, "POST", "/_sandbox/stock",
+                             "{\"stock\":[{\"ItemCode\":\"STK-1\",\"site\":\"PrimarySite\","
+                             "\"on_hand\":5},{\"ItemCode\":\"STK-1\",\"site\":\"LONDON\","
+                             "\"on_hand\":3},{\"ItemCode\":\"STK-2\",\"site\":\"LONDON\","
+                             "\"on_hand\":0}]}", &r), 200);
+    assert_int_equal(control(f, "POST", "/_sandbox/stock",
+                             "{\"stock\":[{\"ItemCode\":\"STK-2\",\"site\":\"LONDON\","
+                             "\"on_hand\":9},{\"ItemCode\":\"STK-3\",\"site\":\"NOWHERE\","
+                             "\"on_hand\":1}]}", &r), 400); /* all or nothing */
+    assert_int_equal(control(f, "POST", "/_sandbox/stock",
+                             "{\"stock\":[{\"ItemCode\":\"STK-2\",\"site\":\"LONDON\","
+                             "\"on_hand\":-1}]}", &r), 400);
+    assert_int_equal(control(f, "POST", "/_sandbox/stock", "{\"stock\":{}}", &r), 400);
+    save_ok(f, "Sales orders", "SalesOrderNumber,Site\nSO-S,PrimarySite\n");
+    save_ok(f, "Sales order items", "SalesOrderNumber,ItemCode,QuantityOrdered\nSO-S,STK-1,2\n");
+    assert_int_equal(get_report(f, "Item inventory summary",
+                                "[Item code] == \"STK-1\" OR [Item code] == \"STK-2\"",
+                                "[Item code], [Site reference]", &r), 200);
+    csv_of_detail(&r, &t);
+    assert_int_equal(t.n_rows, 4);
+    assert_string_equal(csv_table_get(&t, 1, csv_table_col(&t, "Site reference")), "LONDON");
+    assert_string_equal(csv_table_get(&t, 1, csv_table_col(&t, "Available")), "3");
+    assert_string_equal(csv_table_get(&t, 2, csv_table_col(&t, "Available")), "3"); /* 5 - 2 */
+    assert_string_equal(csv_table_get(&t, 2, csv_table_col(&t, "Allocated")), "2");
+    assert_string_equal(csv_table_get(&t, 3, csv_table_col(&t, "Item code")), "STK-2");
+    assert_string_equal(csv_table_get(&t, 3, csv_table_col(&t, "Available")), "0");
+    csv_table_cleanup(&t);
+    assert_int_equal(control(f, "POST", "/_sandbox/despatch", "{\"SalesOrderNumber\":\"SO-S\"}",
+                             &r), 200);
+    assert_int_equal(control(f, "GET", "/_sandbox/stock", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "{\"ItemCode\":\"STK-1\",\"site\":\"PrimarySite\","
+                                         "\"on_hand\":3}"));
+    assert_int_equal(get_report(f, "Item inventory summary",
+                                "[Item code] == \"STK-1\" AND [Site reference] == \"PrimarySite\"",
+                                "", &r), 200);
+    csv_of_detail(&r, &t);
+    assert_string_equal(csv_table_get(&t, 1, csv_table_col(&t, "Available")), "3"); /* 3 - 0 */
+    csv_table_cleanup(&t);
+    buf_cleanup(&r);
+}
+
 /* ---- faults ---- */
 
 static void test_fault_http_500_and_429(void **state)
@@ -1164,6 +1219,7 @@ int main(void)
         T(test_get_data_paging),
         T(test_reports),
         T(test_allocation_in_inventory),
+        T(test_stock_control),
         T(test_fault_http_500_and_429),
         T(test_rate_limit_answers_503_too_busy),
         cmocka_unit_test(test_rate_limit_option_survives_reset),

@@ -19,7 +19,11 @@
  * schedule forward with one UPDATE (cursor_store_bring_forward): the
  * leader's next tick, within a second, enqueues the poll, whichever
  * replica took the nudge; NUDGE_GAP_S coalesces a flood into at most one
- * extra poll per gap. The poll itself runs on a worker, as always.
+ * extra poll per gap. The poll itself runs on a worker, as always. An
+ * AvailabilityChanges callback names its item (?ItemCode={ItemCode} in the
+ * subscribed URL): the code is queued (one upsert into inventory_hints)
+ * for the next sync_inventory, which reads only the hinted items; a flood
+ * of one item is one row.
  */
 #include "app.h"
 
@@ -33,6 +37,7 @@
 
 #include "cursor_store.h"
 #include "intake.h"
+#include "inventory_jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "webhook.h"
@@ -237,13 +242,40 @@ static bool nudge_token_ok(const struct app *a, const char *token)
            a->cfg->pvx_webhook_token[0] != '\0';
 }
 
-/* POST|GET /webhooks/peoplevox/{token}: bring the despatch poll forward. */
+/*
+ * A nudge's answer: 200 whatever the database said (a hint is never worth
+ * a redelivery), ok_text when it was stored; 400 when the hint itself was
+ * refused (ST_FAIL: not an item code).
+ */
+static void nudge_answer(enum st st, bool connected, const struct errbuf *err,
+                         const char *ok_text, struct http_response *resp)
+{
+    if (st == ST_FAIL) {
+        count_nudge("rejected");
+        http_reply_json_msg(resp, 400, "error", err->msg);
+        return;
+    }
+    if (st != ST_OK) {
+        count_db_error("nudge");
+        log_event(LOG_WARN, "nudge_not_stored", "error", connected ? err->msg : "no connection",
+                  NULL);
+    }
+    count_nudge(st == ST_OK ? "accepted" : "failed");
+    http_reply_json_msg(resp, 200, "status", st == ST_OK ? ok_text : "noted");
+}
+
+/*
+ * POST|GET /webhooks/peoplevox/{token}: bring the despatch poll forward,
+ * or, for an AvailabilityChanges callback (?ItemCode=...), queue that
+ * item for the next inventory read.
+ */
 static void route_nudge(struct app *a, const struct http_request *req,
                         struct http_response *resp)
 {
     struct store_conn *c;
     struct errbuf err = {""};
     enum st st = ST_RETRY;
+    const char *item_code = http_query(req, "ItemCode");
 
     resp->route = "peoplevox_nudge";
     resp->log_path = NUDGE_PREFIX "***";
@@ -259,17 +291,14 @@ static void route_nudge(struct app *a, const struct http_request *req,
         return;
     }
     c = store_pool_acquire(a->pool, NUDGE_ACQUIRE_TIMEOUT_MS);
-    if (c != NULL)
+    if (c != NULL && item_code != NULL)
+        st = inventory_hint(c, a->cfg->shop_domain, item_code, &err);
+    else if (c != NULL)
         st = cursor_store_bring_forward(c, NUDGE_TASK, a->cfg->despatch_poll_s, NUDGE_GAP_S,
                                         &err);
     store_pool_release(a->pool, c);
-    if (st != ST_OK) {
-        count_db_error("nudge");
-        log_event(LOG_WARN, "nudge_not_stored", "error", c != NULL ? err.msg : "no connection",
-                  NULL);
-    }
-    count_nudge(st == ST_OK ? "accepted" : "failed");
-    http_reply_json_msg(resp, 200, "status", st == ST_OK ? "poll brought forward" : "noted");
+    nudge_answer(st, c != NULL, &err, item_code != NULL ? "item queued" : "poll brought forward",
+                 resp);
 }
 
 /* Ready = database reachable and its schema exactly what this binary knows. */

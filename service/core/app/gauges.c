@@ -29,6 +29,7 @@
 #include "despatch_store.h"
 #include "despatch_jobs.h"
 #include "exceptions.h"
+#include "inventory_store.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -148,6 +149,18 @@ static enum st refresh_schedules(struct store_conn *c, struct errbuf *err)
     return st;
 }
 
+/* shopvox_inventory_push_backlog: live set_inventory jobs, from rows (kind, state, count). */
+static void publish_push_backlog(PGresult *jobs)
+{
+    double n = 0;
+
+    for (int i = 0; i < PQntuples(jobs); i++)
+        if (strcmp(PQgetvalue(jobs, i, 0), INVENTORY_JOB_KIND) == 0 &&
+            strcmp(PQgetvalue(jobs, i, 1), "dead") != 0)
+            n += atof(PQgetvalue(jobs, i, 2));
+    metrics_set("shopvox_inventory_push_backlog", "", n);
+}
+
 static void gauges_describe(void);
 static pthread_once_t gauges_once = PTHREAD_ONCE_INIT;
 
@@ -204,6 +217,7 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
+        publish_push_backlog(jobs);
         publish_rows("shopvox_exceptions_open", exc, "type", NULL);
         metrics_set("shopvox_gauges_refreshed_timestamp_seconds", "",
                     (double)now_ms_wall() / 1000.0);
@@ -247,6 +261,8 @@ static void gauges_describe(void)
                      "Despatches still pending in Shopline past SHOPVOX_UNCONFIRMED_DESPATCH_S");
     metrics_describe("shopvox_despatch_unconfirmed_oldest_seconds", MET_GAUGE,
                      "Age of the oldest despatch not yet confirmed in Shopline (0 when none)");
+    metrics_describe("shopvox_inventory_push_backlog", MET_GAUGE,
+                     "set_inventory jobs pending or running (levels waiting for a push)");
     metrics_describe("shopvox_db_up", MET_GAUGE,
                      "1 when the last gauge refresh reached the database");
     metrics_describe("shopvox_gauges_refreshed_timestamp_seconds", MET_GAUGE,

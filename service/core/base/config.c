@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
+#include "inventory.h"
 #include "location_map.h"
 
 enum cfg_kind { CK_STR, CK_INT, CK_LONG, CK_ENUM, CK_BOOL }; /* CK_BOOL: an int, 0 or 1 */
@@ -111,6 +112,10 @@ static const struct cfg_var cfg_vars[] = {
     {"PEOPLEVOX_WEBHOOK_TOKEN", CK_STR, OFF(pvx_webhook_token), "", 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_LOCATION_MAP", CK_STR, OFF(location_map), "", 0, 0, NULL, 0},
     {"SHOPVOX_VARIANT_SYNC_S", CK_INT, OFF(variant_sync_s), "3600", 1, 86400, NULL, 0},
+    {"SHOPVOX_INVENTORY_FULL_SYNC_S", CK_INT, OFF(inventory_full_sync_s), "3600", 60, 86400, NULL,
+     0},
+    {"SHOPVOX_RESERVE_IN_FLIGHT", CK_BOOL, OFF(reserve_in_flight), "1", 0, 1, NULL, 0},
+    {"PEOPLEVOX_INVENTORY_CHANGES", CK_STR, OFF(pvx_inventory_changes), "events", 0, 0, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -462,6 +467,18 @@ static int check_location_map(struct cfg *c, struct buf *errors)
     return bad ? reject(c, errors, var_at(OFF(location_map)), c->location_map, why.msg) : 0;
 }
 
+/* PEOPLEVOX_INVENTORY_CHANGES by inventory_source_parse (parsed again where it is used). */
+static int check_inventory_changes(struct cfg *c, struct buf *errors)
+{
+    struct inventory_source src;
+    struct errbuf why = {""};
+
+    if (inventory_source_parse(c->pvx_inventory_changes, &src, &why) == 0)
+        return 0;
+    return reject(c, errors, var_at(OFF(pvx_inventory_changes)), c->pvx_inventory_changes,
+                  why.msg);
+}
+
 /* Checks no type in the table can express; returns the number of problems. */
 static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
@@ -495,6 +512,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
         problems += reject(c, errors, var_at(OFF(pvx_webhook_token)), c->pvx_webhook_token,
                            token_why);
     problems += check_location_map(c, errors);
+    problems += check_inventory_changes(c, errors);
     return problems;
 }
 

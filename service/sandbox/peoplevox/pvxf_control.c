@@ -5,8 +5,8 @@
  * checks methods and JSON bodies, and holds the state lock; this file
  * looks inside the warehouse (state, one order), sets the faults only
  * Peoplevox has (refuse_save, expire_sessions) beside the shared ones, and
- * plays the warehouse's part: add catalogue items, despatch (part of) an
- * order, book a return. Answers are JSON with an HTTP code (400 on bad
+ * plays the warehouse's part: add catalogue items, set stock on the shelf,
+ * despatch (part of) an order (which takes it off the shelf), book a return. Answers are JSON with an HTTP code (400 on bad
  * input, 404 on an unknown path or order).
  */
 #include "pvxf_int.h"
@@ -127,6 +127,76 @@ static int pvxf_post_item(struct sandbox_pvx *sb, struct json_object *in, struct
     return sbx_json_reply(out, 200, json_object_new_object());
 }
 
+/* One {"ItemCode","site","on_hand"} entry: NULL when it can be applied, else why. */
+static const char *pvxf_stock_entry_bad(struct json_object *e)
+{
+    const char *code = sbx_json_str(e, "ItemCode");
+    const char *site = sbx_json_str(e, "site");
+    struct json_object *qty = NULL;
+
+    json_object_object_get_ex(e, "on_hand", &qty);
+    if (code == NULL || code[0] == '\0' || strlen(code) > PVXF_CODE_MAX_CHARS)
+        return "each entry needs an ItemCode (at most 50 characters)";
+    if (site == NULL || !pvxf_store_site_known(site))
+        return "each entry needs a known site";
+    if (!json_object_is_type(qty, json_type_int) || json_object_get_int64(qty) < 0)
+        return "on_hand must be a whole number >= 0";
+    return NULL;
+}
+
+/*
+ * {"stock":[{"ItemCode","site","on_hand"}...]}: sets what is on the shelf
+ * (unknown items join the catalogue); Available in the report is on_hand
+ * minus what open Sales Orders allocate. All or nothing.
+ */
+static int pvxf_post_stock(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    struct json_object *list = NULL;
+    struct json_object *j;
+    size_t n;
+
+    if (!json_object_object_get_ex(in, "stock", &list) ||
+        !json_object_is_type(list, json_type_array))
+        return sbx_json_error(out, 400, "stock must be an array of {ItemCode, site, on_hand}");
+    n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        const char *bad = pvxf_stock_entry_bad(json_object_array_get_idx(list, i));
+
+        if (bad != NULL)
+            return sbx_json_error(out, 400, bad);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(list, i);
+        struct json_object *qty = NULL;
+
+        json_object_object_get_ex(e, "on_hand", &qty);
+        pvxf_store_put_item(&sb->st, sbx_json_str(e, "ItemCode"), NULL, NULL,
+                            sbx_json_str(e, "site"), (long)json_object_get_int64(qty));
+    }
+    j = json_object_new_object();
+    json_object_object_add(j, "changed", json_object_new_int64((int64_t)n));
+    return sbx_json_reply(out, 200, j);
+}
+
+/* Every item x site with what is on the shelf: [{"ItemCode","site","on_hand"}]. */
+static int pvxf_get_stock(const struct sandbox_pvx *sb, struct buf *out)
+{
+    struct json_object *j = json_object_new_object();
+    struct json_object *list = json_object_new_array();
+
+    for (size_t i = 0; i < sb->st.n_stock; i++) {
+        const struct pvxf_stock *sk = &sb->st.stock[i];
+        struct json_object *e = json_object_new_object();
+
+        json_object_object_add(e, "ItemCode", json_object_new_string(sk->item_code));
+        json_object_object_add(e, "site", json_object_new_string(sk->site));
+        json_object_object_add(e, "on_hand", json_object_new_int64(sk->on_hand));
+        json_object_array_add(list, e);
+    }
+    json_object_object_add(j, "stock", list);
+    return sbx_json_reply(out, 200, j);
+}
+
 static int pvxf_post_despatch(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
 {
     struct json_object *items = NULL;
@@ -214,6 +284,8 @@ static int pvxf_control_post(struct sandbox_pvx *sb, const char *path, struct js
         return pvxf_post_despatch(sb, in, out);
     if (strcmp(path, "returns") == 0)
         return pvxf_post_return(sb, in, out);
+    if (strcmp(path, "stock") == 0)
+        return pvxf_post_stock(sb, in, out);
     return sbx_json_error(out, 404, "no such control endpoint");
 }
 
@@ -227,6 +299,8 @@ int pvxf_control(void *ctx, const char *method, const char *path, struct json_ob
         return pvxf_control_post(sb, path, in, out);
     if (strcmp(path, "state") == 0)
         return pvxf_get_state(sb, out);
+    if (strcmp(path, "stock") == 0)
+        return pvxf_get_stock(sb, out);
     if (strncmp(path, "orders/", 7) == 0) {
         o = pvxf_store_find_order(&sb->st, path + 7);
         if (o == NULL)
