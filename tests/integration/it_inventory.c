@@ -332,6 +332,19 @@ static void test_unconnected_location_one_exception(void **state)
     assert_int_equal(it_sql_long(ito.db, "SELECT count(*) FROM jobs WHERE kind = "
                                          "'set_inventory' AND state <> 'done'"),
                      0);
+    /* the gauges: nothing waiting, the budget this catalogue uses beside the bucket's */
+    assert_true(it_metric(ito.proc.ops_port, "shopvox_inventory_push_backlog") == 0);
+    assert_true(it_metric(ito.proc.ops_port,
+                          "shopvox_inventory_budget_calls_per_hour{api=\"peoplevox\"}") >= 2);
+    assert_true(it_metric(ito.proc.ops_port,
+                          "shopvox_inventory_budget_limit_calls_per_hour{api=\"peoplevox\"}") >
+                it_metric(ito.proc.ops_port,
+                          "shopvox_inventory_budget_calls_per_hour{api=\"peoplevox\"}"));
+    assert_true(it_metric(ito.proc.ops_port,
+                          "shopvox_inventory_items_read_total{kind=\"full\"}") >= 2 * N_SKUS);
+    assert_true(it_metric(ito.proc.ops_port,
+                          "shopvox_inventory_last_sync_timestamp_seconds{kind=\"changes\"}") >
+                0);
 }
 
 static void test_three_replicas_push_once(void **state)
