@@ -56,7 +56,10 @@
  *                                   Available = on_hand - what open Sales Orders allocate,
  *                                   one row per item per site, and honours a SearchClause on
  *                                   [Item code] / [Site reference]; a despatch takes its
- *                                   units off the shelf
+ *                                   units off the shelf. The `Item inventory changes`
+ *                                   report is the same with a `Last changed` date column
+ *                                   (the shelf set, a line allocated or cancelled, a
+ *                                   despatch), as a tenant's changes report
  *   GET  /_sandbox/stock            {"stock":[{"ItemCode","site","on_hand"}...]}
  *
  * Fault semantics (SOAP endpoint only; control endpoints never fault):

@@ -840,6 +840,21 @@ static void test_stock_control(void **state)
                                 "", &r), 200);
     csv_of_detail(&r, &t);
     assert_string_equal(csv_table_get(&t, 1, csv_table_col(&t, "Available")), "3"); /* 3 - 0 */
+    assert_int_equal(csv_table_col(&t, "Last changed"), -1);
+    csv_table_cleanup(&t);
+    /* the changes report: the same rows with a Last changed date, searchable */
+    assert_int_equal(get_report(f, "Item inventory changes",
+                                "[Item code] == \"STK-1\" AND [Last changed] >= "
+                                "DateTime(2020,1,1,0,0,0)", "", &r), 200);
+    csv_of_detail(&r, &t);
+    assert_int_equal(t.n_rows, 3);
+    assert_true(csv_table_col(&t, "Last changed") >= 0);
+    assert_int_equal(csv_table_get(&t, 1, csv_table_col(&t, "Last changed"))[0], '\'');
+    csv_table_cleanup(&t);
+    assert_int_equal(get_report(f, "Item inventory changes",
+                                "[Last changed] >= DateTime(2999,1,1,0,0,0)", "", &r), 200);
+    csv_of_detail(&r, &t);
+    assert_true(t.n_rows <= 1); /* nothing changed in the future */
     csv_table_cleanup(&t);
     buf_cleanup(&r);
 }

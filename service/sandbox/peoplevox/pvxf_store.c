@@ -236,6 +236,22 @@ static struct pvxf_stock *pvxf_find_stock(struct pvxf_state *st, const char *cod
     return NULL;
 }
 
+/* Available of code at site may have moved now (the changes report's Last changed). */
+static void pvxf_stock_touch(struct pvxf_state *st, const char *code, const char *site)
+{
+    struct pvxf_stock *sk = pvxf_find_stock(st, code, site);
+
+    if (sk != NULL)
+        sk->changed_ms = now_ms_wall();
+}
+
+/* Every line of o allocates (or, cancelled, frees) stock: their rows changed. */
+static void pvxf_order_touch(struct pvxf_state *st, const struct pvxf_order *o)
+{
+    for (size_t k = 0; k < o->n_lines; k++)
+        pvxf_stock_touch(st, o->lines[k].vals[PVXF_LF_CODE], o->vals[PVXF_OF_SITE]);
+}
+
 void pvxf_store_put_item(struct pvxf_state *st, const char *code, const char *name,
                          const char *barcode, const char *site, long qty)
 {
@@ -267,6 +283,7 @@ void pvxf_store_put_item(struct pvxf_state *st, const char *code, const char *na
         sk->site = xstrdup(site);
     }
     sk->on_hand = qty;
+    sk->changed_ms = now_ms_wall();
 }
 
 struct pvxf_order *pvxf_store_find_order(struct pvxf_state *st, const char *so)
@@ -469,8 +486,10 @@ static void pvxf_save_order_row(struct pvxf_state *st, const struct csv_table *c
             continue;
         pvxf_set(&o->vals[f], x);
     }
-    if (v[PVXF_OF_STATUS][0] != '\0')
+    if (v[PVXF_OF_STATUS][0] != '\0') {
         pvxf_set(&o->status, "Cancelled");
+        pvxf_order_touch(st, o);
+    }
     pvxf_result_add_status(res, v[PVXF_OF_SO], "Success", "");
 }
 
@@ -571,6 +590,7 @@ static void pvxf_save_line_row(struct pvxf_state *st, const struct csv_table *cs
             pvxf_set(&l->vals[f], x);
     }
     pvxf_refresh_status(o);
+    pvxf_stock_touch(st, l->vals[PVXF_LF_CODE], o->vals[PVXF_OF_SITE]);
     pvxf_result_add_status(res, v[PVXF_LF_SO], "Success", "");
 }
 
@@ -647,8 +667,10 @@ static void pvxf_apply_despatch_line(struct pvxf_state *st, struct pvxf_order *o
 
     d->lines[d->n_lines].item_code = xstrdup(code);
     d->lines[d->n_lines++].qty = qty;
-    if (sk != NULL)
+    if (sk != NULL) {
         sk->on_hand = sk->on_hand > qty ? sk->on_hand - qty : 0;
+        sk->changed_ms = now_ms_wall();
+    }
     for (size_t k = 0; k < o->n_lines && qty > 0; k++) {
         struct pvxf_line *l = &o->lines[k];
         long left = strtol(l->vals[PVXF_LF_QTY], NULL, 10) - l->despatched;

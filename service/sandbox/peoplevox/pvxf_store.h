@@ -27,6 +27,7 @@ struct pvxf_item {
 struct pvxf_stock {
     char *item_code, *site; /* owned */
     long on_hand;
+    int64_t changed_ms;     /* when its Available last moved (shelf, allocation, despatch) */
 };
 
 struct pvxf_line {

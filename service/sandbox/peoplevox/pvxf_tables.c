@@ -130,22 +130,28 @@ static long pvxf_allocated(const struct pvxf_state *st, const char *code, const 
     return n;
 }
 
-static void pvxf_build_inventory(const struct pvxf_state *st, struct pvxf_table *t)
+/*
+ * One row per item per site; with changes (the `Item inventory changes`
+ * report a tenant may have) a `Last changed` date column as well.
+ */
+static void pvxf_build_inventory(const struct pvxf_state *st, bool changes, unsigned dates,
+                                 struct pvxf_table *t)
 {
     static const char *const cols[] = {"Item code", "Available", "On hand", "Allocated",
-                                       "Site reference"};
+                                       "Site reference", "Last changed"};
 
-    pvxf_table_init(t, cols, ARRAY_LEN(cols));
+    pvxf_table_init(t, cols, ARRAY_LEN(cols) - (changes ? 0 : 1));
     for (size_t i = 0; i < st->n_stock; i++) {
         const struct pvxf_stock *sk = &st->stock[i];
         long alloc = pvxf_allocated(st, sk->item_code, sk->site);
         long avail = sk->on_hand > alloc ? sk->on_hand - alloc : 0;
-        char a[24], h[24], l[24];
-        const char *v[] = {sk->item_code, a, h, l, sk->site};
+        char a[24], h[24], l[24], date[32];
+        const char *v[] = {sk->item_code, a, h, l, sk->site, date};
 
         snprintf(a, sizeof(a), "%ld", avail);
         snprintf(h, sizeof(h), "%ld", sk->on_hand);
         snprintf(l, sizeof(l), "%ld", alloc);
+        pvxf_fmt_date(sk->changed_ms, dates, date, sizeof(date));
         pvxf_table_add(t, v);
     }
 }
@@ -184,7 +190,9 @@ enum st pvxf_tables_build(const struct pvxf_state *st, const char *name, bool re
     else if (report && strcasecmp(name, "Despatch summary") == 0)
         pvxf_build_despatches(st, dates, out);
     else if (report && strcasecmp(name, "Item inventory summary") == 0)
-        pvxf_build_inventory(st, out);
+        pvxf_build_inventory(st, false, dates, out);
+    else if (report && strcasecmp(name, "Item inventory changes") == 0)
+        pvxf_build_inventory(st, true, dates, out);
     else if (report && strcasecmp(name, "Return summary") == 0)
         pvxf_build_returns(st, dates, out);
     else {
