@@ -89,6 +89,9 @@ struct cfg {
     int reserve_in_flight;    /* 1: paid orders Peoplevox has not received reserve stock */
     char *pvx_inventory_changes; /* PEOPLEVOX_INVENTORY_CHANGES (inventory.h: events, full,
                                   * report:TEMPLATE:COLUMN) */
+    int inventory_reconcile_s; /* the drift reconciliation runs this often */
+    int inventory_drift_pct;  /* inventory_drift opens above this % of levels drifted */
+    long inventory_drift_units; /* ... or above this many units of variance (0: off) */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

@@ -61,6 +61,17 @@ void inventory_push_handler(struct worker_ctx *w, const struct job *j, struct jo
 enum st inventory_hint(struct store_conn *c, const char *shop, const char *item_code,
                        struct errbuf *err);
 
+/* {"SITE": "LOCATION_ID", ...} of SHOPVOX_LOCATION_MAP (checked at start); owned. */
+char *inventory_location_map_json(const struct cfg *cfg);
+
+/*
+ * In the caller's transaction: takes the shop's inventory lock, then
+ * recomputes the wanted values and queues a set_inventory job for each
+ * level to push, as every read ends (the drift reconciliation's way to
+ * correct a level: it never pushes one itself). *queued counts them.
+ */
+enum st inventory_queue_pushes(struct worker_ctx *w, long *queued, struct errbuf *err);
+
 /* Registers the inventory metric families (idempotent). */
 void inventory_metrics_describe(void);
 

@@ -27,6 +27,7 @@
 #include "gauges.h"
 #include "retention.h"
 #include "http_server.h"
+#include "drift_jobs.h"
 #include "inventory_jobs.h"
 #include "inventory_store.h"
 #include "limiter.h"
@@ -250,6 +251,7 @@ static const struct job_kind job_kinds[] = {
     {INVENTORY_SYNC_KIND, inventory_sync_handler, NULL, NULL, RL_PRIO_LOW},
     {INVENTORY_FULL_KIND, inventory_full_sync_handler, NULL, NULL, RL_PRIO_LOW},
     {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
+    {DRIFT_RECONCILE_KIND, drift_reconcile_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

@@ -169,5 +169,7 @@ int cli_carriers_set(struct cli *x);
 int cli_carriers_list(struct cli *x);
 int cli_carriers_delete(struct cli *x);
 int cli_schedules(struct cli *x);
+int cli_reconcile_inventory(struct cli *x);
+int cli_report_inventory(struct cli *x);
 
 #endif

@@ -39,6 +39,7 @@
 #include "it_loop.h"
 #include "it_orders_world.h"
 #include "it_sandbox.h"
+#include "it_stock.h"
 
 #define N_SKUS 500
 #define TOKEN "inventory-nudge-token-0123456789abcdef"
@@ -60,22 +61,13 @@ static long on_hand(int i, int site)
 
 static const char *const sites[2] = {"PrimarySite", "LONDON"};
 
-/* POST /_sandbox/stock of the fake Peoplevox: entries "{...},{...}". */
-static void pvx_stock(const char *entries)
-{
-    char *body = xasprintf("{\"stock\":[%s]}", entries);
-
-    ito_sandbox_post("/_sandbox/stock", body);
-    free(body);
-}
-
 static void set_on_hand(const char *code, const char *site, long qty)
 {
     char e[160];
 
     snprintf(e, sizeof(e), "{\"ItemCode\":\"%s\",\"site\":\"%s\",\"on_hand\":%ld}", code, site,
              qty);
-    pvx_stock(e);
+    its_pvx_stock(e);
 }
 
 /* Peoplevox's AvailabilityChanges callback for code, through replica port. */
@@ -90,30 +82,10 @@ static void hint(int port, const char *code)
     it_resp_free(&r);
 }
 
-/* The store's level of SKU at location l, or -1 (any thread: no cmocka). */
+/* The store's level of an inventory item at location l, or -1 (any thread: no cmocka). */
 static long store_level(const char *inventory_item, int l)
 {
-    static const char *const headers[] = {"Authorization: Bearer " ITL_TOKEN, NULL};
-    char path[256];
-    struct it_resp r;
-    struct json_object *root = NULL, *levels = NULL;
-    long v = -1;
-
-    snprintf(path, sizeof(path), ITL_API "/inventory_levels.json?inventory_item_ids=%s"
-             "&location_ids=%s", inventory_item, loc[l]);
-    if (it_http(itl_port(), "GET", path, NULL, 0, headers, &r) == 0 && r.status == 200 &&
-        (root = json_tokener_parse(r.body)) != NULL &&
-        json_object_object_get_ex(root, "inventory_levels", &levels) &&
-        json_object_array_length(levels) == 1)
-        v = it_json_long(json_object_array_get_idx(levels, 0), "available");
-    json_object_put(root);
-    it_resp_free(&r);
-    return v;
-}
-
-static char *inventory_item_of(const char *sku)
-{
-    return it_sql_textf(ito.db, "SELECT inventory_item_id FROM variants WHERE sku = '%s'", sku);
+    return its_store_level(inventory_item, loc[l]);
 }
 
 /*
@@ -139,22 +111,6 @@ static long levels_matching(int l)
     return n;
 }
 
-static long store_sets(void)
-{
-    struct it_resp r;
-    struct json_object *root, *calls = NULL, *n = NULL;
-    long v = 0;
-
-    assert_int_equal(it_http(itl_port(), "GET", "/_sandbox/state", NULL, 0, NULL, &r), 0);
-    root = json_tokener_parse(r.body);
-    if (json_object_object_get_ex(root, "calls", &calls) &&
-        json_object_object_get_ex(calls, "POST inventory_levels/set", &n))
-        v = (long)json_object_get_int64(n);
-    json_object_put(root);
-    it_resp_free(&r);
-    return v;
-}
-
 static void wait_sql(const char *sql, long want, int timeout_ms)
 {
     long got = it_wait_sql_long(ito.db, sql, want, timeout_ms);
@@ -177,7 +133,7 @@ static void test_initial_sync(void **state)
     printf("# initial sync of %d SKUs x 2 sites: %.1f s from start, %ld Item inventory summary "
            "calls, %ld level sets\n",
            N_SKUS, (double)(now_ms_monotonic() - started_ms) / 1000.0,
-           ito_sandbox_calls("GetReportData", "Item inventory summary"), store_sets());
+           ito_sandbox_calls("GetReportData", "Item inventory summary"), its_store_sets());
     assert_int_equal(levels_matching(0), N_SKUS);
     assert_int_equal(levels_matching(1), N_SKUS);
 }
@@ -189,12 +145,12 @@ static void test_change_100_exactly_100_pushes(void **state)
 
     (void)state;
     sleep(2); /* let the initial pushes settle */
-    before = store_sets();
+    before = its_store_sets();
     buf_init(&b, 0);
     for (int i = 0; i < 100; i++)
         buf_appendf(&b, "%s{\"ItemCode\":\"INV-%03d\",\"site\":\"PrimarySite\",\"on_hand\":%ld}",
                     i ? "," : "", i, on_hand(i, 0) + 100);
-    pvx_stock(buf_cstr(&b));
+    its_pvx_stock(buf_cstr(&b));
     buf_cleanup(&b);
     { /* a value no search clause can name is refused, not queued */
         struct it_resp r;
@@ -212,12 +168,12 @@ static void test_change_100_exactly_100_pushes(void **state)
     }
     wait_sql(PUSHED_SQL(" AND site = 'PrimarySite' AND pushed >= 100"), 100, WAIT_MS);
     sleep(3); /* three more change runs: nothing more may be pushed */
-    assert_int_equal(store_sets() - before, 100);
+    assert_int_equal(its_store_sets() - before, 100);
     for (int i = 0; i < 100; i += 33) {
         char code[16], *item;
 
         snprintf(code, sizeof(code), "INV-%03d", i);
-        item = inventory_item_of(code);
+        item = its_inventory_item(code);
         assert_int_equal(store_level(item, 0), on_hand(i, 0) + 100);
         free(item);
     }
@@ -289,7 +245,7 @@ static void wait_level(const char *item, int l, long want)
 
 static void test_flash_sale_never_oversells(void **state)
 {
-    char *item = inventory_item_of("FLASH-1");
+    char *item = its_inventory_item("FLASH-1");
     struct sampler s;
     char id[40];
 
@@ -329,7 +285,7 @@ static void test_flash_sale_never_oversells(void **state)
 
 static void test_429_and_timeouts_never_push_stale(void **state)
 {
-    char *item = inventory_item_of("INV-200");
+    char *item = its_inventory_item("INV-200");
     struct sampler s;
 
     (void)state;
@@ -404,12 +360,12 @@ static void test_three_replicas_push_once(void **state)
     for (int k = 0; k < 2; k++)
         assert_int_equal(ito_proc_start(&more[k], env), 0);
     sleep(2);
-    before = store_sets();
+    before = its_store_sets();
     buf_init(&b, 0);
     for (int i = 300; i < 350; i++)
         buf_appendf(&b, "%s{\"ItemCode\":\"INV-%03d\",\"site\":\"LONDON\",\"on_hand\":%ld}",
                     i > 300 ? "," : "", i, on_hand(i, 1) + 500);
-    pvx_stock(buf_cstr(&b));
+    its_pvx_stock(buf_cstr(&b));
     buf_cleanup(&b);
     for (int i = 300; i < 350; i++) {
         char code[16];
@@ -420,7 +376,7 @@ static void test_three_replicas_push_once(void **state)
     }
     wait_sql(PUSHED_SQL(" AND site = 'LONDON' AND pushed >= 500"), 50, WAIT_MS);
     sleep(3);
-    assert_int_equal(store_sets() - before, 50);
+    assert_int_equal(its_store_sets() - before, 50);
     for (int k = 0; k < 2; k++)
         assert_int_equal(it_proc_stop(&more[k], SIGTERM, 20000), 0);
 }
@@ -449,7 +405,7 @@ static void seed(void)
     buf_appendf(&s, ",{\"ItemCode\":\"FLASH-1\",\"site\":\"LONDON\",\"on_hand\":5}");
     itl_store_control("/_sandbox/products",
                       "{\"products\":[{\"title\":\"Flash\",\"variants\":[{\"sku\":\"FLASH-1\"}]}]}");
-    pvx_stock(buf_cstr(&s));
+    its_pvx_stock(buf_cstr(&s));
     buf_cleanup(&p);
     buf_cleanup(&s);
 }

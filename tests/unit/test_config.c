@@ -407,6 +407,10 @@ static const struct bad_case bad_cases[] = {
      "SHOPVOX_INVENTORY_FULL_SYNC_S=59: must be an integer between 60 and 86400\n"},
     {"SHOPVOX_RESERVE_IN_FLIGHT", "yes",
      "SHOPVOX_RESERVE_IN_FLIGHT=yes: must be 0, 1, true or false\n"},
+    {"SHOPVOX_INVENTORY_RECONCILE_S", "30",
+     "SHOPVOX_INVENTORY_RECONCILE_S=30: must be an integer between 60 and 86400\n"},
+    {"SHOPVOX_INVENTORY_DRIFT_PCT", "101",
+     "SHOPVOX_INVENTORY_DRIFT_PCT=101: must be an integer between 0 and 100\n"},
     {"PEOPLEVOX_INVENTORY_CHANGES", "report:Stock changes",
      "PEOPLEVOX_INVENTORY_CHANGES=report:Stock changes: expected events, full or "
      "report:TEMPLATE:COLUMN (names of 1..95 bytes without '\"', ']' or control characters)\n"},
@@ -493,6 +497,8 @@ static const char *const shown_lines[] = {
     "PEOPLEVOX_USERNAME=bob\n", "SHOPVOX_WORKERS=4\n", "SHOPVOX_MAX_BODY_BYTES=1048576\n",
     "SHOPVOX_SQL_DIR=" SHOPVOX_SQL_DIR "\n", "SHOPVOX_ROUTING_RULES=\n", "PEOPLEVOX_RATE=15/15s\n",
     "SHOPVOX_INVENTORY_FULL_SYNC_S=3600\n", "SHOPVOX_RESERVE_IN_FLIGHT=1\n",
+    "SHOPVOX_INVENTORY_RECONCILE_S=3600\n", "SHOPVOX_INVENTORY_DRIFT_PCT=1\n",
+    "SHOPVOX_INVENTORY_DRIFT_UNITS=1000\n",
     "PEOPLEVOX_INVENTORY_CHANGES=events\n",
 };
 
@@ -520,7 +526,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 56); /* one line per variable */
+    assert_int_equal(count_lines(out), 59); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

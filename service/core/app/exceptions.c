@@ -24,7 +24,7 @@ const char *const exc_types[] = {
     "job_dead",            "despatch_unmapped",
     "fulfillment_failed",  "despatch_no_tracking",  "despatch_order_cancelled",
     "despatch_unconfirmed", "duplicate_sku",
-    "inventory_unmapped",
+    "inventory_unmapped",  "inventory_drift",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

@@ -28,6 +28,7 @@
 #include "cursor_store.h"
 #include "despatch_store.h"
 #include "despatch_jobs.h"
+#include "drift_jobs.h"
 #include "exceptions.h"
 #include "inventory_store.h"
 #include "jobs.h"
@@ -214,6 +215,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         st = refresh_schedules(c, err);
     if (st == ST_OK)
         st = refresh_variants(c, err);
+    if (st == ST_OK)
+        st = drift_gauges_refresh(c, cfg->shop_domain, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");

@@ -187,8 +187,7 @@ static enum st enqueue_pushes(struct worker_ctx *w, const char *map_json, struct
     return st;
 }
 
-/* {"SITE": "LOCATION", ...} of SHOPVOX_LOCATION_MAP (checked at start); owned. */
-static char *location_map_json(const struct cfg *cfg)
+char *inventory_location_map_json(const struct cfg *cfg)
 {
     struct location_map m;
     struct errbuf err = {""};
@@ -208,7 +207,7 @@ static char *location_map_json(const struct cfg *cfg)
 /* Step 3: one transaction from the rows read to the jobs queued. */
 static enum st apply_run(struct worker_ctx *w, struct sync_run *run, struct errbuf *err)
 {
-    char *map = location_map_json(w->cfg);
+    char *map = inventory_location_map_json(w->cfg);
     enum st st = store_cmd(w->db, "BEGIN", err);
 
     if (st == ST_OK)
@@ -225,6 +224,20 @@ static enum st apply_run(struct worker_ctx *w, struct sync_run *run, struct errb
         st = store_cmd(w->db, "COMMIT", err);
     if (st != ST_OK)
         store_rollback(w->db);
+    free(map);
+    return st;
+}
+
+enum st inventory_queue_pushes(struct worker_ctx *w, long *queued, struct errbuf *err)
+{
+    struct sync_run run;
+    char *map = inventory_location_map_json(w->cfg);
+    enum st st = inventory_store_lock(w->db, w->cfg->shop_domain, err);
+
+    memset(&run, 0, sizeof(run));
+    if (st == ST_OK)
+        st = enqueue_pushes(w, map, &run, err);
+    *queued = run.queued;
     free(map);
     return st;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cursor_store.h"
+#include "drift_jobs.h"
 #include "inventory_jobs.h"
 #include "jobs.h"
 #include "log.h"
@@ -46,6 +47,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {VARIANTS_SYNC_KIND, VARIANTS_SYNC_KEY, cfg != NULL ? cfg->variant_sync_s : 0},
         {INVENTORY_SYNC_KIND, "inventory", cfg != NULL ? cfg->inventory_sync_s : 0},
         {INVENTORY_FULL_KIND, "inventory_full", cfg != NULL ? cfg->inventory_full_sync_s : 0},
+        {DRIFT_RECONCILE_KIND, DRIFT_RECONCILE_KEY, cfg != NULL ? cfg->inventory_reconcile_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 
