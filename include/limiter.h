@@ -89,6 +89,16 @@ enum st limiter_take_waiting(struct limiter *l, enum rl_api api, enum rl_priorit
 void limiter_set_thread_priority(enum rl_priority prio);
 
 /*
+ * How long the calling thread's Peoplevox calls may sleep for a token in
+ * the hook (limiter_pvx), beyond the client's own short wait; 0 (the
+ * default) sleeps nothing there. For a job that reads many pages in one
+ * go (the full stock read): without it a page that finds no token ends the
+ * job, and its next attempt starts from the first page again. stopping
+ * (may be NULL) cuts the sleep short at shutdown. Reset it to 0 after.
+ */
+void limiter_set_thread_wait(int64_t max_ms, const atomic_bool *stopping);
+
+/*
  * api refused a call for load (HTTP 429, Peoplevox's 503 or rate-limit
  * text): shrink its bucket for every replica (ratelimit.h), honouring a
  * Retry-After of retry_after_ms (0: none). Logs a database failure.

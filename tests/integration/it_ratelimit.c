@@ -282,6 +282,39 @@ static void test_high_priority_gets_its_tokens_first(void **state)
     limiter_destroy(l);
 }
 
+/*
+ * A thread that may wait (limiter_set_thread_wait: the full stock read)
+ * sleeps in the hook until its token comes; without it, or with a wait
+ * shorter than the bucket's, the hook answers at once with the wait; a
+ * stop flag already set cuts the sleep.
+ */
+static void test_hook_waits_when_the_thread_may(void **state)
+{
+    struct limiter_opts o = {.database_url = db, .shop = "wait.example", .connections = 1,
+                             .limits = {{4.0, 1.0}, {4.0, 40.0}}}; /* 250 ms per token */
+    struct limiter *l = limiter_create(&o);
+    struct pvx_limiter hook;
+    struct errbuf err = {""};
+    int64_t wait_ms = 0, t0;
+    atomic_bool stop;
+
+    (void)state;
+    atomic_init(&stop, false);
+    limiter_pvx(l, &hook);
+    assert_int_equal(hook.acquire(hook.ctx, &wait_ms, &err), ST_OK); /* the burst of one */
+    assert_int_equal(hook.acquire(hook.ctx, &wait_ms, &err), ST_RETRY); /* no wait allowed */
+    assert_true(wait_ms > 0 && wait_ms <= 250);
+
+    limiter_set_thread_wait(5000, &stop);
+    t0 = now_ms_monotonic();
+    assert_int_equal(hook.acquire(hook.ctx, &wait_ms, &err), ST_OK); /* slept for it */
+    assert_true(now_ms_monotonic() - t0 >= 100);
+    atomic_store(&stop, true);
+    assert_int_equal(hook.acquire(hook.ctx, &wait_ms, &err), ST_RETRY); /* shutting down */
+    limiter_set_thread_wait(0, NULL);
+    limiter_destroy(l);
+}
+
 static void test_invalid_peoplevox_rate_exits_2(void **state)
 {
     static const char *const check[] = {"check-config", NULL};
@@ -312,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_shrink_is_seen_by_every_connection),
         cmocka_unit_test(test_limiter_counts_and_fails_closed),
         cmocka_unit_test(test_high_priority_gets_its_tokens_first),
+        cmocka_unit_test(test_hook_waits_when_the_thread_may),
         cmocka_unit_test(test_invalid_peoplevox_rate_exits_2),
     };
 

@@ -393,9 +393,10 @@ static enum st pvx_http_post(struct pvx_client *pc, CURL *curl, enum pvx_op op,
         errbuf_set(&oc->err, "could not create a curl handle");
         return ST_RETRY;
     }
-    rc = pvx_slot_acquire(pc, oc);
-    if (rc == ST_OK && (rc = pvx_limit_take(pc, op, oc)) != ST_OK)
-        pvx_slot_release(pc);
+    /* the token first: a caller sleeping for one must not hold a call slot meanwhile */
+    rc = pvx_limit_take(pc, op, oc);
+    if (rc == ST_OK)
+        rc = pvx_slot_acquire(pc, oc);
     if (rc != ST_OK)
         goto out;
     hdrs = pvx_curl_setup(pc, curl, op, req, &sink, curl_err);

@@ -35,10 +35,13 @@
 #include "inventory.h"
 #include "inventory_store.h"
 #include "jobs.h"
+#include "limiter.h"
 #include "location_map.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+
+#define INVENTORY_FULL_TOKEN_WAIT_MS 60000 /* a page of the full read waits for its token */
 
 #define UNMATCHED_SAMPLE 10
 
@@ -378,8 +381,16 @@ void inventory_sync_handler(struct worker_ctx *w, const struct job *j, struct jo
     sync_handler(w, false, r);
 }
 
+/*
+ * The full read pages the whole report in one go: each page may wait for
+ * its token up to INVENTORY_FULL_TOKEN_WAIT_MS (at 15/15s a low-priority
+ * page waits a few seconds), instead of ending the job and starting over
+ * from the first page on its next attempt.
+ */
 void inventory_full_sync_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
 {
     (void)j;
+    limiter_set_thread_wait(INVENTORY_FULL_TOKEN_WAIT_MS, w->stopping);
     sync_handler(w, true, r);
+    limiter_set_thread_wait(0, NULL);
 }

@@ -178,8 +178,20 @@ void limiter_note_throttled(struct limiter *l, enum rl_api api, int64_t retry_af
               LOG_I64("retry_after_ms", retry_after_ms), NULL);
 }
 
+static _Thread_local int64_t limiter_thread_wait_ms;
+static _Thread_local const atomic_bool *limiter_thread_stopping;
+
+void limiter_set_thread_wait(int64_t max_ms, const atomic_bool *stopping)
+{
+    limiter_thread_wait_ms = max_ms > 0 ? max_ms : 0;
+    limiter_thread_stopping = stopping;
+}
+
 static enum st limiter_pvx_acquire(void *ctx, int64_t *wait_ms, struct errbuf *err)
 {
+    if (limiter_thread_wait_ms > 0)
+        return limiter_take_waiting(ctx, RL_API_PEOPLEVOX, limiter_thread_prio,
+                                    limiter_thread_wait_ms, limiter_thread_stopping, wait_ms, err);
     return limiter_take(ctx, RL_API_PEOPLEVOX, limiter_thread_prio, wait_ms, err);
 }
 
