@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "order_sweep.h"
 #include "routing.h"
 #include "routing_store.h"
 #include "store.h"
@@ -46,6 +47,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {VARIANTS_SYNC_KIND, VARIANTS_SYNC_KEY, cfg != NULL ? cfg->variant_sync_s : 0},
         {INVENTORY_SYNC_KIND, "inventory", cfg != NULL ? cfg->inventory_sync_s : 0},
         {INVENTORY_FULL_KIND, "inventory_full", cfg != NULL ? cfg->inventory_full_sync_s : 0},
+        {ORDER_SWEEP_KIND, ORDER_SWEEP_KEY, cfg != NULL ? cfg->order_sweep_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 

@@ -116,6 +116,7 @@ static const struct cfg_var cfg_vars[] = {
      0},
     {"SHOPVOX_RESERVE_IN_FLIGHT", CK_BOOL, OFF(reserve_in_flight), "1", 0, 1, NULL, 0},
     {"PEOPLEVOX_INVENTORY_CHANGES", CK_STR, OFF(pvx_inventory_changes), "events", 0, 0, NULL, 0},
+    {"SHOPVOX_ORDER_SWEEP_S", CK_INT, OFF(order_sweep_s), "600", 60, 86400, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
