@@ -56,6 +56,8 @@ static const struct cli_command cli_commands[] = {
     {"carriers", "list", "", {NULL}, cli_carriers_list},
     {"carriers", "delete", "CARRIER[/SERVICE]", {NULL}, cli_carriers_delete},
     {"schedules", "", "", {NULL}, cli_schedules},
+    {"reconcile", "orders", "[--since ISO8601] [--wait SECONDS]", {"since", "wait", NULL},
+     cli_reconcile_orders},
 };
 
 bool cli_is_command(const char *cmd)

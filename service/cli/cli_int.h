@@ -169,5 +169,6 @@ int cli_carriers_set(struct cli *x);
 int cli_carriers_list(struct cli *x);
 int cli_carriers_delete(struct cli *x);
 int cli_schedules(struct cli *x);
+int cli_reconcile_orders(struct cli *x);
 
 #endif
