@@ -126,7 +126,7 @@ static enum st sweep_apply_page(struct sweep_ctx *s, const struct shopline_order
         if (st != ST_OK || res.outcome != INTAKE_STORED)
             continue;
         s->run.recovered++;
-        metrics_inc("shopvox_orders_recovered_total", NULL);
+        metrics_inc("shopvox_orders_recovered_total", "");
         log_event(LOG_INFO, "order_recovered", "shop", s->shop, "order",
                   page->items[i].name, "state", res.order_state, NULL);
     }
