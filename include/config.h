@@ -86,6 +86,7 @@ struct cfg {
                                * checked here, against Shopline's locations at start) */
     int variant_sync_s;       /* the Shopline catalogue (variants) is re-read this often */
     int inventory_full_sync_s; /* the whole Item inventory summary is read this often */
+    int order_sweep_s;        /* Shopline orders are swept for missed webhooks this often */
     int reserve_in_flight;    /* 1: paid orders Peoplevox has not received reserve stock */
     char *pvx_inventory_changes; /* PEOPLEVOX_INVENTORY_CHANGES (inventory.h: events, full,
                                   * report:TEMPLATE:COLUMN) */

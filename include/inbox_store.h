@@ -18,7 +18,10 @@
 
 #define INBOX_SHA256_BYTES 32
 
-/* One delivery as stored. body NULL: not stored (a replay of stored bytes). */
+/*
+ * One delivery as stored. body NULL: not stored (a replay of stored bytes,
+ * or an order the sweep read back, which has no delivery bytes).
+ */
 struct inbox_row {
     const char *shop;
     const char *webhook_id;
@@ -31,6 +34,7 @@ struct inbox_row {
     const char *outcome;       /* stored, ignored, failed, stale, duplicate */
     const char *error;         /* may be NULL */
     const char *order_id;      /* orders.id, or NULL */
+    const char *source;        /* "webhook" (NULL means it) or "sweep" (no webhook_id) */
 };
 
 /* Inserts row; *duplicate true (nothing inserted) when its webhook id is known. */

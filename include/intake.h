@@ -34,7 +34,8 @@ enum intake_outcome {
     INTAKE_DUPLICATE,
     INTAKE_IGNORED,
     INTAKE_FAILED,   /* signed but unusable: stored + exception */
-    INTAKE_STALE     /* older than the stored order: recorded, not applied */
+    INTAKE_STALE,    /* older than the stored order: recorded, not applied */
+    INTAKE_UNCHANGED /* sweep only: shopvox has this version already; nothing written */
 };
 
 const char *intake_outcome_name(enum intake_outcome o);
@@ -53,5 +54,21 @@ struct intake_result {
  */
 enum st intake_process(struct store_conn *c, const struct intake_request *r,
                        struct intake_result *out, struct errbuf *err);
+
+/* The topic of the events (and order history) the sweep records. */
+#define INTAKE_SWEEP_TOPIC "orders/sweep"
+
+/*
+ * The sweep's way in (order_sweep.h): order o (borrowed), as listed by
+ * Shopline, through the same transaction as a delivery of it. Applied
+ * (INTAKE_STORED, with the order's jobs, history and a webhook_events row
+ * of source `sweep` without webhook id, headers or body) when shopvox has
+ * no such order or an older updated_at; INTAKE_UNCHANGED, nothing
+ * written, when it is up to date (or o has no updated_at and shopvox has
+ * the order). ST_RETRY / ST_FAIL as intake_process.
+ */
+struct order;
+enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *paid_statuses,
+                           const struct order *o, struct intake_result *out, struct errbuf *err);
 
 #endif

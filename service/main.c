@@ -34,6 +34,7 @@
 #include "location_map.h"
 #include "shopline.h"
 #include "log.h"
+#include "order_sweep.h"
 #include "pvx.h"
 #include "ratelimit.h"
 #include "sales_order.h"
@@ -252,6 +253,7 @@ static const struct job_kind job_kinds[] = {
     {INVENTORY_FULL_KIND, inventory_full_sync_handler, NULL, NULL, RL_PRIO_LOW},
     {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
     {DRIFT_RECONCILE_KIND, drift_reconcile_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
+    {ORDER_SWEEP_KIND, order_sweep_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 #define SHOPLINE_TIMEOUT_MS 30000

@@ -58,6 +58,8 @@ static const struct cli_command cli_commands[] = {
     {"schedules", "", "", {NULL}, cli_schedules},
     {"reconcile", "inventory", "[--wait SECONDS]", {"wait", NULL}, cli_reconcile_inventory},
     {"report", "inventory", "", {NULL}, cli_report_inventory},
+    {"reconcile", "orders", "[--since ISO8601] [--wait SECONDS]", {"since", "wait", NULL},
+     cli_reconcile_orders},
 };
 
 bool cli_is_command(const char *cmd)

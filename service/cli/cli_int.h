@@ -171,5 +171,6 @@ int cli_carriers_delete(struct cli *x);
 int cli_schedules(struct cli *x);
 int cli_reconcile_inventory(struct cli *x);
 int cli_report_inventory(struct cli *x);
+int cli_reconcile_orders(struct cli *x);
 
 #endif

@@ -500,6 +500,7 @@ static const char *const shown_lines[] = {
     "SHOPVOX_INVENTORY_RECONCILE_S=3600\n", "SHOPVOX_INVENTORY_DRIFT_PCT=1\n",
     "SHOPVOX_INVENTORY_DRIFT_UNITS=1000\n",
     "PEOPLEVOX_INVENTORY_CHANGES=events\n",
+    "SHOPVOX_ORDER_SWEEP_S=600\n",
 };
 
 static void test_print_masks_secrets_and_shows_the_rest(void **state)
@@ -526,7 +527,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 59); /* one line per variable */
+    assert_int_equal(count_lines(out), 60); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -11,19 +11,19 @@
 
 static const char *const inbox_insert_sql =
     "INSERT INTO webhook_events (shop, webhook_id, topic, api_version, headers, body, outcome, "
-    "error, order_id, body_sha256) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::bigint, "
-    "$10) ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
+    "error, order_id, body_sha256, source) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, "
+    "$9::bigint, $10, coalesce($11, 'webhook')) ON CONFLICT (shop, webhook_id) DO NOTHING RETURNING id";
 
 enum st inbox_store_insert(struct store_conn *c, const struct inbox_row *row, bool *duplicate,
                            struct errbuf *err)
 {
-    const char *p[10] = {row->shop,    row->webhook_id, row->topic,    row->api_version,
+    const char *p[11] = {row->shop,    row->webhook_id, row->topic,    row->api_version,
                          row->headers_json, row->body,  row->outcome,  row->error,
-                         row->order_id, (const char *)row->body_sha256};
-    int lengths[10] = {0, 0, 0, 0, 0, (int)row->body_len, 0, 0, 0, INBOX_SHA256_BYTES};
-    int formats[10] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 1};
+                         row->order_id, (const char *)row->body_sha256, row->source};
+    int lengths[11] = {0, 0, 0, 0, 0, (int)row->body_len, 0, 0, 0, INBOX_SHA256_BYTES, 0};
+    int formats[11] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0};
     enum st st;
-    PGresult *res = store_exec_prepared(c, "inbox_insert", inbox_insert_sql, 10, p, lengths,
+    PGresult *res = store_exec_prepared(c, "inbox_insert", inbox_insert_sql, 11, p, lengths,
                                         formats, &st, err);
 
     if (res != NULL)

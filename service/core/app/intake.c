@@ -17,6 +17,15 @@
  * or Shopline re-sending the same content with another id) is recorded as
  * `duplicate` without its body and without touching the order: the inbox
  * row still dedupes that id, but a customer's address is stored once.
+ *
+ * The sweep (intake_apply_swept) runs the same transaction on an order it
+ * read back from Shopline: the same lock, the same apply and jobs, the
+ * same history, recorded as a `sweep` event without webhook id or body.
+ * Its one rule of its own: a listed order not newer than the stored one is
+ * up to date, and nothing at all is written (a webhook at the same
+ * updated_at is applied, as before: Shopline may change an order without
+ * moving updated_at, and a delivery is rare; the sweep reads every order
+ * of its window each time).
  */
 #include "intake.h"
 
@@ -37,7 +46,8 @@
 
 const char *intake_outcome_name(enum intake_outcome o)
 {
-    static const char *const names[] = {"stored", "duplicate", "ignored", "failed", "stale"};
+    static const char *const names[] = {"stored", "duplicate", "ignored", "failed", "stale",
+                                        "unchanged"};
 
     return (unsigned)o < ARRAY_LEN(names) ? names[o] : "unknown";
 }
@@ -55,6 +65,7 @@ struct intake_ctx {
     bool replay;                /* the same bytes were stored for this order: no body again */
     unsigned char body_sha256[INBOX_SHA256_BYTES];
     struct errbuf parse_err;    /* why the body was unusable (event_error points here) */
+    bool swept;                 /* x.order is the sweep's (borrowed): never cleaned up here */
 };
 
 static enum st order_event(struct intake_ctx *x, const char *from, const char *to,
@@ -195,8 +206,10 @@ static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
     const struct inbox_row row = {x->r->shop,       x->r->webhook_id, x->r->topic,
                                   x->r->api_version, x->r->headers_json,
                                   x->replay ? NULL : x->r->body,     x->r->body_len,
-                                  x->body_sha256,    x->event_outcome, x->event_error,
-                                  x->order_id[0] ? x->order_id : NULL};
+                                  x->swept ? NULL : x->body_sha256, x->event_outcome,
+                                  x->event_error,
+                                  x->order_id[0] ? x->order_id : NULL,
+                                  x->swept ? "sweep" : "webhook"};
 
     return inbox_store_insert(x->c, &row, duplicate, x->err);
 }
@@ -222,39 +235,94 @@ static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
     return process_order(x, out);
 }
 
-enum st intake_process(struct store_conn *c, const struct intake_request *r,
-                       struct intake_result *out, struct errbuf *err)
+/* The sweep's order: applied when shopvox lacks it or has an older version. */
+static enum st sweep_order(struct intake_ctx *x, struct intake_result *out)
 {
-    struct intake_ctx x;
-    bool duplicate = false;
-    enum st st;
+    enum order_state intake = order_intake_state(&x->order, x->r->paid_statuses);
+    enum order_state cur = ORDER_AWAITING_PAYMENT;
+    int64_t stored_ms = -1;
+    bool exists = false;
+    enum st st = order_lock(x, &exists, &cur, &stored_ms, order_state_name(intake));
 
-    memset(&x, 0, sizeof(x));
-    memset(out, 0, sizeof(*out));
-    x.c = c;
-    x.r = r;
-    x.err = err;
-    x.event_outcome = "stored";
-    SHA256((const unsigned char *)r->body, r->body_len, x.body_sha256);
-    st = store_ensure(c, err);
+    if (st != ST_OK)
+        return st;
+    if (exists && (x->order.updated_at_ms < 0 || x->order.updated_at_ms <= stored_ms)) {
+        out->outcome = INTAKE_UNCHANGED;
+        snprintf(out->order_state, sizeof(out->order_state), "%s", order_state_name(cur));
+        return ST_OK;
+    }
+    return order_apply(x, exists, cur, out);
+}
+
+/*
+ * One transaction around step: BEGIN, step, the inbox row, COMMIT; a
+ * duplicate webhook id or an unchanged order rolls everything back.
+ */
+static enum st intake_run(struct intake_ctx *x,
+                          enum st (*step)(struct intake_ctx *, struct intake_result *),
+                          struct intake_result *out)
+{
+    bool duplicate = false;
+    enum st st = store_ensure(x->c, x->err);
+
     if (st == ST_OK)
-        st = store_cmd(c, "BEGIN", err);
+        st = store_cmd(x->c, "BEGIN", x->err);
     if (st != ST_OK)
         goto out;
-    st = dispatch(&x, out);
+    st = step(x, out);
+    if (st == ST_OK && out->outcome == INTAKE_UNCHANGED) {
+        store_rollback(x->c);
+        goto out;
+    }
     if (st == ST_OK)
-        st = inbox_insert(&x, &duplicate);
+        st = inbox_insert(x, &duplicate);
     if (st == ST_OK && duplicate) {
-        store_rollback(c);
+        store_rollback(x->c);
         memset(out, 0, sizeof(*out));
         out->outcome = INTAKE_DUPLICATE;
         goto out;
     }
     if (st == ST_OK)
-        st = store_cmd(c, "COMMIT", err);
+        st = store_cmd(x->c, "COMMIT", x->err);
 out:
     if (st != ST_OK)
-        store_rollback(c);
-    order_cleanup(&x.order);
+        store_rollback(x->c);
+    if (!x->swept)
+        order_cleanup(&x->order);
     return st;
+}
+
+static void intake_ctx_init(struct intake_ctx *x, struct store_conn *c,
+                            const struct intake_request *r, struct intake_result *out,
+                            struct errbuf *err)
+{
+    memset(x, 0, sizeof(*x));
+    memset(out, 0, sizeof(*out));
+    x->c = c;
+    x->r = r;
+    x->err = err;
+    x->event_outcome = "stored";
+}
+
+enum st intake_process(struct store_conn *c, const struct intake_request *r,
+                       struct intake_result *out, struct errbuf *err)
+{
+    struct intake_ctx x;
+
+    intake_ctx_init(&x, c, r, out, err);
+    SHA256((const unsigned char *)r->body, r->body_len, x.body_sha256);
+    return intake_run(&x, dispatch, out);
+}
+
+enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *paid_statuses,
+                           const struct order *o, struct intake_result *out, struct errbuf *err)
+{
+    const struct intake_request r = {shop, NULL, INTAKE_SWEEP_TOPIC, NULL, "{}", NULL, 0,
+                                     paid_statuses, false};
+    struct intake_ctx x;
+
+    intake_ctx_init(&x, c, &r, out, err);
+    x.swept = true;
+    x.order = *o;
+    return intake_run(&x, sweep_order, out);
 }

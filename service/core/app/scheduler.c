@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "order_sweep.h"
 #include "routing.h"
 #include "routing_store.h"
 #include "store.h"
@@ -48,6 +49,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {INVENTORY_SYNC_KIND, "inventory", cfg != NULL ? cfg->inventory_sync_s : 0},
         {INVENTORY_FULL_KIND, "inventory_full", cfg != NULL ? cfg->inventory_full_sync_s : 0},
         {DRIFT_RECONCILE_KIND, DRIFT_RECONCILE_KEY, cfg != NULL ? cfg->inventory_reconcile_s : 0},
+        {ORDER_SWEEP_KIND, ORDER_SWEEP_KEY, cfg != NULL ? cfg->order_sweep_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 

@@ -121,6 +121,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_INVENTORY_DRIFT_PCT", CK_INT, OFF(inventory_drift_pct), "1", 0, 100, NULL, 0},
     {"SHOPVOX_INVENTORY_DRIFT_UNITS", CK_LONG, OFF(inventory_drift_units), "1000", 0, 1000000000L,
      NULL, 0},
+    {"SHOPVOX_ORDER_SWEEP_S", CK_INT, OFF(order_sweep_s), "600", 60, 86400, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");

@@ -1,0 +1,245 @@
+/*
+ * order_sweep.c - the missed-order-webhook sweep (see order_sweep.h).
+ *
+ * One run:
+ *   1. its order_sweeps row: the operator's (named by the job's dedupe key
+ *      "operator:<id>") or a new one for a scheduled run;
+ *   2. the window (sweep_window.h): the operator's since, else the
+ *      watermark minus SWEEP_OVERLAP_S, the first run 24 h back;
+ *   3. page after page of orders.json?updated_at_min=...&status=any (100
+ *      a page, link paging), one NORMAL-priority "shopline" token each
+ *      (fulfillments go first, inventory pushes after); each order through
+ *      intake_apply_swept, one transaction per order, so a page is applied
+ *      before the next is asked for;
+ *   4. after the last page, and only for a scheduled run, the watermark
+ *      becomes the time the run started (our clock, taken before the first
+ *      request).
+ *
+ * Why not move the watermark per page: Shopline documents no order for the
+ * listing (the fake lists by creation), so a page's newest updated_at says
+ * nothing about the orders still to come. A run that fails half-way keeps
+ * the old watermark; its retry reads the applied pages again, and they are
+ * no-ops. An operator's run with an older since must not move the
+ * watermark forward past orders it did not read, nor back: it leaves it.
+ *
+ * Recovered: an order the sweep applied (shopvox had none, or an older
+ * one) counts in shopvox_orders_recovered_total and in the run's row.
+ */
+#include "order_sweep.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor_store.h"
+#include "intake.h"
+#include "jobs.h"
+#include "limiter.h"
+#include "log.h"
+#include "metrics.h"
+#include "order.h"
+#include "shopline.h"
+#include "sweep_store.h"
+#include "sweep_window.h"
+
+#define SWEEP_TOKEN_SLEEP_MAX_MS 5000
+#define SWEEP_MAX_PAGES 1000             /* 100 000 orders a run at most */
+#define SWEEP_OPERATOR_KEY "operator:"
+
+static pthread_once_t sweep_metrics_once = PTHREAD_ONCE_INIT;
+
+static void sweep_metrics_describe(void)
+{
+    metrics_describe("shopvox_orders_recovered_total", MET_COUNTER,
+                     "Orders the sweep applied that shopvox was missing or had stale");
+}
+
+enum st order_sweep_request(struct store_conn *c, const char *shop, const char *since_iso,
+                            long long *id, struct errbuf *err)
+{
+    char key[48], payload[64];
+    enum st st = sweep_store_create(c, shop, "operator", since_iso, id, err);
+
+    if (st != ST_OK)
+        return st;
+    snprintf(key, sizeof(key), SWEEP_OPERATOR_KEY "%lld", *id);
+    snprintf(payload, sizeof(payload), "{\"sweep_id\": %lld}", *id);
+    return job_enqueue(c, shop, ORDER_SWEEP_KIND, key, payload, 0, NULL, err);
+}
+
+/* What one run works with. */
+struct sweep_ctx {
+    struct worker_ctx *w;
+    const char *shop;
+    long long id;
+    bool scheduled;
+    int64_t started_ms;     /* wall clock, before the first request */
+    char from_iso[32];
+    struct sweep_run run;
+};
+
+/* The run's row and window; false with r filled. */
+static bool sweep_begin(struct sweep_ctx *s, const struct job *j, struct job_result *r)
+{
+    struct sweep_window_in in = {s->started_ms, -1, -1};
+    char *mark = NULL;
+    int64_t from_ms = 0;
+    enum sweep_window_rc wrc;
+
+    s->scheduled = strncmp(j->dedupe_key, SWEEP_OPERATOR_KEY, strlen(SWEEP_OPERATOR_KEY)) != 0;
+    if (s->scheduled)
+        r->st = sweep_store_create(s->w->db, s->shop, "schedule", NULL, &s->id, &r->err);
+    else
+        s->id = strtoll(j->dedupe_key + strlen(SWEEP_OPERATOR_KEY), NULL, 10);
+    if (r->st == ST_OK)
+        r->st = sweep_store_get(s->w->db, s->id, &s->run, &r->err);
+    if (r->st == ST_OK)
+        r->st = cursor_store_get(s->w->db, ORDER_SWEEP_WATERMARK, &mark, &r->err);
+    if (r->st != ST_OK)
+        return false;
+    if (mark != NULL && order_parse_time_ms(mark, &in.watermark_ms) != 0)
+        in.watermark_ms = -1;  /* unreadable: as if it were the first run */
+    free(mark);
+    in.since_ms = s->run.since_ms;
+    wrc = sweep_window_from(&in, &from_ms);
+    if (wrc != SWEEP_WINDOW_OK) {
+        errbuf_set(&r->err, "since %s", sweep_window_rc_text(wrc));
+        r->st = ST_FAIL;
+        return false;
+    }
+    sweep_window_format(from_ms, s->from_iso, sizeof(s->from_iso));
+    r->st = sweep_store_start(s->w->db, s->id, s->from_iso, &r->err);
+    return r->st == ST_OK;
+}
+
+/* One page's orders through the intake; ST_OK once every one is applied or a no-op. */
+static enum st sweep_apply_page(struct sweep_ctx *s, const struct shopline_orders *page,
+                                struct errbuf *err)
+{
+    struct intake_result res;
+    enum st st = ST_OK;
+
+    for (size_t i = 0; i < page->n && st == ST_OK; i++) {
+        st = intake_apply_swept(s->w->db, s->shop, s->w->cfg->paid_statuses, &page->items[i],
+                                &res, err);
+        if (st != ST_OK || res.outcome != INTAKE_STORED)
+            continue;
+        s->run.recovered++;
+        metrics_inc("shopvox_orders_recovered_total", "");
+        log_event(LOG_INFO, "order_recovered", "shop", s->shop, "order",
+                  page->items[i].name, "state", res.order_state, NULL);
+    }
+    s->run.listed += (long)page->n;
+    return st;
+}
+
+/* A failed page: a 429 is a throttled retry (the limiter is told), else r->st is st. */
+static void sweep_note_failure(struct sweep_ctx *s, const struct shopline_outcome *oc, enum st st,
+                               struct job_result *r)
+{
+    errbuf_set(&r->err, "orders page %ld: shopline: %s (http %ld, trace %s)", s->run.pages + 1,
+               oc->err.msg, oc->http_status, oc->trace_id[0] ? oc->trace_id : "-");
+    r->st = st;
+    if (oc->throttled) {
+        long after_ms = oc->retry_after_ms > 0 ? oc->retry_after_ms : 0;
+
+        if (s->w->limiter != NULL)
+            limiter_note_throttled(s->w->limiter, RL_API_SHOPLINE, after_ms);
+        job_result_throttle(r, after_ms);
+    }
+}
+
+/* Every page, each applied before the next is read; r->st tells. */
+static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
+{
+    struct shopline_orders_query q = {NULL, 0, s->from_iso, 0, NULL, false};
+    struct shopline_orders page = {NULL, 0, 0};
+    struct shopline_outcome oc;
+    char *cursor = NULL, *sent = NULL;
+    int64_t wait_ms = 0;
+
+    for (r->st = ST_OK; r->st == ST_OK; s->run.pages++) {
+        if (s->run.pages >= SWEEP_MAX_PAGES) {
+            errbuf_set(&r->err, "more than %d pages of orders since %s", SWEEP_MAX_PAGES,
+                       s->from_iso);
+            r->st = ST_FAIL;
+            break;
+        }
+        if (limiter_take_waiting(s->w->limiter, RL_API_SHOPLINE, RL_PRIO_NORMAL,
+                                 SWEEP_TOKEN_SLEEP_MAX_MS, s->w->stopping, &wait_ms,
+                                 &r->err) != ST_OK) {
+            if (r->err.msg[0] == '\0')
+                errbuf_set(&r->err, "no shopline token for %lld ms (orders page %ld)",
+                           (long long)wait_ms, s->run.pages + 1);
+            r->st = ST_RETRY;
+            job_result_throttle(r, wait_ms);
+            break;
+        }
+        memset(&oc, 0, sizeof(oc));
+        sent = cursor;
+        cursor = NULL;          /* set again only on success */
+        q.page_info = sent;
+        r->st = shopline_get_orders(s->w->shopline, s->w->curl, &q, &page, &cursor, &oc);
+        free(sent);
+        if (r->st != ST_OK) {
+            sweep_note_failure(s, &oc, r->st, r);
+            break;
+        }
+        r->st = sweep_apply_page(s, &page, &r->err);
+        shopline_orders_cleanup(&page);
+        if (r->st == ST_OK && cursor == NULL) {
+            s->run.pages++;
+            break;
+        }
+    }
+    free(cursor);
+    shopline_orders_cleanup(&page);
+}
+
+/* The watermark (scheduled runs), the row, the log line. */
+static void sweep_end(struct sweep_ctx *s, struct job_result *r)
+{
+    char mark[32];
+    struct errbuf err;
+    enum st st;
+
+    if (r->st == ST_OK && s->scheduled) {
+        sweep_window_format(s->started_ms, mark, sizeof(mark));
+        r->st = cursor_store_set(s->w->db, ORDER_SWEEP_WATERMARK, mark, &r->err);
+    }
+    snprintf(s->run.error, sizeof(s->run.error), "%.255s", r->st == ST_OK ? "" : r->err.msg);
+    st = sweep_store_finish(s->w->db, s->id,
+                            r->st == ST_OK ? "done" : (r->st == ST_RETRY && !s->scheduled)
+                                                          ? "pending" : "failed",
+                            &s->run, &err);
+    if (st != ST_OK)
+        log_event(LOG_WARN, "order_sweep_not_recorded", "error", err.msg, NULL);
+    log_event(r->st == ST_OK ? LOG_INFO : LOG_WARN, "orders_swept", "shop", s->shop, "since",
+              s->from_iso, LOG_I64("pages", s->run.pages), LOG_I64("listed", s->run.listed),
+              LOG_I64("recovered", s->run.recovered), "outcome", st_name(r->st), NULL);
+}
+
+void order_sweep_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
+{
+    struct sweep_ctx s;
+
+    pthread_once(&sweep_metrics_once, sweep_metrics_describe);
+    memset(&s, 0, sizeof(s));
+    s.w = w;
+    s.shop = w->cfg->shop_domain;
+    s.started_ms = now_ms_wall();
+    r->st = ST_OK;
+    if (w->shopline == NULL) {
+        errbuf_set(&r->err, "no shopline client (SHOPLINE_ACCESS_TOKEN not set)");
+        r->st = ST_FAIL;
+        return;
+    }
+    if (!sweep_begin(&s, j, r)) {
+        if (s.id > 0)
+            sweep_end(&s, r);
+        return;
+    }
+    sweep_pages(&s, r);
+    sweep_end(&s, r);
+}
