@@ -89,6 +89,9 @@ struct cfg {
     int reserve_in_flight;    /* 1: paid orders Peoplevox has not received reserve stock */
     char *pvx_inventory_changes; /* PEOPLEVOX_INVENTORY_CHANGES (inventory.h: events, full,
                                   * report:TEMPLATE:COLUMN) */
+    char *public_url;         /* SHOPVOX_PUBLIC_URL: the listener as Shopline reaches it
+                               * ("" = webhook subscriptions are not managed) */
+    int webhook_ensure_s;     /* the subscriptions are checked this often */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

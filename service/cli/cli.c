@@ -56,6 +56,8 @@ static const struct cli_command cli_commands[] = {
     {"carriers", "list", "", {NULL}, cli_carriers_list},
     {"carriers", "delete", "CARRIER[/SERVICE]", {NULL}, cli_carriers_delete},
     {"schedules", "", "", {NULL}, cli_schedules},
+    {"webhooks", "list", "", {NULL}, cli_webhooks_list},
+    {"webhooks", "ensure", "", {NULL}, cli_webhooks_ensure},
 };
 
 bool cli_is_command(const char *cmd)

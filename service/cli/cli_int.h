@@ -169,5 +169,7 @@ int cli_carriers_set(struct cli *x);
 int cli_carriers_list(struct cli *x);
 int cli_carriers_delete(struct cli *x);
 int cli_schedules(struct cli *x);
+int cli_webhooks_list(struct cli *x);
+int cli_webhooks_ensure(struct cli *x);
 
 #endif

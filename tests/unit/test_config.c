@@ -331,6 +331,13 @@ static const struct bad_case bad_cases[] = {
     {"SHOPLINE_API_BASE", "http://x.example/admin",
      "SHOPLINE_API_BASE=http://x.example/admin: must be an https:// URL (http:// only with "
      "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"SHOPVOX_PUBLIC_URL", "http://shopvox.example",
+     "SHOPVOX_PUBLIC_URL=http://shopvox.example: must be an https:// URL (http:// only with "
+     "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"SHOPVOX_PUBLIC_URL", "shopvox.example", "SHOPVOX_PUBLIC_URL=shopvox.example: is not a "
+     "valid absolute URL\n"},
+    {"SHOPVOX_WEBHOOK_ENSURE_S", "59",
+     "SHOPVOX_WEBHOOK_ENSURE_S=59: must be an integer between 60 and 86400\n"},
     {"SHOPVOX_ORDER_PREFIX", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
      "SHOPVOX_ORDER_PREFIX=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456: must be at most 20 bytes (Sales "
      "Order numbers are at most 30 characters with the order name)\n"},
@@ -493,7 +500,8 @@ static const char *const shown_lines[] = {
     "PEOPLEVOX_USERNAME=bob\n", "SHOPVOX_WORKERS=4\n", "SHOPVOX_MAX_BODY_BYTES=1048576\n",
     "SHOPVOX_SQL_DIR=" SHOPVOX_SQL_DIR "\n", "SHOPVOX_ROUTING_RULES=\n", "PEOPLEVOX_RATE=15/15s\n",
     "SHOPVOX_INVENTORY_FULL_SYNC_S=3600\n", "SHOPVOX_RESERVE_IN_FLIGHT=1\n",
-    "PEOPLEVOX_INVENTORY_CHANGES=events\n",
+    "PEOPLEVOX_INVENTORY_CHANGES=events\n", "SHOPVOX_PUBLIC_URL=\n",
+    "SHOPVOX_WEBHOOK_ENSURE_S=3600\n",
 };
 
 static void test_print_masks_secrets_and_shows_the_rest(void **state)
@@ -520,7 +528,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 56); /* one line per variable */
+    assert_int_equal(count_lines(out), 58); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -116,6 +116,8 @@ static const struct cfg_var cfg_vars[] = {
      0},
     {"SHOPVOX_RESERVE_IN_FLIGHT", CK_BOOL, OFF(reserve_in_flight), "1", 0, 1, NULL, 0},
     {"PEOPLEVOX_INVENTORY_CHANGES", CK_STR, OFF(pvx_inventory_changes), "events", 0, 0, NULL, 0},
+    {"SHOPVOX_PUBLIC_URL", CK_STR, OFF(public_url), "", 0, 0, NULL, 0},
+    {"SHOPVOX_WEBHOOK_ENSURE_S", CK_INT, OFF(webhook_ensure_s), "3600", 60, 86400, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -494,6 +496,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
                            "must be the store's host name, e.g. acme.myshopline.com");
     problems += check_url(c, errors, offsetof(struct cfg, pvx_url));
     problems += check_url(c, errors, offsetof(struct cfg, shopline_api_base));
+    problems += check_url(c, errors, offsetof(struct cfg, public_url));
     problems += check_database_url(c, errors);
     if (c->body_budget_bytes > 0 && c->body_budget_bytes < c->max_body_bytes) {
         snprintf(value, sizeof(value), "%ld", c->body_budget_bytes);
