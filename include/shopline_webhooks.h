@@ -26,9 +26,9 @@
 #define SHOPLINE_WEBHOOKS_PATH "/webhooks/shopline"   /* where the listener takes them */
 #define SHOPLINE_WEBHOOKS_MAX 500                     /* subscriptions read from one list */
 
-/* The topics shopvox subscribes to, and how many. */
-extern const char *const shopline_webhook_topics[];
-extern const size_t shopline_webhook_n_topics;
+/* The topics shopvox subscribes to (the returns work will add refunds/ and return/ ones). */
+#define SHOPLINE_WEBHOOK_N_TOPICS 7
+extern const char *const shopline_webhook_topics[SHOPLINE_WEBHOOK_N_TOPICS];
 
 struct shopline_webhook {
     char *id;
@@ -80,7 +80,7 @@ struct whsub_item {
 };
 
 /*
- * For every wanted topic (out has shopline_webhook_n_topics entries, in
+ * For every wanted topic (out has SHOPLINE_WEBHOOK_N_TOPICS entries, in
  * table order), what have needs for topic at address with api_version.
  * An exact match wins over a wrong one; among wrong ones, the one at the
  * address (wrong version) is reported before one elsewhere.

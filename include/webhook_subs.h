@@ -37,7 +37,6 @@
 #define WHSUBS_EXC_RESTORED "webhook_subscription_restored"
 #define WHSUBS_EXC_UNINSTALLED "app_uninstalled"
 #define WHSUBS_ENSURED_CURSOR "webhooks_ensured"   /* set after each complete ensure */
-#define WHSUBS_MAX_TOPICS 16
 #define WHSUBS_TEXT 512
 
 /* One wanted topic: what was found and what was done. */
@@ -53,7 +52,7 @@ struct whsubs_row {
 struct whsubs_report {
     char address[WHSUBS_TEXT];         /* where the subscriptions point */
     char api_version[64];
-    struct whsubs_row rows[WHSUBS_MAX_TOPICS];
+    struct whsubs_row rows[SHOPLINE_WEBHOOK_N_TOPICS];
     size_t n;
     int created;
     bool first;                        /* no ensure had completed before this one */

@@ -73,7 +73,7 @@ static enum st whsubs_call_failed(struct worker_ctx *w, struct whsubs_report *re
 /* The plan's rows into the report. */
 static void whsubs_fill(struct whsubs_report *rep, const struct whsub_item *plan)
 {
-    rep->n = shopline_webhook_n_topics;
+    rep->n = SHOPLINE_WEBHOOK_N_TOPICS;
     for (size_t i = 0; i < rep->n; i++) {
         struct whsubs_row *row = &rep->rows[i];
 
@@ -92,11 +92,10 @@ static void whsubs_fill(struct whsubs_report *rep, const struct whsub_item *plan
 static enum st whsubs_list(struct worker_ctx *w, struct whsubs_report *rep, struct errbuf *err)
 {
     struct shopline_webhooks have = {NULL, 0, 0};
-    struct whsub_item plan[WHSUBS_MAX_TOPICS];
+    struct whsub_item plan[SHOPLINE_WEBHOOK_N_TOPICS];
     struct shopline_outcome oc;
     enum st st;
 
-    _Static_assert(WHSUBS_MAX_TOPICS >= 7, "WHSUBS_MAX_TOPICS holds the topics table");
     if (!whsubs_token(w, rep, "list webhooks", err))
         return ST_RETRY;
     st = shopline_list_webhooks(w->shopline, w->curl, &have, &oc);
@@ -207,7 +206,8 @@ void whsubs_ensure_handler(struct worker_ctx *w, const struct job *j, struct job
     if (!rep.first && rep.created > 0) {
         struct errbuf exc_err = {""};
 
-        if (whsubs_report_restored(w->db, w->cfg->shop_domain, &rep, &exc_err) != ST_OK && st == ST_OK) {
+        if (whsubs_report_restored(w->db, w->cfg->shop_domain, &rep, &exc_err) != ST_OK &&
+            st == ST_OK) {
             r->err = exc_err;
             st = ST_RETRY;
         }

@@ -23,12 +23,13 @@
 
 #include "json_text.h"
 
-const char *const shopline_webhook_topics[] = {
+const char *const shopline_webhook_topics[SHOPLINE_WEBHOOK_N_TOPICS] = {
     "orders/create",   "orders/updated",         "orders/paid",
     "orders/cancelled", "products/update",       "inventory_items/update",
     "apps/installed_uninstalled",
 };
-const size_t shopline_webhook_n_topics = ARRAY_LEN(shopline_webhook_topics);
+_Static_assert(ARRAY_LEN(shopline_webhook_topics) == SHOPLINE_WEBHOOK_N_TOPICS,
+               "SHOPLINE_WEBHOOK_N_TOPICS is the length of the table");
 
 /* ---- reading ---- */
 
@@ -192,6 +193,7 @@ enum st shopline_build_webhook(const char *address, const char *topic, const cha
                                struct buf *out, struct errbuf *err)
 {
     struct json_object *root, *w;
+    const char *text;
     enum st st = ST_OK;
 
     if (address == NULL || address[0] == '\0' || topic == NULL || topic[0] == '\0' ||
@@ -205,8 +207,9 @@ enum st shopline_build_webhook(const char *address, const char *topic, const cha
     json_object_object_add(w, "topic", json_object_new_string(topic));
     json_object_object_add(w, "api_version", json_object_new_string(api_version));
     json_object_object_add(root, "webhook", w);
-    if (buf_append_str(out, json_object_to_json_string_ext(
-                                root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+    text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (buf_append_str(out, text) < 0) {
         errbuf_set(err, "webhook body exceeds its cap");
         st = ST_FAIL;
     }
@@ -252,7 +255,7 @@ static int whsub_rank(enum whsub_need n)
 void whsub_plan(const struct shopline_webhooks *have, const char *address,
                 const char *api_version, struct whsub_item *out)
 {
-    for (size_t t = 0; t < shopline_webhook_n_topics; t++) {
+    for (size_t t = 0; t < SHOPLINE_WEBHOOK_N_TOPICS; t++) {
         out[t].topic = shopline_webhook_topics[t];
         out[t].need = WHSUB_MISSING;
         out[t].seen = NULL;
