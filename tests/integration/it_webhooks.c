@@ -9,7 +9,9 @@
  *    it says the feature is off;
  *  - a subscription "deleted" by the platform (the fake's control) is
  *    re-created by the scheduled ensure_webhooks job and reported by one
- *    webhook_subscription_restored naming the topic;
+ *    webhook_subscription_restored naming the topic; one left with another
+ *    api_version gets the right one created beside it, reported as
+ *    wrong_api_version;
  *  - apps/installed_uninstalled UNINSTALL pauses every outbound call: a
  *    paid order waits (no Peoplevox call, no Shopline call leaves, the job
  *    is not dead), app_uninstalled is open and shopvox_outbound_paused is
@@ -107,6 +109,7 @@ static void test_cli_ensure_creates_all_then_nothing(void **state)
 {
     struct it_cli_result r;
     struct json_object *out;
+    long calls;
 
     (void)state;
     assert_int_equal(store_count(NULL), 0);
@@ -115,8 +118,10 @@ static void test_cli_ensure_creates_all_then_nothing(void **state)
     assert_non_null(strstr(r.out, "SHOPVOX_PUBLIC_URL is not set"));
     it_cli_result_free(&r);
 
+    calls = store_requests();
     cli_webhooks(&r, "ensure", public_env);
     assert_int_equal(r.exit_code, 0);
+    assert_int_equal(store_requests() - calls, 1 + N_TOPICS); /* one list, one create each */
     out = it_cli_json(&r);
     assert_int_equal(it_json_long(out, "created"), N_TOPICS);
     assert_string_equal(it_json_str(out, "address"), ADDRESS);
@@ -125,8 +130,10 @@ static void test_cli_ensure_creates_all_then_nothing(void **state)
     assert_int_equal(store_count(NULL), N_TOPICS);
     assert_int_equal(store_count("apps/installed_uninstalled"), 1);
 
+    calls = store_requests();
     cli_webhooks(&r, "ensure", public_env); /* the second time: nothing to do */
     assert_int_equal(r.exit_code, 0);
+    assert_int_equal(store_requests() - calls, 1); /* the list alone */
     out = it_cli_json(&r);
     assert_int_equal(it_json_long(out, "created"), 0);
     json_object_put(out);
@@ -166,6 +173,25 @@ static void test_deleted_subscription_restored_and_reported(void **state)
     assert_int_equal(store_count(NULL), N_TOPICS);
     assert_int_equal(it_sql_long(ito.db, "SELECT count(*) FROM exceptions WHERE type = "
                                          "'webhook_subscription_restored'"), 1);
+}
+
+static void test_wrong_version_gets_the_right_one(void **state)
+{
+    struct it_resp r;
+
+    (void)state;
+    itl_store_control("/_sandbox/subscriptions/delete", "{\"topic\":\"orders/updated\"}");
+    itl_store_api("POST", "/webhooks.json", "{\"webhook\":{\"address\":\"" ADDRESS "\","
+                  "\"topic\":\"orders/updated\",\"api_version\":\"v20250101\"}}", &r);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    it_sql_exec(ito.db, "UPDATE cursors SET updated_at = now() - interval '1 day' "
+                        "WHERE name = 'ensure_webhooks'");
+    wait_sql("SELECT count(*) FROM exceptions WHERE type = 'webhook_subscription_restored' "
+             "AND subject = 'orders/updated' AND detail LIKE '%wrong_api_version%v20250101%'",
+             1);
+    assert_int_equal(store_count("orders/updated"), 1); /* the right one, beside the old */
+    assert_int_equal(store_count(NULL), N_TOPICS);
 }
 
 /* POST /_sandbox/app {"operate": op} delivered to the running shopvox; answered 200. */
@@ -227,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_ensure_creates_all_then_nothing),
         cmocka_unit_test(test_deleted_subscription_restored_and_reported),
+        cmocka_unit_test(test_wrong_version_gets_the_right_one),
         cmocka_unit_test(test_uninstall_pauses_install_resumes),
     };
 
