@@ -9,6 +9,8 @@
  *   shopvox routing list | routing set 'RULES'
  *   shopvox catalogue sync
  *   shopvox schedules              (the scheduler's tasks, leader and despatch watermark)
+ *   shopvox webhooks list|ensure   (the store's webhook subscriptions; ensure creates the
+ *                                  missing ones at SHOPVOX_PUBLIC_URL, calling Shopline)
  *
  * Every command and subcommand accepts --help (its usage on stdout, exit 0)
  * and --version ("shopvox <version>" on stdout, exit 0), parsed with

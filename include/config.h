@@ -93,6 +93,9 @@ struct cfg {
     int inventory_reconcile_s; /* the drift reconciliation runs this often */
     int inventory_drift_pct;  /* inventory_drift opens above this % of levels drifted */
     long inventory_drift_units; /* ... or above this many units of variance (0: off) */
+    char *public_url;         /* SHOPVOX_PUBLIC_URL: the listener as Shopline reaches it
+                               * ("" = webhook subscriptions are not managed) */
+    int webhook_ensure_s;     /* the subscriptions are checked this often */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 

@@ -24,6 +24,12 @@
  * connection, and never sleep for one inside a transaction: a wait can be
  * seconds.
  *
+ * Pause: while the shop's outbound calls are paused (outbound_pauses, the
+ * app uninstalled), every take is refused in the same statement:
+ * ST_RETRY, wait LIMITER_PAUSED_RETRY_MS and err saying so (counted in
+ * shopvox_ratelimit_paused_total), so no call leaves and a job is
+ * rescheduled as throttled (never failed) until the pause is lifted.
+ *
  * Failure: when the database cannot be reached the limiter fails closed
  * (ST_RETRY, wait LIMITER_DB_RETRY_MS, err says why): with the database
  * down no job could record its outcome anyway.
@@ -48,6 +54,7 @@
 #include "ratelimit.h"
 
 #define LIMITER_DB_RETRY_MS 1000
+#define LIMITER_PAUSED_RETRY_MS 2000  /* a paused shop's takes are asked again after this */
 
 struct limiter_opts {
     const char *database_url;
@@ -66,7 +73,7 @@ void limiter_destroy(struct limiter *l);
 /*
  * One token of api's bucket at priority prio: ST_OK, granted. Otherwise
  * ST_RETRY and *wait_ms (> 0) until one should be there for prio (err set
- * when the database failed, else empty).
+ * when the database failed or the shop is paused, else empty).
  */
 enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
                      int64_t *wait_ms, struct errbuf *err);
@@ -76,7 +83,7 @@ enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
  * sleep_max_ms (in steps of 100 ms, ending early once *stopping is set;
  * stopping may be NULL): for a call whose earlier steps would be lost to a
  * reschedule (the next page of a paged read, the create after a list). A
- * database failure is never slept on. l NULL: ST_OK (no limiter).
+ * database failure or a pause is never slept on. l NULL: ST_OK (no limiter).
  */
 enum st limiter_take_waiting(struct limiter *l, enum rl_api api, enum rl_priority prio,
                              int64_t sleep_max_ms, const atomic_bool *stopping,

@@ -27,6 +27,7 @@ struct ratelimit_grant {
     bool granted;      /* a token was taken: the call may be sent now */
     double tokens;     /* the bucket's level after the take */
     int64_t wait_ms;   /* when not granted: until a whole token is there (>= 1) */
+    bool paused;       /* the shop's outbound calls are paused (outbound_pauses): refused */
 };
 
 /*

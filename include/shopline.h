@@ -35,6 +35,7 @@
 
 #include "common.h"
 #include "shopline_json.h"
+#include "shopline_webhooks.h"
 
 #define SHOPLINE_MAX_ORDERS_PAGE 100
 #define SHOPLINE_MAX_PRODUCTS_PAGE 250
@@ -53,6 +54,8 @@ enum shopline_op {
     SHOPLINE_OP_GET_PRODUCTS,
     SHOPLINE_OP_SET_INVENTORY_LEVEL,
     SHOPLINE_OP_GET_INVENTORY_LEVELS,
+    SHOPLINE_OP_LIST_WEBHOOKS,
+    SHOPLINE_OP_CREATE_WEBHOOK,
     SHOPLINE_OP_COUNT
 };
 
@@ -211,5 +214,18 @@ enum st shopline_get_inventory_levels(struct shopline_client *sc, CURL *curl,
 enum st shopline_set_inventory_level(struct shopline_client *sc, CURL *curl,
                                      const char *inventory_item_id, const char *location_id,
                                      long available, struct shopline_outcome *oc);
+
+/* GET webhooks.json: appends the store's webhook subscriptions to *out. */
+enum st shopline_list_webhooks(struct shopline_client *sc, CURL *curl,
+                               struct shopline_webhooks *out, struct shopline_outcome *oc);
+
+/*
+ * POST webhooks.json {"webhook":{"address","topic","api_version"}}: *id
+ * (owned) is the new subscription's id. A reply lost after sending sets
+ * oc->unknown: list before creating again (ensure does, every run).
+ */
+enum st shopline_create_webhook(struct shopline_client *sc, CURL *curl, const char *address,
+                                const char *topic, const char *api_version, char **id,
+                                struct shopline_outcome *oc);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "app.h"
 #include "catalogue.h"
+#include "clients.h"
 #include "cli.h"
 #include "config.h"
 #include "despatch_jobs.h"
@@ -39,6 +40,7 @@
 #include "ratelimit.h"
 #include "sales_order.h"
 #include "sandbox.h"
+#include "webhook_subs.h"
 #include "scheduler.h"
 #include "store.h"
 #include "variants.h"
@@ -254,9 +256,8 @@ static const struct job_kind job_kinds[] = {
     {INVENTORY_JOB_KIND, inventory_push_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
     {DRIFT_RECONCILE_KIND, drift_reconcile_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
     {ORDER_SWEEP_KIND, order_sweep_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {WHSUBS_KIND, whsubs_ensure_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
-
-#define SHOPLINE_TIMEOUT_MS 30000
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */
 struct background {
@@ -267,38 +268,6 @@ struct background {
     struct worker_pool *workers;
     struct scheduler *sched;
 };
-
-/* The shared buckets' limits (PEOPLEVOX_RATE was checked by load_config). */
-static struct limiter *limiter_start(const struct cfg *c)
-{
-    struct limiter_opts lo = {.database_url = c->database_url, .shop = c->shop_domain,
-                              .connections = c->pvx_max_concurrency + 2};
-    struct errbuf err = {""};
-
-    rl_parse_window(c->pvx_rate, &lo.limits[RL_API_PEOPLEVOX], &err);
-    lo.limits[RL_API_SHOPLINE] = rl_leaky_limits(c->shopline_rate_per_sec, c->shopline_burst);
-    return limiter_create(&lo);
-}
-
-/* The Shopline client of the store, or NULL (logged) when it cannot be made. */
-static struct shopline_client *shopline_start(const struct cfg *c)
-{
-    struct shopline_config sc = {.api_base = c->shopline_api_base,
-                                 .shop_domain = c->shop_domain,
-                                 .api_version = c->shopline_api_version,
-                                 .access_token = c->shopline_access_token,
-                                 .allow_insecure_http = c->allow_insecure_http == 1,
-                                 .timeout_ms = SHOPLINE_TIMEOUT_MS};
-    struct errbuf err = {""};
-    struct shopline_client *cl = NULL;
-
-    if (c->shopline_access_token == NULL || c->shopline_access_token[0] == '\0')
-        log_event(LOG_WARN, "shopline_client_off", "why", "SHOPLINE_ACCESS_TOKEN is not set",
-                  NULL);
-    else if ((cl = shopline_client_create(&sc, &err)) == NULL)
-        log_event(LOG_ERROR, "shopline_client_failed", "error", err.msg, NULL);
-    return cl;
-}
 
 /*
  * SHOPVOX_LOCATION_MAP against the store's locations (one locations/list.json
@@ -322,7 +291,7 @@ static int check_location_map(const struct cfg *c)
     if (location_map_parse(&m, c->location_map, &err) < 0 || m.n == 0)
         goto out;               /* checked with the configuration, or nothing mapped */
     memset(&oc, 0, sizeof(oc));
-    sl = shopline_start(c);
+    sl = clients_shopline(c);
     if (sl != NULL)
         st = shopline_get_locations(sl, NULL, &locs, &oc);
     if (st != ST_OK) {
@@ -365,7 +334,7 @@ static int background_start(const struct cfg *c, struct background *bg)
     bg->gauges = gauges_start(c);
     if (c->workers == 0)
         return 0; /* an intake-only replica */
-    bg->limiter = limiter_start(c);
+    bg->limiter = clients_limiter(c);
     limiter_pvx(bg->limiter, &pl);
     pc.limiter = &pl;
     bg->pvx = pvx_client_create(&pc, &err);
@@ -375,7 +344,7 @@ static int background_start(const struct cfg *c, struct background *bg)
         gauges_stop(bg->gauges);
         return -1;
     }
-    bg->shopline = shopline_start(c);
+    bg->shopline = clients_shopline(c);
     bg->workers = worker_pool_start(c, bg->pvx, bg->shopline, bg->limiter, job_kinds,
                                     ARRAY_LEN(job_kinds));
     bg->sched = scheduler_start(c);

@@ -60,6 +60,8 @@ static const struct cli_command cli_commands[] = {
     {"report", "inventory", "", {NULL}, cli_report_inventory},
     {"reconcile", "orders", "[--since ISO8601] [--wait SECONDS]", {"since", "wait", NULL},
      cli_reconcile_orders},
+    {"webhooks", "list", "", {NULL}, cli_webhooks_list},
+    {"webhooks", "ensure", "", {NULL}, cli_webhooks_ensure},
 };
 
 bool cli_is_command(const char *cmd)

@@ -172,5 +172,7 @@ int cli_schedules(struct cli *x);
 int cli_reconcile_inventory(struct cli *x);
 int cli_report_inventory(struct cli *x);
 int cli_reconcile_orders(struct cli *x);
+int cli_webhooks_list(struct cli *x);
+int cli_webhooks_ensure(struct cli *x);
 
 #endif

@@ -5,12 +5,16 @@
  * Invariants: a list parser either appends whole items (ids non-empty,
  * counts in range) or nothing at all; the errors message is NUL-terminated
  * within its buffer and valid UTF-8 (a cut never splits a character); a
+ * webhook subscription list is appended whole (id, topic and address
+ * there) or not at all, a created id is there exactly on ST_OK, an app
+ * operate is one of the two; a
  * cursor from a link header is one shopline_cursor_valid accepts, and
  * there is one exactly when the parser says 1; every output is freed by
  * its cleanup (LeakSanitizer says so at exit).
  */
 #include "fuzz.h"
 #include "shopline_json.h"
+#include "shopline_webhooks.h"
 #include "ts_utf8.h"
 
 static void check_lists(const char *s, size_t n)
@@ -61,6 +65,29 @@ static void check_lists(const char *s, size_t n)
     shopline_levels_cleanup(&lv);
 }
 
+static void check_webhooks(const char *s, size_t n)
+{
+    struct shopline_webhooks w = {NULL, 0, 0};
+    enum shopline_app_op op = SHOPLINE_APP_INSTALL;
+    struct errbuf err;
+    char *id = NULL;
+
+    if (shopline_parse_webhooks(s, n, &w, &err) != ST_OK)
+        FUZZ_CHECK(w.n == 0);
+    FUZZ_CHECK(w.n <= SHOPLINE_WEBHOOKS_MAX);
+    for (size_t i = 0; i < w.n; i++)
+        FUZZ_CHECK(w.items[i].id[0] != '\0' && w.items[i].topic != NULL &&
+                   w.items[i].address != NULL);
+    if (shopline_parse_webhook_id(s, n, &id, &err) == ST_OK)
+        FUZZ_CHECK(id != NULL && id[0] != '\0');
+    else
+        FUZZ_CHECK(id == NULL);
+    if (shopline_parse_app_operate(s, n, &op, &err) == ST_OK)
+        FUZZ_CHECK(op == SHOPLINE_APP_INSTALL || op == SHOPLINE_APP_UNINSTALL);
+    free(id);
+    shopline_webhooks_cleanup(&w);
+}
+
 static void check_errors(const char *s, size_t n)
 {
     char out[64];
@@ -88,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s = fuzz_cstr(data, size);
 
     check_lists((const char *)data, size);
+    check_webhooks((const char *)data, size);
     check_errors((const char *)data, size);
     check_link(s);
     free(s);

@@ -331,6 +331,13 @@ static const struct bad_case bad_cases[] = {
     {"SHOPLINE_API_BASE", "http://x.example/admin",
      "SHOPLINE_API_BASE=http://x.example/admin: must be an https:// URL (http:// only with "
      "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"SHOPVOX_PUBLIC_URL", "http://shopvox.example",
+     "SHOPVOX_PUBLIC_URL=http://shopvox.example: must be an https:// URL (http:// only with "
+     "SHOPVOX_ALLOW_INSECURE_HTTP=1, for demos and tests)\n"},
+    {"SHOPVOX_PUBLIC_URL", "shopvox.example", "SHOPVOX_PUBLIC_URL=shopvox.example: is not a "
+     "valid absolute URL\n"},
+    {"SHOPVOX_WEBHOOK_ENSURE_S", "59",
+     "SHOPVOX_WEBHOOK_ENSURE_S=59: must be an integer between 60 and 86400\n"},
     {"SHOPVOX_ORDER_PREFIX", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
      "SHOPVOX_ORDER_PREFIX=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456: must be at most 20 bytes (Sales "
      "Order numbers are at most 30 characters with the order name)\n"},
@@ -501,6 +508,7 @@ static const char *const shown_lines[] = {
     "SHOPVOX_INVENTORY_DRIFT_UNITS=1000\n",
     "PEOPLEVOX_INVENTORY_CHANGES=events\n",
     "SHOPVOX_ORDER_SWEEP_S=600\n",
+    "SHOPVOX_PUBLIC_URL=\n", "SHOPVOX_WEBHOOK_ENSURE_S=3600\n",
 };
 
 static void test_print_masks_secrets_and_shows_the_rest(void **state)
@@ -527,7 +535,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 60); /* one line per variable */
+    assert_int_equal(count_lines(out), 62); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -650,6 +650,52 @@ static void test_signed_webhooks_duplicates_and_out_of_order(void **state)
     buf_cleanup(&r.body);
 }
 
+/* Subscriptions: created and listed through the API, "deleted" only by the platform (control). */
+static void test_webhook_subscriptions_and_app_event(void **state)
+{
+    struct fx *f = *state;
+    struct resp r;
+    struct json_object *j, *w;
+    char sub_id[27];
+
+    resp_init(&r);
+    assert_int_equal(api(f, "GET", "webhooks.json", NULL, &r), 200);
+    assert_string_equal(buf_cstr(&r.body), "{\"webhooks\":[]}");
+    assert_int_equal(api(f, "POST", "webhooks.json", "{\"webhook\":{\"address\":\"https://a/x\","
+                         "\"topic\":\"orders/paid\",\"api_version\":\"v20260301\"}}", &r), 200);
+    j = json_of(&r);
+    w = jget(j, "webhook");
+    snprintf(sub_id, sizeof(sub_id), "%s", jstr(w, "id"));
+    assert_int_equal(strlen(sub_id), 26);
+    assert_string_equal(jstr(w, "topic"), "orders/paid");
+    json_object_put(j);
+    assert_int_equal(api(f, "POST", "webhooks.json", "{\"webhook\":{\"topic\":\"orders/paid\"}}",
+                         &r), 422);
+    assert_non_null(strstr(buf_cstr(&r.body), "\"errors\""));
+    assert_int_equal(api(f, "DELETE", "webhooks.json", NULL, &r), 405); /* not documented */
+    assert_int_equal(api(f, "GET", "webhooks.json", NULL, &r), 200);
+    j = json_of(&r);
+    assert_int_equal(json_object_array_length(jget(j, "webhooks")), 1);
+    assert_string_equal(jstr(json_object_array_get_idx(jget(j, "webhooks"), 0), "id"), sub_id);
+    json_object_put(j);
+    assert_int_equal(call(f, "POST", "/_sandbox/subscriptions/delete", NULL,
+                          "{\"topic\":\"orders/create\"}", &r), 404);
+    assert_int_equal(call(f, "POST", "/_sandbox/subscriptions/delete", NULL,
+                          "{\"topic\":\"orders/paid\"}", &r), 200);
+    assert_int_equal(call(f, "GET", "/_sandbox/subscriptions", NULL, NULL, &r), 200);
+    assert_string_equal(buf_cstr(&r.body), "{\"webhooks\":[]}");
+
+    /* the app's UNINSTALL, signed like the order webhooks */
+    assert_int_equal(call(f, "POST", "/_sandbox/app", NULL, "{\"operate\":\"REMOVE\"}", &r), 400);
+    assert_int_equal(call(f, "POST", "/_sandbox/app", NULL, "{\"operate\":\"UNINSTALL\"}", &r),
+                     200);
+    assert_int_equal(f->rx.n, 1);
+    assert_int_equal(f->rx.n_verified, 1);
+    assert_string_equal(f->rx.topics[0], "apps/installed_uninstalled");
+    assert_non_null(strstr(f->rx.bodies[0], "\"operate\":\"UNINSTALL\""));
+    buf_cleanup(&r.body);
+}
+
 static void test_reset(void **state)
 {
     struct fx *f = *state;
@@ -687,6 +733,7 @@ int main(void)
         T(test_catalogue_and_inventory),
         T(test_signed_webhooks_duplicates_and_out_of_order),
         T(test_reset),
+        T(test_webhook_subscriptions_and_app_event),
         T(test_traffic_and_full_bucket),
     };
     int rc;

@@ -108,6 +108,12 @@ static void answer_route(const struct http_request *req, struct http_response *r
                                     "\"sku\":\"MUG\",\"inventory_item_id\":" ID26 "}]}]}");
     else if (strstr(p, "/inventory_levels/set.json") != NULL)
         buf_append_str(&resp->body, "{\"inventory_level\":{\"available\":5}}");
+    else if (strcmp(p, BASE_PATH "webhooks.json") == 0 && post)
+        buf_append_str(&resp->body, "{\"webhook\":{\"id\":" ID26B ",\"topic\":\"orders/paid\"}}");
+    else if (strcmp(p, BASE_PATH "webhooks.json") == 0)
+        buf_append_str(&resp->body, "{\"webhooks\":[{\"id\":" ID26 ",\"topic\":\"orders/paid\","
+                                    "\"address\":\"https://a/webhooks/shopline\","
+                                    "\"api_version\":\"v20260301\"}]}");
     else
         resp->status = 404;
 }
@@ -533,6 +539,39 @@ static void test_inventory_levels(void **state)
     shopline_client_destroy(sc);
 }
 
+static void test_webhooks(void **state)
+{
+    struct shopline_client *sc = client_at(cn.port, NULL);
+    struct shopline_webhooks w = {NULL, 0, 0};
+    struct shopline_outcome oc;
+    char *id = NULL;
+
+    (void)state;
+    assert_int_equal(shopline_list_webhooks(sc, NULL, &w, &oc), ST_OK);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.items[0].id, ID26);
+    assert_string_equal(w.items[0].address, "https://a/webhooks/shopline");
+    shopline_webhooks_cleanup(&w);
+    assert_int_equal(shopline_create_webhook(sc, NULL, "https://a/webhooks/shopline",
+                                             "orders/paid", "v20260301", &id, &oc), ST_OK);
+    assert_string_equal(id, ID26B);
+    free(id);
+    assert_string_equal(cn.path, BASE_PATH "webhooks.json");
+    assert_string_equal(cn.body, "{\"webhook\":{\"address\":\"https://a/webhooks/shopline\","
+                                 "\"topic\":\"orders/paid\",\"api_version\":\"v20260301\"}}");
+    /* refused before sending: no topic */
+    assert_int_equal(shopline_create_webhook(sc, NULL, "https://a", "", "v20260301", &id, &oc),
+                     ST_FAIL);
+    assert_int_equal(oc.reason, SHOPLINE_R_BAD_REQUEST);
+    assert_null(id);
+    CANNED_NEXT(422, "{\"errors\":\"address is invalid\"}");
+    assert_int_equal(shopline_create_webhook(sc, NULL, "https://a", "orders/paid", "v20260301",
+                                             &id, &oc), ST_FAIL);
+    assert_int_equal(oc.reason, SHOPLINE_R_INVALID);
+    assert_string_equal(oc.errors, "address is invalid");
+    shopline_client_destroy(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup(test_transport_errors, canned_reset),
         cmocka_unit_test_setup(test_products_and_inventory, canned_reset),
         cmocka_unit_test_setup(test_inventory_levels, canned_reset),
+        cmocka_unit_test_setup(test_webhooks, canned_reset),
     };
 
     return cmocka_run_group_tests(tests, canned_start, canned_stop);

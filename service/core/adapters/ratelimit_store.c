@@ -14,6 +14,10 @@
  * refill up to when it got it, and updated_at never moves backwards
  * (greatest), so a stale clock can only under-refill.
  *
+ * The same statement reads outbound_pauses: a paused shop's take is
+ * refused (paused true, no token taken) at no extra round trip, so every
+ * outbound call, which takes a token first, stops while the pause lasts.
+ *
  * A row that does not exist yet is inserted full (ON CONFLICT DO NOTHING,
  * a race with another replica is harmless) and the statement runs again.
  */
@@ -29,14 +33,15 @@ static const char *const take_sql =
     "lvl AS (SELECT cur.*, CASE WHEN cur.now > cur.updated_at "
     "  THEN least($4::float8, cur.tokens + extract(epoch FROM cur.now - cur.updated_at)::float8 "
     "       * CASE WHEN cur.now < cur.slow_until THEN $3::float8 / 2 ELSE $3::float8 END) "
-    "  ELSE cur.tokens END AS level FROM cur) "
+    "  ELSE cur.tokens END AS level FROM cur), "
+    "pz AS (SELECT EXISTS (SELECT 1 FROM outbound_pauses WHERE shop = $2) AS paused) "
     "UPDATE rate_buckets b SET tokens = lvl.level - "
-    "  CASE WHEN lvl.level >= 1 + $5::float8 THEN 1 ELSE 0 END, "
+    "  CASE WHEN NOT pz.paused AND lvl.level >= 1 + $5::float8 THEN 1 ELSE 0 END, "
     "  updated_at = greatest(lvl.updated_at, lvl.now) "
-    "FROM lvl WHERE b.api = lvl.api AND b.shop = lvl.shop "
-    "RETURNING lvl.level >= 1 + $5::float8, b.tokens, "
+    "FROM lvl, pz WHERE b.api = lvl.api AND b.shop = lvl.shop "
+    "RETURNING NOT pz.paused AND lvl.level >= 1 + $5::float8, b.tokens, "
     "  greatest(0, extract(epoch FROM b.updated_at - lvl.now)::float8 * 1000), "
-    "  greatest(0, extract(epoch FROM b.slow_until - lvl.now)::float8 * 1000)";
+    "  greatest(0, extract(epoch FROM b.slow_until - lvl.now)::float8 * 1000), pz.paused";
 
 /* A prepared statement whose rows are not needed. */
 static enum st ratelimit_store_run(struct store_conn *c, const char *name, const char *sql,
@@ -77,6 +82,7 @@ static enum st ratelimit_store_take_once(struct store_conn *c, const char *const
     *found = res != NULL && PQntuples(res) == 1;
     if (*found) {
         out->granted = PQgetvalue(res, 0, 0)[0] == 't';
+        out->paused = PQgetvalue(res, 0, 4)[0] == 't';
         b.tokens = strtod(PQgetvalue(res, 0, 1), NULL);
         b.updated_ms = (int64_t)ceil(strtod(PQgetvalue(res, 0, 2), NULL));
         b.slow_until_ms = (int64_t)ceil(strtod(PQgetvalue(res, 0, 3), NULL));
@@ -99,6 +105,7 @@ enum st ratelimit_store_take(struct store_conn *c, enum rl_api api, const char *
     out->granted = false;
     out->tokens = 0;
     out->wait_ms = 0;
+    out->paused = false;
     snprintf(rate, sizeof(rate), "%.17g", l->rate_per_s);
     snprintf(burst, sizeof(burst), "%.17g", l->burst);
     snprintf(reserve, sizeof(reserve), "%.17g", rl_reserve(l, prio));

@@ -64,7 +64,7 @@ struct shopline_client {
 
 static const char *const sl_op_names[SHOPLINE_OP_COUNT] = {
     "get_orders", "create_fulfillment", "list_fulfillments", "get_locations", "get_products",
-    "set_inventory_level", "get_inventory_levels"};
+    "set_inventory_level", "get_inventory_levels", "list_webhooks", "create_webhook"};
 
 static const char *const sl_reason_names[SHOPLINE_R_COUNT] = {
     "none", "transport", "throttled", "server", "unauthorized", "frozen", "not_found",
@@ -803,6 +803,51 @@ enum st shopline_set_inventory_level(struct shopline_client *sc, CURL *curl,
     }
     rq.body = &body;
     rc = sl_exchange(sc, curl, &rq, &reply, oc);
+out:
+    buf_cleanup(&body);
+    sl_reply_cleanup(&reply);
+    return rc;
+}
+
+/* ---- webhook subscriptions ---- */
+
+static enum st sl_parse_webhooks(const char *body, size_t len, void *list, struct errbuf *err)
+{
+    return shopline_parse_webhooks(body, len, list, err);
+}
+
+enum st shopline_list_webhooks(struct shopline_client *sc, CURL *curl,
+                               struct shopline_webhooks *out, struct shopline_outcome *oc)
+{
+    const struct sl_request rq = {SHOPLINE_OP_LIST_WEBHOOKS, "webhooks.json", NULL};
+
+    sl_outcome_reset(oc);
+    return sl_get_list(sc, curl, &rq, sl_parse_webhooks, out, oc);
+}
+
+enum st shopline_create_webhook(struct shopline_client *sc, CURL *curl, const char *address,
+                                const char *topic, const char *api_version, char **id,
+                                struct shopline_outcome *oc)
+{
+    struct sl_request rq = {SHOPLINE_OP_CREATE_WEBHOOK, "webhooks.json", NULL};
+    struct sl_reply reply;
+    struct errbuf why = {""};
+    struct buf body;
+    enum st rc;
+
+    sl_outcome_reset(oc);
+    *id = NULL;
+    buf_init(&body, 0);
+    sl_reply_init(&reply, sc->max_response_bytes, oc);
+    if (shopline_build_webhook(address, topic, api_version, &body, &oc->err) != ST_OK) {
+        rc = sl_bad_request(sc, oc);
+        goto out;
+    }
+    rq.body = &body;
+    rc = sl_exchange(sc, curl, &rq, &reply, oc);
+    if (rc == ST_OK &&
+        shopline_parse_webhook_id(buf_cstr(&reply.body), reply.body.len, id, &why) != ST_OK)
+        rc = sl_bad_reply(sc, &rq, &why, oc);
 out:
     buf_cleanup(&body);
     sl_reply_cleanup(&reply);

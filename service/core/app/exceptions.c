@@ -25,6 +25,7 @@ const char *const exc_types[] = {
     "fulfillment_failed",  "despatch_no_tracking",  "despatch_order_cancelled",
     "despatch_unconfirmed", "duplicate_sku",
     "inventory_unmapped",  "inventory_drift",
+    "webhook_subscription_restored", "app_uninstalled",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "order.h"
 #include "order_store.h"
+#include "pause_store.h"
 #include "schedule_store.h"
 #include "variant_store.h"
 
@@ -194,6 +195,17 @@ static enum st refresh_variants(struct store_conn *c, struct errbuf *err)
     return st;
 }
 
+/* shopvox_outbound_paused: 1 while the shop's outbound calls are paused (app uninstalled). */
+static enum st refresh_pause(struct store_conn *c, const struct cfg *cfg, struct errbuf *err)
+{
+    bool paused = false;
+    enum st st = pause_store_get(c, cfg->shop_domain, &paused, err);
+
+    if (st == ST_OK)
+        metrics_set("shopvox_outbound_paused", "", paused ? 1 : 0);
+    return st;
+}
+
 enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled,
                        struct errbuf *err)
 {
@@ -217,6 +229,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         st = refresh_variants(c, err);
     if (st == ST_OK)
         st = drift_gauges_refresh(c, cfg->shop_domain, err);
+    if (st == ST_OK)
+        st = refresh_pause(c, cfg, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
@@ -278,6 +292,8 @@ static void gauges_describe(void)
                      "1 when a scheduled task's last run failed, by task");
     metrics_describe("shopvox_despatch_watermark_timestamp_seconds", MET_GAUGE,
                      "Unix time of the latest Peoplevox despatch the poller has read");
+    metrics_describe("shopvox_outbound_paused", MET_GAUGE,
+                     "1 while every outbound call of the shop is paused (the app is uninstalled)");
     metrics_describe("shopvox_variants", MET_GAUGE,
                      "Shopline variants with a SKU known locally (the variants table)");
     metrics_describe("shopvox_variants_duplicate_skus", MET_GAUGE,

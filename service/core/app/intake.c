@@ -43,6 +43,7 @@
 #include "order_store.h"
 #include "variants.h"
 #include "webhook.h"
+#include "webhook_subs.h"
 
 const char *intake_outcome_name(enum intake_outcome o)
 {
@@ -214,6 +215,19 @@ static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
     return inbox_store_insert(x->c, &row, duplicate, x->err);
 }
 
+/* apps/installed_uninstalled: pause or resume the shop's outbound calls (webhook_subs.h). */
+static enum st app_event(struct intake_ctx *x, struct intake_result *out)
+{
+    struct errbuf why = {""};
+    enum st st = whsubs_app_event(x->c, x->r->shop, x->r->body, x->r->body_len, &why);
+
+    if (st == ST_FAIL)
+        return record_failure(x, out, why.msg);
+    if (st != ST_OK)
+        *x->err = why;
+    return st;
+}
+
 static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
 {
     if (x->r->other_shop) { /* the app may be installed elsewhere: never mix stores */
@@ -225,6 +239,8 @@ static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
     if (whk_topic_classify(x->r->topic) == WHK_TOPIC_PRODUCT ||
         whk_topic_classify(x->r->topic) == WHK_TOPIC_INVENTORY) /* a hint: re-read the catalogue */
         return variants_sync_enqueue(x->c, x->r->shop, &out->job_enqueued, x->err);
+    if (whk_topic_classify(x->r->topic) == WHK_TOPIC_APP)
+        return app_event(x, out);
     if (whk_topic_classify(x->r->topic) != WHK_TOPIC_ORDER) {
         x->event_outcome = "ignored";
         out->outcome = INTAKE_IGNORED;

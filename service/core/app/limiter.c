@@ -25,6 +25,7 @@
 #define MET_WAITS "shopvox_ratelimit_waits_total"
 #define MET_SHRINKS "shopvox_ratelimit_shrinks_total"
 #define MET_TOKENS "shopvox_ratelimit_tokens"
+#define MET_PAUSED "shopvox_ratelimit_paused_total"
 
 struct limiter {
     struct store_pool *pool;
@@ -47,6 +48,8 @@ static void limiter_metrics_init(void)
                      "Token requests that found the shared bucket empty, by API");
     metrics_describe("shopvox_ratelimit_shrinks_total", MET_COUNTER,
                      "Refusals for load that shrank the shared bucket, by API");
+    metrics_describe("shopvox_ratelimit_paused_total", MET_COUNTER,
+                     "Token requests refused because the shop's outbound calls are paused, by API");
     metrics_describe("shopvox_ratelimit_tokens", MET_GAUGE,
                      "Tokens left in the shared bucket after this replica's last take, by API");
     for (int a = 0; a < RL_API_COUNT; a++) {
@@ -54,6 +57,7 @@ static void limiter_metrics_init(void)
         metrics_add(MET_GRANTED, labels, 0);
         metrics_add(MET_WAITS, labels, 0);
         metrics_add(MET_SHRINKS, labels, 0);
+        metrics_add(MET_PAUSED, labels, 0);
     }
 }
 
@@ -104,7 +108,7 @@ enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
                      int64_t *wait_ms, struct errbuf *err)
 {
     struct store_conn *c = limiter_conn(l, err);
-    struct ratelimit_grant g = {false, 0, 0};
+    struct ratelimit_grant g = {false, 0, 0, false};
     char labels[32];
     enum st st = ST_RETRY;
 
@@ -115,6 +119,13 @@ enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
     if (st != ST_OK)
         return ST_RETRY;
     limiter_labels(api, labels, sizeof(labels));
+    if (g.paused) {
+        metrics_inc(MET_PAUSED, labels);
+        *wait_ms = LIMITER_PAUSED_RETRY_MS;
+        errbuf_set(err, "outbound calls to %s are paused for %s (the app is uninstalled)",
+                   rl_api_name(api), l->shop);
+        return ST_RETRY;
+    }
     metrics_set(MET_TOKENS, labels, g.tokens);
     if (g.granted) {
         metrics_inc(MET_GRANTED, labels);

@@ -26,6 +26,7 @@
 #include "store.h"
 #include "variants.h"
 #include "watchdog.h"
+#include "webhook_subs.h"
 
 #define SCHED_TICK_MS 1000
 
@@ -50,6 +51,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {INVENTORY_FULL_KIND, "inventory_full", cfg != NULL ? cfg->inventory_full_sync_s : 0},
         {DRIFT_RECONCILE_KIND, DRIFT_RECONCILE_KEY, cfg != NULL ? cfg->inventory_reconcile_s : 0},
         {ORDER_SWEEP_KIND, ORDER_SWEEP_KEY, cfg != NULL ? cfg->order_sweep_s : 0},
+        {WHSUBS_KIND, WHSUBS_KEY, cfg != NULL && cfg->public_url[0] ? cfg->webhook_ensure_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 
@@ -74,7 +76,11 @@ static enum st sched_run_task(struct store_conn *db, const char *shop,
                               const struct scheduler_task *t, struct errbuf *err)
 {
     bool due = false;
-    enum st st = cursor_store_claim_due(db, t->name, t->interval_s, &due, err);
+    enum st st;
+
+    if (t->interval_s <= 0) /* off in this configuration */
+        return ST_OK;
+    st = cursor_store_claim_due(db, t->name, t->interval_s, &due, err);
 
     if (st == ST_OK && due)
         st = job_enqueue(db, shop, t->name, t->key, "{}", 0, NULL, err);

@@ -122,6 +122,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_INVENTORY_DRIFT_UNITS", CK_LONG, OFF(inventory_drift_units), "1000", 0, 1000000000L,
      NULL, 0},
     {"SHOPVOX_ORDER_SWEEP_S", CK_INT, OFF(order_sweep_s), "600", 60, 86400, NULL, 0},
+    {"SHOPVOX_PUBLIC_URL", CK_STR, OFF(public_url), "", 0, 0, NULL, 0},
+    {"SHOPVOX_WEBHOOK_ENSURE_S", CK_INT, OFF(webhook_ensure_s), "3600", 60, 86400, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
@@ -500,6 +502,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
                            "must be the store's host name, e.g. acme.myshopline.com");
     problems += check_url(c, errors, offsetof(struct cfg, pvx_url));
     problems += check_url(c, errors, offsetof(struct cfg, shopline_api_base));
+    problems += check_url(c, errors, offsetof(struct cfg, public_url));
     problems += check_database_url(c, errors);
     if (c->body_budget_bytes > 0 && c->body_budget_bytes < c->max_body_bytes) {
         snprintf(value, sizeof(value), "%ld", c->body_budget_bytes);

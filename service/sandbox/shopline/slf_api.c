@@ -502,6 +502,8 @@ const char *slf_api_op(const char *method, const char *rest)
         return "POST inventory_levels/set";
     if (strcmp(rest, "inventory_levels.json") == 0)
         return "GET inventory_levels";
+    if (strcmp(rest, "webhooks.json") == 0)
+        return post ? "POST webhooks" : "GET webhooks";
     return "other";
 }
 
@@ -537,6 +539,9 @@ void slf_api_run(struct sandbox_shopline *sb, const struct http_request *req, co
     else if (strcmp(op, "POST inventory_levels/set") == 0 && post) {
         call->is_write = true;
         slf_post_level(sb, req, resp);
+    } else if (strcmp(op, "POST webhooks") == 0) {
+        call->is_write = true;
+        slf_subs_post(sb, req, resp);
     } else if (post)
         slf_reply_errors(resp, 405, "Method Not Allowed");
     else if (strcmp(op, "GET orders") == 0)
@@ -547,6 +552,8 @@ void slf_api_run(struct sandbox_shopline *sb, const struct http_request *req, co
         slf_get_locations(sb, req, resp, call);
     else if (strcmp(op, "GET inventory_levels") == 0)
         slf_get_levels(sb, req, resp, call);
+    else if (strcmp(op, "GET webhooks") == 0)
+        slf_subs_get(sb, resp, call);
     else
         slf_reply_errors(resp, 404, "Not Found");
 }

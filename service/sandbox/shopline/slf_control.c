@@ -196,6 +196,7 @@ void slf_reset(void *ctx)
     struct sandbox_shopline *sb = ctx;
 
     slf_store_reset(&sb->st, sb->cfg.seed);
+    slf_subs_reset(&sb->subs);
     sb->bucket = sb->bucket_at_start;
     sb->bucket.at_ms = sbx_fake_now_ms(&sb->fake);
     sb->n_deliveries = 0;
@@ -208,9 +209,13 @@ int slf_control(void *ctx, const char *method, const char *path, struct json_obj
     struct sandbox_shopline *sb = ctx;
     struct slf_order *o;
 
+    int code = slf_subs_control(sb, path, in, out);
+
     (void)method;
+    if (code != 0)
+        return code;
     if (in != NULL) {
-        int code = slf_post_catalogue(sb, path, in, out);
+        code = slf_post_catalogue(sb, path, in, out);
 
         if (code != 0)
             return code;
@@ -363,6 +368,8 @@ bool slf_control_unlocked(void *ctx, const struct http_request *req,
     char msg[160] = "";
     int code;
 
+    if (strcmp(req->method, "POST") == 0 && strcmp(path, "app") == 0)
+        return slf_subs_app(sb, req, resp);
     if (strcmp(req->method, "POST") != 0 ||
         (strcmp(path, "orders") != 0 && strncmp(path, "orders/", 7) != 0 &&
          strcmp(path, "webhooks") != 0))

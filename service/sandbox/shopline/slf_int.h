@@ -63,6 +63,18 @@ struct slf_delivery {
     long status;                 /* HTTP status, 0: no answer */
 };
 
+/* A webhook subscription (slf_subs.c). */
+struct slf_sub {
+    char id[SLF_ID_CHARS];
+    char *topic, *address, *api_version; /* owned */
+    int64_t created_ms;
+};
+struct slf_subs {
+    struct slf_sub *items;
+    size_t n, cap;
+    long next_id;
+};
+
 struct sandbox_shopline {
     struct sbx_fake fake;        /* server, lock, shared faults, call log */
     struct slf_config cfg;
@@ -72,6 +84,7 @@ struct sandbox_shopline {
     struct slf_delivery deliveries[SLF_DELIVERY_LOG];
     long n_deliveries, next_webhook;
     long next_trace;
+    struct slf_subs subs;
 };
 
 /* slf_server.c: answers in SHOPLINE's dialect. */
@@ -138,9 +151,30 @@ int slf_webhook_check(const struct sandbox_shopline *sb, struct json_object *opt
 int slf_webhook_plan(struct sandbox_shopline *sb, const struct slf_order *o,
                      const char *default_topic, struct json_object *opts, struct slf_send **out,
                      size_t *n, char *msg, size_t cap);
+/*
+ * One delivery of body on topic to the url of opts (or the fake's), signed
+ * with opts' secret and encoding (or the app secret, hex), under
+ * webhook_id, else opts' webhook_id, else a fresh one: lock held; s's
+ * strings become owned.
+ */
+void slf_webhook_fill(struct sandbox_shopline *sb, struct json_object *opts, const char *topic,
+                      const char *body, const char *webhook_id, struct slf_send *s);
 /* Sends them in order (lock NOT held), then logs them (takes the lock). */
 void slf_webhook_send(struct sandbox_shopline *sb, struct slf_send *s, size_t n);
 /* Their outcome as a JSON array; frees them. */
 struct json_object *slf_webhook_finish(struct slf_send *s, size_t n);
+
+/* slf_subs.c: the webhook subscriptions (lock held unless said otherwise). */
+void slf_subs_reset(struct slf_subs *subs);
+/* GET webhooks.json / POST webhooks.json. */
+void slf_subs_get(struct sandbox_shopline *sb, struct http_response *resp, struct slf_call *call);
+void slf_subs_post(struct sandbox_shopline *sb, const struct http_request *req,
+                   struct http_response *resp);
+/* The control paths subscriptions[/delete]: an HTTP status, or 0 when path is not one. */
+int slf_subs_control(struct sandbox_shopline *sb, const char *path, struct json_object *in,
+                     struct buf *out);
+/* POST /_sandbox/app: delivers an apps/installed_uninstalled webhook (lock NOT held). */
+bool slf_subs_app(struct sandbox_shopline *sb, const struct http_request *req,
+                  struct http_response *resp);
 
 #endif

@@ -228,6 +228,7 @@ static void slf_config_init(struct slf_config *c, const struct sandbox_shopline_
 static void slf_free(struct sandbox_shopline *sb)
 {
     slf_store_cleanup(&sb->st);
+    slf_subs_reset(&sb->subs);
     slf_traffic_reset(&sb->traffic);
     free(sb->cfg.token);
     free(sb->cfg.shop_domain);

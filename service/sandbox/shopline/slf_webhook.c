@@ -52,24 +52,33 @@ static void slf_plan_version(struct sandbox_shopline *sb, const struct slf_order
                              size_t version, struct json_object *opts, const char *topic,
                              struct slf_send *s, size_t *n)
 {
-    const char *given_id = slf_opt_str(opts, "webhook_id", NULL);
     long copies = 1 + slf_opt_long(opts, "duplicates", 0);
-    char id[40];
+    size_t first = *n;
 
-    if (given_id != NULL)
-        snprintf(id, sizeof(id), "%s", given_id);
-    else
-        snprintf(id, sizeof(id), "wh-%ld-%ld", (long)sbx_fake_port(&sb->fake),
-                 ++sb->next_webhook);
     for (long c = 0; c < copies; c++, (*n)++) {
-        s[*n].url = xstrdup(slf_opt_str(opts, "url", sb->cfg.webhook_url));
-        s[*n].secret = xstrdup(slf_opt_str(opts, "secret", sb->cfg.app_secret));
-        s[*n].body = xstrdup(o->versions[version]);
-        s[*n].topic = xstrdup(topic);
-        s[*n].webhook_id = xstrdup(id);
-        s[*n].base64 = strcmp(slf_opt_str(opts, "encoding", "hex"), "base64") == 0;
+        /* a re-sent copy keeps the first one's id */
+        slf_webhook_fill(sb, opts, topic, o->versions[version],
+                         c > 0 ? s[first].webhook_id : NULL, &s[*n]);
         memcpy(s[*n].order_id, o->id, SLF_ID_CHARS);
     }
+}
+
+void slf_webhook_fill(struct sandbox_shopline *sb, struct json_object *opts, const char *topic,
+                      const char *body, const char *webhook_id, struct slf_send *s)
+{
+    const char *given_id = webhook_id != NULL ? webhook_id
+                                              : slf_opt_str(opts, "webhook_id", NULL);
+
+    s->url = xstrdup(slf_opt_str(opts, "url", sb->cfg.webhook_url));
+    s->secret = xstrdup(slf_opt_str(opts, "secret", sb->cfg.app_secret));
+    s->body = xstrdup(body);
+    s->topic = xstrdup(topic);
+    if (given_id != NULL)
+        s->webhook_id = xstrdup(given_id);
+    else
+        s->webhook_id = xasprintf("wh-%ld-%ld", (long)sbx_fake_port(&sb->fake),
+                                  ++sb->next_webhook);
+    s->base64 = strcmp(slf_opt_str(opts, "encoding", "hex"), "base64") == 0;
 }
 
 int slf_webhook_check(const struct sandbox_shopline *sb, struct json_object *opts, char *msg,
