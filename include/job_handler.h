@@ -84,4 +84,14 @@ struct job_kind {
                                 * (ratelimit.h); left out: normal */
 };
 
+/*
+ * A token of api's shared bucket for the handler's next call, sleeping up
+ * to sleep_max_ms for it (cut short at shutdown); false when none came:
+ * r is then a throttled retry (uncounted, due when the bucket said) and
+ * r->err says why ("no <api> token for N ms (what)", or the limiter's own
+ * error). Without a limiter, true.
+ */
+bool job_take_token(struct worker_ctx *w, enum rl_api api, enum rl_priority prio,
+                    int64_t sleep_max_ms, const char *what, struct job_result *r);
+
 #endif

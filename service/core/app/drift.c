@@ -100,17 +100,8 @@ enum st drift_gauges_refresh(struct store_conn *c, const char *shop, struct errb
 /* A LOW Shopline token, waiting up to DRIFT_TOKEN_WAIT_MS; false (r a throttled retry) if none. */
 static bool take_token(struct recon *rc)
 {
-    int64_t wait_ms = 0;
-
-    if (limiter_take_waiting(rc->w->limiter, RL_API_SHOPLINE, RL_PRIO_LOW, DRIFT_TOKEN_WAIT_MS,
-                             rc->w->stopping, &wait_ms, &rc->r->err) == ST_OK)
-        return true;
-    if (rc->r->err.msg[0] == '\0')
-        errbuf_set(&rc->r->err, "no low-priority shopline token within %d ms",
-                   DRIFT_TOKEN_WAIT_MS);
-    rc->r->st = ST_RETRY;
-    job_result_throttle(rc->r, wait_ms);
-    return false;
+    return job_take_token(rc->w, RL_API_SHOPLINE, RL_PRIO_LOW, DRIFT_TOKEN_WAIT_MS,
+                          "inventory levels", rc->r);
 }
 
 /* One inventory_levels.json call of items x locations, 429s tried again; false: r says why. */

@@ -111,16 +111,8 @@ static void fulfil_count(const char *outcome)
  */
 static bool take_token(struct fulfil *f, int64_t sleep_max_ms)
 {
-    int64_t wait_ms = 0;
-
-    if (limiter_take_waiting(f->w->limiter, RL_API_SHOPLINE, RL_PRIO_HIGH, sleep_max_ms,
-                             f->w->stopping, &wait_ms, &f->r->err) == ST_OK)
-        return true;
-    if (f->r->err.msg[0] == '\0')
-        errbuf_set(&f->r->err, "no shopline token for %lld ms", (long long)wait_ms);
-    f->r->st = ST_RETRY;
-    job_result_throttle(f->r, wait_ms);
-    return false;
+    return job_take_token(f->w, RL_API_SHOPLINE, RL_PRIO_HIGH, sleep_max_ms, "fulfillment",
+                          f->r);
 }
 
 /* A failed call: a 429 is a throttled retry (the limiter is told), else r->st is st. */

@@ -157,7 +157,6 @@ static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
     struct shopline_orders page = {NULL, 0, 0};
     struct shopline_outcome oc;
     char *cursor = NULL, *sent = NULL;
-    int64_t wait_ms = 0;
 
     for (r->st = ST_OK; r->st == ST_OK; s->run.pages++) {
         if (s->run.pages >= SWEEP_MAX_PAGES) {
@@ -166,16 +165,9 @@ static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
             r->st = ST_FAIL;
             break;
         }
-        if (limiter_take_waiting(s->w->limiter, RL_API_SHOPLINE, RL_PRIO_NORMAL,
-                                 SWEEP_TOKEN_SLEEP_MAX_MS, s->w->stopping, &wait_ms,
-                                 &r->err) != ST_OK) {
-            if (r->err.msg[0] == '\0')
-                errbuf_set(&r->err, "no shopline token for %lld ms (orders page %ld)",
-                           (long long)wait_ms, s->run.pages + 1);
-            r->st = ST_RETRY;
-            job_result_throttle(r, wait_ms);
+        if (!job_take_token(s->w, RL_API_SHOPLINE, RL_PRIO_NORMAL, SWEEP_TOKEN_SLEEP_MAX_MS,
+                            "orders page", r))
             break;
-        }
         memset(&oc, 0, sizeof(oc));
         sent = cursor;
         cursor = NULL;          /* set again only on success */

@@ -75,20 +75,12 @@ static bool variants_download(struct worker_ctx *w, struct shopline_variants *ou
 {
     struct shopline_outcome oc;
     char *cursor = NULL, *next = NULL;
-    int64_t wait_ms = 0;
     enum st st;
 
     for (*pages = 0;; (*pages)++) {
-        if (limiter_take_waiting(w->limiter, RL_API_SHOPLINE, RL_PRIO_NORMAL,
-                                 VARIANTS_TOKEN_SLEEP_MAX_MS, w->stopping, &wait_ms,
-                                 &r->err) != ST_OK) {
-            if (r->err.msg[0] == '\0')
-                errbuf_set(&r->err, "no shopline token for %lld ms (products page %zu)",
-                           (long long)wait_ms, *pages + 1);
-            r->st = ST_RETRY;
-            job_result_throttle(r, wait_ms);
+        if (!job_take_token(w, RL_API_SHOPLINE, RL_PRIO_NORMAL, VARIANTS_TOKEN_SLEEP_MAX_MS,
+                            "products page", r))
             break;
-        }
         memset(&oc, 0, sizeof(oc));
         st = shopline_get_products(w->shopline, w->curl, SHOPLINE_MAX_PRODUCTS_PAGE, cursor,
                                    false, out, &next, &oc);

@@ -250,6 +250,22 @@ static void wait_for_work(struct store_conn *db, int timeout_ms)
         PQfreemem(n);
 }
 
+bool job_take_token(struct worker_ctx *w, enum rl_api api, enum rl_priority prio,
+                    int64_t sleep_max_ms, const char *what, struct job_result *r)
+{
+    int64_t wait_ms = 0;
+
+    if (limiter_take_waiting(w->limiter, api, prio, sleep_max_ms, w->stopping, &wait_ms,
+                             &r->err) == ST_OK)
+        return true;
+    if (r->err.msg[0] == '\0')
+        errbuf_set(&r->err, "no %s token for %lld ms (%s)", rl_api_name(api),
+                   (long long)wait_ms, what);
+    r->st = ST_RETRY;
+    job_result_throttle(r, wait_ms);
+    return false;
+}
+
 /* Runs the kinds' start hooks (job_handler.h), in table order. */
 static void warm_kinds(struct worker_ctx *w, const struct job_kind *kinds, size_t n)
 {
