@@ -17,6 +17,7 @@
 #include "store.h"
 
 #define ORDER_SWEEP_KIND "sweep_orders"
+#define ORDER_SWEEP_NAME "orders"                      /* order_sweeps.sweep */
 #define ORDER_SWEEP_KEY "orders"                       /* the scheduled run's dedupe key */
 #define ORDER_SWEEP_WATERMARK "order_sweep_watermark"  /* cursor: start of the last full run */
 

@@ -2,8 +2,8 @@
  * order_sweep.c - the missed-order-webhook sweep (see order_sweep.h).
  *
  * One run:
- *   1. its order_sweeps row: the operator's (named by the job's dedupe key
- *      "operator:<id>") or a new one for a scheduled run;
+ *   1. its order_sweeps row (sweep_run.h): the operator's (named by the
+ *      job's dedupe key "operator:<id>") or a new one for a scheduled run;
  *   2. the window (sweep_window.h): the operator's since, else the
  *      watermark minus SWEEP_OVERLAP_S, the first run 24 h back;
  *   3. page after page of orders.json?updated_at_min=...&status=any (100
@@ -34,18 +34,16 @@
 
 #include "cursor_store.h"
 #include "intake.h"
-#include "jobs.h"
 #include "limiter.h"
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
 #include "shopline.h"
-#include "sweep_store.h"
+#include "sweep_run.h"
 #include "sweep_window.h"
 
 #define SWEEP_TOKEN_SLEEP_MAX_MS 5000
 #define SWEEP_MAX_PAGES 1000             /* 100 000 orders a run at most */
-#define SWEEP_OPERATOR_KEY "operator:"
 
 static pthread_once_t sweep_metrics_once = PTHREAD_ONCE_INIT;
 
@@ -58,25 +56,16 @@ static void sweep_metrics_describe(void)
 enum st order_sweep_request(struct store_conn *c, const char *shop, const char *since_iso,
                             long long *id, struct errbuf *err)
 {
-    char key[48], payload[64];
-    enum st st = sweep_store_create(c, shop, "operator", since_iso, id, err);
-
-    if (st != ST_OK)
-        return st;
-    snprintf(key, sizeof(key), SWEEP_OPERATOR_KEY "%lld", *id);
-    snprintf(payload, sizeof(payload), "{\"sweep_id\": %lld}", *id);
-    return job_enqueue(c, shop, ORDER_SWEEP_KIND, key, payload, 0, NULL, err);
+    return sweep_run_request(c, shop, ORDER_SWEEP_NAME, ORDER_SWEEP_KIND, since_iso, id, err);
 }
 
 /* What one run works with. */
 struct sweep_ctx {
     struct worker_ctx *w;
     const char *shop;
-    long long id;
-    bool scheduled;
+    struct sweep_job job;   /* its row; job.run holds the counts */
     int64_t started_ms;     /* wall clock, before the first request */
     char from_iso[32];
-    struct sweep_run run;
 };
 
 /* The run's row and window; false with r filled. */
@@ -87,13 +76,7 @@ static bool sweep_begin(struct sweep_ctx *s, const struct job *j, struct job_res
     int64_t from_ms = 0;
     enum sweep_window_rc wrc;
 
-    s->scheduled = strncmp(j->dedupe_key, SWEEP_OPERATOR_KEY, strlen(SWEEP_OPERATOR_KEY)) != 0;
-    if (s->scheduled)
-        r->st = sweep_store_create(s->w->db, s->shop, "schedule", NULL, &s->id, &r->err);
-    else
-        s->id = strtoll(j->dedupe_key + strlen(SWEEP_OPERATOR_KEY), NULL, 10);
-    if (r->st == ST_OK)
-        r->st = sweep_store_get(s->w->db, s->id, &s->run, &r->err);
+    r->st = sweep_job_open(s->w->db, s->shop, ORDER_SWEEP_NAME, j, &s->job, &r->err);
     if (r->st == ST_OK)
         r->st = cursor_store_get(s->w->db, ORDER_SWEEP_WATERMARK, &mark, &r->err);
     if (r->st != ST_OK)
@@ -101,7 +84,7 @@ static bool sweep_begin(struct sweep_ctx *s, const struct job *j, struct job_res
     if (mark != NULL && order_parse_time_ms(mark, &in.watermark_ms) != 0)
         in.watermark_ms = -1;  /* unreadable: as if it were the first run */
     free(mark);
-    in.since_ms = s->run.since_ms;
+    in.since_ms = s->job.run.since_ms;
     wrc = sweep_window_from(&in, &from_ms);
     if (wrc != SWEEP_WINDOW_OK) {
         errbuf_set(&r->err, "since %s", sweep_window_rc_text(wrc));
@@ -109,7 +92,7 @@ static bool sweep_begin(struct sweep_ctx *s, const struct job *j, struct job_res
         return false;
     }
     sweep_window_format(from_ms, s->from_iso, sizeof(s->from_iso));
-    r->st = sweep_store_start(s->w->db, s->id, s->from_iso, &r->err);
+    r->st = sweep_store_start(s->w->db, s->job.id, s->from_iso, &r->err);
     return r->st == ST_OK;
 }
 
@@ -125,12 +108,12 @@ static enum st sweep_apply_page(struct sweep_ctx *s, const struct shopline_order
                                 &res, err);
         if (st != ST_OK || res.outcome != INTAKE_STORED)
             continue;
-        s->run.recovered++;
+        s->job.run.recovered++;
         metrics_inc("shopvox_orders_recovered_total", "");
         log_event(LOG_INFO, "order_recovered", "shop", s->shop, "order",
                   page->items[i].name, "state", res.order_state, NULL);
     }
-    s->run.listed += (long)page->n;
+    s->job.run.listed += (long)page->n;
     return st;
 }
 
@@ -138,7 +121,7 @@ static enum st sweep_apply_page(struct sweep_ctx *s, const struct shopline_order
 static void sweep_note_failure(struct sweep_ctx *s, const struct shopline_outcome *oc, enum st st,
                                struct job_result *r)
 {
-    errbuf_set(&r->err, "orders page %ld: shopline: %s (http %ld, trace %s)", s->run.pages + 1,
+    errbuf_set(&r->err, "orders page %ld: shopline: %s (http %ld, trace %s)", s->job.run.pages + 1,
                oc->err.msg, oc->http_status, oc->trace_id[0] ? oc->trace_id : "-");
     r->st = st;
     if (oc->throttled) {
@@ -158,8 +141,8 @@ static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
     struct shopline_outcome oc;
     char *cursor = NULL, *sent = NULL;
 
-    for (r->st = ST_OK; r->st == ST_OK; s->run.pages++) {
-        if (s->run.pages >= SWEEP_MAX_PAGES) {
+    for (r->st = ST_OK; r->st == ST_OK; s->job.run.pages++) {
+        if (s->job.run.pages >= SWEEP_MAX_PAGES) {
             errbuf_set(&r->err, "more than %d pages of orders since %s", SWEEP_MAX_PAGES,
                        s->from_iso);
             r->st = ST_FAIL;
@@ -181,7 +164,7 @@ static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
         r->st = sweep_apply_page(s, &page, &r->err);
         shopline_orders_cleanup(&page);
         if (r->st == ST_OK && cursor == NULL) {
-            s->run.pages++;
+            s->job.run.pages++;
             break;
         }
     }
@@ -193,23 +176,15 @@ static void sweep_pages(struct sweep_ctx *s, struct job_result *r)
 static void sweep_end(struct sweep_ctx *s, struct job_result *r)
 {
     char mark[32];
-    struct errbuf err;
-    enum st st;
 
-    if (r->st == ST_OK && s->scheduled) {
+    if (r->st == ST_OK && s->job.scheduled) {
         sweep_window_format(s->started_ms, mark, sizeof(mark));
         r->st = cursor_store_set(s->w->db, ORDER_SWEEP_WATERMARK, mark, &r->err);
     }
-    snprintf(s->run.error, sizeof(s->run.error), "%.255s", r->st == ST_OK ? "" : r->err.msg);
-    st = sweep_store_finish(s->w->db, s->id,
-                            r->st == ST_OK ? "done" : (r->st == ST_RETRY && !s->scheduled)
-                                                          ? "pending" : "failed",
-                            &s->run, &err);
-    if (st != ST_OK)
-        log_event(LOG_WARN, "order_sweep_not_recorded", "error", err.msg, NULL);
+    sweep_job_close(s->w->db, &s->job, r);
     log_event(r->st == ST_OK ? LOG_INFO : LOG_WARN, "orders_swept", "shop", s->shop, "since",
-              s->from_iso, LOG_I64("pages", s->run.pages), LOG_I64("listed", s->run.listed),
-              LOG_I64("recovered", s->run.recovered), "outcome", st_name(r->st), NULL);
+              s->from_iso, LOG_I64("pages", s->job.run.pages), LOG_I64("listed", s->job.run.listed),
+              LOG_I64("recovered", s->job.run.recovered), "outcome", st_name(r->st), NULL);
 }
 
 void order_sweep_handler(struct worker_ctx *w, const struct job *j, struct job_result *r)
@@ -228,8 +203,7 @@ void order_sweep_handler(struct worker_ctx *w, const struct job *j, struct job_r
         return;
     }
     if (!sweep_begin(&s, j, r)) {
-        if (s.id > 0)
-            sweep_end(&s, r);
+        sweep_end(&s, r);
         return;
     }
     sweep_pages(&s, r);
