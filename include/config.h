@@ -18,6 +18,9 @@
 
 /* SHOPVOX_ORDER_PREFIX leaves room for the order name in a 30-character number. */
 #define CFG_ORDER_PREFIX_MAX_BYTES 20
+
+/* Variables the table may hold (cfg.rejected has a bit for each). */
+#define CFG_MAX_VARS 128
 /* The longest IANA zone name accepted (the longest real one has 32). */
 #define CFG_ZONE_MAX_BYTES 64
 /* PEOPLEVOX_WEBHOOK_TOKEN's shortest length: the nudge URL's only secret. */
@@ -96,7 +99,10 @@ struct cfg {
     char *public_url;         /* SHOPVOX_PUBLIC_URL: the listener as Shopline reaches it
                                * ("" = webhook subscriptions are not managed) */
     int webhook_ensure_s;     /* the subscriptions are checked this often */
-    uint64_t rejected;        /* bit i: the i-th table variable was rejected */
+    int warehouse_sweep_s;    /* sent orders are checked against Peoplevox this often */
+    int despatch_sweep_s;     /* unconfirmed despatches are re-enqueued this often */
+    int reconcile_days;       /* ... looking back this many days (both sweeps) */
+    uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

@@ -52,6 +52,15 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
                              const char *state, struct errbuf *err);
 
 /*
+ * Resolves the shop's open exceptions of type whose subject is one of
+ * subjects_json (a JSON array of strings), by shopvox, with resolution:
+ * what a sweep examined and found right again.
+ */
+enum st exc_resolve_subjects(struct store_conn *c, const char *shop, const char *type,
+                             const char *subjects_json, const char *resolution,
+                             struct errbuf *err);
+
+/*
  * Resolves the shop's open despatch_unconfirmed exceptions (subject: the
  * despatch number) whose despatch is fulfilled now, by shopvox, naming
  * the Shopline fulfillment.

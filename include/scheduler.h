@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #define SCHEDULER_LEADER_CURSOR "scheduler_leader"
-#define SCHEDULER_MAX_TASKS 12
+#define SCHEDULER_MAX_TASKS 16
 
 /* One periodic task: its name is the job kind it enqueues and its cursor's name. */
 struct scheduler_task {

@@ -45,6 +45,16 @@ enum st sweep_job_open(struct store_conn *c, const char *shop, const char *sweep
                        const struct job *j, struct sweep_job *s, struct errbuf *err);
 
 /*
+ * The window of a sweep that looks back a number of days (warehouse,
+ * despatches): the operator's since, else now_ms minus days, checked by
+ * sweep_window_from (no further back than 31 days, not in the future);
+ * into from_iso (UTC), and the row is running over it. false with r
+ * filled (ST_FAIL for a since the rule refuses).
+ */
+bool sweep_job_start_days(struct store_conn *c, struct sweep_job *s, int days, int64_t now_ms,
+                          char *from_iso, size_t cap, struct job_result *r);
+
+/*
  * The run's row ends as r says: done (ST_OK), failed, or pending again
  * for an operator's run that will be retried; the error is r's. A failure
  * to record it is logged, never r's outcome. Nothing when s has no row.

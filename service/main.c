@@ -36,6 +36,7 @@
 #include "shopline.h"
 #include "log.h"
 #include "order_sweep.h"
+#include "reconcile.h"
 #include "pvx.h"
 #include "ratelimit.h"
 #include "sales_order.h"
@@ -257,6 +258,8 @@ static const struct job_kind job_kinds[] = {
     {DRIFT_RECONCILE_KIND, drift_reconcile_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
     {ORDER_SWEEP_KIND, order_sweep_handler, NULL, NULL, RL_PRIO_NORMAL},
     {WHSUBS_KIND, whsubs_ensure_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {WAREHOUSE_SWEEP_KIND, reconcile_warehouse_handler, NULL, NULL, RL_PRIO_LOW},
+    {DESPATCH_SWEEP_KIND, reconcile_despatches_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */

@@ -62,6 +62,11 @@ static const struct cli_command cli_commands[] = {
      cli_reconcile_orders},
     {"webhooks", "list", "", {NULL}, cli_webhooks_list},
     {"webhooks", "ensure", "", {NULL}, cli_webhooks_ensure},
+    {"reconcile", "warehouse", "[--days N] [--wait SECONDS]", {"days", "wait", NULL},
+     cli_reconcile_warehouse},
+    {"reconcile", "despatches", "[--days N] [--wait SECONDS]", {"days", "wait", NULL},
+     cli_reconcile_despatches},
+    {"report", "reconcile", "", {NULL}, cli_report_reconcile},
 };
 
 bool cli_is_command(const char *cmd)

@@ -174,5 +174,8 @@ int cli_report_inventory(struct cli *x);
 int cli_reconcile_orders(struct cli *x);
 int cli_webhooks_list(struct cli *x);
 int cli_webhooks_ensure(struct cli *x);
+int cli_reconcile_warehouse(struct cli *x);
+int cli_reconcile_despatches(struct cli *x);
+int cli_report_reconcile(struct cli *x);
 
 #endif

@@ -26,6 +26,7 @@ const char *const exc_types[] = {
     "despatch_unconfirmed", "duplicate_sku",
     "inventory_unmapped",  "inventory_drift",
     "webhook_subscription_restored", "app_uninstalled",
+    "sales_order_mismatch", "unknown_sales_order",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 
@@ -118,6 +119,19 @@ enum st exc_resolve_moved_on(struct store_conn *c, const char *shop, const char 
                        "FROM orders o WHERE e.shop = $1 AND e.type = $2 AND e.state = 'open' "
                        "AND o.id = e.order_id AND o.state <> $3",
                        3, params, NULL, err);
+}
+
+enum st exc_resolve_subjects(struct store_conn *c, const char *shop, const char *type,
+                             const char *subjects_json, const char *resolution,
+                             struct errbuf *err)
+{
+    const char *params[4] = {shop, type, subjects_json, resolution};
+
+    return exc_resolve(c, "exc_resolve_subjects",
+                       EXC_RESOLVE "resolved_by = 'shopvox', resolution = $4 "
+                       "WHERE shop = $1 AND type = $2 AND state = 'open' AND subject IN "
+                       "(SELECT json_array_elements_text($3::json))",
+                       4, params, NULL, err);
 }
 
 enum st exc_resolve_confirmed_despatches(struct store_conn *c, const char *shop,

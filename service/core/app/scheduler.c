@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "order_sweep.h"
+#include "reconcile.h"
 #include "routing.h"
 #include "routing_store.h"
 #include "store.h"
@@ -52,6 +53,8 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {DRIFT_RECONCILE_KIND, DRIFT_RECONCILE_KEY, cfg != NULL ? cfg->inventory_reconcile_s : 0},
         {ORDER_SWEEP_KIND, ORDER_SWEEP_KEY, cfg != NULL ? cfg->order_sweep_s : 0},
         {WHSUBS_KIND, WHSUBS_KEY, cfg != NULL && cfg->public_url[0] ? cfg->webhook_ensure_s : 0},
+        {WAREHOUSE_SWEEP_KIND, WAREHOUSE_SWEEP_KEY, cfg != NULL ? cfg->warehouse_sweep_s : 0},
+        {DESPATCH_SWEEP_KIND, DESPATCH_SWEEP_KEY, cfg != NULL ? cfg->despatch_sweep_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 

@@ -9,6 +9,7 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "sweep_window.h"
 
 enum st sweep_run_request(struct store_conn *c, const char *shop, const char *sweep,
                           const char *kind, const char *since_iso, long long *id,
@@ -38,6 +39,25 @@ enum st sweep_job_open(struct store_conn *c, const char *shop, const char *sweep
     if (st == ST_OK)
         st = sweep_store_get(c, s->id, &s->run, err);
     return st;
+}
+
+bool sweep_job_start_days(struct store_conn *c, struct sweep_job *s, int days, int64_t now_ms,
+                          char *from_iso, size_t cap, struct job_result *r)
+{
+    struct sweep_window_in in = {now_ms, -1, -1};
+    enum sweep_window_rc wrc;
+    int64_t from_ms = 0;
+
+    in.since_ms = s->run.since_ms >= 0 ? s->run.since_ms : now_ms - (int64_t)days * 86400 * 1000;
+    wrc = sweep_window_from(&in, &from_ms);
+    if (wrc != SWEEP_WINDOW_OK) {
+        errbuf_set(&r->err, "since %s", sweep_window_rc_text(wrc));
+        r->st = ST_FAIL;
+        return false;
+    }
+    sweep_window_format(from_ms, from_iso, cap);
+    r->st = sweep_store_start(c, s->id, from_iso, &r->err);
+    return r->st == ST_OK;
 }
 
 void sweep_job_close(struct store_conn *c, struct sweep_job *s, const struct job_result *r)

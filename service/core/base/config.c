@@ -124,9 +124,12 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_ORDER_SWEEP_S", CK_INT, OFF(order_sweep_s), "600", 60, 86400, NULL, 0},
     {"SHOPVOX_PUBLIC_URL", CK_STR, OFF(public_url), "", 0, 0, NULL, 0},
     {"SHOPVOX_WEBHOOK_ENSURE_S", CK_INT, OFF(webhook_ensure_s), "3600", 60, 86400, NULL, 0},
+    {"SHOPVOX_WAREHOUSE_SWEEP_S", CK_INT, OFF(warehouse_sweep_s), "86400", 60, 604800, NULL, 0},
+    {"SHOPVOX_DESPATCH_SWEEP_S", CK_INT, OFF(despatch_sweep_s), "86400", 60, 604800, NULL, 0},
+    {"SHOPVOX_RECONCILE_DAYS", CK_INT, OFF(reconcile_days), "7", 1, 31, NULL, 0},
 };
 
-_Static_assert(ARRAY_LEN(cfg_vars) <= 64, "cfg.rejected is a 64-bit set");
+_Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
 
 static const char *env_get(const char *name, void *ctx)
 {
@@ -181,11 +184,22 @@ static const struct cfg_var *var_at(size_t offset)
     abort(); /* a field without a row is a programming error */
 }
 
+/* Bit i of a set of table variables (cfg.rejected, cfg_load's unread). */
+static bool var_bit(const uint64_t *set, size_t i)
+{
+    return (set[i / 64] >> (i % 64)) & 1;
+}
+
+static void var_bit_set(uint64_t *set, size_t i)
+{
+    set[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
 /* Reports a rejected value and remembers it for cfg_print. Returns 1. */
 static int reject(struct cfg *c, struct buf *errors, const struct cfg_var *v, const char *value,
                   const char *reason)
 {
-    c->rejected |= (uint64_t)1 << var_index(v);
+    var_bit_set(c->rejected, var_index(v));
     report(errors, v, value, reason);
     return 1;
 }
@@ -325,15 +339,15 @@ static int cfg_raw(const struct cfg_var *v, cfg_getenv_fn get, void *ctx, char *
 }
 
 /* Splits the HOST:PORT variable at offset into host and port; returns problems. */
-static int cfg_parse_listen(struct cfg *c, struct buf *errors, uint64_t unread, size_t offset,
-                            char **host, int *port_out)
+static int cfg_parse_listen(struct cfg *c, struct buf *errors, const uint64_t *unread,
+                            size_t offset, char **host, int *port_out)
 {
     const struct cfg_var *v = var_at(offset);
     const char *listen = *str_field(c, v);
     const char *colon = strrchr(listen, ':');
     long port = -1;
 
-    if ((unread >> var_index(v)) & 1)
+    if (var_bit(unread, var_index(v)))
         return 0; /* reported already */
     if (colon != NULL && colon > listen && parse_long(colon + 1, &port) == 0 && port >= 0 &&
         port <= 65535) {
@@ -396,7 +410,7 @@ static int check_url(struct cfg *c, struct buf *errors, size_t offset)
     const char *url = *str_field(c, v);
     const char *why;
 
-    if (url[0] == '\0' || (c->rejected >> var_index(v)) & 1)
+    if (url[0] == '\0' || var_bit(c->rejected, var_index(v)))
         return 0; /* optional and unset, or required and reported already */
     why = url_problem(url, c->allow_insecure_http == 1);
     return why[0] != '\0' ? reject(c, errors, v, url, why) : 0;
@@ -528,7 +542,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
 int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, struct buf *errors)
 {
     int problems = 0;
-    uint64_t unread = 0; /* bit i: the i-th variable could not be read (reported) */
+    uint64_t unread[CFG_MAX_VARS / 64] = {0}; /* bit i: the i-th could not be read (reported) */
 
     memset(c, 0, sizeof(*c));
     if (get == NULL)
@@ -539,7 +553,8 @@ int cfg_load(struct cfg *c, cfg_getenv_fn get, void *ctx, bool require_all, stru
         int bad = cfg_raw(v, get, ctx, &raw, errors);
 
         problems += bad;
-        unread |= (uint64_t)(bad != 0) << i;
+        if (bad != 0)
+            var_bit_set(unread, i);
         if (!bad && (raw == NULL || *raw == '\0') && (v->flags & CF_REQUIRED)) {
             if (require_all) {
                 report(errors, v, raw, "is required");
@@ -582,7 +597,7 @@ void cfg_print(const struct cfg *c, FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(cfg_vars); i++) {
         const struct cfg_var *v = &cfg_vars[i];
 
-        if ((c->rejected >> i) & 1)
+        if (var_bit(c->rejected, i))
             fprintf(out, "%s=(rejected, see the problems above)\n", v->name);
         else if (v->kind == CK_INT || v->kind == CK_BOOL)
             fprintf(out, "%s=%d\n", v->name, *(int *)(void *)((char *)m + v->offset));

@@ -6,8 +6,12 @@
  * looks inside the warehouse (state, one order), sets the faults only
  * Peoplevox has (refuse_save, expire_sessions) beside the shared ones, and
  * plays the warehouse's part: add catalogue items, set stock on the shelf,
- * despatch (part of) an order (which takes it off the shelf), book a return. Answers are JSON with an HTTP code (400 on bad
- * input, 404 on an unknown path or order).
+ * despatch (part of) an order (which takes it off the shelf), book a return,
+ * and change Sales Orders behind the integration's back: `save` applies a
+ * CSV to a template as a person's import would (a Sales Order shopvox
+ * never posted, a line changed), `sales_orders/delete` loses one. Answers
+ * are JSON with an HTTP code (400 on bad input, 404 on an unknown path or
+ * order).
  */
 #include "pvxf_int.h"
 
@@ -265,6 +269,55 @@ static int pvxf_post_return(struct sandbox_pvx *sb, struct json_object *in, stru
     return code;
 }
 
+/* {"template", "csv"}: SaveData's rules, without a session; the row statuses. */
+static int pvxf_post_save(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
+{
+    const char *tmpl = sbx_json_str(in, "template"), *csv = sbx_json_str(in, "csv");
+    struct csv_table t = {0, NULL};
+    struct pvxf_result res;
+    struct errbuf err = {{0}};
+    struct json_object *j, *rows;
+    int code;
+
+    if (tmpl == NULL || csv == NULL)
+        return sbx_json_error(out, 400, "template and csv are required");
+    if (csv_parse(csv, strlen(csv), 0, &t, &err) != ST_OK || t.n_rows < 2) {
+        csv_table_cleanup(&t);
+        return sbx_json_error(out, 400, err.msg[0] ? err.msg : "csv needs a header and a row");
+    }
+    pvxf_result_init(&res);
+    pvxf_store_save(&sb->st, tmpl, &t, &res);
+    j = json_object_new_object();
+    rows = json_object_new_array();
+    for (size_t i = 0; i < res.n_statuses; i++) {
+        struct json_object *r = json_object_new_object();
+
+        json_object_object_add(r, "reference", json_object_new_string(res.statuses[i].reference));
+        json_object_object_add(r, "status", json_object_new_string(res.statuses[i].status));
+        json_object_object_add(r, "message", json_object_new_string(res.statuses[i].message));
+        json_object_array_add(rows, r);
+    }
+    json_object_object_add(j, "statuses", rows);
+    code = res.response_id != 0 ? sbx_json_error(out, 400, res.detail ? res.detail : "refused")
+                                : sbx_json_reply(out, 200, j);
+    if (res.response_id != 0)
+        json_object_put(j);
+    pvxf_result_cleanup(&res);
+    csv_table_cleanup(&t);
+    return code;
+}
+
+/* {"SalesOrderNumber"}: the Sales Order and its lines are gone. */
+static int pvxf_post_delete_order(struct sandbox_pvx *sb, struct json_object *in,
+                                  struct buf *out)
+{
+    const char *so = sbx_json_str(in, "SalesOrderNumber");
+
+    if (so == NULL || !pvxf_store_delete_order(&sb->st, so))
+        return sbx_json_error(out, 404, "no such sales order");
+    return sbx_json_reply(out, 200, json_object_new_object());
+}
+
 void pvxf_reset(void *ctx)
 {
     struct sandbox_pvx *sb = ctx;
@@ -286,6 +339,10 @@ static int pvxf_control_post(struct sandbox_pvx *sb, const char *path, struct js
         return pvxf_post_return(sb, in, out);
     if (strcmp(path, "stock") == 0)
         return pvxf_post_stock(sb, in, out);
+    if (strcmp(path, "save") == 0)
+        return pvxf_post_save(sb, in, out);
+    if (strcmp(path, "sales_orders/delete") == 0)
+        return pvxf_post_delete_order(sb, in, out);
     return sbx_json_error(out, 404, "no such control endpoint");
 }
 

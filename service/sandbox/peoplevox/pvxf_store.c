@@ -218,6 +218,19 @@ void pvxf_store_reset(struct pvxf_state *st, bool seed)
     pvxf_store_init(st, seed);
 }
 
+bool pvxf_store_delete_order(struct pvxf_state *st, const char *so)
+{
+    struct pvxf_order *o = pvxf_store_find_order(st, so);
+    size_t i = o != NULL ? (size_t)(o - st->orders) : 0;
+
+    if (o == NULL)
+        return false;
+    pvxf_order_free(o);
+    memmove(o, o + 1, (st->n_orders - i - 1) * sizeof(*o));
+    st->n_orders--;
+    return true;
+}
+
 static struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code)
 {
     for (size_t i = 0; i < st->n_items; i++) {

@@ -94,6 +94,8 @@ void pvxf_store_cleanup(struct pvxf_state *st);
 void pvxf_store_reset(struct pvxf_state *st, bool seed);
 /* The order numbered so, or NULL; borrowed. */
 struct pvxf_order *pvxf_store_find_order(struct pvxf_state *st, const char *so);
+/* Deletes the order numbered so with its lines (lost in the warehouse); false when unknown. */
+bool pvxf_store_delete_order(struct pvxf_state *st, const char *so);
 /* A field of an order or line by name ("" for an unknown field); borrowed. */
 const char *pvxf_order_get(const struct pvxf_order *o, const char *field);
 const char *pvxf_line_get(const struct pvxf_line *l, const char *field);
