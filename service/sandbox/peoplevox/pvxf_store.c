@@ -228,6 +228,7 @@ bool pvxf_store_delete_order(struct pvxf_state *st, const char *so)
     pvxf_order_free(o);
     memmove(o, o + 1, (st->n_orders - i - 1) * sizeof(*o));
     st->n_orders--;
+    memset(&st->orders[st->n_orders], 0, sizeof(*o)); /* a new order starts from zeroes */
     return true;
 }
 
