@@ -105,8 +105,10 @@ PGresult *sweep_store_latest(struct store_conn *c, const char *shop, enum st *st
 
     return store_exec(c,
                       "SELECT DISTINCT ON (sweep) sweep, id, requested, state, "
-                      STORE_ISO_UTC("created_at") ", " STORE_ISO_UTC("started_at") ", "
-                      STORE_ISO_UTC("finished_at") ", " STORE_ISO_UTC("window_from") ", "
+                      STORE_ISO_UTC("created_at") " AS created_at, "
+                      STORE_ISO_UTC("started_at") " AS started_at, "
+                      STORE_ISO_UTC("finished_at") " AS finished_at, "
+                      STORE_ISO_UTC("window_from") " AS window_from, "
                       "listed, recovered, missing, different, unknown, requeued, error "
                       "FROM order_sweeps WHERE shop = $1 ORDER BY sweep, id DESC",
                       1, p, st, err);
