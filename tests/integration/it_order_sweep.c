@@ -3,7 +3,9 @@
  * orders made in the fake store whose webhooks are dropped are all applied
  * by `shopvox reconcile orders --wait` and each posted to Peoplevox once,
  * also when some webhooks arrive late after the sweep applied them; a
- * second sweep over up-to-date orders is a no-op; --since is checked.
+ * second sweep over up-to-date orders is a no-op; --since is checked; an
+ * order shopvox holds that changed in the store without a webhook (a newer
+ * version) is applied by the sweep, and the equal version then is not.
  */
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common.h"
@@ -152,6 +155,33 @@ static void test_since(void **state)
     free(since);
 }
 
+static void test_newer_version_applied_equal_one_not(void **state)
+{
+    char name[32], id[32], so[64];
+    char *changed;
+    struct json_object *run;
+
+    (void)state;
+    itl_store_order("SN", "[{\"sku\":\"TEE-BLK-M\",\"quantity\":1}]", name, sizeof(name), id,
+                    sizeof(id), so, sizeof(so), NULL);
+    run = reconcile(NULL); /* what shopvox holds is what the store lists: nothing */
+    assert_int_equal(it_json_long(run, "recovered"), 0);
+    json_object_put(run);
+    usleep(1100 * 1000); /* updated_at has whole seconds: the change must be newer */
+    changed = itl_store_change_order(id, "{\"cancel\":true}"); /* no webhook delivered */
+    free(changed);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+                                   "cancelled_at IS NULL", name), 1);
+    run = reconcile(NULL);
+    assert_int_equal(it_json_long(run, "recovered"), 1);
+    json_object_put(run);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
+                                   "cancelled_at IS NOT NULL", name), 1);
+    run = reconcile(NULL); /* the same version again: a no-op */
+    assert_int_equal(it_json_long(run, "recovered"), 0);
+    json_object_put(run);
+}
+
 static int group_setup(void **state)
 {
     static const char *const env[] = {"SHOPVOX_ORDER_SWEEP_S=3600", NULL};
@@ -165,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dropped_webhooks_recovered_once),
         cmocka_unit_test(test_since),
+        cmocka_unit_test(test_newer_version_applied_equal_one_not),
     };
 
     it_require_db();
