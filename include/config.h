@@ -96,6 +96,8 @@ struct cfg {
     char *public_url;         /* SHOPVOX_PUBLIC_URL: the listener as Shopline reaches it
                                * ("" = webhook subscriptions are not managed) */
     int webhook_ensure_s;     /* the subscriptions are checked this often */
+    char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
+                               * checked here with admin_token, parsed again by the API) */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };
 
