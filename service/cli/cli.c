@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store.h"
 #include "buf.h"
 #include "jobs.h"
 #include "log.h"
@@ -55,6 +56,7 @@ static const struct cli_command cli_commands[] = {
      cli_reconcile_orders},
     {"webhooks", "list", "", {NULL}, cli_webhooks_list},
     {"webhooks", "ensure", "", {NULL}, cli_webhooks_ensure},
+    {"audit", "list", "[--since ISO8601] [--limit N]", {"since", "limit", NULL}, cli_audit_list},
 };
 
 bool cli_is_command(const char *cmd)
@@ -324,6 +326,25 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
     out->running = o.running;
     snprintf(out->prior_state, sizeof(out->prior_state), "%s", o.prior_state);
     return 0;
+}
+
+/* ---- the audit log ---- */
+
+void cli_audit(struct cli *x, const char *action, const char *kind, const char *id,
+               struct json_object *before, struct json_object *after)
+{
+    char actor[128];
+    struct errbuf err = {""};
+    struct audit_entry e = {x->shop, actor, action, kind, id,
+                            before ? json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN)
+                                   : NULL,
+                            after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN)
+                                  : NULL,
+                            NULL};
+
+    audit_cli_actor(x->user, actor, sizeof(actor));
+    if (audit_record(x->db, &e, &err) != ST_OK)
+        cli_warn(x, "the change is made, but its audit row could not be written: %s", err.msg);
 }
 
 /* ---- JSON ---- */

@@ -77,6 +77,17 @@ static int reconcile_wait(struct cli *x, long long id, long wait_s, struct sweep
     }
 }
 
+static void reconcile_audit(struct cli *x, long long id, const char *since)
+{
+    struct json_object *after = json_object_new_object();
+    char ids[24];
+
+    snprintf(ids, sizeof(ids), "%lld", id);
+    cli_jset_str(after, "since", since[0] ? since : NULL);
+    cli_audit(x, "reconcile.orders", "order_sweep", ids, NULL, after);
+    json_object_put(after);
+}
+
 static void reconcile_print(struct cli *x, long long id, const char *since, bool waited,
                             const struct sweep_run *run)
 {
@@ -126,6 +137,7 @@ int cli_reconcile_orders(struct cli *x)
         cli_error(x, "could not enqueue the order sweep: %s", err.msg);
         return CLI_EXIT_ERROR;
     }
+    reconcile_audit(x, id, since);
     if (wait_s > 0)
         rc = reconcile_wait(x, id, wait_s, &run);
     if (rc == CLI_EXIT_OK)
