@@ -8,11 +8,15 @@
 #ifndef SHOPVOX_APP_H
 #define SHOPVOX_APP_H
 
+#include "api.h"
 #include "config.h"
 #include "http_server.h"
 #include "store.h"
 
 struct app;
+
+/* Threads of the operations listener: a slow API read must not hold up a probe. */
+#define APP_OPS_THREADS 2
 
 /* Creates the application over a borrowed config; opens the DB pool. */
 struct app *app_create(const struct cfg *cfg);
@@ -30,10 +34,14 @@ void app_handle(void *ctx, const struct http_request *req, struct http_response 
 bool app_admit(void *ctx, const struct http_request *req, struct http_response *resp);
 /*
  * The operations listener (ctx = the app): GET/HEAD /healthz, /readyz and
- * /metrics. No route takes a body: app_admit_ops answers from the headers.
+ * /metrics, and the admin API under /api/v1/ (api.h). Only an
+ * authenticated operator's API write takes a body (app_admit_ops asks
+ * api_admit); anything else is answered from the headers.
  */
 void app_handle_ops(void *ctx, const struct http_request *req, struct http_response *resp);
 bool app_admit_ops(void *ctx, const struct http_request *req, struct http_response *resp);
+/* The admin API (borrowed), e.g. to install its session hook. */
+struct api *app_api(struct app *a);
 /* Registers the metric families the app uses (idempotent). */
 void app_metrics_describe(void);
 

@@ -103,6 +103,8 @@ struct cfg {
     int despatch_sweep_s;     /* unconfirmed despatches are re-enqueued this often */
     int reconcile_days;       /* ... looking back this many days (both sweeps) */
     uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
+    char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
+                               * checked here with admin_token, parsed again by the API) */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

@@ -128,4 +128,13 @@ enum st despatch_store_utc_to_local(struct store_conn *c, const char *tz, int64_
 enum st despatch_store_zone_known(struct store_conn *c, const char *tz, bool *known,
                                   struct errbuf *err);
 
+/*
+ * The admin API's order timeline: rows (id, despatch_number, state,
+ * tracking, carrier, service, despatched_at, shopline_fulfillment_id,
+ * confirmed_at, created_at, lines: [{line_id, item_code, quantity}]) of
+ * order_id's despatches, by despatch time. The caller PQclears.
+ */
+PGresult *despatch_store_report_for_order(struct store_conn *c, const char *order_id,
+                                          enum st *st, struct errbuf *err);
+
 #endif

@@ -106,4 +106,20 @@ PGresult *exc_report_list(struct store_conn *c, const char *shop, const char *st
 PGresult *exc_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
                                const char *order_name, enum st *st, struct errbuf *err);
 
+/* The admin API's filter of exceptions (NULL / -1: any). */
+struct exc_filter {
+    const char *state;        /* "open", "resolved" or "all" */
+    const char *team;
+    const char *type;
+    long long min_age_s;      /* first seen at least this many seconds ago; -1: any */
+    const char *order_id;     /* orders.id as text */
+};
+/*
+ * A page of shop's exceptions matching f, newest (highest id) first, with
+ * id below before_id (0: from the newest), at most limit: exc_report's
+ * columns plus age_s (seconds since first seen).
+ */
+PGresult *exc_report_page(struct store_conn *c, const char *shop, const struct exc_filter *f,
+                          long long before_id, int limit, enum st *st, struct errbuf *err);
+
 #endif

@@ -53,4 +53,13 @@ enum st inbox_store_body_seen(struct store_conn *c, const char *order_id,
 enum st inbox_store_purge(struct store_conn *c, const char *shop, int days, int limit,
                           long *deleted, struct errbuf *err);
 
+/*
+ * The admin API's order timeline: rows (id, webhook_id, topic, source,
+ * outcome, error, received_at, body_base64: the raw bytes while retained,
+ * else NULL) of the webhook events stored for order_id, by id. The
+ * caller PQclears.
+ */
+PGresult *inbox_store_report_for_order(struct store_conn *c, const char *order_id,
+                                       enum st *st, struct errbuf *err);
+
 #endif

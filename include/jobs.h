@@ -162,4 +162,31 @@ void job_result_throttle(struct job_result *r, int64_t retry_after_ms);
 /* Backoff used between attempts (exponential, equal jitter, capped). */
 int64_t job_backoff_ms(int attempts);
 
+/* What job_run_now did. */
+struct job_run_outcome {
+    long long job_id;
+    bool created;             /* a new job was enqueued */
+    bool running;             /* a live job is running: left alone (it was marked to re-run) */
+    char prior_state[16];     /* state of the live job found ("" when created) */
+};
+
+/*
+ * A person's "run it now" (the CLI, the admin API): enqueues (kind,
+ * dedupe_key) for shop; when a live job with that key exists, a pending
+ * one is brought to now with fresh attempts (job_retry) and a running one
+ * is left alone. Runs in the caller's transaction.
+ */
+enum st job_run_now(struct store_conn *c, const char *shop, const char *kind,
+                    const char *dedupe_key, const char *payload_json,
+                    struct job_run_outcome *out, struct errbuf *err);
+
+/*
+ * The admin API's list: shop's jobs in state and of kind (NULL: any),
+ * newest (highest id) first, id below before_id (0: from the newest), at
+ * most limit; job_report_for_order's columns plus dedupe_key and payload.
+ */
+PGresult *job_report_page(struct store_conn *c, const char *shop, const char *state,
+                          const char *kind, long long before_id, int limit, enum st *st,
+                          struct errbuf *err);
+
 #endif

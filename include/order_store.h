@@ -244,4 +244,32 @@ enum st order_store_move(struct store_conn *c, const char *order_id, const char 
                          const char *to, const char *event, const char *detail,
                          struct errbuf *err);
 
+/* ---- the admin API's readers (order_store_pages.c) ---- */
+
+/* A filter of orders (NULL: any); the times are ISO 8601 text, checked by the caller. */
+struct order_filter {
+    const char *name;              /* exact, with or without '#' */
+    const char *shopline_order_id;
+    const char *state;
+    const char *created_from;      /* created in Shopline (else received) at or after */
+    const char *created_to;        /* ... and before */
+};
+/*
+ * A page of shop's orders matching f, newest (highest id) first, id below
+ * before_id (0: from the newest), at most limit: id, shopline_order_id,
+ * name, state, hold_reason, financial_status, fulfillment_status,
+ * sales_order_number, site, currency, total_price, shopline_created_at,
+ * received_at, sent_at, updated_at.
+ */
+PGresult *order_store_report_page(struct store_conn *c, const char *shop,
+                                  const struct order_filter *f, long long before_id, int limit,
+                                  enum st *st, struct errbuf *err);
+/*
+ * At most one row: shop's order id, with the page's columns plus
+ * shopline_status, location_id, shipping_country, shipping_title,
+ * lines_changed_after_post, cancelled_at.
+ */
+PGresult *order_store_report_by_id(struct store_conn *c, const char *shop, long long id,
+                                   enum st *st, struct errbuf *err);
+
 #endif

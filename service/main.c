@@ -218,9 +218,11 @@ static int listeners_start(const struct cfg *c, struct app *a, struct listeners 
     if (l->public != NULL) {
         ho.host = c->ops_listen_host;
         ho.port = c->ops_listen_port;
-        ho.threads = 1; /* probes and scrapes: memory only, or one short query */
+        ho.threads = APP_OPS_THREADS; /* probes, scrapes and the admin API */
         ho.handler = app_handle_ops;
         ho.admit = app_admit_ops;
+        ho.max_body_bytes = API_MAX_BODY_BYTES; /* only an operator's API write has one */
+        ho.body_budget_bytes = API_BODY_BUDGET_BYTES;
         l->ops = http_server_start(&ho, &err);
     }
     if (l->ops == NULL) {

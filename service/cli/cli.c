@@ -18,17 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store.h"
 #include "buf.h"
 #include "jobs.h"
 #include "log.h"
-
-/* PostgreSQL type OIDs (catalog/pg_type.h is not a client header). */
-#define PG_OID_BOOL 16
-#define PG_OID_INT8 20
-#define PG_OID_INT2 21
-#define PG_OID_INT4 23
-#define PG_OID_JSON 114
-#define PG_OID_JSONB 3802
+#include "store_json.h"
 
 struct cli_command {
     const char *cmd;
@@ -67,6 +61,7 @@ static const struct cli_command cli_commands[] = {
     {"reconcile", "despatches", "[--days N] [--wait SECONDS]", {"days", "wait", NULL},
      cli_reconcile_despatches},
     {"report", "reconcile", "", {NULL}, cli_report_reconcile},
+    {"audit", "list", "[--since ISO8601] [--limit N]", {"since", "limit", NULL}, cli_audit_list},
 };
 
 bool cli_is_command(const char *cmd)
@@ -325,75 +320,48 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
                     const char *payload_json, struct cli_job_outcome *out)
 {
     struct errbuf err = {""};
-    char state[sizeof(out->prior_state)] = "";
-    bool found = false;
+    struct job_run_outcome o;
 
-    memset(out, 0, sizeof(*out));
-    if (job_enqueue(x->db, x->shop, kind, dedupe_key, payload_json, 0, &out->created, &err) !=
-        ST_OK) {
-        cli_error(x, "could not enqueue %s job %s: %s", kind, dedupe_key, err.msg);
+    if (job_run_now(x->db, x->shop, kind, dedupe_key, payload_json, &o, &err) != ST_OK) {
+        cli_error(x, "could not run %s job %s now: %s", kind, dedupe_key, err.msg);
         return -1;
     }
-    if (job_find_live(x->db, kind, dedupe_key, &out->job_id, state, sizeof(state), &found,
-                      &err) != ST_OK) {
-        cli_error(x, "could not read job: %s", err.msg);
-        return -1;
-    }
-    if (!found) {
-        cli_error(x, "could not find %s job %s after enqueueing it", kind, dedupe_key);
-        return -1;
-    }
-    if (!out->created)
-        snprintf(out->prior_state, sizeof(out->prior_state), "%s", state);
-    out->running = strcmp(out->prior_state, "running") == 0;
-    if (out->created || out->running || job_retry(x->db, out->job_id, &err) == ST_OK)
-        return 0;
-    cli_error(x, "could not retry %s job %lld: %s", kind, out->job_id, err.msg);
-    return -1;
+    out->job_id = o.job_id;
+    out->created = o.created;
+    out->running = o.running;
+    snprintf(out->prior_state, sizeof(out->prior_state), "%s", o.prior_state);
+    return 0;
+}
+
+/* ---- the audit log ---- */
+
+void cli_audit(struct cli *x, const char *action, const char *kind, const char *id,
+               struct json_object *before, struct json_object *after)
+{
+    char actor[128];
+    struct errbuf err = {""};
+    struct audit_entry e = {x->shop, actor, action, kind, id,
+                            before ? json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN)
+                                   : NULL,
+                            after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN)
+                                  : NULL,
+                            NULL};
+
+    audit_cli_actor(x->user, actor, sizeof(actor));
+    if (audit_record(x->db, &e, &err) != ST_OK)
+        cli_warn(x, "the change is made, but its audit row could not be written: %s", err.msg);
 }
 
 /* ---- JSON ---- */
 
-static struct json_object *cell_json(const PGresult *r, int row, int col)
-{
-    const char *v = PQgetvalue(r, row, col);
-
-    if (PQgetisnull(r, row, col))
-        return NULL;
-    switch (PQftype(r, col)) {
-    case PG_OID_BOOL:
-        return json_object_new_boolean(v[0] == 't');
-    case PG_OID_INT2:
-    case PG_OID_INT4:
-    case PG_OID_INT8:
-        return json_object_new_int64(strtoll(v, NULL, 10));
-    case PG_OID_JSON:
-    case PG_OID_JSONB: {
-        struct json_object *j = json_tokener_parse(v);
-
-        return j != NULL ? j : json_object_new_string(v);
-    }
-    default:
-        return json_object_new_string(v);
-    }
-}
-
 struct json_object *cli_row_json(const PGresult *r, int row)
 {
-    struct json_object *o = json_object_new_object();
-
-    for (int col = 0; col < PQnfields(r); col++)
-        json_object_object_add(o, PQfname(r, col), cell_json(r, row, col));
-    return o;
+    return store_row_json(r, row);
 }
 
 struct json_object *cli_rows_json(const PGresult *r)
 {
-    struct json_object *a = json_object_new_array();
-
-    for (int row = 0; row < PQntuples(r); row++)
-        json_object_array_add(a, cli_row_json(r, row));
-    return a;
+    return store_rows_json(r, -1);
 }
 
 const char *cli_jstr(struct json_object *o, const char *key)

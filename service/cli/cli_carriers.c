@@ -124,6 +124,7 @@ int cli_carriers_set(struct cli *x)
     cli_jset_str(out, "tracking_url_template", opts[1].value);
     cli_jset_str(out, "example_url", example);
     json_object_object_add(out, "previous", prev_json(&prev));
+    cli_audit(x, "carrier.set", "carrier", key, json_object_object_get(out, "previous"), out);
     set_print(x, out, key);
     json_object_put(out);
     free(example);
@@ -197,6 +198,7 @@ int cli_carriers_delete(struct cli *x)
     cli_jset_str(out, "carrier", carrier);
     cli_jset_str(out, "service", service);
     json_object_object_add(out, "removed", prev_json(&prev));
+    cli_audit(x, "carrier.delete", "carrier", key, json_object_object_get(out, "removed"), NULL);
     if (x->json)
         cli_print_json(out);
     else

@@ -1,32 +1,22 @@
 /*
  * cli_exceptions.c - shopvox exceptions list|show|retry|resolve.
  *
- * Retry re-runs what the exception is about rather than touching the
- * exception itself: a dead job is put back to run now, an order held for a
- * SKU, routing or Peoplevox problem gets a post_sales_order job (deduped on
- * the order, so a retry racing the automatic re-check adds nothing). A
- * job_dead exception is resolved by its retry (a new one opens if the job
- * dies again); a hold exception stays open until posting the order closes
- * it, so the queue never claims a problem is gone before it is.
+ * Retry and resolve are exc_actions.c's (shared with the admin API, see
+ * exc_actions.h for what retry means per type): here they run in one
+ * transaction with their audit row, actor "cli:$USER".
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store.h"
 #include "cli_int.h"
+#include "exc_actions.h"
 #include "exceptions.h"
-#include "jobs.h"
-#include "order_store.h"
 
 #define EXC_LIST_DEFAULT 50
 #define EXC_LIST_MAX 1000
 #define EXC_NOTE_MAX_BYTES 2000
-
-/* Exceptions about an order held before posting: retried by posting it again. */
-static const char *const exc_order_types[] = {
-    "unknown_sku",        "unroutable",           "peoplevox_rejected", "sales_order_conflict",
-    "order_number_too_long", "order_number_taken", "stalled_order",
-};
 
 static const struct cli_col exc_list_cols[] = {
     {"id", "ID", 0},          {"type", "TYPE", 0},           {"state", "STATE", 0},
@@ -54,17 +44,6 @@ static int exc_fetch(struct cli *x, long long id, struct json_object **out)
     if (rc == CLI_EXIT_NOT_FOUND)
         cli_error(x, "exception %lld not found for shop %s", id, x->shop);
     return rc;
-}
-
-/* Resolves exception id_text if open; *changed tells whether it was. 0 or -1 (printed). */
-static int exc_mark_resolved(struct cli *x, const char *id_text, const char *note, bool *changed)
-{
-    struct errbuf err = {""};
-
-    if (exc_resolve_id(x->db, x->shop, id_text, x->user, note, changed, &err) == ST_OK)
-        return 0;
-    cli_error(x, "could not resolve exception: %s", err.msg);
-    return -1;
 }
 
 /* Parses the single ID argument (plus the given options) and connects. */
@@ -173,158 +152,19 @@ int cli_exceptions_show(struct cli *x)
     return rc;
 }
 
-/* ---- retry ---- */
+/* ---- retry and resolve (exc_actions.c; audited as cli:$USER) ---- */
 
-struct retry_outcome {
-    const char *action;      /* "job_retried", "job_enqueued", "job_running" */
-    long long job_id;
-    char job_kind[48];
-    bool exception_resolved;
-    char message[512];
-};
-
-static bool is_order_type(const char *type)
+/* The exit code of a refused or failed action (the message printed). */
+static int action_failed(struct cli *x, enum exc_refusal refusal, const struct errbuf *err)
 {
-    for (size_t i = 0; i < ARRAY_LEN(exc_order_types); i++)
-        if (strcmp(exc_order_types[i], type) == 0)
-            return true;
-    return false;
-}
-
-static int retry_job_now(struct cli *x, long long job_id)
-{
-    struct errbuf err = {""};
-
-    if (job_retry(x->db, job_id, &err) == ST_OK)
-        return 0;
-    cli_error(x, "could not retry job %lld: %s", job_id, err.msg);
-    return -1;
-}
-
-/* The kind of job `job_id` of this shop, into out->job_kind; an exit code. */
-static int retry_job_kind(struct cli *x, long long job_id, struct retry_outcome *out)
-{
-    struct errbuf err = {""};
-    bool found = false;
-
-    if (job_find_kind(x->db, x->shop, job_id, out->job_kind, sizeof(out->job_kind), &found,
-                      &err) != ST_OK) {
-        cli_error(x, "could not read job: %s", err.msg);
-        return CLI_EXIT_ERROR;
-    }
-    if (found)
-        return CLI_EXIT_OK;
-    cli_error(x, "job %lld not found for shop %s", job_id, x->shop);
-    return CLI_EXIT_NOT_FOUND;
-}
-
-/* job_dead: put the job back and resolve the exception, in one transaction. */
-static int retry_dead_job(struct cli *x, struct json_object *e, struct retry_outcome *out)
-{
-    const char *subject = cli_jstr(e, "subject");
-    long long job_id = strncmp(subject, "job:", 4) == 0 ? cli_parse_id(subject + 4) : -1;
-    char ids[24], note[64];
-    int rc;
-
-    if (job_id < 0) {
-        cli_error(x, "exception %lld names no job (subject '%s')", cli_jint(e, "id"), subject);
-        return CLI_EXIT_ERROR;
-    }
-    rc = retry_job_kind(x, job_id, out);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    snprintf(ids, sizeof(ids), "%lld", cli_jint(e, "id"));
-    snprintf(note, sizeof(note), "job %lld retried", job_id);
-    if (cli_begin(x) < 0)
-        return CLI_EXIT_ERROR;
-    if (retry_job_now(x, job_id) < 0 || exc_mark_resolved(x, ids, note, NULL) < 0 ||
-        cli_commit(x) < 0)
-        goto fail;
-    out->action = "job_retried";
-    out->job_id = job_id;
-    out->exception_resolved = true;
-    snprintf(out->message, sizeof(out->message),
-             "%s job %lld is pending again and runs now; exception %s resolved (a new one opens "
-             "if the job dies again)", out->job_kind, job_id, ids);
-    return CLI_EXIT_OK;
-fail:
     cli_rollback(x);
-    return CLI_EXIT_ERROR;
+    cli_error(x, "%s", err->msg);
+    if (refusal == EXC_REFUSED_NOT_FOUND)
+        return CLI_EXIT_NOT_FOUND;
+    return refusal == EXC_REFUSED_NONE ? CLI_EXIT_ERROR : CLI_EXIT_USAGE;
 }
 
-/* The order an exception is about: its order_id, else the order named by its subject. */
-static int retry_find_order(struct cli *x, struct json_object *e, struct json_object **order)
-{
-    char ids[24];
-    const char *subject = cli_jstr(e, "subject");
-    struct errbuf err = {""};
-    enum st st;
-    int rc;
-
-    snprintf(ids, sizeof(ids), "%lld", cli_jint(e, "order_id"));
-    rc = cli_one_row(x, "read order",
-                     order_store_report_brief(x->db, x->shop, ids, subject, &st, &err), &err,
-                     order);
-    if (rc == CLI_EXIT_NOT_FOUND)
-        cli_error(x, "order of exception %lld not found (subject '%s')", cli_jint(e, "id"),
-                  subject);
-    return rc;
-}
-
-/* Enqueues (or re-arms) the post_sales_order job of a held order. */
-static int retry_post(struct cli *x, const char *order_id, const char *name,
-                      struct retry_outcome *out)
-{
-    char payload[64];
-    struct cli_job_outcome j;
-
-    snprintf(payload, sizeof(payload), "{\"order_id\": %s}", order_id);
-    if (cli_begin(x) < 0)
-        return CLI_EXIT_ERROR;
-    if (cli_job_run_now(x, "post_sales_order", order_id, payload, &j) < 0 || cli_commit(x) < 0) {
-        cli_rollback(x);
-        return CLI_EXIT_ERROR;
-    }
-    out->job_id = j.job_id;
-    out->action = j.created ? "job_enqueued" : j.running ? "job_running" : "job_retried";
-    if (j.created)
-        snprintf(out->message, sizeof(out->message),
-                 "enqueued post_sales_order job %lld for order %s", j.job_id, name);
-    else if (j.running)
-        snprintf(out->message, sizeof(out->message),
-                 "post_sales_order job %lld for order %s is running already", j.job_id, name);
-    else
-        snprintf(out->message, sizeof(out->message),
-                 "post_sales_order job %lld for order %s was %s and runs again now", j.job_id,
-                 name, j.prior_state);
-    snprintf(out->message + strlen(out->message), sizeof(out->message) - strlen(out->message),
-             "; the exception closes itself once the order is posted");
-    return CLI_EXIT_OK;
-}
-
-static int retry_held_order(struct cli *x, struct json_object *e, struct retry_outcome *out)
-{
-    struct json_object *order = NULL;
-    const char *state;
-    char order_id[24];
-    int rc = retry_find_order(x, e, &order);
-
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    state = cli_jstr(order, "state");
-    snprintf(order_id, sizeof(order_id), "%lld", cli_jint(order, "id"));
-    if (strcmp(state, "on_hold") != 0 && strcmp(state, "ready") != 0) {
-        cli_error(x, "order %s is %s, not on hold: nothing to retry", cli_jstr(order, "name"),
-                  state);
-        rc = CLI_EXIT_USAGE;
-    } else {
-        rc = retry_post(x, order_id, cli_jstr(order, "name"), out);
-    }
-    json_object_put(order);
-    return rc;
-}
-
-static void retry_print(struct cli *x, struct json_object *e, const struct retry_outcome *o)
+static void retry_print(struct cli *x, struct json_object *e, const struct exc_retry_outcome *o)
 {
     struct json_object *r;
 
@@ -348,32 +188,26 @@ static void retry_print(struct cli *x, struct json_object *e, const struct retry
 int cli_exceptions_retry(struct cli *x)
 {
     struct json_object *e = NULL;
-    struct retry_outcome o = {NULL, -1, "", false, ""};
-    const char *type;
+    struct exc_retry_outcome o;
+    enum exc_refusal refusal = EXC_REFUSED_NONE;
+    struct errbuf err = {""};
+    char actor[128];
+    struct exc_actor who = {actor, x->user};
     long long id;
     int rc = exc_prepare(x, NULL, 0, &id);
 
-    if (rc == CLI_EXIT_OK)
-        rc = exc_fetch(x, id, &e);
     if (rc != CLI_EXIT_OK)
-        goto out;
-    type = cli_jstr(e, "type");
-    if (strcmp(cli_jstr(e, "state"), "open") != 0) {
-        cli_error(x, "exception %lld is resolved: nothing to retry", id);
-        rc = CLI_EXIT_USAGE;
-    } else if (strcmp(type, "job_dead") == 0) {
-        rc = retry_dead_job(x, e, &o);
-    } else if (is_order_type(type)) {
-        snprintf(o.job_kind, sizeof(o.job_kind), "post_sales_order");
-        rc = retry_held_order(x, e, &o);
-    } else {
-        cli_error(x, "exceptions of type %s cannot be retried: fix the cause, then run "
-                     "shopvox exceptions resolve %lld", type, id);
-        rc = CLI_EXIT_USAGE;
-    }
+        return rc;
+    audit_cli_actor(x->user, actor, sizeof(actor));
+    if (cli_begin(x) < 0)
+        return CLI_EXIT_ERROR;
+    if (exc_action_retry(x->db, x->shop, id, &who, &o, &refusal, &err) != ST_OK)
+        return action_failed(x, refusal, &err);
+    if (cli_commit(x) < 0)
+        return CLI_EXIT_ERROR;
+    rc = exc_fetch(x, id, &e);
     if (rc == CLI_EXIT_OK)
         retry_print(x, e, &o);
-out:
     json_object_put(e);
     return rc;
 }
@@ -384,7 +218,10 @@ int cli_exceptions_resolve(struct cli *x)
 {
     struct cli_opt opts[] = {{"note", NULL}};
     struct json_object *e = NULL;
-    char ids[24];
+    enum exc_refusal refusal = EXC_REFUSED_NONE;
+    struct errbuf err = {""};
+    char actor[128];
+    struct exc_actor who = {actor, x->user};
     bool changed = false;
     long long id;
     int rc = exc_prepare(x, opts, ARRAY_LEN(opts), &id);
@@ -395,8 +232,13 @@ int cli_exceptions_resolve(struct cli *x)
         cli_error(x, "--note is longer than %d bytes", EXC_NOTE_MAX_BYTES);
         return CLI_EXIT_USAGE;
     }
-    snprintf(ids, sizeof(ids), "%lld", id);
-    if (exc_mark_resolved(x, ids, opts[0].value, &changed) < 0)
+    audit_cli_actor(x->user, actor, sizeof(actor));
+    if (cli_begin(x) < 0)
+        return CLI_EXIT_ERROR;
+    if (exc_action_resolve(x->db, x->shop, id, &who, opts[0].value, &changed, &refusal,
+                           &err) != ST_OK)
+        return action_failed(x, refusal, &err);
+    if (cli_commit(x) < 0)
         return CLI_EXIT_ERROR;
     rc = exc_fetch(x, id, &e);
     if (rc != CLI_EXIT_OK)

@@ -149,6 +149,14 @@ struct cli_job_outcome {
 int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
                     const char *payload_json, struct cli_job_outcome *out);
 
+/*
+ * Writes the audit row of a change this command just made (audit_store.h;
+ * actor "cli:$USER"): before/after are the command's own JSON (borrowed,
+ * may be NULL). A failure is a warning: the change stands.
+ */
+void cli_audit(struct cli *x, const char *action, const char *kind, const char *id,
+               struct json_object *before, struct json_object *after);
+
 /* cli_parse then cli_connect: an exit code. */
 int cli_start(struct cli *x, struct cli_opt *opts, size_t n_opts,
               int min_pos, int max_pos, struct cli_args *out);
@@ -177,5 +185,6 @@ int cli_webhooks_ensure(struct cli *x);
 int cli_reconcile_warehouse(struct cli *x);
 int cli_reconcile_despatches(struct cli *x);
 int cli_report_reconcile(struct cli *x);
+int cli_audit_list(struct cli *x);
 
 #endif

@@ -183,6 +183,7 @@ int cli_reconcile_inventory(struct cli *x)
     cli_jset_int(out, "job_id", j.job_id);
     cli_jset_str(out, "action", j.created ? "job_enqueued" : j.running ? "job_running"
                                                                         : "job_retried");
+    cli_audit(x, "reconcile.inventory", "job", DRIFT_RECONCILE_KEY, NULL, out);
     if (report != NULL)
         json_object_object_add(out, "report", json_object_get(report));
     if (x->json)

@@ -120,6 +120,20 @@ static int reconcile_wait(struct cli *x, long long id, long wait_s, struct sweep
     }
 }
 
+/* The operator asked for a run of sweep: one audit row (reconcile.<sweep>). */
+static void reconcile_audit(struct cli *x, const char *sweep, long long id, const char *since)
+{
+    struct json_object *after = json_object_new_object();
+    char ids[24];
+    char action[48];
+
+    snprintf(ids, sizeof(ids), "%lld", id);
+    cli_jset_str(after, "since", since[0] ? since : NULL);
+    snprintf(action, sizeof(action), "reconcile.%s", sweep);
+    cli_audit(x, action, "sweep_run", ids, NULL, after);
+    json_object_put(after);
+}
+
 /* The counts a sweep fills, as JSON members (every one) and for the line printed. */
 static void reconcile_counts(struct json_object *out, const struct sweep_run *run)
 {
@@ -188,6 +202,7 @@ static int reconcile_run(struct cli *x, const char *sweep, const char *kind, con
         cli_error(x, "could not enqueue the %s sweep: %s", sweep, err.msg);
         return CLI_EXIT_ERROR;
     }
+    reconcile_audit(x, sweep, id, since);
     if (wait_s > 0)
         rc = reconcile_wait(x, id, wait_s, &run);
     if (rc == CLI_EXIT_OK)

@@ -89,6 +89,15 @@ int cli_routing_list(struct cli *x)
     return rc == CLI_EXIT_OK ? rules_show(x, NULL) : rc;
 }
 
+static void rules_audit(struct cli *x, const char *text)
+{
+    struct json_object *after = json_object_new_object();
+
+    cli_jset_str(after, "rules", text);
+    cli_audit(x, "routing.set", "routing_rules", x->shop, NULL, after);
+    json_object_put(after);
+}
+
 static int rules_replace(struct cli *x, const struct routing_rules *t)
 {
     struct errbuf err = {""};
@@ -184,6 +193,7 @@ int cli_routing_set(struct cli *x)
         rc = CLI_EXIT_ERROR;
         goto out;
     }
+    rules_audit(x, a.pos[0]);
     snprintf(heading, sizeof(heading), "replaced the routing rules of %s with %zu rule%s:",
              x->shop, t.n, t.n == 1 ? "" : "s");
     rc = rules_show(x, heading);

@@ -119,6 +119,7 @@ int cli_sku_map(struct cli *x)
     cli_jset_str(out, "item_state", state);
     cli_jset_str(out, "warning", warning[0] ? warning : NULL);
     cli_jset_int(out, "held_orders_enqueued", enqueued);
+    cli_audit(x, "sku.map", "sku", a.pos[0], NULL, out);
     if (x->json) {
         cli_print_json(out);
     } else {
@@ -187,6 +188,7 @@ int cli_sku_unmap(struct cli *x)
     cli_jset_str(out, "shopline_sku", a.pos[0]);
     cli_jset_str(out, "item_code", code);
     json_object_object_add(out, "removed", json_object_new_boolean(true));
+    cli_audit(x, "sku.unmap", "sku", a.pos[0], NULL, out);
     if (x->json)
         cli_print_json(out);
     else
@@ -213,6 +215,7 @@ int cli_catalogue_sync(struct cli *x)
     cli_jset_str(out, "action", j.created ? "job_enqueued" : j.running ? "job_running"
                                                                         : "job_retried");
     cli_jset_str(out, "prior_state", j.prior_state[0] ? j.prior_state : NULL);
+    cli_audit(x, "catalogue.sync", "job", "catalogue_sync", NULL, out);
     if (x->json)
         cli_print_json(out);
     else if (j.created)

@@ -156,6 +156,7 @@ int cli_webhooks_ensure(struct cli *x)
         rc = CLI_EXIT_ERROR;
     } else {
         out = ensure_json(&rep);
+        cli_audit(x, "webhooks.ensure", "webhooks", rep.address, NULL, out);
         if (x->json) {
             cli_print_json(out);
         } else {

@@ -73,7 +73,7 @@ metadata:
 type: Opaque
 data:
   SHOPVOX_DATABASE_URL: "postgresql://shopvox:kube-test@$pg:5432/shopvox"
-  SHOPVOX_ADMIN_TOKEN: "kube-admin-token"
+  SHOPVOX_ADMIN_TOKEN: "kube-admin-token-0123456789abcdef0123"
   SHOPLINE_ACCESS_TOKEN: "kube-access-token"
   SHOPLINE_APP_SECRET: "kube-app-secret"
   PEOPLEVOX_PASSWORD: "kube-password"

@@ -69,6 +69,35 @@ static void test_a_body_anywhere_else_is_refused_unread(void **state)
                                           "Content-Length: 3000\r\n\r\n", 200);
 }
 
+#define API_OPERATOR "Authorization: Bearer it-operator-token-0123456789abcdef0123\r\n"
+#define API_VIEWER "Authorization: Bearer it-viewer-token-0123456789abcdef01234\r\n"
+
+/*
+ * The admin API on the ops port reads a body only for an authenticated
+ * operator's write: without a token, with an unknown one, as a viewer, to
+ * an unknown route or past its 64 KiB cap, the answer comes from the
+ * headers and not a byte of the body is read.
+ */
+static void test_an_api_write_body_is_read_only_for_an_operator(void **state)
+{
+    assert_answered_unread(proc.ops_port, "POST /api/v1/exceptions/resolve HTTP/1.1\r\n"
+                                          "Host: x\r\nContent-Length: 60000\r\n\r\n", 401);
+    assert_answered_unread(proc.ops_port, "POST /api/v1/exceptions/resolve HTTP/1.1\r\n"
+                                          "Host: x\r\nAuthorization: Bearer nope\r\n"
+                                          "Transfer-Encoding: chunked\r\n\r\n", 401);
+    assert_answered_unread(proc.ops_port, "POST /api/v1/exceptions/resolve HTTP/1.1\r\n"
+                                          "Host: x\r\n" API_VIEWER
+                                          "Content-Length: 60000\r\n\r\n", 403);
+    assert_answered_unread(proc.ops_port, "POST /api/v1/nothing HTTP/1.1\r\nHost: x\r\n"
+                                          API_OPERATOR "Content-Length: 60000\r\n\r\n", 404);
+    assert_answered_unread(proc.ops_port, "POST /api/v1/exceptions/resolve HTTP/1.1\r\n"
+                                          "Host: x\r\n" API_OPERATOR
+                                          "Content-Length: 100000000\r\n\r\n", 413);
+    assert_answered_unread(proc.ops_port, "POST /api/v1/exceptions/resolve HTTP/1.1\r\n"
+                                          "Host: x\r\nContent-Length: 100000000\r\n\r\n",
+                           413);
+}
+
 static void test_a_webhook_without_a_well_formed_signature_is_refused_unread(void **state)
 {
     assert_answered_unread(proc.port, "POST /webhooks/shopline HTTP/1.1\r\nHost: x\r\n"
@@ -233,7 +262,10 @@ static int start_shopvox(void **state)
     static const char *const args[] = {"serve", "--migrate", NULL};
     static const char *const env[] = {
         "SHOPVOX_MAX_BODY_BYTES=4096", "SHOPVOX_BODY_BUDGET_BYTES=8192",
-        "SHOPVOX_HEADER_DEADLINE_MS=1000", "SHOPVOX_REQUEST_DEADLINE_MS=1500", NULL};
+        "SHOPVOX_HEADER_DEADLINE_MS=1000", "SHOPVOX_REQUEST_DEADLINE_MS=1500",
+        "SHOPVOX_ADMIN_TOKENS=op:operator:it-operator-token-0123456789abcdef0123,"
+        "vi:viewer:it-viewer-token-0123456789abcdef01234",
+        NULL};
 
     it_require_db();
     db = it_db_create("http_limits");
@@ -251,6 +283,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_body_anywhere_else_is_refused_unread),
         cmocka_unit_test(test_a_webhook_without_a_well_formed_signature_is_refused_unread),
+        cmocka_unit_test(test_an_api_write_body_is_read_only_for_an_operator),
         cmocka_unit_test(test_the_body_budget_answers_503_while_spent_and_200_after),
         cmocka_unit_test(test_one_client_cannot_hold_the_whole_budget),
         cmocka_unit_test(test_a_body_trickled_past_the_request_deadline_is_cut),

@@ -421,6 +421,18 @@ static const struct bad_case bad_cases[] = {
     {"PEOPLEVOX_INVENTORY_CHANGES", "report:Stock changes",
      "PEOPLEVOX_INVENTORY_CHANGES=report:Stock changes: expected events, full or "
      "report:TEMPLATE:COLUMN (names of 1..95 bytes without '\"', ']' or control characters)\n"},
+    /* the admin API's tokens (secrets: the entry named, never the token) */
+    {"SHOPVOX_ADMIN_TOKENS", "ops:admin:0123456789abcdef0123456789abcdef",
+     "SHOPVOX_ADMIN_TOKENS=***: entry 1 (ops): role must be viewer or operator\n"},
+    {"SHOPVOX_ADMIN_TOKENS", "a:viewer:0123456789abcdef0123456789abcdef,a:operator:"
+     "0123456789abcdef0123456789abcdeX",
+     "SHOPVOX_ADMIN_TOKENS=***: entry 2: name 'a' is used twice\n"},
+    {"SHOPVOX_ADMIN_TOKENS", "ops:viewer:short",
+     "SHOPVOX_ADMIN_TOKENS=***: entry 1 (ops): the token is shorter than 32 characters (e.g. "
+     "openssl rand -hex 24)\n"},
+    {"SHOPVOX_ADMIN_TOKEN", "short",
+     "SHOPVOX_ADMIN_TOKEN=***: SHOPVOX_ADMIN_TOKEN is shorter than 32 characters (e.g. openssl "
+     "rand -hex 24)\n"},
 };
 
 static void test_zone_names(void **state)
@@ -489,7 +501,8 @@ static void test_several_invalid_values_are_reported_at_once(void **state)
 
 static const struct env_var all_secrets[] = {
     {"SHOPVOX_DATABASE_URL", "postgresql://svx:db-pass-77@db.internal/shopvox"},
-    {"SHOPVOX_ADMIN_TOKEN", "admin-token-77"},
+    {"SHOPVOX_ADMIN_TOKEN", "admin-token-77-0123456789abcdefghij"},
+    {"SHOPVOX_ADMIN_TOKENS", "ops:viewer:viewer-token-77-0123456789abcdefgh"},
     {"SHOPLINE_ACCESS_TOKEN", "access-token-77"},
     {"SHOPLINE_APP_SECRET", "app-secret-77"},
     {"SHOPLINE_APP_SECRET_PREVIOUS", "old-secret-77"},
@@ -535,7 +548,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 65); /* one line per variable */
+    assert_int_equal(count_lines(out), 66); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

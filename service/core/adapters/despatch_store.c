@@ -312,3 +312,21 @@ enum st despatch_store_zone_known(struct store_conn *c, const char *tz, bool *kn
     PQclear(r);
     return st;
 }
+
+PGresult *despatch_store_report_for_order(struct store_conn *c, const char *order_id,
+                                          enum st *st, struct errbuf *err)
+{
+    const char *p[1] = {order_id};
+
+    return store_exec(c,
+                      "SELECT d.id, d.despatch_number, d.state, d.tracking, d.carrier, d.service, "
+                      STORE_ISO_UTC("d.despatched_at") " AS despatched_at, "
+                      "d.shopline_fulfillment_id, " STORE_ISO_UTC("d.confirmed_at")
+                      " AS confirmed_at, " STORE_ISO_UTC("d.created_at") " AS created_at, "
+                      "coalesce((SELECT json_agg(json_build_object('line_id', l.line_id, "
+                      "'item_code', l.item_code, 'quantity', l.quantity) ORDER BY l.line_id) "
+                      "FROM despatch_lines l WHERE l.despatch_id = d.id), '[]') AS lines "
+                      "FROM despatches d WHERE d.order_id = $1::bigint "
+                      "ORDER BY d.despatched_at, d.id",
+                      1, p, st, err);
+}

@@ -61,3 +61,16 @@ enum st inbox_store_purge(struct store_conn *c, const char *shop, int days, int 
         "AND e.state = 'open')) LIMIT $3::int)",
         shop, days, limit, deleted, err);
 }
+
+PGresult *inbox_store_report_for_order(struct store_conn *c, const char *order_id,
+                                       enum st *st, struct errbuf *err)
+{
+    const char *p[1] = {order_id};
+
+    return store_exec(c,
+                      "SELECT id, webhook_id, topic, source, outcome, error, "
+                      STORE_ISO_UTC("received_at") " AS received_at, "
+                      "translate(encode(body, 'base64'), E'\\n', '') AS body_base64 "
+                      "FROM webhook_events WHERE order_id = $1::bigint ORDER BY id",
+                      1, p, st, err);
+}

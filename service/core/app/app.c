@@ -10,7 +10,10 @@
  * reaches) serves only the webhooks, and takes a body only from a POST
  * whose signature header is well formed (app_admit); the operations one
  * serves the probes and /metrics and never takes a body. A flood on the
- * public port therefore never delays a probe.
+ * public port therefore never delays a probe. The operations listener also
+ * carries the admin API (/api/v1/, api.h), whose writes are the only
+ * bodies it reads: api_admit lets one in only for an authenticated
+ * operator's write, at most API_MAX_BODY_BYTES.
  *
  * The Peoplevox nudge is a hint: Peoplevox's event callbacks are unsigned,
  * so the only secret is the token in the URL, compared in constant time
@@ -35,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
 #include "cursor_store.h"
 #include "intake.h"
 #include "inventory_jobs.h"
@@ -51,6 +55,7 @@
 struct app {
     const struct cfg *cfg;
     struct store_pool *pool;
+    struct api *api;          /* /api/v1/ on the ops listener */
     unsigned char nudge_digest[SHA256_DIGEST_LENGTH]; /* of PEOPLEVOX_WEBHOOK_TOKEN */
 };
 
@@ -74,8 +79,13 @@ struct app *app_create(const struct cfg *cfg)
     struct app *a = xcalloc(1, sizeof(*a));
 
     a->cfg = cfg;
-    /* one connection per public thread, one for the ops listener's, one spare */
-    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + 2);
+    struct errbuf err = {""};
+
+    /* one connection per public thread, one per ops listener thread, one spare */
+    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + APP_OPS_THREADS + 1);
+    a->api = api_create(cfg, a->pool, &err);
+    if (a->api == NULL) /* cfg_load checked the tokens: not reached */
+        abort();
     SHA256((const unsigned char *)cfg->pvx_webhook_token, strlen(cfg->pvx_webhook_token),
            a->nudge_digest);
     app_metrics_describe();
@@ -86,6 +96,7 @@ void app_destroy(struct app *a)
 {
     if (a == NULL)
         return;
+    api_destroy(a->api);
     store_pool_destroy(a->pool);
     free(a);
 }
@@ -362,7 +373,9 @@ void app_handle_ops(void *ctx, const struct http_request *req, struct http_respo
     bool known = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
                  strcmp(req->path, "/metrics") == 0;
 
-    if (!known) {
+    if (api_owns_path(req->path)) {
+        api_handle(a->api, req, resp);
+    } else if (!known) {
         route_not_found(resp);
     } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         resp->route = "ops";
@@ -380,6 +393,15 @@ void app_handle_ops(void *ctx, const struct http_request *req, struct http_respo
 
 bool app_admit_ops(void *ctx, const struct http_request *req, struct http_response *resp)
 {
+    struct app *a = ctx;
+
+    if (api_owns_path(req->path))
+        return api_admit(a->api, req, resp); /* an operator's write only */
     app_handle_ops(ctx, req, resp);
     return false;
+}
+
+struct api *app_api(struct app *a)
+{
+    return a->api;
 }

@@ -174,12 +174,14 @@ PGresult *exc_count_open(struct store_conn *c, enum st *st, struct errbuf *err)
 
 /* ---- the operator's reports ---- */
 
-#define EXC_REPORT_SELECT                                                                        \
+#define EXC_REPORT_COLUMNS                                                                       \
     "SELECT e.id, e.type, e.state, e.team, e.subject_kind, e.subject, e.order_id, "              \
     "o.name AS order_name, o.state AS order_state, e.detail, e.action, e.count, "               \
     STORE_ISO_UTC("e.first_seen") " AS first_seen, " STORE_ISO_UTC("e.last_seen")               \
     " AS last_seen, " STORE_ISO_UTC("e.resolved_at") " AS resolved_at, e.resolved_by, "         \
-    "e.resolution FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id "
+    "e.resolution"
+#define EXC_REPORT_FROM " FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id "
+#define EXC_REPORT_SELECT EXC_REPORT_COLUMNS EXC_REPORT_FROM
 
 PGresult *exc_report(struct store_conn *c, const char *shop, long long id, enum st *st,
                      struct errbuf *err)
@@ -218,4 +220,26 @@ PGresult *exc_report_for_order(struct store_conn *c, const char *shop, const cha
                       "AND (order_id = $1::bigint OR (subject_kind = 'order' AND subject = $3)) "
                       "ORDER BY id",
                       3, p, st, err);
+}
+
+PGresult *exc_report_page(struct store_conn *c, const char *shop, const struct exc_filter *f,
+                          long long before_id, int limit, enum st *st, struct errbuf *err)
+{
+    char age[24], before[24], lim[16];
+    const char *p[8] = {shop,   f->state, f->team, f->type, f->min_age_s >= 0 ? age : NULL,
+                        before, lim,      f->order_id};
+
+    snprintf(age, sizeof(age), "%lld", f->min_age_s);
+    snprintf(before, sizeof(before), "%lld", before_id);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    return store_exec(c,
+                      EXC_REPORT_COLUMNS ", floor(extract(epoch FROM now() - e.first_seen))"
+                      "::bigint AS age_s" EXC_REPORT_FROM
+                      "WHERE e.shop = $1 AND ($2 = 'all' OR e.state = $2) "
+                      "AND ($3::text IS NULL OR e.team = $3) AND ($4::text IS NULL OR e.type = $4) "
+                      "AND ($5::bigint IS NULL OR e.first_seen <= now() - $5::bigint * "
+                      "interval '1 second') AND ($6::bigint = 0 OR e.id < $6::bigint) "
+                      "AND ($8::bigint IS NULL OR e.order_id = $8::bigint) "
+                      "ORDER BY e.id DESC LIMIT $7::int",
+                      8, p, st, err);
 }

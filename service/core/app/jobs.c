@@ -354,15 +354,18 @@ enum st job_find_kind(struct store_conn *c, const char *shop, long long job_id, 
     return st;
 }
 
+#define JOB_REPORT_COLUMNS                                                                       \
+    "SELECT id, kind, state, attempts, max_attempts, " STORE_ISO_UTC("run_at")                   \
+    " AS run_at, last_error, " STORE_ISO_UTC("created_at") " AS created_at, "                   \
+    STORE_ISO_UTC("finished_at") " AS finished_at"
+
 PGresult *job_report_for_order(struct store_conn *c, const char *shop, const char *order_id,
                                enum st *st, struct errbuf *err)
 {
     const char *p[2] = {order_id, shop};
 
     return store_exec(c,
-                      "SELECT id, kind, state, attempts, max_attempts, " STORE_ISO_UTC("run_at")
-                      " AS run_at, last_error, " STORE_ISO_UTC("created_at") " AS created_at, "
-                      STORE_ISO_UTC("finished_at") " AS finished_at FROM jobs "
+                      JOB_REPORT_COLUMNS " FROM jobs "
                       "WHERE payload->>'order_id' = $1 AND shop = $2 ORDER BY id",
                       2, p, st, err);
 }
@@ -412,4 +415,46 @@ PGresult *job_count_live(struct store_conn *c, enum st *st, struct errbuf *err)
                                "SELECT kind, state, count(*) FROM jobs WHERE state <> 'done' "
                                "GROUP BY 1, 2",
                                0, NULL, NULL, NULL, st, err);
+}
+
+enum st job_run_now(struct store_conn *c, const char *shop, const char *kind,
+                    const char *dedupe_key, const char *payload_json,
+                    struct job_run_outcome *out, struct errbuf *err)
+{
+    char state[sizeof(out->prior_state)] = "";
+    bool found = false;
+    enum st st;
+
+    memset(out, 0, sizeof(*out));
+    st = job_enqueue(c, shop, kind, dedupe_key, payload_json, 0, &out->created, err);
+    if (st == ST_OK)
+        st = job_find_live(c, kind, dedupe_key, &out->job_id, state, sizeof(state), &found, err);
+    if (st != ST_OK)
+        return st;
+    if (!found) {
+        errbuf_set(err, "could not find %s job %s after enqueueing it", kind, dedupe_key);
+        return ST_FAIL;
+    }
+    if (!out->created)
+        snprintf(out->prior_state, sizeof(out->prior_state), "%s", state);
+    out->running = strcmp(out->prior_state, "running") == 0;
+    if (out->created || out->running)
+        return ST_OK;
+    return job_retry(c, out->job_id, err);
+}
+
+PGresult *job_report_page(struct store_conn *c, const char *shop, const char *state,
+                          const char *kind, long long before_id, int limit, enum st *st,
+                          struct errbuf *err)
+{
+    char before[24], lim[16];
+    const char *p[5] = {shop, state, kind, before, lim};
+
+    snprintf(before, sizeof(before), "%lld", before_id);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    return store_exec(c,
+                      JOB_REPORT_COLUMNS ", dedupe_key, payload FROM jobs WHERE shop = $1 "
+                      "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3) "
+                      "AND ($4::bigint = 0 OR id < $4::bigint) ORDER BY id DESC LIMIT $5::int",
+                      5, p, st, err);
 }

@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
+#include "admin_tokens.h"
 #include "inventory.h"
 #include "location_map.h"
 
@@ -127,6 +128,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_WAREHOUSE_SWEEP_S", CK_INT, OFF(warehouse_sweep_s), "86400", 60, 604800, NULL, 0},
     {"SHOPVOX_DESPATCH_SWEEP_S", CK_INT, OFF(despatch_sweep_s), "86400", 60, 604800, NULL, 0},
     {"SHOPVOX_RECONCILE_DAYS", CK_INT, OFF(reconcile_days), "7", 1, 31, NULL, 0},
+    {"SHOPVOX_ADMIN_TOKENS", CK_STR, OFF(admin_tokens), "", 0, 0, NULL, CF_SECRET},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
@@ -501,6 +503,25 @@ static int check_inventory_changes(struct cfg *c, struct buf *errors)
                   why.msg);
 }
 
+/*
+ * The admin API's tokens by admin_tokens_parse (parsed again by the API):
+ * a problem of the old single token is SHOPVOX_ADMIN_TOKEN's, any other
+ * SHOPVOX_ADMIN_TOKENS's. The reason names entries, never a token.
+ */
+static int check_admin_tokens(struct cfg *c, struct buf *errors)
+{
+    struct admin_tokens *t = xcalloc(1, sizeof(*t));
+    struct errbuf why = {""};
+    int problems = 0;
+
+    if (admin_tokens_parse(t, "", c->admin_token, &why) < 0)
+        problems = reject(c, errors, var_at(OFF(admin_token)), c->admin_token, why.msg);
+    else if (admin_tokens_parse(t, c->admin_tokens, c->admin_token, &why) < 0)
+        problems = reject(c, errors, var_at(OFF(admin_tokens)), c->admin_tokens, why.msg);
+    free(t);
+    return problems;
+}
+
 /* Checks no type in the table can express; returns the number of problems. */
 static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
@@ -536,6 +557,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
                            token_why);
     problems += check_location_map(c, errors);
     problems += check_inventory_changes(c, errors);
+    problems += check_admin_tokens(c, errors);
     return problems;
 }
 

@@ -1,0 +1,27 @@
+/*
+ * api_routes.c - every route of the admin API, in one table (see
+ * api_int.h for how to add one). Order matters only between a literal
+ * path and a {param} path of the same shape: the first match wins, so
+ * literal ones come first. The README's "Admin API" section documents
+ * each row.
+ */
+#include "api_int.h"
+
+const struct api_route api_routes[] = {
+    {"GET", "/api/v1/whoami", false, "api_whoami", api_whoami},
+    {"GET", "/api/v1/exceptions", false, "api_exceptions", api_exceptions_list},
+    {"POST", "/api/v1/exceptions/resolve", true, "api_exceptions_bulk",
+     api_exceptions_bulk_resolve},
+    {"POST", "/api/v1/exceptions/retry", true, "api_exceptions_bulk", api_exceptions_bulk_retry},
+    {"GET", "/api/v1/exceptions/{id}", false, "api_exception", api_exceptions_show},
+    {"POST", "/api/v1/exceptions/{id}/resolve", true, "api_exception_action",
+     api_exceptions_resolve},
+    {"POST", "/api/v1/exceptions/{id}/retry", true, "api_exception_action",
+     api_exceptions_retry},
+    {"GET", "/api/v1/orders", false, "api_orders", api_orders_list},
+    {"GET", "/api/v1/orders/{id}", false, "api_order", api_orders_show},
+    {"GET", "/api/v1/jobs", false, "api_jobs", api_jobs_list},
+    {"POST", "/api/v1/jobs/{id}/retry", true, "api_job_action", api_jobs_retry},
+    {"GET", "/api/v1/audit", false, "api_audit", api_audit_list},
+};
+const size_t api_n_routes = ARRAY_LEN(api_routes);
