@@ -9,15 +9,16 @@
 # throughout (its bucket 4/s burst 40, SHOPLINE_RATE_PER_SEC=4):
 #
 #  1. a full snapshot read and diffed: one sync_inventory_full job (100
-#     report pages, 1 % of the levels changed; Peoplevox unthrottled here:
-#     at PEOPLEVOX_RATE=15/15s a 100-page read restarts from page 1 each
-#     time a page waits past the limiter's sleep and never completes, see
-#     README): shopvox's CPU seconds
+#     report pages, 1 % of the levels changed; Peoplevox unthrottled here,
+#     1b measures it throttled): shopvox's CPU seconds
 #     (utime + stime of the process over the job) and its peak RSS above the
 #     RSS before (VmHWM reset through /proc/PID/clear_refs), the job's wall
 #     time; targets 2 s CPU, 64 MiB;
-#  2. with Peoplevox's budget enforced as well (shopvox restarted with
-#     PEOPLEVOX_RATE=15/15s, the fake refusing past 15 calls / 15 s):
+#  1b. shopvox restarted with Peoplevox's budget enforced as well
+#     (PEOPLEVOX_RATE=15/15s, the fake refusing past 15 calls / 15 s): the
+#     same full read again (1 % changed again), its wall time, its report
+#     calls and the fake's refusals;
+#  2. with both budgets enforced:
 #     BENCH_MINUTES (5) minutes at a change rate of BENCH_CHANGE_PCT (1) %
 #     of the items a minute at one site, each change hinted as Peoplevox's
 #     AvailabilityChanges callback: Peoplevox and Shopline calls per hour
@@ -30,12 +31,16 @@
 #     against 240 sets).
 #
 # Knobs: BENCH_SKUS (50000), BENCH_MINUTES (5), BENCH_CHANGE_PCT (1),
-# BENCH_WORKERS (4). Loopback only; everything is stopped and removed on exit.
+# BENCH_WORKERS (4), BENCH_ONLY (unset: all; `full`: part 1 alone, about 3
+# minutes; `budget`: parts 1 and 1b, without the wait for 1's pushes).
+# Loopback only; everything is stopped and removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SKUS=${BENCH_SKUS:-50000}
 MINUTES=${BENCH_MINUTES:-5}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in ''|full|budget) ;; *) echo "BENCH_ONLY: full or budget, not '$ONLY'" >&2; exit 2 ;; esac
 PCT=${BENCH_CHANGE_PCT:-1}
 WORKERS=${BENCH_WORKERS:-4}
 SECRET=bench-app-secret
@@ -116,34 +121,46 @@ for _ in $(seq 1 600); do [ "$(q "SELECT count(*) FROM variants")" -ge "$SKUS" ]
 [ "$(q "SELECT count(*) FROM variants")" -ge "$SKUS" ] || die "variants not synced (log: $WORK/shopvox.log)"
 sleep 3
 
-say "1. a full snapshot read and diffed: $((SKUS * 2)) levels, 1 % changed in the warehouse"
-python3 - "$PVX_PORT" "$SKUS" <<'PY'
+# 1 % of the items changed at PrimarySite (to on_hand + the round's offset)
+change_one_pct() {
+  python3 - "$PVX_PORT" "$SKUS" "$1" <<'PY'
 import http.client, json, sys
-pvx, n = int(sys.argv[1]), int(sys.argv[2])
+pvx, n, off = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 c = http.client.HTTPConnection("127.0.0.1", pvx, timeout=120)
-body = {"stock": [{"ItemCode": "BN-%06d" % i, "site": "PrimarySite", "on_hand": i % 97 + 500}
+body = {"stock": [{"ItemCode": "BN-%06d" % i, "site": "PrimarySite", "on_hand": i % 97 + off}
                   for i in range(0, n, 50)]}
 c.request("POST", "/_sandbox/stock", json.dumps(body)); r = c.getresponse(); r.read()
 assert r.status == 200
 PY
+}
 # Item inventory summary reads the fake Peoplevox answered
 pvx_reads() {
   curl -sf "http://127.0.0.1:$PVX_PORT/_sandbox/calls" | python3 -c 'import json,sys
 print(sum(1 for c in json.load(sys.stdin)["calls"]
           if c.get("op") == "GetReportData" and c.get("template") == "Item inventory summary"))'
 }
+pvx_refused() {
+  curl -sf "http://127.0.0.1:$PVX_PORT/_sandbox/state" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("refused", 0))'
+}
+# one sync_inventory_full job, waited for (its done count must reach $1)
+full_read() {
+  q "INSERT INTO jobs (shop, kind, dedupe_key, payload) VALUES ('$SHOP', 'sync_inventory_full', 'inventory_full', '{}')" >/dev/null
+  while [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'sync_inventory_full' AND state = 'done'")" -lt "$1" ]; do
+    [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'sync_inventory_full' AND state = 'dead'")" = 0 ] ||
+      die "the full read died (log: $WORK/shopvox.log)"
+    sleep 0.1
+  done
+}
 cpu() { awk '{ print $14 + $15 }' "/proc/$SV_PID/stat"; }
 kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$SV_PID/status"; }
 TICK=$(getconf CLK_TCK)
+
+say "1. a full snapshot read and diffed: $((SKUS * 2)) levels, 1 % changed in the warehouse"
+change_one_pct 500
 echo 5 >"/proc/$SV_PID/clear_refs"
 RSS0=$(kb VmRSS)
 CPU0=$(cpu)
-q "INSERT INTO jobs (shop, kind, dedupe_key, payload) VALUES ('$SHOP', 'sync_inventory_full', 'inventory_full', '{}')" >/dev/null
-while [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'sync_inventory_full' AND state = 'done'")" -lt 1 ]; do
-  [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'sync_inventory_full' AND state = 'dead'")" = 0 ] ||
-    die "the full read died (log: $WORK/shopvox.log)"
-  sleep 0.1
-done
+full_read 1
 CPU1=$(cpu)
 HWM=$(kb VmHWM)
 LINE=$(grep 'event=inventory_synced kind=full' "$WORK/shopvox.log" | tail -1)
@@ -151,19 +168,36 @@ echo "  $LINE" | sed 's/^ *ts=[^ ]* //'
 awk -v c0="$CPU0" -v c1="$CPU1" -v t="$TICK" -v r0="$RSS0" -v h="$HWM" 'BEGIN {
   printf "  shopvox CPU %.2f s (target < 2 s); RSS before %.1f MiB, peak %.1f MiB: +%.1f MiB (target < 64 MiB)\n",
          (c1 - c0) / t, r0 / 1024, h / 1024, (h - r0) / 1024 }'
+[ "$ONLY" = full ] && exit 0
 
 backlog() { q "SELECT count(*) FROM jobs WHERE kind = 'set_inventory' AND state IN ('pending', 'running')"; }
-say "   (its pushes drain at 4/s first: $(backlog) queued)"
-for _ in $(seq 1 900); do [ "$(backlog)" = 0 ] && break; sleep 1; done
+if [ "$ONLY" != budget ]; then
+  say "   (its pushes drain at 4/s first: $(backlog) queued)"
+  for _ in $(seq 1 900); do [ "$(backlog)" = 0 ] && break; sleep 1; done
+fi
 say "   shopvox restarted with the Peoplevox budget enforced (PEOPLEVOX_RATE=15/15s, the fake refusing past it)"
 kill -TERM "$SV_PID"
 wait "$SV_PID" 2>/dev/null || true
 export PEOPLEVOX_RATE=15/15s
 curl -sf -X POST "http://127.0.0.1:$PVX_PORT/_sandbox/faults" -d '{"rate_limit":{"calls":15,"window_ms":15000}}' >/dev/null
 serve
+say "1b. the same full read within PEOPLEVOX_RATE=15/15s (1 % changed again)"
+change_one_pct 700
+R0=$(pvx_reads)
+F0=$(pvx_refused)
+T1=$(date +%s.%N)
+full_read 2
+T2=$(date +%s.%N)
+LINE=$(grep 'event=inventory_synced kind=full' "$WORK/shopvox.log" | tail -1)
+echo "  $LINE" | sed 's/^ *ts=[^ ]* //'
+awk -v t1="$T1" -v t2="$T2" -v r0="$R0" -v r1="$(pvx_reads)" -v f0="$F0" -v f1="$(pvx_refused)" 'BEGIN {
+  printf "  completed in %.1f s: %d Item inventory summary calls answered, %d refused by the fake for load\n",
+         t2 - t1, r1 - r0, f1 - f0 }'
+[ "$ONLY" = budget ] && exit 0
 say "2. $MINUTES minutes at $PCT % of the items a minute changing at PrimarySite (hinted), budgets enforced"
 q "CREATE TABLE bench_changes (item_code text PRIMARY KEY, value int, changed_at timestamptz)" >/dev/null
 PVX0=$(pvx_reads)
+REF0=$(pvx_refused)
 SL0=$(curl -sf "http://127.0.0.1:$SL_PORT/_sandbox/traffic" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
 T0=$SECONDS
 python3 - "$PVX_PORT" "$SV_PORT" "$SKUS" "$MINUTES" "$PCT" "$HINT" "$DB" <<'PY'
@@ -198,7 +232,7 @@ ELAPSED=$((SECONDS - T0))
 PVX1=$(pvx_reads)
 SL1=$(curl -sf "http://127.0.0.1:$SL_PORT/_sandbox/traffic" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["requests"], t["refused"], t["busiest_1s"])')
 read -r SLN SLREF SLBUSY <<<"$SL1"
-REFUSED=$(curl -sf "http://127.0.0.1:$PVX_PORT/_sandbox/state" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("refused", 0))')
+REFUSED=$(($(pvx_refused) - REF0))
 awk -v p0="$PVX0" -v p1="$PVX1" -v s0="$SL0" -v s1="$SLN" -v e="$ELAPSED" -v pages=$(( (SKUS * 2 + 999) / 1000 )) 'BEGIN {
   printf "  over %d s: Peoplevox report calls %d -> %.0f/h, plus the hourly full read %d = %.0f/h of 2,880\n",
          e, p1 - p0, (p1 - p0) * 3600 / e, pages, (p1 - p0) * 3600 / e + pages

@@ -74,6 +74,14 @@ PGresult *drift_store_latest(struct store_conn *c, const char *shop, enum st *st
 enum st drift_store_latest_id(struct store_conn *c, const char *shop, long long *id,
                               struct errbuf *err);
 
+/*
+ * Deletes up to limit of shop's reports finished more than days ago, the
+ * oldest first, never the latest (what `report inventory` and the gauges
+ * show, however old); *deleted counts them. Retention's batch step.
+ */
+enum st drift_store_purge(struct store_conn *c, const char *shop, int days, int limit,
+                          long *deleted, struct errbuf *err);
+
 /* A job's state and last error into the buffers ("" when it is gone). */
 enum st drift_store_job_state(struct store_conn *c, long long job_id, char *state,
                               size_t state_cap, char *last_error, size_t error_cap,

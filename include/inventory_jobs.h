@@ -41,6 +41,7 @@
 #define INVENTORY_HINTS_PER_RUN 500     /* hinted codes one change read takes (10 calls) */
 #define INVENTORY_ENQUEUE_MAX 20000     /* set_inventory jobs one run queues; the rest next run */
 #define INVENTORY_MAX_ROWS 2000000      /* rows one read accepts (guards memory) */
+#define INVENTORY_FULL_THROTTLED_MAX 50 /* throttled pages one full read waits out */
 #define INVENTORY_PUSH_ROUNDS 3         /* pushes of one job when the value keeps changing */
 #define INVENTORY_CHANGES_WATERMARK "inventory_changes_watermark"
 #define INVENTORY_CHANGES_OVERLAP_S 300 /* a changes report is re-read from 5 min back */

@@ -51,6 +51,21 @@ enum st inventory_store_put(struct store_conn *c, const char *shop,
                             const struct inventory_rows *rows, const char *read_at,
                             long *changed, struct errbuf *err);
 
+/*
+ * The full read's staging, on this connection only (a temporary table):
+ * _begin empties it (creating it the first time), _stage adds one page's
+ * rows (the same item x site again keeps the later figure), _put_staged
+ * upserts everything staged as inventory_store_put does rows, and _end
+ * empties it. A read that fails before _put_staged publishes nothing; a
+ * lost connection loses the staged rows with it (_put_staged then fails).
+ */
+enum st inventory_store_stage_begin(struct store_conn *c, struct errbuf *err);
+enum st inventory_store_stage(struct store_conn *c, const struct inventory_rows *rows,
+                              struct errbuf *err);
+enum st inventory_store_put_staged(struct store_conn *c, const char *shop, const char *read_at,
+                                   long *changed, struct errbuf *err);
+enum st inventory_store_stage_end(struct store_conn *c, struct errbuf *err);
+
 /* Queues item_code for the next change read (again: its time moves on). */
 enum st inventory_store_hint(struct store_conn *c, const char *shop, const char *item_code,
                              struct errbuf *err);
@@ -68,7 +83,8 @@ enum st inventory_store_clear_hints(struct store_conn *c, const char *shop,
  * reservation when reserve, and returns rows (item_code, location_id,
  * changed 't'/'f') of up to limit levels to push: the value differs from
  * the pushed one (or was pushed at another location), Shopline has not
- * refused that very value, exactly one variant carries the SKU, and
+ * refused that very value, exactly one variant carries the item code (as
+ * its SKU, or through a sku_map alias: the view variant_items), and
  * either the value just changed or no set_inventory job of that level is
  * live. NULL with *st, err on failure.
  */
@@ -104,8 +120,8 @@ enum st inventory_store_record_refusal(struct store_conn *c, const char *shop,
 
 /*
  * Rows (side, count, code) of the SKUs on one side only: side
- * 'peoplevox' (stock rows without a variant) or 'shopline' (variants with
- * a SKU Peoplevox has no stock row for); count is the side's total, and at
+ * 'peoplevox' (stock rows without a variant) or 'shopline' (variants whose
+ * item code, the SKU or its sku_map alias, Peoplevox has no stock row for); count is the side's total, and at
  * most `sample` codes of each side come back, in code order.
  */
 PGresult *inventory_store_unmatched(struct store_conn *c, const char *shop, int sample,

@@ -89,6 +89,13 @@ enum st limiter_take_waiting(struct limiter *l, enum rl_api api, enum rl_priorit
                              int64_t sleep_max_ms, const atomic_bool *stopping,
                              int64_t *wait_ms, struct errbuf *err);
 /*
+ * Sleeps ms in steps of at most 100 ms, ending early once *stopping is set
+ * (stopping may be NULL); false when it was set: a wait for the budget
+ * that a shutdown cuts short.
+ */
+bool limiter_nap_ms(const atomic_bool *stopping, int64_t ms);
+
+/*
  * The priority of the Peoplevox calls the calling thread makes from now
  * on (thread-local; RL_PRIO_NORMAL until set). The worker sets its job
  * kind's before running each job.

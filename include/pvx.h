@@ -173,6 +173,25 @@ enum st pvx_get_report_data_all(struct pvx_client *pc, CURL *curl,
                                 struct csv_table *out, struct pvx_outcome *oc);
 
 /*
+ * Receives one page of a paged read: row 0 its header, then its data rows
+ * (none when the report is empty: the header alone). page is borrowed and released after the call (the sink may move
+ * rows out of it). A status other than ST_OK (err filled) ends the walk.
+ */
+typedef enum st (*pvx_page_sink)(void *ctx, struct csv_table *page, struct errbuf *err);
+
+/*
+ * A report's pages from *page_no (< 1 means 1) one at a time into sink,
+ * each released before the next is fetched, so memory holds one page
+ * whatever the report's size (req's page_no is ignored; items_per_page 0
+ * means PVX_MAX_PAGE_ITEMS). Ends as _get_data_all does. On failure
+ * *page_no is the page that failed, so a caller can wait and resume there
+ * (a throttled page is not lost); on success, the last page read.
+ */
+enum st pvx_get_report_data_each(struct pvx_client *pc, CURL *curl,
+                                 const struct pvx_report_request *req, int *page_no,
+                                 pvx_page_sink sink, void *ctx, struct pvx_outcome *oc);
+
+/*
  * SaveData (Action 0) of csv (header + rows). *out receives the parsed
  * response (per-row statuses) whenever one came back, also on ST_FAIL.
  * ST_FAIL when Peoplevox rejected the request or any row; oc->unknown is

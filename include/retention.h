@@ -7,7 +7,9 @@
  *   - webhook deliveries older than SHOPVOX_RETENTION_DAYS, except failed
  *     ones whose invalid_webhook exception is still open (someone may need
  *     the body to fix the sender);
- *   - done jobs finished before the same horizon.
+ *   - done jobs finished before the same horizon;
+ *   - inventory drift reports finished before it, except each shop's
+ *     latest (`shopvox report inventory` and the drift gauges show it).
  * Kept: orders, their lines and their history (order_events: the audit
  * trail), exceptions, dead jobs. The horizon is at least 3 days, so
  * redelivery dedupe by webhook id stays correct for Shopline's 48-hour
@@ -26,6 +28,7 @@
 struct retention_counts {
     long deliveries;   /* webhook_events rows deleted */
     long jobs;         /* done jobs deleted */
+    long drift_reports; /* inventory_drift_reports rows deleted */
 };
 
 /*

@@ -32,13 +32,16 @@
 #include "store.h"
 
 /*
- * The inventory item id of the one variant of shop whose SKU is sku, into
- * out (cap bytes, NUL-terminated). found=false when no variant has that
- * SKU, when two or more have it (ambiguous), or when the variant has no
- * inventory item id; out is then "". An id longer than cap is ST_FAIL.
+ * The inventory item id of the one variant of shop whose Peoplevox item
+ * code is item_code (its SKU's sku_map alias, else its SKU: the view
+ * variant_items, migration 020), into out (cap bytes, NUL-terminated).
+ * found=false when no variant has that code, when two or more have it
+ * (ambiguous), or when the variant has no inventory item id; out is then
+ * "". An id longer than cap is ST_FAIL.
  */
-enum st variant_store_inventory_item(struct store_conn *c, const char *shop, const char *sku,
-                                     char *out, size_t cap, bool *found, struct errbuf *err);
+enum st variant_store_inventory_item(struct store_conn *c, const char *shop,
+                                     const char *item_code, char *out, size_t cap, bool *found,
+                                     struct errbuf *err);
 
 /* Serialises writers of one shop's variants until the transaction ends (advisory lock). */
 enum st variant_store_lock(struct store_conn *c, const char *shop, struct errbuf *err);

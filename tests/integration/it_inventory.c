@@ -3,8 +3,12 @@
  * the real binary, PostgreSQL, the fake Peoplevox and the fake store
  * (it_loop), the stores' own state checked.
  *
- *  - initial sync: 500 SKUs x 2 sites, every level in the fake store equal
- *    to what the warehouse holds (the time and the calls are printed);
+ *  - initial sync: 5,000 SKUs x 2 sites, every level in the fake store
+ *    equal to what the warehouse holds (the time and the calls are printed;
+ *    the store's bucket and SHOPLINE_RATE_PER_SEC are raised to 1000/s so
+ *    10,000 sets take seconds, not the 42 minutes of the real 4/s);
+ *  - a Peoplevox item whose code a Shopline SKU is mapped to (sku_map, as
+ *    orders are sent): its stock sets that variant's level;
  *  - 100 items changed in the warehouse and hinted (AvailabilityChanges on
  *    the nudge URL): exactly 100 level sets reach the store;
  *  - a flash sale: the last 5 units sold in the store while Peoplevox
@@ -41,9 +45,14 @@
 #include "it_sandbox.h"
 #include "it_stock.h"
 
-#define N_SKUS 500
+#define N_SKUS 5000
 #define TOKEN "inventory-nudge-token-0123456789abcdef"
+#define STORE_RATE "1000"  /* the fake store's bucket and shopvox's, a second */
+#define STORE_BURST "2000"
+#define ALIAS_SKU "SL-ALIAS-1"   /* a Shopline SKU sku_map sends as ALIAS_CODE */
+#define ALIAS_CODE "PVX-ALIAS-1"
 #define WAIT_MS 90000
+#define INITIAL_WAIT_MS 300000 /* 10,000 sets under ASan on a loaded machine: minutes */
 
 static char loc[3][32];      /* the store's locations: connected, connected, not */
 static char map_env[160];
@@ -129,7 +138,7 @@ static void wait_sql(const char *sql, long want, int timeout_ms)
 static void test_initial_sync(void **state)
 {
     (void)state;
-    wait_sql(PUSHED_SQL(""), 2 * N_SKUS, WAIT_MS);
+    wait_sql(PUSHED_SQL(""), 2 * N_SKUS, INITIAL_WAIT_MS);
     printf("# initial sync of %d SKUs x 2 sites: %.1f s from start, %ld Item inventory summary "
            "calls, %ld level sets\n",
            N_SKUS, (double)(now_ms_monotonic() - started_ms) / 1000.0,
@@ -148,7 +157,7 @@ static void test_change_100_exactly_100_pushes(void **state)
     before = its_store_sets();
     buf_init(&b, 0);
     for (int i = 0; i < 100; i++)
-        buf_appendf(&b, "%s{\"ItemCode\":\"INV-%03d\",\"site\":\"PrimarySite\",\"on_hand\":%ld}",
+        buf_appendf(&b, "%s{\"ItemCode\":\"INV-%04d\",\"site\":\"PrimarySite\",\"on_hand\":%ld}",
                     i ? "," : "", i, on_hand(i, 0) + 100);
     its_pvx_stock(buf_cstr(&b));
     buf_cleanup(&b);
@@ -163,7 +172,7 @@ static void test_change_100_exactly_100_pushes(void **state)
     for (int i = 0; i < 100; i++) {
         char code[16];
 
-        snprintf(code, sizeof(code), "INV-%03d", i);
+        snprintf(code, sizeof(code), "INV-%04d", i);
         hint(ito.proc.port, code);
     }
     wait_sql(PUSHED_SQL(" AND site = 'PrimarySite' AND pushed >= 100"), 100, WAIT_MS);
@@ -172,7 +181,7 @@ static void test_change_100_exactly_100_pushes(void **state)
     for (int i = 0; i < 100; i += 33) {
         char code[16], *item;
 
-        snprintf(code, sizeof(code), "INV-%03d", i);
+        snprintf(code, sizeof(code), "INV-%04d", i);
         item = its_inventory_item(code);
         assert_int_equal(store_level(item, 0), on_hand(i, 0) + 100);
         free(item);
@@ -243,6 +252,31 @@ static void wait_level(const char *item, int l, long want)
     }
 }
 
+/*
+ * Orders send SL-ALIAS-1 as PVX-ALIAS-1 (sku_map), so Peoplevox's stock of
+ * PVX-ALIAS-1 is that variant's: once the alias exists, the next change
+ * run pushes it there (before, PVX-ALIAS-1 had no variant: unmatched).
+ */
+static void test_sku_alias_sets_the_mapped_variant(void **state)
+{
+    char *item = its_inventory_item(ALIAS_SKU);
+
+    (void)state;
+    /* read (its code on the Peoplevox side only), never pushed: no variant carries the code */
+    assert_int_equal(it_sql_long(ito.db, "SELECT count(*) FROM stock WHERE item_code = '"
+                                         ALIAS_CODE "' AND available = 7 AND pushed IS NULL"),
+                     1);
+    assert_true(store_level(item, 0) != 7);
+    it_sql_exec(ito.db, "INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) "
+                        "SELECT shop, '" ALIAS_SKU "', '" ALIAS_CODE "', 'it' FROM variants "
+                        "WHERE sku = '" ALIAS_SKU "'");
+    wait_level(item, 0, 7);
+    assert_int_equal(it_sql_long(ito.db, "SELECT pushed FROM stock WHERE item_code = '"
+                                         ALIAS_CODE "' AND site = 'PrimarySite'"),
+                     7);
+    free(item);
+}
+
 static void test_flash_sale_never_oversells(void **state)
 {
     char *item = its_inventory_item("FLASH-1");
@@ -285,7 +319,7 @@ static void test_flash_sale_never_oversells(void **state)
 
 static void test_429_and_timeouts_never_push_stale(void **state)
 {
-    char *item = its_inventory_item("INV-200");
+    char *item = its_inventory_item("INV-0200");
     struct sampler s;
 
     (void)state;
@@ -293,12 +327,12 @@ static void test_429_and_timeouts_never_push_stale(void **state)
     itl_store_control("/_sandbox/faults", "{\"http_429\":6}");
     ito_sandbox_post("/_sandbox/faults", "{\"timeout\":1}");
     for (long v = 1000; v <= 1005; v++) {
-        set_on_hand("INV-200", "PrimarySite", v);
-        hint(ito.proc.port, "INV-200");
+        set_on_hand("INV-0200", "PrimarySite", v);
+        hint(ito.proc.port, "INV-0200");
         usleep(300 * 1000);
     }
     wait_level(item, 0, 1005);
-    wait_sql("SELECT count(*) FROM stock WHERE item_code = 'INV-200' AND site = 'PrimarySite' "
+    wait_sql("SELECT count(*) FROM stock WHERE item_code = 'INV-0200' AND site = 'PrimarySite' "
              "AND pushed = 1005",
              1, WAIT_MS);
     sleep(2);
@@ -350,8 +384,8 @@ static void test_unconnected_location_one_exception(void **state)
 static void test_three_replicas_push_once(void **state)
 {
     const char *env[] = {ITL_ENV, map_env, "SHOPVOX_INVENTORY_SYNC_S=1",
-                         "PEOPLEVOX_WEBHOOK_TOKEN=" TOKEN, "SHOPLINE_RATE_PER_SEC=100",
-                         "SHOPLINE_BURST=200", "PEOPLEVOX_RATE=1000/1s", NULL};
+                         "PEOPLEVOX_WEBHOOK_TOKEN=" TOKEN, "SHOPLINE_RATE_PER_SEC=" STORE_RATE,
+                         "SHOPLINE_BURST=" STORE_BURST, "PEOPLEVOX_RATE=1000/1s", NULL};
     struct it_proc more[2];
     struct buf b;
     long before;
@@ -363,7 +397,7 @@ static void test_three_replicas_push_once(void **state)
     before = its_store_sets();
     buf_init(&b, 0);
     for (int i = 300; i < 350; i++)
-        buf_appendf(&b, "%s{\"ItemCode\":\"INV-%03d\",\"site\":\"LONDON\",\"on_hand\":%ld}",
+        buf_appendf(&b, "%s{\"ItemCode\":\"INV-%04d\",\"site\":\"LONDON\",\"on_hand\":%ld}",
                     i > 300 ? "," : "", i, on_hand(i, 1) + 500);
     its_pvx_stock(buf_cstr(&b));
     buf_cleanup(&b);
@@ -371,7 +405,7 @@ static void test_three_replicas_push_once(void **state)
         char code[16];
         int port = i % 3 == 0 ? ito.proc.port : more[i % 3 - 1].port;
 
-        snprintf(code, sizeof(code), "INV-%03d", i);
+        snprintf(code, sizeof(code), "INV-%04d", i);
         hint(port, code);
     }
     wait_sql(PUSHED_SQL(" AND site = 'LONDON' AND pushed >= 500"), 50, WAIT_MS);
@@ -381,7 +415,10 @@ static void test_three_replicas_push_once(void **state)
         assert_int_equal(it_proc_stop(&more[k], SIGTERM, 20000), 0);
 }
 
-/* 500 products (one variant each) in the store and their stock, and the flash item. */
+/*
+ * N_SKUS products (one variant each) in the store and their stock, 250 a
+ * call; the flash item; the aliased item (its stock under the item code).
+ */
 static void seed(void)
 {
     struct buf p, s;
@@ -389,23 +426,26 @@ static void seed(void)
     buf_init(&p, 0);
     buf_init(&s, 0);
     for (int i = 0; i < N_SKUS; i++) {
-        buf_appendf(&p, "%s{\"title\":\"Item %d\",\"variants\":[{\"sku\":\"INV-%03d\"}]}",
+        buf_appendf(&p, "%s{\"title\":\"Item %d\",\"variants\":[{\"sku\":\"INV-%04d\"}]}",
                     i % 250 ? "," : "", i, i);
+        for (int k = 0; k < 2; k++)
+            buf_appendf(&s, "%s{\"ItemCode\":\"INV-%04d\",\"site\":\"%s\",\"on_hand\":%ld}",
+                        i % 250 + k ? "," : "", i, sites[k], on_hand(i, k));
         if (i % 250 == 249) {
             char *body = xasprintf("{\"products\":[%s]}", buf_cstr(&p));
 
             itl_store_control("/_sandbox/products", body);
+            its_pvx_stock(buf_cstr(&s));
             free(body);
             buf_reset(&p);
+            buf_reset(&s);
         }
-        for (int k = 0; k < 2; k++)
-            buf_appendf(&s, "%s{\"ItemCode\":\"INV-%03d\",\"site\":\"%s\",\"on_hand\":%ld}",
-                        i + k ? "," : "", i, sites[k], on_hand(i, k));
     }
-    buf_appendf(&s, ",{\"ItemCode\":\"FLASH-1\",\"site\":\"LONDON\",\"on_hand\":5}");
     itl_store_control("/_sandbox/products",
-                      "{\"products\":[{\"title\":\"Flash\",\"variants\":[{\"sku\":\"FLASH-1\"}]}]}");
-    its_pvx_stock(buf_cstr(&s));
+                      "{\"products\":[{\"title\":\"Flash\",\"variants\":[{\"sku\":\"FLASH-1\"}]},"
+                      "{\"title\":\"Alias\",\"variants\":[{\"sku\":\"" ALIAS_SKU "\"}]}]}");
+    its_pvx_stock("{\"ItemCode\":\"FLASH-1\",\"site\":\"LONDON\",\"on_hand\":5},"
+                  "{\"ItemCode\":\"" ALIAS_CODE "\",\"site\":\"PrimarySite\",\"on_hand\":7}");
     buf_cleanup(&p);
     buf_cleanup(&s);
 }
@@ -413,13 +453,13 @@ static void seed(void)
 static int group_setup(void **state)
 {
     const char *env[] = {ITL_ENV, map_env, "SHOPVOX_INVENTORY_SYNC_S=1",
-                         "PEOPLEVOX_WEBHOOK_TOKEN=" TOKEN, "SHOPLINE_RATE_PER_SEC=100",
-                         "SHOPLINE_BURST=200", "PEOPLEVOX_RATE=1000/1s",
+                         "PEOPLEVOX_WEBHOOK_TOKEN=" TOKEN, "SHOPLINE_RATE_PER_SEC=" STORE_RATE,
+                         "SHOPLINE_BURST=" STORE_BURST, "PEOPLEVOX_RATE=1000/1s",
                          "SHOPVOX_METRICS_REFRESH_S=1", "SHOPVOX_WORKERS=4", NULL};
 
     (void)state;
     it_require_db();
-    if (itl_start_world("inventory", 100, 200) != 0)
+    if (itl_start_world("inventory", atol(STORE_RATE), atol(STORE_BURST)) != 0)
         return -1;
     for (size_t i = 0; i < 3; i++)
         itl_location_id(i, loc[i], sizeof(loc[i]));
@@ -435,6 +475,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initial_sync),
+        cmocka_unit_test(test_sku_alias_sets_the_mapped_variant),
         cmocka_unit_test(test_change_100_exactly_100_pushes),
         cmocka_unit_test(test_flash_sale_never_oversells),
         cmocka_unit_test(test_429_and_timeouts_never_push_stale),

@@ -2,17 +2,20 @@
  * it_retention.c - what retention deletes and what it keeps (issue 7.7),
  * against a real PostgreSQL: deliveries and done jobs past the horizon go,
  * in batches; failed deliveries with an open exception, recent rows, other
- * shops' rows, orders and their history stay.
+ * shops' rows, orders and their history stay. Inventory drift reports past
+ * the horizon go too, except each shop's latest, however old.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "common.h"
 #include "it.h"
 #include "retention.h"
 #include "store.h"
@@ -68,10 +71,57 @@ static void test_purge_deletes_old_deliveries_and_done_jobs_only(void **state)
     store_conn_destroy(c);
 }
 
+/* n drift reports of shop finished `age` ago (an interval's text). */
+static void drift_reports(const char *shop, const char *age, int n)
+{
+    char *sql = xasprintf("INSERT INTO inventory_drift_reports (shop, started_at, finished_at, "
+                          "checked, drifted, corrected, pending, unread, variance_units, "
+                          "expected_units, drifted_pct, variance_pct, over_threshold, calls, "
+                          "top_items, peoplevox_only, shopline_only) SELECT '%s', now() - "
+                          "interval '%s', now() - interval '%s', 1, 0, 0, 0, 0, 0, 1, 0, 0, "
+                          "false, 1, '[]', '{}', '{}' FROM generate_series(1, %d)",
+                          shop, age, age, n);
+
+    it_sql_exec(db, sql);
+    free(sql);
+}
+
+static void test_purge_deletes_old_drift_reports_but_the_latest(void **state)
+{
+    struct store_conn *c = store_conn_create(db);
+    struct retention_counts n;
+    struct errbuf err = {""};
+
+    (void)state;
+    it_sql_exec(db, "DELETE FROM inventory_drift_reports");
+    drift_reports(IT_SHOP, "45 days", 1400); /* past the horizon: two batches */
+    drift_reports(IT_SHOP, "2 days", 100);
+    drift_reports("other.myshopline.com", "45 days", 1); /* another shop's: not purged here */
+    drift_reports("old.myshopline.com", "90 days", 1);
+    drift_reports("old.myshopline.com", "80 days", 1);   /* its latest: kept however old */
+
+    assert_int_equal(retention_purge(c, IT_SHOP, 30, 60000, &n, &err), ST_OK);
+    assert_int_equal(n.drift_reports, 1400);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM inventory_drift_reports WHERE shop = '"
+                                     IT_SHOP "'"),
+                     100);
+    assert_int_equal(retention_purge(c, "old.myshopline.com", 30, 60000, &n, &err), ST_OK);
+    assert_int_equal(n.drift_reports, 1);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM inventory_drift_reports WHERE shop = "
+                                     "'old.myshopline.com' AND finished_at > now() - "
+                                     "interval '85 days'"),
+                     1);
+    assert_int_equal(retention_purge(c, "old.myshopline.com", 30, 60000, &n, &err), ST_OK);
+    assert_int_equal(n.drift_reports, 0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM inventory_drift_reports"), 102);
+    store_conn_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_purge_deletes_old_deliveries_and_done_jobs_only),
+        cmocka_unit_test(test_purge_deletes_old_drift_reports_but_the_latest),
     };
 
     it_require_db();

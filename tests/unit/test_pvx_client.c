@@ -670,6 +670,24 @@ static void test_connection_refused_is_known(void **state)
     pvx_client_destroy(pc);
 }
 
+/* Counts the pages and rows a streamed read hands over; refuses page fail_at. */
+struct page_count {
+    int pages, fail_at;
+    size_t rows;
+};
+
+static enum st count_page(void *ctx, struct csv_table *page, struct errbuf *err)
+{
+    struct page_count *c = ctx;
+
+    if (++c->pages == c->fail_at) {
+        errbuf_set(err, "refused page %d", c->pages);
+        return ST_RETRY;
+    }
+    c->rows += page->n_rows - 1;
+    return ST_OK;
+}
+
 static void test_paging(void **state)
 {
     struct pvx_client *pc = client_new(5000, 2);
@@ -690,6 +708,24 @@ static void test_paging(void **state)
     assert_int_equal(t.n_rows, 2346);
     assert_int_equal(csv_table_col(&t, "item code"), 0);
     csv_table_cleanup(&t);
+
+    { /* streamed: page by page; a page that fails is where the walk resumes */
+        struct page_count c = {0, 3, 0};
+        int page = 1;
+
+        fk.calls[PVX_OP_GET_REPORT_DATA] = 0;
+        assert_int_equal(pvx_get_report_data_each(pc, NULL, &rep, &page, count_page, &c, &oc),
+                         ST_RETRY);
+        assert_int_equal(page, 3);
+        assert_int_equal(c.rows, 1000);
+        assert_non_null(strstr(oc.err.msg, "refused page 3"));
+        c.fail_at = 0;
+        assert_int_equal(pvx_get_report_data_each(pc, NULL, &rep, &page, count_page, &c, &oc),
+                         ST_OK);
+        assert_int_equal(page, 5);
+        assert_int_equal(c.rows, 2345);
+        assert_int_equal(fk.calls[PVX_OP_GET_REPORT_DATA], 6); /* page 3 twice */
+    }
 
     assert_int_equal(pvx_get_data_all(pc, NULL, "Item types", NULL, 1000, 1500, &t, &oc),
                      ST_FAIL);

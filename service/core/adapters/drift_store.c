@@ -2,7 +2,8 @@
  * drift_store.c - the reconciliation's statements (see drift_store.h).
  *
  * The levels come from one join (stock x the location map x variants with
- * exactly one variant per SKU), ordered by inventory item so the caller
+ * exactly one variant per item code, through the SKU aliases: the view
+ * variant_items), ordered by inventory item so the caller
  * can batch 50 items a call in one pass. Corrections go in as one JSON
  * array and one UPDATE, compare-and-set on the push the levels showed.
  */
@@ -14,11 +15,11 @@
 
 static const char *const levels_sql =
     "WITH m AS (SELECT key AS site, value AS location_id FROM json_each_text($2::json)),"
-    " v AS (SELECT sku, min(inventory_item_id) AS inventory_item_id FROM variants"
-    " WHERE shop = $1 GROUP BY sku HAVING count(*) = 1 AND count(inventory_item_id) = 1)"
+    " v AS (SELECT item_code, min(inventory_item_id) AS inventory_item_id FROM variant_items"
+    " WHERE shop = $1 GROUP BY item_code HAVING count(*) = 1 AND count(inventory_item_id) = 1)"
     " SELECT t.item_code, t.site, m.location_id, v.inventory_item_id, t.desired,"
     " CASE WHEN t.pushed_location = m.location_id THEN t.pushed END, t.pushed_at::text"
-    " FROM stock t JOIN m ON m.site = t.site JOIN v ON v.sku = t.item_code"
+    " FROM stock t JOIN m ON m.site = t.site JOIN v ON v.item_code = t.item_code"
     " WHERE t.shop = $1 AND t.desired IS NOT NULL"
     " ORDER BY v.inventory_item_id, m.location_id";
 
@@ -143,4 +144,16 @@ enum st drift_store_job_state(struct store_conn *c, long long job_id, char *stat
              res != NULL && PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "");
     PQclear(res);
     return st;
+}
+
+enum st drift_store_purge(struct store_conn *c, const char *shop, int days, int limit,
+                          long *deleted, struct errbuf *err)
+{
+    return store_delete_batch(c, "drift_purge",
+                              "DELETE FROM inventory_drift_reports WHERE id IN (SELECT id FROM"
+                              " inventory_drift_reports WHERE shop = $1 AND finished_at < now()"
+                              " - ($2::int * interval '1 day') AND id < (SELECT max(id) FROM"
+                              " inventory_drift_reports WHERE shop = $1) ORDER BY id"
+                              " LIMIT $3::int)",
+                              shop, days, limit, deleted, err);
 }

@@ -4,7 +4,10 @@
  *
  * A read is upserted in chunks of JSON (json_to_recordset), one statement
  * per chunk, guarded by read_at so a slower, older read never overwrites
- * a newer figure. The plan is one statement: a data-modifying CTE stores
+ * a newer figure. The full read streams: each page goes into a temporary
+ * table of this session as it arrives (nothing of it kept in memory), and
+ * only once every page is in does one statement upsert the whole snapshot
+ * from there, with the same statement text as a chunk (PUT_SQL). The plan is one statement: a data-modifying CTE stores
  * the new desired values, and the same statement returns the levels to
  * push, judged against the values as they were before it (a CTE's update
  * is invisible to its own statement), so "changed" is exact.
@@ -50,20 +53,40 @@ enum st inventory_store_lock(struct store_conn *c, const char *shop, struct errb
     return st;
 }
 
-static const char *const put_sql =
-    "WITH input AS (SELECT r.c AS item_code, r.s AS site, r.a AS available"
-    " FROM json_to_recordset($2::json) AS r(c text, s text, a integer)),"
-    " old AS (SELECT t.item_code, t.site, t.available FROM stock t JOIN input"
-    " USING (item_code, site) WHERE t.shop = $1),"
-    " up AS (INSERT INTO stock AS t (shop, item_code, site, available, read_at, updated_at)"
-    " SELECT $1, item_code, site, available, $3::timestamptz, now() FROM input"
-    " ON CONFLICT (shop, item_code, site) DO UPDATE SET available = EXCLUDED.available,"
-    " read_at = EXCLUDED.read_at, updated_at = CASE WHEN t.available = EXCLUDED.available"
-    " THEN t.updated_at ELSE now() END"
-    " WHERE t.read_at IS NULL OR t.read_at <= EXCLUDED.read_at"
-    " RETURNING t.item_code, t.site, t.available)"
-    " SELECT count(*) FROM up LEFT JOIN old USING (item_code, site)"
-    " WHERE old.available IS DISTINCT FROM up.available";
+/*
+ * The upsert of a read, whatever its rows come from (input: item_code,
+ * site, available); returns how many rows changed.
+ */
+#define PUT_SQL(input)                                                                         \
+    "WITH input AS (" input "),"                                                              \
+    " old AS (SELECT t.item_code, t.site, t.available FROM stock t JOIN input"                \
+    " USING (item_code, site) WHERE t.shop = $1),"                                            \
+    " up AS (INSERT INTO stock AS t (shop, item_code, site, available, read_at, updated_at)"  \
+    " SELECT $1, item_code, site, available, $3::timestamptz, now() FROM input"               \
+    " ON CONFLICT (shop, item_code, site) DO UPDATE SET available = EXCLUDED.available,"      \
+    " read_at = EXCLUDED.read_at, updated_at = CASE WHEN t.available = EXCLUDED.available"    \
+    " THEN t.updated_at ELSE now() END"                                                       \
+    " WHERE t.read_at IS NULL OR t.read_at <= EXCLUDED.read_at"                               \
+    " RETURNING t.item_code, t.site, t.available)"                                            \
+    " SELECT count(*) FROM up LEFT JOIN old USING (item_code, site)"                          \
+    " WHERE old.available IS DISTINCT FROM up.available"
+
+#define JSON_ROWS_SQL(param)                                                                   \
+    "SELECT r.c AS item_code, r.s AS site, r.a AS available"                                  \
+    " FROM json_to_recordset(" param "::json) AS r(c text, s text, a integer)"
+
+static const char *const put_sql = PUT_SQL(JSON_ROWS_SQL("$2"));
+
+/*
+ * The full read's pages wait here, on this session only, until the read
+ * is complete: a temporary table, so a read that fails (or a connection
+ * lost) mid-way leaves nothing behind that could pass for a snapshot.
+ * $2 is unused: the statement takes the same parameters as put_sql.
+ */
+#define STAGE_TABLE "pg_temp.inventory_full_read"
+
+static const char *const put_staged_sql =
+    PUT_SQL("SELECT item_code, site, available FROM " STAGE_TABLE " WHERE $2::text = ''");
 
 /* rows[from..from+n) as a JSON array of {c, s, a}; owned. */
 static char *chunk_json(const struct inventory_row *rows, size_t n)
@@ -105,6 +128,58 @@ enum st inventory_store_put(struct store_conn *c, const char *shop,
         free(json);
     }
     return st;
+}
+
+enum st inventory_store_stage_begin(struct store_conn *c, struct errbuf *err)
+{
+    enum st st = store_cmd(c,
+                           "DO $$BEGIN IF to_regclass('" STAGE_TABLE "') IS NULL THEN"
+                           " CREATE TEMP TABLE inventory_full_read (item_code text NOT NULL,"
+                           " site text NOT NULL, available integer NOT NULL,"
+                           " PRIMARY KEY (item_code, site)); END IF; END$$",
+                           err);
+
+    if (st == ST_OK)
+        st = inventory_store_stage_end(c, err);
+    return st;
+}
+
+enum st inventory_store_stage(struct store_conn *c, const struct inventory_rows *rows,
+                              struct errbuf *err)
+{
+    enum st st = ST_OK;
+
+    for (size_t at = 0; at < rows->n && st == ST_OK; at += INVENTORY_CHUNK_ROWS) {
+        size_t n = rows->n - at < INVENTORY_CHUNK_ROWS ? rows->n - at : INVENTORY_CHUNK_ROWS;
+        char *json = chunk_json(rows->rows + at, n);
+        const char *p[1] = {json};
+
+        PQclear(store_exec_prepared(c, "inventory_stage",
+                                    "INSERT INTO " STAGE_TABLE " AS t " JSON_ROWS_SQL("$1")
+                                    " ON CONFLICT (item_code, site) DO UPDATE"
+                                    " SET available = EXCLUDED.available",
+                                    1, p, NULL, NULL, &st, err));
+        free(json);
+    }
+    return st;
+}
+
+enum st inventory_store_put_staged(struct store_conn *c, const char *shop, const char *read_at,
+                                   long *changed, struct errbuf *err)
+{
+    const char *p[3] = {shop, "", read_at};
+    enum st st;
+    PGresult *res = store_exec_prepared(c, "inventory_put_staged", put_staged_sql, 3, p, NULL,
+                                        NULL, &st, err);
+
+    *changed = res != NULL ? atol(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return st;
+}
+
+enum st inventory_store_stage_end(struct store_conn *c, struct errbuf *err)
+{
+    return store_cmd(c, "TRUNCATE " STAGE_TABLE, err);
 }
 
 enum st inventory_store_hint(struct store_conn *c, const char *shop, const char *item_code,
@@ -190,7 +265,7 @@ static const char *const plan_sql =
     " AND (w.desired IS DISTINCT FROM w.v OR NOT EXISTS (SELECT 1 FROM jobs j"
     " WHERE j.kind = '" INVENTORY_JOB_KIND "' AND j.dedupe_key = w.item_code || '|' ||"
     " w.location_id AND j.state IN ('pending', 'running')))"
-    " AND (SELECT count(*) FROM variants v WHERE v.shop = $1 AND v.sku = w.item_code) = 1"
+    " AND (SELECT count(*) FROM variants_of_item($1, w.item_code)) = 1"
     " ORDER BY w.item_code, w.location_id LIMIT $4::int";
 
 PGresult *inventory_store_plan(struct store_conn *c, const char *shop, const char *map_json,
@@ -274,11 +349,11 @@ PGresult *inventory_store_unmatched(struct store_conn *c, const char *shop, int 
     return store_exec_prepared(
         c, "inventory_unmatched",
         "WITH u AS (SELECT 'peoplevox' AS side, t.item_code AS code FROM stock t"
-        " WHERE t.shop = $1 AND NOT EXISTS (SELECT 1 FROM variants v WHERE v.shop = $1"
-        " AND v.sku = t.item_code) GROUP BY t.item_code"
-        " UNION ALL SELECT 'shopline', v.sku FROM variants v WHERE v.shop = $1"
+        " WHERE t.shop = $1 AND NOT EXISTS (SELECT 1 FROM variant_items v WHERE v.shop = $1"
+        " AND v.item_code = t.item_code) GROUP BY t.item_code"
+        " UNION ALL SELECT 'shopline', v.sku FROM variant_items v WHERE v.shop = $1"
         " AND coalesce(v.sku, '') <> '' AND NOT EXISTS (SELECT 1 FROM stock t"
-        " WHERE t.shop = $1 AND t.item_code = v.sku) GROUP BY v.sku),"
+        " WHERE t.shop = $1 AND t.item_code = v.item_code) GROUP BY v.sku),"
         " x AS (SELECT side, code, count(*) OVER (PARTITION BY side) AS n,"
         " row_number() OVER (PARTITION BY side ORDER BY code) AS k FROM u)"
         " SELECT side, n, code FROM x WHERE k <= $2::int ORDER BY side, code",

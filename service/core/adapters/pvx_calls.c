@@ -4,7 +4,8 @@
  * Each operation is a pvx_build_fn (its envelope, from pvx_soap) handed to
  * the generic call (pvx.c), plus what it makes of the answer. GetData and
  * GetReportData return CSV in Detail; their _all forms walk the pages
- * under one header, bounded by max_rows and PVX_MAX_PAGES. SaveData's row
+ * under one header, bounded by max_rows and PVX_MAX_PAGES (the report's
+ * _each form hands each page to a sink instead and keeps none). SaveData's row
  * statuses are read here: the first rejected row's reason becomes the
  * error. GetSaveTemplate headers are cached per template (cache_lock),
  * since every save needs its template's field list; CSV for a save is
@@ -160,36 +161,62 @@ typedef enum st (*pvx_page_fn)(struct pvx_client *pc, CURL *curl, const void *ar
                                struct pvx_outcome *oc);
 
 /*
- * Pages until PageNo * ItemsPerPage >= TotalCount. A page with no data rows
- * also ends the walk: TotalCount can shrink while we page.
+ * Pages from *page_no until PageNo * ItemsPerPage >= TotalCount, handing
+ * each page to sink and releasing it before the next. A page with no data
+ * rows also ends the walk: TotalCount can shrink while we page. On failure
+ * *page_no is the page that failed (fetched again when resumed).
  */
-static enum st pvx_fetch_all(struct pvx_client *pc, CURL *curl, pvx_page_fn fetch,
-                             const void *arg, int per_page, size_t max_rows,
-                             struct csv_table *out, struct pvx_outcome *oc)
+static enum st pvx_fetch_each(struct pvx_client *pc, CURL *curl, pvx_page_fn fetch,
+                              const void *arg, int per_page, int *page_no, pvx_page_sink sink,
+                              void *ctx, struct pvx_outcome *oc)
 {
     struct csv_table page;
     size_t page_rows;
     long total = 0;
     enum st rc = ST_OK;
-    int page_no;
 
-    memset(out, 0, sizeof(*out));
     if (per_page == 0)
         per_page = PVX_MAX_PAGE_ITEMS;
-    for (page_no = 1; page_no <= PVX_MAX_PAGES; page_no++) {
-        rc = fetch(pc, curl, arg, page_no, per_page, &page, &total, oc);
+    if (*page_no < 1)
+        *page_no = 1;
+    for (; *page_no <= PVX_MAX_PAGES; (*page_no)++) {
+        rc = fetch(pc, curl, arg, *page_no, per_page, &page, &total, oc);
         page_rows = page.n_rows > 0 ? page.n_rows - 1 : 0;
-        if (rc == ST_OK)
-            rc = pvx_table_merge(out, &page, max_rows, &oc->err);
+        if (rc == ST_OK && page.n_rows > 0)
+            rc = sink(ctx, &page, &oc->err);
         csv_table_cleanup(&page);
         if (rc != ST_OK)
-            goto out;
-        if ((long long)page_no * per_page >= total || page_rows == 0)
-            goto out;
+            return rc;
+        if ((long long)*page_no * per_page >= total || page_rows == 0)
+            return ST_OK;
     }
     errbuf_set(&oc->err, "peoplevox paging passed %d pages", PVX_MAX_PAGES);
-    rc = ST_FAIL;
-out:
+    return ST_FAIL;
+}
+
+struct pvx_merge_ctx {
+    struct csv_table *out;
+    size_t max_rows;
+};
+
+static enum st pvx_merge_sink(void *ctx, struct csv_table *page, struct errbuf *err)
+{
+    struct pvx_merge_ctx *m = ctx;
+
+    return pvx_table_merge(m->out, page, m->max_rows, err);
+}
+
+/* Every page merged under one header into *out (emptied on failure). */
+static enum st pvx_fetch_all(struct pvx_client *pc, CURL *curl, pvx_page_fn fetch,
+                             const void *arg, int per_page, size_t max_rows,
+                             struct csv_table *out, struct pvx_outcome *oc)
+{
+    struct pvx_merge_ctx m = {out, max_rows};
+    int page_no = 1;
+    enum st rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = pvx_fetch_each(pc, curl, fetch, arg, per_page, &page_no, pvx_merge_sink, &m, oc);
     if (rc != ST_OK)
         csv_table_cleanup(out);
     return rc;
@@ -236,6 +263,14 @@ enum st pvx_get_report_data_all(struct pvx_client *pc, CURL *curl,
 {
     return pvx_fetch_all(pc, curl, pvx_page_report, req, req->items_per_page, max_rows, out,
                          oc);
+}
+
+enum st pvx_get_report_data_each(struct pvx_client *pc, CURL *curl,
+                                 const struct pvx_report_request *req, int *page_no,
+                                 pvx_page_sink sink, void *ctx, struct pvx_outcome *oc)
+{
+    return pvx_fetch_each(pc, curl, pvx_page_report, req, req->items_per_page, page_no, sink,
+                          ctx, oc);
 }
 
 /* ---- writes ---- */

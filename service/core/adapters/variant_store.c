@@ -16,14 +16,15 @@
 
 #define VARIANT_CHUNK_ROWS 2000
 
-enum st variant_store_inventory_item(struct store_conn *c, const char *shop, const char *sku,
-                                     char *out, size_t cap, bool *found, struct errbuf *err)
+enum st variant_store_inventory_item(struct store_conn *c, const char *shop,
+                                     const char *item_code, char *out, size_t cap, bool *found,
+                                     struct errbuf *err)
 {
-    const char *p[2] = {shop, sku};
+    const char *p[2] = {shop, item_code};
     enum st st;
     PGresult *res = store_exec_prepared(c, "variant_inventory_item",
-                                        "SELECT inventory_item_id FROM variants"
-                                        " WHERE shop = $1 AND sku = $2 LIMIT 2",
+                                        "SELECT inventory_item_id FROM variants_of_item($1, $2)"
+                                        " LIMIT 2",
                                         2, p, NULL, NULL, &st, err);
 
     *found = false;
@@ -33,8 +34,8 @@ enum st variant_store_inventory_item(struct store_conn *c, const char *shop, con
         return st;
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         if (strlen(PQgetvalue(res, 0, 0)) >= cap) {
-            errbuf_set(err, "inventory item id of SKU %.60s is longer than %zu bytes", sku,
-                       cap);
+            errbuf_set(err, "inventory item id of item %.60s is longer than %zu bytes",
+                       item_code, cap);
             st = ST_FAIL;
         } else {
             strcpy(out, PQgetvalue(res, 0, 0));

@@ -85,10 +85,12 @@ enum st inventory_hint(struct store_conn *c, const char *shop, const char *item_
 
 /* What one run read and did, for the log and the metrics. */
 struct sync_run {
+    struct worker_ctx *w;
     bool full;
     char read_at[64];
     int64_t read_s;
-    struct inventory_rows rows;
+    struct inventory_rows rows;  /* a change read's rows; the full read's counts only */
+    long staged;                 /* rows the full read staged, page by page */
     const char **hinted;       /* the hinted codes this run read (borrowed from hints) */
     size_t n_hinted;
     PGresult *hints;
@@ -111,6 +113,60 @@ static enum st read_report(struct worker_ctx *w, struct sync_run *run, const cha
     else
         st = inventory_rows_from_table(&t, &run->rows, err);
     csv_table_cleanup(&t);
+    return st;
+}
+
+/* One page of the full read: its rows staged in the database, none kept. */
+static enum st stage_page(void *ctx, struct csv_table *page, struct errbuf *err)
+{
+    struct sync_run *run = ctx;
+    struct inventory_rows rows = {0, NULL, 0, ""};
+    enum st st = inventory_rows_from_table(page, &rows, err);
+
+    run->staged += (long)rows.n;
+    if (st == ST_OK && run->staged > INVENTORY_MAX_ROWS) {
+        errbuf_set(err, "peoplevox returned more than %ld rows", (long)INVENTORY_MAX_ROWS);
+        st = ST_FAIL;
+    }
+    if (st == ST_OK)
+        st = inventory_store_stage(run->w->db, &rows, err);
+    if (rows.skipped > 0 && run->rows.skipped == 0)
+        snprintf(run->rows.first_skipped, sizeof(run->rows.first_skipped), "%s",
+                 rows.first_skipped);
+    run->rows.skipped += rows.skipped;
+    inventory_rows_cleanup(&rows);
+    return st;
+}
+
+/*
+ * The whole report, streamed: each page is staged as it comes (memory
+ * holds one page), and a throttled page (Peoplevox refused it for load,
+ * or no token came within the wait) is waited for and fetched again, up
+ * to INVENTORY_FULL_THROTTLED_MAX times, instead of ending the job and
+ * starting over from page 1. Nothing is published here: apply_run takes
+ * the staged snapshot once every page is in.
+ */
+static enum st read_full(struct worker_ctx *w, struct sync_run *run, struct pvx_outcome *oc,
+                         struct errbuf *err)
+{
+    struct pvx_report_request req = {.template_name = INVENTORY_REPORT, .search_clause = ""};
+    int page = 1, waits = 0;
+    enum st st = inventory_store_stage_begin(w->db, err);
+
+    while (st == ST_OK) {
+        int from = page;
+
+        memset(oc, 0, sizeof(*oc));
+        st = pvx_get_report_data_each(w->pvx, w->curl, &req, &page, stage_page, run, oc);
+        run->calls += page - from + 1;
+        if (st != ST_RETRY || !oc->throttled || waits++ >= INVENTORY_FULL_THROTTLED_MAX ||
+            !limiter_nap_ms(w->stopping, oc->retry_after_ms > 0 ? oc->retry_after_ms : 1000))
+            break;
+        st = ST_OK;
+    }
+    if (st != ST_OK && err->msg[0] == '\0')
+        errbuf_set(err, "could not read '%s' from peoplevox (page %d): %s", INVENTORY_REPORT,
+                   page, oc->err.msg);
     return st;
 }
 
@@ -215,7 +271,10 @@ static enum st apply_run(struct worker_ctx *w, struct sync_run *run, struct errb
 
     if (st == ST_OK)
         st = inventory_store_lock(w->db, w->cfg->shop_domain, err);
-    if (st == ST_OK)
+    if (st == ST_OK && run->full)
+        st = inventory_store_put_staged(w->db, w->cfg->shop_domain, run->read_at, &run->changed,
+                                        err);
+    else if (st == ST_OK)
         st = inventory_store_put(w->db, w->cfg->shop_domain, &run->rows, run->read_at,
                                  &run->changed, err);
     if (st == ST_OK && run->n_hinted > 0)
@@ -227,6 +286,8 @@ static enum st apply_run(struct worker_ctx *w, struct sync_run *run, struct errb
         st = store_cmd(w->db, "COMMIT", err);
     if (st != ST_OK)
         store_rollback(w->db);
+    if (st == ST_OK && run->full)
+        st = inventory_store_stage_end(w->db, err);
     free(map);
     return st;
 }
@@ -313,7 +374,8 @@ static void publish(struct worker_ctx *w, const struct inventory_source *src,
 
     metrics_set("shopvox_inventory_last_sync_timestamp_seconds", kind,
                 (double)now_ms_wall() / 1000.0);
-    metrics_add("shopvox_inventory_items_read_total", kind, (double)run->rows.n);
+    metrics_add("shopvox_inventory_items_read_total", kind,
+                (double)run->rows.n + (double)run->staged);
     metrics_add("shopvox_inventory_pushes_total", "outcome=\"queued\"", (double)run->queued);
     if (!run->full)
         publish_budget(w, src, run); /* every interval, at this run's rate of hints */
@@ -322,7 +384,7 @@ static void publish(struct worker_ctx *w, const struct inventory_source *src,
     if (run->full || run->calls > 0 || run->queued > 0)
         log_event(LOG_INFO, "inventory_synced", "kind", run->full ? "full" : "changes",
                   LOG_I64("calls", run->calls), LOG_I64("hinted", (long)run->n_hinted),
-                  LOG_I64("read", (long)run->rows.n), LOG_I64("skipped", (long)run->rows.skipped),
+                  LOG_I64("read", (long)run->rows.n + run->staged), LOG_I64("skipped", (long)run->rows.skipped),
                   "first_skipped", run->rows.first_skipped, LOG_I64("changed", run->changed),
                   LOG_I64("queued", run->queued),
                   LOG_I64("duration_ms", now_ms_monotonic() - started_ms), NULL);
@@ -337,13 +399,14 @@ static enum st sync_run(struct worker_ctx *w, bool full, struct pvx_outcome *oc,
     enum st st;
 
     memset(&run, 0, sizeof(run));
+    run.w = w;
     run.full = full;
     inventory_source_parse(w->cfg->pvx_inventory_changes, &src, err); /* checked at start */
     st = store_ensure(w->db, err);
     if (st == ST_OK)
         st = inventory_store_now(w->db, run.read_at, sizeof(run.read_at), &run.read_s, err);
     if (st == ST_OK && full)
-        st = read_report(w, &run, INVENTORY_REPORT, "", oc, err);
+        st = read_full(w, &run, oc, err);
     if (st == ST_OK && !full && src.kind != INVENTORY_SOURCE_FULL)
         st = read_hinted(w, &run, oc, err);
     if (st == ST_OK && !full && src.kind == INVENTORY_SOURCE_REPORT)

@@ -137,8 +137,7 @@ enum st limiter_take(struct limiter *l, enum rl_api api, enum rl_priority prio,
     return ST_RETRY;
 }
 
-/* Sleeps ms in steps of at most 100 ms; false when stopping was set meanwhile. */
-static bool limiter_nap_ms(const atomic_bool *stopping, int64_t ms)
+bool limiter_nap_ms(const atomic_bool *stopping, int64_t ms)
 {
     while (ms > 0 && (stopping == NULL || !atomic_load(stopping))) {
         int64_t step = ms < 100 ? ms : 100;
