@@ -46,6 +46,7 @@
 #include "variants.h"
 #include "watchdog.h"
 #include "worker.h"
+#include "return_jobs.h"
 
 #define EXIT_CONFIG 2
 
@@ -257,6 +258,8 @@ static const struct job_kind job_kinds[] = {
     {DRIFT_RECONCILE_KIND, drift_reconcile_handler, NULL, NULL, RL_PRIO_LOW}, /* Shopline: LOW */
     {ORDER_SWEEP_KIND, order_sweep_handler, NULL, NULL, RL_PRIO_NORMAL},
     {WHSUBS_KIND, whsubs_ensure_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {RETURNS_CREATE_KIND, return_create_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {RETURNS_POLL_KIND, return_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */

@@ -27,6 +27,7 @@
 #include "variants.h"
 #include "watchdog.h"
 #include "webhook_subs.h"
+#include "return_jobs.h"
 
 #define SCHED_TICK_MS 1000
 
@@ -52,6 +53,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {DRIFT_RECONCILE_KIND, DRIFT_RECONCILE_KEY, cfg != NULL ? cfg->inventory_reconcile_s : 0},
         {ORDER_SWEEP_KIND, ORDER_SWEEP_KEY, cfg != NULL ? cfg->order_sweep_s : 0},
         {WHSUBS_KIND, WHSUBS_KEY, cfg != NULL && cfg->public_url[0] ? cfg->webhook_ensure_s : 0},
+        {RETURNS_POLL_KIND, RETURNS_POLL_KEY, cfg != NULL ? cfg->returns_poll_s : 0},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 
