@@ -26,6 +26,7 @@ const char *const exc_types[] = {
     "despatch_unconfirmed", "duplicate_sku",
     "inventory_unmapped",  "inventory_drift",
     "webhook_subscription_restored", "app_uninstalled",
+    "return_authorisation_needed", "return_unmatched", "refund_due",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 
