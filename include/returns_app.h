@@ -66,4 +66,12 @@ enum st returns_reject(struct store_conn *c, const char *shop, long long return_
                        const char *by, const char *reason, bool *applied,
                        enum return_state *now, struct errbuf *err);
 
+/*
+ * The returns' gauges of /metrics (gauges.c calls it each pass):
+ * shopvox_returns{state} (every state, 0 included) and
+ * shopvox_returns_awaiting_receipt_oldest_seconds (since the oldest
+ * awaiting_receipt return entered that state; 0 when none).
+ */
+enum st returns_gauges_refresh(struct store_conn *c, struct errbuf *err);
+
 #endif

@@ -18,7 +18,9 @@
  *    cancelled status cancels it and closes its task;
  *  - a line shopvox cannot match is kept and opens return_unmatched;
  *  - refund_due: opened by returns_after_receipt (a receipt simulated in
- *    SQL) with the amount, closed by the refunds/create that covers it.
+ *    SQL) with the amount, closed by the refunds/create that covers it;
+ *  - /metrics: shopvox_returns by state (0 included) and the age of the
+ *    oldest awaiting_receipt return.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -297,10 +300,46 @@ static void test_refund_due_opens_and_closes(void **state)
     store_conn_destroy(c);
 }
 
+/* Polls series on the ops port until it reaches at least want; its last value. */
+static double wait_metric(const char *series, double want)
+{
+    double v = -1;
+
+    for (int i = 0; i < WAIT_MS / 200 && v < want; i++) {
+        v = it_metric(ito.proc.ops_port, series);
+        if (v < want)
+            usleep(200 * 1000);
+    }
+    return v;
+}
+
+static void test_gauges(void **state)
+{
+    char oid[40], slr[40];
+    long long id;
+
+    (void)state;
+    order("RG", oid, sizeof(oid));
+    id = request(oid, TEE_BACK, "", slr, sizeof(slr));
+    {
+        char sql[160];
+
+        snprintf(sql, sizeof(sql), "UPDATE returns SET state = 'awaiting_receipt', "
+                 "state_changed_at = now() - interval '1 hour' WHERE id = %lld", id);
+        it_sql_exec(ito.db, sql);
+    }
+    assert_true(wait_metric("shopvox_returns_awaiting_receipt_oldest_seconds", 3600) >= 3600);
+    assert_true(wait_metric("shopvox_returns{state=\"awaiting_receipt\"}", 1) == 1);
+    assert_true(it_metric(ito.proc.ops_port, "shopvox_returns{state=\"rejected\"}") >= 1);
+    assert_true(it_metric(ito.proc.ops_port, "shopvox_returns{state=\"inspected\"}") == 0);
+}
+
 static int group_setup(void **state)
 {
+    static const char *const env[] = {"SHOPVOX_METRICS_REFRESH_S=1", NULL};
+
     it_require_db();
-    return itl_world_start("returns", NULL);
+    return itl_world_start("returns", env);
 }
 
 int main(void)
@@ -313,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_stale_cancel),
         cmocka_unit_test(test_unmatched_line_kept),
         cmocka_unit_test(test_refund_due_opens_and_closes),
+        cmocka_unit_test(test_gauges),
     };
 
     return cmocka_run_group_tests(tests, group_setup, itl_world_teardown);

@@ -16,11 +16,14 @@
  */
 #include "returns_app.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exceptions.h"
 #include "jobs.h"
+#include "metrics.h"
 #include "return_store.h"
 
 enum st returns_enqueue_create(struct store_conn *c, const char *shop, long long return_id,
@@ -120,4 +123,45 @@ enum st returns_reject(struct store_conn *c, const char *shop, long long return_
              reason != NULL ? reason : "");
     return returns_decide(c, shop, return_id, RETURN_REJECTED, by, reason, resolution, applied,
                           now, err);
+}
+
+/* ---- gauges ---- */
+
+static void returns_describe(void)
+{
+    metrics_describe("shopvox_returns", MET_GAUGE, "Returns by state (every state, 0 included)");
+    metrics_describe("shopvox_returns_awaiting_receipt_oldest_seconds", MET_GAUGE,
+                     "Time the oldest awaiting_receipt return has waited for the warehouse "
+                     "(0 when none)");
+}
+
+enum st returns_gauges_refresh(struct store_conn *c, struct errbuf *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    const char *labels[RETURN_STATE_COUNT];
+    char text[RETURN_STATE_COUNT][48];
+    double values[RETURN_STATE_COUNT] = {0}, oldest_s = 0;
+    enum st st;
+    PGresult *rows = return_store_count_by_state(c, &st, err);
+
+    if (rows == NULL)
+        return st;
+    pthread_once(&once, returns_describe);
+    for (int s = 0; s < RETURN_STATE_COUNT; s++) {
+        snprintf(text[s], sizeof(text[s]), "state=\"%s\"", return_state_name((enum return_state)s));
+        labels[s] = text[s];
+    }
+    for (int i = 0; i < PQntuples(rows); i++) {
+        enum return_state s;
+
+        if (!return_state_parse(PQgetvalue(rows, i, 0), &s))
+            continue;
+        values[s] = atof(PQgetvalue(rows, i, 1));
+        if (s == RETURN_AWAITING_RECEIPT)
+            oldest_s = atof(PQgetvalue(rows, i, 2));
+    }
+    PQclear(rows);
+    metrics_replace("shopvox_returns", RETURN_STATE_COUNT, labels, values);
+    metrics_set("shopvox_returns_awaiting_receipt_oldest_seconds", "", oldest_s);
+    return ST_OK;
 }
