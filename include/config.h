@@ -96,6 +96,7 @@ struct cfg {
     char *public_url;         /* SHOPVOX_PUBLIC_URL: the listener as Shopline reaches it
                                * ("" = webhook subscriptions are not managed) */
     int webhook_ensure_s;     /* the subscriptions are checked this often */
+    char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
     int returns_poll_s;       /* Peoplevox's Return summary is read this often */
     uint64_t rejected;        /* bit i: the i-th table variable was rejected */
 };

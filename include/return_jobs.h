@@ -12,9 +12,10 @@
  * usable template leaves the return authorised with one
  * `returns_template_missing` exception (ops) saying what to set up; a row
  * Peoplevox rejects opens `return_warehouse_rejected` (ops) with its
- * text; both end the job (an operator re-runs it: `shopvox returns
- * authorise` again, or `jobs retry`). A transient failure is retried; a
- * throttled call waits for the shared Peoplevox budget.
+ * text; both end the job, and poll_returns sends such a return again once
+ * the template is usable and no rejection is open (a person fixed the
+ * cause and resolved it). A transient failure is retried; a throttled
+ * call waits for the shared Peoplevox budget.
  *
  * poll_returns (leader, every SHOPVOX_RETURNS_POLL_S): reads `Return
  * summary` from the watermark (cursor RETURNS_WATERMARK, Unix seconds)
@@ -26,15 +27,15 @@
  * -> inspected -> returned_to_stock (something restocked) | written_off
  * (nothing restocked), causes 'warehouse:<return code>'; then
  * returns_after_receipt (finance's refund_due). Units no return expects
- * are kept (return_receipts.unmatched_qty) and open `return_unmatched`
+ * are kept (return_receipts.unmatched_qty) and open `return_receipt_unmatched`
  * (ops) once per return code.
  */
 #ifndef SHOPVOX_RETURN_JOBS_H
 #define SHOPVOX_RETURN_JOBS_H
 
 #include "job_handler.h"
+#include "returns_app.h" /* RETURNS_CREATE_KIND, returns_after_receipt */
 
-#define RETURNS_CREATE_KIND "create_return"
 #define RETURNS_POLL_KIND "poll_returns"
 #define RETURNS_POLL_KEY "returns"
 #define RETURNS_WATERMARK "returns_watermark"
@@ -46,13 +47,5 @@ void return_create_handler(struct worker_ctx *w, const struct job *j, struct job
 
 /* The poll_returns job (payload ignored). */
 void return_poll_handler(struct worker_ctx *w, const struct job *j, struct job_result *r);
-
-/*
- * What the returns core does once units of return_id were received (its
- * refund_due for finance), inside the caller's transaction. Implemented by
- * app/returns.c (the returns core).
- */
-enum st returns_after_receipt(struct store_conn *c, const char *shop, long long return_id,
-                              struct errbuf *err);
 
 #endif

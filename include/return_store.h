@@ -97,6 +97,10 @@ enum st return_store_event(struct store_conn *c, long long return_id, const char
                            const char *to, const char *cause, const char *detail,
                            struct errbuf *err);
 
+/* Appends a history row that changes nothing: from = to = the current state (a refund). */
+enum st return_store_note(struct store_conn *c, long long return_id, const char *cause,
+                          const char *detail, struct errbuf *err);
+
 /* ---- refunds ---- */
 
 struct refund_row {

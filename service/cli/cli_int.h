@@ -174,5 +174,9 @@ int cli_report_inventory(struct cli *x);
 int cli_reconcile_orders(struct cli *x);
 int cli_webhooks_list(struct cli *x);
 int cli_webhooks_ensure(struct cli *x);
+int cli_returns_list(struct cli *x);
+int cli_returns_show(struct cli *x);
+int cli_returns_authorise(struct cli *x);
+int cli_returns_reject(struct cli *x);
 
 #endif

@@ -6,13 +6,14 @@
  * one item not reusable), and the Return summary poll moves the return
  * received -> inspected -> returned_to_stock with the right quantities and
  * history; everything written off ends written_off; goods no return
- * expects open return_unmatched; polls re-reading the window add nothing
+ * expects open return_receipt_unmatched; polls re-reading the window add nothing
  * twice; a tenant without a Returns template keeps the return authorised
  * with returns_template_missing until the template is set up.
  *
- * The returns are made in the database as the returns core would leave
- * them (authorised, lines from the order's lines) and their create_return
- * job enqueued the way it does (kind, dedupe key return:<id>, payload).
+ * The first return comes from the fake store (return/create, auto mode);
+ * the others are made in the database as the returns core leaves an
+ * authorised one (lines from the order's lines, or a wrong item code) with
+ * its create_return job enqueued the way it does (dedupe key return:<id>).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "it.h"
+#include "it_loop.h"
 #include "it_orders_world.h"
 #include "it_returns.h"
 
@@ -35,9 +37,10 @@ static int pvx_port(void)
 
 /*
  * A return of every line of order `name` (full quantities), authorised,
- * with its create_return job enqueued; its id.
+ * with its create_return job enqueued; its id. item_code (may be NULL)
+ * replaces the lines' item codes.
  */
-static long authorised_return(const char *name, const char *tag)
+static long authorised_return(const char *name, const char *tag, const char *item_code)
 {
     long id = it_sql_longf(ito.db,
                            "INSERT INTO returns (shop, shopline_return_id, order_id, "
@@ -50,10 +53,11 @@ static long authorised_return(const char *name, const char *tag)
     assert_true(id > 0);
     it_sql_longf(ito.db,
                  "WITH l AS (INSERT INTO return_lines (return_id, line_item_id, item_code, "
-                 "quantity, unit_price) SELECT %ld, line_id, item_code, quantity, price FROM "
-                 "order_lines WHERE order_id = (SELECT order_id FROM returns WHERE id = %ld) "
-                 "RETURNING 1) SELECT count(*) FROM l",
-                 id, id);
+                 "quantity, unit_price) SELECT %ld, line_id, coalesce(%s%s%s, item_code), "
+                 "quantity, price FROM order_lines WHERE order_id = (SELECT order_id FROM "
+                 "returns WHERE id = %ld) RETURNING 1) SELECT count(*) FROM l",
+                 id, item_code ? "'" : "", item_code ? item_code : "NULL", item_code ? "'" : "",
+                 id);
     it_sql_longf(ito.db,
                  "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload) VALUES ('%s', "
                  "'create_return', 'return:%ld', '{\"return_id\":%ld}') RETURNING id) "
@@ -97,14 +101,21 @@ static void wait_polls(int n)
 
 static void test_partial_then_rest_returned_to_stock(void **state)
 {
-    static const struct it_line lines[] = {{"TEE-BLK-S", 2, false}, {"MUG-LOGO", 1, false}};
-    char name[32], so[40], ref[32], code[32];
+    static const char lines[] = "[{\"sku\":\"TEE-BLK-S\",\"quantity\":2},"
+                                "{\"sku\":\"MUG-LOGO\",\"quantity\":1}]";
+    char name[32], oid[40], so[40], slr[40], ref[32], code[32];
+    char *site;
     long id, tee_before;
 
     (void)state;
-    ito_post_paid("RWA", "US", lines, 2, name, sizeof(name), so, sizeof(so));
-    id = authorised_return(name, "a");
+    /* an order and its return request in the fake store; auto mode authorises it at once */
+    itl_store_order("RWA", lines, name, sizeof(name), oid, sizeof(oid), so, sizeof(so), NULL);
+    assert_int_equal(itl_return_request(ito.proc.port, oid, lines, "", slr, sizeof(slr)), 200);
+    id = ito_sql_count("SELECT id FROM returns WHERE shopline_return_id = '%s'", slr);
     wait_return_state(id, "awaiting_receipt");
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM return_events WHERE return_id = %ld "
+                                   "AND to_state = 'authorised' AND cause = 'auto'", id),
+                     1);
     assert_int_equal(itr_expected(pvx_port(), so, "TEE-BLK-S", ref, sizeof(ref)), 2);
     assert_int_equal(itr_expected(pvx_port(), so, "MUG-LOGO", NULL, 0), 1);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM returns WHERE id = %ld AND "
@@ -116,7 +127,8 @@ static void test_partial_then_rest_returned_to_stock(void **state)
                      1);
 
     /* a partial receipt: one of the two tees */
-    tee_before = itr_on_hand(pvx_port(), "TEE-BLK-S", "PrimarySite");
+    site = it_sql_textf(ito.db, "SELECT site FROM orders WHERE name = '%s'", name);
+    tee_before = itr_on_hand(pvx_port(), "TEE-BLK-S", site);
     itr_receive(pvx_port(), so, "TEE-BLK-S", 1, "Good", true, 0, code, sizeof(code));
     wait_return_state(id, "received");
     assert_int_equal(line_sum(id, "TEE-BLK-S", "received_qty"), 1);
@@ -138,10 +150,17 @@ static void test_partial_then_rest_returned_to_stock(void **state)
     assert_int_equal(line_sum(id, "MUG-LOGO", "received_qty"), 1);
     assert_int_equal(line_sum(id, "MUG-LOGO", "written_off_qty"), 1);
     assert_int_equal(line_sum(id, "MUG-LOGO", "restocked_qty"), 0);
-    assert_int_equal(itr_on_hand(pvx_port(), "TEE-BLK-S", "PrimarySite"), tee_before + 2);
+    assert_int_equal(itr_on_hand(pvx_port(), "TEE-BLK-S", site), tee_before + 2);
+    free(site);
+    /* received and not refunded: finance is told (the returns core's returns_after_receipt) */
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE type = 'refund_due' "
+                                   "AND subject = '%ld' AND state = 'open'", id),
+                     1);
     char *history = it_sql_textf(ito.db, "SELECT string_agg(to_state, ',' ORDER BY id) FROM "
                                  "return_events WHERE return_id = %ld", id);
-    assert_string_equal(history, "awaiting_receipt,received,inspected,returned_to_stock");
+    assert_string_equal(history,
+                        "requested,authorised,awaiting_receipt,received,inspected,"
+                        "returned_to_stock");
     free(history);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM return_events WHERE return_id = %ld "
                                    "AND to_state IN ('inspected', 'returned_to_stock') AND "
@@ -157,13 +176,13 @@ static void test_partial_then_rest_returned_to_stock(void **state)
     assert_int_equal(line_sum(id, "MUG-LOGO", "received_qty"), 1);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM return_events WHERE return_id = %ld",
                                    id),
-                     4);
+                     6);
 
     /* one more mug than was expected: kept, unmatched, one exception for its code */
     itr_receive(pvx_port(), so, "MUG-LOGO", 1, "Good", true, 0, code, sizeof(code));
     assert_int_equal(it_wait_sql_long(ito.db,
                                       "SELECT count(*) FROM exceptions WHERE type = "
-                                      "'return_unmatched' AND state = 'open'",
+                                      "'return_receipt_unmatched' AND state = 'open'",
                                       1, ITO_WAIT_MS),
                      1);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM return_receipts WHERE return_code = "
@@ -171,7 +190,7 @@ static void test_partial_then_rest_returned_to_stock(void **state)
                      1);
     wait_polls(2);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE type = "
-                                   "'return_unmatched' AND subject = '%s'", code),
+                                   "'return_receipt_unmatched' AND subject = '%s'", code),
                      1);
     assert_int_equal(line_sum(id, "MUG-LOGO", "received_qty"), 1);
 }
@@ -184,7 +203,7 @@ static void test_nothing_reusable_written_off(void **state)
 
     (void)state;
     ito_post_paid("RWB", "US", lines, 1, name, sizeof(name), so, sizeof(so));
-    id = authorised_return(name, "b");
+    id = authorised_return(name, "b", NULL);
     wait_return_state(id, "awaiting_receipt");
     itr_receive(pvx_port(), so, "CAP-NAVY", 1, "Damaged", false, 0, NULL, 0);
     wait_return_state(id, "written_off");
@@ -201,7 +220,7 @@ static void test_no_template_stays_authorised(void **state)
     (void)state;
     ito_post_paid("RWC", "US", lines, 1, name, sizeof(name), so, sizeof(so));
     itr_returns_template(pvx_port(), "[]");
-    id = authorised_return(name, "c");
+    id = authorised_return(name, "c", NULL);
     assert_int_equal(it_wait_sql_long(ito.db,
                                       "SELECT count(*) FROM exceptions WHERE type = "
                                       "'returns_template_missing' AND state = 'open' AND "
@@ -235,12 +254,47 @@ static void test_no_template_stays_authorised(void **state)
                      0);
 }
 
-static int group_setup(void **state)
+static void test_rejected_then_sent_again(void **state)
 {
-    static const char *const env[] = {"SHOPVOX_RETURNS_POLL_S=1", NULL};
+    static const struct it_line lines[] = {{"TEE-WHT-S", 1, false}};
+    char name[32], so[40];
+    const char *resolve[] = {"exceptions", "resolve", NULL, "--note", "line fixed", NULL};
+    char exc_id[24];
+    long id;
 
     (void)state;
-    return ito_start_synced("retwh", NULL, env);
+    ito_post_paid("RWD", "US", lines, 1, name, sizeof(name), so, sizeof(so));
+    /* the return names an item that is not on the Sales Order: Peoplevox rejects the row */
+    id = authorised_return(name, "d", "CAP-NAVY");
+    char *sql = xasprintf("SELECT count(*) FROM exceptions WHERE type = "
+                          "'return_warehouse_rejected' AND subject = 'return %ld' AND state = "
+                          "'open' AND detail LIKE '%%is not on Sales order%%'", id);
+    assert_int_equal(it_wait_sql_long(ito.db, sql, 1, ITO_WAIT_MS), 1);
+    free(sql);
+    wait_polls(2);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM returns WHERE id = %ld AND state = "
+                                   "'authorised'", id), 1);
+    /* a person fixes the line and resolves the exception: the next poll sends it again */
+    it_sql_exec(ito.db, "UPDATE return_lines SET item_code = 'TEE-WHT-S' WHERE "
+                        "item_code = 'CAP-NAVY' AND return_id IN (SELECT id FROM returns "
+                        "WHERE shopline_return_id = 'ret-d')");
+    snprintf(exc_id, sizeof(exc_id), "%ld",
+             ito_sql_count("SELECT id FROM exceptions WHERE type = 'return_warehouse_rejected' "
+                           "AND subject = 'return %ld'", id));
+    resolve[2] = exc_id;
+    assert_int_equal(ito_run_cli(resolve), 0);
+    wait_return_state(id, "awaiting_receipt");
+    assert_int_equal(itr_expected(pvx_port(), so, "TEE-WHT-S", NULL, 0), 1);
+}
+
+static int group_setup(void **state)
+{
+    static const char *const env[] = {"SHOPVOX_RETURNS_POLL_S=1", "SHOPVOX_RETURNS_MODE=auto",
+                                      NULL};
+
+    (void)state;
+    it_require_db();
+    return itl_world_start("retwh", env);
 }
 
 int main(void)
@@ -249,7 +303,8 @@ int main(void)
         cmocka_unit_test(test_partial_then_rest_returned_to_stock),
         cmocka_unit_test(test_nothing_reusable_written_off),
         cmocka_unit_test(test_no_template_stays_authorised),
+        cmocka_unit_test(test_rejected_then_sent_again),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, ito_group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, itl_world_teardown);
 }

@@ -67,6 +67,20 @@ enum st return_store_event(struct store_conn *c, long long return_id, const char
     return rs_cmd(c, "return_event", rs_event_sql, 5, p, err);
 }
 
+static const char *const rs_note_sql =
+    "INSERT INTO return_events (return_id, from_state, to_state, cause, detail) "
+    "SELECT id, state, state, $2, $3 FROM returns WHERE id = $1::bigint";
+
+enum st return_store_note(struct store_conn *c, long long return_id, const char *cause,
+                          const char *detail, struct errbuf *err)
+{
+    char id[24];
+    const char *p[3] = {id, cause, detail};
+
+    snprintf(id, sizeof(id), "%lld", return_id);
+    return rs_cmd(c, "return_note", rs_note_sql, 3, p, err);
+}
+
 static const char *const rs_lock_state_sql =
     "SELECT state FROM returns WHERE shop = $1 AND id = $2::bigint FOR UPDATE";
 

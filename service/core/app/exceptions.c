@@ -26,7 +26,8 @@ const char *const exc_types[] = {
     "despatch_unconfirmed", "duplicate_sku",
     "inventory_unmapped",  "inventory_drift",
     "webhook_subscription_restored", "app_uninstalled",
-    "returns_template_missing", "return_warehouse_rejected", "return_unmatched",
+    "return_authorisation_needed", "return_unmatched", "refund_due",
+    "returns_template_missing", "return_warehouse_rejected", "return_receipt_unmatched",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

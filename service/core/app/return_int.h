@@ -10,7 +10,7 @@
 
 #define RETURNS_TEMPLATE_MISSING "returns_template_missing"
 #define RETURNS_REJECTED "return_warehouse_rejected"
-#define RETURNS_UNMATCHED "return_unmatched"
+#define RETURNS_UNMATCHED "return_receipt_unmatched"
 /* The subject of the one returns_template_missing exception of a shop. */
 #define RETURNS_TEMPLATE_SUBJECT "Returns"
 /* Authorised returns a poll sends again once the template is usable, at most. */
@@ -20,10 +20,11 @@
 enum st return_exc_alone(struct worker_ctx *w, const struct exc_new *e, struct errbuf *err);
 
 /*
- * When the shop's returns_template_missing exception is open and the
- * tenant's template is usable now: enqueues create_return again for the
- * returns still authorised (at most RETURNS_RESEND_MAX); their saves
- * resolve the exception. *resent says how many.
+ * The shop's returns still authorised with no live create_return job and
+ * no open return_warehouse_rejected (at most RETURNS_RESEND_MAX): when the
+ * tenant's template is usable now (one GetSaveTemplate, only when there
+ * are such returns), create_return is enqueued again for each; their
+ * saves resolve returns_template_missing. *resent says how many.
  */
 enum st return_resend_waiting(struct worker_ctx *w, int *resent, struct pvx_outcome *oc,
                               struct errbuf *err);

@@ -12,7 +12,7 @@
  * received / restocked / written-off counts raised, and each return
  * touched moved on and handed to the returns core (returns_after_receipt),
  * all in that one transaction. Units no return expects stay on the
- * receipt (unmatched_qty) with a return_unmatched exception per return
+ * receipt (unmatched_qty) with a return_receipt_unmatched exception per return
  * code; an unreadable row opens the same exception and is read again in
  * the next polls' overlap.
  *
@@ -45,6 +45,7 @@
 #include "return_int.h"
 #include "return_receipt_store.h"
 #include "return_store.h"
+#include "returns_app.h"
 
 #define RR_METRIC "shopvox_return_receipts_total"
 #define RR_MAX_TOUCHED 16
@@ -128,7 +129,7 @@ static enum st rr_unmatched(struct worker_ctx *w, const struct return_receipt *r
         snprintf(detail, sizeof(detail), "return %s: %ld of %ld x %s of Sales Order %s match no "
                  "return waiting for them", rc->return_code, units, rc->quantity, rc->item_code,
                  rc->sales_order);
-    log_event(LOG_WARN, "return_unmatched", "return_code", rc->return_code, "sales_order",
+    log_event(LOG_WARN, "return_receipt_unmatched", "return_code", rc->return_code, "sales_order",
               rc->sales_order, "detail", detail, NULL);
     return alone ? return_exc_alone(w, &e, err) : exc_raise(w->db, &e, NULL, err);
 }
@@ -299,18 +300,4 @@ void return_poll_handler(struct worker_ctx *w, const struct job *j, struct job_r
     r->st = rr_poll(w, &oc, &r->err);
     if (r->st == ST_RETRY && oc.throttled)
         job_result_throttle(r, oc.retry_after_ms);
-}
-
-/*
- * Until the returns core provides it (app/returns.c, a strong definition
- * that replaces this one at link time): nothing more to do after a receipt.
- */
-__attribute__((weak)) enum st returns_after_receipt(struct store_conn *c, const char *shop,
-                                                    long long return_id, struct errbuf *err)
-{
-    (void)c;
-    (void)shop;
-    (void)return_id;
-    (void)err;
-    return ST_OK;
 }

@@ -18,11 +18,14 @@
  *  - No usable template (none, or a required field missing, after one
  *    refresh of the cached header): the return stays authorised, one
  *    returns_template_missing exception per shop (bumped per return)
- *    names what to add, and the job is done. Each poll_returns looks
- *    again while that exception is open and, once the template is usable,
- *    enqueues the waiting returns again (return_resend_waiting).
+ *    names what to add, and the job is done.
  *  - A rejected row or a refusal for a data reason: return_warehouse_rejected
- *    with Peoplevox's text, job done; a transient refusal or a lost answer
+ *    with Peoplevox's text, job done. Each poll_returns looks for returns
+ *    still authorised with no live create_return job and no open
+ *    return_warehouse_rejected (the template was missing, or a person fixed
+ *    the cause and resolved the exception) and, when the template is
+ *    usable, enqueues them again (return_resend_waiting). A transient
+ *    refusal or a lost answer
  *    is retried; a throttled call is a throttled retry (the client took
  *    its Peoplevox token from the shared budget, and got none in time).
  */
@@ -127,8 +130,8 @@ static enum st rw_rejected(struct worker_ctx *w, const struct return_rec *rec, c
     struct exc_new e = {
         .shop = w->cfg->shop_domain, .type = RETURNS_REJECTED, .team = "ops",
         .subject_kind = "return", .subject = subject, .detail = detail,
-        .action = "fix what Peoplevox names (the Sales Order, an item code), then run "
-                  "`shopvox exceptions resolve` and authorise the return again"};
+        .action = "fix what Peoplevox names (the Sales Order, an item code), then resolve "
+                  "this exception: the next poll_returns sends the return again"};
 
     snprintf(subject, sizeof(subject), "return %lld", rec->id);
     snprintf(detail, sizeof(detail), "expected return of return %lld (Sales Order %s) was not "
@@ -268,7 +271,7 @@ enum st return_resend_waiting(struct worker_ctx *w, int *resent, struct pvx_outc
 {
     struct return_template t = {0};
     char limit[16];
-    const char *p[3] = {w->cfg->shop_domain, RETURNS_TEMPLATE_MISSING, limit};
+    const char *p[4] = {w->cfg->shop_domain, RETURNS_CREATE_KIND, RETURNS_REJECTED, limit};
     enum st st;
     PGresult *res;
 
@@ -276,9 +279,12 @@ enum st return_resend_waiting(struct worker_ctx *w, int *resent, struct pvx_outc
     res = store_exec_prepared(
         w->db, "rw_waiting",
         "SELECT r.id FROM returns r WHERE r.shop = $1 AND r.state = 'authorised' "
-        "AND EXISTS (SELECT 1 FROM exceptions e WHERE e.shop = $1 AND e.type = $2 "
-        "AND e.state = 'open') ORDER BY r.id LIMIT $3::int",
-        3, p, NULL, NULL, &st, err);
+        "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $2 "
+        "AND j.dedupe_key = 'return:' || r.id AND j.state <> 'done') "
+        "AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.shop = $1 AND e.type = $3 "
+        "AND e.subject = 'return ' || r.id AND e.state = 'open') "
+        "ORDER BY r.id LIMIT $4::int",
+        4, p, NULL, NULL, &st, err);
 
     *resent = 0;
     if (res == NULL || PQntuples(res) == 0)

@@ -124,6 +124,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_ORDER_SWEEP_S", CK_INT, OFF(order_sweep_s), "600", 60, 86400, NULL, 0},
     {"SHOPVOX_PUBLIC_URL", CK_STR, OFF(public_url), "", 0, 0, NULL, 0},
     {"SHOPVOX_WEBHOOK_ENSURE_S", CK_INT, OFF(webhook_ensure_s), "3600", 60, 86400, NULL, 0},
+    {"SHOPVOX_RETURNS_MODE", CK_ENUM, OFF(returns_mode), "authorise", 0, 0, "authorise|auto", 0},
     {"SHOPVOX_RETURNS_POLL_S", CK_INT, OFF(returns_poll_s), "300", 1, 86400, NULL, 0},
 };
 

@@ -197,6 +197,7 @@ void slf_reset(void *ctx)
 
     slf_store_reset(&sb->st, sb->cfg.seed);
     slf_subs_reset(&sb->subs);
+    slf_returns_reset(&sb->returns);
     sb->bucket = sb->bucket_at_start;
     sb->bucket.at_ms = sbx_fake_now_ms(&sb->fake);
     sb->n_deliveries = 0;
@@ -370,6 +371,8 @@ bool slf_control_unlocked(void *ctx, const struct http_request *req,
 
     if (strcmp(req->method, "POST") == 0 && strcmp(path, "app") == 0)
         return slf_subs_app(sb, req, resp);
+    if (slf_returns_control(sb, req, resp))
+        return true;
     if (strcmp(req->method, "POST") != 0 ||
         (strcmp(path, "orders") != 0 && strncmp(path, "orders/", 7) != 0 &&
          strcmp(path, "webhooks") != 0))

@@ -75,6 +75,19 @@ struct slf_subs {
     long next_id;
 };
 
+/* Return requests and refunds (slf_returns.c). */
+struct slf_return {
+    char id[SLF_ID_CHARS], order_id[SLF_ID_CHARS];
+    int64_t updated_ms;
+    char **versions;             /* the return's JSON after each change, oldest first (owned) */
+    size_t n_versions;
+};
+struct slf_returns {
+    struct slf_return *items;
+    size_t n, cap;
+    long next_id;                /* returns and refunds share it */
+};
+
 struct sandbox_shopline {
     struct sbx_fake fake;        /* server, lock, shared faults, call log */
     struct slf_config cfg;
@@ -85,6 +98,7 @@ struct sandbox_shopline {
     long n_deliveries, next_webhook;
     long next_trace;
     struct slf_subs subs;
+    struct slf_returns returns;
 };
 
 /* slf_server.c: answers in SHOPLINE's dialect. */
@@ -176,5 +190,15 @@ int slf_subs_control(struct sandbox_shopline *sb, const char *path, struct json_
 /* POST /_sandbox/app: delivers an apps/installed_uninstalled webhook (lock NOT held). */
 bool slf_subs_app(struct sandbox_shopline *sb, const struct http_request *req,
                   struct http_response *resp);
+
+/* slf_returns.c: return requests and refunds. */
+void slf_returns_reset(struct slf_returns *r);
+/*
+ * POST /_sandbox/returns, /_sandbox/returns/{id}, /_sandbox/refunds: makes
+ * or changes one and delivers its signed webhook (lock NOT held). false
+ * when the request is none of them.
+ */
+bool slf_returns_control(struct sandbox_shopline *sb, const struct http_request *req,
+                         struct http_response *resp);
 
 #endif
