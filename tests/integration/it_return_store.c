@@ -51,7 +51,7 @@ static int group_teardown(void **state)
 static int empty_returns(void **state)
 {
     (void)state;
-    it_sql_exec(db, "TRUNCATE returns, return_lines, return_events");
+    it_sql_exec(db, "TRUNCATE returns, return_lines, return_events, return_receipts");
     it_sql_exec(db, "TRUNCATE refunds");
     return 0;
 }
