@@ -116,16 +116,25 @@ static long long request(const char *order_id, const char *lines, const char *fi
     return return_id(slr);
 }
 
+#define ID_CAP 40
+
+/* A new order (tag) and a return of lines_json for it; the store's ids into oid, slr (ID_CAP). */
+static long long order_and_return(const char *tag, const char *lines, const char *fields,
+                                  char *oid, char *slr)
+{
+    order(tag, oid, ID_CAP);
+    return request(oid, lines, fields, slr, ID_CAP);
+}
+
 static void test_authorise_mode(void **state)
 {
-    char oid[40], slr[40], idt[24];
+    char oid[ID_CAP], slr[ID_CAP], idt[24];
     struct it_cli_result r;
     struct json_object *j, *lines, *hist;
     long long id;
 
     (void)state;
-    order("RA", oid, sizeof(oid));
-    id = request(oid, TEE_BACK, "", slr, sizeof(slr));
+    id = order_and_return("RA", TEE_BACK, "", oid, slr);
     snprintf(idt, sizeof(idt), "%lld", id);
     assert_state(id, "requested");
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_lines WHERE return_id = "
@@ -171,13 +180,12 @@ static void test_authorise_mode(void **state)
 
 static void test_reject(void **state)
 {
-    char oid[40], slr[40], idt[24];
+    char oid[ID_CAP], slr[ID_CAP], idt[24];
     struct it_cli_result r;
     long long id;
 
     (void)state;
-    order("RR", oid, sizeof(oid));
-    id = request(oid, TEE_BACK, "", slr, sizeof(slr));
+    id = order_and_return("RR", TEE_BACK, "", oid, slr);
     snprintf(idt, sizeof(idt), "%lld", id);
     {
         const char *args[] = {"returns", "reject", idt, "--reason", "worn", "--by", "bob", NULL};
@@ -198,7 +206,7 @@ static void test_auto_mode(void **state)
 {
     const char *env[] = {ITL_ENV, "SHOPVOX_RETURNS_MODE=auto", NULL};
     struct it_proc p;
-    char oid[40], slr[40];
+    char oid[ID_CAP], slr[ID_CAP];
     long long id;
 
     (void)state;
@@ -234,12 +242,11 @@ static void test_refund_only(void **state)
 
 static void test_duplicate_stale_cancel(void **state)
 {
-    char oid[40], slr[40];
+    char oid[ID_CAP], slr[ID_CAP];
     long long id;
 
     (void)state;
-    order("RD", oid, sizeof(oid));
-    id = request(oid, TEE_BACK, "\"duplicates\":1", slr, sizeof(slr));
+    id = order_and_return("RD", TEE_BACK, "\"duplicates\":1", oid, slr);
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_events WHERE return_id = "
                                           "%lld", id), 1);
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM webhook_events WHERE topic = "
@@ -259,12 +266,11 @@ static void test_duplicate_stale_cancel(void **state)
 
 static void test_unmatched_line_kept(void **state)
 {
-    char oid[40], slr[40];
+    char oid[ID_CAP], slr[ID_CAP];
     long long id;
 
     (void)state;
-    order("RM", oid, sizeof(oid));
-    id = request(oid, "[{\"line_item_id\":\"999\",\"quantity\":1}]", "", slr, sizeof(slr));
+    id = order_and_return("RM", "[{\"line_item_id\":\"999\",\"quantity\":1}]", "", oid, slr);
     assert_state(id, "requested");
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_lines WHERE return_id = "
                                           "%lld AND item_code = ''", id), 1);
@@ -275,13 +281,12 @@ static void test_refund_due_opens_and_closes(void **state)
 {
     struct store_conn *c = store_conn_create(ito.db);
     struct errbuf err = {""};
-    char oid[40], slr[40], fid[40], sql[128];
+    char oid[ID_CAP], slr[ID_CAP], fid[40], sql[128];
     long long id;
     char *detail;
 
     (void)state;
-    order("RP", oid, sizeof(oid));
-    id = request(oid, TEE_BACK, "", slr, sizeof(slr));
+    id = order_and_return("RP", TEE_BACK, "", oid, slr);
     snprintf(sql, sizeof(sql), "UPDATE return_lines SET received_qty = quantity WHERE "
              "return_id = %lld", id); /* what the warehouse side's receipt does */
     it_sql_exec(ito.db, sql);
@@ -316,12 +321,11 @@ static double wait_metric(const char *series, double want)
 
 static void test_gauges(void **state)
 {
-    char oid[40], slr[40];
+    char oid[ID_CAP], slr[ID_CAP];
     long long id;
 
     (void)state;
-    order("RG", oid, sizeof(oid));
-    id = request(oid, TEE_BACK, "", slr, sizeof(slr));
+    id = order_and_return("RG", TEE_BACK, "", oid, slr);
     {
         char sql[160];
 

@@ -323,15 +323,23 @@ static long returns_post(const char *path, int shopvox_port, const char *members
     return status;
 }
 
-long itl_return_request(int shopvox_port, const char *order_id, const char *lines_json,
-                        const char *fields, char *id, size_t id_cap)
+/* A return or refund of order_id's lines_json (returns_post with those members). */
+static long order_post(const char *path, int shopvox_port, const char *order_id,
+                       const char *lines_json, const char *fields, const char *key, char *id,
+                       size_t id_cap)
 {
     char *members = xasprintf("\"order_id\":\"%s\",\"lines\":%s", order_id, lines_json);
-    long status = returns_post("/_sandbox/returns", shopvox_port, members, fields, "return", id,
-                               id_cap);
+    long status = returns_post(path, shopvox_port, members, fields, key, id, id_cap);
 
     free(members);
     return status;
+}
+
+long itl_return_request(int shopvox_port, const char *order_id, const char *lines_json,
+                        const char *fields, char *id, size_t id_cap)
+{
+    return order_post("/_sandbox/returns", shopvox_port, order_id, lines_json, fields, "return",
+                      id, id_cap);
 }
 
 long itl_return_update(int shopvox_port, const char *return_id, const char *fields)
@@ -346,10 +354,6 @@ long itl_return_update(int shopvox_port, const char *return_id, const char *fiel
 long itl_refund(int shopvox_port, const char *order_id, const char *lines_json,
                 const char *fields, char *id, size_t id_cap)
 {
-    char *members = xasprintf("\"order_id\":\"%s\",\"lines\":%s", order_id, lines_json);
-    long status = returns_post("/_sandbox/refunds", shopvox_port, members, fields, "refund", id,
-                               id_cap);
-
-    free(members);
-    return status;
+    return order_post("/_sandbox/refunds", shopvox_port, order_id, lines_json, fields, "refund",
+                      id, id_cap);
 }

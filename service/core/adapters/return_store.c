@@ -50,6 +50,20 @@ static PGresult *rs_q_return(struct store_conn *c, const char *name, const char 
     return shop != NULL ? rs_q(c, name, sql, 2, p, st, err) : rs_q(c, name, sql, 1, p + 1, st, err);
 }
 
+/* Runs a command whose $1 is the return's id and $2.. the n values of more (n <= 7). */
+static enum st rs_cmd_return(struct store_conn *c, const char *name, const char *sql,
+                             long long return_id, int n, const char *const *more,
+                             struct errbuf *err)
+{
+    char id[24];
+    const char *p[8] = {id};
+
+    snprintf(id, sizeof(id), "%lld", return_id);
+    for (int i = 0; i < n && i < 7; i++)
+        p[i + 1] = more[i];
+    return rs_cmd(c, name, sql, n + 1, p, err);
+}
+
 /* ---- transitions and history ---- */
 
 static const char *const rs_event_sql =
@@ -60,11 +74,9 @@ enum st return_store_event(struct store_conn *c, long long return_id, const char
                            const char *to, const char *cause, const char *detail,
                            struct errbuf *err)
 {
-    char id[24];
-    const char *p[5] = {id, from, to, cause, detail};
+    const char *more[4] = {from, to, cause, detail};
 
-    snprintf(id, sizeof(id), "%lld", return_id);
-    return rs_cmd(c, "return_event", rs_event_sql, 5, p, err);
+    return rs_cmd_return(c, "return_event", rs_event_sql, return_id, 4, more, err);
 }
 
 static const char *const rs_note_sql =
@@ -74,11 +86,9 @@ static const char *const rs_note_sql =
 enum st return_store_note(struct store_conn *c, long long return_id, const char *cause,
                           const char *detail, struct errbuf *err)
 {
-    char id[24];
-    const char *p[3] = {id, cause, detail};
+    const char *more[2] = {cause, detail};
 
-    snprintf(id, sizeof(id), "%lld", return_id);
-    return rs_cmd(c, "return_note", rs_note_sql, 3, p, err);
+    return rs_cmd_return(c, "return_note", rs_note_sql, return_id, 2, more, err);
 }
 
 static const char *const rs_lock_state_sql =
@@ -250,11 +260,9 @@ static const char *const rs_touch_sql =
 enum st return_store_touch(struct store_conn *c, long long return_id, const char *updated_at,
                            const char *reason, struct errbuf *err)
 {
-    char id[24];
-    const char *p[3] = {id, updated_at, reason};
+    const char *more[2] = {updated_at, reason};
 
-    snprintf(id, sizeof(id), "%lld", return_id);
-    return rs_cmd(c, "return_touch", rs_touch_sql, 3, p, err);
+    return rs_cmd_return(c, "return_touch", rs_touch_sql, return_id, 2, more, err);
 }
 
 static const char *const rs_put_line_sql =

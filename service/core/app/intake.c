@@ -26,6 +26,12 @@
  * updated_at is applied, as before: Shopline may change an order without
  * moving updated_at, and a delivery is rare; the sweep reads every order
  * of its window each time).
+ *
+ * Returns and refunds (return/create, return/update, refunds/create) run
+ * in the same transaction through returns_intake (return_intake.c), with
+ * the same rules: their row locked first, an older updated_at recorded
+ * `stale`, an unusable body `failed` with invalid_webhook, the inbox row
+ * last.
  */
 #include "intake.h"
 

@@ -140,6 +140,22 @@ struct json_object *slf_level_json(const struct sandbox_shopline *sb, const stru
 void slf_order_snapshot(const struct sandbox_shopline *sb, struct slf_order *o);
 
 /* slf_control.c: the control hooks (see struct sbx_fake_hooks). */
+struct slf_send;
+/*
+ * A change the control API makes under the lock: the answer's code, *shown
+ * the object it answers (new), the deliveries it planned (*sends, *n), or
+ * a message in msg.
+ */
+typedef int (*slf_change_fn)(struct sandbox_shopline *sb, const char *path,
+                             struct json_object *in, struct json_object **shown,
+                             struct slf_send **sends, size_t *n, char *msg, size_t cap);
+/*
+ * Runs change for the POST req (its body a JSON object) under the lock,
+ * sends its deliveries after releasing it, and answers {key: shown,
+ * "deliveries": [...]} (lock NOT held).
+ */
+void slf_control_run(struct sandbox_shopline *sb, const struct http_request *req,
+                     struct http_response *resp, slf_change_fn change, const char *key);
 int slf_control(void *ctx, const char *method, const char *path, struct json_object *in,
                 struct buf *out);
 bool slf_control_unlocked(void *ctx, const struct http_request *req,

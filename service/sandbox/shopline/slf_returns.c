@@ -281,40 +281,12 @@ bool slf_returns_control(struct sandbox_shopline *sb, const struct http_request 
                          struct http_response *resp)
 {
     const char *path = req->path + strlen(SBX_CONTROL_PREFIX);
-    struct json_object *in = NULL, *shown = NULL, *j;
-    struct slf_send *sends = NULL;
-    size_t n = 0;
-    char msg[160] = "";
-    int code;
 
     if (strcmp(req->method, "POST") != 0 ||
         (strcmp(path, "returns") != 0 && strncmp(path, "returns/", 8) != 0 &&
          strcmp(path, "refunds") != 0))
         return false;
-    resp->content_type = "application/json";
-    in = json_tokener_parse(req->body_len > 0 ? req->body : "{}");
-    if (!json_object_is_type(in, json_type_object)) {
-        resp->status = sbx_json_error(&resp->body, 400, "body must be a JSON object");
-        goto out;
-    }
-    pthread_mutex_lock(&sb->fake.lock);
-    code = slf_returns_change(sb, path, in, &shown, &sends, &n, msg, sizeof(msg));
-    pthread_mutex_unlock(&sb->fake.lock);
-    if (code != 200) {
-        resp->status = sbx_json_error(&resp->body, code, msg);
-        goto out;
-    }
-    slf_webhook_send(sb, sends, n);
-    j = json_object_new_object();
-    json_object_object_add(j, strcmp(path, "refunds") == 0 ? "refund" : "return", shown);
-    shown = NULL;
-    json_object_object_add(j, "deliveries", slf_webhook_finish(sends, n));
-    sends = NULL;
-    resp->status = sbx_json_reply(&resp->body, 200, j);
-out:
-    if (sends != NULL)
-        slf_webhook_finish(sends, n);
-    json_object_put(shown);
-    json_object_put(in);
+    slf_control_run(sb, req, resp, slf_returns_change,
+                    strcmp(path, "refunds") == 0 ? "refund" : "return");
     return true;
 }
