@@ -105,6 +105,8 @@ struct cfg {
     uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
     char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
                                * checked here with admin_token, parsed again by the API) */
+    char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
+    int returns_poll_s;       /* Peoplevox's Return summary is read this often */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */
