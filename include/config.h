@@ -105,6 +105,8 @@ struct cfg {
     uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
     char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
                                * checked here with admin_token, parsed again by the API) */
+    int console_secure_cookie; /* the /ops/ page is reached over TLS: its cookie is Secure */
+    int console_session_idle_s; /* a page session unused this long ends */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

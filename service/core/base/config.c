@@ -129,6 +129,9 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_DESPATCH_SWEEP_S", CK_INT, OFF(despatch_sweep_s), "86400", 60, 604800, NULL, 0},
     {"SHOPVOX_RECONCILE_DAYS", CK_INT, OFF(reconcile_days), "7", 1, 31, NULL, 0},
     {"SHOPVOX_ADMIN_TOKENS", CK_STR, OFF(admin_tokens), "", 0, 0, NULL, CF_SECRET},
+    {"SHOPVOX_CONSOLE_SECURE_COOKIE", CK_BOOL, OFF(console_secure_cookie), "0", 0, 1, NULL, 0},
+    {"SHOPVOX_CONSOLE_SESSION_IDLE_S", CK_INT, OFF(console_session_idle_s), "43200", 300, 604800,
+     NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
