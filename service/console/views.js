@@ -170,10 +170,10 @@ sv.views.order = async function (args) {
     el("h2", {}, "Exceptions"),
     table(["Type", "State", "Detail"], (o.exceptions || []).map((x) => cells([x.type, x.state, x.detail]))),
     el("h2", {}, "Payloads"),
-    (o.webhooks || []).length ? (o.webhooks || []).map((w) => el("details", {},
+    el("div", {}, (o.webhooks || []).length ? (o.webhooks || []).map((w) => el("details", {},
       el("summary", {}, (w.topic || "webhook") + " · " + sv.time(w.received_at)),
       pre(w.payload !== undefined && w.payload !== null ? w.payload : (w.body_base64 || "deleted by retention"))))
-      : el("p", {class: "label"}, "None kept."));
+      : el("p", {class: "label"}, "None kept.")));
 };
 
 /* ---- jobs ---- */
