@@ -5,7 +5,7 @@
  * Every request is authenticated before anything else: a named token
  * (admin_tokens.h) as `Authorization: Bearer <token>`, or a session the
  * embedder resolves through the session hook (api_set_session_hook; the
- * web page's cookie, none yet). A viewer reads; an operator also writes.
+ * web page's cookie, console.h). A viewer reads; an operator also writes.
  * A body is read only for a write route, and only after its caller was
  * authenticated and found to be an operator (api_admit, at the headers
  * stage), up to API_MAX_BODY_BYTES. Conventions (errors, paging, one file
@@ -32,12 +32,14 @@
 struct api_caller {
     char name[ADMIN_NAME_MAX_BYTES];
     enum admin_role role;
+    bool csrf_failed;   /* a session's write without its CSRF token: any write is 403 */
 };
 
 /*
  * The session seam: fills *out and returns true when req carries a valid
  * session (the web page's), false otherwise. Runs on an HTTP thread before
- * any route; must not block for long.
+ * any route; must not block for long. A session that may not write this
+ * request (its CSRF token missing or wrong) sets out->csrf_failed.
  */
 typedef bool (*api_session_fn)(void *ctx, const struct http_request *req,
                                struct api_caller *out);

@@ -34,9 +34,10 @@ void app_handle(void *ctx, const struct http_request *req, struct http_response 
 bool app_admit(void *ctx, const struct http_request *req, struct http_response *resp);
 /*
  * The operations listener (ctx = the app): GET/HEAD /healthz, /readyz and
- * /metrics, and the admin API under /api/v1/ (api.h). Only an
- * authenticated operator's API write takes a body (app_admit_ops asks
- * api_admit); anything else is answered from the headers.
+ * /metrics, the admin API under /api/v1/ (api.h) and the web page under
+ * /ops/ (console.h). Only an authenticated operator's API write and a
+ * login take a body (app_admit_ops asks api_admit or console_admit);
+ * anything else is answered from the headers.
  */
 void app_handle_ops(void *ctx, const struct http_request *req, struct http_response *resp);
 bool app_admit_ops(void *ctx, const struct http_request *req, struct http_response *resp);

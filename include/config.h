@@ -107,6 +107,8 @@ struct cfg {
                                * checked here with admin_token, parsed again by the API) */
     char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
     int returns_poll_s;       /* Peoplevox's Return summary is read this often */
+    int console_secure_cookie; /* the /ops/ page is reached over TLS: its cookie is Secure */
+    int console_session_idle_s; /* a page session unused this long ends */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

@@ -51,6 +51,8 @@ struct http_request {
 const char *http_header(const struct http_request *r, const char *name);
 /* A query-string argument or NULL; borrowed. */
 const char *http_query(const struct http_request *r, const char *name);
+/* The client's address as text into out (cap >= 46), "" when unknown (a limiter's key). */
+void http_client_addr(const struct http_request *r, char *out, size_t cap);
 
 struct http_response {
     int status;

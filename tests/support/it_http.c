@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,13 +28,21 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 int it_http(int port, const char *method, const char *path, const char *body, size_t body_len,
             const char *const *headers, struct it_resp *out)
 {
+    return it_http_with_headers(port, method, path, body, body_len, headers, out, NULL);
+}
+
+int it_http_with_headers(int port, const char *method, const char *path, const char *body,
+                         size_t body_len, const char *const *headers, struct it_resp *out,
+                         char **resp_headers)
+{
     CURL *h = curl_easy_init();
     struct curl_slist *hl = NULL;
-    struct buf b;
+    struct buf b, hb;
     char url[512];
     CURLcode rc;
 
     buf_init(&b, 0);
+    buf_init(&hb, 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
         hl = curl_slist_append(hl, headers[i]);
@@ -43,6 +52,8 @@ int it_http(int port, const char *method, const char *path, const char *body, si
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (body != NULL) {
@@ -53,6 +64,9 @@ int it_http(int port, const char *method, const char *path, const char *body, si
     out->status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     out->body = buf_steal(&b);
+    if (resp_headers != NULL)
+        *resp_headers = buf_steal(&hb);
+    buf_cleanup(&hb);
     curl_slist_free_all(hl);
     curl_easy_cleanup(h);
     /* a server may answer (413) and close before the upload ends */
@@ -74,6 +88,31 @@ void it_resp_free(struct it_resp *r)
 {
     free(r->body);
     r->body = NULL;
+}
+
+bool it_header_value(const char *lines, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+
+    for (const char *line = lines; line != NULL && *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+
+        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+
+            while (*v == ' ')
+                v++;
+            len -= (size_t)(v - line);
+            while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == ' '))
+                len--;
+            snprintf(out, cap, "%.*s", (int)len, v);
+            return true;
+        }
+        line = end != NULL ? end + 1 : NULL;
+    }
+    out[0] = '\0';
+    return false;
 }
 
 int it_post_webhook(int port, const char *topic, const char *webhook_id, const char *body,

@@ -8,6 +8,7 @@
 #ifndef SHOPVOX_IT_HTTP_H
 #define SHOPVOX_IT_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct it_resp {
@@ -23,9 +24,19 @@ struct it_resp {
  */
 int it_http(int port, const char *method, const char *path, const char *body, size_t body_len,
             const char *const *headers, struct it_resp *out);
+/* it_http, and the answer's header lines as received into *resp_headers (owned, free()). */
+int it_http_with_headers(int port, const char *method, const char *path, const char *body,
+                         size_t body_len, const char *const *headers, struct it_resp *out,
+                         char **resp_headers);
 /* The status of GET path (0 when no answer). */
 long it_http_get_status(int port, const char *path);
 void it_resp_free(struct it_resp *r);
+/*
+ * The value of header name (case-insensitive; the first one) in header
+ * lines (it_http_with_headers's) into out (cap bytes, cut there): true
+ * when present.
+ */
+bool it_header_value(const char *lines, const char *name, char *out, size_t cap);
 /*
  * The value of one series of GET /metrics on ops_port, named exactly as
  * rendered ("shopvox_db_up", "shopvox_jobs{kind=\"x\",state=\"pending\"}"),

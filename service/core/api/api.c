@@ -9,7 +9,8 @@
  *      unauthenticated client learns nothing about the routes;
  *   2. the route: none for the path -> 404, none for the method -> 405
  *      with Allow;
- *   3. the role: a write by a viewer -> 403;
+ *   3. the role: a write by a viewer -> 403, and a session's write
+ *      without its CSRF token -> 403 (the hook says which);
  *   4. only then is a body read (a write's, capped by the listener at
  *      API_MAX_BODY_BYTES) and a database connection taken.
  * Every answer carries Cache-Control: no-store (it may name customers).
@@ -105,6 +106,11 @@ static const struct api_route *authorize(struct api *a, struct api_req *r)
     if (route->write && r->caller.role != ADMIN_ROLE_OPERATOR) {
         api_error(r->resp, 403, API_E_FORBIDDEN, "%s is a viewer: this needs the operator role",
                   r->caller.name);
+        return NULL;
+    }
+    if (route->write && r->caller.csrf_failed) {
+        api_error(r->resp, 403, API_E_FORBIDDEN,
+                  "a write from the page needs its session's X-CSRF-Token header");
         return NULL;
     }
     return route;

@@ -12,6 +12,7 @@ void api_whoami(struct api_req *r)
 
     json_object_object_add(o, "name", json_object_new_string(r->caller.name));
     json_object_object_add(o, "role", json_object_new_string(admin_role_name(r->caller.role)));
+    json_object_object_add(o, "time_zone", json_object_new_string(r->api->cfg->pvx_timezone));
     api_reply(r, 200, o);
 }
 

@@ -147,5 +147,6 @@ void api_orders_show(struct api_req *r);
 void api_jobs_list(struct api_req *r);
 void api_jobs_retry(struct api_req *r);
 void api_audit_list(struct api_req *r);
+void api_dashboard(struct api_req *r);
 
 #endif

@@ -23,5 +23,6 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/jobs", false, "api_jobs", api_jobs_list},
     {"POST", "/api/v1/jobs/{id}/retry", true, "api_job_action", api_jobs_retry},
     {"GET", "/api/v1/audit", false, "api_audit", api_audit_list},
+    {"GET", "/api/v1/dashboard", false, "api_dashboard", api_dashboard},
 };
 const size_t api_n_routes = ARRAY_LEN(api_routes);

@@ -13,7 +13,9 @@
  * public port therefore never delays a probe. The operations listener also
  * carries the admin API (/api/v1/, api.h), whose writes are the only
  * bodies it reads: api_admit lets one in only for an authenticated
- * operator's write, at most API_MAX_BODY_BYTES.
+ * operator's write, at most API_MAX_BODY_BYTES. The web page (/ops/,
+ * console.h) adds the one unauthenticated body: a login's, at most
+ * CONSOLE_LOGIN_MAX_BYTES, from a client within the login limiter.
  *
  * The Peoplevox nudge is a hint: Peoplevox's event callbacks are unsigned,
  * so the only secret is the token in the URL, compared in constant time
@@ -39,6 +41,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "console.h"
 #include "cursor_store.h"
 #include "intake.h"
 #include "inventory_jobs.h"
@@ -56,6 +59,7 @@ struct app {
     const struct cfg *cfg;
     struct store_pool *pool;
     struct api *api;          /* /api/v1/ on the ops listener */
+    struct console *console;  /* /ops/: the web page, whose sessions the API accepts */
     unsigned char nudge_digest[SHA256_DIGEST_LENGTH]; /* of PEOPLEVOX_WEBHOOK_TOKEN */
 };
 
@@ -84,8 +88,10 @@ struct app *app_create(const struct cfg *cfg)
     /* one connection per public thread, one per ops listener thread, one spare */
     a->pool = store_pool_create(cfg->database_url, cfg->http_threads + APP_OPS_THREADS + 1);
     a->api = api_create(cfg, a->pool, &err);
-    if (a->api == NULL) /* cfg_load checked the tokens: not reached */
+    a->console = console_create(cfg, a->pool, &err);
+    if (a->api == NULL || a->console == NULL) /* cfg_load checked the tokens: not reached */
         abort();
+    api_set_session_hook(a->api, console_session_hook, a->console);
     SHA256((const unsigned char *)cfg->pvx_webhook_token, strlen(cfg->pvx_webhook_token),
            a->nudge_digest);
     app_metrics_describe();
@@ -97,6 +103,7 @@ void app_destroy(struct app *a)
     if (a == NULL)
         return;
     api_destroy(a->api);
+    console_destroy(a->console);
     store_pool_destroy(a->pool);
     free(a);
 }
@@ -376,6 +383,8 @@ void app_handle_ops(void *ctx, const struct http_request *req, struct http_respo
 
     if (api_owns_path(req->path)) {
         api_handle(a->api, req, resp);
+    } else if (console_owns_path(req->path)) {
+        console_handle(a->console, req, resp);
     } else if (!known) {
         route_not_found(resp);
     } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -398,6 +407,8 @@ bool app_admit_ops(void *ctx, const struct http_request *req, struct http_respon
 
     if (api_owns_path(req->path))
         return api_admit(a->api, req, resp); /* an operator's write only */
+    if (console_owns_path(req->path))
+        return console_admit(a->console, req, resp); /* a login's small body only */
     app_handle_ops(ctx, req, resp);
     return false;
 }

@@ -131,6 +131,9 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_ADMIN_TOKENS", CK_STR, OFF(admin_tokens), "", 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_RETURNS_MODE", CK_ENUM, OFF(returns_mode), "authorise", 0, 0, "authorise|auto", 0},
     {"SHOPVOX_RETURNS_POLL_S", CK_INT, OFF(returns_poll_s), "300", 1, 86400, NULL, 0},
+    {"SHOPVOX_CONSOLE_SECURE_COOKIE", CK_BOOL, OFF(console_secure_cookie), "0", 0, 1, NULL, 0},
+    {"SHOPVOX_CONSOLE_SESSION_IDLE_S", CK_INT, OFF(console_session_idle_s), "43200", 300, 604800,
+     NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
