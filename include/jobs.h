@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "ratelimit.h"
 #include "store.h"
 
 #define JOB_NOTIFY_CHANNEL "shopvox_jobs"
@@ -42,6 +43,15 @@ struct job_result {
 };
 
 void job_cleanup(struct job *j);
+
+/*
+ * Records kind's priority for the claim order: a due job of a HIGH kind is
+ * claimed before any due NORMAL one, NORMAL before LOW, oldest first within
+ * a rank (the rank is stored with the job when it is enqueued). Call for
+ * every kind at start, before anything enqueues (not thread-safe against
+ * concurrent enqueues); an unregistered kind is NORMAL.
+ */
+void job_kind_priority_set(const char *kind, enum rl_priority prio);
 
 /*
  * Enqueues (kind, dedupe_key) unless a live job with that key exists;

@@ -383,6 +383,8 @@ static int serve(const struct cfg *c, bool migrate)
     if (check_time_zone(c) != 0 || check_location_map(c) != 0)
         return EXIT_CONFIG;
     store_set_statement_timeout(c->statement_timeout_ms);
+    for (size_t i = 0; i < ARRAY_LEN(job_kinds); i++) /* before anything enqueues */
+        job_kind_priority_set(job_kinds[i].kind, job_kinds[i].priority);
     if (background_start(c, &bg) != 0)
         return 1;
     a = app_create(c);

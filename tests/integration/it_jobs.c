@@ -499,6 +499,41 @@ static void test_pool_runs_start_hooks_once_before_claiming(void **state)
     }
 }
 
+/*
+ * A stock take's thousands of LOW jobs, due for a while, never delay a HIGH
+ * one enqueued after them: the claim takes the lowest rank first, then the
+ * oldest; an unregistered kind is NORMAL, between the two.
+ */
+static void test_claim_takes_high_priority_kinds_first(void **state)
+{
+    struct errbuf err = {""};
+    struct job j;
+
+    (void)state;
+    it_sql_exec(db, "DELETE FROM jobs");
+    job_kind_priority_set("test_low", RL_PRIO_LOW);
+    job_kind_priority_set("test_high", RL_PRIO_HIGH);
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+
+        snprintf(key, sizeof(key), "low%d", i);
+        assert_int_equal(job_enqueue(c1, IT_SHOP, "test_low", key, NULL, 0, NULL, &err), ST_OK);
+    }
+    enqueue("normal", true);
+    assert_int_equal(job_enqueue(c1, IT_SHOP, "test_high", "high", NULL, 0, NULL, &err), ST_OK);
+    it_sql_exec(db, "UPDATE jobs SET run_at = run_at - interval '1 minute' WHERE kind = 'test_low'");
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_string_equal(j.kind, "test_high");
+    job_cleanup(&j);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_string_equal(j.kind, "test_kind");
+    job_cleanup(&j);
+    assert_int_equal(job_claim(c1, "w1", 60, &j, &err), 1);
+    assert_string_equal(j.kind, "test_low");
+    assert_string_equal(j.dedupe_key, "low0"); /* oldest first within a rank */
+    job_cleanup(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_pool_batches_only_when_batch_max_above_one),
         cmocka_unit_test(test_max_attempts_setting_applies_to_queued_jobs),
         cmocka_unit_test(test_pool_runs_start_hooks_once_before_claiming),
+        cmocka_unit_test(test_claim_takes_high_priority_kinds_first),
     };
     int rc;
 

@@ -1,9 +1,12 @@
 /*
  * jobs.c - the durable queue (see jobs.h).
  *
- * Claiming is one statement: pick the oldest due row with FOR UPDATE SKIP
+ * Claiming is one statement: pick the due row of the lowest rank (the
+ * kind's priority: HIGH, NORMAL, LOW), oldest first, with FOR UPDATE SKIP
  * LOCKED (so concurrent workers, in any process, never pick the same row)
- * and mark it running with a lease in the same UPDATE. Completion and
+ * and mark it running with a lease in the same UPDATE. Ranking keeps a
+ * paid order's post and a despatch's fulfillment ahead of a stock take's
+ * thousands of inventory pushes that were due earlier. Completion and
  * failure are fenced by (id, attempts): a worker whose lease expired and
  * whose job was re-claimed cannot overwrite the newer attempt's result.
  *
@@ -71,9 +74,45 @@ void job_result_throttle(struct job_result *r, int64_t retry_after_ms)
                         (int64_t)(job_random() % (uint64_t)(spread + 1));
 }
 
+/* Kind -> claim rank (0 HIGH, 1 NORMAL, 2 LOW); set at start, read-only after. */
+#define JOB_MAX_RANKED_KINDS 48
+static struct {
+    char kind[48]; /* struct job's */
+    int rank;
+} job_ranks[JOB_MAX_RANKED_KINDS];
+static size_t job_n_ranks;
+
+static int job_rank_of(enum rl_priority prio)
+{
+    return prio == RL_PRIO_HIGH ? 0 : prio == RL_PRIO_LOW ? 2 : 1;
+}
+
+void job_kind_priority_set(const char *kind, enum rl_priority prio)
+{
+    for (size_t i = 0; i < job_n_ranks; i++) {
+        if (strcmp(job_ranks[i].kind, kind) == 0) {
+            job_ranks[i].rank = job_rank_of(prio);
+            return;
+        }
+    }
+    if (job_n_ranks == JOB_MAX_RANKED_KINDS || strlen(kind) >= sizeof(job_ranks[0].kind))
+        return; /* claimed as NORMAL */
+    snprintf(job_ranks[job_n_ranks].kind, sizeof(job_ranks[0].kind), "%s", kind);
+    job_ranks[job_n_ranks++].rank = job_rank_of(prio);
+}
+
+static int job_kind_rank(const char *kind)
+{
+    for (size_t i = 0; i < job_n_ranks; i++)
+        if (strcmp(job_ranks[i].kind, kind) == 0)
+            return job_ranks[i].rank;
+    return job_rank_of(RL_PRIO_NORMAL);
+}
+
 static const char *const enqueue_sql =
-    "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload, run_at) "
-    "VALUES ($1, $2, $3, $4::jsonb, now() + ($5::bigint * interval '1 millisecond')) "
+    "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload, run_at, rank) "
+    "VALUES ($1, $2, $3, $4::jsonb, now() + ($5::bigint * interval '1 millisecond'), "
+    "$6::smallint) "
     "ON CONFLICT (kind, dedupe_key) WHERE state IN ('pending', 'running') DO UPDATE "
     "SET rerun_requested = jobs.rerun_requested OR jobs.state = 'running', "
     "run_at = CASE WHEN jobs.state = 'pending' THEN least(jobs.run_at, EXCLUDED.run_at) "
@@ -86,13 +125,14 @@ enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
                     const char *dedupe_key, const char *payload_json, int64_t delay_ms,
                     bool *created, struct errbuf *err)
 {
-    char delay[24];
-    const char *p[5] = {shop, kind, dedupe_key, payload_json ? payload_json : "{}", delay};
+    char delay[24], rank[4];
+    const char *p[6] = {shop, kind, dedupe_key, payload_json ? payload_json : "{}", delay, rank};
     enum st st;
     PGresult *res;
 
     snprintf(delay, sizeof(delay), "%lld", (long long)(delay_ms > 0 ? delay_ms : 0));
-    res = store_exec_prepared(c, "job_enqueue", enqueue_sql, 5, p, NULL, NULL, &st, err);
+    snprintf(rank, sizeof(rank), "%d", job_kind_rank(kind));
+    res = store_exec_prepared(c, "job_enqueue", enqueue_sql, 6, p, NULL, NULL, &st, err);
     if (res != NULL && created != NULL)
         *created = PQntuples(res) > 0 && PQgetvalue(res, 0, 1)[0] == 't';
     PQclear(res);
@@ -103,7 +143,7 @@ static const char *const claim_sql =
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, "
     "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
     "WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= now()) "
-    "OR (state = 'running' AND lease_until < now()) ORDER BY run_at, id "
+    "OR (state = 'running' AND lease_until < now()) ORDER BY rank, run_at, id "
     "LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts, "
     "uncounted_attempts";
