@@ -107,6 +107,8 @@ struct cfg {
                                * checked here with admin_token, parsed again by the API) */
     char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
     int returns_poll_s;       /* Peoplevox's Return summary is read this often */
+    int intake_committers;    /* group-commit threads, one connection each (intake_group.h) */
+    int intake_group_max;     /* deliveries in one group's transaction at most */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

@@ -56,7 +56,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_OPS_LISTEN", CK_STR, OFF(ops_listen), "0.0.0.0:9090", 0, 0, NULL, 0},
     {"SHOPVOX_DATABASE_URL", CK_STR, OFF(database_url), NULL, 0, 0, NULL, CF_SECRET | CF_REQUIRED},
     {"SHOPVOX_WORKERS", CK_INT, OFF(workers), "4", 0, 256, NULL, 0},
-    {"SHOPVOX_HTTP_THREADS", CK_INT, OFF(http_threads), "4", 1, 64, NULL, 0},
+    {"SHOPVOX_HTTP_THREADS", CK_INT, OFF(http_threads), "16", 1, 64, NULL, 0},
     {"SHOPVOX_ADMIN_TOKEN", CK_STR, OFF(admin_token), NULL, 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_LOG_LEVEL", CK_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error", 0},
     {"SHOPVOX_LOG_FORMAT", CK_ENUM, OFF(log_format), "text", 0, 0, "text|json", 0},
@@ -131,6 +131,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_ADMIN_TOKENS", CK_STR, OFF(admin_tokens), "", 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_RETURNS_MODE", CK_ENUM, OFF(returns_mode), "authorise", 0, 0, "authorise|auto", 0},
     {"SHOPVOX_RETURNS_POLL_S", CK_INT, OFF(returns_poll_s), "300", 1, 86400, NULL, 0},
+    {"SHOPVOX_INTAKE_COMMITTERS", CK_INT, OFF(intake_committers), "2", 1, 16, NULL, 0},
+    {"SHOPVOX_INTAKE_GROUP_MAX", CK_INT, OFF(intake_group_max), "32", 1, 60, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
