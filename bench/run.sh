@@ -20,7 +20,7 @@
 # Knobs (environment): BENCH_DURATION (s, 20), BENCH_CONNECTIONS (loadgen
 # connections = pgbench clients, 8), BENCH_RATE (fixed-rate run, 1000/s),
 # BENCH_WARMUP (s, 5), BENCH_ANALYZE (1: ANALYZE before each measured phase,
-# see settle), SHOPVOX_HTTP_THREADS (service default 4), BENCH_KEEP_LOGS=1
+# see settle), SHOPVOX_HTTP_THREADS (service default 16), BENCH_KEEP_LOGS=1
 # (keep the work directory, logs included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-8}
 RATE=${BENCH_RATE:-1000}
 WARMUP=${BENCH_WARMUP:-5}
 ANALYZE=${BENCH_ANALYZE:-1}
-HTTP_THREADS=${SHOPVOX_HTTP_THREADS:-4}
+HTTP_THREADS=${SHOPVOX_HTTP_THREADS:-16}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com   # loadgen and pgbench write as the same shop
