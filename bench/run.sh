@@ -6,7 +6,9 @@
 #                         POST /webhooks/shopline (max throughput, then a fixed
 #                         1,000/s for latency), shopvox peak RSS, and pgbench
 #                         running the handler's own SQL (bench/ingest.pgbench)
-#                         on the same database, for the ratio
+#                         on the same database, for the ratio, and the Node
+#                         peer (../shared/bench/peer-node, BENCH_PEER_DIR) with
+#                         the same loadgen, for the ratio issue 12 asks for
 #
 # Everything runs on this machine and talks to 127.0.0.1 only: a private
 # PostgreSQL (tests/pg.sh, in a mktemp directory, durable settings as in
@@ -18,7 +20,7 @@
 # Knobs (environment): BENCH_DURATION (s, 20), BENCH_CONNECTIONS (loadgen
 # connections = pgbench clients, 8), BENCH_RATE (fixed-rate run, 1000/s),
 # BENCH_WARMUP (s, 5), BENCH_ANALYZE (1: ANALYZE before each measured phase,
-# see settle), SHOPVOX_HTTP_THREADS (service default 4), BENCH_KEEP_LOGS=1
+# see settle), SHOPVOX_HTTP_THREADS (service default 16), BENCH_KEEP_LOGS=1
 # (keep the work directory, logs included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,16 +31,17 @@ CONNECTIONS=${BENCH_CONNECTIONS:-8}
 RATE=${BENCH_RATE:-1000}
 WARMUP=${BENCH_WARMUP:-5}
 ANALYZE=${BENCH_ANALYZE:-1}
-HTTP_THREADS=${SHOPVOX_HTTP_THREADS:-4}
+HTTP_THREADS=${SHOPVOX_HTTP_THREADS:-16}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com   # loadgen and pgbench write as the same shop
 DBNAME=shopvox_bench
 
-# Targets from issue 2.
+# Targets from issue 2, then issue 12 (p99, RSS, the peer).
 TARGET_RATIO_PCT=60
-TARGET_P99_MS=25
-TARGET_RSS_MIB=64
+TARGET_P99_MS=10
+TARGET_RSS_MIB=32
+TARGET_PEER_X=3
 
 . bench/lib.sh
 
@@ -196,11 +199,12 @@ settle() {
 # utime + stime of PID, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# loadgen NAME RATE DURATION: one run, output in $WORK/NAME.log (and on screen).
+# loadgen NAME RATE DURATION [PID URL]: one run against shopvox (or the
+# process PID serving URL, the peer), output in $WORK/NAME.log (and on screen).
 loadgen() {
-  local name=$1 rate=$2 dur=$3 rc=0
-  kill -0 "$SV_PID" 2>/dev/null || die "shopvox is not running (see $WORK/shopvox.log)"
-  LAST_CMD=(build/loadgen --url "$SV_URL/webhooks/shopline" --secret-file "$WORK/secret"
+  local name=$1 rate=$2 dur=$3 pid=${4:-$SV_PID} url=${5:-$SV_URL} rc=0
+  kill -0 "$pid" 2>/dev/null || die "the server under test is not running (see $WORK/*.log)"
+  LAST_CMD=(build/loadgen --url "$url/webhooks/shopline" --secret-file "$WORK/secret"
             --rate "$rate" --duration "$dur" --connections "$CONNECTIONS"
             --shop-domain "$SHOP" --orders 100000000 --dup-ratio 0 --timeout-ms 10000)
   run_bg "$WORK/$name.log" "${LAST_CMD[@]}" || rc=$?
@@ -212,6 +216,39 @@ loadgen() {
 
 # Prints "ok" or "MISSED" for value OP target (OP: ge or le), floats allowed.
 verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "ge") ? (v >= t) : (v <= t); print ok ? "ok" : "MISSED" }'; }
+
+# ---- the Node peer ---------------------------------------------------------
+
+# The peer (../shared/bench/peer-node, see its README) is copied to
+# build/peer-node and its packages installed there once (npm ci), so the
+# shared copy stays untouched. Starts it on the same database, one worker per
+# CPU; sets PEER_PID, PEER_URL.
+start_peer() {
+  local src=${BENCH_PEER_DIR:-$ROOT/../shared/bench/peer-node} dst=$ROOT/build/peer-node port _
+  [ -f "$src/server.js" ] || die "the Node peer is missing ($src/server.js; set BENCH_PEER_DIR)"
+  command -v node >/dev/null || die "node is missing (the peer needs Node.js and npm)"
+  mkdir -p "$dst"
+  cp "$src/server.js" "$src/schema.sql" "$src/package.json" "$src/package-lock.json" "$dst/"
+  [ -d "$dst/node_modules/pg" ] || (cd "$dst" && npm ci --silent >/dev/null) || die "npm ci failed in $dst"
+  "$PGBIN/psql" -qX "$PG_URL" -f "$dst/schema.sql" >/dev/null
+  port=$(free_port)
+  DATABASE_URL=$PG_URL PORT=$port WORKERS=$(nproc) SECRET=$SECRET node "$dst/server.js" \
+    >"$WORK/peer.log" 2>&1 &
+  PEER_PID=$!
+  PIDS+=("$PEER_PID")
+  PEER_URL=http://127.0.0.1:$port
+  for _ in $(seq 1 100); do
+    [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{}' "$PEER_URL/webhooks/shopline")" = 401 ] && return 0
+    sleep 0.1
+  done
+  die "the peer did not start (see $WORK/peer.log)"
+}
+
+stop_peer() {
+  kill -TERM "$PEER_PID" 2>/dev/null || true
+  wait "$PEER_PID" 2>/dev/null || true
+  forget "$PEER_PID"
+}
 
 # ---- ingest ----------------------------------------------------------------
 
@@ -228,7 +265,7 @@ bench_ingest() {
   loadgen warmup 0 "$WARMUP"
 
   settle
-  say "run 1/3: max throughput, $CONNECTIONS connections, ${DURATION}s"
+  say "run 1/4: max throughput, $CONNECTIONS connections, ${DURATION}s"
   local t0 t1
   t0=$(cpu_ticks "$SV_PID")
   loadgen max 0 "$DURATION"
@@ -236,7 +273,7 @@ bench_ingest() {
   local max_cmd="${LAST_CMD[*]}"
 
   settle
-  say "run 2/3: fixed ${RATE} webhooks/s, $CONNECTIONS connections, ${DURATION}s"
+  say "run 2/4: fixed ${RATE} webhooks/s, $CONNECTIONS connections, ${DURATION}s"
   loadgen fixed "$RATE" "$DURATION"
   local fixed_cmd="${LAST_CMD[*]}"
 
@@ -247,13 +284,22 @@ bench_ingest() {
   stop_shopvox
 
   settle
-  say "run 3/3: pgbench, bench/ingest.pgbench, $CONNECTIONS clients, ${DURATION}s (shopvox stopped)"
+  say "run 3/4: pgbench, bench/ingest.pgbench, $CONNECTIONS clients, ${DURATION}s (shopvox stopped)"
   local pgb_cmd=("$PGBIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j "$(nproc)" -T "$DURATION"
                  -D "shop=$SHOP" -f bench/ingest.pgbench "$PG_URL")
   local rc=0
   run_bg "$WORK/pgbench.log" "${pgb_cmd[@]}" || rc=$?
   sed 's/^/    /' "$WORK/pgbench.log" >&2
   [ "$rc" = 0 ] || die "pgbench failed (exit $rc)"
+  settle
+  say "run 4/4: the Node peer (Express + pg, $(nproc) workers), max throughput, $CONNECTIONS connections, ${DURATION}s"
+  start_peer
+  loadgen peer-warmup 0 "$WARMUP" "$PEER_PID" "$PEER_URL"
+  settle
+  loadgen peer 0 "$DURATION" "$PEER_PID" "$PEER_URL"
+  local peer_cmd="${LAST_CMD[*]}"
+  stop_peer
+
   local tps failed
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*without initial connection time.*/\1/p' "$WORK/pgbench.log")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.log")
@@ -286,6 +332,12 @@ bench_ingest() {
   fix_sp99=$(result_kv "$WORK/fixed.log" send_p99_ms)
   fix_missed=$(result_kv "$WORK/fixed.log" missed)
   fix_bad=$(( $(result_kv "$WORK/fixed.log" non2xx) + $(result_kv "$WORK/fixed.log" errors) ))
+
+  local peer_rps peer_p99 peer_bad peer_ratio
+  peer_rps=$(result_kv "$WORK/peer.log" rps)
+  peer_p99=$(result_kv "$WORK/peer.log" p99_ms)
+  peer_bad=$(( $(result_kv "$WORK/peer.log" non2xx) + $(result_kv "$WORK/peer.log" errors) ))
+  peer_ratio=$(awk -v a="$max_rps" -v b="$peer_rps" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
 
   local ratio hwm_mib start_mib rss_mib
   ratio=$(awk -v a="$max_rps" -v b="$tps" 'BEGIN { printf "%.1f", (b > 0) ? 100 * a / b : 0 }')
@@ -324,6 +376,10 @@ bench_ingest() {
     printf '%-44s %14s   %s\n' "pgbench tps (bench/ingest.pgbench)" "$tps" ""
     printf '%-44s %14s   %s\n' "ratio webhooks/s / pgbench tps" "$ratio %" \
       ">= $TARGET_RATIO_PCT %: $(verdict "$ratio" ge "$TARGET_RATIO_PCT")"
+    printf '%-44s %14s   %s\n' "Node peer webhooks/s, max (same loadgen)" "$peer_rps" ""
+    printf '%-44s %14s   %s\n' "  peer p99 ms at max / failed requests" "$peer_p99 / $peer_bad" ""
+    printf '%-44s %14s   %s\n' "ratio shopvox / Node peer" "$peer_ratio x" \
+      ">= $TARGET_PEER_X x: $(verdict "$peer_ratio" ge "$TARGET_PEER_X")"
     printf '%-44s %14s   %s\n' "failed requests (max run / fixed run)" "$max_bad / $fix_bad" "0"
     printf '%-44s %14s   %s\n' "missed slots at ${RATE}/s" "$fix_missed" "0"
     printf '%-44s %14s   %s\n' "pgbench failed transactions" "${failed:-0}" "0"
@@ -335,6 +391,7 @@ bench_ingest() {
     echo "  max:      ${max_cmd/$ROOT\//}"
     echo "  fixed:    ${fixed_cmd/$ROOT\//}"
     echo "  pgbench:  ${pgb_cmd[*]}"
+    echo "  peer:     ${peer_cmd/$ROOT\//}"
   } | tee "$WORK/summary.txt"
 }
 

@@ -109,6 +109,8 @@ struct cfg {
     int returns_poll_s;       /* Peoplevox's Return summary is read this often */
     int console_secure_cookie; /* the /ops/ page is reached over TLS: its cookie is Secure */
     int console_session_idle_s; /* a page session unused this long ends */
+    int intake_committers;    /* group-commit threads, one connection each (intake_group.h) */
+    int intake_group_max;     /* deliveries in one group's transaction at most */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */

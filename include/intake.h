@@ -56,6 +56,18 @@ struct intake_result {
 enum st intake_process(struct store_conn *c, const struct intake_request *r,
                        struct intake_result *out, struct errbuf *err);
 
+/*
+ * intake_process inside the caller's open transaction (group commit,
+ * intake_group.h), under a savepoint: the outcomes, statuses and writes
+ * are intake_process's, except that the caller commits. A duplicate or an
+ * unchanged delivery and an ST_FAIL roll back only the savepoint; *lost
+ * tells that the transaction can no longer be used (ST_RETRY: the
+ * connection dropped; ST_FAIL: the savepoint could not be restored), and
+ * then nothing of the transaction may be answered as stored.
+ */
+enum st intake_process_nested(struct store_conn *c, const struct intake_request *r,
+                              struct intake_result *out, bool *lost, struct errbuf *err);
+
 /* The topic of the events (and order history) the sweep records. */
 #define INTAKE_SWEEP_TOPIC "orders/sweep"
 

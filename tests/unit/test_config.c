@@ -142,7 +142,9 @@ static void test_defaults_when_only_required_vars_are_set(void **state)
     assert_int_equal(c.header_deadline_ms, 10000);
     assert_int_equal(c.request_deadline_ms, 15000);
     assert_int_equal(c.workers, 4);
-    assert_int_equal(c.http_threads, 4);
+    assert_int_equal(c.http_threads, 16);
+    assert_int_equal(c.intake_committers, 2);
+    assert_int_equal(c.intake_group_max, 32);
     assert_string_equal(c.admin_token, "");
     assert_string_equal(c.log_level, "info");
     assert_string_equal(c.log_format, "text");
@@ -549,7 +551,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 70); /* one line per variable */
+    assert_int_equal(count_lines(out), 72); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);

@@ -2,7 +2,9 @@
  * app.c - HTTP routes of the service (see app.h).
  *
  * The webhook route is the hot path: verify the signature over the raw
- * bytes, then hand the delivery to intake (one transaction) and answer.
+ * bytes, then hand the delivery to intake and answer once the group
+ * commit that holds it returned (intake_group.h: deliveries arriving
+ * together share one transaction and one COMMIT).
  * Nothing here calls an outside API. Labels fed from outside (topics) are
  * mapped to a closed set before they reach the metrics registry.
  *
@@ -44,6 +46,7 @@
 #include "console.h"
 #include "cursor_store.h"
 #include "intake.h"
+#include "intake_group.h"
 #include "inventory_jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -60,6 +63,7 @@ struct app {
     struct store_pool *pool;
     struct api *api;          /* /api/v1/ on the ops listener */
     struct console *console;  /* /ops/: the web page, whose sessions the API accepts */
+    struct intake_group *intake; /* the webhooks' group commit */
     unsigned char nudge_digest[SHA256_DIGEST_LENGTH]; /* of PEOPLEVOX_WEBHOOK_TOKEN */
 };
 
@@ -85,8 +89,12 @@ struct app *app_create(const struct cfg *cfg)
     a->cfg = cfg;
     struct errbuf err = {""};
 
-    /* one connection per public thread, one per ops listener thread, one spare */
-    a->pool = store_pool_create(cfg->database_url, cfg->http_threads + APP_OPS_THREADS + 1);
+    /* nudges and probes (webhooks go through the committers' own connections) */
+    a->pool = store_pool_create(cfg->database_url,
+                                (cfg->http_threads < 4 ? cfg->http_threads : 4) +
+                                    APP_OPS_THREADS + 1);
+    a->intake = intake_group_create(cfg->database_url, cfg->intake_committers,
+                                    cfg->intake_group_max);
     a->api = api_create(cfg, a->pool, &err);
     a->console = console_create(cfg, a->pool, &err);
     if (a->api == NULL || a->console == NULL) /* cfg_load checked the tokens: not reached */
@@ -104,6 +112,7 @@ void app_destroy(struct app *a)
         return;
     api_destroy(a->api);
     console_destroy(a->console);
+    intake_group_destroy(a->intake);
     store_pool_destroy(a->pool);
     free(a);
 }
@@ -186,16 +195,11 @@ static void webhook_store(struct app *a, const struct http_request *req, const c
                                 req->body_len, a->cfg->paid_statuses, other,
                                 a->cfg->returns_mode};
     struct intake_result res;
-    struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
     struct errbuf err = {""};
-    enum st st = ST_RETRY;
+    enum st st;
 
     webhook_id(req, wid, sizeof(wid));
-    if (c != NULL)
-        st = intake_process(c, &ir, &res, &err);
-    else
-        errbuf_set(&err, "no database connection free within %d ms", DB_ACQUIRE_TIMEOUT_MS);
-    store_pool_release(a->pool, c);
+    st = intake_group_submit(a->intake, &ir, DB_ACQUIRE_TIMEOUT_MS, &res, &err);
     free(headers);
     if (st != ST_OK) {
         count_db_error("webhook");

@@ -8,6 +8,13 @@
  * last: a duplicate delivery conflicts there and the whole transaction is
  * rolled back, leaving no trace but a counter.
  *
+ * Group commit (intake_group.c) runs many deliveries in one transaction,
+ * each through intake_process_nested under a savepoint: what rolled back
+ * a delivery's transaction rolls back only its savepoint, so a duplicate,
+ * a stale or a failed delivery leaves the group's others as they were,
+ * and a later delivery of the same order in the group sees the earlier
+ * one's effect (the same transaction holds the row lock).
+ *
  * orders.ready_at is set the first time an order is stored as `ready`
  * (paid) and never moved after: the stalled-order alarm measures from it,
  * while updated_at moves with every delivery and retry.
@@ -294,6 +301,32 @@ static enum st sweep_order(struct intake_ctx *x, struct intake_result *out)
 }
 
 /*
+ * step, then the inbox row. *undo is set when nothing may stay (a
+ * duplicate webhook id, an unchanged order): out then tells why.
+ */
+static enum st intake_steps(struct intake_ctx *x,
+                            enum st (*step)(struct intake_ctx *, struct intake_result *),
+                            struct intake_result *out, bool *undo)
+{
+    bool duplicate = false;
+    enum st st = step(x, out);
+
+    *undo = false;
+    if (st == ST_OK && out->outcome == INTAKE_UNCHANGED) {
+        *undo = true;
+        return ST_OK;
+    }
+    if (st == ST_OK)
+        st = inbox_insert(x, &duplicate);
+    if (st == ST_OK && duplicate) {
+        memset(out, 0, sizeof(*out));
+        out->outcome = INTAKE_DUPLICATE;
+        *undo = true;
+    }
+    return st;
+}
+
+/*
  * One transaction around step: BEGIN, step, the inbox row, COMMIT; a
  * duplicate webhook id or an unchanged order rolls everything back.
  */
@@ -301,29 +334,17 @@ static enum st intake_run(struct intake_ctx *x,
                           enum st (*step)(struct intake_ctx *, struct intake_result *),
                           struct intake_result *out)
 {
-    bool duplicate = false;
+    bool undo = false;
     enum st st = store_ensure(x->c, x->err);
 
     if (st == ST_OK)
         st = store_cmd(x->c, "BEGIN", x->err);
-    if (st != ST_OK)
-        goto out;
-    st = step(x, out);
-    if (st == ST_OK && out->outcome == INTAKE_UNCHANGED) {
-        store_rollback(x->c);
-        goto out;
-    }
     if (st == ST_OK)
-        st = inbox_insert(x, &duplicate);
-    if (st == ST_OK && duplicate) {
+        st = intake_steps(x, step, out, &undo);
+    if (st == ST_OK && undo)
         store_rollback(x->c);
-        memset(out, 0, sizeof(*out));
-        out->outcome = INTAKE_DUPLICATE;
-        goto out;
-    }
-    if (st == ST_OK)
+    else if (st == ST_OK)
         st = store_cmd(x->c, "COMMIT", x->err);
-out:
     if (st != ST_OK)
         store_rollback(x->c);
     if (!x->swept)
@@ -364,4 +385,45 @@ enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *p
     x.swept = true;
     x.order = *o;
     return intake_run(&x, sweep_order, out);
+}
+
+/*
+ * The same steps under SAVEPOINT intake in the caller's transaction: a
+ * duplicate or a failed statement rolls back to it, a stored delivery
+ * releases it. *lost tells that the transaction itself is unusable (the
+ * connection dropped, or the rollback to the savepoint failed).
+ */
+enum st intake_process_nested(struct store_conn *c, const struct intake_request *r,
+                              struct intake_result *out, bool *lost, struct errbuf *err)
+{
+    struct intake_ctx x;
+    struct errbuf undo_err = {""};
+    bool undo = false;
+    enum st st;
+
+    intake_ctx_init(&x, c, r, out, err);
+    SHA256((const unsigned char *)r->body, r->body_len, x.body_sha256);
+    *lost = false;
+    st = store_cmd(c, "SAVEPOINT intake", err);
+    if (st != ST_OK) {
+        *lost = true;
+        return st;
+    }
+    st = intake_steps(&x, dispatch, out, &undo);
+    order_cleanup(&x.order);
+    if (st == ST_RETRY) {
+        *lost = true;
+        return st;
+    }
+    if (st == ST_OK && !undo) {
+        st = store_cmd(c, "RELEASE SAVEPOINT intake", err);
+        *lost = st != ST_OK;
+        return st;
+    }
+    if (store_cmd(c, "ROLLBACK TO SAVEPOINT intake", &undo_err) != ST_OK ||
+        store_cmd(c, "RELEASE SAVEPOINT intake", &undo_err) != ST_OK)
+        *lost = true;
+    if (st == ST_OK && *lost)
+        *err = undo_err;
+    return *lost && st == ST_OK ? ST_FAIL : st;
 }

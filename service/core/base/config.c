@@ -56,7 +56,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_OPS_LISTEN", CK_STR, OFF(ops_listen), "0.0.0.0:9090", 0, 0, NULL, 0},
     {"SHOPVOX_DATABASE_URL", CK_STR, OFF(database_url), NULL, 0, 0, NULL, CF_SECRET | CF_REQUIRED},
     {"SHOPVOX_WORKERS", CK_INT, OFF(workers), "4", 0, 256, NULL, 0},
-    {"SHOPVOX_HTTP_THREADS", CK_INT, OFF(http_threads), "4", 1, 64, NULL, 0},
+    {"SHOPVOX_HTTP_THREADS", CK_INT, OFF(http_threads), "16", 1, 64, NULL, 0},
     {"SHOPVOX_ADMIN_TOKEN", CK_STR, OFF(admin_token), NULL, 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_LOG_LEVEL", CK_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error", 0},
     {"SHOPVOX_LOG_FORMAT", CK_ENUM, OFF(log_format), "text", 0, 0, "text|json", 0},
@@ -134,6 +134,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_CONSOLE_SECURE_COOKIE", CK_BOOL, OFF(console_secure_cookie), "0", 0, 1, NULL, 0},
     {"SHOPVOX_CONSOLE_SESSION_IDLE_S", CK_INT, OFF(console_session_idle_s), "43200", 300, 604800,
      NULL, 0},
+    {"SHOPVOX_INTAKE_COMMITTERS", CK_INT, OFF(intake_committers), "2", 1, 16, NULL, 0},
+    {"SHOPVOX_INTAKE_GROUP_MAX", CK_INT, OFF(intake_group_max), "32", 1, 60, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");

@@ -1,0 +1,245 @@
+/*
+ * it_intake_group.c - group commit of webhook deliveries (intake_group.h).
+ *
+ * One transaction holding a duplicate, a stale, a failed and two versions
+ * of one order among good deliveries gives each exactly the outcome a
+ * transaction of its own gave, and the later version sees the earlier's
+ * effect; many threads through the committers give the same; and a
+ * SIGKILL of the real binary while groups are being committed under load
+ * loses no webhook that was answered 200.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "intake.h"
+#include "intake_group.h"
+#include "it.h"
+#include "store.h"
+
+static const char *db;
+
+static const struct it_line mug[] = {{"MUG-1", 1, false}};
+
+static char *mug_order(const char *id, const char *status, const char *updated_at)
+{
+    char name[32];
+
+    snprintf(name, sizeof(name), "#G%s", id);
+    return it_order_json(&(struct it_order){.id = id, .name = name, .financial_status = status,
+                                            .updated_at = updated_at, IT_LINES(mug)});
+}
+
+static struct intake_request request(const char *wid, const char *body)
+{
+    return (struct intake_request){IT_SHOP, wid, "orders/updated", "v20260301", "{}", body,
+                                   strlen(body), "paid", false, NULL};
+}
+
+/* One delivery under its savepoint in the open transaction of c. */
+static enum intake_outcome nested(struct store_conn *c, const char *wid, const char *body,
+                                  const char *want_state)
+{
+    struct intake_request r = request(wid, body);
+    struct intake_result out;
+    struct errbuf err = {""};
+    bool lost = true;
+
+    if (intake_process_nested(c, &r, &out, &lost, &err) != ST_OK)
+        fail_msg("delivery %s: %s", wid, err.msg);
+    assert_false(lost);
+    if (want_state != NULL)
+        assert_string_equal(out.order_state, want_state);
+    return out.outcome;
+}
+
+static void test_one_group_gives_each_delivery_its_own_outcome(void **state)
+{
+    struct store_conn *c = store_conn_create(db);
+    struct errbuf err = {""};
+    char *v1 = mug_order("9101", "pending", "2026-11-26T10:00:00+00:00");
+    char *old = mug_order("9101", "pending", "2026-11-26T09:00:00+00:00");
+    char *v2 = mug_order("9101", "paid", "2026-11-26T11:00:00+00:00");
+    char *other = mug_order("9102", "paid", "2026-11-26T10:00:00+00:00");
+
+    assert_int_equal(store_cmd(c, "BEGIN", &err), ST_OK);
+    assert_int_equal(nested(c, "grp-1", v1, "awaiting_payment"), INTAKE_STORED);
+    assert_int_equal(nested(c, "grp-1", v1, NULL), INTAKE_DUPLICATE);
+    assert_int_equal(nested(c, "grp-3", old, "awaiting_payment"), INTAKE_STALE);
+    assert_int_equal(nested(c, "grp-4", "{not json", NULL), INTAKE_FAILED);
+    /* the same order again: the group's transaction holds its row, v1 is seen */
+    assert_int_equal(nested(c, "grp-5", v2, "ready"), INTAKE_STORED);
+    assert_int_equal(nested(c, "grp-6", other, "ready"), INTAKE_STORED);
+    assert_int_equal(store_cmd(c, "COMMIT", &err), ST_OK);
+
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE '%s'",
+                           "grp-%"), 5);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id = '%s' "
+                           "AND outcome = 'stale'", "grp-3"), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id = '%s' "
+                           "AND outcome = 'failed'", "grp-4"), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM exceptions WHERE type = 'invalid_webhook' "
+                           "AND subject = '%s'", "grp-4"), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM orders WHERE shopline_order_id = '%s' AND "
+                           "state = 'ready'", "9101"), 1);
+    /* received, then awaiting_payment -> ready: two events, one post job */
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM order_events e JOIN orders o ON o.id = "
+                           "e.order_id WHERE o.shopline_order_id = '%s'", "9101"), 2);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+                           "o.id::text WHERE o.shopline_order_id = '%s'", "9101"), 1);
+    free(v1);
+    free(old);
+    free(v2);
+    free(other);
+    store_conn_destroy(c);
+}
+
+#define N_THREADS 16
+
+struct submitter {
+    struct intake_group *g;
+    int n;
+    enum intake_outcome got[4];
+    enum st st[4];
+};
+
+/* Four deliveries of one order: v1 unpaid, v1 again (same id), an older one, v2 paid. */
+static void *submit_main(void *arg)
+{
+    struct submitter *s = arg;
+    char id[16], wid[4][32];
+    char *bodies[4];
+
+    snprintf(id, sizeof(id), "95%02d", s->n);
+    bodies[0] = mug_order(id, "pending", "2026-11-26T10:00:00+00:00");
+    bodies[1] = bodies[0];
+    bodies[2] = mug_order(id, "paid", "2026-11-26T09:00:00+00:00");
+    bodies[3] = mug_order(id, "paid", "2026-11-26T11:00:00+00:00");
+    snprintf(wid[0], sizeof(wid[0]), "thr-%d-a", s->n);
+    snprintf(wid[1], sizeof(wid[1]), "thr-%d-a", s->n);
+    snprintf(wid[2], sizeof(wid[2]), "thr-%d-b", s->n);
+    snprintf(wid[3], sizeof(wid[3]), "thr-%d-c", s->n);
+    for (int i = 0; i < 4; i++) {
+        struct intake_request r = request(wid[i], bodies[i]);
+        struct intake_result out;
+        struct errbuf err = {""};
+
+        s->st[i] = intake_group_submit(s->g, &r, 10000, &out, &err);
+        s->got[i] = out.outcome;
+    }
+    free(bodies[0]);
+    free(bodies[2]);
+    free(bodies[3]);
+    return NULL;
+}
+
+static void test_threads_through_the_committers_get_the_same_outcomes(void **state)
+{
+    struct intake_group *g = intake_group_create(db, 1, 8);
+    struct submitter s[N_THREADS];
+    pthread_t t[N_THREADS];
+    const enum intake_outcome want[4] = {INTAKE_STORED, INTAKE_DUPLICATE, INTAKE_STALE,
+                                         INTAKE_STORED};
+
+    for (int i = 0; i < N_THREADS; i++) {
+        s[i] = (struct submitter){g, i, {0}, {0}};
+        pthread_create(&t[i], NULL, submit_main, &s[i]);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        for (int k = 0; k < 4; k++) {
+            assert_int_equal(s[i].st[k], ST_OK);
+            assert_int_equal(s[i].got[k], want[k]);
+        }
+    }
+    intake_group_destroy(g);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE '%s'",
+                           "thr-%"), 3 * N_THREADS);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM orders WHERE shopline_order_id LIKE '%s' AND "
+                           "state = 'ready'", "95%"), N_THREADS);
+}
+
+/* ---- kill -9 while groups commit ---------------------------------------- */
+
+#define N_POSTERS 8
+#define MAX_ACKED 100000
+
+struct poster {
+    int port;
+    int n;
+    int acked;      /* deliveries answered 200: wid "kill-<n>-<0..acked-1>" */
+};
+
+static void *poster_main(void *arg)
+{
+    struct poster *p = arg;
+
+    for (int i = 0; i < MAX_ACKED; i++) {
+        char id[24], wid[32];
+        char *body;
+        struct it_resp r = {0};
+        int rc;
+
+        snprintf(id, sizeof(id), "8%02d%06d", p->n, i);
+        snprintf(wid, sizeof(wid), "kill-%d-%d", p->n, i);
+        body = mug_order(id, "paid", NULL);
+        rc = it_post_webhook(p->port, "orders/paid", wid, body, "hex", &r);
+        free(body);
+        if (rc == 0 && r.status == 200)
+            p->acked = i + 1;
+        it_resp_free(&r);
+        if (p->acked != i + 1)
+            break; /* the process is gone: later ids were never answered */
+    }
+    return NULL;
+}
+
+static void test_kill9_while_groups_commit_loses_no_acknowledged_webhook(void **state)
+{
+    const char *args[] = {"serve", NULL};
+    const char *env[] = {"SHOPVOX_INTAKE_COMMITTERS=2", "SHOPVOX_INTAKE_GROUP_MAX=4", NULL};
+    struct it_proc proc;
+    struct poster p[N_POSTERS];
+    pthread_t t[N_POSTERS];
+    long acked = 0, stored = 0;
+
+    assert_int_equal(it_shopvox_start(&proc, db, env, args), 0);
+    for (int i = 0; i < N_POSTERS; i++) {
+        p[i] = (struct poster){proc.port, i, 0};
+        pthread_create(&t[i], NULL, poster_main, &p[i]);
+    }
+    /* kill once a good number of groups committed, with more in flight */
+    assert_true(it_wait_sql_long(db, "SELECT (count(*) >= 300)::int FROM webhook_events "
+                                     "WHERE webhook_id LIKE 'kill-%'", 1, 60000) == 1);
+    it_proc_stop(&proc, SIGKILL, 2000);
+    for (int i = 0; i < N_POSTERS; i++) {
+        pthread_join(t[i], NULL);
+        acked += p[i].acked;
+        stored += it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id IN "
+                                   "(SELECT 'kill-%d-' || g FROM generate_series(0, %d) g)",
+                               i, p[i].acked - 1);
+    }
+    assert_true(acked >= 300 - N_POSTERS * 4);
+    assert_int_equal(stored, acked); /* every 200 is in the database */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_group_gives_each_delivery_its_own_outcome),
+        cmocka_unit_test(test_threads_through_the_committers_get_the_same_outcomes),
+        cmocka_unit_test(test_kill9_while_groups_commit_loses_no_acknowledged_webhook),
+    };
+
+    it_require_db();
+    db = it_db_create_migrated("intakegroup");
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
