@@ -199,6 +199,11 @@ static void test_routing_rules_set_and_delete(void **state)
     assert_int_equal(jlen(o, "rules"), 3);
     json_object_put(o);
     assert_int_equal(audit_rows("routing.set", IT_SHOP), 2);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM audit_log WHERE action = "
+                                     "'routing.set' AND before->>'spec' = 'country:GB=LONDON;"
+                                     "stock=LEEDS,LONDON;default=PrimarySite' AND after->>'spec' "
+                                     "= 'country:GB=LONDON;stock=LONDON;default=PrimarySite'"),
+                     1);
     expect_error("POST", "/api/v1/routing-rules/9/delete", H_OPERATOR, NULL, 404, "not_found",
                  "no routing rule at position 9");
     expect_error("POST", "/api/v1/routing-rules/x/delete", H_OPERATOR, NULL, 400,

@@ -149,7 +149,7 @@ static enum st replace(struct store_conn *c, const struct admin_actor *who,
                             NULL,      NULL,       NULL};
     enum st st = admin_routing_read(c, who->shop, &before, err);
 
-    json_object_object_add(after, "rules", json_object_new_string(spec));
+    json_object_object_add(after, "spec", json_object_new_string(spec));
     if (st == ST_OK)
         st = routing_store_replace(c, who->shop, t, err);
     if (st == ST_OK) {
