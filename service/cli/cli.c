@@ -652,7 +652,7 @@ static int run_command(struct cli *x, const struct cli_command *c, int n, char *
     x->sub = c->sub;
     x->synopsis = c->synopsis;
     if (x->html && c->run != cli_report_daily) {
-        cli_error(x, "--html is an option of `report daily` only");
+        cli_error(x, "--html is an option of report daily only");
         return CLI_EXIT_USAGE;
     }
     rc = answer_std(x, parse_words(x, c, n, words));

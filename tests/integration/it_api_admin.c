@@ -238,7 +238,7 @@ static void test_carriers_set_and_delete(void **state)
     expect_error("POST", "/api/v1/carriers", H_OPERATOR,
                  "{\"carrier\":\"DPD\",\"tracking_company\":\"DPD\","
                  "\"tracking_url_template\":\"ftp://t.example/{tracking}\"}",
-                 400, "invalid_request", "invalid tracking URL template");
+                 400, "invalid_request", "invalid URL template: tracking URL template must");
     expect_error("POST", "/api/v1/carriers", H_OPERATOR, "{\"carrier\":\"DPD\"}", 400,
                  "invalid_request", "tracking company is required");
     expect_error("POST", "/api/v1/carriers", H_OPERATOR,

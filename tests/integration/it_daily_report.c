@@ -177,6 +177,7 @@ static void test_cli_report_daily_on_a_dst_day(void **state)
     const char *text_args[] = {"report", "daily", "--date=" DAY, NULL};
     const char *bad_args[] = {"report", "daily", "--date", "2026-02-30", NULL};
     const char *both_args[] = {"report", "daily", "--json", "--html", NULL};
+    const char *other_args[] = {"schedules", "--html", NULL};
     struct it_cli_result r;
     struct json_object *o;
 
@@ -206,6 +207,11 @@ static void test_cli_report_daily_on_a_dst_day(void **state)
     it_cli_result_free(&r);
     it_cli_run_env(&r, db, env, both_args);
     assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "choose one"));
+    it_cli_result_free(&r);
+    it_cli_run_env(&r, db, env, other_args);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--html is an option of report daily only"));
     it_cli_result_free(&r);
 }
 

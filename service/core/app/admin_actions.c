@@ -202,7 +202,7 @@ static int carrier_check(const char *carrier, const char *service, const char *c
     if (carrier_check_name("company", company, false, err) != ST_OK)
         return invalid("company", err);
     if (url_template != NULL && carrier_check_template(url_template, err) != ST_OK)
-        return invalid("tracking URL template", err);
+        return invalid("URL template", err);
     return 0;
 }
 
