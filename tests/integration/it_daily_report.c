@@ -207,7 +207,7 @@ static void test_cli_report_daily_on_a_dst_day(void **state)
     it_cli_result_free(&r);
     it_cli_run_env(&r, db, env, both_args);
     assert_int_equal(r.exit_code, 2);
-    assert_non_null(strstr(r.err, "choose one"));
+    assert_non_null(strstr(r.out, "choose one")); /* with --json the error is JSON on stdout */
     it_cli_result_free(&r);
     it_cli_run_env(&r, db, env, other_args);
     assert_int_equal(r.exit_code, 2);
