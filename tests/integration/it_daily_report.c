@@ -10,7 +10,8 @@
  * The notification: shopvox POSTs the report of the day that ended to a
  * local receiver that refuses the first POST and accepts the next; the
  * jobs queue retries it, the receiver gets exactly one accepted delivery,
- * and another check the same day sends nothing more.
+ * and another check the same day sends nothing more; a receiver that
+ * never accepts leaves a dead job and its job_dead exception (ops).
  */
 #include <json-c/json.h>
 #include <math.h>
@@ -270,6 +271,33 @@ static void test_notification_is_retried_and_sent_once(void **state)
     free(yesterday);
 }
 
+/* A webhook that never accepts: after SHOPVOX_JOB_MAX_ATTEMPTS the job dies into job_dead (ops). */
+static void test_undeliverable_report_opens_an_ops_exception(void **state)
+{
+    static const char *const args[] = {"serve", "--migrate", NULL};
+    struct it_receiver *never = it_receiver_start(1000000);
+    const char *db2 = it_db_create_migrated("daily_dead");
+    struct it_proc p2;
+    char url[96];
+    const char *env[] = {"PEOPLEVOX_TIMEZONE=Europe/London", "SHOPVOX_WORKERS=1",
+                         "SHOPVOX_REPORT_DAILY_AT=00:00", "SHOPVOX_JOB_MAX_ATTEMPTS=2", url, NULL};
+
+    assert_non_null(never);
+    snprintf(url, sizeof(url), "SHOPVOX_REPORT_WEBHOOK_URL=http://127.0.0.1:%d/hook",
+             it_receiver_port(never));
+    assert_int_equal(it_shopvox_start(&p2, db2, env, args), 0);
+    assert_int_equal(it_wait_sql_long(db2, "SELECT count(*) FROM exceptions e JOIN jobs j ON "
+                                           "e.subject = 'job:' || j.id WHERE e.type = "
+                                           "'job_dead' AND e.team = 'ops' AND e.state = 'open' "
+                                           "AND j.kind = 'report_notify' AND j.state = 'dead'",
+                                      1, 60000),
+                     1);
+    assert_int_equal(it_receiver_requests(never), 2);
+    assert_int_equal(it_receiver_accepted(never), 0);
+    it_proc_stop(&p2, SIGKILL, 1000);
+    it_receiver_stop(never);
+}
+
 static int start_shopvox(void **state)
 {
     static const char *const args[] = {"serve", "--migrate", NULL};
@@ -304,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_cli_report_daily_on_a_dst_day),
         cmocka_unit_test(test_api_report_daily_agrees),
         cmocka_unit_test(test_notification_is_retried_and_sent_once),
+        cmocka_unit_test(test_undeliverable_report_opens_an_ops_exception),
     };
 
     return cmocka_run_group_tests(tests, start_shopvox, stop_shopvox);
