@@ -107,6 +107,8 @@ struct cfg {
     uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
     char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
                                * checked here with admin_token, parsed again by the API) */
+    char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
+    int returns_poll_s;       /* Peoplevox's Return summary is read this often */
 };
 
 /* "HH:MM" (SHOPVOX_REPORT_DAILY_AT) as minutes after midnight; -1 when it is not one. */

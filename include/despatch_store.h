@@ -120,6 +120,21 @@ enum st despatch_store_pending_gauges(struct store_conn *c, int threshold_s, lon
 enum st despatch_store_local_to_utc(struct store_conn *c, const char *tz, const int64_t *wall,
                                     size_t n, int64_t *out, struct errbuf *err);
 
+/*
+ * Records read from a report, each with a wall-clock date to turn into an
+ * instant: n records from base, stride bytes apart; in each, the int64_t
+ * at off_wall is read and the int64_t at off_utc written, unless the
+ * char * at off_invalid is non-NULL (a row that could not be read).
+ */
+struct despatch_store_dated {
+    void *base;
+    size_t n, stride, off_invalid, off_wall, off_utc;
+};
+
+/* despatch_store_local_to_utc over the readable records of d (one statement). */
+enum st despatch_store_dated_to_utc(struct store_conn *c, const char *tz,
+                                    const struct despatch_store_dated *d, struct errbuf *err);
+
 /* *wall_s = what tz's clocks showed at Unix time utc_s (seconds as if UTC). */
 enum st despatch_store_utc_to_local(struct store_conn *c, const char *tz, int64_t utc_s,
                                     int64_t *wall_s, struct errbuf *err);

@@ -27,6 +27,7 @@ struct intake_request {
     size_t body_len;
     const char *paid_statuses; /* SHOPVOX_PAID_STATUSES */
     bool other_shop;           /* signed, but for a shop this deployment does not serve */
+    const char *returns_mode;  /* SHOPVOX_RETURNS_MODE; NULL: "authorise" */
 };
 
 enum intake_outcome {

@@ -49,7 +49,24 @@
  *                                    "Carrier","TrackingNumber","Service",
  *                                    "DespatchedAt": Unix seconds (default now)}
  *   POST /_sandbox/returns          {"SalesOrderNumber","ItemCode","Quantity","Reason",
- *                                    "Condition","Reusable"}
+ *                                    "Condition","Reusable","ReturnCode","ReturnedAt"}: the
+ *                                   warehouse receives a return: one `Return summary` row
+ *                                   (Return code RET000001... unless given, Return date now
+ *                                   or ReturnedAt Unix seconds); Reusable (default true)
+ *                                   puts the units back on the shelf at the order's site
+ *   POST /_sandbox/returns_template {"fields":["SalesOrderNumber",...]}: the tenant's
+ *                                   `Returns` save template, its names and order ([] = the
+ *                                   tenant has none: GetSaveTemplate and SaveData on it
+ *                                   answer "Template 'Returns' does not exist"). Default
+ *                                   SalesOrderNumber, ReturnReference, ItemCode, Quantity,
+ *                                   ReturnReason, Comments. SaveData on `Returns` upserts
+ *                                   expected returns keyed on reference + item code (the
+ *                                   reference as ReturnReference|Reference|RmaNumber,
+ *                                   quantity as Quantity|QuantityExpected, reason as
+ *                                   ReturnReason|Reason); a row for an unknown or cancelled
+ *                                   Sales Order, an unknown item or one not on the order, or
+ *                                   a quantity < 1 is an Error row; GET /_sandbox/state
+ *                                   lists them as "expected_returns"
  *   POST /_sandbox/stock            {"stock":[{"ItemCode","site","on_hand"}...]}: what is on
  *                                   the shelf (unknown items join the catalogue; all or
  *                                   nothing); the `Item inventory summary` report shows

@@ -26,8 +26,8 @@
 #define SHOPLINE_WEBHOOKS_PATH "/webhooks/shopline"   /* where the listener takes them */
 #define SHOPLINE_WEBHOOKS_MAX 500                     /* subscriptions read from one list */
 
-/* The topics shopvox subscribes to (the returns work will add refunds/ and return/ ones). */
-#define SHOPLINE_WEBHOOK_N_TOPICS 7
+/* The topics shopvox subscribes to (orders, catalogue hints, the app, returns and refunds). */
+#define SHOPLINE_WEBHOOK_N_TOPICS 10
 extern const char *const shopline_webhook_topics[SHOPLINE_WEBHOOK_N_TOPICS];
 
 struct shopline_webhook {

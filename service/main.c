@@ -48,6 +48,7 @@
 #include "variants.h"
 #include "watchdog.h"
 #include "worker.h"
+#include "return_jobs.h"
 
 #define EXIT_CONFIG 2
 
@@ -263,6 +264,8 @@ static const struct job_kind job_kinds[] = {
     {WHSUBS_KIND, whsubs_ensure_handler, NULL, NULL, RL_PRIO_NORMAL},
     {WAREHOUSE_SWEEP_KIND, reconcile_warehouse_handler, NULL, NULL, RL_PRIO_LOW},
     {DESPATCH_SWEEP_KIND, reconcile_despatches_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {RETURNS_CREATE_KIND, return_create_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {RETURNS_POLL_KIND, return_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
     {REPORT_DAILY_KIND, report_daily_handler, NULL, NULL, RL_PRIO_NORMAL},
     {REPORT_NOTIFY_KIND, report_notify_handler, NULL, NULL, RL_PRIO_NORMAL},
 };

@@ -62,6 +62,11 @@ static const struct cli_command cli_commands[] = {
      cli_reconcile_despatches},
     {"report", "reconcile", "", {NULL}, cli_report_reconcile},
     {"audit", "list", "[--since ISO8601] [--limit N]", {"since", "limit", NULL}, cli_audit_list},
+    {"returns", "list", "[--state STATE]", {"state", NULL}, cli_returns_list},
+    {"returns", "show", "ID", {NULL}, cli_returns_show},
+    {"returns", "authorise", "ID [--by NAME]", {"by", NULL}, cli_returns_authorise},
+    {"returns", "reject", "ID [--by NAME] [--reason TEXT]", {"by", "reason", NULL},
+     cli_returns_reject},
     {"report", "daily", "[--date YYYY-MM-DD] [--html]", {"date", NULL}, cli_report_daily},
 };
 

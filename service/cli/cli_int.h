@@ -200,6 +200,10 @@ int cli_reconcile_warehouse(struct cli *x);
 int cli_reconcile_despatches(struct cli *x);
 int cli_report_reconcile(struct cli *x);
 int cli_audit_list(struct cli *x);
+int cli_returns_list(struct cli *x);
+int cli_returns_show(struct cli *x);
+int cli_returns_authorise(struct cli *x);
+int cli_returns_reject(struct cli *x);
 int cli_report_daily(struct cli *x);
 
 #endif

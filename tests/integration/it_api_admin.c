@@ -267,7 +267,7 @@ static void test_schedules_and_limiter(void **state)
     bool found = false;
 
     o = call("GET", "/api/v1/schedules", H_VIEWER, NULL, 200);
-    assert_int_equal(jlen(o, "tasks"), 14);
+    assert_int_equal(jlen(o, "tasks"), 15);
     for (size_t i = 0; i < jlen(o, "tasks"); i++) {
         t = json_object_array_get_idx(json_object_object_get(o, "tasks"), i);
         assert_true(json_object_object_get_ex(t, "next_due_at", NULL));

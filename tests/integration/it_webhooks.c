@@ -41,7 +41,7 @@
 
 #define PUBLIC_URL "https://shopvox.example"
 #define ADDRESS PUBLIC_URL "/webhooks/shopline"
-#define N_TOPICS 7
+#define N_TOPICS 10
 #define WAIT_MS 20000
 
 static const char *public_env = "SHOPVOX_PUBLIC_URL=" PUBLIC_URL;

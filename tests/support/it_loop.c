@@ -301,3 +301,59 @@ void itl_exhaust_limiter(void)
                         "DO UPDATE SET tokens = 0, updated_at = clock_timestamp(), "
                         "slow_until = NULL");
 }
+
+/* POSTs a returns control body with the delivery url; the first delivery's status. */
+static long returns_post(const char *path, int shopvox_port, const char *members,
+                         const char *fields, const char *key, char *id, size_t id_cap)
+{
+    char *req = xasprintf("{%s%s\"url\":\"http://127.0.0.1:%d/webhooks/shopline\"%s%s}",
+                          members, members[0] ? "," : "", shopvox_port, fields[0] ? "," : "",
+                          fields);
+    struct json_object *root = store_post(path, req, NULL);
+    struct json_object *made = NULL, *deliveries = NULL;
+    long status;
+
+    assert_true(json_object_object_get_ex(root, key, &made));
+    assert_true(json_object_object_get_ex(root, "deliveries", &deliveries));
+    status = it_json_long(json_object_array_get_idx(deliveries, 0), "status");
+    if (id != NULL)
+        snprintf(id, id_cap, "%s", it_json_str(made, "id"));
+    json_object_put(root);
+    free(req);
+    return status;
+}
+
+/* A return or refund of order_id's lines_json (returns_post with those members). */
+static long order_post(const char *path, int shopvox_port, const char *order_id,
+                       const char *lines_json, const char *fields, const char *key, char *id,
+                       size_t id_cap)
+{
+    char *members = xasprintf("\"order_id\":\"%s\",\"lines\":%s", order_id, lines_json);
+    long status = returns_post(path, shopvox_port, members, fields, key, id, id_cap);
+
+    free(members);
+    return status;
+}
+
+long itl_return_request(int shopvox_port, const char *order_id, const char *lines_json,
+                        const char *fields, char *id, size_t id_cap)
+{
+    return order_post("/_sandbox/returns", shopvox_port, order_id, lines_json, fields, "return",
+                      id, id_cap);
+}
+
+long itl_return_update(int shopvox_port, const char *return_id, const char *fields)
+{
+    char *path = xasprintf("/_sandbox/returns/%s", return_id);
+    long status = returns_post(path, shopvox_port, "", fields, "return", NULL, 0);
+
+    free(path);
+    return status;
+}
+
+long itl_refund(int shopvox_port, const char *order_id, const char *lines_json,
+                const char *fields, char *id, size_t id_cap)
+{
+    return order_post("/_sandbox/refunds", shopvox_port, order_id, lines_json, fields, "refund",
+                      id, id_cap);
+}

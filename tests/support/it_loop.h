@@ -137,4 +137,25 @@ struct json_object *itl_traffic(void);
  */
 void itl_exhaust_limiter(void);
 
+/*
+ * Returns and refunds in the fake store (slf_returns.c), each delivered
+ * as its signed webhook to the shopvox listening on shopvox_port; fields
+ * are more JSON members for the control body ("" for none: "\"status\":
+ * \"cancelled\"", "\"duplicates\":1", "\"webhook_id\":\"w1\"", ...).
+ * Each returns the HTTP status of the (first) delivery.
+ *
+ * itl_return_request: a return of store order order_id with lines_json
+ * ("[{\"sku\"|\"line_item_id\":..,\"quantity\":n,\"reason\":..}]"), sent as
+ * return/create; its id into id.
+ * itl_return_update: return id changed by fields (a "status", or a
+ * "version" to re-send), sent as return/update.
+ * itl_refund: a refund of order_id's lines_json ("subtotal" per line) of
+ * fields' "amount" (default 10.00), sent as refunds/create; its id into id.
+ */
+long itl_return_request(int shopvox_port, const char *order_id, const char *lines_json,
+                        const char *fields, char *id, size_t id_cap);
+long itl_return_update(int shopvox_port, const char *return_id, const char *fields);
+long itl_refund(int shopvox_port, const char *order_id, const char *lines_json,
+                const char *fields, char *id, size_t id_cap);
+
 #endif

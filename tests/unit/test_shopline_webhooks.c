@@ -10,10 +10,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shopline_webhooks.h"
+#include "webhook.h"
 
 #define ADDR "https://shopvox.example/webhooks/shopline"
 #define ID26 "91000000000000000000000001"
@@ -171,6 +173,25 @@ static void test_plan(void **state)
     shopline_webhooks_cleanup(&have);
 }
 
+/* Every topic the intake acts on is subscribed, returns and refunds included. */
+static void test_topics_cover_the_intake(void **state)
+{
+    static const char *const wanted[] = {"orders/create", "orders/paid", "return/create",
+                                         "return/update", "refunds/create",
+                                         "apps/installed_uninstalled"};
+
+    for (size_t i = 0; i < ARRAY_LEN(wanted); i++) {
+        bool found = false;
+
+        for (size_t t = 0; t < SHOPLINE_WEBHOOK_N_TOPICS; t++)
+            found = found || strcmp(shopline_webhook_topics[t], wanted[i]) == 0;
+        if (!found)
+            fail_msg("%s is not subscribed", wanted[i]);
+    }
+    for (size_t t = 0; t < SHOPLINE_WEBHOOK_N_TOPICS; t++)
+        assert_int_not_equal(whk_topic_classify(shopline_webhook_topics[t]), WHK_TOPIC_IGNORED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_build_body_and_address),
         cmocka_unit_test(test_app_operate),
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_topics_cover_the_intake),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -279,6 +280,33 @@ enum st despatch_store_local_to_utc(struct store_conn *c, const char *tz, const 
         out[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
     PQclear(r);
     buf_cleanup(&arr);
+    return st;
+}
+
+enum st despatch_store_dated_to_utc(struct store_conn *c, const char *tz,
+                                    const struct despatch_store_dated *d, struct errbuf *err)
+{
+    int64_t *wall = xcalloc(d->n + 1, sizeof(*wall));
+    int64_t *utc = xcalloc(d->n + 1, sizeof(*utc));
+    size_t n = 0;
+    enum st st;
+
+    for (size_t i = 0; i < d->n; i++) {
+        char *rec = (char *)d->base + i * d->stride;
+
+        if (*(char **)(void *)(rec + d->off_invalid) == NULL)
+            memcpy(&wall[n++], rec + d->off_wall, sizeof(int64_t));
+    }
+    st = despatch_store_local_to_utc(c, tz, wall, n, utc, err);
+    n = 0;
+    for (size_t i = 0; st == ST_OK && i < d->n; i++) {
+        char *rec = (char *)d->base + i * d->stride;
+
+        if (*(char **)(void *)(rec + d->off_invalid) == NULL)
+            memcpy(rec + d->off_utc, &utc[n++], sizeof(int64_t));
+    }
+    free(wall);
+    free(utc);
     return st;
 }
 

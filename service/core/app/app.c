@@ -176,7 +176,8 @@ static void webhook_store(struct app *a, const struct http_request *req, const c
     char *headers = headers_json(req);
     struct intake_request ir = {other ? shop : a->cfg->shop_domain, wid, topic,
                                 http_header(req, "X-Shopline-API-Version"), headers, req->body,
-                                req->body_len, a->cfg->paid_statuses, other};
+                                req->body_len, a->cfg->paid_statuses, other,
+                                a->cfg->returns_mode};
     struct intake_result res;
     struct store_conn *c = store_pool_acquire(a->pool, DB_ACQUIRE_TIMEOUT_MS);
     struct errbuf err = {""};

@@ -30,6 +30,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,22 +307,12 @@ static enum st watermark_read(struct store_conn *db, int64_t *since_s, struct er
 /* Sets each readable despatch's instant from its wall-clock date (one statement). */
 static enum st dates_to_utc(struct worker_ctx *w, struct despatch_list *l, struct errbuf *err)
 {
-    int64_t *wall = xcalloc(l->n ? l->n : 1, sizeof(*wall));
-    int64_t *utc = xcalloc(l->n ? l->n : 1, sizeof(*utc));
-    size_t n = 0;
-    enum st st;
+    struct despatch_store_dated d = {l->items, l->n, sizeof(*l->items),
+                                     offsetof(struct despatch, invalid),
+                                     offsetof(struct despatch, local_s),
+                                     offsetof(struct despatch, despatched_at_s)};
 
-    for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].invalid == NULL)
-            wall[n++] = l->items[i].local_s;
-    st = despatch_store_local_to_utc(w->db, w->cfg->pvx_timezone, wall, n, utc, err);
-    n = 0;
-    for (size_t i = 0; st == ST_OK && i < l->n; i++)
-        if (l->items[i].invalid == NULL)
-            l->items[i].despatched_at_s = utc[n++];
-    free(wall);
-    free(utc);
-    return st;
+    return despatch_store_dated_to_utc(w->db, w->cfg->pvx_timezone, &d, err);
 }
 
 static enum st poll_run(struct worker_ctx *w, struct pvx_outcome *oc, struct errbuf *err)

@@ -27,6 +27,8 @@ const char *const exc_types[] = {
     "inventory_unmapped",  "inventory_drift",
     "webhook_subscription_restored", "app_uninstalled",
     "sales_order_mismatch", "unknown_sales_order",
+    "return_authorisation_needed", "return_unmatched", "refund_due",
+    "returns_template_missing", "return_warehouse_rejected", "return_receipt_unmatched",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

@@ -37,6 +37,7 @@
 #include "order.h"
 #include "order_store.h"
 #include "pause_store.h"
+#include "returns_app.h"
 #include "schedule_store.h"
 #include "variant_store.h"
 
@@ -231,6 +232,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         st = drift_gauges_refresh(c, cfg->shop_domain, err);
     if (st == ST_OK)
         st = refresh_pause(c, cfg, err);
+    if (st == ST_OK)
+        st = returns_gauges_refresh(c, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");

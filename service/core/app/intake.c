@@ -26,6 +26,12 @@
  * updated_at is applied, as before: Shopline may change an order without
  * moving updated_at, and a delivery is rare; the sweep reads every order
  * of its window each time).
+ *
+ * Returns and refunds (return/create, return/update, refunds/create) run
+ * in the same transaction through returns_intake (return_intake.c), with
+ * the same rules: their row locked first, an older updated_at recorded
+ * `stale`, an unusable body `failed` with invalid_webhook, the inbox row
+ * last.
  */
 #include "intake.h"
 
@@ -41,6 +47,7 @@
 #include "log.h"
 #include "order.h"
 #include "order_store.h"
+#include "returns_app.h"
 #include "variants.h"
 #include "webhook.h"
 #include "webhook_subs.h"
@@ -228,6 +235,19 @@ static enum st app_event(struct intake_ctx *x, struct intake_result *out)
     return st;
 }
 
+/* return/create, return/update, refunds/create (return_intake.c), recorded like an order's. */
+static enum st return_event(struct intake_ctx *x, struct intake_result *out)
+{
+    enum st st = returns_intake(x->c, x->r, out, x->order_id, &x->parse_err, x->err);
+
+    if (st != ST_OK)
+        return st;
+    if (out->outcome == INTAKE_FAILED)
+        return record_failure(x, out, x->parse_err.msg);
+    x->event_outcome = intake_outcome_name(out->outcome);
+    return ST_OK;
+}
+
 static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
 {
     if (x->r->other_shop) { /* the app may be installed elsewhere: never mix stores */
@@ -241,6 +261,9 @@ static enum st dispatch(struct intake_ctx *x, struct intake_result *out)
         return variants_sync_enqueue(x->c, x->r->shop, &out->job_enqueued, x->err);
     if (whk_topic_classify(x->r->topic) == WHK_TOPIC_APP)
         return app_event(x, out);
+    if (whk_topic_classify(x->r->topic) == WHK_TOPIC_RETURN ||
+        whk_topic_classify(x->r->topic) == WHK_TOPIC_REFUND)
+        return return_event(x, out);
     if (whk_topic_classify(x->r->topic) != WHK_TOPIC_ORDER) {
         x->event_outcome = "ignored";
         out->outcome = INTAKE_IGNORED;
@@ -334,7 +357,7 @@ enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *p
                            const struct order *o, struct intake_result *out, struct errbuf *err)
 {
     const struct intake_request r = {shop, NULL, INTAKE_SWEEP_TOPIC, NULL, "{}", NULL, 0,
-                                     paid_statuses, false};
+                                     paid_statuses, false, NULL};
     struct intake_ctx x;
 
     intake_ctx_init(&x, c, &r, out, err);

@@ -29,6 +29,7 @@
 #include "report_notify.h"
 #include "watchdog.h"
 #include "webhook_subs.h"
+#include "return_jobs.h"
 
 #define SCHED_TICK_MS 1000
 
@@ -56,6 +57,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {WHSUBS_KIND, WHSUBS_KEY, cfg != NULL && cfg->public_url[0] ? cfg->webhook_ensure_s : 0},
         {WAREHOUSE_SWEEP_KIND, WAREHOUSE_SWEEP_KEY, cfg != NULL ? cfg->warehouse_sweep_s : 0},
         {DESPATCH_SWEEP_KIND, DESPATCH_SWEEP_KEY, cfg != NULL ? cfg->despatch_sweep_s : 0},
+        {RETURNS_POLL_KIND, RETURNS_POLL_KEY, cfg != NULL ? cfg->returns_poll_s : 0},
         {REPORT_DAILY_KIND, REPORT_DAILY_KEY, report_daily_interval_s(cfg)},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");

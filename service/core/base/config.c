@@ -129,6 +129,8 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_DESPATCH_SWEEP_S", CK_INT, OFF(despatch_sweep_s), "86400", 60, 604800, NULL, 0},
     {"SHOPVOX_RECONCILE_DAYS", CK_INT, OFF(reconcile_days), "7", 1, 31, NULL, 0},
     {"SHOPVOX_ADMIN_TOKENS", CK_STR, OFF(admin_tokens), "", 0, 0, NULL, CF_SECRET},
+    {"SHOPVOX_RETURNS_MODE", CK_ENUM, OFF(returns_mode), "authorise", 0, 0, "authorise|auto", 0},
+    {"SHOPVOX_RETURNS_POLL_S", CK_INT, OFF(returns_poll_s), "300", 1, 86400, NULL, 0},
     {"SHOPVOX_REPORT_WEBHOOK_URL", CK_STR, OFF(report_webhook_url), "", 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_REPORT_DAILY_AT", CK_STR, OFF(report_daily_at), "07:00", 0, 0, NULL, 0},
 };

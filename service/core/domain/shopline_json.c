@@ -24,11 +24,12 @@
 #include <json-c/json.h>
 
 #include "json_text.h"
+#include "sj_read.h"
 
 /* ---- reading fields ---- */
 
 /* The member, or NULL when absent or null. */
-static struct json_object *sj_get(struct json_object *obj, const char *key)
+struct json_object *sj_get(struct json_object *obj, const char *key)
 {
     struct json_object *v = NULL;
 
@@ -38,8 +39,8 @@ static struct json_object *sj_get(struct json_object *obj, const char *key)
 }
 
 /* An id (string or non-negative integer) as owned text; required ids must be there. */
-static int sj_id(struct json_object *obj, const char *where, const char *key, bool required,
-                 char **out, struct errbuf *err)
+int sj_id(struct json_object *obj, const char *where, const char *key, bool required,
+          char **out, struct errbuf *err)
 {
     struct json_object *v = sj_get(obj, key);
     const char *s;
@@ -65,8 +66,8 @@ static int sj_id(struct json_object *obj, const char *where, const char *key, bo
 }
 
 /* Optional text (NULL when absent or null). */
-static int sj_text(struct json_object *obj, const char *where, const char *key, char **out,
-                   struct errbuf *err)
+int sj_text(struct json_object *obj, const char *where, const char *key, char **out,
+            struct errbuf *err)
 {
     struct json_object *v = sj_get(obj, key);
 
@@ -83,8 +84,8 @@ static int sj_text(struct json_object *obj, const char *where, const char *key, 
 }
 
 /* A required non-negative integer. */
-static int sj_count(struct json_object *obj, const char *where, const char *key, long *out,
-                    struct errbuf *err)
+int sj_count(struct json_object *obj, const char *where, const char *key, long *out,
+             struct errbuf *err)
 {
     struct json_object *v = sj_get(obj, key);
 
@@ -98,8 +99,8 @@ static int sj_count(struct json_object *obj, const char *where, const char *key,
 }
 
 /* An array member; absent or null is an empty list when optional. */
-static int sj_array(struct json_object *obj, const char *where, const char *key, bool required,
-                    struct json_object **out, struct errbuf *err)
+int sj_array(struct json_object *obj, const char *where, const char *key, bool required,
+             struct json_object **out, struct errbuf *err)
 {
     struct json_object *v = sj_get(obj, key);
 
@@ -114,8 +115,8 @@ static int sj_array(struct json_object *obj, const char *where, const char *key,
     return 0;
 }
 
-static struct json_object *sj_object_at(struct json_object *arr, size_t i, const char *where,
-                                        struct errbuf *err)
+struct json_object *sj_object_at(struct json_object *arr, size_t i, const char *where,
+                                 struct errbuf *err)
 {
     struct json_object *v = json_object_array_get_idx(arr, i);
 

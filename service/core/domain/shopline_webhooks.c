@@ -26,7 +26,8 @@
 const char *const shopline_webhook_topics[SHOPLINE_WEBHOOK_N_TOPICS] = {
     "orders/create",   "orders/updated",         "orders/paid",
     "orders/cancelled", "products/update",       "inventory_items/update",
-    "apps/installed_uninstalled",
+    "apps/installed_uninstalled", "return/create", "return/update",
+    "refunds/create",
 };
 _Static_assert(ARRAY_LEN(shopline_webhook_topics) == SHOPLINE_WEBHOOK_N_TOPICS,
                "SHOPLINE_WEBHOOK_N_TOPICS is the length of the table");

@@ -6,12 +6,13 @@
  * looks inside the warehouse (state, one order), sets the faults only
  * Peoplevox has (refuse_save, expire_sessions) beside the shared ones, and
  * plays the warehouse's part: add catalogue items, set stock on the shelf,
- * despatch (part of) an order (which takes it off the shelf), book a return,
- * and change Sales Orders behind the integration's back: `save` applies a
- * CSV to a template as a person's import would (a Sales Order shopvox
- * never posted, a line changed), `sales_orders/delete` loses one. Answers
- * are JSON with an HTTP code (400 on bad input, 404 on an unknown path or
- * order).
+ * despatch (part of) an order (which takes it off the shelf), receive a
+ * return (reusable goods go back on the shelf), set or remove the tenant's
+ * `Returns` template, and change Sales Orders behind the integration's
+ * back: `save` applies a CSV to a template as a person's import would (a
+ * Sales Order shopvox never posted, a line changed), `sales_orders/delete`
+ * loses one. Answers are JSON with an HTTP code (400 on bad input, 404 on
+ * an unknown path or order).
  */
 #include "pvxf_int.h"
 
@@ -62,6 +63,26 @@ static struct json_object *pvxf_faults_json(const struct sandbox_pvx *sb)
     return j;
 }
 
+/* Expected returns saved through the Returns template: [{"Reference",...}]. */
+static struct json_object *pvxf_expected_json(const struct pvxf_state *st)
+{
+    struct json_object *list = json_object_new_array();
+
+    for (size_t i = 0; i < st->n_expected; i++) {
+        const struct pvxf_expected *e = &st->expected[i];
+        struct json_object *j = json_object_new_object();
+
+        json_object_object_add(j, "Reference", json_object_new_string(e->reference));
+        json_object_object_add(j, "SalesOrderNumber", json_object_new_string(e->so));
+        json_object_object_add(j, "ItemCode", json_object_new_string(e->item_code));
+        json_object_object_add(j, "Quantity", json_object_new_int64(e->qty));
+        json_object_object_add(j, "Reason", json_object_new_string(e->reason));
+        json_object_object_add(j, "Comments", json_object_new_string(e->comments));
+        json_object_array_add(list, j);
+    }
+    return list;
+}
+
 static int pvxf_get_state(struct sandbox_pvx *sb, struct buf *out)
 {
     const struct pvxf_state *st = &sb->st;
@@ -78,6 +99,7 @@ static int pvxf_get_state(struct sandbox_pvx *sb, struct buf *out)
     json_object_object_add(j, "item_types", json_object_new_int64((int64_t)st->n_items));
     json_object_object_add(j, "despatches", json_object_new_int64((int64_t)st->n_despatches));
     json_object_object_add(j, "returns", json_object_new_int64((int64_t)st->n_returns));
+    json_object_object_add(j, "expected_returns", pvxf_expected_json(st));
     json_object_object_add(j, "sessions", json_object_new_int64((int64_t)st->n_sessions));
     sbx_state_json(&sb->fake, j, pvxf_faults_json(sb));
     json_object_object_add(j, "orders", orders);
@@ -244,21 +266,30 @@ static int pvxf_post_despatch(struct sandbox_pvx *sb, struct json_object *in, st
     return code;
 }
 
+/*
+ * {"SalesOrderNumber","ItemCode","Quantity","Reason","Condition","Reusable",
+ * "ReturnCode" (default: the next RET number),"ReturnedAt" (Unix seconds)}:
+ * the warehouse receives a return (a `Return summary` row); reusable goods
+ * go back on the shelf at the order's site.
+ */
 static int pvxf_post_return(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
 {
-    struct json_object *qty = NULL;
-    struct json_object *reusable = NULL;
+    struct json_object *qty = NULL, *reusable = NULL, *at = NULL;
     char *ret_code = NULL;
     struct errbuf err = {{0}};
     int code;
 
     json_object_object_get_ex(in, "Quantity", &qty);
     json_object_object_get_ex(in, "Reusable", &reusable);
-    if (pvxf_store_add_return(&sb->st, sbx_json_str(in, "SalesOrderNumber"),
-                              sbx_json_str(in, "ItemCode"), (long)json_object_get_int64(qty),
-                              sbx_json_str(in, "Reason"), sbx_json_str(in, "Condition"),
-                              reusable == NULL || json_object_get_boolean(reusable), &ret_code,
-                              &err) != ST_OK) {
+    json_object_object_get_ex(in, "ReturnedAt", &at);
+    struct pvxf_receipt rc = {
+        .so = sbx_json_str(in, "SalesOrderNumber"), .item_code = sbx_json_str(in, "ItemCode"),
+        .reason = sbx_json_str(in, "Reason"), .condition = sbx_json_str(in, "Condition"),
+        .code = sbx_json_str(in, "ReturnCode"), .qty = (long)json_object_get_int64(qty),
+        .reusable = reusable == NULL || json_object_get_boolean(reusable),
+        .at_ms = at != NULL ? json_object_get_int64(at) * 1000 : 0,
+    };
+    if (pvxf_store_add_return(&sb->st, &rc, &ret_code, &err) != ST_OK) {
         code = sbx_json_error(out, 400, err.msg);
     } else {
         struct json_object *j = json_object_new_object();
@@ -318,6 +349,36 @@ static int pvxf_post_delete_order(struct sandbox_pvx *sb, struct json_object *in
     return sbx_json_reply(out, 200, json_object_new_object());
 }
 
+/*
+ * {"fields":["SalesOrderNumber",...]}: the tenant's `Returns` template field
+ * names, in its order; [] (or null) = the tenant has no Returns template.
+ */
+static int pvxf_post_returns_template(struct sandbox_pvx *sb, struct json_object *in,
+                                      struct buf *out)
+{
+    struct json_object *list = NULL;
+    const char **names;
+    size_t n = 0;
+
+    json_object_object_get_ex(in, "fields", &list);
+    if (list != NULL && !json_object_is_type(list, json_type_array))
+        return sbx_json_error(out, 400, "fields must be an array of field names");
+    n = list != NULL ? json_object_array_length(list) : 0;
+    names = xcalloc(n + 1, sizeof(*names));
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(list, i);
+
+        names[i] = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : NULL;
+        if (names[i] == NULL || names[i][0] == '\0') {
+            free(names);
+            return sbx_json_error(out, 400, "fields must be non-empty strings");
+        }
+    }
+    pvxf_returns_set_template(&sb->st, names, n);
+    free(names);
+    return sbx_json_reply(out, 200, json_object_new_object());
+}
+
 void pvxf_reset(void *ctx)
 {
     struct sandbox_pvx *sb = ctx;
@@ -343,6 +404,8 @@ static int pvxf_control_post(struct sandbox_pvx *sb, const char *path, struct js
         return pvxf_post_save(sb, in, out);
     if (strcmp(path, "sales_orders/delete") == 0)
         return pvxf_post_delete_order(sb, in, out);
+    if (strcmp(path, "returns_template") == 0)
+        return pvxf_post_returns_template(sb, in, out);
     return sbx_json_error(out, 404, "no such control endpoint");
 }
 

@@ -123,16 +123,21 @@ static void pvxf_op_save_template(struct sandbox_pvx *sb, const struct pvxf_requ
     char *name = pvxf_soap_param(req, NULL, "templateName");
     bool orders = name && strcasecmp(name, "Sales orders") == 0;
     bool lines = name && strcasecmp(name, "Sales order items") == 0;
+    bool returns = name && strcasecmp(name, PVXF_RETURNS_TEMPLATE) == 0 &&
+                   sb->st.ret_fields != NULL;
     struct buf b;
 
     buf_init(&b, 0);
     snprintf(out->tmpl, sizeof(out->tmpl), "%s", name ? name : "");
-    if (!orders && !lines) {
+    if (!orders && !lines && !returns) {
         pvxf_result_fail(&out->res, "Template '%s' does not exist", name ? name : "");
         goto out;
     }
-    csv_append_row(&b, orders ? pvxf_order_fields : pvxf_line_fields,
-                   orders ? pvxf_n_order_fields : pvxf_n_line_fields);
+    if (returns)
+        csv_append_row(&b, (const char *const *)sb->st.ret_fields, sb->st.n_ret_fields);
+    else
+        csv_append_row(&b, orders ? pvxf_order_fields : pvxf_line_fields,
+                       orders ? pvxf_n_order_fields : pvxf_n_line_fields);
     if (b.len >= 2)
         b.len -= 2; /* one header line, without the record terminator */
     b.data[b.len] = '\0';

@@ -1,6 +1,6 @@
 /*
  * pvxf_store.c - the fake warehouse: catalogue, stock, sales orders,
- * despatches and returns, with the rules a real tenant enforces.
+ * despatches, with the rules a real tenant enforces (returns: pvxf_returns.c).
  *
  * SaveData is an upsert keyed like Peoplevox: `Sales orders` by
  * SalesOrderNumber, `Sales order items` by SalesOrderNumber + Line (or
@@ -90,7 +90,7 @@ static void pvxf_set(char **slot, const char *v)
     *slot = xstrdup(v ? v : "");
 }
 
-static int pvxf_field_index(const char *const *fields, size_t n, const char *name)
+int pvxf_field_index(const char *const *fields, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(fields[i], name) == 0)
@@ -144,16 +144,6 @@ static void pvxf_despatch_free(struct pvxf_despatch *d)
     free(d->site);
 }
 
-static void pvxf_return_free(struct pvxf_return *r)
-{
-    free(r->code);
-    free(r->so);
-    free(r->item_code);
-    free(r->reason);
-    free(r->condition);
-    free(r->site);
-}
-
 static void pvxf_store_seed(struct pvxf_state *st)
 {
     for (size_t i = 0; i < ARRAY_LEN(pvxf_seed_names); i++) {
@@ -180,6 +170,7 @@ void pvxf_store_init(struct pvxf_state *st, bool seed)
     st->next_despatch = 1;
     st->next_return = 1;
     st->next_subscription = 1;
+    pvxf_returns_init(st);
     if (seed)
         pvxf_store_seed(st);
 }
@@ -201,13 +192,11 @@ void pvxf_store_cleanup(struct pvxf_state *st)
         pvxf_order_free(&st->orders[i]);
     for (size_t i = 0; i < st->n_despatches; i++)
         pvxf_despatch_free(&st->despatches[i]);
-    for (size_t i = 0; i < st->n_returns; i++)
-        pvxf_return_free(&st->returns[i]);
+    pvxf_returns_cleanup(st);
     free(st->items);
     free(st->stock);
     free(st->orders);
     free(st->despatches);
-    free(st->returns);
     free(st->sessions);
     memset(st, 0, sizeof(*st));
 }
@@ -232,7 +221,7 @@ bool pvxf_store_delete_order(struct pvxf_state *st, const char *so)
     return true;
 }
 
-static struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code)
+struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code)
 {
     for (size_t i = 0; i < st->n_items; i++) {
         if (strcmp(st->items[i].code, code) == 0)
@@ -241,7 +230,7 @@ static struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code)
     return NULL;
 }
 
-static struct pvxf_stock *pvxf_find_stock(struct pvxf_state *st, const char *code, const char *site)
+struct pvxf_stock *pvxf_find_stock(struct pvxf_state *st, const char *code, const char *site)
 {
     for (size_t i = 0; i < st->n_stock; i++) {
         if (strcmp(st->stock[i].item_code, code) == 0 && strcmp(st->stock[i].site, site) == 0)
@@ -324,7 +313,7 @@ static bool pvxf_is_decimal(const char *s)
     return end != s && *end == '\0';
 }
 
-static bool pvxf_is_int(const char *s, long min)
+bool pvxf_is_int(const char *s, long min)
 {
     char *end;
     long v;
@@ -356,8 +345,8 @@ static bool pvxf_is_import_date(const char *s)
 /* ---- SaveData ---- */
 
 /* Maps each CSV column to a template field; -1 result = refused header. */
-static int pvxf_map_header(const struct csv_table *csv, const char *const *fields, size_t n,
-                           int *map, struct pvxf_result *res, const char *tmpl)
+int pvxf_map_header(const struct csv_table *csv, const char *const *fields, size_t n, int *map,
+                    struct pvxf_result *res, const char *tmpl)
 {
     const struct csv_row *h = &csv->rows[0];
 
@@ -378,7 +367,7 @@ static int pvxf_map_header(const struct csv_table *csv, const char *const *field
 }
 
 /* The row's value for template field index f, or NULL when not a column. */
-static const char *pvxf_row_value(const struct csv_table *csv, size_t row, const int *map, int f)
+const char *pvxf_row_value(const struct csv_table *csv, size_t row, const int *map, int f)
 {
     for (size_t c = 0; c < csv->rows[0].n; c++) {
         if (map[c] == f)
@@ -477,7 +466,7 @@ static struct pvxf_order *pvxf_new_order(struct pvxf_state *st, const char *so)
 }
 
 static void pvxf_save_order_row(struct pvxf_state *st, const struct csv_table *csv, size_t row,
-                                const int *map, struct pvxf_result *res)
+                                const int *map, const void *ctx, struct pvxf_result *res)
 {
     const char *v[ARRAY_LEN(pvxf_order_fields)];
     char msg[256];
@@ -572,7 +561,7 @@ static void pvxf_refresh_status(struct pvxf_order *o)
 }
 
 static void pvxf_save_line_row(struct pvxf_state *st, const struct csv_table *csv, size_t row,
-                               const int *map, struct pvxf_result *res)
+                               const int *map, const void *ctx, struct pvxf_result *res)
 {
     const char *v[ARRAY_LEN(pvxf_line_fields)];
     char msg[256];
@@ -608,6 +597,20 @@ static void pvxf_save_line_row(struct pvxf_state *st, const struct csv_table *cs
     pvxf_result_add_status(res, v[PVXF_LF_SO], "Success", "");
 }
 
+void pvxf_store_save_rows(struct pvxf_state *st, const struct csv_table *csv, const int *map,
+                          pvxf_row_fn fn, const void *ctx, struct pvxf_result *res)
+{
+    size_t failed = 0;
+
+    for (size_t r = 1; r < csv->n_rows; r++) {
+        fn(st, csv, r, map, ctx, res);
+        failed += strcmp(res->statuses[res->n_statuses - 1].status, "Error") == 0;
+    }
+    res->total_count = (long)(csv->n_rows - 1);
+    if (failed > 0)
+        pvxf_result_fail(res, "%zu of %zu rows failed", failed, csv->n_rows - 1);
+}
+
 void pvxf_store_save(struct pvxf_state *st, const char *tmpl, const struct csv_table *csv,
                      struct pvxf_result *res)
 {
@@ -616,8 +619,11 @@ void pvxf_store_save(struct pvxf_state *st, const char *tmpl, const struct csv_t
     const char *const *fields = orders ? pvxf_order_fields : pvxf_line_fields;
     size_t n_fields = orders ? pvxf_n_order_fields : pvxf_n_line_fields;
     int *map = NULL;
-    size_t failed = 0;
 
+    if (strcasecmp(tmpl, PVXF_RETURNS_TEMPLATE) == 0) {
+        pvxf_returns_save(st, csv, res);
+        goto out;
+    }
     if (!orders && !lines) {
         pvxf_result_fail(res, "Template '%s' cannot be saved by the sandbox", tmpl);
         goto out;
@@ -634,21 +640,13 @@ void pvxf_store_save(struct pvxf_state *st, const char *tmpl, const struct csv_t
         pvxf_result_fail(res, "CsvData has no SalesOrderNumber column");
         goto out;
     }
-    for (size_t r = 1; r < csv->n_rows; r++) {
-        if (orders)
-            pvxf_save_order_row(st, csv, r, map, res);
-        else
-            pvxf_save_line_row(st, csv, r, map, res);
-        failed += strcmp(res->statuses[res->n_statuses - 1].status, "Error") == 0;
-    }
-    res->total_count = (long)(csv->n_rows - 1);
-    if (failed > 0)
-        pvxf_result_fail(res, "%zu of %zu rows failed", failed, csv->n_rows - 1);
+    pvxf_store_save_rows(st, csv, map, orders ? pvxf_save_order_row : pvxf_save_line_row, NULL,
+                         res);
 out:
     free(map);
 }
 
-/* ---- despatches and returns (control endpoints) ---- */
+/* ---- despatches (control endpoint) ---- */
 
 static enum st pvxf_check_despatch(struct pvxf_order *o, const struct pvxf_dline *items,
                                    size_t n_items, struct errbuf *err)
@@ -739,34 +737,4 @@ void pvxf_store_date_despatch(struct pvxf_state *st, const char *number, int64_t
     for (size_t i = 0; i < st->n_despatches; i++)
         if (strcmp(st->despatches[i].number, number) == 0)
             st->despatches[i].at_ms = at_ms;
-}
-
-enum st pvxf_store_add_return(struct pvxf_state *st, const char *so, const char *item_code,
-                              long qty, const char *reason, const char *condition,
-                              bool reusable, char **code_out, struct errbuf *err)
-{
-    struct pvxf_order *o = pvxf_store_find_order(st, so ? so : "");
-    struct pvxf_return *r;
-
-    if (o == NULL) {
-        errbuf_set(err, "sales order %s does not exist", so ? so : "(none)");
-        return ST_FAIL;
-    }
-    if (item_code == NULL || pvxf_find_item(st, item_code) == NULL || qty <= 0) {
-        errbuf_set(err, "a return needs a known ItemCode and a positive Quantity");
-        return ST_FAIL;
-    }
-    st->returns = buf_grow_array(st->returns, &st->cap_returns, st->n_returns + 1, sizeof(*r));
-    r = &st->returns[st->n_returns++];
-    r->code = xasprintf("RET%06ld", st->next_return++);
-    r->so = xstrdup(so);
-    r->item_code = xstrdup(item_code);
-    r->reason = xstrdup(reason ? reason : "Unwanted");
-    r->condition = xstrdup(condition ? condition : "Good");
-    r->site = xstrdup(o->vals[PVXF_OF_SITE]);
-    r->qty = qty;
-    r->reusable = reusable;
-    r->at_ms = now_ms_wall();
-    *code_out = xstrdup(r->code);
-    return ST_OK;
 }

@@ -54,11 +54,18 @@ struct pvxf_despatch {
     size_t n_lines;
 };
 
+/* A return received at the warehouse: one `Return summary` row. */
 struct pvxf_return {
     char *code, *so, *item_code, *reason, *condition, *site; /* owned */
     long qty;
     bool reusable;
     int64_t at_ms;
+};
+
+/* An expected return saved through the `Returns` template (key: reference + item code). */
+struct pvxf_expected {
+    char *reference, *so, *item_code, *reason, *comments; /* owned */
+    long qty;
 };
 
 struct pvxf_session {
@@ -77,6 +84,10 @@ struct pvxf_state {
     size_t n_despatches, cap_despatches;
     struct pvxf_return *returns;
     size_t n_returns, cap_returns;
+    struct pvxf_expected *expected;
+    size_t n_expected, cap_expected;
+    char **ret_fields;          /* the tenant's `Returns` template; NULL: it has none */
+    size_t n_ret_fields;
     struct pvxf_session *sessions;
     size_t n_sessions, cap_sessions;
     long next_despatch, next_return, next_subscription;
@@ -113,9 +124,55 @@ enum st pvxf_store_despatch(struct pvxf_state *st, const char *so,
                             char **number_out, struct errbuf *err);
 /* Dates despatch number at at_ms (Unix ms) instead of when it was recorded. */
 void pvxf_store_date_despatch(struct pvxf_state *st, const char *number, int64_t at_ms);
-/* Books a return against order so; *code_out owned. */
-enum st pvxf_store_add_return(struct pvxf_state *st, const char *so, const char *item_code,
-                              long qty, const char *reason, const char *condition,
-                              bool reusable, char **code_out, struct errbuf *err);
+
+/* ---- shared with pvxf_returns.c ---- */
+
+/* Index of name in fields (case-insensitive), or -1. */
+int pvxf_field_index(const char *const *fields, size_t n, const char *name);
+/* Whether s is a whole number >= min. */
+bool pvxf_is_int(const char *s, long min);
+/* Maps each CSV column to a template field; -1 (res failed) for an unknown or repeated one. */
+int pvxf_map_header(const struct csv_table *csv, const char *const *fields, size_t n, int *map,
+                    struct pvxf_result *res, const char *tmpl);
+/* The row's value for template field index f, or NULL when not a column. */
+const char *pvxf_row_value(const struct csv_table *csv, size_t row, const int *map, int f);
+/* Applies one data row (row >= 1) of a save, adding its status to res. */
+typedef void (*pvxf_row_fn)(struct pvxf_state *st, const struct csv_table *csv, size_t row,
+                            const int *map, const void *ctx, struct pvxf_result *res);
+/* Runs fn on every data row; ResponseId -1 with "k of n rows failed" when any failed. */
+void pvxf_store_save_rows(struct pvxf_state *st, const struct csv_table *csv, const int *map,
+                          pvxf_row_fn fn, const void *ctx, struct pvxf_result *res);
+/* The catalogue item / stock row, or NULL; borrowed. */
+struct pvxf_item *pvxf_find_item(struct pvxf_state *st, const char *code);
+struct pvxf_stock *pvxf_find_stock(struct pvxf_state *st, const char *code, const char *site);
+
+/* ---- returns (pvxf_returns.c) ---- */
+
+#define PVXF_RETURNS_TEMPLATE "Returns"
+
+/* The default `Returns` template, no expected or received returns. */
+void pvxf_returns_init(struct pvxf_state *st);
+void pvxf_returns_cleanup(struct pvxf_state *st);
+/*
+ * Sets the tenant's `Returns` field names (copied, in the tenant's order);
+ * n 0 = the tenant has no Returns template.
+ */
+void pvxf_returns_set_template(struct pvxf_state *st, const char *const *names, size_t n);
+/* SaveData on `Returns` (header in row 0): upserts expected returns, one status per row. */
+void pvxf_returns_save(struct pvxf_state *st, const struct csv_table *csv,
+                       struct pvxf_result *res);
+/* The fields of a received return (pvxf_store_add_return); strings borrowed, NULL = default. */
+struct pvxf_receipt {
+    const char *so, *item_code, *reason, *condition, *code;
+    long qty;
+    bool reusable;
+    int64_t at_ms;                /* 0: now */
+};
+/*
+ * Receives a return against order so (a `Return summary` row); reusable
+ * units go back on the shelf at the order's site. *code_out owned.
+ */
+enum st pvxf_store_add_return(struct pvxf_state *st, const struct pvxf_receipt *rc,
+                              char **code_out, struct errbuf *err);
 
 #endif

@@ -197,6 +197,7 @@ void slf_reset(void *ctx)
 
     slf_store_reset(&sb->st, sb->cfg.seed);
     slf_subs_reset(&sb->subs);
+    slf_returns_reset(&sb->returns);
     sb->bucket = sb->bucket_at_start;
     sb->bucket.at_ms = sbx_fake_now_ms(&sb->fake);
     sb->n_deliveries = 0;
@@ -357,23 +358,16 @@ static int slf_control_change(struct sandbox_shopline *sb, const char *path,
     return 200;
 }
 
-bool slf_control_unlocked(void *ctx, const struct http_request *req,
-                          struct http_response *resp)
+void slf_control_run(struct sandbox_shopline *sb, const struct http_request *req,
+                     struct http_response *resp, slf_change_fn change, const char *key)
 {
-    struct sandbox_shopline *sb = ctx;
     const char *path = req->path + strlen(SBX_CONTROL_PREFIX);
-    struct json_object *in = NULL, *order = NULL, *j;
+    struct json_object *in = NULL, *shown = NULL, *j;
     struct slf_send *sends = NULL;
     size_t n = 0;
     char msg[160] = "";
     int code;
 
-    if (strcmp(req->method, "POST") == 0 && strcmp(path, "app") == 0)
-        return slf_subs_app(sb, req, resp);
-    if (strcmp(req->method, "POST") != 0 ||
-        (strcmp(path, "orders") != 0 && strncmp(path, "orders/", 7) != 0 &&
-         strcmp(path, "webhooks") != 0))
-        return false;
     resp->content_type = "application/json";
     in = json_tokener_parse(req->body_len > 0 ? req->body : "{}");
     if (!json_object_is_type(in, json_type_object)) {
@@ -381,7 +375,7 @@ bool slf_control_unlocked(void *ctx, const struct http_request *req,
         goto out;
     }
     pthread_mutex_lock(&sb->fake.lock);
-    code = slf_control_change(sb, path, in, &order, &sends, &n, msg, sizeof(msg));
+    code = change(sb, path, in, &shown, &sends, &n, msg, sizeof(msg));
     pthread_mutex_unlock(&sb->fake.lock);
     if (code != 200) {
         resp->status = sbx_json_error(&resp->body, code, msg);
@@ -389,13 +383,32 @@ bool slf_control_unlocked(void *ctx, const struct http_request *req,
     }
     slf_webhook_send(sb, sends, n);
     j = json_object_new_object();
-    json_object_object_add(j, "order", order);
+    json_object_object_add(j, key, shown);
+    shown = NULL;
     json_object_object_add(j, "deliveries", slf_webhook_finish(sends, n));
     sends = NULL;
     resp->status = sbx_json_reply(&resp->body, 200, j);
 out:
     if (sends != NULL)
         slf_webhook_finish(sends, n);
+    json_object_put(shown);
     json_object_put(in);
+}
+
+bool slf_control_unlocked(void *ctx, const struct http_request *req,
+                          struct http_response *resp)
+{
+    struct sandbox_shopline *sb = ctx;
+    const char *path = req->path + strlen(SBX_CONTROL_PREFIX);
+
+    if (strcmp(req->method, "POST") == 0 && strcmp(path, "app") == 0)
+        return slf_subs_app(sb, req, resp);
+    if (slf_returns_control(sb, req, resp))
+        return true;
+    if (strcmp(req->method, "POST") != 0 ||
+        (strcmp(path, "orders") != 0 && strncmp(path, "orders/", 7) != 0 &&
+         strcmp(path, "webhooks") != 0))
+        return false;
+    slf_control_run(sb, req, resp, slf_control_change, "order");
     return true;
 }

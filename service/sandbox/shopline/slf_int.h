@@ -75,6 +75,19 @@ struct slf_subs {
     long next_id;
 };
 
+/* Return requests and refunds (slf_returns.c). */
+struct slf_return {
+    char id[SLF_ID_CHARS], order_id[SLF_ID_CHARS];
+    int64_t updated_ms;
+    char **versions;             /* the return's JSON after each change, oldest first (owned) */
+    size_t n_versions;
+};
+struct slf_returns {
+    struct slf_return *items;
+    size_t n, cap;
+    long next_id;                /* returns and refunds share it */
+};
+
 struct sandbox_shopline {
     struct sbx_fake fake;        /* server, lock, shared faults, call log */
     struct slf_config cfg;
@@ -85,6 +98,7 @@ struct sandbox_shopline {
     long n_deliveries, next_webhook;
     long next_trace;
     struct slf_subs subs;
+    struct slf_returns returns;
 };
 
 /* slf_server.c: answers in SHOPLINE's dialect. */
@@ -126,6 +140,22 @@ struct json_object *slf_level_json(const struct sandbox_shopline *sb, const stru
 void slf_order_snapshot(const struct sandbox_shopline *sb, struct slf_order *o);
 
 /* slf_control.c: the control hooks (see struct sbx_fake_hooks). */
+struct slf_send;
+/*
+ * A change the control API makes under the lock: the answer's code, *shown
+ * the object it answers (new), the deliveries it planned (*sends, *n), or
+ * a message in msg.
+ */
+typedef int (*slf_change_fn)(struct sandbox_shopline *sb, const char *path,
+                             struct json_object *in, struct json_object **shown,
+                             struct slf_send **sends, size_t *n, char *msg, size_t cap);
+/*
+ * Runs change for the POST req (its body a JSON object) under the lock,
+ * sends its deliveries after releasing it, and answers {key: shown,
+ * "deliveries": [...]} (lock NOT held).
+ */
+void slf_control_run(struct sandbox_shopline *sb, const struct http_request *req,
+                     struct http_response *resp, slf_change_fn change, const char *key);
 int slf_control(void *ctx, const char *method, const char *path, struct json_object *in,
                 struct buf *out);
 bool slf_control_unlocked(void *ctx, const struct http_request *req,
@@ -176,5 +206,15 @@ int slf_subs_control(struct sandbox_shopline *sb, const char *path, struct json_
 /* POST /_sandbox/app: delivers an apps/installed_uninstalled webhook (lock NOT held). */
 bool slf_subs_app(struct sandbox_shopline *sb, const struct http_request *req,
                   struct http_response *resp);
+
+/* slf_returns.c: return requests and refunds. */
+void slf_returns_reset(struct slf_returns *r);
+/*
+ * POST /_sandbox/returns, /_sandbox/returns/{id}, /_sandbox/refunds: makes
+ * or changes one and delivers its signed webhook (lock NOT held). false
+ * when the request is none of them.
+ */
+bool slf_returns_control(struct sandbox_shopline *sb, const struct http_request *req,
+                         struct http_response *resp);
 
 #endif

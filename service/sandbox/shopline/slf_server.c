@@ -229,6 +229,7 @@ static void slf_free(struct sandbox_shopline *sb)
 {
     slf_store_cleanup(&sb->st);
     slf_subs_reset(&sb->subs);
+    slf_returns_reset(&sb->returns);
     slf_traffic_reset(&sb->traffic);
     free(sb->cfg.token);
     free(sb->cfg.shop_domain);
