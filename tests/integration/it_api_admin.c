@@ -3,7 +3,7 @@
  * over HTTP against the real binary: SKU mappings (paging, search, add,
  * remove), routing rules (set, delete one), carriers (set, delete),
  * schedules, the limiter, the inventory, reconciliation and daily
- * reports. Every route needs a token, a viewer reads but a write is 403
+ * reports, returns (list, show, authorise, reject). Every route needs a token, a viewer reads but a write is 403
  * and changes nothing, the CLI's validation answers 400 with its message,
  * and every write leaves its audit row, actor the token's name.
  */
@@ -62,7 +62,7 @@ static long audit_rows(const char *action, const char *subject)
 static const char *const reads[] = {
     "/api/v1/sku-mappings",      "/api/v1/routing-rules",     "/api/v1/carriers",
     "/api/v1/schedules",         "/api/v1/limiter",           "/api/v1/reports/reconcile",
-    "/api/v1/reports/daily",
+    "/api/v1/reports/daily",     "/api/v1/returns",
 };
 
 static const char *const writes[][2] = {
@@ -72,6 +72,8 @@ static const char *const writes[][2] = {
     {"/api/v1/routing-rules/1/delete", NULL},
     {"/api/v1/carriers", "{\"carrier\":\"V\",\"tracking_company\":\"V\"}"},
     {"/api/v1/carriers/delete", "{\"carrier\":\"V\"}"},
+    {"/api/v1/returns/1/authorise", NULL},
+    {"/api/v1/returns/1/reject", "{\"reason\":\"x\"}"},
 };
 
 static void test_every_new_route_needs_a_token_and_a_role(void **state)
@@ -336,6 +338,87 @@ static void test_reports(void **state)
     json_object_put(o);
 }
 
+/* ---- returns ---- */
+
+/* A requested return with one line and its return_authorisation_needed exception; its id. */
+static long return_insert(const char *shopline_id)
+{
+    long id = it_sql_longf(db,
+                           "INSERT INTO returns (shop, shopline_return_id, shopline_order_id, "
+                           "mode, reason) VALUES ('" IT_SHOP "', '%s', 'O-%s', 'authorise', "
+                           "'too small') RETURNING id",
+                           shopline_id, shopline_id);
+
+    it_sql_longf(db, "INSERT INTO return_lines (return_id, line_item_id, item_code, quantity) "
+                     "VALUES (%ld, 'L1', 'TEE-M', 2) RETURNING 1", id);
+    it_sql_longf(db, "INSERT INTO return_events (return_id, to_state, cause) VALUES (%ld, "
+                     "'requested', 'webhook:return/create') RETURNING 1", id);
+    it_sql_longf(db, "INSERT INTO exceptions (shop, type, team, subject_kind, subject, detail) "
+                 "VALUES ('" IT_SHOP "', 'return_authorisation_needed', 'customer_service', "
+                 "'return', '%ld', 'decide') RETURNING 1", id);
+    return id;
+}
+
+static void test_returns_list_show_authorise_reject(void **state)
+{
+    long a = return_insert("R-A"), b = return_insert("R-B");
+    struct json_object *o, *p;
+    char path[128], next[160], ids[24];
+
+    o = call("GET", "/api/v1/returns?state=requested&limit=1", H_VIEWER, NULL, 200);
+    assert_int_equal(jlen(o, "items"), 1);
+    assert_int_equal(json_object_get_int64(json_object_object_get(
+                         json_object_array_get_idx(json_object_object_get(o, "items"), 0), "id")),
+                     b);
+    snprintf(next, sizeof(next), "/api/v1/returns?state=requested&limit=1&cursor=%s",
+             it_json_str(o, "next_cursor"));
+    p = call("GET", next, H_VIEWER, NULL, 200);
+    assert_int_equal(json_object_get_int64(json_object_object_get(
+                         json_object_array_get_idx(json_object_object_get(p, "items"), 0), "id")),
+                     a);
+    json_object_put(p);
+    json_object_put(o);
+    expect_error("GET", "/api/v1/returns?state=lost", H_VIEWER, NULL, 400, "invalid_request",
+                 "expected one of requested|");
+
+    snprintf(path, sizeof(path), "/api/v1/returns/%ld", a);
+    o = call("GET", path, H_VIEWER, NULL, 200);
+    assert_string_equal(it_json_str(o, "state"), "requested");
+    assert_int_equal(jlen(o, "lines"), 1);
+    assert_int_equal(jlen(o, "history"), 1);
+    json_object_put(o);
+    expect_error("GET", "/api/v1/returns/999999", H_VIEWER, NULL, 404, "not_found", NULL);
+
+    snprintf(path, sizeof(path), "/api/v1/returns/%ld/authorise", a);
+    expect_error("POST", path, H_VIEWER, NULL, 403, "forbidden", NULL);
+    o = call("POST", path, H_OPERATOR, NULL, 200);
+    assert_string_equal(it_json_str(o, "state"), "authorised");
+    assert_string_equal(it_json_str(json_object_array_get_idx(json_object_object_get(o,
+                                                                  "history"), 1), "cause"),
+                        "api:olga");
+    json_object_put(o);
+    snprintf(ids, sizeof(ids), "%ld", a);
+    assert_int_equal(audit_rows("return.authorise", ids), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM jobs WHERE kind = 'create_return' "
+                                      "AND dedupe_key = 'return:%ld'", a), 1);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM exceptions WHERE type = "
+                                      "'return_authorisation_needed' AND subject = '%ld' AND "
+                                      "state = 'resolved' AND resolved_by = 'olga'", a), 1);
+    expect_error("POST", path, H_OPERATOR, NULL, 409, "conflict", "is authorised");
+    assert_int_equal(audit_rows("return.authorise", ids), 1);
+
+    snprintf(path, sizeof(path), "/api/v1/returns/%ld/reject", b);
+    o = call("POST", path, H_OPERATOR, "{\"reason\":\"worn\"}", 200);
+    assert_string_equal(it_json_str(o, "state"), "rejected");
+    json_object_put(o);
+    snprintf(ids, sizeof(ids), "%ld", b);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM audit_log WHERE action = "
+                                      "'return.reject' AND subject_id = '%s' AND note = 'worn'",
+                                  ids), 1);
+    expect_error("POST", "/api/v1/returns/999999/reject", H_OPERATOR, NULL, 404, "not_found",
+                 NULL);
+}
+
 static int start_shopvox(void **state)
 {
     static const char *const args[] = {"serve", "--migrate", NULL};
@@ -362,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_carriers_set_and_delete),
         cmocka_unit_test(test_schedules_and_limiter),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_returns_list_show_authorise_reject),
     };
 
     return cmocka_run_group_tests(tests, start_shopvox, stop_shopvox);

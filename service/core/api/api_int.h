@@ -173,5 +173,9 @@ void api_limiter_show(struct api_req *r);
 void api_reports_inventory(struct api_req *r);
 void api_reports_reconcile(struct api_req *r);
 void api_reports_daily(struct api_req *r);
+void api_returns_list(struct api_req *r);
+void api_returns_show(struct api_req *r);
+void api_returns_authorise(struct api_req *r);
+void api_returns_reject(struct api_req *r);
 
 #endif

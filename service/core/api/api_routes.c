@@ -38,5 +38,10 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/reports/inventory", false, "api_reports", api_reports_inventory},
     {"GET", "/api/v1/reports/reconcile", false, "api_reports", api_reports_reconcile},
     {"GET", "/api/v1/reports/daily", false, "api_reports", api_reports_daily},
+    {"GET", "/api/v1/returns", false, "api_returns", api_returns_list},
+    {"GET", "/api/v1/returns/{id}", false, "api_return", api_returns_show},
+    {"POST", "/api/v1/returns/{id}/authorise", true, "api_return_action",
+     api_returns_authorise},
+    {"POST", "/api/v1/returns/{id}/reject", true, "api_return_action", api_returns_reject},
 };
 const size_t api_n_routes = ARRAY_LEN(api_routes);
