@@ -95,4 +95,15 @@ PGresult *catalogue_store_list_mappings(struct store_conn *c, const char *shop, 
 enum st catalogue_store_unmap_sku(struct store_conn *c, const char *shop, const char *sku,
                                   char **item_code, struct errbuf *err);
 
+/*
+ * A page of the shop's mappings for the admin API, newest first: rows (id,
+ * shopline_sku, item_code, item_state, created_at ISO 8601 UTC,
+ * created_by) with id below before_id (0: from the newest), whose SKU or
+ * item code contains q case-insensitively (NULL: all), at most limit. The
+ * caller PQclears; NULL with *st and err set.
+ */
+PGresult *catalogue_store_page_mappings(struct store_conn *c, const char *shop, const char *q,
+                                        long long before_id, int limit, enum st *st,
+                                        struct errbuf *err);
+
 #endif

@@ -102,6 +102,8 @@ struct cfg {
     int warehouse_sweep_s;    /* sent orders are checked against Peoplevox this often */
     int despatch_sweep_s;     /* unconfirmed despatches are re-enqueued this often */
     int reconcile_days;       /* ... looking back this many days (both sweeps) */
+    char *report_webhook_url; /* SHOPVOX_REPORT_WEBHOOK_URL: the daily report's POST ("" = none) */
+    char *report_daily_at;    /* SHOPVOX_REPORT_DAILY_AT "HH:MM" store time */
     uint64_t rejected[CFG_MAX_VARS / 64]; /* bit i: the i-th table variable was rejected */
     char *admin_tokens;       /* SHOPVOX_ADMIN_TOKENS: name:role:token entries (admin_tokens.h;
                                * checked here with admin_token, parsed again by the API) */
@@ -112,6 +114,9 @@ struct cfg {
     int intake_committers;    /* group-commit threads, one connection each (intake_group.h) */
     int intake_group_max;     /* deliveries in one group's transaction at most */
 };
+
+/* "HH:MM" (SHOPVOX_REPORT_DAILY_AT) as minutes after midnight; -1 when it is not one. */
+int cfg_daily_at_minutes(const char *hhmm);
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */
 bool cfg_zone_name_ok(const char *s);

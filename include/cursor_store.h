@@ -60,4 +60,12 @@ enum st cursor_store_get(struct store_conn *c, const char *name, char **value,
 enum st cursor_store_set(struct store_conn *c, const char *name, const char *value,
                          struct errbuf *err);
 
+/*
+ * Sets cursor name to value only when it is absent or holds a smaller
+ * value (text order: ISO dates compare as they sort); *advanced tells
+ * whether it moved. Of two callers with the same value, one advances it.
+ */
+enum st cursor_store_advance(struct store_conn *c, const char *name, const char *value,
+                             bool *advanced, struct errbuf *err);
+
 #endif

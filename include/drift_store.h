@@ -70,6 +70,10 @@ enum st drift_store_save(struct store_conn *c, const char *shop,
 PGresult *drift_store_latest(struct store_conn *c, const char *shop, enum st *st,
                              struct errbuf *err);
 
+/* As drift_store_latest, of the reports finished in [from, to) (ISO 8601 times). */
+PGresult *drift_store_latest_between(struct store_conn *c, const char *shop, const char *from,
+                                     const char *to, enum st *st, struct errbuf *err);
+
 /* The latest report's id, 0 when there is none. */
 enum st drift_store_latest_id(struct store_conn *c, const char *shop, long long *id,
                               struct errbuf *err);

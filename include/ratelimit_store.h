@@ -47,4 +47,18 @@ enum st ratelimit_store_shrink(struct store_conn *c, enum rl_api api, const char
                                const struct rl_limits *l, int64_t retry_after_ms,
                                struct errbuf *err);
 
+/* A bucket as the operator sees it (ratelimit_store_level). */
+struct ratelimit_level {
+    bool exists;              /* false: never used (it starts full) */
+    double tokens;            /* the level now, refilled by the database clock */
+    char updated_at[32];      /* ISO 8601 UTC */
+    char slow_until[32];      /* "" unless refilling at half rate after a refusal */
+    char held_until[32];      /* "" unless a Retry-After holds the refill back */
+};
+
+/* Reads (api, shop)'s bucket with limits l without taking or changing anything. */
+enum st ratelimit_store_level(struct store_conn *c, enum rl_api api, const char *shop,
+                              const struct rl_limits *l, struct ratelimit_level *out,
+                              struct errbuf *err);
+
 #endif

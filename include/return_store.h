@@ -149,6 +149,10 @@ enum st return_store_due(struct store_conn *c, const char *shop, long long retur
  */
 PGresult *return_store_report_list(struct store_conn *c, const char *shop, const char *state,
                                    int limit, enum st *st, struct errbuf *err);
+/* As return_store_report_list, of the returns with id below before_id (0: from the newest). */
+PGresult *return_store_report_page(struct store_conn *c, const char *shop, const char *state,
+                                   long long before_id, int limit, enum st *st,
+                                   struct errbuf *err);
 /* Return id of shop (at most one row): the list's columns plus return_reference, currency. */
 PGresult *return_store_report(struct store_conn *c, const char *shop, long long id, enum st *st,
                               struct errbuf *err);

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "common.h"
 #include "intake.h"
 #include "returns.h"
@@ -54,7 +56,7 @@ enum st returns_intake(struct store_conn *c, const struct intake_request *r,
 /*
  * The operator's decisions, one transaction each. Authorise: requested ->
  * authorised (cause "cli:<by>"), return_authorisation_needed resolved,
- * create_return enqueued. Reject: requested -> rejected, the exception
+ * create_return enqueued, an audit row (actor "cli:<by>"). Reject: requested -> rejected, the exception
  * resolved with the reason. *applied = false (nothing written) when the
  * return is not requested; *now gets its state after the call. ST_FAIL
  * "no such return" for an unknown id.
@@ -65,6 +67,33 @@ enum st returns_authorise(struct store_conn *c, const char *shop, long long retu
 enum st returns_reject(struct store_conn *c, const char *shop, long long return_id,
                        const char *by, const char *reason, bool *applied,
                        enum return_state *now, struct errbuf *err);
+
+/* Who decides: the audit log's actor, the return_events cause, the exception's resolver. */
+struct returns_decider {
+    const char *shop;
+    const char *actor;        /* "cli:<user>" or the API token's name */
+    const char *cause;        /* return_events.cause: "cli:<user>" or "api:<name>" */
+    const char *by;           /* exceptions.resolved_by */
+};
+
+/*
+ * The decision (reject: requested -> rejected with reason; else requested
+ * -> authorised and create_return enqueued) inside the caller's
+ * transaction, with its audit row (return.authorise / return.reject) when
+ * applied. Outcomes as returns_authorise's; the caller commits or rolls
+ * back.
+ */
+enum st returns_decide_in(struct store_conn *c, const struct returns_decider *who,
+                          long long return_id, bool reject, const char *reason, bool *applied,
+                          enum return_state *now, struct errbuf *err);
+
+/*
+ * Return return_id of shop as the operator reads it (`returns show --json`,
+ * GET /api/v1/returns/{id}): its row with "lines" and "history" arrays;
+ * *out NULL (ST_OK) when there is no such return.
+ */
+enum st returns_report_json(struct store_conn *c, const char *shop, long long return_id,
+                            struct json_object **out, struct errbuf *err);
 
 /*
  * The returns' gauges of /metrics (gauges.c calls it each pass):

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "order_sweep.h"
 #include "reconcile.h"
+#include "report_notify.h"
 #include "pvx.h"
 #include "ratelimit.h"
 #include "sales_order.h"
@@ -265,6 +266,8 @@ static const struct job_kind job_kinds[] = {
     {DESPATCH_SWEEP_KIND, reconcile_despatches_handler, NULL, NULL, RL_PRIO_NORMAL},
     {RETURNS_CREATE_KIND, return_create_handler, NULL, NULL, RL_PRIO_NORMAL},
     {RETURNS_POLL_KIND, return_poll_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {REPORT_DAILY_KIND, report_daily_handler, NULL, NULL, RL_PRIO_NORMAL},
+    {REPORT_NOTIFY_KIND, report_notify_handler, NULL, NULL, RL_PRIO_NORMAL},
 };
 
 /* The background side: the shared rate limiter, Peoplevox client, workers, scheduler. */

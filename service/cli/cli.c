@@ -67,6 +67,7 @@ static const struct cli_command cli_commands[] = {
     {"returns", "authorise", "ID [--by NAME]", {"by", NULL}, cli_returns_authorise},
     {"returns", "reject", "ID [--by NAME] [--reason TEXT]", {"by", "reason", NULL},
      cli_returns_reject},
+    {"report", "daily", "[--date YYYY-MM-DD] [--html]", {"date", NULL}, cli_report_daily},
 };
 
 bool cli_is_command(const char *cmd)
@@ -357,6 +358,31 @@ void cli_audit(struct cli *x, const char *action, const char *kind, const char *
         cli_warn(x, "the change is made, but its audit row could not be written: %s", err.msg);
 }
 
+struct admin_actor cli_admin_actor(struct cli *x, char *actor, size_t cap)
+{
+    struct admin_actor who = {x->shop, actor, x->user};
+
+    audit_cli_actor(x->user, actor, cap);
+    return who;
+}
+
+int cli_admin_end(struct cli *x, enum st st, const enum admin_refusal *refusal_of,
+                  const struct errbuf *err)
+{
+    enum admin_refusal refusal = *refusal_of;
+
+    if (st == ST_OK)
+        return cli_commit(x) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    cli_rollback(x);
+    if (refusal == ADMIN_REFUSED_NONE)
+        cli_error(x, "could not save the change: %s", err->msg);
+    else
+        cli_error(x, "%s", err->msg);
+    return refusal == ADMIN_REFUSED_INVALID     ? CLI_EXIT_USAGE
+           : refusal == ADMIN_REFUSED_NOT_FOUND ? CLI_EXIT_NOT_FOUND
+                                                : CLI_EXIT_ERROR;
+}
+
 /* ---- JSON ---- */
 
 struct json_object *cli_row_json(const PGresult *r, int row)
@@ -630,6 +656,10 @@ static int run_command(struct cli *x, const struct cli_command *c, int n, char *
 
     x->sub = c->sub;
     x->synopsis = c->synopsis;
+    if (x->html && c->run != cli_report_daily) {
+        cli_error(x, "--html is an option of report daily only");
+        return CLI_EXIT_USAGE;
+    }
     rc = answer_std(x, parse_words(x, c, n, words));
     if (rc >= 0)
         return rc;
@@ -675,6 +705,10 @@ int cli_main(const char *cmd, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (!options_done && strcmp(argv[i], "--json") == 0) {
             x.json = true;
+            continue;
+        }
+        if (!options_done && strcmp(argv[i], "--html") == 0) {
+            x.html = true;
             continue;
         }
         options_done = options_done || strcmp(argv[i], "--") == 0;

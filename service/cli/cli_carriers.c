@@ -3,9 +3,9 @@
  *
  * A Peoplevox carrier (and optionally one of its services, CARRIER/SERVICE)
  * -> the tracking company and URL template Shopline fulfillments carry
- * (carrier.h has the rules). Every argument is checked before the
- * database is touched, so a bad template changes nothing. A change applies
- * to the next fulfillment created, never to those already in Shopline.
+ * (carrier.h has the rules). Set and delete are admin_actions.h's (the
+ * admin API runs the same code): every argument is checked before the
+ * database is touched, so a bad template changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +14,6 @@
 #include "carrier.h"
 #include "carrier_store.h"
 #include "cli_int.h"
-
-#define CARRIER_EXAMPLE_TRACKING "TRACKING123"
 
 static const struct cli_col carrier_cols[] = {
     {"carrier", "CARRIER", 30},          {"service", "SERVICE", 30},
@@ -32,44 +30,6 @@ static int key_args(struct cli *x, const char *key, char *carrier, char *service
         return 0;
     cli_error(x, "invalid carrier: %s", err.msg);
     return -1;
-}
-
-/* "DPD" or "DPD/Next day", for messages. */
-static void key_text(const char *carrier, const char *service, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s%s%s", carrier, service[0] ? "/" : "", service);
-}
-
-/* {"tracking_company": ..., "tracking_url_template": ...} of a replaced row, or null. */
-static struct json_object *prev_json(const struct carrier_store_prev *p)
-{
-    struct json_object *o;
-
-    if (!p->existed)
-        return NULL;
-    o = json_object_new_object();
-    cli_jset_str(o, "tracking_company", p->company);
-    cli_jset_str(o, "tracking_url_template", p->url_template);
-    return o;
-}
-
-static int set_args(struct cli *x, const struct cli_opt *opts)
-{
-    struct errbuf err = {""};
-
-    if (opts[0].value == NULL) {
-        cli_error(x, "option --company is required (the tracking company Shopline shows)");
-        return -1;
-    }
-    if (carrier_check_name("company", opts[0].value, false, &err) != ST_OK) {
-        cli_error(x, "invalid company: %s", err.msg);
-        return -1;
-    }
-    if (opts[1].value != NULL && carrier_check_template(opts[1].value, &err) != ST_OK) {
-        cli_error(x, "invalid --url: %s", err.msg);
-        return -1;
-    }
-    return 0;
 }
 
 static void set_print(struct cli *x, struct json_object *out, const char *key)
@@ -96,39 +56,33 @@ int cli_carriers_set(struct cli *x)
 {
     struct cli_opt opts[] = {{"company", NULL}, {"url", NULL}};
     char carrier[CARRIER_NAME_MAX_BYTES + 1], service[CARRIER_NAME_MAX_BYTES + 1], key[256];
-    struct carrier_store_prev prev = {false, NULL, NULL};
+    enum admin_refusal refusal = ADMIN_REFUSED_NONE;
     struct errbuf err = {""};
-    struct json_object *out;
-    char *example = NULL;
+    struct json_object *out = NULL;
+    struct admin_actor who;
+    char actor[128];
     struct cli_args a;
     int rc;
 
     if (cli_parse(x, opts, ARRAY_LEN(opts), 1, 1, &a) < 0 ||
-        key_args(x, a.pos[0], carrier, service, sizeof(carrier)) < 0 || set_args(x, opts) < 0)
+        key_args(x, a.pos[0], carrier, service, sizeof(carrier)) < 0)
         return CLI_EXIT_USAGE;
+    if (opts[0].value == NULL) {
+        cli_error(x, "option --company is required (the tracking company Shopline shows)");
+        return CLI_EXIT_USAGE;
+    }
     rc = cli_connect(x);
+    if (rc != CLI_EXIT_OK || cli_begin(x) < 0)
+        return rc != CLI_EXIT_OK ? rc : CLI_EXIT_ERROR;
+    who = cli_admin_actor(x, actor, sizeof(actor));
+    rc = cli_admin_end(x, admin_carrier_set(x->db, &who, carrier, service, opts[0].value,
+                                            opts[1].value, &out, &refusal, &err),
+                       &refusal, &err);
     if (rc != CLI_EXIT_OK)
         return rc;
-    if (carrier_store_set(x->db, x->shop, carrier, service, opts[0].value, opts[1].value,
-                          x->user, &prev, &err) != ST_OK) {
-        cli_error(x, "could not store carrier mapping: %s", err.msg);
-        return CLI_EXIT_ERROR;
-    }
-    key_text(carrier, service, key, sizeof(key));
-    if (opts[1].value != NULL)
-        example = carrier_tracking_url(opts[1].value, CARRIER_EXAMPLE_TRACKING);
-    out = json_object_new_object();
-    cli_jset_str(out, "carrier", carrier);
-    cli_jset_str(out, "service", service);
-    cli_jset_str(out, "tracking_company", opts[0].value);
-    cli_jset_str(out, "tracking_url_template", opts[1].value);
-    cli_jset_str(out, "example_url", example);
-    json_object_object_add(out, "previous", prev_json(&prev));
-    cli_audit(x, "carrier.set", "carrier", key, json_object_object_get(out, "previous"), out);
+    snprintf(key, sizeof(key), "%s%s%s", carrier, service[0] ? "/" : "", service);
     set_print(x, out, key);
     json_object_put(out);
-    free(example);
-    carrier_store_prev_cleanup(&prev);
     return CLI_EXIT_OK;
 }
 
@@ -172,10 +126,12 @@ int cli_carriers_list(struct cli *x)
 
 int cli_carriers_delete(struct cli *x)
 {
-    char carrier[CARRIER_NAME_MAX_BYTES + 1], service[CARRIER_NAME_MAX_BYTES + 1], key[256];
-    struct carrier_store_prev prev = {false, NULL, NULL};
+    char carrier[CARRIER_NAME_MAX_BYTES + 1], service[CARRIER_NAME_MAX_BYTES + 1];
+    enum admin_refusal refusal = ADMIN_REFUSED_NONE;
     struct errbuf err = {""};
-    struct json_object *out;
+    struct json_object *out = NULL;
+    struct admin_actor who;
+    char actor[128];
     struct cli_args a;
     int rc;
 
@@ -183,27 +139,19 @@ int cli_carriers_delete(struct cli *x)
         key_args(x, a.pos[0], carrier, service, sizeof(carrier)) < 0)
         return CLI_EXIT_USAGE;
     rc = cli_connect(x);
+    if (rc != CLI_EXIT_OK || cli_begin(x) < 0)
+        return rc != CLI_EXIT_OK ? rc : CLI_EXIT_ERROR;
+    who = cli_admin_actor(x, actor, sizeof(actor));
+    rc = cli_admin_end(x, admin_carrier_delete(x->db, &who, carrier, service, &out, &refusal,
+                                               &err),
+                       &refusal, &err);
     if (rc != CLI_EXIT_OK)
         return rc;
-    if (carrier_store_delete(x->db, x->shop, carrier, service, &prev, &err) != ST_OK) {
-        cli_error(x, "could not delete carrier mapping: %s", err.msg);
-        return CLI_EXIT_ERROR;
-    }
-    key_text(carrier, service, key, sizeof(key));
-    if (!prev.existed) {
-        cli_error(x, "no carrier mapping for '%s'", key);
-        return CLI_EXIT_NOT_FOUND;
-    }
-    out = json_object_new_object();
-    cli_jset_str(out, "carrier", carrier);
-    cli_jset_str(out, "service", service);
-    json_object_object_add(out, "removed", prev_json(&prev));
-    cli_audit(x, "carrier.delete", "carrier", key, json_object_object_get(out, "removed"), NULL);
     if (x->json)
         cli_print_json(out);
     else
-        printf("removed carrier mapping '%s' (was tracking company '%s')\n", key, prev.company);
+        printf("removed carrier mapping '%s' (was tracking company '%s')\n", a.pos[0],
+               cli_jstr(json_object_object_get(out, "removed"), "tracking_company"));
     json_object_put(out);
-    carrier_store_prev_cleanup(&prev);
     return CLI_EXIT_OK;
 }

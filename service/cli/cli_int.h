@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "admin_actions.h"
 #include "cli.h"
 #include "common.h"
 #include "buf.h"
@@ -41,6 +42,7 @@ struct cli {
     const char *sub;          /* "list", "show", ... */
     const char *synopsis;     /* the subcommand's arguments, for usage lines */
     bool json;
+    bool html;                /* --html (report daily only) */
     struct cfg cfg;
     const char *shop;         /* cfg.shop_domain */
     const char *user;         /* $USER, or "cli" */
@@ -157,6 +159,18 @@ int cli_job_run_now(struct cli *x, const char *kind, const char *dedupe_key,
 void cli_audit(struct cli *x, const char *action, const char *kind, const char *id,
                struct json_object *before, struct json_object *after);
 
+/*
+ * A settings change of admin_actions.h: cli_admin_actor fills who (actor
+ * "cli:$USER" in actor, cap bytes); the command runs the action between
+ * cli_begin and cli_admin_end, which commits on ST_OK and otherwise rolls
+ * back and prints err (refusal is read after the action ran: a pointer, so
+ * it may be passed in the same call as the action). An exit code: refusals INVALID 2, NOT_FOUND 3,
+ * CONFLICT and failures 1.
+ */
+struct admin_actor cli_admin_actor(struct cli *x, char *actor, size_t cap);
+int cli_admin_end(struct cli *x, enum st st, const enum admin_refusal *refusal,
+                  const struct errbuf *err);
+
 /* cli_parse then cli_connect: an exit code. */
 int cli_start(struct cli *x, struct cli_opt *opts, size_t n_opts,
               int min_pos, int max_pos, struct cli_args *out);
@@ -190,5 +204,6 @@ int cli_returns_list(struct cli *x);
 int cli_returns_show(struct cli *x);
 int cli_returns_authorise(struct cli *x);
 int cli_returns_reject(struct cli *x);
+int cli_report_daily(struct cli *x);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli_int.h"
+#include "ops_status.h"
 #include "order.h"
 #include "order_sweep.h"
 #include "reconcile.h"
@@ -249,20 +250,6 @@ int cli_reconcile_despatches(struct cli *x)
     return reconcile_days_command(x, DESPATCH_SWEEP_NAME, DESPATCH_SWEEP_KIND);
 }
 
-/* One sweep's latest run for the report: the row, or {"sweep", "state": "never"}. */
-static struct json_object *report_entry(const PGresult *res, const char *sweep)
-{
-    struct json_object *o;
-
-    for (int i = 0; i < PQntuples(res); i++)
-        if (strcmp(PQgetvalue(res, i, 0), sweep) == 0)
-            return cli_row_json(res, i);
-    o = json_object_new_object();
-    cli_jset_str(o, "sweep", sweep);
-    cli_jset_str(o, "state", "never");
-    return o;
-}
-
 /* The counts of a sweep as one text cell ("missing 1, different 0, ..."). */
 static void report_counts_text(struct json_object *o)
 {
@@ -286,8 +273,6 @@ static void report_counts_text(struct json_object *o)
 
 int cli_report_reconcile(struct cli *x)
 {
-    static const char *const sweeps[] = {ORDER_SWEEP_NAME, WAREHOUSE_SWEEP_NAME,
-                                         DESPATCH_SWEEP_NAME};
     static const struct cli_col cols[] = {
         {"sweep", "SWEEP", 0},        {"state", "STATE", 0},
         {"finished_at", "FINISHED", 0}, {"window_from", "SINCE", 0},
@@ -295,30 +280,23 @@ int cli_report_reconcile(struct cli *x)
     };
     struct cli_args a;
     struct errbuf err = {""};
-    struct json_object *out, *rows;
-    enum st st;
-    PGresult *res;
+    struct json_object *out = NULL, *rows;
     int rc = cli_start(x, NULL, 0, 0, 0, &a);
 
     if (rc != CLI_EXIT_OK)
         return rc;
-    res = cli_checked(x, "read the sweep runs", sweep_store_latest(x->db, x->shop, &st, &err),
-                      &err);
-    if (res == NULL)
+    if (ops_reconcile_report(x->db, x->shop, &out, &err) != ST_OK) {
+        cli_error(x, "could not read the sweep runs: %s", err.msg);
         return CLI_EXIT_ERROR;
-    out = json_object_new_object();
-    rows = json_object_new_array();
-    for (size_t i = 0; i < ARRAY_LEN(sweeps); i++)
-        json_object_array_add(rows, report_entry(res, sweeps[i]));
-    json_object_object_add(out, "sweeps", rows);
+    }
+    rows = json_object_object_get(out, "sweeps");
     if (x->json) {
         cli_print_json(out);
     } else {
-        for (size_t i = 0; i < ARRAY_LEN(sweeps); i++)
+        for (size_t i = 0; i < json_object_array_length(rows); i++)
             report_counts_text(json_object_array_get_idx(rows, i));
         cli_print_table(rows, cols, ARRAY_LEN(cols), 0);
     }
     json_object_put(out);
-    PQclear(res);
     return CLI_EXIT_OK;
 }

@@ -104,40 +104,22 @@ static int returns_prepare(struct cli *x, struct cli_opt *opts, size_t n_opts, l
     return cli_connect(x);
 }
 
-/* Adds the rows of a section reader as member key of out; -1 (printed) on failure. */
-static int returns_section(struct cli *x, struct json_object *out, const char *key,
-                           const char *what, PGresult *res, const struct errbuf *err)
-{
-    res = cli_checked(x, what, res, err);
-    if (res == NULL)
-        return -1;
-    json_object_object_add(out, key, cli_rows_json(res));
-    PQclear(res);
-    return 0;
-}
-
 int cli_returns_show(struct cli *x)
 {
     struct json_object *r = NULL;
     struct errbuf err = {""};
     long long id;
-    enum st st;
     int rc = returns_prepare(x, NULL, 0, &id);
 
     if (rc != CLI_EXIT_OK)
         return rc;
-    rc = cli_one_row(x, "read return", return_store_report(x->db, x->shop, id, &st, &err), &err,
-                     &r);
-    if (rc == CLI_EXIT_NOT_FOUND)
-        cli_error(x, "return %lld not found for shop %s", id, x->shop);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    if (returns_section(x, r, "lines", "read return lines",
-                        return_store_report_lines(x->db, id, &st, &err), &err) < 0 ||
-        returns_section(x, r, "history", "read return history",
-                        return_store_report_history(x->db, id, &st, &err), &err) < 0) {
-        json_object_put(r);
+    if (returns_report_json(x->db, x->shop, id, &r, &err) != ST_OK) {
+        cli_error(x, "could not read return: %s", err.msg);
         return CLI_EXIT_ERROR;
+    }
+    if (r == NULL) {
+        cli_error(x, "return %lld not found for shop %s", id, x->shop);
+        return CLI_EXIT_NOT_FOUND;
     }
     if (x->json) {
         cli_print_json(r);

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "it.h"
+#include "it_api_call.h"
 #include "it_cli_run.h"
 
 #define T_OPERATOR "op-token-0123456789abcdef0123456789"
@@ -35,19 +36,7 @@ static struct it_proc proc;
 static struct json_object *call(const char *method, const char *path, const char *auth,
                                 const char *body, long want)
 {
-    const char *headers[3] = {auth, "Content-Type: application/json", NULL};
-    struct it_resp r;
-    struct json_object *o;
-
-    assert_int_equal(it_http(proc.ops_port, method, path, body, body ? strlen(body) : 0,
-                             auth ? headers : headers + 1, &r), 0);
-    if (r.status != want)
-        fail_msg("%s %s: status %ld, want %ld: %s", method, path, r.status, want, r.body);
-    o = json_tokener_parse(r.body);
-    if (o == NULL && strcmp(method, "HEAD") != 0)
-        fail_msg("%s %s: not JSON: %s", method, path, r.body);
-    it_resp_free(&r);
-    return o;
+    return it_api_call(proc.ops_port, method, path, auth, body, want);
 }
 
 static struct json_object *jget(struct json_object *o, const char *key)
@@ -63,23 +52,10 @@ static const char *jstr(struct json_object *o, const char *key)
     return json_object_get_string(jget(o, key));
 }
 
-/* The error code of an error body (and that it has a message). */
-static const char *err_code(struct json_object *o)
-{
-    struct json_object *e = jget(o, "error");
-
-    assert_non_null(e);
-    assert_true(strlen(jstr(e, "message")) > 0);
-    return jstr(e, "code");
-}
-
 static void expect_error(const char *method, const char *path, const char *auth,
                          const char *body, long status, const char *code)
 {
-    struct json_object *o = call(method, path, auth, body, status);
-
-    assert_string_equal(err_code(o), code);
-    json_object_put(o);
+    it_api_expect_error(proc.ops_port, method, path, auth, body, status, code, NULL);
 }
 
 static long exception_insert(const char *type, const char *team, const char *subject)

@@ -765,7 +765,10 @@ static void test_schedules_show_status_leader_and_watermark(void **state)
     o = json_of(&r, 0);
     assert_string_equal(jstr(o, "leader"), "pod-b:1");
     assert_string_equal(jstr(o, "despatch_watermark"), "2026-12-01T00:00:00Z");
-    assert_int_equal(jlen(o, "tasks"), 14); /* every task, those that never ran too */
+    assert_int_equal(jlen(o, "tasks"), 15); /* every task, those that never ran too */
+    /* off without SHOPVOX_REPORT_WEBHOOK_URL: listed, every 0 s */
+    assert_string_equal(jstr(jidx(o, "tasks", 14), "task"), "report_daily");
+    assert_int_equal(jint(jidx(o, "tasks", 14), "interval_s"), 0);
     assert_string_equal(jstr(jidx(o, "tasks", 8), "task"), "reconcile_inventory");
     assert_string_equal(jstr(jidx(o, "tasks", 9), "task"), "sweep_orders");
     /* off in this configuration (no SHOPVOX_PUBLIC_URL): listed, every 0 s */
@@ -786,6 +789,7 @@ static void test_schedules_show_status_leader_and_watermark(void **state)
     assert_int_equal(jint(poll, "interval_s"), 60);
     assert_int_equal(jint(poll, "runs"), 9);
     assert_non_null(jget(poll, "enqueued_at"));
+    assert_non_null(jget(poll, "next_due_at")); /* enqueued_at + 60 s */
     json_object_put(o);
     it_cli_result_free(&r);
 

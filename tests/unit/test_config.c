@@ -551,7 +551,7 @@ static void test_print_masks_secrets_and_shows_the_rest(void **state)
         assert_non_null(strstr(out, shown_lines[i]));
     }
     assert_int_equal(strncmp(out, "SHOPVOX_LISTEN=", 15), 0);
-    assert_int_equal(count_lines(out), 72); /* one line per variable */
+    assert_int_equal(count_lines(out), 74); /* one line per variable */
     free(out);
     cfg_cleanup(&c);
     buf_cleanup(&errors);
@@ -829,6 +829,51 @@ static void test_misspelled_variables_are_named_with_the_closest(void **state)
     buf_cleanup(&w);
 }
 
+/*
+ * Loads with name=value alone overridden: want problems; with want > 0 the
+ * errors contain needle and, when secret, never the value.
+ */
+static void load_one(const char *name, const char *value, int want, const char *needle,
+                     bool secret)
+{
+    const struct env_var over[] = {{name, value}, {NULL, NULL}};
+    struct cfg c;
+    struct buf errors;
+
+    assert_int_equal(load(&c, over, &errors), want);
+    if (want > 0)
+        assert_non_null(strstr(buf_cstr(&errors), needle));
+    if (want > 0 && secret)
+        assert_null(strstr(buf_cstr(&errors), value));
+    if (want == 0)
+        assert_int_equal(cfg_daily_at_minutes(c.report_daily_at) >= 0, 1);
+    cfg_cleanup(&c);
+    buf_cleanup(&errors);
+}
+
+/* The daily report's webhook: https, or http to the loopback only; the time HH:MM. */
+static void test_report_webhook_url_and_time(void **state)
+{
+    static const char *const good[] = {"https://hooks.slack.com/services/T0/B0/x",
+                                       "http://127.0.0.1:9999/hook", "http://localhost/x",
+                                       "http://[::1]:80/"};
+    static const char *const bad[] = {"http://example.com/hook", "http://127.0.0.1.evil/x",
+                                      "ftp://127.0.0.1/x", "not a url"};
+    static const char *const bad_at[] = {"7:00", "24:00", "07:60", "07-00", "07:00x", ""};
+
+    for (size_t i = 0; i < ARRAY_LEN(good); i++)
+        load_one("SHOPVOX_REPORT_WEBHOOK_URL", good[i], 0, NULL, true);
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+        load_one("SHOPVOX_REPORT_WEBHOOK_URL", bad[i], 1, "SHOPVOX_REPORT_WEBHOOK_URL=***: ",
+                 true);
+    for (size_t i = 0; i < ARRAY_LEN(bad_at); i++)
+        load_one("SHOPVOX_REPORT_DAILY_AT", bad_at[i], 1, "SHOPVOX_REPORT_DAILY_AT", false);
+    load_one("SHOPVOX_REPORT_DAILY_AT", "23:59", 0, NULL, false);
+    assert_int_equal(cfg_daily_at_minutes("07:00"), 7 * 60);
+    assert_int_equal(cfg_daily_at_minutes("23:59"), 23 * 60 + 59);
+    assert_int_equal(cfg_daily_at_minutes("00:00"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_each_invalid_value_is_one_exact_line),
         cmocka_unit_test(test_several_invalid_values_are_reported_at_once),
         cmocka_unit_test(test_print_masks_secrets_and_shows_the_rest),
+        cmocka_unit_test(test_report_webhook_url_and_time),
         cmocka_unit_test(test_print_unset_secret_is_empty),
         cmocka_unit_test(test_both_set_is_an_error_and_secrets_stay_masked),
         cmocka_unit_test(test_both_set_shows_a_non_secret_value),

@@ -291,3 +291,24 @@ enum st catalogue_store_unmap_sku(struct store_conn *c, const char *shop, const 
     PQclear(res);
     return st;
 }
+
+PGresult *catalogue_store_page_mappings(struct store_conn *c, const char *shop, const char *q,
+                                        long long before_id, int limit, enum st *st,
+                                        struct errbuf *err)
+{
+    char before[24], lim[16];
+    const char *p[4] = {shop, q, before, lim};
+
+    snprintf(before, sizeof(before), "%lld", before_id);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    return store_exec(c,
+                      "SELECT m.id, m.shopline_sku, m.item_code, CASE WHEN i.code IS NULL THEN "
+                      "'missing' WHEN i.active THEN 'active' ELSE 'inactive' END AS item_state, "
+                      STORE_ISO_UTC("m.created_at") " AS created_at, m.created_by "
+                      "FROM sku_map m LEFT JOIN items i ON i.shop = m.shop AND "
+                      "i.code = m.item_code WHERE m.shop = $1 AND ($3::bigint = 0 OR "
+                      "m.id < $3::bigint) AND ($2::text IS NULL OR strpos(lower(m.shopline_sku), "
+                      "lower($2)) > 0 OR strpos(lower(m.item_code), lower($2)) > 0) "
+                      "ORDER BY m.id DESC LIMIT $4::int",
+                      4, p, st, err);
+}

@@ -112,3 +112,20 @@ enum st cursor_store_set(struct store_conn *c, const char *name, const char *val
                                 2, p, NULL, NULL, &st, err));
     return st;
 }
+
+enum st cursor_store_advance(struct store_conn *c, const char *name, const char *value,
+                             bool *advanced, struct errbuf *err)
+{
+    const char *p[2] = {name, value};
+    enum st st;
+    PGresult *res = store_exec(c,
+                               "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, "
+                               "now()) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, "
+                               "updated_at = EXCLUDED.updated_at WHERE cursors.value < "
+                               "EXCLUDED.value RETURNING 1",
+                               2, p, &st, err);
+
+    *advanced = res != NULL && PQntuples(res) == 1;
+    PQclear(res);
+    return st;
+}

@@ -92,21 +92,35 @@ enum st drift_store_save(struct store_conn *c, const char *shop,
     return st;
 }
 
+/* The columns of a report as drift_store_latest answers them. */
+#define DRIFT_REPORT_COLS                                                                      \
+    "SELECT id, " STORE_ISO_UTC("started_at") " AS started_at, "                               \
+    STORE_ISO_UTC("finished_at") " AS finished_at,"                                            \
+    " extract(epoch FROM finished_at)::bigint AS finished_s, checked, drifted, corrected,"     \
+    " pending, unread, variance_units, expected_units,"                                        \
+    " round(drifted_pct, 2)::text AS drifted_pct, round(variance_pct, 2)::text AS"             \
+    " variance_pct, over_threshold, calls, top_items, peoplevox_only, shopline_only"           \
+    " FROM inventory_drift_reports "
+
 PGresult *drift_store_latest(struct store_conn *c, const char *shop, enum st *st,
                              struct errbuf *err)
 {
     const char *p[1] = {shop};
 
-    return store_exec_prepared(
-        c, "drift_latest",
-        "SELECT id, " STORE_ISO_UTC("started_at") " AS started_at, "
-        STORE_ISO_UTC("finished_at") " AS finished_at,"
-        " extract(epoch FROM finished_at)::bigint AS finished_s, checked, drifted, corrected,"
-        " pending, unread, variance_units, expected_units,"
-        " round(drifted_pct, 2)::text AS drifted_pct, round(variance_pct, 2)::text AS"
-        " variance_pct, over_threshold, calls, top_items, peoplevox_only, shopline_only"
-        " FROM inventory_drift_reports WHERE shop = $1 ORDER BY id DESC LIMIT 1",
-        1, p, NULL, NULL, st, err);
+    return store_exec_prepared(c, "drift_latest",
+                               DRIFT_REPORT_COLS "WHERE shop = $1 ORDER BY id DESC LIMIT 1", 1, p,
+                               NULL, NULL, st, err);
+}
+
+PGresult *drift_store_latest_between(struct store_conn *c, const char *shop, const char *from,
+                                     const char *to, enum st *st, struct errbuf *err)
+{
+    const char *p[3] = {shop, from, to};
+
+    return store_exec(c,
+                      DRIFT_REPORT_COLS "WHERE shop = $1 AND finished_at >= $2::timestamptz AND "
+                      "finished_at < $3::timestamptz ORDER BY finished_at DESC, id DESC LIMIT 1",
+                      3, p, st, err);
 }
 
 enum st drift_store_latest_id(struct store_conn *c, const char *shop, long long *id,

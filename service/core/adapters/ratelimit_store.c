@@ -26,14 +26,19 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The level of row cur at cur.now for rate $3 and burst $4 (rl_refill's rule). */
+#define LEVEL_SQL                                                                              \
+    "CASE WHEN cur.now > cur.updated_at "                                                      \
+    "  THEN least($4::float8, cur.tokens + extract(epoch FROM cur.now - cur.updated_at)::float8 " \
+    "       * CASE WHEN cur.now < cur.slow_until THEN $3::float8 / 2 ELSE $3::float8 END) "    \
+    "  ELSE cur.tokens END"
 
 static const char *const take_sql =
     "WITH cur AS (SELECT api, shop, tokens, updated_at, slow_until, clock_timestamp() AS now "
     "  FROM rate_buckets WHERE api = $1 AND shop = $2 FOR UPDATE), "
-    "lvl AS (SELECT cur.*, CASE WHEN cur.now > cur.updated_at "
-    "  THEN least($4::float8, cur.tokens + extract(epoch FROM cur.now - cur.updated_at)::float8 "
-    "       * CASE WHEN cur.now < cur.slow_until THEN $3::float8 / 2 ELSE $3::float8 END) "
-    "  ELSE cur.tokens END AS level FROM cur), "
+    "lvl AS (SELECT cur.*, " LEVEL_SQL " AS level FROM cur), "
     "pz AS (SELECT EXISTS (SELECT 1 FROM outbound_pauses WHERE shop = $2) AS paused) "
     "UPDATE rate_buckets b SET tokens = lvl.level - "
     "  CASE WHEN NOT pz.paused AND lvl.level >= 1 + $5::float8 THEN 1 ELSE 0 END, "
@@ -141,4 +146,35 @@ enum st ratelimit_store_shrink(struct store_conn *c, enum rl_api api, const char
                                "  clock_timestamp() + $4::bigint * interval '1 ms') "
                                "WHERE api = $1 AND shop = $2",
                                4, p, err);
+}
+
+enum st ratelimit_store_level(struct store_conn *c, enum rl_api api, const char *shop,
+                              const struct rl_limits *l, struct ratelimit_level *out,
+                              struct errbuf *err)
+{
+    char rate[32], burst[32];
+    const char *p[4] = {rl_api_name(api), shop, rate, burst};
+    enum st st;
+    PGresult *res;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(rate, sizeof(rate), "%.17g", l->rate_per_s);
+    snprintf(burst, sizeof(burst), "%.17g", l->burst);
+    res = store_exec(c,
+                     "SELECT " LEVEL_SQL ", " STORE_ISO_UTC("cur.updated_at") ", "
+                     "CASE WHEN cur.slow_until > cur.now THEN "
+                     STORE_ISO_UTC("cur.slow_until") " END, CASE WHEN cur.updated_at > cur.now "
+                     "THEN " STORE_ISO_UTC("cur.updated_at") " END FROM (SELECT b.*, "
+                     "clock_timestamp() AS now FROM rate_buckets b WHERE api = $1 AND "
+                     "shop = $2) cur",
+                     4, p, &st, err);
+    if (res != NULL && PQntuples(res) == 1) {
+        out->exists = true;
+        out->tokens = strtod(PQgetvalue(res, 0, 0), NULL);
+        snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 1));
+        snprintf(out->slow_until, sizeof(out->slow_until), "%s", PQgetvalue(res, 0, 2));
+        snprintf(out->held_until, sizeof(out->held_until), "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return st;
 }

@@ -403,16 +403,25 @@ enum st return_store_due(struct store_conn *c, const char *shop, long long retur
 PGresult *return_store_report_list(struct store_conn *c, const char *shop, const char *state,
                                    int limit, enum st *st, struct errbuf *err)
 {
-    char lim[16];
-    const char *p[3] = {shop, state, lim};
+    return return_store_report_page(c, shop, state, 0, limit, st, err);
+}
+
+PGresult *return_store_report_page(struct store_conn *c, const char *shop, const char *state,
+                                   long long before_id, int limit, enum st *st,
+                                   struct errbuf *err)
+{
+    char lim[16], before[24];
+    const char *p[4] = {shop, state, lim, before};
 
     snprintf(lim, sizeof(lim), "%d", limit);
+    snprintf(before, sizeof(before), "%lld", before_id);
     return store_exec(c,
                       "SELECT " RS_LIST_COLUMNS " FROM returns r "
                       "LEFT JOIN orders o ON o.id = r.order_id "
                       "WHERE r.shop = $1 AND ($2::text IS NULL OR r.state = $2) "
+                      "AND ($4::bigint = 0 OR r.id < $4::bigint) "
                       "ORDER BY r.id DESC LIMIT $3::integer",
-                      3, p, st, err);
+                      4, p, st, err);
 }
 
 PGresult *return_store_report(struct store_conn *c, const char *shop, long long id, enum st *st,

@@ -28,6 +28,7 @@
 
 #include <json-c/json.h>
 
+#include "admin_actions.h"
 #include "api.h"
 
 /* The error codes (the "code" member of an error body). */
@@ -133,6 +134,17 @@ void api_reply_page(struct api_req *r, const struct api_page *p, PGresult *res,
 int api_begin(struct api_req *r);
 int api_commit(struct api_req *r);
 
+/*
+ * The end of a settings change (admin_actions.h) run after api_begin:
+ * commits and answers out (200, consumed) on ST_OK; otherwise rolls back
+ * and answers the refusal (INVALID 400, NOT_FOUND 404, CONFLICT 409) or
+ * the failure.
+ */
+void api_admin_finish(struct api_req *r, enum st st, enum admin_refusal refusal,
+                      const struct errbuf *err, struct json_object *out);
+/* The caller as an admin action's actor (its token name; shop r->shop). */
+struct admin_actor api_admin_actor(const struct api_req *r);
+
 /* ---- the resources (one file each) ---- */
 
 void api_whoami(struct api_req *r);
@@ -148,5 +160,23 @@ void api_jobs_list(struct api_req *r);
 void api_jobs_retry(struct api_req *r);
 void api_audit_list(struct api_req *r);
 void api_dashboard(struct api_req *r);
+void api_sku_list(struct api_req *r);
+void api_sku_map(struct api_req *r);
+void api_sku_unmap(struct api_req *r);
+void api_routing_list(struct api_req *r);
+void api_routing_set(struct api_req *r);
+void api_routing_delete(struct api_req *r);
+void api_carriers_list(struct api_req *r);
+void api_carriers_set(struct api_req *r);
+void api_carriers_delete(struct api_req *r);
+void api_schedules_list(struct api_req *r);
+void api_limiter_show(struct api_req *r);
+void api_reports_inventory(struct api_req *r);
+void api_reports_reconcile(struct api_req *r);
+void api_reports_daily(struct api_req *r);
+void api_returns_list(struct api_req *r);
+void api_returns_show(struct api_req *r);
+void api_returns_authorise(struct api_req *r);
+void api_returns_reject(struct api_req *r);
 
 #endif

@@ -256,3 +256,32 @@ int api_commit(struct api_req *r)
     api_error_db(r, st, &err);
     return -1;
 }
+
+struct admin_actor api_admin_actor(const struct api_req *r)
+{
+    struct admin_actor who = {r->shop, r->caller.name, r->caller.name};
+
+    return who;
+}
+
+void api_admin_finish(struct api_req *r, enum st st, enum admin_refusal refusal,
+                      const struct errbuf *err, struct json_object *out)
+{
+    if (st == ST_OK) {
+        if (api_commit(r) == 0)
+            api_reply(r, 200, out);
+        else
+            json_object_put(out);
+        return;
+    }
+    store_rollback(r->db);
+    json_object_put(out);
+    if (refusal == ADMIN_REFUSED_INVALID)
+        api_error(r->resp, 400, API_E_INVALID, "%s", err->msg);
+    else if (refusal == ADMIN_REFUSED_NOT_FOUND)
+        api_error(r->resp, 404, API_E_NOT_FOUND, "%s", err->msg);
+    else if (refusal == ADMIN_REFUSED_CONFLICT)
+        api_error(r->resp, 409, API_E_CONFLICT, "%s", err->msg);
+    else
+        api_error_db(r, st, err);
+}

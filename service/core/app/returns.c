@@ -5,9 +5,10 @@
  *
  * Authorise and reject are one transaction each: the transition (the
  * machine refuses anything but requested -> authorised | rejected), the
- * task resolved, the job enqueued; a refused decision writes nothing and
- * reports the state the return is in, so a second `authorise` is
- * harmless. The job is the warehouse side's: it saves the expected
+ * task resolved, the job enqueued, the audit row; a refused decision
+ * writes nothing and reports the state the return is in, so a second
+ * `authorise` is harmless. The CLI's commands open the transaction here,
+ * the admin API its own (returns_decide_in). The job is the warehouse side's: it saves the expected
  * return in Peoplevox and moves authorised -> awaiting_receipt.
  *
  * refund_due is judged from the lines as they are (received minus
@@ -21,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store.h"
 #include "exceptions.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "return_store.h"
+#include "store_json.h"
 
 enum st returns_enqueue_create(struct store_conn *c, const char *shop, long long return_id,
                                struct errbuf *err)
@@ -73,29 +76,65 @@ static enum st returns_state_now(struct store_conn *c, const char *shop, long lo
     return st;
 }
 
-/* One decision of the operator: to, with the task resolved as resolution. */
-static enum st returns_decide(struct store_conn *c, const char *shop, long long return_id,
-                              enum return_state to, const char *by, const char *detail,
-                              const char *resolution, bool *applied, enum return_state *now,
-                              struct errbuf *err)
+/* One decision's audit row: state before (requested) and after, the reason as its note. */
+static enum st returns_audit(struct store_conn *c, const struct returns_decider *who,
+                             long long return_id, enum return_state now, const char *reason,
+                             struct errbuf *err)
 {
-    char cause[96], subject[24];
+    char subject[24], after[64];
+    struct audit_entry a = {who->shop, who->actor, NULL, "return", subject,
+                            "{\"state\":\"requested\"}", after, reason};
+
+    a.action = now == RETURN_AUTHORISED ? "return.authorise" : "return.reject";
+    snprintf(subject, sizeof(subject), "%lld", return_id);
+    snprintf(after, sizeof(after), "{\"state\":\"%s\"}", return_state_name(now));
+    return audit_record(c, &a, err);
+}
+
+enum st returns_decide_in(struct store_conn *c, const struct returns_decider *who,
+                          long long return_id, bool reject, const char *reason, bool *applied,
+                          enum return_state *now, struct errbuf *err)
+{
+    enum return_state to = reject ? RETURN_REJECTED : RETURN_AUTHORISED;
+    char subject[24], resolution[256];
+    enum st st;
+
+    *applied = false;
+    snprintf(subject, sizeof(subject), "%lld", return_id);
+    if (reject)
+        snprintf(resolution, sizeof(resolution), "rejected%s%s", reason != NULL ? ": " : "",
+                 reason != NULL ? reason : "");
+    else
+        snprintf(resolution, sizeof(resolution), "authorised");
+    st = return_store_transition(c, who->shop, return_id, to, who->cause,
+                                 reject ? reason : NULL, applied, err);
+    if (st == ST_OK && *applied)
+        st = exc_resolve_subject(c, who->shop, "return_authorisation_needed", subject, who->by,
+                                 resolution, err);
+    if (st == ST_OK && *applied && !reject)
+        st = returns_enqueue_create(c, who->shop, return_id, err);
+    if (st == ST_OK)
+        st = returns_state_now(c, who->shop, return_id, now, err);
+    if (st == ST_OK && *applied)
+        st = returns_audit(c, who, return_id, *now, reject ? reason : NULL, err);
+    return st;
+}
+
+/* One decision of the operator of the CLI ("cli:<by>"), in a transaction of its own. */
+static enum st returns_decide(struct store_conn *c, const char *shop, long long return_id,
+                              bool reject, const char *by, const char *reason, bool *applied,
+                              enum return_state *now, struct errbuf *err)
+{
+    char cause[96];
+    struct returns_decider who = {shop, cause, cause, by != NULL && by[0] ? by : "operator"};
     enum st st = store_ensure(c, err);
 
     *applied = false;
-    snprintf(cause, sizeof(cause), "cli:%s", by != NULL && by[0] ? by : "operator");
-    snprintf(subject, sizeof(subject), "%lld", return_id);
+    snprintf(cause, sizeof(cause), "cli:%s", who.by);
     if (st == ST_OK)
         st = store_cmd(c, "BEGIN", err);
     if (st == ST_OK)
-        st = return_store_transition(c, shop, return_id, to, cause, detail, applied, err);
-    if (st == ST_OK && *applied)
-        st = exc_resolve_subject(c, shop, "return_authorisation_needed", subject, cause + 4,
-                                 resolution, err);
-    if (st == ST_OK && *applied && to == RETURN_AUTHORISED)
-        st = returns_enqueue_create(c, shop, return_id, err);
-    if (st == ST_OK)
-        st = returns_state_now(c, shop, return_id, now, err);
+        st = returns_decide_in(c, &who, return_id, reject, reason, applied, now, err);
     if (st == ST_OK)
         st = store_cmd(c, "COMMIT", err);
     if (st != ST_OK) {
@@ -109,20 +148,52 @@ enum st returns_authorise(struct store_conn *c, const char *shop, long long retu
                           const char *by, bool *applied, enum return_state *now,
                           struct errbuf *err)
 {
-    return returns_decide(c, shop, return_id, RETURN_AUTHORISED, by, NULL, "authorised",
-                          applied, now, err);
+    return returns_decide(c, shop, return_id, false, by, NULL, applied, now, err);
 }
 
 enum st returns_reject(struct store_conn *c, const char *shop, long long return_id,
                        const char *by, const char *reason, bool *applied,
                        enum return_state *now, struct errbuf *err)
 {
-    char resolution[256];
+    return returns_decide(c, shop, return_id, true, by, reason, applied, now, err);
+}
 
-    snprintf(resolution, sizeof(resolution), "rejected%s%s", reason != NULL ? ": " : "",
-             reason != NULL ? reason : "");
-    return returns_decide(c, shop, return_id, RETURN_REJECTED, by, reason, resolution, applied,
-                          now, err);
+/* Adds the rows of a section reader as member key of o (res PQcleared). */
+static enum st returns_section(struct json_object *o, const char *key, PGresult *res, enum st st)
+{
+    if (res == NULL)
+        return st;
+    json_object_object_add(o, key, store_rows_json(res, -1));
+    PQclear(res);
+    return ST_OK;
+}
+
+enum st returns_report_json(struct store_conn *c, const char *shop, long long return_id,
+                            struct json_object **out, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = return_store_report(c, shop, return_id, &st, err);
+
+    *out = NULL;
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ST_OK;
+    }
+    *out = store_row_json(res, 0);
+    PQclear(res);
+    res = return_store_report_lines(c, return_id, &st, err);
+    st = returns_section(*out, "lines", res, st);
+    if (st == ST_OK) {
+        res = return_store_report_history(c, return_id, &st, err);
+        st = returns_section(*out, "history", res, st);
+    }
+    if (st != ST_OK) {
+        json_object_put(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* ---- gauges ---- */

@@ -26,6 +26,7 @@
 #include "routing_store.h"
 #include "store.h"
 #include "variants.h"
+#include "report_notify.h"
 #include "watchdog.h"
 #include "webhook_subs.h"
 #include "return_jobs.h"
@@ -57,6 +58,7 @@ size_t scheduler_tasks(const struct cfg *cfg, struct scheduler_task *out)
         {WAREHOUSE_SWEEP_KIND, WAREHOUSE_SWEEP_KEY, cfg != NULL ? cfg->warehouse_sweep_s : 0},
         {DESPATCH_SWEEP_KIND, DESPATCH_SWEEP_KEY, cfg != NULL ? cfg->despatch_sweep_s : 0},
         {RETURNS_POLL_KIND, RETURNS_POLL_KEY, cfg != NULL ? cfg->returns_poll_s : 0},
+        {REPORT_DAILY_KIND, REPORT_DAILY_KEY, report_daily_interval_s(cfg)},
     };
     _Static_assert(ARRAY_LEN(tasks) <= SCHEDULER_MAX_TASKS, "raise SCHEDULER_MAX_TASKS");
 

@@ -136,6 +136,8 @@ static const struct cfg_var cfg_vars[] = {
      NULL, 0},
     {"SHOPVOX_INTAKE_COMMITTERS", CK_INT, OFF(intake_committers), "2", 1, 16, NULL, 0},
     {"SHOPVOX_INTAKE_GROUP_MAX", CK_INT, OFF(intake_group_max), "32", 1, 60, NULL, 0},
+    {"SHOPVOX_REPORT_WEBHOOK_URL", CK_STR, OFF(report_webhook_url), "", 0, 0, NULL, CF_SECRET},
+    {"SHOPVOX_REPORT_DAILY_AT", CK_STR, OFF(report_daily_at), "07:00", 0, 0, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
@@ -529,6 +531,46 @@ static int check_admin_tokens(struct cfg *c, struct buf *errors)
     return problems;
 }
 
+int cfg_daily_at_minutes(const char *hhmm)
+{
+    int h, m, used = 0;
+
+    if (strlen(hhmm) != 5 || hhmm[2] != ':' || sscanf(hhmm, "%2d:%2d%n", &h, &m, &used) != 2 ||
+        used != 5 || hhmm[0] < '0' || hhmm[0] > '2' || hhmm[3] < '0' || hhmm[3] > '5' ||
+        h > 23 || m > 59)
+        return -1;
+    return h * 60 + m;
+}
+
+/*
+ * The daily report's POST: https, or http to this machine (a receiver on
+ * the loopback: tests, a local relay), whatever SHOPVOX_ALLOW_INSECURE_HTTP
+ * says; and the time of day it is sent at.
+ */
+static int check_report_webhook(struct cfg *c, struct buf *errors)
+{
+    static const char *const loopbacks[] = {"http://127.0.0.1:", "http://127.0.0.1/",
+                                            "http://localhost:", "http://localhost/",
+                                            "http://[::1]:", "http://[::1]/"};
+    const char *url = c->report_webhook_url, *why;
+    int problems = 0;
+    bool loopback = false;
+
+    for (size_t i = 0; i < ARRAY_LEN(loopbacks); i++)
+        loopback = loopback || strncmp(url, loopbacks[i], strlen(loopbacks[i])) == 0;
+    if (url[0] != '\0') {
+        why = url_problem(url, loopback);
+        if (why[0] != '\0')
+            problems += reject(c, errors, var_at(OFF(report_webhook_url)), url,
+                               loopback ? why : "must be an https:// URL (http:// only to "
+                                                "127.0.0.1, localhost or [::1])");
+    }
+    if (cfg_daily_at_minutes(c->report_daily_at) < 0)
+        problems += reject(c, errors, var_at(OFF(report_daily_at)), c->report_daily_at,
+                           "must be a time of day HH:MM (24-hour, the store's time zone)");
+    return problems;
+}
+
 /* Checks no type in the table can express; returns the number of problems. */
 static int cfg_check_formats(struct cfg *c, struct buf *errors)
 {
@@ -565,6 +607,7 @@ static int cfg_check_formats(struct cfg *c, struct buf *errors)
     problems += check_location_map(c, errors);
     problems += check_inventory_changes(c, errors);
     problems += check_admin_tokens(c, errors);
+    problems += check_report_webhook(c, errors);
     return problems;
 }
 
