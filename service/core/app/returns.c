@@ -5,7 +5,8 @@
  *
  * Authorise and reject are one transaction each: the transition (the
  * machine refuses anything but requested -> authorised | rejected), the
- * task resolved, the job enqueued; a refused decision writes nothing and
+ * task resolved, the job enqueued, the audit row (audit_store.h: actor
+ * cli:<by>, state before and after, the reason as its note); a refused decision writes nothing and
  * reports the state the return is in, so a second `authorise` is
  * harmless. The job is the warehouse side's: it saves the expected
  * return in Peoplevox and moves authorised -> awaiting_receipt.
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store.h"
 #include "exceptions.h"
 #include "jobs.h"
 #include "metrics.h"
@@ -73,6 +75,22 @@ static enum st returns_state_now(struct store_conn *c, const char *shop, long lo
     return st;
 }
 
+/* The audit row of a decision applied: cli:<by>, state before and after (and the reason). */
+static enum st returns_audit(struct store_conn *c, const char *shop, long long return_id,
+                             const char *by, enum return_state to, const char *detail,
+                             struct errbuf *err)
+{
+    char actor[128], subject[24], after[64];
+    struct audit_entry a = {shop, actor, to == RETURN_AUTHORISED ? "return.authorise"
+                                                                 : "return.reject",
+                            "return", subject, "{\"state\": \"requested\"}", after, detail};
+
+    audit_cli_actor(by, actor, sizeof(actor));
+    snprintf(subject, sizeof(subject), "%lld", return_id);
+    snprintf(after, sizeof(after), "{\"state\": \"%s\"}", return_state_name(to));
+    return audit_record(c, &a, err);
+}
+
 /* One decision of the operator: to, with the task resolved as resolution. */
 static enum st returns_decide(struct store_conn *c, const char *shop, long long return_id,
                               enum return_state to, const char *by, const char *detail,
@@ -94,6 +112,8 @@ static enum st returns_decide(struct store_conn *c, const char *shop, long long 
                                  resolution, err);
     if (st == ST_OK && *applied && to == RETURN_AUTHORISED)
         st = returns_enqueue_create(c, shop, return_id, err);
+    if (st == ST_OK && *applied)
+        st = returns_audit(c, shop, return_id, by, to, detail, err);
     if (st == ST_OK)
         st = returns_state_now(c, shop, return_id, now, err);
     if (st == ST_OK)
