@@ -32,10 +32,33 @@ enum st return_receipt_store_insert(struct store_conn *c, const char *shop,
                                     const struct return_receipt *r, bool *inserted,
                                     struct errbuf *err);
 
-/* Records that matched units of row r went to returns (the first: return_id, 0 = none). */
+/*
+ * Records that matched units of row r (in all, counting units matched
+ * before) went to returns; return_id the first return that took some (0 =
+ * none; a return_id stored before is kept).
+ */
 enum st return_receipt_store_matched(struct store_conn *c, const char *shop,
                                      const struct return_receipt *r, long long return_id,
                                      long matched, struct errbuf *err);
+
+/*
+ * Up to limit counted rows of shop with units still unmatched that a
+ * return now waiting for goods (awaiting_receipt, received; a line of the
+ * item with room) could take, oldest first, appended to *out (valid rows:
+ * the cleanup is return_receipt_list_cleanup's). Not locked: see
+ * return_receipt_store_lock.
+ */
+enum st return_receipt_store_retryable(struct store_conn *c, const char *shop, int limit,
+                                       struct return_receipt_list *out, struct errbuf *err);
+
+/* Locks counted row r (FOR UPDATE); *unmatched its unmatched units now (0: gone). */
+enum st return_receipt_store_lock(struct store_conn *c, const char *shop,
+                                  const struct return_receipt *r, long *unmatched,
+                                  struct errbuf *err);
+
+/* *units: shop's units of return code code that no return took yet. */
+enum st return_receipt_store_code_unmatched(struct store_conn *c, const char *shop,
+                                            const char *code, long *units, struct errbuf *err);
 
 /* A return line that may take received units. */
 struct return_cand {

@@ -126,6 +126,15 @@ static long long order_and_return(const char *tag, const char *lines, const char
     return request(oid, lines, fields, slr, ID_CAP);
 }
 
+/* Audit rows of return id: action by actor, requested -> to. */
+static long audit_rows(long long id, const char *action, const char *actor, const char *to)
+{
+    return it_sql_longf(ito.db, "SELECT count(*) FROM audit_log WHERE shop = '%s' AND "
+                                "subject_kind = 'return' AND subject_id = '%lld' AND action = "
+                                "'%s' AND actor = '%s' AND before->>'state' = 'requested' AND "
+                                "after->>'state' = '%s'", IT_SHOP, id, action, actor, to);
+}
+
 static void test_authorise_mode(void **state)
 {
     char oid[ID_CAP], slr[ID_CAP], idt[24];
@@ -152,10 +161,22 @@ static void test_authorise_mode(void **state)
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_events WHERE return_id = "
                                           "%lld AND to_state = 'authorised' AND cause = "
                                           "'cli:alice'", id), 1);
+    assert_int_equal(audit_rows(id, "return.authorise", "cli:alice", "authorised"), 1);
     cli(&r, "authorise", idt, NULL, NULL); /* not requested any more: nothing changes */
     assert_int_equal(r.exit_code, 2);
     it_cli_result_free(&r);
     assert_int_equal(create_jobs(id), 1);
+    assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM audit_log WHERE subject_kind = "
+                                          "'return' AND subject_id = '%lld'", id), 1);
+    /* changed in SHOPLINE after authorisation: lines kept, customer service told */
+    assert_int_equal(itl_return_update(ito.proc.port, slr, "\"quantity\":3"), 200);
+    assert_int_equal(exc_count("return_changed_after_authorisation", "open", id), 1);
+    assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_lines WHERE return_id = "
+                                          "%lld AND quantity = 1", id), 1);
+    assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM exceptions WHERE subject = "
+                                          "'%lld' AND type = 'return_changed_after_authorisation' "
+                                          "AND team = 'customer_service' AND detail LIKE "
+                                          "'%%1 -> 3%%'", id), 1);
 
     cli(&r, "show", idt, NULL, NULL);
     assert_int_equal(r.exit_code, 0);
@@ -187,6 +208,11 @@ static void test_reject(void **state)
     (void)state;
     id = order_and_return("RR", TEE_BACK, "", oid, slr);
     snprintf(idt, sizeof(idt), "%lld", id);
+    /* still requested: a change in SHOPLINE is the request now */
+    assert_int_equal(itl_return_update(ito.proc.port, slr, "\"quantity\":2"), 200);
+    assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_lines WHERE return_id = "
+                                          "%lld AND quantity = 2", id), 1);
+    assert_int_equal(exc_count("return_changed_after_authorisation", "open", id), 0);
     {
         const char *args[] = {"returns", "reject", idt, "--reason", "worn", "--by", "bob", NULL};
 
@@ -200,6 +226,9 @@ static void test_reject(void **state)
     assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM return_events WHERE return_id = "
                                           "%lld AND cause = 'cli:bob' AND detail = 'worn'", id),
                      1);
+    assert_int_equal(audit_rows(id, "return.reject", "cli:bob", "rejected"), 1);
+    assert_int_equal(it_sql_longf(ito.db, "SELECT count(*) FROM audit_log WHERE subject_id = "
+                                          "'%lld' AND note = 'worn'", id), 1);
 }
 
 static void test_auto_mode(void **state)

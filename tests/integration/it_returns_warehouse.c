@@ -35,20 +35,31 @@ static int pvx_port(void)
     return sandbox_pvx_port(ito.sb);
 }
 
+/* Enqueues return id's create_return job the way the returns core does. */
+static void enqueue_create(long id)
+{
+    it_sql_longf(ito.db,
+                 "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload) VALUES ('%s', "
+                 "'create_return', 'return:%ld', '{\"return_id\":%ld}') RETURNING id) "
+                 "SELECT pg_notify('shopvox_jobs', 'create_return') FROM j",
+                 IT_SHOP, id, id);
+}
+
 /*
- * A return of every line of order `name` (full quantities), authorised,
- * with its create_return job enqueued; its id. item_code (may be NULL)
- * replaces the lines' item codes.
+ * A return of every line of order `name` (full quantities) in state
+ * (authorised: with its create_return job enqueued); its id. item_code
+ * (may be NULL) replaces the lines' item codes.
  */
-static long authorised_return(const char *name, const char *tag, const char *item_code)
+static long return_in(const char *name, const char *tag, const char *item_code,
+                      const char *state)
 {
     long id = it_sql_longf(ito.db,
                            "INSERT INTO returns (shop, shopline_return_id, order_id, "
                            "shopline_order_id, sales_order_number, state, mode, reason) "
                            "SELECT shop, 'ret-%s', id, shopline_order_id, sales_order_number, "
-                           "'authorised', 'authorise', 'Too small' FROM orders WHERE name = '%s' "
+                           "'%s', 'authorise', 'Too small' FROM orders WHERE name = '%s' "
                            "RETURNING id",
-                           tag, name);
+                           tag, state, name);
 
     assert_true(id > 0);
     it_sql_longf(ito.db,
@@ -58,12 +69,14 @@ static long authorised_return(const char *name, const char *tag, const char *ite
                  "returns WHERE id = %ld) RETURNING 1) SELECT count(*) FROM l",
                  id, item_code ? "'" : "", item_code ? item_code : "NULL", item_code ? "'" : "",
                  id);
-    it_sql_longf(ito.db,
-                 "WITH j AS (INSERT INTO jobs (shop, kind, dedupe_key, payload) VALUES ('%s', "
-                 "'create_return', 'return:%ld', '{\"return_id\":%ld}') RETURNING id) "
-                 "SELECT pg_notify('shopvox_jobs', 'create_return') FROM j",
-                 IT_SHOP, id, id);
+    if (strcmp(state, "authorised") == 0)
+        enqueue_create(id);
     return id;
+}
+
+static long authorised_return(const char *name, const char *tag, const char *item_code)
+{
+    return return_in(name, tag, item_code, "authorised");
 }
 
 static void wait_return_state(long id, const char *state)
@@ -287,6 +300,49 @@ static void test_rejected_then_sent_again(void **state)
     assert_int_equal(itr_expected(pvx_port(), so, "TEE-WHT-S", NULL, 0), 1);
 }
 
+/*
+ * Goods arriving before their return waits for them (customer service has
+ * not decided yet): unmatched at first, then given to the return once it
+ * is awaiting_receipt, once, and the exception resolves itself.
+ */
+static void test_goods_before_authorisation(void **state)
+{
+    static const struct it_line lines[] = {{"TEE-BLK-M", 2, false}};
+    char name[32], so[40], code[32];
+    char *sql;
+    long id;
+
+    (void)state;
+    ito_post_paid("RWE", "US", lines, 1, name, sizeof(name), so, sizeof(so));
+    id = return_in(name, "e", NULL, "requested");
+    itr_receive(pvx_port(), so, "TEE-BLK-M", 2, "Good", true, 0, code, sizeof(code));
+    sql = xasprintf("SELECT count(*) FROM exceptions WHERE type = 'return_receipt_unmatched' "
+                    "AND subject = '%s' AND state = 'open'", code);
+    assert_int_equal(it_wait_sql_long(ito.db, sql, 1, ITO_WAIT_MS), 1);
+    wait_polls(2);
+    assert_int_equal(line_sum(id, "TEE-BLK-M", "received_qty"), 0);
+
+    /* customer service authorises a day later: the expected return is saved, the goods match */
+    it_sql_exec(ito.db, "UPDATE returns SET state = 'authorised' WHERE shopline_return_id = "
+                        "'ret-e'");
+    enqueue_create(id);
+    wait_return_state(id, "returned_to_stock");
+    assert_int_equal(line_sum(id, "TEE-BLK-M", "received_qty"), 2);
+    assert_int_equal(line_sum(id, "TEE-BLK-M", "restocked_qty"), 2);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM return_receipts WHERE return_code = "
+                                   "'%s' AND unmatched_qty = 0 AND matched_qty = 2 AND "
+                                   "return_id = %ld", code, id),
+                     1);
+    assert_int_equal(it_wait_sql_long(ito.db, sql, 0, ITO_WAIT_MS), 0);
+    /* later polls give nothing twice */
+    wait_polls(2);
+    assert_int_equal(line_sum(id, "TEE-BLK-M", "received_qty"), 2);
+    assert_int_equal(ito_sql_count("SELECT count(*) FROM return_events WHERE return_id = %ld "
+                                   "AND to_state = 'received'", id),
+                     1);
+    free(sql);
+}
+
 static int group_setup(void **state)
 {
     static const char *const env[] = {"SHOPVOX_RETURNS_POLL_S=1", "SHOPVOX_RETURNS_MODE=auto",
@@ -304,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_nothing_reusable_written_off),
         cmocka_unit_test(test_no_template_stays_authorised),
         cmocka_unit_test(test_rejected_then_sent_again),
+        cmocka_unit_test(test_goods_before_authorisation),
     };
 
     return cmocka_run_group_tests(tests, group_setup, itl_world_teardown);

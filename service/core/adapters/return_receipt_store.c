@@ -76,10 +76,88 @@ enum st return_receipt_store_matched(struct store_conn *c, const char *shop,
     snprintf(id, sizeof(id), "%lld", return_id);
     snprintf(n, sizeof(n), "%ld", matched);
     return rr_cmd(c, "rr_matched",
-                  "UPDATE return_receipts SET return_id = $5::bigint, matched_qty = $6::int, "
+                  "UPDATE return_receipts SET return_id = coalesce(return_id, $5::bigint), "
+                  "matched_qty = $6::int, "
                   "unmatched_qty = quantity - $6::int WHERE shop = $1 AND return_code = $2 "
                   "AND sales_order_number = $3 AND item_code = $4",
                   6, p, err);
+}
+
+enum st return_receipt_store_retryable(struct store_conn *c, const char *shop, int limit,
+                                       struct return_receipt_list *out, struct errbuf *err)
+{
+    char n[16];
+    const char *p[2] = {shop, n};
+    enum st st;
+    PGresult *res;
+
+    snprintf(n, sizeof(n), "%d", limit);
+    res = store_exec_prepared(
+        c, "rr_retryable",
+        "SELECT k.return_code, k.sales_order_number, k.item_code, k.quantity, k.reusable, "
+        "coalesce(k.condition, ''), coalesce(k.reason, ''), coalesce(k.site, ''), "
+        "extract(epoch FROM k.returned_at)::bigint FROM return_receipts k "
+        "WHERE k.shop = $1 AND k.unmatched_qty > 0 AND EXISTS (SELECT 1 FROM returns r "
+        "JOIN return_lines l ON l.return_id = r.id WHERE r.shop = $1 "
+        "AND r.sales_order_number = k.sales_order_number AND l.item_code = k.item_code "
+        "AND r.state IN ('awaiting_receipt', 'received') AND l.received_qty < l.quantity) "
+        "ORDER BY k.counted_at, k.return_code LIMIT $2::int",
+        2, p, NULL, NULL, &st, err);
+    if (res == NULL)
+        return st;
+    out->items = xrealloc(out->items, (out->n + (size_t)PQntuples(res) + 1) * sizeof(*out->items));
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct return_receipt *r = &out->items[out->n++];
+
+        memset(r, 0, sizeof(*r));
+        r->return_code = xstrdup(PQgetvalue(res, i, 0));
+        r->sales_order = xstrdup(PQgetvalue(res, i, 1));
+        r->item_code = xstrdup(PQgetvalue(res, i, 2));
+        r->quantity = atol(PQgetvalue(res, i, 3));
+        r->reusable = PQgetvalue(res, i, 4)[0] == 't';
+        r->condition = xstrdup(PQgetvalue(res, i, 5));
+        r->reason = xstrdup(PQgetvalue(res, i, 6));
+        r->site = xstrdup(PQgetvalue(res, i, 7));
+        r->returned_at_s = atoll(PQgetvalue(res, i, 8));
+    }
+    PQclear(res);
+    return ST_OK;
+}
+
+/* One number (row 0, column 0; 0 when no row) of a prepared statement. */
+static enum st rr_number(struct store_conn *c, const char *name, const char *sql, int n,
+                         const char *const *params, long *out, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = store_exec_prepared(c, name, sql, n, params, NULL, NULL, &st, err);
+
+    *out = res != NULL && PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return res != NULL ? ST_OK : st;
+}
+
+enum st return_receipt_store_lock(struct store_conn *c, const char *shop,
+                                  const struct return_receipt *r, long *unmatched,
+                                  struct errbuf *err)
+{
+    const char *p[4] = {shop, r->return_code, r->sales_order, r->item_code};
+
+    return rr_number(c, "rr_lock",
+                     "SELECT unmatched_qty FROM return_receipts WHERE shop = $1 AND "
+                     "return_code = $2 AND sales_order_number = $3 AND item_code = $4 "
+                     "FOR UPDATE",
+                     4, p, unmatched, err);
+}
+
+enum st return_receipt_store_code_unmatched(struct store_conn *c, const char *shop,
+                                            const char *code, long *units, struct errbuf *err)
+{
+    const char *p[2] = {shop, code};
+
+    return rr_number(c, "rr_code_unmatched",
+                     "SELECT coalesce(sum(unmatched_qty), 0) FROM return_receipts "
+                     "WHERE shop = $1 AND return_code = $2",
+                     2, p, units, err);
 }
 
 enum st return_receipt_store_candidates(struct store_conn *c, const char *shop, const char *so,

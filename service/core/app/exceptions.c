@@ -29,6 +29,7 @@ const char *const exc_types[] = {
     "sales_order_mismatch", "unknown_sales_order",
     "return_authorisation_needed", "return_unmatched", "refund_due",
     "returns_template_missing", "return_warehouse_rejected", "return_receipt_unmatched",
+    "return_changed_after_authorisation",
 };
 const size_t exc_n_types = ARRAY_LEN(exc_types);
 

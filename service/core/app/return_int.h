@@ -15,6 +15,8 @@
 #define RETURNS_TEMPLATE_SUBJECT "Returns"
 /* Authorised returns a poll sends again once the template is usable, at most. */
 #define RETURNS_RESEND_MAX 100
+/* Unmatched receipts a poll retries against the returns waiting now, at most. */
+#define RETURNS_RETRY_MAX 100
 
 /* Opens (or bumps) e in a transaction of its own. */
 enum st return_exc_alone(struct worker_ctx *w, const struct exc_new *e, struct errbuf *err);

@@ -12,6 +12,13 @@
  * declined moves it to cancelled or rejected where the machine allows
  * (a return the warehouse received is past cancelling: nothing moves).
  *
+ * Lines follow the deliveries only while the return is requested: from
+ * authorised on they stay as authorised (the expected return in Peoplevox
+ * was saved with them, and customer service agreed to those quantities),
+ * and a changed quantity or a new line opens
+ * return_changed_after_authorisation for customer service instead of
+ * silently changing what the warehouse expects.
+ *
  * A line (or the whole order) shopvox does not know is kept, with an empty
  * item code, and opens return_unmatched: nothing is dropped and nothing
  * crashes on a return made before shopvox knew the order.
@@ -85,6 +92,66 @@ static enum st ri_lines(struct ri_ctx *x)
     }
     if (st == ST_OK && (any || x->row.order_id[0] == '\0'))
         st = ri_unmatched(x, unknown);
+    return st;
+}
+
+/* "line L: was -> now" of each delivered line whose quantity differs from rec's, into out. */
+static size_t ri_changes(const struct ri_ctx *x, const struct return_rec *rec, char *out,
+                         size_t cap)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < x->ret.n_lines && used < cap; i++) {
+        const struct shopline_return_line *l = &x->ret.lines[i];
+        long was = -1;
+
+        for (size_t k = 0; k < rec->n_lines; k++)
+            if (strcmp(rec->lines[k].line_item_id, l->line_item_id) == 0)
+                was = rec->lines[k].quantity;
+        if (was == l->quantity)
+            continue;
+        if (was < 0)
+            used += (size_t)snprintf(out + used, cap - used, "%sline %s: new, %ld",
+                                     used ? "; " : "", l->line_item_id, l->quantity);
+        else
+            used += (size_t)snprintf(out + used, cap - used, "%sline %s: %ld -> %ld",
+                                     used ? "; " : "", l->line_item_id, was, l->quantity);
+    }
+    return used;
+}
+
+/*
+ * A delivery for a return past `requested`: its lines stay as they were
+ * authorised (what the warehouse was told to expect); a changed quantity
+ * or a new line opens return_changed_after_authorisation for customer
+ * service while the return is live and still asked for.
+ */
+static enum st ri_frozen(struct ri_ctx *x)
+{
+    struct return_rec rec;
+    char changes[320], detail[512];
+    struct exc_new e = {x->r->shop, "return_changed_after_authorisation", "customer_service",
+                        "return", x->subject, x->row.order_id[0] ? x->row.order_id : NULL,
+                        detail,
+                        "Agree the change with the customer: shopvox keeps the authorised "
+                        "quantities (the warehouse expects them); more goods than authorised "
+                        "open return_receipt_unmatched, fewer leave the return received. "
+                        "Resolve when settled"};
+    enum st st;
+
+    if (x->row.state == RETURN_REJECTED || x->row.state == RETURN_CANCELLED ||
+        shopline_return_ask_of(&x->ret) != SHOPLINE_RETURN_OPEN)
+        return ST_OK;
+    st = return_store_get(x->c, x->r->shop, x->row.id, &rec, x->err);
+    if (st == ST_OK && ri_changes(x, &rec, changes, sizeof(changes)) > 0) {
+        snprintf(detail, sizeof(detail), "return %s of order %s changed in SHOPLINE while %s, "
+                 "lines kept as authorised: %s", x->ret.id,
+                 x->row.order_name[0] ? x->row.order_name : x->ret.order_id,
+                 return_state_name(x->row.state), changes);
+        st = exc_raise(x->c, &e, NULL, x->err);
+    }
+    return_rec_free(&rec);
     return st;
 }
 
@@ -166,8 +233,10 @@ static enum st ri_return(struct ri_ctx *x, struct intake_result *out)
     }
     if (!x->row.created)
         st = return_store_touch(x->c, x->row.id, x->ret.updated_at, reason, x->err);
-    if (st == ST_OK)
+    if (st == ST_OK && x->row.state == RETURN_REQUESTED)
         st = ri_lines(x);
+    else if (st == ST_OK)
+        st = ri_frozen(x);
     if (st == ST_OK && x->row.created)
         st = ri_new(x, mode, out);
     if (st == ST_OK)

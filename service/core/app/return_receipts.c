@@ -144,24 +144,24 @@ static void rr_touch(long long *ids, size_t *n, long long id)
         ids[(*n)++] = id;
 }
 
-/* Counts one valid row in the open transaction. */
-static enum st rr_apply(struct worker_ctx *w, const struct return_receipt *rc,
-                        enum rr_outcome *out, struct errbuf *err)
+/*
+ * Gives units of receipt rc (matched_before of its units went to returns
+ * already) to the lines of the returns waiting for them, in the open
+ * transaction: lines raised, the receipt's counts set, each return touched
+ * moved on; *left the units none took.
+ */
+static enum st rr_give(struct worker_ctx *w, const struct return_receipt *rc, long units,
+                       long matched_before, long *left, struct errbuf *err)
 {
     struct return_cands cands = {0, NULL};
     struct return_match_line *ml = NULL;
     struct return_alloc *a = NULL;
     long long touched[RR_MAX_TOUCHED];
     size_t n_touched = 0, n = 0;
-    long unmatched = rc->quantity;
-    bool inserted = false;
-    enum st st = return_receipt_store_insert(w->db, w->cfg->shop_domain, rc, &inserted, err);
+    enum st st = return_receipt_store_candidates(w->db, w->cfg->shop_domain, rc->sales_order,
+                                                 rc->item_code, &cands, err);
 
-    *out = RR_SEEN;
-    if (st != ST_OK || !inserted)
-        goto out;
-    st = return_receipt_store_candidates(w->db, w->cfg->shop_domain, rc->sales_order,
-                                         rc->item_code, &cands, err);
+    *left = units;
     if (st != ST_OK)
         goto out;
     ml = xcalloc(cands.n + 1, sizeof(*ml));
@@ -169,7 +169,7 @@ static enum st rr_apply(struct worker_ctx *w, const struct return_receipt *rc,
     for (size_t i = 0; i < cands.n; i++)
         ml[i] = (struct return_match_line){cands.items[i].item_code, cands.items[i].quantity,
                                            cands.items[i].received};
-    n = return_match_allocate(rc->item_code, rc->quantity, ml, cands.n, a, &unmatched);
+    n = return_match_allocate(rc->item_code, units, ml, cands.n, a, left);
     for (size_t i = 0; i < n && st == ST_OK; i++) {
         const struct return_cand *k = &cands.items[a[i].line];
 
@@ -181,16 +181,88 @@ static enum st rr_apply(struct worker_ctx *w, const struct return_receipt *rc,
     if (st == ST_OK)
         st = return_receipt_store_matched(w->db, w->cfg->shop_domain, rc,
                                           n > 0 ? cands.items[a[0].line].return_id : 0,
-                                          rc->quantity - unmatched, err);
+                                          matched_before + units - *left, err);
     for (size_t i = 0; i < n_touched && st == ST_OK; i++)
         st = rr_advance(w, touched[i], rc, err);
-    if (st == ST_OK && unmatched > 0)
-        st = rr_unmatched(w, rc, unmatched, NULL, err, false);
-    *out = unmatched > 0 ? RR_UNMATCHED : RR_MATCHED;
 out:
     free(ml);
     free(a);
     return_cands_cleanup(&cands);
+    return st;
+}
+
+/* Counts one valid row in the open transaction. */
+static enum st rr_apply(struct worker_ctx *w, const struct return_receipt *rc,
+                        enum rr_outcome *out, struct errbuf *err)
+{
+    long unmatched = rc->quantity;
+    bool inserted = false;
+    enum st st = return_receipt_store_insert(w->db, w->cfg->shop_domain, rc, &inserted, err);
+
+    *out = RR_SEEN;
+    if (st != ST_OK || !inserted)
+        return st;
+    st = rr_give(w, rc, rc->quantity, 0, &unmatched, err);
+    if (st == ST_OK && unmatched > 0)
+        st = rr_unmatched(w, rc, unmatched, NULL, err, false);
+    *out = unmatched > 0 ? RR_UNMATCHED : RR_MATCHED;
+    return st;
+}
+
+/*
+ * Tx: gives a counted receipt's unmatched units to the returns waiting now
+ * (goods that arrived before their return was awaiting_receipt); resolves
+ * return_receipt_unmatched of its return code once every unit of the code
+ * went to a return. *matched: whether some units did.
+ */
+static enum st rr_retry_one(struct worker_ctx *w, const struct return_receipt *rc,
+                            bool *matched, struct errbuf *err)
+{
+    char detail[160];
+    long unmatched = 0, left = 0, code_left = 0;
+    enum st st = store_cmd(w->db, "BEGIN", err);
+
+    *matched = false;
+    if (st == ST_OK)
+        st = return_receipt_store_lock(w->db, w->cfg->shop_domain, rc, &unmatched, err);
+    if (st == ST_OK && unmatched > 0)
+        st = rr_give(w, rc, unmatched, rc->quantity - unmatched, &left, err);
+    if (st == ST_OK && unmatched > 0 && left < unmatched) {
+        *matched = true;
+        st = return_receipt_store_code_unmatched(w->db, w->cfg->shop_domain, rc->return_code,
+                                                 &code_left, err);
+    }
+    if (st == ST_OK && *matched && code_left == 0) {
+        snprintf(detail, sizeof(detail), "every unit of return %s went to a return once it "
+                 "was awaiting receipt", rc->return_code);
+        st = exc_resolve_subject(w->db, w->cfg->shop_domain, RETURNS_UNMATCHED,
+                                 rc->return_code, "shopvox", detail, err);
+    }
+    if (st == ST_OK)
+        return store_cmd(w->db, "COMMIT", err);
+    store_rollback(w->db);
+    return st;
+}
+
+/* Retries the open unmatched receipts some waiting return could take; *n how many matched. */
+static enum st rr_retry_unmatched(struct worker_ctx *w, int *n, struct errbuf *err)
+{
+    struct return_receipt_list l = {0, NULL};
+    enum st st = return_receipt_store_retryable(w->db, w->cfg->shop_domain, RETURNS_RETRY_MAX,
+                                                &l, err);
+
+    *n = 0;
+    for (size_t i = 0; i < l.n && st == ST_OK; i++) {
+        bool matched = false;
+
+        st = rr_retry_one(w, &l.items[i], &matched, err);
+        *n += matched;
+        if (matched)
+            log_event(LOG_INFO, "return_receipt_matched_late", "return_code",
+                      l.items[i].return_code, "sales_order", l.items[i].sales_order,
+                      "item_code", l.items[i].item_code, NULL);
+    }
+    return_receipt_list_cleanup(&l);
     return st;
 }
 
@@ -244,7 +316,7 @@ static enum st rr_poll(struct worker_ctx *w, struct pvx_outcome *oc, struct errb
     struct csv_table t = {0, NULL};
     struct return_receipt_list l = {0, NULL};
     int64_t since_s = 0, wall_s = 0, latest_s;
-    int counts[RR_COUNT] = {0}, resent = 0;
+    int counts[RR_COUNT] = {0}, resent = 0, late = 0;
     char mark[32];
     enum st st = store_ensure(w->db, err);
 
@@ -277,12 +349,15 @@ static enum st rr_poll(struct worker_ctx *w, struct pvx_outcome *oc, struct errb
         st = cursor_store_set(w->db, RETURNS_WATERMARK, mark, err);
     }
     if (st == ST_OK)
+        st = rr_retry_unmatched(w, &late, err);
+    if (st == ST_OK)
         st = return_resend_waiting(w, &resent, oc, err);
-    if (st == ST_OK && (l.n > 0 || resent > 0))
+    if (st == ST_OK && (l.n > 0 || resent > 0 || late > 0))
         log_event(LOG_INFO, "returns_polled", LOG_I64("read", l.n),
                   LOG_I64("matched", counts[RR_MATCHED]),
                   LOG_I64("unmatched", counts[RR_UNMATCHED]), LOG_I64("seen", counts[RR_SEEN]),
                   LOG_I64("invalid", counts[RR_INVALID]), LOG_I64("resent", resent),
+                  LOG_I64("matched_late", late),
                   LOG_I64("watermark", latest_s), NULL);
 out:
     return_receipt_list_cleanup(&l);

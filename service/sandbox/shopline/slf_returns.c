@@ -13,7 +13,8 @@
  * "encoding" as for the order deliveries):
  *   /_sandbox/returns       {"order_id", "lines":[{"sku"|"line_item_id",
  *                           "quantity", "reason"}], "status"} -> return/create
- *   /_sandbox/returns/{id}  {"status"} changes it (a new version), or
+ *   /_sandbox/returns/{id}  {"status"} and/or {"quantity": n} (every
+ *                           line's quantity) change it (a new version), or
  *                           {"version": n} re-sends an older one -> return/update
  *   /_sandbox/refunds       {"order_id", "lines":[{"sku"|"line_item_id",
  *                           "quantity", "subtotal"}], "amount", "currency"}
@@ -178,18 +179,34 @@ static int slf_return_create(struct sandbox_shopline *sb, struct json_object *in
     return 200;
 }
 
-/* POST /_sandbox/returns/{id}: a new status (a new version); *version to send. */
+/* Sets every line's quantity of return body j to q. */
+static void slf_return_quantity(struct json_object *j, int q)
+{
+    struct json_object *lines = NULL;
+
+    if (!json_object_object_get_ex(j, "return_line_items", &lines))
+        return;
+    for (size_t i = 0; i < json_object_array_length(lines); i++)
+        json_object_object_add(json_object_array_get_idx(lines, i), "quantity",
+                               json_object_new_int(q));
+}
+
+/* POST /_sandbox/returns/{id}: a new status or quantity (a new version); *version to send. */
 static int slf_return_change(struct sandbox_shopline *sb, struct slf_return *ret,
                              struct json_object *in, size_t *version, char *msg, size_t cap)
 {
     const char *status = sbx_json_str(in, "status");
-    struct json_object *v = NULL, *j;
+    struct json_object *v = NULL, *q = NULL, *j;
+    bool quantity = json_object_object_get_ex(in, "quantity", &q);
 
-    if (status != NULL) {
+    if (status != NULL || quantity) {
         j = slf_json_parse_ids(ret->versions[ret->n_versions - 1],
                                strlen(ret->versions[ret->n_versions - 1]));
         ret->updated_ms = now_ms_wall() > ret->updated_ms ? now_ms_wall() : ret->updated_ms + 1;
-        json_object_object_add(j, "status", json_object_new_string(status));
+        if (status != NULL)
+            json_object_object_add(j, "status", json_object_new_string(status));
+        if (quantity)
+            slf_return_quantity(j, json_object_get_int(q));
         slf_time(sb, j, "updated_at", ret->updated_ms);
         slf_return_add_version(ret, j);
         json_object_put(j);
