@@ -67,7 +67,7 @@ struct cfg {
     int pvx_throttle_cooldown_ms;     /* first cool-down after Peoplevox throttled us */
     int pvx_throttle_cooldown_max_ms; /* the cool-down doubles up to this */
     char *pvx_rate;          /* PEOPLEVOX_RATE "CALLS/SECONDSs" (checked by rl_parse_window) */
-    int pvx_batch_max;       /* Sales Orders per SaveData (1 = no batching) */
+    int pvx_batch_max;       /* Sales Orders per batch, rows per SaveData (1 = no batching) */
     int despatch_poll_s;
     int inventory_sync_s;
     int catalogue_sync_s;
@@ -107,6 +107,8 @@ struct cfg {
                                * checked here with admin_token, parsed again by the API) */
     char *returns_mode;       /* SHOPVOX_RETURNS_MODE: "authorise" (a person decides) or "auto" */
     int returns_poll_s;       /* Peoplevox's Return summary is read this often */
+    int pvx_batch_min;        /* Sales Orders per batch when the backlog is small */
+    int pvx_batch_max_bytes;  /* CSV bytes per SaveData of a batch */
 };
 
 /* Whether s is an IANA time zone name by its syntax (PEOPLEVOX_TIMEZONE's check). */
