@@ -8,8 +8,13 @@
 # orders.sent_at), and Peoplevox calls per order (from the sandbox's counters).
 #
 # Knobs: BENCH_PVX_LATENCY_MS (50), BENCH_RATE (webhooks/s, 15), BENCH_DURATION
-# (s, 30), BENCH_WORKERS (4), BENCH_PVX_CONCURRENCY (2). Loopback only; all of it
-# is stopped and removed on exit.
+# (s, 30), BENCH_WORKERS (4), BENCH_PVX_CONCURRENCY (2), BENCH_PVX_LIMIT (the
+# sandbox's rate limit as CALLS/SECONDS, e.g. 15/15, and shopvox's
+# PEOPLEVOX_RATE set to the same; empty: no limit), BENCH_DRAIN_S (how long to
+# wait for the queue to drain after the last webhook, 300). The issue 12 run:
+# BENCH_RATE=67 BENCH_DURATION=300 BENCH_PVX_LIMIT=15/15 BENCH_DRAIN_S=900.
+# Also reports the sandbox's refusals for its rate limit (throttling provoked).
+# Loopback only; all of it is stopped and removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,6 +24,8 @@ RATE=${BENCH_RATE:-15}
 DURATION=${BENCH_DURATION:-30}
 WORKERS=${BENCH_WORKERS:-4}
 CONCURRENCY=${BENCH_PVX_CONCURRENCY:-2}
+LIMIT=${BENCH_PVX_LIMIT:-}
+DRAIN_S=${BENCH_DRAIN_S:-300}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com
 
@@ -30,7 +37,7 @@ DB=$(tests/pg.sh start "$WORK/pg")
 SB_PORT=$(free_port)
 SV_PORT=$(free_port)
 build/shopvox sandbox --listen "127.0.0.1:$SB_PORT" --latency-ms "$LATENCY" --client-id bench \
-  --username bench --password bench-pw >"$WORK/sandbox.log" 2>&1 &
+  --username bench --password bench-pw ${LIMIT:+--rate-limit "$LIMIT"} >"$WORK/sandbox.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$SB_PORT/_sandbox/state"
 for sku in VOX-TEE-BLK-M VOX-TEE-WHT-L VOX-HOOD-GRY-M VOX-MUG-350 VOX-CAP-NVY VOX-SOCK-3PK VOX-TOTE-NAT; do
@@ -40,8 +47,9 @@ done
 
 export SHOPVOX_DATABASE_URL=$DB SHOPVOX_LISTEN=127.0.0.1:$SV_PORT SHOPVOX_WORKERS=$WORKERS
 export SHOPVOX_OPS_LISTEN=127.0.0.1:$(free_port)
-# the sandbox here has no rate cap: the shared limiter would only measure itself
-export PEOPLEVOX_RATE=${BENCH_PVX_RATE:-100000/1s}
+# without BENCH_PVX_LIMIT the sandbox has no rate cap: the shared limiter would only measure itself
+export PEOPLEVOX_RATE=${LIMIT:+${LIMIT}s}
+[ -n "$PEOPLEVOX_RATE" ] || PEOPLEVOX_RATE=100000/1s
 export SHOPLINE_SHOP_DOMAIN=$SHOP SHOPLINE_ACCESS_TOKEN=bench SHOPLINE_APP_SECRET=$SECRET
 export PEOPLEVOX_URL=http://127.0.0.1:$SB_PORT/bench/resources/integrationservicev4.asmx
 export SHOPVOX_ALLOW_INSECURE_HTTP=1
@@ -59,7 +67,7 @@ build/loadgen --url "http://127.0.0.1:$SV_PORT/webhooks/shopline" --secret "$SEC
 grep '^RESULT' "$WORK/loadgen.out" >&2 || tail -5 "$WORK/loadgen.out" >&2
 
 say "waiting for the queue to drain"
-for _ in $(seq 1 600); do
+for _ in $(seq 1 $((DRAIN_S * 2))); do
   [ "$(q "SELECT count(*) FROM orders WHERE state IN ('ready', 'awaiting_payment')")" = 0 ] && break
   sleep 0.5
 done
@@ -74,16 +82,19 @@ STATE=$(curl -sf "http://127.0.0.1:$SB_PORT/_sandbox/state")
 SOS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sales_orders"])')
 CALLS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(s["calls"].values()))')
 SAVES=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("SaveData", 0))')
-python3 - "$N" "$SENT" "$HELD" "$SPAN_S" "$P50" "$P99" "$SOS" "$CALLS" "$SAVES" <<'PY'
+REFUSED=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("refused", 0))')
+python3 - "$N" "$SENT" "$HELD" "$SPAN_S" "$P50" "$P99" "$SOS" "$CALLS" "$SAVES" "$REFUSED" <<'PY'
 import sys
 n, sent, held = map(int, sys.argv[1:4])
 span, p50, p99 = (float(x or 0) for x in sys.argv[4:7])
-sos, calls, saves = map(int, sys.argv[7:10])
+sos, calls, saves, refused = map(int, sys.argv[7:11])
 print("orders received            %d (sent %d, on hold %d)" % (n, sent, held))
 print("Sales Orders in sandbox    %d (exactly once: %s)" % (sos, "yes" if sos == sent else "NO"))
 print("end to end                 %.0f orders/minute" % (sent / span * 60 if span else 0))
 print("webhook -> Sales Order     p50 %.1f ms, p99 %.1f ms" % (p50, p99))
-print("Peoplevox calls per order  %.2f (SaveData %.2f)" % (calls / sent if sent else 0, saves / sent if sent else 0))
-print("RESULT orders=%d sent=%d sales_orders=%d orders_per_min=%.0f p50_ms=%.1f p99_ms=%.1f calls_per_order=%.2f"
-      % (n, sent, sos, sent / span * 60 if span else 0, p50, p99, calls / sent if sent else 0))
+print("first paid -> last SO     %.1f s" % span)
+print("Peoplevox calls per order  %.3f (SaveData %.3f; %d calls)" % (calls / sent if sent else 0, saves / sent if sent else 0, calls))
+print("throttle refusals          %d (the sandbox's rate limit)" % refused)
+print("RESULT orders=%d sent=%d sales_orders=%d span_s=%.1f orders_per_min=%.0f p50_ms=%.1f p99_ms=%.1f calls_per_order=%.3f refused=%d"
+      % (n, sent, sos, span, sent / span * 60 if span else 0, p50, p99, calls / sent if sent else 0, refused))
 PY

@@ -67,7 +67,7 @@ struct cfg {
     int pvx_throttle_cooldown_ms;     /* first cool-down after Peoplevox throttled us */
     int pvx_throttle_cooldown_max_ms; /* the cool-down doubles up to this */
     char *pvx_rate;          /* PEOPLEVOX_RATE "CALLS/SECONDSs" (checked by rl_parse_window) */
-    int pvx_batch_max;       /* Sales Orders per SaveData (1 = no batching) */
+    int pvx_batch_max;       /* Sales Orders per batch, rows per SaveData (1 = no batching) */
     int despatch_poll_s;
     int inventory_sync_s;
     int catalogue_sync_s;
@@ -113,6 +113,8 @@ struct cfg {
     int console_session_idle_s; /* a page session unused this long ends */
     int intake_committers;    /* group-commit threads, one connection each (intake_group.h) */
     int intake_group_max;     /* deliveries in one group's transaction at most */
+    int pvx_batch_min;        /* Sales Orders per batch when the backlog is small */
+    int pvx_batch_max_bytes;  /* CSV bytes per SaveData of a batch */
 };
 
 /* "HH:MM" (SHOPVOX_REPORT_DAILY_AT) as minutes after midnight; -1 when it is not one. */

@@ -76,6 +76,14 @@ int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct j
               struct errbuf *err);
 
 /*
+ * How many jobs of kind for shop are due now (pending, run_at passed),
+ * counted up to limit (the caller's batch sizing needs no more): 0..limit,
+ * or -1 on a database error (err set).
+ */
+long job_count_due(struct store_conn *c, const char *kind, const char *shop, long limit,
+                   struct errbuf *err);
+
+/*
  * Claims up to max more due jobs of kind for shop (same rules and lease as
  * job_claim, one statement), into out[0..max-1] in queue order, so a
  * worker can post several orders with one Peoplevox call. Returns how many

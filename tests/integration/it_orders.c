@@ -470,29 +470,6 @@ static void test_cancel_after_despatch_goes_to_customer_service(void **state)
 /* ---- batching: several orders per SaveData ---- */
 
 /*
- * n paid orders of two lines (first_sku and SCARF-WOOL); with fr_tag the
- * last one ships to France (routed to a site the sandbox does not know).
- */
-static void send_paid_orders(const char *tag, int n, const char *fr_tag, const char *first_sku,
-                             char (*names)[32])
-{
-    const struct it_line lines[] = {{first_sku, 1, false}, {"SCARF-WOOL", 2, false}};
-
-    for (int i = 0; i < n; i++) {
-        char id[32];
-        char *body;
-        bool fr = fr_tag != NULL && i == n - 1;
-
-        it_order_next(id, sizeof(id), names[i], sizeof(names[i]), fr ? fr_tag : tag);
-        body = it_order_json(&(struct it_order){.id = id, .name = names[i],
-                                                .country_code = fr ? "FR" : "US", .lines = lines,
-                                                .n_lines = 2});
-        ito_webhook("orders/paid", body);
-        free(body);
-    }
-}
-
-/*
  * Paid orders sent while Peoplevox answers slowly (both workers busy with
  * the first orders, so the rest queue up and are claimed together).
  */
@@ -501,69 +478,13 @@ static void post_while_slow(const char *tag, int n, char (*names)[32])
     char *sql;
 
     ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\":700}");
-    send_paid_orders(tag, n, NULL, "BEANIE-RED", names);
+    ito_send_paid_two_lines(tag, n, NULL, "BEANIE-RED", names);
     sql = xasprintf("SELECT count(*) FROM jobs WHERE kind = 'post_sales_order' AND "
                     "dedupe_key IN (SELECT id::text FROM orders WHERE name LIKE '#%s%%')",
                     tag);
     assert_int_equal(it_wait_sql_long(ito.db, sql, n, ITO_WAIT_MS), n);
     free(sql);
     ito_sandbox_post("/_sandbox/faults", "{\"slow_ms\":0}");
-}
-
-/*
- * Paid orders held for an unknown SKU (no Peoplevox call), then released
- * together: the SKU mapping and the re-check commit in one transaction, so
- * every job becomes due at once, as after a pause. fault_json (may be
- * NULL) is armed just before the release; with fr_tag the last order ships
- * to France (routed to a site the sandbox does not know).
- */
-static void post_held_then_release(const char *tag, int n, const char *fr_tag,
-                                   char (*names)[32], const char *fault_json)
-{
-    char sku[32], *sql;
-    struct store_conn *c = store_conn_create(ito.db);
-    struct errbuf err = {""};
-    int released = 0;
-
-    snprintf(sku, sizeof(sku), "HOLD-%s", tag);
-    send_paid_orders(tag, n, fr_tag, sku, names);
-    for (int i = 0; i < n; i++) {
-        ito_wait_state(names[i], "on_hold");
-        ito_wait_jobs_idle(names[i]);
-    }
-    if (fault_json != NULL)
-        ito_sandbox_post("/_sandbox/faults", fault_json);
-    sql = xasprintf("INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) VALUES "
-                    "('" IT_SHOP "', '%s', 'BEANIE-RED', 'it')",
-                    sku);
-    assert_int_equal(store_cmd(c, "BEGIN", &err), ST_OK);
-    assert_int_equal(store_cmd(c, sql, &err), ST_OK);
-    assert_int_equal(catalogue_recheck_held(c, IT_SHOP, &released, &err), ST_OK);
-    assert_int_equal(store_cmd(c, "COMMIT", &err), ST_OK);
-    assert_int_equal(released, n);
-    free(sql);
-    store_conn_destroy(c);
-}
-
-/* Each order is sent, and the sandbox holds its Sales Order once with both lines. */
-static void assert_each_sent_once(char (*names)[32], int n)
-{
-    for (int i = 0; i < n; i++) {
-        struct json_object *o, *items;
-        char so[40];
-
-        ito_wait_state(names[i], "sent");
-        ito_wait_jobs_idle(names[i]);
-        ito_so_of(names[i], so, sizeof(so));
-        assert_int_equal(ito_sandbox_orders_numbered(so), 1);
-        o = ito_sandbox_order(so);
-        assert_int_equal(ito_order_items(o, &items), 2);
-        json_object_put(o);
-        assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
-                                   "state = 'open'",
-                                   names[i]),
-                         0);
-    }
 }
 
 static void test_batch_twenty_orders_few_calls_each_once(void **state)
@@ -573,7 +494,7 @@ static void test_batch_twenty_orders_few_calls_each_once(void **state)
     long saves;
 
     post_while_slow("BA", N, names);
-    assert_each_sent_once(names, N);
+    ito_assert_each_sent_once(names, N);
     assert_int_equal(ito_sandbox_count("sales_orders"), N);
     assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N);
     saves = ito_sandbox_calls("SaveData", NULL);
@@ -594,10 +515,10 @@ static void test_batch_row_rejected_holds_only_that_order(void **state)
     char names[N][32];
     char *detail, *sql;
 
-    post_held_then_release("BR", N, "BF", names, NULL);
+    ito_post_held_then_release("BR", N, "BF", names, NULL);
     ito_wait_state(names[N - 1], "on_hold");
     ito_wait_jobs_idle(names[N - 1]);
-    assert_each_sent_once(names, N - 1);
+    ito_assert_each_sent_once(names, N - 1);
     assert_int_equal(ito_sql_count("SELECT count(*) FROM orders WHERE name = '%s' AND "
                                "hold_reason = 'peoplevox' AND site = 'NOWHERE'",
                                names[N - 1]),
@@ -624,8 +545,8 @@ static void batch_fault_each_once(const char *tag, const char *fault_json, const
     enum { N = 10 };
     char names[N][32];
 
-    post_held_then_release(tag, N, NULL, names, fault_json);
-    assert_each_sent_once(names, N);
+    ito_post_held_then_release(tag, N, NULL, names, fault_json);
+    ito_assert_each_sent_once(names, N);
     assert_int_equal(ito_sandbox_fault(fault), 0);
     assert_int_equal(ito_sandbox_count("sales_orders"), N);
     assert_int_equal(ito_sandbox_count("sales_order_items"), 2 * N);

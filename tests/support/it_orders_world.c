@@ -22,9 +22,11 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "catalogue.h"
 #include "it_cli_run.h"
 #include "it_orders_world.h"
 #include "it_sandbox.h"
+#include "store.h"
 
 struct ito_world ito;
 
@@ -92,6 +94,7 @@ struct call_filter {
     const char *key;         /* with value: only calls whose key is value */
     long value;
     long n, max_rows;
+    long batched;            /* calls of more than one row */
 };
 
 static void call_tally(struct json_object *c, void *arg)
@@ -103,6 +106,7 @@ static void call_tally(struct json_object *c, void *arg)
         it_json_long(c, f->key) != f->value)
         return;
     f->n++;
+    f->batched += it_json_long(c, "rows") > 1;
     if (it_json_long(c, "rows") > f->max_rows)
         f->max_rows = it_json_long(c, "rows");
 }
@@ -110,7 +114,7 @@ static void call_tally(struct json_object *c, void *arg)
 /* Calls the sandbox received of op (and template, when not NULL). */
 long ito_sandbox_calls(const char *op, const char *tmpl)
 {
-    struct call_filter f = {op, tmpl, "http_code", 200, 0, 0};
+    struct call_filter f = {op, tmpl, "http_code", 200, 0, 0, 0};
 
     each_call(call_tally, &f);
     return f.n;
@@ -119,10 +123,18 @@ long ito_sandbox_calls(const char *op, const char *tmpl)
 /* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
 long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value)
 {
-    struct call_filter f = {"SaveData", tmpl, key, value, 0, 0};
+    struct call_filter f = {"SaveData", tmpl, key, value, 0, 0, 0};
 
     each_call(call_tally, &f);
     return f.max_rows;
+}
+
+long ito_sandbox_batched_saves(const char *tmpl)
+{
+    struct call_filter f = {"SaveData", tmpl, "http_code", 200, 0, 0, 0};
+
+    each_call(call_tally, &f);
+    return f.batched;
 }
 
 long ito_sandbox_max_rows(const char *tmpl)
@@ -378,4 +390,83 @@ int ito_stop(void)
     sandbox_pvx_stop(ito.sb);
     ito.sb = NULL;
     return rc == 0 ? 0 : -1;
+}
+
+/*
+ * n paid orders of two lines (first_sku and SCARF-WOOL); with fr_tag the
+ * last one ships to France (routed to a site the sandbox does not know).
+ */
+void ito_send_paid_two_lines(const char *tag, int n, const char *fr_tag, const char *first_sku,
+                             char (*names)[32])
+{
+    const struct it_line lines[] = {{first_sku, 1, false}, {"SCARF-WOOL", 2, false}};
+
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        char *body;
+        bool fr = fr_tag != NULL && i == n - 1;
+
+        it_order_next(id, sizeof(id), names[i], sizeof(names[i]), fr ? fr_tag : tag);
+        body = it_order_json(&(struct it_order){.id = id, .name = names[i],
+                                                .country_code = fr ? "FR" : "US", .lines = lines,
+                                                .n_lines = 2});
+        ito_webhook("orders/paid", body);
+        free(body);
+    }
+}
+
+/*
+ * Paid orders held for an unknown SKU (no Peoplevox call), then released
+ * together: the SKU mapping and the re-check commit in one transaction, so
+ * every job becomes due at once, as after a pause. fault_json (may be
+ * NULL) is armed just before the release; with fr_tag the last order ships
+ * to France (routed to a site the sandbox does not know).
+ */
+void ito_post_held_then_release(const char *tag, int n, const char *fr_tag, char (*names)[32],
+                                const char *fault_json)
+{
+    char sku[32], *sql;
+    struct store_conn *c = store_conn_create(ito.db);
+    struct errbuf err = {""};
+    int released = 0;
+
+    snprintf(sku, sizeof(sku), "HOLD-%s", tag);
+    ito_send_paid_two_lines(tag, n, fr_tag, sku, names);
+    for (int i = 0; i < n; i++) {
+        ito_wait_state(names[i], "on_hold");
+        ito_wait_jobs_idle(names[i]);
+    }
+    if (fault_json != NULL)
+        ito_sandbox_post("/_sandbox/faults", fault_json);
+    sql = xasprintf("INSERT INTO sku_map (shop, shopline_sku, item_code, created_by) VALUES "
+                    "('" IT_SHOP "', '%s', 'BEANIE-RED', 'it')",
+                    sku);
+    assert_int_equal(store_cmd(c, "BEGIN", &err), ST_OK);
+    assert_int_equal(store_cmd(c, sql, &err), ST_OK);
+    assert_int_equal(catalogue_recheck_held(c, IT_SHOP, &released, &err), ST_OK);
+    assert_int_equal(store_cmd(c, "COMMIT", &err), ST_OK);
+    assert_int_equal(released, n);
+    free(sql);
+    store_conn_destroy(c);
+}
+
+/* Each order is sent, and the sandbox holds its Sales Order once with both lines. */
+void ito_assert_each_sent_once(char (*names)[32], int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct json_object *o, *items;
+        char so[40];
+
+        ito_wait_state(names[i], "sent");
+        ito_wait_jobs_idle(names[i]);
+        ito_so_of(names[i], so, sizeof(so));
+        assert_int_equal(ito_sandbox_orders_numbered(so), 1);
+        o = ito_sandbox_order(so);
+        assert_int_equal(ito_order_items(o, &items), 2);
+        json_object_put(o);
+        assert_int_equal(ito_sql_count("SELECT count(*) FROM exceptions WHERE subject = '%s' AND "
+                                   "state = 'open'",
+                                   names[i]),
+                         0);
+    }
 }

@@ -79,6 +79,8 @@ long ito_sandbox_calls(const char *op, const char *tmpl);
 /* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
 long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value);
 long ito_sandbox_max_rows(const char *tmpl);
+/* SaveData calls of tmpl (answered 200) that carried more than one row. */
+long ito_sandbox_batched_saves(const char *tmpl);
 /* The most rows of a save the sandbox applied and then dropped the connection of. */
 long ito_sandbox_dropped_rows(const char *tmpl);
 /* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */
@@ -100,6 +102,21 @@ void ito_so_of(const char *name, char *out, size_t cap);
 /* A paid order of the given lines; waits for it to be sent; returns its SO number. */
 void ito_post_paid(const char *tag, const char *country, const struct it_line *lines, size_t n,
                       char *name, size_t name_cap, char *so, size_t so_cap);
+/*
+ * n paid orders of two lines (first_sku and SCARF-WOOL); with fr_tag the
+ * last one ships to France (routed to a site the sandbox does not know).
+ */
+void ito_send_paid_two_lines(const char *tag, int n, const char *fr_tag, const char *first_sku,
+                             char (*names)[32]);
+/*
+ * n such orders held for an unknown SKU (no Peoplevox call), then released
+ * together in one transaction, so every job becomes due at once, as after
+ * a pause; fault_json (may be NULL) is armed just before the release.
+ */
+void ito_post_held_then_release(const char *tag, int n, const char *fr_tag, char (*names)[32],
+                                const char *fault_json);
+/* Each order is sent, and the sandbox holds its Sales Order once with both lines. */
+void ito_assert_each_sent_once(char (*names)[32], int n);
 /* Runs `shopvox ARGS...` as an operator command on the world's database; its exit status. */
 int ito_run_cli(const char *const *args);
 

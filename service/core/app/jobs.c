@@ -198,6 +198,28 @@ static const char *const claim_more_sql =
     "FROM claimed "
     "ORDER BY run_at, id";
 
+long job_count_due(struct store_conn *c, const char *kind, const char *shop, long limit,
+                   struct errbuf *err)
+{
+    char lim[24];
+    const char *p[3] = {kind, shop, lim};
+    enum st st;
+    PGresult *res;
+    long n;
+
+    snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 1);
+    res = store_exec_prepared(c, "job_count_due",
+                              "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE kind = $1 AND "
+                              "shop = $2 AND state = 'pending' AND run_at <= now() "
+                              "LIMIT $3::bigint) due",
+                              3, p, NULL, NULL, &st, err);
+    if (res == NULL)
+        return -1;
+    n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
 int job_claim_more(struct store_conn *c, const char *worker_id, int lease_s, const char *kind,
                    const char *shop, int max, struct job *out, struct errbuf *err)
 {

@@ -17,6 +17,11 @@
  *      order row succeeded.
  *   4. Tx2 per order still going.
  *
+ * The orders claimed together are cut into several such batches when
+ * their rows would pass the row cap (SHOPVOX_PVX_BATCH_MAX) or either
+ * CSV the byte cap (SHOPVOX_PVX_BATCH_MAX_BYTES), each counted for both
+ * saves (batch_chunk); each batch runs steps 2-3 on its own.
+ *
  * Statuses are matched back to orders and each order's share of the call
  * decided by the pure rules of sales_order_rows.c (so_verdicts_match,
  * so_batch_share). A per-row Error holds just that order
@@ -41,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_size.h"
+#include "config.h"
 #include "sales_order_int.h"
 
 struct so_batch {
@@ -211,10 +218,52 @@ static void so_batch_save_items(struct so_batch *b)
     free(item_rows);
 }
 
+/* What x adds to the two saves of a batch (batch_size.h). */
+static void so_batch_cost(const struct so_ctx *x, struct batch_cost *c)
+{
+    struct so_item_row *items = xcalloc(x->lines.n > 0 ? x->lines.n : 1, sizeof(*items));
+    struct so_order_row row;
+
+    so_order_row_fill(&x->order, x->so_number, x->site, &row);
+    c->order_bytes = batch_record_csv_bytes(&row.rec);
+    c->item_rows = so_item_rows_fill(&x->lines, x->chk.item_codes, x->so_number, items);
+    c->item_bytes = 0;
+    for (size_t k = 0; k < c->item_rows; k++)
+        c->item_bytes += batch_record_csv_bytes(&items[k].rec);
+    free(items);
+}
+
 void so_batch_send(struct so_ctx *x, size_t n, bool *go, struct job_result *results)
 {
-    struct so_batch b = {n, x, results, go};
+    const struct cfg *cfg = x[0].w->cfg;
+    struct batch_caps caps = {(size_t)cfg->pvx_batch_max, (size_t)cfg->pvx_batch_max_bytes};
+    struct batch_cost *cost = xcalloc(n, sizeof(*cost));
+    size_t *idx = xcalloc(n, sizeof(*idx));
+    bool *mine = xcalloc(n, sizeof(*mine));
+    size_t m = 0;
 
-    so_batch_save_orders(&b);
-    so_batch_save_items(&b);
+    for (size_t i = 0; i < n; i++) {
+        if (go[i]) {
+            so_batch_cost(&x[i], &cost[m]);
+            idx[m++] = i;
+        }
+    }
+    for (size_t s = 0, k; s < m; s += k) {
+        struct so_batch b = {n, x, results, mine};
+
+        k = batch_chunk(cost + s, m - s, &caps);
+        memset(mine, 0, n * sizeof(*mine));
+        for (size_t j = s; j < s + k; j++)
+            mine[idx[j]] = true;
+        if (k < m)
+            log_event(LOG_INFO, "sales_order_batch_cut", LOG_I64("orders", k),
+                      LOG_I64("of", m), NULL);
+        so_batch_save_orders(&b);
+        so_batch_save_items(&b);
+        for (size_t j = s; j < s + k; j++)
+            go[idx[j]] = mine[idx[j]];
+    }
+    free(cost);
+    free(idx);
+    free(mine);
 }

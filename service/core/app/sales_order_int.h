@@ -124,7 +124,8 @@ enum st so_resolve_all(struct so_ctx *x, const char *resolution);
 
 /*
  * Sends the orders of x[i] with go[i] set (more than one, none started)
- * with one SaveData per template; then results[i].st and go[i] say how
+ * with one SaveData per template, in as many batches as the row and byte
+ * caps of cfg need (batch_chunk); then results[i].st and go[i] say how
  * each went (go[i] still true: saved, Tx2 next).
  */
 void so_batch_send(struct so_ctx *x, size_t n, bool *go, struct job_result *results);

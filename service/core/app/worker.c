@@ -7,8 +7,9 @@
  * scheduled for later, costs at most one interval). Threads share no
  * database or curl handles. The pool knows no job kind: a claimed job's
  * handler is looked up in the caller's table (job_handler.h); a kind with
- * a batch handler is claimed several at a time when cfg->pvx_batch_max > 1,
- * and a kind's start hook (warm) runs once, on worker 0, before it claims.
+ * a batch handler is claimed several at a time when cfg->pvx_batch_max > 1
+ * (as many as the kind's due backlog needs, batch_size.h: between
+ * cfg->pvx_batch_min and cfg->pvx_batch_max), and a kind's start hook (warm) runs once, on worker 0, before it claims.
  * Nor does it know what the handlers call: the Peoplevox client counts its
  * own metrics; the pool only hands the shared client to the handlers and
  * cuts its calls short at shutdown.
@@ -33,6 +34,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "batch_size.h"
 #include "limiter.h"
 #include "log.h"
 #include "metrics.h"
@@ -156,14 +158,39 @@ static void run_job(struct worker_ctx *w, job_handler_fn fn, struct job *j)
 }
 
 /*
- * Claims up to cfg->pvx_batch_max - 1 more due jobs like jobs[0] and runs
- * them all through the kind's batch handler; returns how many ran. A
- * failure to claim more only means a batch of one.
+ * How many jobs a batch like jobs[0] should take (1..cfg->pvx_batch_max):
+ * the due backlog of its kind spread over the batches one window of
+ * PEOPLEVOX_RATE allows (batch_size_for_backlog). A failed count means the
+ * floor.
+ */
+static int batch_target(struct worker_ctx *w, const struct job *j0)
+{
+    const struct cfg *cfg = w->cfg;
+    long calls = cfg->pvx_rate != NULL ? strtol(cfg->pvx_rate, NULL, 10) : 0;
+    long cap = (long)cfg->pvx_batch_max * (calls > BATCH_CALLS ? calls / BATCH_CALLS : 1);
+    struct errbuf err = {""};
+    long due;
+
+    if (cfg->pvx_batch_max <= 1 || worker_stopping(w))
+        return 1;
+    due = job_count_due(w->db, j0->kind, j0->shop, cap, &err);
+    if (due < 0) {
+        log_event(LOG_WARN, "job_count_due_failed", "kind", j0->kind, "error", err.msg, NULL);
+        due = 0;
+    }
+    return (int)batch_size_for_backlog((size_t)due + 1, calls, (size_t)cfg->pvx_batch_min,
+                                       (size_t)cfg->pvx_batch_max);
+}
+
+/*
+ * Claims up to batch_target - 1 more due jobs like jobs[0] and runs them
+ * all through the kind's batch handler; returns how many ran. A failure to
+ * claim more only means a batch of one.
  */
 static int run_batch(struct worker_ctx *w, job_batch_fn fn, struct job *jobs)
 {
     struct errbuf err = {""};
-    int max = w->cfg->pvx_batch_max > 1 && !worker_stopping(w) ? w->cfg->pvx_batch_max - 1 : 0;
+    int max = batch_target(w, &jobs[0]) - 1;
     int more = job_claim_more(w->db, w->worker_id, w->cfg->job_lease_s, jobs[0].kind,
                               jobs[0].shop, max, jobs + 1, &err);
     size_t n = 1 + (size_t)(more > 0 ? more : 0);

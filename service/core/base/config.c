@@ -92,7 +92,7 @@ static const struct cfg_var cfg_vars[] = {
     {"PEOPLEVOX_THROTTLE_COOLDOWN_MAX_MS", CK_INT, OFF(pvx_throttle_cooldown_max_ms), "15000", 10,
      600000, NULL, 0},
     {"PEOPLEVOX_RATE", CK_STR, OFF(pvx_rate), "15/15s", 0, 0, NULL, 0},
-    {"SHOPVOX_PVX_BATCH_MAX", CK_INT, OFF(pvx_batch_max), "20", 1, 200, NULL, 0},
+    {"SHOPVOX_PVX_BATCH_MAX", CK_INT, OFF(pvx_batch_max), "500", 1, 1000, NULL, 0},
     {"SHOPVOX_DESPATCH_POLL_S", CK_INT, OFF(despatch_poll_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_INVENTORY_SYNC_S", CK_INT, OFF(inventory_sync_s), "60", 1, 86400, NULL, 0},
     {"SHOPVOX_CATALOGUE_SYNC_S", CK_INT, OFF(catalogue_sync_s), "300", 1, 86400, NULL, 0},
@@ -138,6 +138,9 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_INTAKE_GROUP_MAX", CK_INT, OFF(intake_group_max), "32", 1, 60, NULL, 0},
     {"SHOPVOX_REPORT_WEBHOOK_URL", CK_STR, OFF(report_webhook_url), "", 0, 0, NULL, CF_SECRET},
     {"SHOPVOX_REPORT_DAILY_AT", CK_STR, OFF(report_daily_at), "07:00", 0, 0, NULL, 0},
+    {"SHOPVOX_PVX_BATCH_MIN", CK_INT, OFF(pvx_batch_min), "20", 1, 1000, NULL, 0},
+    {"SHOPVOX_PVX_BATCH_MAX_BYTES", CK_INT, OFF(pvx_batch_max_bytes), "1048576", 16384, 4194304,
+     NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");
