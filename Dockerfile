@@ -23,6 +23,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
+COPY cmake/ cmake/
 COPY include/ include/
 COPY service/ service/
 COPY sql/ sql/
