@@ -191,7 +191,8 @@ async function main() {
 
   await check("open an order's timeline", async () => {
     await page.goto(base + "/ops/#/orders", {waitUntil: "load"});
-    await page.waitForSelector(`::-p-text(${orderName})`);
+    /* the order's link itself: the text alone may still be the previous view's */
+    await page.waitForSelector(`a::-p-text(${orderName})`);
     await shot(page, "orders");
     await page.click(`a::-p-text(${orderName})`);
     await page.waitForSelector("::-p-text(Order " + orderName + ")");
