@@ -49,13 +49,38 @@ INSERT INTO seed_addr VALUES
     (2, '{"name": "Yi-Ting Lin", "first_name": "Yi-Ting", "last_name": "Lin", "phone": "+886 2 0000 0003", "address1": "No. 7, Test Lane", "city": "Taipei City", "province": "Taipei", "province_code": "TPE", "country": "Taiwan", "country_code": "TW", "zip": "100"}'),
     (3, '{"name": "Ahmad Ismail", "first_name": "Ahmad", "last_name": "Ismail", "phone": "+60 3 0000 0004", "address1": "12 Jalan Contoh", "city": "Kuala Lumpur", "province": "Kuala Lumpur", "province_code": "KL", "country": "Malaysia", "country_code": "MY", "zip": "50000"}');
 
--- Each order's draw: h (lines, address), created, roll (state).
+-- The load generator's per-order draw h = mix64(seed + i) (splitmix64's
+-- step, lg_int.h), in signed bigint with the unsigned 64-bit products done in
+-- numeric: its lines, quantities and address, so that a delivery updating a
+-- stored order carries the stored lines (an update, not an edit after the
+-- post). g is the seeder's own draw, for the date and the state.
+CREATE FUNCTION pg_temp.seed_lsr(b bigint, k int) RETURNS bigint IMMUTABLE LANGUAGE sql
+    AS 'SELECT (b >> k) & ~(-1::bigint << (64 - k))';   -- logical shift, inlined
+CREATE FUNCTION pg_temp.seed_mix64(u numeric) RETURNS bigint IMMUTABLE LANGUAGE plpgsql AS $$
+DECLARE
+    m CONSTANT numeric := 18446744073709551616;
+    x numeric := (u + 11400714819323198485) % m;
+    b bigint;
+BEGIN
+    b := CASE WHEN x >= 9223372036854775808 THEN (x - m)::bigint ELSE x::bigint END;
+    b := b # pg_temp.seed_lsr(b, 30);
+    x := ((CASE WHEN b < 0 THEN b + m ELSE b END) * 13787848793156543929) % m;
+    b := CASE WHEN x >= 9223372036854775808 THEN (x - m)::bigint ELSE x::bigint END;
+    b := b # pg_temp.seed_lsr(b, 27);
+    x := ((CASE WHEN b < 0 THEN b + m ELSE b END) * 10723151780598845931) % m;
+    b := CASE WHEN x >= 9223372036854775808 THEN (x - m)::bigint ELSE x::bigint END;
+    RETURN b # pg_temp.seed_lsr(b, 31);
+END $$;
 CREATE TEMP TABLE seed_o ON COMMIT DROP AS
-SELECT i, h, now() - make_interval(secs => 3600 + (h % (:days * 86400))) AS created,
-       (h >> 24) % 1000 AS roll, (h % (:days * 86400)) < 3 * 86400 - 3600 AS recent,
-       2 + (h % 2)::int AS n_lines, ((h >> 8) % 7)::int AS first_sku
+SELECT i, now() - make_interval(secs => 3600 + (g % (:days * 86400))) AS created,
+       (g >> 24) % 1000 AS roll, (g % (:days * 86400)) < 3 * 86400 - 3600 AS recent,
+       2 + (h & 1)::int AS n_lines, (pg_temp.seed_lsr(h, 8) % 7)::int AS first_sku,
+       (pg_temp.seed_lsr(h, 40) % 4)::int AS addr,
+       ARRAY[1 + pg_temp.seed_lsr(h, 16) % 3, 1 + pg_temp.seed_lsr(h, 20) % 3,
+             1 + pg_temp.seed_lsr(h, 24) % 3]::int[] AS qty
   FROM generate_series(:lo::bigint, :hi::bigint - 1) AS i,
-       LATERAL (SELECT hashint8extended(i, 12) & 9223372036854775807 AS h) AS hh;
+       LATERAL (SELECT hashint8extended(i, 12) & 9223372036854775807 AS g,
+                       pg_temp.seed_mix64((:seed)::numeric + i) AS h OFFSET 0) AS hh;
 
 INSERT INTO orders (shop, shopline_order_id, name, state, financial_status, fulfillment_status,
     shopline_status, currency, total_price, total_tax, total_discounts, shipping_price,
@@ -88,7 +113,7 @@ SELECT :'shop', '2' || lpad((:seed)::text, 9, '0') || '10' || lpad(o.i::text, 14
        CASE WHEN s.state NOT IN ('awaiting_payment', 'not_for_warehouse') THEN o.created END,
        CASE s.state WHEN 'on_hold' THEN 'unknown_sku' END
   FROM seed_o AS o
-  JOIN seed_addr AS a ON a.k = (o.h >> 40) % 4
+  JOIN seed_addr AS a ON a.k = o.addr
   CROSS JOIN LATERAL (SELECT CASE
         WHEN NOT o.recent THEN CASE WHEN o.roll < 950 THEN 'fulfilled' WHEN o.roll < 990
             THEN 'cancelled' WHEN o.roll < 995 THEN 'not_for_warehouse' ELSE 'on_hold' END
@@ -98,7 +123,7 @@ SELECT :'shop', '2' || lpad((:seed)::text, 9, '0') || '10' || lpad(o.i::text, 14
         CASE s.state WHEN 'fulfilled' THEN interval '26 hours' WHEN 'despatched'
             THEN interval '25 hours' WHEN 'sent' THEN interval '5 minutes'
             WHEN 'cancelled' THEN interval '2 hours' ELSE interval '0' END AS last_step) AS t
-  CROSS JOIN LATERAL (SELECT sum(k.cents * (1 + (o.h >> (16 + 4 * g)) % 3)) AS cents
+  CROSS JOIN LATERAL (SELECT sum(k.cents * o.qty[g + 1]) AS cents
         FROM generate_series(0, o.n_lines - 1) AS g
         JOIN seed_sku AS k ON k.k = (o.first_sku + g) % 7) AS p
  ORDER BY o.i
@@ -106,7 +131,7 @@ SELECT :'shop', '2' || lpad((:seed)::text, 9, '0') || '10' || lpad(o.i::text, 14
 
 -- The orders this call added, with their draw.
 CREATE TEMP TABLE seed_new ON COMMIT DROP AS
-SELECT d.id, d.state, d.created_at - interval '2 seconds' AS created, o.h, o.n_lines,
+SELECT d.id, d.state, d.created_at - interval '2 seconds' AS created, o.qty, o.n_lines,
        o.first_sku, o.i
   FROM orders AS d
   JOIN seed_o AS o ON o.i = right(d.shopline_order_id, 14)::bigint
@@ -124,7 +149,7 @@ SELECT n.id, '2' || lpad((:seed)::text, 9, '0') || '20' || lpad((n.i * 10 + g)::
   FROM seed_new AS n
   CROSS JOIN LATERAL generate_series(0, n.n_lines - 1) AS g
   JOIN seed_sku AS k ON k.k = (n.first_sku + g) % 7
-  CROSS JOIN LATERAL (SELECT (1 + (n.h >> (16 + 4 * g)) % 3)::int AS qty) AS q
+  CROSS JOIN LATERAL (SELECT n.qty[g + 1] AS qty) AS q
  ORDER BY n.id, g;
 
 -- The history each state implies: (state, from, to, event, detail, after).
