@@ -64,6 +64,17 @@ EOF
   grep -c "Seq Scan" "$1" || true
 }
 
+# "table seq_scan seq_tup_read" per table (the statistics of closed sessions).
+scale_seq_stats() { psql_q "SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables" | tr '|' ' '; }
+
+# Rows read by sequential scans between two scale_seq_stats files, and the
+# tables they were read from ("none" when none).
+scale_seq_delta() {
+  awk 'NR == FNR { s[$1] = $2; r[$1] = $3; next }
+       { d = $3 - r[$1]; if (d > 0) { t += d; l = l sprintf("%s%s %d scans %d rows", l ? ", " : "", $1, $2 - s[$1], d) } }
+       END { printf "%d|%s\n", t, l ? l : "none" }' "$1" "$2"
+}
+
 # Bytes the database may still take: free space where the cluster lives.
 scale_free_bytes() { df -B1 --output=avail "$WORK" | tail -n 1; }
 
@@ -108,6 +119,7 @@ bench_scale() {
                    --first-seq "$((phase * 1000000000))")
     local t_runs
     t_runs=$(psql_q "SELECT now()")
+    scale_seq_stats >"$WORK/seq-before-${f}x.txt"
     start_shopvox
     say "size ${f}x: warm-up ${WARMUP}s, max rate ${DURATION}s, ${SCALE_RATE}/s ${DURATION}s"
     loadgen "warmup-${f}x" 0 "$WARMUP"
@@ -122,19 +134,22 @@ bench_scale() {
     hwm=$(awk -v k="$(proc_kib "$SV_PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')
     kill -0 "$SV_PID" 2>/dev/null || die "shopvox died (see $WORK/shopvox.log)"
     stop_shopvox
+    scale_seq_stats >"$WORK/seq-after-${f}x.txt"
+    local seq
+    seq=$(scale_seq_delta "$WORK/seq-before-${f}x.txt" "$WORK/seq-after-${f}x.txt")
     local updates
     updates=$(psql_q "SELECT count(*) FILTER (WHERE o.created_at < '$t_runs'), count(*)
                         FROM webhook_events w JOIN orders o ON o.id = w.order_id
                        WHERE w.received_at >= '$t_runs'" | tr '|' '/')
-    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %6s' "${f}x" "$orders" "$SEED_S" \
+    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s' "${f}x" "$orders" "$SEED_S" \
       "$(awk -v b="$db_bytes" 'BEGIN { printf "%.2f", b / 2^30 }')" \
       "$(result_kv "$WORK/max-${f}x.log" rps)" "$(result_kv "$WORK/max-${f}x.log" p50_ms)" \
       "$(result_kv "$WORK/max-${f}x.log" p99_ms)" "$(result_kv "$WORK/fixed-${f}x.log" rps)" \
-      "$(result_kv "$WORK/fixed-${f}x.log" p99_ms)" "$hwm" "$seqscans")")
+      "$(result_kv "$WORK/fixed-${f}x.log" p99_ms)" "$hwm" "$seqscans" "${seq%%|*}")")
     local excs
     excs=$(psql_q "SELECT coalesce(string_agg(type || ' ' || n, ', '), 'none') FROM (SELECT type, count(*) AS n
                      FROM exceptions WHERE first_seen >= '$t_runs' GROUP BY type) AS x")
-    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order")
+    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order; sequential scans during the runs: ${seq#*|}")
   done
 
   local cpu
@@ -148,13 +163,14 @@ bench_scale() {
     echo "load        1x = $SCALE_UNIT stored orders; ${SCALE_UPDATES} of deliveries update a stored order, the rest are new;"
     echo "            $CONNECTIONS connections; max: ${DURATION}s at rate 0; fixed: ${DURATION}s at ${SCALE_RATE}/s"
     echo
-    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %6s\n' size orders seed_s db_GiB max_rps \
-      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB seqscan
+    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s\n' size orders seed_s db_GiB max_rps \
+      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB explain seq_rows
     printf '%s\n' "${rows[@]}"
     echo
     printf '%s\n' "${ROW_NOTES[@]}"
     [ -z "$skipped" ] || echo "skipped (disk):$skipped"
-    echo "seqscan: Seq Scan nodes in EXPLAIN ANALYZE of the intake's lookups (0 expected)"
+    echo "explain: Seq Scan nodes in EXPLAIN ANALYZE of the intake's lookups (0 expected);"
+    echo "seq_rows: rows read by sequential scans while shopvox ran (pg_stat_user_tables; 0 expected)"
     echo
     echo "command:    ./dev bench scale   (BENCH_SCALE_UNIT=$SCALE_UNIT BENCH_SCALE_FACTORS=\"$SCALE_FACTORS\" BENCH_DURATION=$DURATION BENCH_SCALE_RATE=$SCALE_RATE)"
     echo "  max:      ${max_cmd/$ROOT\//}"
