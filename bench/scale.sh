@@ -75,11 +75,16 @@ scale_seq_delta() {
        END { printf "%d|%s\n", t, l ? l : "none" }' "$1" "$2"
 }
 
+# "hit read" shared-buffer blocks of the database so far: per delivery, the
+# database work that does not depend on the machine's load.
+scale_blocks() { psql_q "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()" | tr '|' ' '; }
+
 # Bytes the database may still take: free space where the cluster lives.
 scale_free_bytes() { df -B1 --output=avail "$WORK" | tail -n 1; }
 
 bench_scale() {
   need_binaries
+  ANALYZE=0   # the seeding ends in VACUUM ANALYZE; settle's would count in blks/read
   LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
   start_pg
   psql_q "ALTER SYSTEM SET max_wal_size = '${SCALE_WAL_GB}GB'" >/dev/null
@@ -120,6 +125,8 @@ bench_scale() {
     local t_runs
     t_runs=$(psql_q "SELECT now()")
     scale_seq_stats >"$WORK/seq-before-${f}x.txt"
+    local blks0
+    blks0=$(scale_blocks)
     start_shopvox
     say "size ${f}x: warm-up ${WARMUP}s, max rate ${DURATION}s, ${SCALE_RATE}/s ${DURATION}s"
     loadgen "warmup-${f}x" 0 "$WARMUP"
@@ -135,17 +142,23 @@ bench_scale() {
     kill -0 "$SV_PID" 2>/dev/null || die "shopvox died (see $WORK/shopvox.log)"
     stop_shopvox
     scale_seq_stats >"$WORK/seq-after-${f}x.txt"
+    local blks1 sent_all
+    blks1=$(scale_blocks)
+    sent_all=$(( $(result_kv "$WORK/warmup-${f}x.log" sent) + $(result_kv "$WORK/max-${f}x.log" sent)
+                 + $(result_kv "$WORK/fixed-${f}x.log" sent) ))
     local seq
     seq=$(scale_seq_delta "$WORK/seq-before-${f}x.txt" "$WORK/seq-after-${f}x.txt")
     local updates
     updates=$(psql_q "SELECT count(*) FILTER (WHERE o.created_at < '$t_runs'), count(*)
                         FROM webhook_events w JOIN orders o ON o.id = w.order_id
                        WHERE w.received_at >= '$t_runs'" | tr '|' '/')
-    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s' "${f}x" "$orders" "$SEED_S" \
+    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s' "${f}x" "$orders" "$SEED_S" \
       "$(awk -v b="$db_bytes" 'BEGIN { printf "%.2f", b / 2^30 }')" \
       "$(result_kv "$WORK/max-${f}x.log" rps)" "$(result_kv "$WORK/max-${f}x.log" p50_ms)" \
       "$(result_kv "$WORK/max-${f}x.log" p99_ms)" "$(result_kv "$WORK/fixed-${f}x.log" rps)" \
-      "$(result_kv "$WORK/fixed-${f}x.log" p99_ms)" "$hwm" "$seqscans" "${seq%%|*}")")
+      "$(result_kv "$WORK/fixed-${f}x.log" p99_ms)" "$hwm" "$seqscans" "${seq%%|*}" \
+      "$(awk -v a="$blks0" -v b="$blks1" -v n="$sent_all" 'BEGIN { split(a, x, " "); split(b, y, " ");
+         printf "%.1f/%.2f", (y[1] - x[1] + y[2] - x[2]) / n, (y[2] - x[2]) / n }')")")
     local excs
     excs=$(psql_q "SELECT coalesce(string_agg(type || ' ' || n, ', '), 'none') FROM (SELECT type, count(*) AS n
                      FROM exceptions WHERE first_seen >= '$t_runs' GROUP BY type) AS x")
@@ -163,14 +176,16 @@ bench_scale() {
     echo "load        1x = $SCALE_UNIT stored orders; ${SCALE_UPDATES} of deliveries update a stored order, the rest are new;"
     echo "            $CONNECTIONS connections; max: ${DURATION}s at rate 0; fixed: ${DURATION}s at ${SCALE_RATE}/s"
     echo
-    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s\n' size orders seed_s db_GiB max_rps \
-      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB explain seq_rows
+    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s\n' size orders seed_s db_GiB max_rps \
+      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB explain seq_rows blks/read
     printf '%s\n' "${rows[@]}"
     echo
     printf '%s\n' "${ROW_NOTES[@]}"
     [ -z "$skipped" ] || echo "skipped (disk):$skipped"
     echo "explain: Seq Scan nodes in EXPLAIN ANALYZE of the intake's lookups (0 expected);"
     echo "seq_rows: rows read by sequential scans while shopvox ran (pg_stat_user_tables; 0 expected)"
+    echo "blks/read: shared-buffer blocks the database touched per delivery / of them read from outside"
+    echo "           shared_buffers (pg_stat_database over the three runs; independent of the machine's load)"
     echo
     echo "command:    ./dev bench scale   (BENCH_SCALE_UNIT=$SCALE_UNIT BENCH_SCALE_FACTORS=\"$SCALE_FACTORS\" BENCH_DURATION=$DURATION BENCH_SCALE_RATE=$SCALE_RATE)"
     echo "  max:      ${max_cmd/$ROOT\//}"
