@@ -9,6 +9,8 @@
 #                         on the same database, for the ratio, and the Node
 #                         peer (../shared/bench/peer-node, BENCH_PEER_DIR) with
 #                         the same loadgen, for the ratio issue 12 asks for
+#   bench/run.sh scale    the same ingest with 1x, 4x, 16x orders already
+#                         stored (bench/scale.sh: 1x = BENCH_SCALE_UNIT orders)
 #
 # Everything runs on this machine and talks to 127.0.0.1 only: a private
 # PostgreSQL (tests/pg.sh, in a mktemp directory, durable settings as in
@@ -46,7 +48,7 @@ TARGET_PEER_X=3
 . bench/lib.sh
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 
 # ---- lifecycle -------------------------------------------------------------
@@ -54,6 +56,7 @@ usage() {
 WORK=""        # mktemp directory: cluster, logs
 PG_STARTED=0
 PIDS=()        # background processes this script started
+LOADGEN_EXTRA=()  # more loadgen options (bench/scale.sh: --seed, --orders, --first-seq)
 
 cleanup() {
   local rc=$? pid
@@ -206,7 +209,8 @@ loadgen() {
   kill -0 "$pid" 2>/dev/null || die "the server under test is not running (see $WORK/*.log)"
   LAST_CMD=(build/loadgen --url "$url/webhooks/shopline" --secret-file "$WORK/secret"
             --rate "$rate" --duration "$dur" --connections "$CONNECTIONS"
-            --shop-domain "$SHOP" --orders 100000000 --dup-ratio 0 --timeout-ms 10000)
+            --shop-domain "$SHOP" --orders 100000000 --dup-ratio 0 --timeout-ms 10000
+            "${LOADGEN_EXTRA[@]}")
   run_bg "$WORK/$name.log" "${LAST_CMD[@]}" || rc=$?
   sed 's/^/    /' "$WORK/$name.log" >&2
   grep -q '^RESULT ' "$WORK/$name.log" || die "loadgen ($name) failed (exit $rc)"
@@ -402,6 +406,11 @@ case "${1:-}" in
     setup_traps
     bench_ingest
     ;;
+  scale)
+    setup_traps
+    . bench/scale.sh
+    bench_scale
+    ;;
   -h|--help|help)
     usage
     ;;
@@ -410,7 +419,7 @@ case "${1:-}" in
     exit 2
     ;;
   *)
-    echo "bench: unknown benchmark \"$1\" (known: ingest)" >&2
+    echo "bench: unknown benchmark \"$1\" (known: ingest, scale)" >&2
     usage
     exit 2
     ;;

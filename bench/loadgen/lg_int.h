@@ -37,6 +37,7 @@ struct options {
     double dup_ratio;
     long timeout_ms;
     uint64_t seed;
+    uint64_t first_seq; /* added to every delivery's sequence number */
     bool allow_remote;
 };
 

@@ -176,7 +176,7 @@ static struct delivery next_delivery(struct worker *w, uint64_t slot, bool *is_d
         *is_dup = true;
         return w->recent[rng_next(&w->rng) % w->recent_len];
     }
-    d.seq = slot;
+    d.seq = slot + opt->first_seq;
     d.updated_at_s = (int64_t)time(NULL);
     w->recent[w->recent_next] = d;
     w->recent_next = (w->recent_next + 1) % RECENT_DELIVERIES;
@@ -317,7 +317,7 @@ static void usage(FILE *f)
     fputs("usage: loadgen --url URL (--secret S | --secret-file F | env SHOPLINE_APP_SECRET)\n"
           "               [--rate N] [--duration S] [--connections C] [--orders N]\n"
           "               [--dup-ratio R] [--shop-domain D] [--timeout-ms MS] [--seed N]\n"
-          "               [--allow-remote]\n"
+          "               [--first-seq N] [--allow-remote]\n"
           "\n"
           "  --url URL         webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/shopline\n"
           "  --secret S        app secret used to sign bodies (hex HMAC-SHA256)\n"
@@ -330,6 +330,8 @@ static void usage(FILE *f)
           "  --shop-domain D   X-Shopline-Shop-Domain (loadgen.myshopline.com)\n"
           "  --timeout-ms MS   per-request timeout, at most 60000 (10000)\n"
           "  --seed N          makes ids reproducible (default: from the clock)\n"
+          "  --first-seq N     number of the first delivery (0): runs sharing a --seed (and\n"
+          "                    so its order ids) get distinct webhook ids from distinct N\n"
           "  --allow-remote    permit a non-loopback host (default: loopback only)\n",
           f);
 }
@@ -419,7 +421,7 @@ out:
 
 enum { OPT_URL = 256, OPT_SECRET, OPT_SECRET_FILE, OPT_RATE, OPT_DURATION, OPT_CONNECTIONS,
        OPT_ORDERS, OPT_DUP_RATIO, OPT_SHOP_DOMAIN, OPT_TIMEOUT, OPT_SEED, OPT_ALLOW_REMOTE,
-       OPT_HELP };
+       OPT_HELP, OPT_FIRST_SEQ };
 
 static const struct option long_options[] = {
     {"url", required_argument, NULL, OPT_URL},
@@ -433,6 +435,7 @@ static const struct option long_options[] = {
     {"shop-domain", required_argument, NULL, OPT_SHOP_DOMAIN},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"first-seq", required_argument, NULL, OPT_FIRST_SEQ},
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -499,6 +502,14 @@ static bool parse_options(int argc, char **argv, struct options *opt)
             if (!parse_long(optarg, 0, 999999999, &seed))
                 return bad_value("--seed", optarg, "0 to 999999999");
             break;
+        case OPT_FIRST_SEQ: {
+            long first = 0;
+
+            if (!parse_long(optarg, 0, 999999999999L, &first))
+                return bad_value("--first-seq", optarg, "0 to 999999999999");
+            opt->first_seq = (uint64_t)first;
+            break;
+        }
         case OPT_ALLOW_REMOTE: opt->allow_remote = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         default: usage(stderr); return false;
