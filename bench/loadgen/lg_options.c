@@ -36,7 +36,8 @@ static void usage(FILE *f)
           "  --retries N       redeliver (same bytes, same webhook id, as Shopline does) after a\n"
           "                    transport error or a 408/429/5xx, up to N times, 0-100 (0)\n"
           "  --deliver-all     send every slot due in the window even when late (none missed),\n"
-          "                    re-deliveries on top: rate x duration new orders exactly\n",
+          "                    re-deliveries on top, new delivery k is order k: rate x\n"
+          "                    duration distinct new orders exactly (up to --orders)\n",
           f);
 }
 

@@ -26,8 +26,9 @@
  *   connections under-delivers and a figure measures it, not the server.
  *   --deliver-all sends every slot due in the window, late if need be
  *   ("late" counts them; latency still runs from the slot's due time), and
- *   sends re-deliveries in addition to the slots, so a run delivers exactly
- *   rate x duration new orders. --retries N redelivers a delivery that got
+ *   sends re-deliveries in addition to the slots, and new delivery k is
+ *   order k (not a random one of --orders, which repeats some), so a run
+ *   delivers exactly rate x duration distinct new orders. --retries N redelivers a delivery that got
  *   no answer (connection refused or reset, timeout) or a 408, 429 or 5xx:
  *   the same bytes under the same webhook id, as Shopline does, after
  *   100 ms doubling to 5 s; "retries" counts them and the last outcome is
