@@ -19,7 +19,7 @@
 # window is sent, late if the generator falls behind; re-deliveries on top, so
 # RATE x DURATION new orders exactly) and --retries (a delivery that got no
 # answer, a 408, 429 or 5xx is redelivered with the same bytes and webhook id,
-# as Shopline does), on BENCH_CONNECTIONS (8) connections; its retries and
+# as Shopline does), on BENCH_CONNECTIONS (32) connections; its retries and
 # late sends are reported, so the figures are about shopvox, not the generator.
 #
 # Memory: shopvox's RSS and the orders waiting for Peoplevox (paid, not yet a
@@ -41,7 +41,7 @@ WORKERS=${BENCH_WORKERS:-4}
 CONCURRENCY=${BENCH_PVX_CONCURRENCY:-2}
 LIMIT=${BENCH_PVX_LIMIT:-}
 DRAIN_S=${BENCH_DRAIN_S:-300}
-CONNECTIONS=${BENCH_CONNECTIONS:-8}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
 HOLD=${BENCH_PVX_HOLD:-0}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com
