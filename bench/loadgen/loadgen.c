@@ -28,13 +28,14 @@
  *   ("late" counts them; latency still runs from the slot's due time), and
  *   sends re-deliveries in addition to the slots, and new delivery k is
  *   order k (not a random one of --orders, which repeats some), so a run
- *   delivers exactly rate x duration distinct new orders. --retries N redelivers a delivery that got
- *   no answer (connection refused or reset, timeout) or a 408, 429 or 5xx:
- *   the same bytes under the same webhook id, as Shopline does, after
- *   100 ms doubling to 5 s; "retries" counts them and the last outcome is
- *   the one recorded.
+ *   delivers exactly rate x duration distinct new orders. --retries N
+ *   redelivers a delivery that got no answer (connection refused or reset,
+ *   timeout) or a 408, 429 or 5xx: the same bytes under the same webhook
+ *   id, as Shopline does, after 100 ms doubling to 5 s; "retries" counts
+ *   them and the last outcome is the one recorded.
  * - Bounded. The run stops at --duration (at most 600 s) plus one request
- *   timeout; latencies go to fixed-size log-linear histograms (~1.6%
+ *   timeout (with --deliver-all, once the slots still due are sent; with
+ *   --retries, their redeliveries too); latencies go to fixed-size log-linear histograms (~1.6%
  *   resolution), not to a per-request array, so memory does not grow with
  *   the run. Only the given URL is contacted (no redirects, no proxy,
  *   http/https only) and, unless --allow-remote is given, only a loopback
@@ -438,7 +439,8 @@ static void report(const struct options *opt, const struct stats *t, double elap
     printf("  achieved       %.1f req/s over %.2f s%s\n", rps, window_s,
            interrupted ? " (interrupted)" : "");
     printf("  connections    %" PRIu64 " opened\n", t->connects);
-    printf("  retries        %" PRIu64 " (redeliveries after no answer, 408, 429, 5xx; max %ld each)\n",
+    printf("  retries        %" PRIu64
+           " (redeliveries after no answer, 408, 429, 5xx; max %ld each)\n",
            t->retries, opt->retries);
     if (opt->deliver_all)
         printf("  late           %" PRIu64 " (sent after the window: --deliver-all)\n", t->late);

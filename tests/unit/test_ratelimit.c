@@ -230,7 +230,8 @@ static void test_parse_window_margin(void **state)
         struct errbuf err = {""};
 
         assert_int_equal(rl_parse_window_margin(cases[i].text, cases[i].margin_ms, &l, &err), 0);
-        if (fabs(l.burst - cases[i].burst) > 1e-9 || fabs(l.rate_per_s - cases[i].rate_per_s) > 1e-9)
+        if (fabs(l.burst - cases[i].burst) > 1e-9 ||
+            fabs(l.rate_per_s - cases[i].rate_per_s) > 1e-9)
             fail_msg("%s margin %lld: burst %.3f rate %.6f", cases[i].text,
                      (long long)cases[i].margin_ms, l.burst, l.rate_per_s);
     }
