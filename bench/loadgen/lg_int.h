@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MAX_DURATION_S 600.0
+#define MAX_CONNECTIONS 256
+#define MAX_ORDERS 100000000L
+#define MAX_TIMEOUT_MS 60000L
+#define MAX_SECRET_BYTES 4096
+#define MAX_RETRIES 100
 #define RECENT_DELIVERIES 1024 /* per thread: the pool re-deliveries draw from */
 
 /* Log-linear histogram of microseconds: exact below 128 us, then 64
@@ -39,6 +45,8 @@ struct options {
     uint64_t seed;
     uint64_t first_seq; /* added to every delivery's sequence number */
     bool allow_remote;
+    long retries;      /* redeliveries of one delivery after a transport error or 408/429/5xx */
+    bool deliver_all;  /* every slot of the window is sent, late if need be; dups on top */
 };
 
 struct delivery {
@@ -64,5 +72,8 @@ char *build_order_body(const struct options *opt, int64_t start_wall_s,
                        const struct delivery *d);
 /* A UUID-shaped webhook id, a pure function of (seed, seq). */
 void make_webhook_id(char out[37], uint64_t seed, uint64_t seq);
+
+/* Fills opt from argv; false (after a message) on any error (lg_options.c). */
+bool parse_options(int argc, char **argv, struct options *opt);
 
 #endif

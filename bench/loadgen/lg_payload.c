@@ -149,7 +149,9 @@ static long add_line_items(json_object *order, uint64_t seed, uint64_t order_idx
 char *build_order_body(const struct options *opt, int64_t start_wall_s,
                               const struct delivery *d)
 {
-    uint64_t order_idx = mix64(opt->seed ^ mix64(d->seq)) % (uint64_t)opt->orders;
+    /* --deliver-all: new delivery k is order k, so no two new deliveries share an order */
+    uint64_t order_idx = (opt->deliver_all ? d->seq : mix64(opt->seed ^ mix64(d->seq))) %
+                         (uint64_t)opt->orders;
     uint64_t h = mix64(opt->seed + order_idx); /* per-order: same lines every time */
     const struct address *a = &addresses[(h >> 40) % ARRAY_LEN(addresses)];
     int64_t created_s = start_wall_s - 3600 - (int64_t)(order_idx % 3600);

@@ -20,8 +20,22 @@
  *   function of (seed, delivery sequence, updated_at), so a re-delivery
  *   (--dup-ratio) resends byte-identical content under the same
  *   X-Shopline-Webhook-Id, as the platform does when it retries.
+ * - Every order, when asked (--deliver-all, --retries; the orders bench).
+ *   Without them a slot still unsent at the deadline is "missed" and a
+ *   failed request is only counted, so a generator starved of CPU or
+ *   connections under-delivers and a figure measures it, not the server.
+ *   --deliver-all sends every slot due in the window, late if need be
+ *   ("late" counts them; latency still runs from the slot's due time), and
+ *   sends re-deliveries in addition to the slots, and new delivery k is
+ *   order k (not a random one of --orders, which repeats some), so a run
+ *   delivers exactly rate x duration distinct new orders. --retries N
+ *   redelivers a delivery that got no answer (connection refused or reset,
+ *   timeout) or a 408, 429 or 5xx: the same bytes under the same webhook
+ *   id, as Shopline does, after 100 ms doubling to 5 s; "retries" counts
+ *   them and the last outcome is the one recorded.
  * - Bounded. The run stops at --duration (at most 600 s) plus one request
- *   timeout; latencies go to fixed-size log-linear histograms (~1.6%
+ *   timeout (with --deliver-all, once the slots still due are sent; with
+ *   --retries, their redeliveries too); latencies go to fixed-size log-linear histograms (~1.6%
  *   resolution), not to a per-request array, so memory does not grow with
  *   the run. Only the given URL is contacted (no redirects, no proxy,
  *   http/https only) and, unless --allow-remote is given, only a loopback
@@ -47,12 +61,9 @@
 #include "common.h"
 #include "webhook.h"
 
-#define MAX_DURATION_S 600.0
-#define MAX_CONNECTIONS 256
-#define MAX_ORDERS 100000000L
-#define MAX_TIMEOUT_MS 60000L
-#define MAX_SECRET_BYTES 4096
 #define NS_PER_S INT64_C(1000000000)
+#define RETRY_FIRST_MS 100  /* the first redelivery waits this long, doubling */
+#define RETRY_MAX_MS 5000   /* up to this */
 
 #include "lg_int.h"
 
@@ -73,6 +84,9 @@ struct stats {
     uint64_t ok;
     uint64_t errors;
     uint64_t connects; /* new connections opened: keep-alive works when ~= threads */
+    uint64_t slots;    /* slots of the schedule sent (a --deliver-all dup is not one) */
+    uint64_t late;     /* slots sent after the window (--deliver-all) */
+    uint64_t retries;  /* redeliveries after a transport error or 408/429/5xx */
     uint64_t by_code[600]; /* index = HTTP status; others land in 0 */
     struct hist from_schedule;
     struct hist from_send;
@@ -165,14 +179,20 @@ static struct curl_slist *build_headers(const struct options *opt, const char *w
     return h;
 }
 
-/* Picks a re-delivery (dup_ratio) or a new delivery numbered slot. */
-static struct delivery next_delivery(struct worker *w, uint64_t slot, bool *is_dup)
+/* What a send may be: either (dup_ratio decides), a new delivery, a re-delivery. */
+enum pick { PICK_ANY, PICK_NEW, PICK_DUP };
+
+/* Picks a re-delivery (dup_ratio, or always for PICK_DUP) or a new delivery numbered slot. */
+static struct delivery next_delivery(struct worker *w, uint64_t slot, enum pick pick,
+                                     bool *is_dup)
 {
     const struct options *opt = w->run->opt;
     struct delivery d;
 
     *is_dup = false;
-    if (w->recent_len > 0 && opt->dup_ratio > 0.0 && rng_unit(&w->rng) < opt->dup_ratio) {
+    if (w->recent_len > 0 &&
+        (pick == PICK_DUP ||
+         (pick == PICK_ANY && opt->dup_ratio > 0.0 && rng_unit(&w->rng) < opt->dup_ratio))) {
         *is_dup = true;
         return w->recent[rng_next(&w->rng) % w->recent_len];
     }
@@ -185,16 +205,24 @@ static struct delivery next_delivery(struct worker *w, uint64_t slot, bool *is_d
     return d;
 }
 
+/* Whether an attempt's outcome is one Shopline redelivers: no answer, 408, 429, 5xx. */
+static bool worth_retrying(struct worker *w, CURLcode cc)
+{
+    long code = 0;
+
+    if (cc != CURLE_OK)
+        return true;
+    curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
+    return code == 408 || code == 429 || code >= 500;
+}
+
 static void record_result(struct worker *w, CURLcode cc, int64_t due_ns, int64_t sent_ns,
                           int64_t done_ns)
 {
     struct stats *st = w->st;
     long code = 0;
-    long connects = 0;
 
     st->sent++;
-    if (curl_easy_getinfo(w->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
-        st->connects += (uint64_t)connects;
     if (cc != CURLE_OK) {
         st->errors++;
         if (st->first_error[0] == '\0')
@@ -210,8 +238,12 @@ static void record_result(struct worker *w, CURLcode cc, int64_t due_ns, int64_t
     hist_record(&st->from_send, done_ns - sent_ns);
 }
 
-/* Sends delivery slot; due_ns < 0 means unpaced (due when sent). */
-static void send_one(struct worker *w, uint64_t slot, int64_t due_ns)
+/*
+ * Sends delivery slot (what pick allows); due_ns < 0 means unpaced (due when
+ * sent). Up to --retries redeliveries of the same bytes after an outcome
+ * worth retrying, backing off from RETRY_FIRST_MS; the last outcome counts.
+ */
+static void send_one(struct worker *w, uint64_t slot, int64_t due_ns, enum pick pick)
 {
     const struct options *opt = w->run->opt;
     struct curl_slist *headers;
@@ -224,7 +256,7 @@ static void send_one(struct worker *w, uint64_t slot, int64_t due_ns)
     int64_t sent_ns;
     CURLcode cc;
 
-    d = next_delivery(w, slot, &is_dup);
+    d = next_delivery(w, slot, pick, &is_dup);
     body = build_order_body(opt, w->run->start_wall_s, &d);
     body_len = strlen(body);
     whk_sign_hex(opt->secret, body, body_len, signature);
@@ -234,9 +266,23 @@ static void send_one(struct worker *w, uint64_t slot, int64_t due_ns)
     curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    w->curl_err[0] = '\0';
-    sent_ns = mono_ns();
-    cc = curl_easy_perform(w->curl);
+    for (long attempt = 0;; attempt++) {
+        long connects = 0;
+        int64_t backoff_ms = RETRY_FIRST_MS << (attempt < 6 ? attempt : 6);
+
+        w->curl_err[0] = '\0';
+        sent_ns = mono_ns();
+        cc = curl_easy_perform(w->curl);
+        if (curl_easy_getinfo(w->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+            connects > 0)
+            w->st->connects += (uint64_t)connects;
+        if (attempt >= opt->retries || !worth_retrying(w, cc))
+            break;
+        w->st->retries++;
+        if (!sleep_until_ns(mono_ns() +
+                            (backoff_ms < RETRY_MAX_MS ? backoff_ms : RETRY_MAX_MS) * 1000000))
+            break;
+    }
     record_result(w, cc, due_ns < 0 ? sent_ns : due_ns, sent_ns, mono_ns());
     if (is_dup)
         w->st->redeliveries++;
@@ -264,9 +310,19 @@ static void *worker_main(void *arg)
             if (due_ns >= run->end_ns || !sleep_until_ns(due_ns))
                 break;
         }
-        if (mono_ns() >= run->end_ns)
-            break; /* behind schedule at the deadline: the rest is "missed" */
-        send_one(w, slot, rate > 0.0 ? due_ns : -1);
+        if (mono_ns() >= run->end_ns) {
+            if (!(run->opt->deliver_all && rate > 0.0))
+                break; /* behind schedule at the deadline: the rest is "missed" */
+            w->st->late++;
+        }
+        w->st->slots++;
+        if (!run->opt->deliver_all) {
+            send_one(w, slot, rate > 0.0 ? due_ns : -1, PICK_ANY);
+            continue;
+        }
+        send_one(w, slot, rate > 0.0 ? due_ns : -1, PICK_NEW);
+        if (run->opt->dup_ratio > 0.0 && rng_unit(&w->rng) < run->opt->dup_ratio)
+            send_one(w, slot, rate > 0.0 ? due_ns : -1, PICK_DUP);
     }
     return NULL;
 }
@@ -310,231 +366,6 @@ static void on_signal(int sig)
     atomic_store(&stop_requested, 1);
 }
 
-/* ---- options ---------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-    fputs("usage: loadgen --url URL (--secret S | --secret-file F | env SHOPLINE_APP_SECRET)\n"
-          "               [--rate N] [--duration S] [--connections C] [--orders N]\n"
-          "               [--dup-ratio R] [--shop-domain D] [--timeout-ms MS] [--seed N]\n"
-          "               [--first-seq N] [--allow-remote]\n"
-          "\n"
-          "  --url URL         webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/shopline\n"
-          "  --secret S        app secret used to sign bodies (hex HMAC-SHA256)\n"
-          "  --secret-file F   read the secret from F (trailing newline dropped)\n"
-          "  --rate N          target requests/s, open loop; 0 = as fast as possible (100)\n"
-          "  --duration S      seconds to run, at most 600 (10)\n"
-          "  --connections C   threads, each with one keep-alive connection, 1-256 (4)\n"
-          "  --orders N        distinct order ids (1000)\n"
-          "  --dup-ratio R     fraction of re-deliveries reusing a webhook id, 0-1 (0.1)\n"
-          "  --shop-domain D   X-Shopline-Shop-Domain (loadgen.myshopline.com)\n"
-          "  --timeout-ms MS   per-request timeout, at most 60000 (10000)\n"
-          "  --seed N          makes ids reproducible (default: from the clock)\n"
-          "  --first-seq N     number of the first delivery (0): runs sharing a --seed (and\n"
-          "                    so its order ids) get distinct webhook ids from distinct N\n"
-          "  --allow-remote    permit a non-loopback host (default: loopback only)\n",
-          f);
-}
-
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
-static char *read_secret_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char buf[MAX_SECRET_BYTES + 1];
-    size_t n;
-
-    if (f == NULL) {
-        fprintf(stderr, "loadgen: could not open secret file \"%s\": %s\n", path,
-                strerror(errno));
-        return NULL;
-    }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    return xstrndup(buf, n);
-}
-
-/* true when host (as libcurl reports it) is a loopback name or address */
-static bool host_is_loopback(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-           strncmp(host, "127.", 4) == 0;
-}
-
-static bool check_url(const struct options *opt)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL;
-    char *host = NULL;
-    bool ok = false;
-
-    if (u == NULL || curl_url_set(u, CURLUPART_URL, opt->url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        fprintf(stderr, "loadgen: invalid --url \"%s\"\n", opt->url);
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        fprintf(stderr, "loadgen: --url must be http or https, got \"%s\"\n", scheme);
-        goto out;
-    }
-    if (!opt->allow_remote && !host_is_loopback(host)) {
-        fprintf(stderr,
-                "loadgen: refusing non-loopback host \"%s\" (pass --allow-remote to load a "
-                "server you own)\n",
-                host);
-        goto out;
-    }
-    ok = true;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
-
-enum { OPT_URL = 256, OPT_SECRET, OPT_SECRET_FILE, OPT_RATE, OPT_DURATION, OPT_CONNECTIONS,
-       OPT_ORDERS, OPT_DUP_RATIO, OPT_SHOP_DOMAIN, OPT_TIMEOUT, OPT_SEED, OPT_ALLOW_REMOTE,
-       OPT_HELP, OPT_FIRST_SEQ };
-
-static const struct option long_options[] = {
-    {"url", required_argument, NULL, OPT_URL},
-    {"secret", required_argument, NULL, OPT_SECRET},
-    {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"connections", required_argument, NULL, OPT_CONNECTIONS},
-    {"orders", required_argument, NULL, OPT_ORDERS},
-    {"dup-ratio", required_argument, NULL, OPT_DUP_RATIO},
-    {"shop-domain", required_argument, NULL, OPT_SHOP_DOMAIN},
-    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"first-seq", required_argument, NULL, OPT_FIRST_SEQ},
-    {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-static bool bad_value(const char *name, const char *value, const char *range)
-{
-    fprintf(stderr, "loadgen: invalid %s \"%s\" (allowed: %s)\n", name, value, range);
-    return false;
-}
-
-/* Fills opt from argv; false (after a message) on any error. */
-static bool parse_options(int argc, char **argv, struct options *opt)
-{
-    long seed = -1;
-    int c;
-
-    *opt = (struct options){.shop_domain = "loadgen.myshopline.com", .rate_per_s = 100.0,
-                            .duration_s = 10.0, .connections = 4, .orders = 1000,
-                            .dup_ratio = 0.1, .timeout_ms = 10000};
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case OPT_URL: opt->url = optarg; break;
-        case OPT_SECRET:
-            free(opt->secret);
-            opt->secret = xstrdup(optarg);
-            break;
-        case OPT_SECRET_FILE:
-            free(opt->secret);
-            opt->secret = read_secret_file(optarg);
-            if (opt->secret == NULL)
-                return false;
-            break;
-        case OPT_RATE:
-            if (!parse_double(optarg, 0.0, 1e7, &opt->rate_per_s))
-                return bad_value("--rate", optarg, "0 to 10000000");
-            break;
-        case OPT_DURATION:
-            if (!parse_double(optarg, 0.001, MAX_DURATION_S, &opt->duration_s))
-                return bad_value("--duration", optarg, "0.001 to 600");
-            break;
-        case OPT_CONNECTIONS:
-            if (!parse_long(optarg, 1, MAX_CONNECTIONS, &opt->connections))
-                return bad_value("--connections", optarg, "1 to 256");
-            break;
-        case OPT_ORDERS:
-            if (!parse_long(optarg, 1, MAX_ORDERS, &opt->orders))
-                return bad_value("--orders", optarg, "1 to 100000000");
-            break;
-        case OPT_DUP_RATIO:
-            if (!parse_double(optarg, 0.0, 1.0, &opt->dup_ratio))
-                return bad_value("--dup-ratio", optarg, "0 to 1");
-            break;
-        case OPT_SHOP_DOMAIN:
-            if (strlen(optarg) == 0 || strlen(optarg) > 255 || strpbrk(optarg, "\r\n") != NULL)
-                return bad_value("--shop-domain", optarg, "1 to 255 characters, one line");
-            opt->shop_domain = optarg;
-            break;
-        case OPT_TIMEOUT:
-            if (!parse_long(optarg, 1, MAX_TIMEOUT_MS, &opt->timeout_ms))
-                return bad_value("--timeout-ms", optarg, "1 to 60000");
-            break;
-        case OPT_SEED:
-            if (!parse_long(optarg, 0, 999999999, &seed))
-                return bad_value("--seed", optarg, "0 to 999999999");
-            break;
-        case OPT_FIRST_SEQ: {
-            long first = 0;
-
-            if (!parse_long(optarg, 0, 999999999999L, &first))
-                return bad_value("--first-seq", optarg, "0 to 999999999999");
-            opt->first_seq = (uint64_t)first;
-            break;
-        }
-        case OPT_ALLOW_REMOTE: opt->allow_remote = true; break;
-        case OPT_HELP: usage(stdout); exit(0);
-        default: usage(stderr); return false;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "loadgen: unexpected argument \"%s\"\n", argv[optind]);
-        return false;
-    }
-    if (opt->url == NULL) {
-        fputs("loadgen: --url is required\n", stderr);
-        return false;
-    }
-    if (opt->secret == NULL && getenv("SHOPLINE_APP_SECRET") != NULL)
-        opt->secret = xstrdup(getenv("SHOPLINE_APP_SECRET"));
-    if (opt->secret == NULL || opt->secret[0] == '\0') {
-        fputs("loadgen: a secret is required (--secret, --secret-file or SHOPLINE_APP_SECRET)\n",
-              stderr);
-        return false;
-    }
-    opt->seed = seed >= 0 ? (uint64_t)seed
-                          : (uint64_t)now_ms_wall() % UINT64_C(1000000000);
-    return check_url(opt);
-}
-
 /* ---- report ----------------------------------------------------------- */
 
 static void stats_merge(struct stats *into, const struct stats *from)
@@ -545,6 +376,9 @@ static void stats_merge(struct stats *into, const struct stats *from)
     into->ok += from->ok;
     into->errors += from->errors;
     into->connects += from->connects;
+    into->slots += from->slots;
+    into->late += from->late;
+    into->retries += from->retries;
     for (size_t i = 0; i < ARRAY_LEN(into->by_code); i++)
         into->by_code[i] += from->by_code[i];
     hist_merge(&into->from_schedule, &from->from_schedule);
@@ -571,7 +405,7 @@ static void report(const struct options *opt, const struct stats *t, double elap
     double window_s = interrupted && elapsed_s < opt->duration_s ? elapsed_s : opt->duration_s;
     uint64_t non2xx = t->sent - t->ok - t->errors;
     uint64_t expected = opt->rate_per_s > 0.0 ? (uint64_t)ceil(opt->rate_per_s * window_s) : 0;
-    uint64_t missed = expected > t->sent ? expected - t->sent : 0;
+    uint64_t missed = expected > t->slots ? expected - t->slots : 0;
     double rps = window_s > 0.0 ? (double)t->sent / window_s : 0.0;
     char codes[1024] = "";
     char rate[32];
@@ -605,6 +439,11 @@ static void report(const struct options *opt, const struct stats *t, double elap
     printf("  achieved       %.1f req/s over %.2f s%s\n", rps, window_s,
            interrupted ? " (interrupted)" : "");
     printf("  connections    %" PRIu64 " opened\n", t->connects);
+    printf("  retries        %" PRIu64
+           " (redeliveries after no answer, 408, 429, 5xx; max %ld each)\n",
+           t->retries, opt->retries);
+    if (opt->deliver_all)
+        printf("  late           %" PRIu64 " (sent after the window: --deliver-all)\n", t->late);
     puts("  latency (answered requests):");
     print_latency("from schedule", &t->from_schedule);
     print_latency("from send", &t->from_send);
@@ -619,9 +458,11 @@ static void report(const struct options *opt, const struct stats *t, double elap
            hist_percentile_ms(&t->from_schedule, 99.0),
            hist_percentile_ms(&t->from_schedule, 99.9),
            (double)t->from_schedule.max_us / 1000.0);
-    printf(" send_p50_ms=%.3f send_p99_ms=%.3f send_max_ms=%.3f codes=%s\n",
+    printf(" send_p50_ms=%.3f send_p99_ms=%.3f send_max_ms=%.3f codes=%s",
            hist_percentile_ms(&t->from_send, 50.0), hist_percentile_ms(&t->from_send, 99.0),
            (double)t->from_send.max_us / 1000.0, codes[0] ? codes : "-");
+    printf(" new=%" PRIu64 " retries=%" PRIu64 " late=%" PRIu64 "\n", t->new_deliveries,
+           t->retries, t->late);
 }
 
 /* ---- main ------------------------------------------------------------- */

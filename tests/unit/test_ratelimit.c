@@ -5,7 +5,9 @@
  * parsing, and the promise behind its limits: a simulated second of greedy
  * callers never gets more than CALLS calls into any window of SECONDS;
  * priorities: the reserve a lower priority leaves, and high-priority
- * callers getting every token while they outrun the refill.
+ * callers getting every token while they outrun the refill; the Peoplevox
+ * margin: its limits, and greedy calls held up to 2.4 s after their
+ * tokens never passing CALLS in a window with it (they do without).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -206,6 +209,100 @@ static void test_window_promise(void **state)
     }
 }
 
+static void test_parse_window_margin(void **state)
+{
+    static const struct {
+        const char *text;
+        int64_t margin_ms;
+        double burst, rate_per_s;
+    } cases[] = {
+        {"15/15s", 0, 3.0, 0.8},              /* no margin: rl_parse_window's bucket */
+        {"15/15s", 1250, 3.0, 0.8},           /* what the plain bucket tolerates already */
+        {"15/15s", 2500, 2.0, 0.8},           /* the default: burst gives way, rate kept */
+        {"15/15s", 3750, 2.0, 14.0 / 18.75},  /* burst at 2: the rate gives way */
+        {"20/1s", 2500, 2.0, 19.0 / 3.5},     /* a short window: mostly the rate */
+        {"1/10s", 2500, 1.0, 1.0 / 12.5},     /* one call per 12.5 s */
+        {"5/1s", 500, 1.0, 5.0 / 1.5},        /* burst 1 stays 1 */
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct rl_limits l = {0, 0};
+        struct errbuf err = {""};
+
+        assert_int_equal(rl_parse_window_margin(cases[i].text, cases[i].margin_ms, &l, &err), 0);
+        if (fabs(l.burst - cases[i].burst) > 1e-9 ||
+            fabs(l.rate_per_s - cases[i].rate_per_s) > 1e-9)
+            fail_msg("%s margin %lld: burst %.3f rate %.6f", cases[i].text,
+                     (long long)cases[i].margin_ms, l.burst, l.rate_per_s);
+    }
+    assert_int_equal(rl_parse_window_margin("15/0s", 2500, &(struct rl_limits){0, 0},
+                                            &(struct errbuf){""}),
+                     -1);
+}
+
+/*
+ * Greedy callers take every token the bucket of text (kept with margin_ms)
+ * grants for two windows, then rest until the bucket is full (a backlog
+ * that comes and goes: each busy spell starts with a whole burst), for
+ * 600 s. The sending side stalls for late_ms as each busy spell begins (a
+ * loaded machine): the calls that took their tokens meanwhile all reach the
+ * far side at the stall's end, the rest on time. The far side admits like
+ * Peoplevox and the sandbox (at most CALLS in a sliding window of
+ * window_ms; a refused call does not count). Returns how many it refused.
+ */
+static long late_arrivals_refused(const char *text, long calls, int64_t window_ms,
+                                  int64_t margin_ms, int64_t late_ms)
+{
+    static int64_t admitted[1000];
+    struct rl_limits l;
+    struct rl_bucket b;
+    struct errbuf err = {""};
+    size_t n_admitted = 0, next = 0;
+    long refused = 0;
+
+    assert_int_equal(rl_parse_window_margin(text, margin_ms, &l, &err), 0);
+    assert_true(calls <= (long)ARRAY_LEN(admitted));
+    b = (struct rl_bucket){l.burst, 0, 0};
+    for (int64_t t = 0, busy_from = 0; t < 600000; t++) {
+        rl_refill(&l, &b, t);
+        if (t - busy_from >= 2 * window_ms && b.tokens >= l.burst)
+            busy_from = t; /* rested until full: busy again */
+        while (t - busy_from < 2 * window_ms && rl_take(&l, &b, RL_PRIO_HIGH, t)) {
+            int64_t at = t < busy_from + late_ms ? busy_from + late_ms : t;
+
+            if (n_admitted == (size_t)calls && at - admitted[next] < window_ms) {
+                refused++;
+                continue;
+            }
+            admitted[next] = at;
+            next = (next + 1) % (size_t)calls;
+            n_admitted += n_admitted < (size_t)calls;
+        }
+    }
+    return refused;
+}
+
+/*
+ * The margin's promise: with calls up to 2.4 s late, the default 15/15s
+ * bucket kept with the default 2500 ms margin draws no refusal, where the
+ * bucket without a margin (1.25 s of lateness tolerated) does; the same for
+ * a short window (20/1s, 400 ms late, margin 500 ms).
+ */
+static void test_margin_absorbs_late_calls(void **state)
+{
+    long plain = late_arrivals_refused("15/15s", 15, 15000, 0, 2400);
+    long kept = late_arrivals_refused("15/15s", 15, 15000, 2500, 2400);
+    long short_plain = late_arrivals_refused("20/1s", 20, 1000, 0, 400);
+    long short_kept = late_arrivals_refused("20/1s", 20, 1000, 500, 400);
+
+    printf("refused: 15/15s %ld without the margin, %ld with it; 20/1s %ld, %ld\n", plain, kept,
+           short_plain, short_kept);
+    assert_true(plain > 0);
+    assert_int_equal(kept, 0);
+    assert_true(short_plain > 0);
+    assert_int_equal(short_kept, 0);
+}
+
 static void test_reserve_table(void **state)
 {
     static const struct {
@@ -296,6 +393,8 @@ int main(void)
         cmocka_unit_test(test_high_priority_first_when_short),
         cmocka_unit_test(test_api_names),
         cmocka_unit_test(test_leaky_limits_keep_a_margin),
+        cmocka_unit_test(test_parse_window_margin),
+        cmocka_unit_test(test_margin_absorbs_late_calls),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,8 @@ static bool bucket_limits(const struct cfg *cfg, const char *api, struct rl_limi
         out->burst = cfg->shopline_burst;
         return true;
     }
-    return strcmp(api, "peoplevox") == 0 && rl_parse_window(cfg->pvx_rate, out, &err) == 0;
+    return strcmp(api, "peoplevox") == 0 &&
+           rl_parse_window_margin(cfg->pvx_rate, cfg->pvx_rate_margin_ms, out, &err) == 0;
 }
 
 /* Adds "burst", "tokens_now" and "used_pct" to each bucket. */

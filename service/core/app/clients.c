@@ -10,14 +10,15 @@
 #include "log.h"
 #include "ratelimit.h"
 
-/* The shared buckets' limits (PEOPLEVOX_RATE was checked by load_config). */
+/* The shared buckets' limits (PEOPLEVOX_RATE checked by load_config; its margin: ratelimit.h). */
 struct limiter *clients_limiter(const struct cfg *c)
 {
     struct limiter_opts lo = {.database_url = c->database_url, .shop = c->shop_domain,
                               .connections = c->pvx_max_concurrency + 2};
     struct errbuf err = {""};
 
-    rl_parse_window(c->pvx_rate, &lo.limits[RL_API_PEOPLEVOX], &err);
+    rl_parse_window_margin(c->pvx_rate, c->pvx_rate_margin_ms, &lo.limits[RL_API_PEOPLEVOX],
+                           &err);
     lo.limits[RL_API_SHOPLINE] = rl_leaky_limits(c->shopline_rate_per_sec, c->shopline_burst);
     return limiter_create(&lo);
 }

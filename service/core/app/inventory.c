@@ -360,7 +360,7 @@ static void publish_budget(struct worker_ctx *w, const struct inventory_source *
                 b.pvx_calls_per_hour);
     metrics_set("shopvox_inventory_budget_calls_per_hour", "api=\"shopline\"",
                 b.shopline_calls_per_hour);
-    if (rl_parse_window(w->cfg->pvx_rate, &pvx, &err) == 0)
+    if (rl_parse_window_margin(w->cfg->pvx_rate, w->cfg->pvx_rate_margin_ms, &pvx, &err) == 0)
         metrics_set("shopvox_inventory_budget_limit_calls_per_hour", "api=\"peoplevox\"",
                     pvx.rate_per_s * 3600.0);
     metrics_set("shopvox_inventory_budget_limit_calls_per_hour", "api=\"shopline\"",

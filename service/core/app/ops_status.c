@@ -134,7 +134,8 @@ enum st ops_limiter_report(struct store_conn *c, const struct cfg *cfg, const ch
     enum st st = ST_OK;
 
     *out = NULL;
-    if (rl_parse_window(cfg->pvx_rate, &limits[RL_API_PEOPLEVOX], &ignored) < 0)
+    if (rl_parse_window_margin(cfg->pvx_rate, cfg->pvx_rate_margin_ms, &limits[RL_API_PEOPLEVOX],
+                               &ignored) < 0)
         limits[RL_API_PEOPLEVOX] = rl_leaky_limits(1, 1); /* config.c refuses it at start */
     limits[RL_API_SHOPLINE] = rl_leaky_limits(cfg->shopline_rate_per_sec, cfg->shopline_burst);
     for (int api = 0; api < RL_API_COUNT && st == ST_OK; api++) {

@@ -121,7 +121,37 @@ static double rl_parse_seconds(const char *s)
     return v;
 }
 
+/*
+ * Keeps the bucket of calls per seconds (burst b0, rate r0) from passing
+ * calls in any window of arrivals when a call may arrive up to margin_s
+ * after its token: calls + 1 takes need (calls + 1 - burst) / rate seconds,
+ * which must be at least seconds + margin_s. The burst gives way first
+ * (down to 2, the least that still keeps a priority reserve, or b0 when it
+ * is smaller), then the rate (see Decisions).
+ */
+static void rl_apply_margin(struct rl_limits *out, long calls, double seconds, double margin_s)
+{
+    double span = seconds + margin_s;
+    double least = fmin(out->burst, 2.0);
+    double fit = floor((double)calls + 1.0 - out->rate_per_s * span);
+
+    if (margin_s <= 0.0)
+        return;
+    if (fit >= least) {
+        out->burst = fmin(out->burst, fit);
+        return;
+    }
+    out->burst = least;
+    out->rate_per_s = ((double)calls + 1.0 - least) / span;
+}
+
 int rl_parse_window(const char *text, struct rl_limits *out, struct errbuf *err)
+{
+    return rl_parse_window_margin(text, 0, out, err);
+}
+
+int rl_parse_window_margin(const char *text, int64_t margin_ms, struct rl_limits *out,
+                           struct errbuf *err)
 {
     const char *p = NULL;
     long calls = text != NULL ? rl_parse_calls(text, &p) : -1;
@@ -140,6 +170,7 @@ int rl_parse_window(const char *text, struct rl_limits *out, struct errbuf *err)
     out->burst = burst;
     /* CALLS 1: the burst of 1 and one token per window, i.e. one call per window */
     out->rate_per_s = ((double)calls - burst > 0 ? (double)calls - burst : 1.0) / seconds;
+    rl_apply_margin(out, calls, seconds, margin_ms > 0 ? (double)margin_ms / 1000.0 : 0.0);
     return 0;
 }
 
