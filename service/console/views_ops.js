@@ -174,12 +174,20 @@ async function dailyReport(args) {
     ]));
 }
 
-/* A list of {sku, ...} objects (the drift report's JSON columns) as a table. */
+/* A list of objects (the drift report's top_items: sku, location_id, wanted, ...) as a table. */
 function objectsTable(items) {
   const list = Array.isArray(items) ? items : [];
   if (!list.length || typeof list[0] !== "object") return el("p", {class: "label"}, list.length ? list.join(", ") : "None.");
   const keys = Object.keys(list[0]);
   return table(keys.map((k) => k.replace(/_/g, " ")), list.map((x) => cells(keys.map((k) => num(x[k])))));
+}
+
+/* The SKUs on one side only: {"count": n, "first": [codes]}. */
+function oneSide(side) {
+  const first = side && Array.isArray(side.first) ? side.first : [];
+  if (!side || !side.count) return el("p", {class: "label"}, "None.");
+  return el("p", {}, side.count + (side.count === 1 ? " SKU" : " SKUs") +
+            (first.length ? (first.length < side.count ? ", the first " + first.length + ": " : ": ") + first.join(", ") : ""));
 }
 
 async function inventoryReport() {
@@ -197,8 +205,8 @@ async function inventoryReport() {
        figure("Corrected", r.corrected), figure("Pending push", r.pending), figure("Unread", r.unread),
        figure("Variance", r.variance_units + " units (" + r.variance_pct + " %)")),
     el("h2", {}, "Largest drifts"), objectsTable(r.top_items),
-    el("h2", {}, "Only in Peoplevox"), objectsTable(r.peoplevox_only),
-    el("h2", {}, "Only in Shopline"), objectsTable(r.shopline_only));
+    el("h2", {}, "Only in Peoplevox"), oneSide(r.peoplevox_only),
+    el("h2", {}, "Only in Shopline"), oneSide(r.shopline_only));
 }
 
 async function reconcileReport() {

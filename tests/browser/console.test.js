@@ -282,8 +282,16 @@ async function main() {
     await page.$eval("#report-date", (i) => { i.value = "2026-01-15"; });
     await page.click("#view form button[type=submit]");
     await page.waitForSelector("::-p-text(Daily report for 2026-01-15)");
+    await world.ask("sql INSERT INTO inventory_drift_reports (shop, started_at, checked, drifted, corrected, pending, " +
+      "unread, variance_units, expected_units, drifted_pct, variance_pct, over_threshold, calls, top_items, " +
+      `peoplevox_only, shopline_only) VALUES ('${SHOP}', now(), 40, 2, 2, 0, 1, 7, 100, 5, 7, true, 1, ` +
+      `'[{"sku": "DRIFT-SKU-1", "location_id": "L1", "wanted": 5, "pushed": 5, "shown": 10, "variance": 5}]', ` +
+      `'{"count": 12, "first": ["PVX-ONLY-1"]}', '{"count": 0, "first": []}') RETURNING id`);
     await page.click("button::-p-text(Stock drift)");
     await page.waitForSelector("h1::-p-text(Stock drift)");
+    await page.waitForSelector("td::-p-text(DRIFT-SKU-1)");
+    await page.waitForSelector("::-p-text(12 SKUs, the first 1: PVX-ONLY-1)");
+    await page.waitForSelector("::-p-text(over the threshold)");
     await shot(page, "reports-inventory");
     await page.click("button::-p-text(Reconciliation)");
     await page.waitForSelector("h1::-p-text(Reconciliation)");
