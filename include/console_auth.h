@@ -7,10 +7,11 @@
  * (hashed into CONSOLE_LIMIT_SLOTS slots, so a few addresses may share
  * one) may try CONSOLE_LOGINS_PER_WINDOW logins in a window of
  * CONSOLE_LOGIN_WINDOW_S seconds; beyond that a login is answered 429
- * without looking at the token. A successful login does not refund. The
- * limiter is per process: behind several replicas a client gets that many
- * tries at each, still nowhere near what guessing a 32-character token
- * needs.
+ * without looking at the token. A successful login does not refund. This
+ * limiter is per process; the failed logins are also counted in the
+ * database (session_store.h), CONSOLE_LOGIN_FAILURES_PER_WINDOW per client
+ * in a window across every replica, so replicas do not multiply a
+ * guesser's tries.
  */
 #ifndef SHOPVOX_CONSOLE_AUTH_H
 #define SHOPVOX_CONSOLE_AUTH_H
@@ -26,6 +27,7 @@
 #define CONSOLE_LIMIT_SLOTS 1024
 #define CONSOLE_LOGINS_PER_WINDOW 10
 #define CONSOLE_LOGIN_WINDOW_S 60
+#define CONSOLE_LOGIN_FAILURES_PER_WINDOW 10 /* across replicas (console_login_failures) */
 
 /*
  * The value of cookie name in a Cookie header (may be NULL) into out (cap

@@ -4,7 +4,8 @@
  * the value itself never reaches the database. Every lookup that finds a
  * live session moves its expiry idle_s past now, so a session ends after
  * idle_s without use (or at logout). Expired rows are deleted when a new
- * session is created.
+ * session is created. Failed logins are counted per client address for the
+ * login limiter every replica shares.
  */
 #ifndef SHOPVOX_SESSION_STORE_H
 #define SHOPVOX_SESSION_STORE_H
@@ -33,6 +34,17 @@ enum st session_store_create(struct store_conn *c, const char *shop, const char 
  */
 int session_store_touch(struct store_conn *c, const char *shop, const char *id_hash_hex,
                         int idle_s, struct session_row *out, enum st *st, struct errbuf *err);
+/*
+ * Failed logins (console_login_failures, migration 029), shared by every
+ * replica: whether client (an address as text) has failed limit times
+ * within the window of window_s seconds that began at its first failure:
+ * 1 blocked, 0 not, -1 with *st and err set when the database failed.
+ */
+int session_store_login_blocked(struct store_conn *c, const char *shop, const char *client,
+                                int window_s, int limit, enum st *st, struct errbuf *err);
+/* Counts a failed login of client: one more in its window, or the first of a new one. */
+enum st session_store_login_failed(struct store_conn *c, const char *shop, const char *client,
+                                   int window_s, struct errbuf *err);
 /* Deletes the session of id_hash_hex (none: not an error). */
 enum st session_store_delete(struct store_conn *c, const char *id_hash_hex, struct errbuf *err);
 

@@ -9,7 +9,11 @@
  * exception close and the order reach the fake warehouse; retry a dead job; open an
  * order's timeline; a viewer's write buttons are disabled and the API
  * refuses its write (403); a write without the CSRF header is 403; the CSP
- * and the other strict headers are on the page. A screenshot of each view
+ * and the other strict headers are on the page; returns (filter, one
+ * return, authorise), reports (the daily report's figures, another day,
+ * drift, reconciliation), schedules and budgets (also at 390 px wide, no
+ * sideways scroll), and a keyboard-only pass (Tab reaches the nav and a
+ * labelled control with a visible focus; Enter follows a nav link). A screenshot of each view
  * goes to $BROWSER_SCREENSHOTS (printed). Exit 77 (skipped) when chromium
  * or node_modules are missing outside CI (./dev deps installs both).
  */
@@ -229,6 +233,121 @@ async function main() {
     assert(status === 403, "viewer write: " + status);
     await shot(vp, "exceptions-viewer");
     await ctx.close();
+  });
+
+  /* ---- views_ops.js: returns, reports, schedules and budgets ---- */
+
+  await check("returns: the list by state, paged, one return, authorise it", async () => {
+    await world.ask("sql INSERT INTO returns (shop, shopline_return_id, shopline_order_id, mode, state) " +
+      `SELECT '${SHOP}', 'browser-old-' || n, 'browser-order-0', 'auto', 'cancelled' FROM generate_series(1, 55) n RETURNING id`);
+    const id = await world.ask("sql INSERT INTO returns (shop, shopline_return_id, shopline_order_id, mode, reason) " +
+      `VALUES ('${SHOP}', 'browser-rtn-1', 'browser-order-1', 'authorise', 'too small') RETURNING id`);
+    await world.ask("sql INSERT INTO return_lines (return_id, line_item_id, item_code, quantity) " +
+      `VALUES (${id}, 'L1', 'TEE-BLK-M', 2) RETURNING return_id`);
+    await page.goto(base + "/ops/#/returns", {waitUntil: "load"});
+    await page.waitForSelector(`a[href="#/return/${id}"]`);
+    await page.click("a::-p-text(Older returns)"); /* 56 returns: 50, then 6 */
+    await page.waitForSelector("a::-p-text(First page)");
+    await page.waitForSelector("::-p-text(No older returns.)");
+    const older = await page.$$eval("tbody tr", (trs) => trs.length);
+    assert(older === 6, older + " returns on the second page");
+    await page.click("a::-p-text(First page)");
+    await page.waitForSelector(`a[href="#/return/${id}"]`);
+    await page.select("#return-state", "requested"); /* the state filter */
+    await page.waitForSelector("::-p-text(Returns: requested)");
+    await page.waitForSelector(`a[href="#/return/${id}"]`);
+    await shot(page, "returns");
+    await page.click(`a[href="#/return/${id}"]`);
+    await page.waitForSelector(`::-p-text(Return #${id})`);
+    await page.waitForSelector("::-p-text(TEE-BLK-M)");
+    assert(await page.$("label[for=return-reason]"), "the reject reason has no label");
+    await shot(page, "return");
+    await page.click(`button[aria-label="authorise return ${id}"]`);
+    await waitFor("the return authorised", async () =>
+      (await world.ask("sql SELECT state FROM returns WHERE id = " + id)) !== "requested");
+    await page.waitForSelector("::-p-text(No decision to take)");
+  });
+
+  await check("reports: the daily report shows its figures, drift and reconciliation", async () => {
+    await page.goto(base + "/ops/#/reports", {waitUntil: "load"});
+    await page.waitForSelector("::-p-text(Daily report for)");
+    const rows = await page.$$eval("table.report tr", (trs) => trs.map((tr) => tr.textContent));
+    const received = rows.find((t) => t.startsWith("received"));
+    assert(received && /^received\d+$/.test(received), "no orders received figure: " + rows.join(" | "));
+    assert(Number(received.slice(8)) >= 1, "the day's orders not counted: " + received);
+    assert(rows.some((t) => t.startsWith("paid to Sales Order")), "no delays");
+    assert(rows.some((t) => t.startsWith("ecommerce")), "no exceptions per team");
+    assert(!/\bnull\b|undefined|NaN/.test(await page.$eval("#view", (v) => v.textContent)), "null, undefined or NaN shown");
+    await shot(page, "reports-daily");
+    await page.$eval("#report-date", (i) => { i.value = "2026-01-15"; });
+    await page.click("#view form button[type=submit]");
+    await page.waitForSelector("::-p-text(Daily report for 2026-01-15)");
+    await world.ask("sql INSERT INTO inventory_drift_reports (shop, started_at, checked, drifted, corrected, pending, " +
+      "unread, variance_units, expected_units, drifted_pct, variance_pct, over_threshold, calls, top_items, " +
+      `peoplevox_only, shopline_only) VALUES ('${SHOP}', now(), 40, 2, 2, 0, 1, 7, 100, 5, 7, true, 1, ` +
+      `'[{"sku": "DRIFT-SKU-1", "location_id": "L1", "wanted": 5, "pushed": 5, "shown": 10, "variance": 5}]', ` +
+      `'{"count": 12, "first": ["PVX-ONLY-1"]}', '{"count": 0, "first": []}') RETURNING id`);
+    await page.click("button::-p-text(Stock drift)");
+    await page.waitForSelector("h1::-p-text(Stock drift)");
+    await page.waitForSelector("td::-p-text(DRIFT-SKU-1)");
+    await page.waitForSelector("::-p-text(12 SKUs, the first 1: PVX-ONLY-1)");
+    await page.waitForSelector("::-p-text(over the threshold)");
+    await shot(page, "reports-inventory");
+    await page.click("button::-p-text(Reconciliation)");
+    await page.waitForSelector("h1::-p-text(Reconciliation)");
+    await page.waitForSelector("td::-p-text(orders)");
+    await shot(page, "reports-reconcile");
+  });
+
+  await check("schedules and budgets", async () => {
+    await page.goto(base + "/ops/#/schedules", {waitUntil: "load"});
+    await page.waitForSelector("h2::-p-text(Schedulers)");
+    const tasks = await page.$$eval("tbody tr", (trs) => trs.length);
+    assert(tasks >= 5, tasks + " scheduler rows");
+    await page.waitForSelector("::-p-text(Peoplevox budget in use)");
+    const text = await page.$eval("#view", (v) => v.textContent);
+    assert(!/\bnull\b|undefined|NaN/.test(text), "a value shown as null, undefined or NaN");
+    await shot(page, "schedules");
+    await page.setViewport({width: 390, height: 844});
+    await page.reload({waitUntil: "load"});
+    await page.waitForSelector("h2::-p-text(Schedulers)");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, "the page is " + overflow + " px wider than a 390 px phone");
+    await shot(page, "schedules-phone");
+    await page.goto(base + "/ops/#/reports", {waitUntil: "load"});
+    await page.waitForSelector("::-p-text(Daily report for)");
+    await shot(page, "reports-daily-phone");
+    await page.setViewport({width: 1280, height: 800});
+  });
+
+  await check("keyboard only: Tab reaches the nav and a labelled control, Enter follows a link", async () => {
+    await page.goto(base + "/ops/#/reports/daily", {waitUntil: "load"});
+    await page.waitForSelector("#report-date");
+    await page.evaluate(() => { document.body.tabIndex = -1; document.body.focus(); document.body.removeAttribute("tabindex"); }); /* from the top */
+    const seen = [];
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      seen.push(await page.evaluate(() => {
+        const a = document.activeElement;
+        const label = a && a.id ? document.querySelector(`label[for="${a.id}"]`) : null;
+        const box = label ? label.getBoundingClientRect() : null;
+        return {tag: a.tagName, nav: !!a.closest("#nav"), href: a.getAttribute("href"),
+                label: label && box.width > 0 && box.height > 0 ? label.textContent : null,
+                outline: getComputedStyle(a).outlineStyle};
+      }));
+    }
+    assert(seen.some((s) => s.nav), "Tab never reached the nav: " + JSON.stringify(seen));
+    const control = seen.find((s) => /INPUT|SELECT/.test(s.tag) && s.label);
+    assert(control, "Tab never reached a labelled control: " + JSON.stringify(seen));
+    assert(control.outline !== "none", "no visible focus on " + control.label);
+    /* from the top again, to the Schedules link, and Enter */
+    await page.evaluate(() => { document.body.tabIndex = -1; document.body.focus(); document.body.removeAttribute("tabindex"); }); /* from the top */
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      if (await page.evaluate(() => document.activeElement.getAttribute("href") === "#/schedules")) break;
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("h2::-p-text(Schedulers)");
   });
 
   await check("no CSP violation on any view", async () => {

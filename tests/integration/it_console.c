@@ -6,7 +6,10 @@
  * cap and content type; the API through the cookie (a write without the
  * session's X-CSRF-Token is 403, with it done and audited under the
  * token's name; a viewer's session cannot write); idle expiry and logout;
- * the login limiter (429 past 10 tries a minute from one client).
+ * a session ends when its token is replaced or removed (a restart with
+ * another token set); the login limiters (429 past 10 tries a minute from
+ * one client at one process, and past 10 failures a minute from one client
+ * across replicas).
  */
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -27,8 +30,13 @@
 #define T_OPERATOR "op-token-0123456789abcdef0123456789"
 #define T_VIEWER "viewer-token-0123456789abcdef01234567"
 
+#define T_OPERATOR_NEW "op-token-fedcba9876543210fedcba9876"
+#define ENV_TOKENS "SHOPVOX_ADMIN_TOKENS=olga:operator:" T_OPERATOR ",ann:viewer:" T_VIEWER
+
 static const char *db;
 static struct it_proc proc;
+static struct it_proc *at = &proc; /* the replica requests go to */
+static const char *const serve_args[] = {"serve", "--migrate", NULL};
 
 /* A session as the browser would hold it. */
 struct session {
@@ -48,7 +56,7 @@ static char *request(const char *method, const char *path, const char *h1, const
         headers[1] = h2, headers[2] = NULL;
     else if (strncmp(h1, "Content-Type:", 13) == 0) /* instead of JSON */
         headers[0] = h1, headers[1] = h2, headers[2] = NULL;
-    assert_int_equal(it_http_with_headers(proc.ops_port, method, path, body,
+    assert_int_equal(it_http_with_headers(at->ops_port, method, path, body,
                                           body ? strlen(body) : 0, headers, r, &lines),
                      0);
     if (want >= 0 && r->status != want) /* -1: any */
@@ -216,6 +224,65 @@ static void test_idle_expiry_and_logout_end_a_session(void **state)
     expect("GET", "/api/v1/whoami", t.cookie, NULL, NULL, 200); /* another session lives on */
 }
 
+static void test_a_session_ends_when_its_token_is_replaced_or_removed(void **state)
+{
+    static const char *const env[] = {"SHOPVOX_ADMIN_TOKENS=olga:operator:" T_OPERATOR_NEW,
+                                      NULL};
+    struct session olga, ann, fresh;
+
+    login(T_OPERATOR, &olga);
+    login(T_VIEWER, &ann);
+    expect("GET", "/api/v1/whoami", olga.cookie, NULL, NULL, 200);
+    it_proc_stop(&proc, SIGTERM, 10000);
+    /* olga's token replaced, ann's removed: the sessions' rows are still there */
+    assert_int_equal(it_shopvox_start(&proc, db, env, serve_args), 0);
+    expect("GET", "/api/v1/whoami", olga.cookie, NULL, NULL, 401);
+    expect("GET", "/ops/session", olga.cookie, NULL, NULL, 401);
+    expect("POST", "/api/v1/exceptions/1/resolve", olga.cookie, olga.csrf, "{}", 401);
+    expect("GET", "/api/v1/whoami", ann.cookie, NULL, NULL, 401);
+    expect("GET", "/ops/session", ann.cookie, NULL, NULL, 401);
+    expect("POST", "/ops/login", NULL, NULL, "{\"token\": \"" T_OPERATOR "\"}", 401);
+    login(T_OPERATOR_NEW, &fresh);
+    expect("GET", "/api/v1/whoami", fresh.cookie, NULL, NULL, 200);
+}
+
+static struct it_proc b = {.pid = -1}, c = {.pid = -1}; /* two more replicas */
+
+static int stop_replicas(void **state)
+{
+    at = &proc;
+    it_proc_stop(&b, SIGKILL, 1000);
+    it_proc_stop(&c, SIGKILL, 1000);
+    it_sql_exec(db, "DELETE FROM console_login_failures");
+    return 0;
+}
+
+static void test_failed_logins_are_limited_across_replicas(void **state)
+{
+    static const char *const env[] = {ENV_TOKENS, NULL};
+    struct session s;
+
+    it_sql_exec(db, "DELETE FROM console_login_failures");
+    assert_int_equal(it_shopvox_start(&b, db, env, serve_args), 0);
+    assert_int_equal(it_shopvox_start(&c, db, env, serve_args), 0);
+    /* 10 failures, 5 at each: each process has seen half its own limit */
+    for (int i = 0; i < CONSOLE_LOGIN_FAILURES_PER_WINDOW; i++) {
+        at = i % 2 ? &b : &c;
+        expect("POST", "/ops/login", NULL, NULL, "{\"token\": \"guess\"}", 401);
+    }
+    assert_int_equal(it_sql_long(db, "SELECT failures FROM console_login_failures"),
+                     CONSOLE_LOGIN_FAILURES_PER_WINDOW);
+    at = &b;
+    expect("POST", "/ops/login", NULL, NULL, "{\"token\": \"guess\"}", 429);
+    at = &c; /* a right token too: no more tries this window */
+    expect("POST", "/ops/login", NULL, NULL, "{\"token\": \"" T_OPERATOR "\"}", 429);
+    /* the window over: the next failure starts a new one */
+    it_sql_exec(db, "UPDATE console_login_failures SET window_start = now() - interval '61 s'");
+    login(T_OPERATOR, &s);
+    expect("POST", "/ops/login", NULL, NULL, "{\"token\": \"guess\"}", 401);
+    assert_int_equal(it_sql_long(db, "SELECT failures FROM console_login_failures"), 1);
+}
+
 static void test_logins_are_limited_per_client(void **state)
 {
     int limited_at = 0;
@@ -235,13 +302,11 @@ static void test_logins_are_limited_per_client(void **state)
 
 static int start_shopvox(void **state)
 {
-    static const char *const args[] = {"serve", "--migrate", NULL};
-    static const char *const env[] = {
-        "SHOPVOX_ADMIN_TOKENS=olga:operator:" T_OPERATOR ",ann:viewer:" T_VIEWER, NULL};
+    static const char *const env[] = {ENV_TOKENS, NULL};
 
     it_require_db();
     db = it_db_create("console");
-    return it_shopvox_start(&proc, db, env, args);
+    return it_shopvox_start(&proc, db, env, serve_args);
 }
 
 static int stop_shopvox(void **state)
@@ -258,6 +323,8 @@ int main(void)
         cmocka_unit_test(test_a_session_reads_and_writes_with_its_csrf_token),
         cmocka_unit_test(test_a_viewer_session_cannot_write),
         cmocka_unit_test(test_idle_expiry_and_logout_end_a_session),
+        cmocka_unit_test(test_a_session_ends_when_its_token_is_replaced_or_removed),
+        cmocka_unit_test_teardown(test_failed_logins_are_limited_across_replicas, stop_replicas),
         cmocka_unit_test(test_logins_are_limited_per_client),
     };
 

@@ -22,6 +22,12 @@ enum st session_store_create(struct store_conn *c, const char *shop, const char 
     if (res == NULL)
         return st;
     PQclear(res);
+    res = store_exec(c, "DELETE FROM console_login_failures WHERE window_start < now() - "
+                        "interval '1 hour'", /* windows long over */
+                     0, NULL, &st, err);
+    if (res == NULL)
+        return st;
+    PQclear(res);
     res = store_exec_prepared(c, "session_create",
                               "INSERT INTO console_sessions (id_hash, shop, token_name, "
                               "token_fp, csrf, expires_at) VALUES (decode($1, 'hex'), $2, $3, "
@@ -56,6 +62,50 @@ int session_store_touch(struct store_conn *c, const char *shop, const char *id_h
     }
     PQclear(res);
     return found;
+}
+
+/* A statement of console_login_failures with $1 shop, $2 client, $3 window_s, $4 limit. */
+static PGresult *login_exec(struct store_conn *c, const char *name, const char *sql,
+                            const char *shop, const char *client, int window_s, int limit,
+                            enum st *st, struct errbuf *err)
+{
+    char window[16], lim[16];
+    const char *p[4] = {shop, client, window, lim};
+
+    snprintf(window, sizeof(window), "%d", window_s);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    return store_exec_prepared(c, name, sql, limit > 0 ? 4 : 3, p, NULL, NULL, st, err);
+}
+
+int session_store_login_blocked(struct store_conn *c, const char *shop, const char *client,
+                                int window_s, int limit, enum st *st, struct errbuf *err)
+{
+    PGresult *res = login_exec(c, "login_blocked",
+                               "SELECT 1 FROM console_login_failures WHERE shop = $1 AND "
+                               "client = $2 AND failures >= $4::int AND window_start > now() - "
+                               "make_interval(secs => $3::int)",
+                               shop, client, window_s, limit, st, err);
+    int blocked = res != NULL ? PQntuples(res) == 1 : -1;
+
+    PQclear(res);
+    return blocked;
+}
+
+enum st session_store_login_failed(struct store_conn *c, const char *shop, const char *client,
+                                   int window_s, struct errbuf *err)
+{
+    enum st st;
+    PGresult *res = login_exec(c, "login_failed",
+                               "INSERT INTO console_login_failures AS f (shop, client, failures) "
+                               "VALUES ($1, $2, 1) ON CONFLICT (shop, client) DO UPDATE SET "
+                               "failures = CASE WHEN f.window_start > now() - make_interval(secs "
+                               "=> $3::int) THEN f.failures + 1 ELSE 1 END, window_start = CASE "
+                               "WHEN f.window_start > now() - make_interval(secs => $3::int) "
+                               "THEN f.window_start ELSE now() END",
+                               shop, client, window_s, 0, &st, err);
+
+    PQclear(res);
+    return res != NULL ? ST_OK : st;
 }
 
 enum st session_store_delete(struct store_conn *c, const char *id_hash_hex, struct errbuf *err)

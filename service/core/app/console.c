@@ -20,6 +20,13 @@
  * 403 whatever the role. Bearer-token callers never have a cookie and are
  * not concerned. A login must be application/json, which a form of
  * another site cannot send without a CORS preflight that fails here.
+ *
+ * Login limits, two: each process counts every login try per client
+ * address in memory (console_admit: a flood is answered 429 before the
+ * body is read or the database asked), and the failed ones are counted in
+ * console_login_failures (migration 029), which every replica reads before
+ * it looks at a token, so N replicas behind one address do not give a
+ * guesser N times the tries.
  */
 #include "console.h"
 
@@ -223,46 +230,81 @@ static const struct admin_token *login_token(const struct console *c,
     return tok;
 }
 
+/*
+ * Whether the login from req's client may go on: false after answering 429
+ * (its failures, counted by every replica, reached the limit this window)
+ * or 503 (no database).
+ */
+static bool login_allowed(struct console *c, struct store_conn *db, const char *client,
+                          struct http_response *resp)
+{
+    struct errbuf err = {""};
+    enum st st;
+    int blocked = db == NULL ? -1
+                             : session_store_login_blocked(db, c->cfg->shop_domain, client,
+                                                           CONSOLE_LOGIN_WINDOW_S,
+                                                           CONSOLE_LOGIN_FAILURES_PER_WINDOW,
+                                                           &st, &err);
+
+    if (blocked < 0) {
+        log_event(LOG_WARN, "console_login_failed", "error", db ? err.msg : "no connection",
+                  NULL);
+        resp->retry_after = "1";
+        reply_error(resp, 503, "unavailable", "no database; retry later");
+    } else if (blocked) {
+        resp->retry_after = "60";
+        reply_error(resp, 429, "too_many_requests", "too many failed logins; wait a minute");
+    }
+    return blocked == 0;
+}
+
 static void route_login(struct console *c, const struct http_request *req,
                         struct http_response *resp)
 {
     unsigned char id[CONSOLE_SESSION_BYTES], csrf_raw[CSRF_RANDOM_BYTES];
     char value[CONSOLE_SESSION_HEX_BYTES], hash[SESSION_HASH_HEX_BYTES], cookie[256];
+    char client[64];
     struct session_row row = {.csrf = ""};
-    const struct admin_token *tok = login_token(c, req);
-    struct store_conn *db;
+    const struct admin_token *tok;
+    struct store_conn *db = store_pool_acquire(c->pool, DB_ACQUIRE_TIMEOUT_MS);
     struct errbuf err = {""};
-    enum st st = ST_FAIL;
+    enum st st;
 
+    http_client_addr(req, client, sizeof(client));
+    if (!login_allowed(c, db, client, resp))
+        goto out;
+    tok = login_token(c, req);
     if (tok == NULL) {
-        log_event(LOG_WARN, "console_login_refused", NULL);
+        log_event(LOG_WARN, "console_login_refused", "client", client, NULL);
+        if (session_store_login_failed(db, c->cfg->shop_domain, client, CONSOLE_LOGIN_WINDOW_S,
+                                       &err) != ST_OK)
+            log_event(LOG_WARN, "console_login_count_failed", "error", err.msg, NULL);
         reply_error(resp, 401, "unauthorized", "unknown token");
-        return;
+        goto out;
     }
     if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(csrf_raw, sizeof(csrf_raw)) != 1) {
         reply_error(resp, 500, "internal", "no random bytes for a session");
-        return;
+        goto out;
     }
     console_hex(id, sizeof(id), value);
     sha256_hex(value, strlen(value), hash);
     console_hex(csrf_raw, sizeof(csrf_raw), row.csrf);
     snprintf(row.token_name, sizeof(row.token_name), "%s", tok->name);
     sha256_hex(tok->digest, ADMIN_DIGEST_BYTES, row.token_fp);
-    db = store_pool_acquire(c->pool, DB_ACQUIRE_TIMEOUT_MS);
-    if (db != NULL)
-        st = session_store_create(db, c->cfg->shop_domain, hash, &row,
-                                  c->cfg->console_session_idle_s, &err);
-    store_pool_release(c->pool, db);
-    if (db == NULL || st != ST_OK) {
-        log_event(LOG_WARN, "console_login_failed", "error", db ? err.msg : "no connection", NULL);
+    st = session_store_create(db, c->cfg->shop_domain, hash, &row,
+                              c->cfg->console_session_idle_s, &err);
+    if (st != ST_OK) {
+        log_event(LOG_WARN, "console_login_failed", "error", err.msg, NULL);
         resp->retry_after = "1";
         reply_error(resp, 503, "unavailable", "no database; retry later");
-        return;
+        goto out;
     }
     console_cookie_format(value, c->cfg->console_secure_cookie != 0, cookie, sizeof(cookie));
     http_response_header(resp, "Set-Cookie", cookie);
     log_event(LOG_INFO, "console_login", "name", tok->name, NULL);
     reply_session(c, resp, tok, row.csrf);
+out:
+    store_pool_release(c->pool, db);
 }
 
 static void route_logout(struct console *c, const struct http_request *req,
