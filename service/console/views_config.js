@@ -84,7 +84,7 @@ async function skuHeld(box) {
   box.replaceChildren(list.items.length
     ? table(["Order", "Unknown SKUs", "Held for"], list.items.map((x) => cells([
         x.order_name ? el("a", {href: "#/order/" + x.order_id}, x.order_name) : x.subject,
-        x.detail, sv.age(x.age_s)]), [1]))
+        x.detail, sv.age(x.age_s)])))
     : el("p", {class: "ok"}, "No order is held for an unknown SKU."));
   return list.items.length;
 }
@@ -117,7 +117,7 @@ async function skuList(box, q) {
       el("span", {class: "badge " + (m.item_state === "active" ? "good" : "bad")}, m.item_state),
       sv.time(m.created_at), m.created_by || "—",
       sv.writeButton("Remove", () => remove(m.shopline_sku),
-                     {class: "secondary", "aria-label": "remove mapping " + m.shopline_sku})]), [3, 4])));
+                     {class: "secondary", "aria-label": "remove mapping " + m.shopline_sku})], [3, 4])), [3, 4]));
 }
 
 sv.views.sku = async function (args) {
@@ -349,7 +349,7 @@ sv.views.carriers = async function () {
       return cells([c.carrier, c.service || "any", c.tracking_company, c.tracking_url_template || "—",
                     sv.time(c.updated_at) + (c.updated_by ? " · " + c.updated_by : ""),
                     el("span", {}, sv.writeButton("Edit", () => fill(c), {"aria-label": "edit carrier " + name(c)}), " ", del)], [3, 4]);
-    })),
+    }), [3, 4]),
     el("h2", {}, "Add or change a mapping"),
     editForm("Carrier mapping", save, el("div", {class: "row"}, f.carrier.box, f.service.box, f.company.box, f.template.box),
              el("button", {type: "submit"}, "Save carrier"), general, status));
