@@ -42,6 +42,8 @@ struct admin_actor {
 
 /* Checks a mapping's arguments without the database: 0, or -1 with err set. */
 int admin_sku_check(const char *sku, const char *item_code, struct errbuf *err);
+/* As admin_sku_check: NULL, or the field at fault ("shopline_sku", "item_code") with err set. */
+const char *admin_sku_bad_field(const char *sku, const char *item_code, struct errbuf *err);
 
 /*
  * Maps Shopline SKU sku to item_code (insert or replace) and re-checks the
@@ -74,6 +76,19 @@ enum st admin_routing_read(struct store_conn *c, const char *shop, struct json_o
 enum st admin_routing_set(struct store_conn *c, const struct admin_actor *who,
                           const char *default_site, const char *spec, struct json_object **out,
                           enum admin_refusal *refusal, struct errbuf *err);
+
+/*
+ * admin_routing_set from a form: rules is an array of {kind, match, site}
+ * (match for location and country only). Every rule is checked field by
+ * field before anything changes; on a refusal *fields (owned, else NULL)
+ * lists every problem as {"field": "rules/<i>/<kind|match|site>" (i from
+ * 0; "rules/<i>": the rule as a whole, e.g. a repetition; "rules": the
+ * list), "message"} and err names the first. Otherwise as set.
+ */
+enum st admin_routing_set_rules(struct store_conn *c, const struct admin_actor *who,
+                                const char *default_site, struct json_object *rules,
+                                struct json_object **out, struct json_object **fields,
+                                enum admin_refusal *refusal, struct errbuf *err);
 
 /* Removes rule number position (1-based); the last one is refused (CONFLICT). As set. */
 enum st admin_routing_delete(struct store_conn *c, const struct admin_actor *who,

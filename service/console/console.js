@@ -87,6 +87,7 @@ sv.api = async function (method, path, body) {
     const msg = data && data.error && data.error.message ? data.error.message : "HTTP " + r.status;
     const err = new Error(msg);
     err.status = r.status;
+    err.body = data; /* error.fields names the fields at fault (views_config.js) */
     throw err;
   }
   return data;

@@ -4,16 +4,19 @@
  * headless, driven by puppeteer-core (pinned in package.json, never a
  * browser download), against browser_world (world.c: the real shopvox,
  * PostgreSQL and the Peoplevox sandbox). Scenarios: log in; see an
- * unknown-SKU exception; retry it from the page, map the SKU (with the
- * CLI: the admin API has no SKU mapping route yet) and watch the
- * exception close and the order reach the fake warehouse; retry a dead job; open an
- * order's timeline; a viewer's write buttons are disabled and the API
- * refuses its write (403); a write without the CSRF header is 403; the CSP
- * and the other strict headers are on the page; returns (filter, one
- * return, authorise), reports (the daily report's figures, another day,
- * drift, reconciliation), schedules and budgets (also at 390 px wide, no
- * sideways scroll), and a keyboard-only pass (Tab reaches the nav and a
- * labelled control with a visible focus; Enter follows a nav link). A screenshot of each view
+ * unknown-SKU exception; retry it from the page, map the SKU from the
+ * page (an item code the catalogue lacks refused next to its field first)
+ * and watch the exception close and the order reach the fake warehouse;
+ * retry a dead job; open an order's timeline; a viewer's write buttons are
+ * disabled and the API refuses its write (403); a write without the CSRF
+ * header is 403; a routing rule refused with a field error, then saved, and
+ * a sample order checked; the carriers view (add, edit); the settings
+ * views at phone width and for a viewer (forms disabled); the CSP and the
+ * other strict headers are on the page; returns (filter, one return,
+ * authorise), reports (the daily report's figures, another day, drift,
+ * reconciliation), schedules and budgets (also at 390 px wide, no sideways
+ * scroll), and a keyboard-only pass (Tab reaches the nav and a labelled
+ * control with a visible focus; Enter follows a nav link). A screenshot of each view
  * goes to $BROWSER_SCREENSHOTS (printed). Exit 77 (skipped) when chromium
  * or node_modules are missing outside CI (./dev deps installs both).
  */
@@ -168,8 +171,19 @@ async function main() {
     await page.click(`button[aria-label="retry exception ${id}"]`);
     await page.waitForSelector("#toast.show");
     assert(/#\d+: /.test(await page.$eval("#toast", (t) => t.textContent)), "no answer shown");
-    /* the mapping (the CLI: no API route yet) re-enqueues the held order */
-    assert(await world.ask("cli sku map NOT-IN-PVX-1 TEE-BLK-M") === "0", "sku map failed");
+    /* the mapping, from the page: an item code the catalogue lacks is refused at its field */
+    await page.goto(base + "/ops/#/sku", {waitUntil: "load"});
+    await page.waitForSelector(`#sku-held a::-p-text(${orderName})`);
+    await page.type("#sku-shopline", "NOT-IN-PVX-1");
+    await page.type("#sku-item", "NO-SUCH-ITEM");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#sku-item-error::-p-text(not in the Peoplevox catalogue)");
+    assert(await page.$eval("#sku-item", (i) => i.getAttribute("aria-invalid")) === "true", "item code not marked");
+    await shot(page, "sku-refused");
+    await page.$eval("#sku-item", (i) => { i.value = ""; });
+    await page.type("#sku-item", "TEE-BLK-M");
+    await page.keyboard.press("Enter"); /* saves, re-checks the held order */
+    await page.waitForSelector("#sku-result::-p-text(Saved: NOT-IN-PVX-1)");
     await waitFor("the exception to close", async () =>
       (await world.ask("sql SELECT state FROM exceptions WHERE id = " + id)) === "resolved");
     const so = await waitFor("a Sales Order number", async () =>
@@ -180,6 +194,12 @@ async function main() {
     await page.waitForSelector("::-p-text(Exceptions: ecommerce)");
     const left = await page.$$(`button[aria-label="retry exception ${id}"]`);
     assert(left.length === 0, "the exception is still listed");
+    assert(await world.ask("sql SELECT count(*) FROM audit_log WHERE action = 'sku.map' AND actor = 'olga' " +
+                           "AND subject_id = 'NOT-IN-PVX-1'") === "1", "no audit row of the page's mapping");
+    await page.goto(base + "/ops/#/sku", {waitUntil: "load"});
+    await page.waitForSelector("#sku-list ::-p-text(TEE-BLK-M)");
+    await page.waitForSelector("#sku-held ::-p-text(No order is held)");
+    await shot(page, "sku");
   });
 
   await check("retry a dead job", async () => {
@@ -348,6 +368,85 @@ async function main() {
     }
     await page.keyboard.press("Enter");
     await page.waitForSelector("h2::-p-text(Schedulers)");
+  });
+
+  await check("a routing rule refused with a field error, then saved; a sample order checked", async () => {
+    await page.goto(base + "/ops/#/routing", {waitUntil: "load"});
+    await page.waitForSelector("#rule-1-kind");
+    const n = await page.$$eval(".rules > li", (l) => l.length);
+    await page.click("::-p-text(Add rule)");
+    const k = n + 1;
+    assert(await page.evaluate(() => document.activeElement.id) === `rule-${k}-kind`, "focus not on the new rule");
+    await page.type(`#rule-${k}-match`, "DE");
+    await page.type(`#rule-${k}-site`, "ATLANTIS");
+    await page.click("::-p-text(Save rules)");
+    await page.waitForSelector(`#rule-${k}-site-error::-p-text(unknown site 'ATLANTIS')`);
+    assert(await world.ask("sql SELECT count(*) FROM routing_rules WHERE match = 'DE'") === "0", "saved anyway");
+    await shot(page, "routing-refused");
+    await page.$eval(`#rule-${k}-site`, (i) => { i.value = ""; });
+    await page.type(`#rule-${k}-site`, "LONDON");
+    await page.click("::-p-text(Save rules)");
+    await page.waitForSelector("::-p-text(Saved: )");
+    assert(await world.ask("sql SELECT site FROM routing_rules WHERE kind = 'country' AND match = 'DE'") === "LONDON", "not saved");
+    assert(Number(await world.ask("sql SELECT count(*) FROM audit_log WHERE action = 'routing.set' AND actor = 'olga'")) >= 1, "no audit row");
+    await page.type("#check-country", "DE");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#check-result::-p-text(→ LONDON)");
+    await shot(page, "routing");
+  });
+
+  await check("the carriers view: add a mapping, then edit it", async () => {
+    await page.goto(base + "/ops/#/carriers", {waitUntil: "load"});
+    await page.waitForSelector("#carrier-name");
+    await page.type("#carrier-name", "Royal Mail");
+    await page.type("#carrier-company", "Royal Mail");
+    await page.type("#carrier-url", "ftp://x/{tracking}");
+    await page.click("::-p-text(Save carrier)");
+    await page.waitForSelector("#carrier-url-error::-p-text(https://)"); /* checked before sending */
+    await page.$eval("#carrier-url", (i) => { i.value = ""; });
+    await page.type("#carrier-url", "https://track.example/{tracking}");
+    await page.click("::-p-text(Save carrier)");
+    await page.waitForSelector("#carrier-result::-p-text(track.example/TRACKING123)");
+    await page.click('button[aria-label="edit carrier Royal Mail"]');
+    assert(await page.$eval("#carrier-name", (i) => i.value) === "Royal Mail", "edit did not fill the form");
+    await page.$eval("#carrier-company", (i) => { i.value = ""; });
+    await page.type("#carrier-company", "Royal Mail UK");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("td::-p-text(Royal Mail UK)");
+    assert(await world.ask("sql SELECT tracking_company FROM carriers WHERE carrier = 'Royal Mail'") === "Royal Mail UK", "not stored");
+    await shot(page, "carriers");
+  });
+
+  await check("the settings views at phone width, and read only for a viewer", async () => {
+    await page.setViewport({width: 390, height: 844});
+    for (const v of ["sku", "routing", "carriers"]) {
+      await page.goto(base + "/ops/#/" + v, {waitUntil: "load"});
+      await page.waitForSelector("form.edit");
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(wide <= 390, v + " is " + wide + " px wide at phone width");
+      await shot(page, v + "-phone");
+    }
+    await page.setViewport({width: 1280, height: 800});
+    const ctx = await browser.createBrowserContext();
+    const vp = await ctx.newPage();
+    await vp.setViewport({width: 1280, height: 800});
+    await login(vp, base, VIEWER);
+    await vp.waitForSelector("::-p-text(Last 24 hours)"); /* the home view done: it cannot replace the next */
+    for (const v of ["sku", "routing", "carriers"]) {
+      await vp.goto(base + "/ops/#/" + v, {waitUntil: "load"});
+      await vp.waitForSelector("form.edit ::-p-text(Read only)");
+      const enabled = await vp.$$eval("form.edit input, form.edit select, form.edit button", (l) => l.filter((c) => !c.disabled).length);
+      assert(enabled === 0, v + ": " + enabled + " controls enabled for a viewer");
+    }
+    const status = await vp.evaluate(async () => {
+      const r = await fetch("/api/v1/sku-mappings", {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": sv.session.csrf_token},
+        body: JSON.stringify({shopline_sku: "V", item_code: "TEE-BLK-M"})});
+      return r.status;
+    });
+    assert(status === 403, "viewer mapping: " + status);
+    await shot(vp, "carriers-viewer");
+    await ctx.close();
   });
 
   await check("no CSP violation on any view", async () => {

@@ -113,12 +113,14 @@ static void test_sku_mappings_add_page_search_remove(void **state)
     assert_null(json_object_object_get(o, "previous_item_code"));
     json_object_put(o);
     o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
-             "{\"shopline_sku\":\"SKU-B\",\"item_code\":\"ITEM-NEW\"}", 200);
+             "{\"shopline_sku\":\"SKU-B\",\"item_code\":\"ITEM-NEW\",\"allow_unknown\":true}",
+             200);
     assert_string_equal(it_json_str(o, "item_state"), "missing");
     assert_non_null(strstr(it_json_str(o, "warning"), "stay on hold"));
     json_object_put(o);
     o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
-             "{\"shopline_sku\":\"SKU-A\",\"item_code\":\"ITEM-A2\"}", 200);
+             "{\"shopline_sku\":\"SKU-A\",\"item_code\":\"ITEM-A2\",\"allow_unknown\":true}",
+             200);
     assert_string_equal(it_json_str(o, "previous_item_code"), "ITEM-A");
     json_object_put(o);
     assert_int_equal(audit_rows("sku.map", "SKU-A"), 2);
@@ -419,6 +421,127 @@ static void test_returns_list_show_authorise_reject(void **state)
                  NULL);
 }
 
+/* ---- the page's editors: field errors, the catalogue check, the routing check ---- */
+
+/* The field named by error.fields[i] of an error body o. */
+static const char *error_field(struct json_object *o, size_t i)
+{
+    struct json_object *e = json_object_object_get(o, "error");
+
+    return it_json_str(json_object_array_get_idx(json_object_object_get(e, "fields"), i),
+                       "field");
+}
+
+static void test_sku_map_names_the_field_and_refuses_an_unknown_item(void **state)
+{
+    long audits = it_sql_long(db, "SELECT count(*) FROM audit_log");
+    struct json_object *o;
+
+    o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
+             "{\"shopline_sku\":\"   \",\"item_code\":\"ITEM-A\"}", 400);
+    assert_string_equal(error_field(o, 0), "shopline_sku");
+    json_object_put(o);
+    o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
+             "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"BAD\\tCODE\"}", 400);
+    assert_string_equal(error_field(o, 0), "item_code");
+    json_object_put(o);
+    o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
+             "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"NO-SUCH-ITEM\"}", 422);
+    assert_string_equal(error_field(o, 0), "item_code");
+    json_object_put(o);
+    expect_error("POST", "/api/v1/sku-mappings", H_OPERATOR,
+                 "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"NO-SUCH-ITEM\"}", 422,
+                 "unknown_item", "not in the Peoplevox catalogue shopvox knows");
+    expect_error("POST", "/api/v1/sku-mappings", H_OPERATOR,
+                 "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"I\",\"allow_unknown\":1}", 400,
+                 "invalid_request", "allow_unknown must be true or false");
+    expect_error("POST", "/api/v1/sku-mappings", H_VIEWER,
+                 "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"NO-SUCH-ITEM\"}", 403,
+                 "forbidden", NULL);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM sku_map WHERE shopline_sku = 'SKU-U'"),
+                     0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM audit_log"), audits);
+    o = call("POST", "/api/v1/sku-mappings", H_OPERATOR,
+             "{\"shopline_sku\":\"SKU-U\",\"item_code\":\"NO-SUCH-ITEM\",\"allow_unknown\":true}",
+             200);
+    assert_string_equal(it_json_str(o, "item_state"), "missing");
+    json_object_put(o);
+    assert_int_equal(audit_rows("sku.map", "SKU-U"), 1);
+}
+
+static void test_routing_rules_from_rows_name_each_field(void **state)
+{
+    long before = it_sql_long(db, "SELECT count(*) FROM routing_rules");
+    long audits = audit_rows("routing.set", IT_SHOP);
+    struct json_object *o;
+
+    o = call("POST", "/api/v1/routing-rules", H_OPERATOR,
+             "{\"rules\":[{\"kind\":\"country\",\"match\":\"GBR\",\"site\":\"LONDON\"},"
+             "{\"kind\":\"teleport\",\"site\":\"LONDON\"},"
+             "{\"kind\":\"stock\",\"site\":\"NOWHERE\"},"
+             "{\"kind\":\"location\",\"match\":\"a;b\",\"site\":\"SystemSite\"}]}", 400);
+    assert_string_equal(error_field(o, 0), "rules/0/match");
+    assert_string_equal(error_field(o, 1), "rules/1/kind");
+    assert_string_equal(error_field(o, 2), "rules/2/site");
+    assert_string_equal(error_field(o, 3), "rules/3/match");
+    assert_string_equal(error_field(o, 4), "rules/3/site");
+    assert_non_null(strstr(it_json_str(json_object_object_get(o, "error"), "message"),
+                           "rules/0/match: the country is not an ISO-3166"));
+    json_object_put(o);
+    o = call("POST", "/api/v1/routing-rules", H_OPERATOR,
+             "{\"rules\":[{\"kind\":\"default\",\"site\":\"LONDON\"},"
+             "{\"kind\":\"default\",\"site\":\"LEEDS\"}]}", 400);
+    assert_string_equal(error_field(o, 0), "rules/1");
+    json_object_put(o);
+    o = call("POST", "/api/v1/routing-rules", H_OPERATOR, "{\"rules\":[]}", 400);
+    assert_string_equal(error_field(o, 0), "rules");
+    json_object_put(o);
+    expect_error("POST", "/api/v1/routing-rules", H_OPERATOR, "{\"rules\":\"default=X\"}", 400,
+                 "invalid_request", "rules must be an array");
+    expect_error("POST", "/api/v1/routing-rules", H_VIEWER,
+                 "{\"rules\":[{\"kind\":\"default\",\"site\":\"LONDON\"}]}", 403, "forbidden",
+                 NULL);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM routing_rules"), before);
+    assert_int_equal(audit_rows("routing.set", IT_SHOP), audits);
+
+    o = call("POST", "/api/v1/routing-rules", H_OPERATOR,
+             "{\"rules\":[{\"kind\":\"country\",\"match\":\"gb\",\"site\":\"LONDON\"},"
+             "{\"kind\":\"default\",\"match\":\"\",\"site\":\"PrimarySite\"}]}", 200);
+    assert_string_equal(it_json_str(o, "spec"), "country:GB=LONDON;default=PrimarySite");
+    json_object_put(o);
+    assert_int_equal(audit_rows("routing.set", IT_SHOP), audits + 1);
+}
+
+static void test_routing_check_answers_the_site_of_a_sample(void **state)
+{
+    long audits = it_sql_long(db, "SELECT count(*) FROM audit_log");
+    struct json_object *o;
+
+    expect_error("GET", "/api/v1/routing-rules/check?country=GB", NULL, NULL, 401,
+                 "unauthorized", NULL);
+    o = call("GET", "/api/v1/routing-rules/check?country=gb", H_VIEWER, NULL, 200);
+    assert_true(json_object_get_boolean(json_object_object_get(o, "routed")));
+    assert_string_equal(it_json_str(o, "site"), "LONDON");
+    assert_string_equal(it_json_str(o, "kind"), "country");
+    assert_int_equal(json_object_get_int(json_object_object_get(o, "position")), 1);
+    json_object_put(o);
+    o = call("GET", "/api/v1/routing-rules/check?country=FR", H_VIEWER, NULL, 200);
+    assert_string_equal(it_json_str(o, "site"), "PrimarySite");
+    assert_string_equal(it_json_str(o, "kind"), "default");
+    json_object_put(o);
+    o = call("GET", "/api/v1/routing-rules/check?country=FR&spec=country:FR%3DPARIS", H_VIEWER,
+             NULL, 200);
+    assert_string_equal(it_json_str(o, "site"), "PARIS");
+    json_object_put(o);
+    o = call("GET", "/api/v1/routing-rules/check?spec=stock%3DLONDON", H_VIEWER, NULL, 200);
+    assert_string_equal(it_json_str(o, "site"), "PrimarySite"); /* the configured default */
+    assert_non_null(strstr(it_json_str(o, "reason"), "skipped"));
+    json_object_put(o);
+    expect_error("GET", "/api/v1/routing-rules/check?spec=teleport%3DX", H_VIEWER, NULL, 400,
+                 "invalid_request", "invalid routing rules");
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM audit_log"), audits);
+}
+
 static int start_shopvox(void **state)
 {
     static const char *const args[] = {"serve", "--migrate", NULL};
@@ -446,6 +569,9 @@ int main(void)
         cmocka_unit_test(test_schedules_and_limiter),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_returns_list_show_authorise_reject),
+        cmocka_unit_test(test_sku_map_names_the_field_and_refuses_an_unknown_item),
+        cmocka_unit_test(test_routing_rules_from_rows_name_each_field),
+        cmocka_unit_test(test_routing_check_answers_the_site_of_a_sample),
     };
 
     return cmocka_run_group_tests(tests, start_shopvox, stop_shopvox);

@@ -39,6 +39,7 @@
 #define API_E_INVALID "invalid_request"               /* 400: query, path or body */
 #define API_E_CONFLICT "conflict"                     /* 409: the state forbids it */
 #define API_E_NOT_RETRYABLE "not_retryable"           /* 409: nothing to retry for this type */
+#define API_E_UNKNOWN_ITEM "unknown_item"             /* 422: not in the local catalogue */
 #define API_E_UNAVAILABLE "unavailable"               /* 503: no database; retry */
 #define API_E_INTERNAL "internal"                     /* 500 */
 
@@ -92,6 +93,15 @@ void api_json_merge(struct json_object *into, struct json_object *extra);
 /* An error body {"error": {"code", "message"}}. */
 void api_error(struct http_response *resp, int status, const char *code, const char *fmt, ...)
     SV_PRINTF(4, 5);
+/*
+ * An error body naming the fields at fault: "fields" is an array of
+ * {"field", "message"} (consumed), message the whole error's.
+ */
+void api_error_fields(struct http_response *resp, int status, const char *code,
+                      const char *msg, struct json_object *fields);
+/* api_error_fields for one field. */
+void api_error_field(struct http_response *resp, int status, const char *code,
+                     const char *field, const char *msg);
 /* The error of a store or action failure: 503 for ST_RETRY, 500 otherwise (logged). */
 void api_error_db(struct api_req *r, enum st st, const struct errbuf *err);
 
@@ -109,6 +119,8 @@ int api_query_time(struct api_req *r, const char *name, const char **out);
 
 /* Body member name as a string (absent or null: NULL); -1 after 400. */
 int api_body_str(struct api_req *r, const char *name, size_t max_bytes, const char **out);
+/* Body member name as a boolean (absent or null: false); -1 after 400. */
+int api_body_bool(struct api_req *r, const char *name, bool *out);
 /* Body member name as an integer in [min, max] (absent: def); -1 after 400. */
 int api_body_long(struct api_req *r, const char *name, long long min, long long max,
                   long long def, long long *out);
@@ -166,6 +178,7 @@ void api_sku_unmap(struct api_req *r);
 void api_routing_list(struct api_req *r);
 void api_routing_set(struct api_req *r);
 void api_routing_delete(struct api_req *r);
+void api_routing_check(struct api_req *r);
 void api_carriers_list(struct api_req *r);
 void api_carriers_set(struct api_req *r);
 void api_carriers_delete(struct api_req *r);

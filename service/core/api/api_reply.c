@@ -42,20 +42,47 @@ void api_json_merge(struct json_object *into, struct json_object *extra)
     json_object_put(extra);
 }
 
-void api_error(struct http_response *resp, int status, const char *code, const char *fmt, ...)
+/* Sends {"error": {"code", "message", "fields"?}}; fields (may be NULL) is consumed. */
+static void error_send(struct http_response *resp, int status, const char *code,
+                       const char *msg, struct json_object *fields)
 {
     struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+    json_object_object_add(e, "code", json_object_new_string(code));
+    json_object_object_add(e, "message", json_object_new_string(msg));
+    if (fields != NULL)
+        json_object_object_add(e, "fields", fields);
+    json_object_object_add(o, "error", e);
+    send_json(resp, status, o);
+    json_object_put(o);
+}
+
+void api_error(struct http_response *resp, int status, const char *code, const char *fmt, ...)
+{
     char msg[600];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    json_object_object_add(e, "code", json_object_new_string(code));
-    json_object_object_add(e, "message", json_object_new_string(msg));
-    json_object_object_add(o, "error", e);
-    send_json(resp, status, o);
-    json_object_put(o);
+    error_send(resp, status, code, msg, NULL);
+}
+
+void api_error_fields(struct http_response *resp, int status, const char *code,
+                      const char *msg, struct json_object *fields)
+{
+    error_send(resp, status, code, msg, fields);
+}
+
+void api_error_field(struct http_response *resp, int status, const char *code,
+                     const char *field, const char *msg)
+{
+    struct json_object *fields = json_object_new_array(), *f = json_object_new_object();
+
+    json_object_object_add(f, "field", json_object_new_string(field));
+    json_object_object_add(f, "message", json_object_new_string(msg));
+    json_object_array_add(fields, f);
+    error_send(resp, status, code, msg, fields);
 }
 
 void api_error_db(struct api_req *r, enum st st, const struct errbuf *err)
@@ -177,6 +204,21 @@ int api_body_str(struct api_req *r, const char *name, size_t max_bytes, const ch
         return 0;
     api_error(r->resp, 400, API_E_INVALID, "%s is longer than %zu bytes", name, max_bytes);
     return -1;
+}
+
+int api_body_bool(struct api_req *r, const char *name, bool *out)
+{
+    struct json_object *v = NULL;
+
+    *out = false;
+    if (!json_object_object_get_ex(r->body, name, &v) || v == NULL)
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean)) {
+        api_error(r->resp, 400, API_E_INVALID, "%s must be true or false", name);
+        return -1;
+    }
+    *out = json_object_get_boolean(v);
+    return 0;
 }
 
 int api_body_long(struct api_req *r, const char *name, long long min, long long max,

@@ -44,5 +44,6 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/returns/{id}/authorise", true, "api_return_action",
      api_returns_authorise},
     {"POST", "/api/v1/returns/{id}/reject", true, "api_return_action", api_returns_reject},
+    {"GET", "/api/v1/routing-rules/check", false, "api_routing_rules", api_routing_check},
 };
 const size_t api_n_routes = ARRAY_LEN(api_routes);

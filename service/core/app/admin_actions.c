@@ -56,27 +56,34 @@ static enum st refuse(enum admin_refusal *refusal, enum admin_refusal why)
 
 /* ---- SKU mappings ---- */
 
-int admin_sku_check(const char *sku, const char *item_code, struct errbuf *err)
+const char *admin_sku_bad_field(const char *sku, const char *item_code, struct errbuf *err)
 {
     enum sku_problem problem = sku_validate(item_code);
+    size_t len = strlen(sku);
 
-    if (sku[0] == '\0' || strlen(sku) > ADMIN_SKU_MAX_BYTES) {
-        errbuf_set(err, "invalid Shopline SKU: %s", sku[0] ? "too long" : "empty");
-        return -1;
+    if (strspn(sku, " ") == len || len > ADMIN_SKU_MAX_BYTES) {
+        errbuf_set(err, "invalid Shopline SKU: %s",
+                   len > ADMIN_SKU_MAX_BYTES ? "too long" : "empty (or only spaces)");
+        return "shopline_sku";
     }
     for (const char *p = sku; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             errbuf_set(err, "invalid Shopline SKU: control character 0x%02x at byte %zu (a tab, "
                        "newline or similar never matches an order line)",
                        (unsigned char)*p, (size_t)(p - sku) + 1);
-            return -1;
+            return "shopline_sku";
         }
     }
     if (problem != SKU_OK) {
         errbuf_set(err, "invalid item code '%.200s': %s", item_code, sku_problem_name(problem));
-        return -1;
+        return "item_code";
     }
-    return 0;
+    return NULL;
+}
+
+int admin_sku_check(const char *sku, const char *item_code, struct errbuf *err)
+{
+    return admin_sku_bad_field(sku, item_code, err) != NULL ? -1 : 0;
 }
 
 /* The answer's warning for an item that is not active (state), or "" when it is. */

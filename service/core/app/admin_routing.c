@@ -79,6 +79,28 @@ enum st admin_routing_read(struct store_conn *c, const char *shop, struct json_o
     return ST_OK;
 }
 
+/* True when site is a row of known (routing_store_known_sites). */
+static bool site_known(PGresult *known, const char *site)
+{
+    for (int r = 0; r < PQntuples(known); r++)
+        if (strcmp(PQgetvalue(known, r, 0), site) == 0)
+            return true;
+    return false;
+}
+
+/* err: site is unknown, with the known ones listed after prefix. */
+static void unknown_site(PGresult *known, const char *prefix, const char *site,
+                         struct errbuf *err)
+{
+    struct buf sites;
+
+    buf_init(&sites, 4096);
+    for (int r = 0; r < PQntuples(known); r++)
+        buf_appendf(&sites, "%s%s", r > 0 ? ", " : "", PQgetvalue(known, r, 0));
+    errbuf_set(err, "%sunknown site '%.100s' (known sites: %s)", prefix, site, buf_cstr(&sites));
+    buf_cleanup(&sites);
+}
+
 /* ST_OK when every site of t is known; ST_FAIL with *refusal INVALID when one is not. */
 static enum st check_sites(struct store_conn *c, const char *shop, const char *default_site,
                            const struct routing_rules *t, enum admin_refusal *refusal,
@@ -90,19 +112,8 @@ static enum st check_sites(struct store_conn *c, const char *shop, const char *d
     if (res == NULL)
         return st;
     for (size_t i = 0; i < t->n && st == ST_OK; i++) {
-        bool known = false;
-
-        for (int r = 0; r < PQntuples(res) && !known; r++)
-            known = strcmp(PQgetvalue(res, r, 0), t->rules[i].site) == 0;
-        if (!known) {
-            struct buf sites;
-
-            buf_init(&sites, 4096);
-            for (int r = 0; r < PQntuples(res); r++)
-                buf_appendf(&sites, "%s%s", r > 0 ? ", " : "", PQgetvalue(res, r, 0));
-            errbuf_set(err, "invalid routing rules: unknown site '%.100s' (known sites: %s)",
-                       t->rules[i].site, buf_cstr(&sites));
-            buf_cleanup(&sites);
+        if (!site_known(res, t->rules[i].site)) {
+            unknown_site(res, "invalid routing rules: ", t->rules[i].site, err);
             *refusal = ADMIN_REFUSED_INVALID;
             st = ST_FAIL;
         }
@@ -225,5 +236,156 @@ out:
     json_object_put(now);
     json_object_put(rest);
     free(spec);
+    return st;
+}
+
+/* ---- a rule list from a form: every problem named by its field ---- */
+
+/* Adds {"field": path, "message": why} to fields. */
+static void field_add(struct json_object *fields, const char *path, const char *why)
+{
+    struct json_object *f = json_object_new_object();
+
+    json_object_object_add(f, "field", json_object_new_string(path));
+    json_object_object_add(f, "message", json_object_new_string(why));
+    json_object_array_add(fields, f);
+}
+
+/* field_add for member name of rule i ("rules/<i>/<name>"; name "": the rule itself). */
+static void rule_field_add(struct json_object *fields, size_t i, const char *name,
+                           const char *why)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "rules/%zu%s%s", i, name[0] ? "/" : "", name);
+    field_add(fields, path, why);
+}
+
+/*
+ * The parser's verdict on text alone (a scratch rule set), the rule's
+ * echo left out of the message: NULL when it parses, else why (in err).
+ */
+static const char *parse_alone(const char *text, struct errbuf *err)
+{
+    struct routing_rules scratch;
+    const char *cut;
+    int rc;
+
+    routing_rules_init(&scratch);
+    rc = routing_parse_rule(&scratch, text, err);
+    routing_rules_cleanup(&scratch);
+    if (rc == 0)
+        return NULL;
+    cut = strstr(err->msg, "': ");
+    return cut != NULL ? cut + 3 : err->msg;
+}
+
+/* The problem of a location's or country's match, or NULL. */
+static const char *match_problem(const char *kind, const char *match, struct errbuf *err)
+{
+    char text[ROUTING_MATCH_MAX_BYTES + 32];
+
+    if (strlen(match) > ROUTING_MATCH_MAX_BYTES || strpbrk(match, ";=\n") != NULL)
+        return "too long, or contains ; = or a line break";
+    snprintf(text, sizeof(text), "%s:%s=X", kind, match);
+    return parse_alone(text, err);
+}
+
+/* The problem of a rule's site (the parser's, then shopvox must know it), or NULL. */
+static const char *site_problem(PGresult *known, const char *site, struct errbuf *err)
+{
+    char text[ROUTING_SITE_MAX_BYTES + 32];
+    const char *why;
+
+    if (strlen(site) > ROUTING_SITE_MAX_BYTES) {
+        errbuf_set(err, "longer than %d bytes", ROUTING_SITE_MAX_BYTES);
+        return err->msg;
+    }
+    snprintf(text, sizeof(text), "default=%s", site);
+    why = parse_alone(text, err);
+    if (why != NULL || site_known(known, site))
+        return why;
+    unknown_site(known, "", site, err);
+    return err->msg;
+}
+
+/*
+ * Checks row i ({kind, match, site}) field by field (the match and the
+ * site each in a rule of their own, so the parser's checks name the
+ * field), then appends it to t, which refuses a repetition (a problem of
+ * the rule itself). Problems go to fields; the rule's text to spec.
+ */
+static void rule_check(struct routing_rules *t, struct json_object *row, size_t i,
+                       PGresult *known, struct json_object *fields, struct buf *spec)
+{
+    const char *kind = jstr(row, "kind"), *match = jstr(row, "match"), *site = jstr(row, "site");
+    size_t before = json_object_array_length(fields);
+    struct errbuf err = {""};
+    char text[ROUTING_SITE_MAX_BYTES + ROUTING_MATCH_MAX_BYTES + 32];
+    const char *why;
+    enum routing_kind k;
+    bool with_match;
+
+    if (!json_object_is_type(row, json_type_object) || !routing_kind_parse(kind, &k)) {
+        rule_field_add(fields, i, "kind", "choose one of location, country, stock, default");
+        return;
+    }
+    with_match = k == ROUTE_LOCATION || k == ROUTE_COUNTRY;
+    if (with_match && (why = match_problem(kind, match, &err)) != NULL)
+        rule_field_add(fields, i, "match", why);
+    if ((why = site_problem(known, site, &err)) != NULL)
+        rule_field_add(fields, i, "site", why);
+    if (json_object_array_length(fields) > before)
+        return;
+    snprintf(text, sizeof(text), "%s%s%s=%s", kind, with_match ? ":" : "",
+             with_match ? match : "", site);
+    if (routing_parse_rule(t, text, &err) < 0)
+        rule_field_add(fields, i, "", err.msg);
+    else if (buf_appendf(spec, "%s%s", spec->len ? ";" : "", text) < 0)
+        rule_field_add(fields, i, "", "the rules are too long together");
+}
+
+enum st admin_routing_set_rules(struct store_conn *c, const struct admin_actor *who,
+                                const char *default_site, struct json_object *rules,
+                                struct json_object **out, struct json_object **fields,
+                                enum admin_refusal *refusal, struct errbuf *err)
+{
+    size_t n = json_object_array_length(rules);
+    struct routing_rules t;
+    struct buf spec;
+    enum st st = ST_OK;
+    PGresult *known = NULL;
+
+    *out = NULL;
+    *fields = json_object_new_array();
+    *refusal = ADMIN_REFUSED_NONE;
+    routing_rules_init(&t);
+    buf_init(&spec, ADMIN_ROUTING_SPEC_MAX_BYTES);
+    if (n == 0 || n > ROUTING_MAX_RULES) {
+        errbuf_set(err, "give 1 to %d rules", ROUTING_MAX_RULES);
+        field_add(*fields, "rules", err->msg);
+    } else {
+        known = routing_store_known_sites(c, who->shop, default_site, &st, err);
+    }
+    for (size_t i = 0; known != NULL && i < n; i++)
+        rule_check(&t, json_object_array_get_idx(rules, i), i, known, *fields, &spec);
+    if (json_object_array_length(*fields) > 0) {
+        struct json_object *first = json_object_array_get_idx(*fields, 0);
+
+        errbuf_set(err, "invalid routing rules: %s: %s",
+                   json_object_get_string(json_object_object_get(first, "field")),
+                   json_object_get_string(json_object_object_get(first, "message")));
+        *refusal = ADMIN_REFUSED_INVALID;
+        st = ST_FAIL;
+    } else if (st == ST_OK) {
+        st = admin_routing_set(c, who, default_site, buf_cstr(&spec), out, refusal, err);
+    }
+    if (json_object_array_length(*fields) == 0) {
+        json_object_put(*fields);
+        *fields = NULL;
+    }
+    PQclear(known);
+    buf_cleanup(&spec);
+    routing_rules_cleanup(&t);
     return st;
 }
