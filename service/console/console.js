@@ -11,6 +11,7 @@
 const sv = {
   session: null,   /* {name, role, csrf_token, time_zone} */
   views: {},       /* name -> function(args) filling #view (views.js) */
+  navigation: 0,   /* sv.route's count: a read from an earlier view is dropped (sv.api) */
 };
 
 /* el("td", {class: "x"}, "text", child...): an element with attributes and text or children. */
@@ -69,8 +70,11 @@ sv.toast = function (text) {
   sv.toastTimer = setTimeout(() => t.classList.remove("show"), 4000);
 };
 
-/* The API: JSON in and out, the cookie sent, the CSRF token on every write. */
+/* The API: JSON in and out, the cookie sent, the CSRF token on every write.
+   A read answered after the user moved to another view never settles, so a
+   slow view cannot replace the one shown since (sv.route counts the moves). */
 sv.api = async function (method, path, body) {
+  const navigation = sv.navigation;
   const headers = {"Accept": "application/json"};
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
@@ -88,8 +92,10 @@ sv.api = async function (method, path, body) {
     const err = new Error(msg);
     err.status = r.status;
     err.body = data; /* error.fields names the fields at fault (views_config.js) */
+    if (method === "GET" && navigation !== sv.navigation) return new Promise(() => {});
     throw err;
   }
+  if (method === "GET" && navigation !== sv.navigation) return new Promise(() => {});
   return data;
 };
 
@@ -124,6 +130,7 @@ sv.started = function (session) {
 
 sv.route = function () {
   if (!sv.session) return;
+  sv.navigation++;
   const hash = location.hash.replace(/^#\/?/, "");
   const [name, ...args] = hash.split("/");
   const view = sv.views[name || "home"] || sv.views.home;

@@ -138,7 +138,7 @@ sv.views.orders = async function (args) {
   sv.render(el("h1", {}, "Orders"), form,
     table(["Order", "State", "Sales Order", "Site", "Received"], list.items.map((o) => cells([
       el("a", {href: "#/order/" + o.id}, o.name), o.state + (o.hold_reason ? " (" + o.hold_reason + ")" : ""),
-      o.sales_order_number || "—", o.site || "—", sv.time(o.received_at)]), [3])));
+      o.sales_order_number || "—", o.site || "—", sv.time(o.received_at)], [3])), [3]));
 };
 
 function pre(value) {
@@ -194,5 +194,5 @@ sv.views.jobs = async function (args) {
   sv.render(el("h1", {}, "Jobs: " + state), tabs,
     table(["Job", "Kind", "Attempts", "Last error", "Due", ""], list.items.map((j) => cells([
       "#" + j.id, j.kind, j.attempts, j.last_error || "", sv.time(j.run_at),
-      state === "dead" ? sv.writeButton("Retry", () => retry(j.id), {"aria-label": "retry job " + j.id}) : ""]), [3])));
+      state === "dead" ? sv.writeButton("Retry", () => retry(j.id), {"aria-label": "retry job " + j.id}) : ""], [3])), [3]));
 };

@@ -449,6 +449,34 @@ async function main() {
     await ctx.close();
   });
 
+  await check("a view answered late does not replace the view shown since", async () => {
+    const ctx = await browser.createBrowserContext();
+    const p = await ctx.newPage();
+    await p.setViewport({width: 1280, height: 800});
+    await login(p, base, OPERATOR);
+    await p.waitForSelector("::-p-text(Last 24 hours)");
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await p.setRequestInterception(true);
+    p.on("request", async (req) => {
+      if (req.url().includes("/api/v1/dashboard")) await held; /* home's read answered late */
+      req.continue();
+    });
+    await p.evaluate(() => { location.hash = "#/jobs"; });
+    await p.waitForSelector("h1::-p-text(Jobs)");
+    const late = p.waitForResponse((r) => r.url().includes("/api/v1/dashboard"));
+    await p.evaluate(() => { location.hash = "#/"; }); /* home: its read is held */
+    await new Promise((r) => setTimeout(r, 300));
+    await p.evaluate(() => { location.hash = "#/jobs/dead"; });
+    await p.waitForSelector("h1::-p-text(Jobs: dead)");
+    release();
+    await late;
+    await new Promise((r) => setTimeout(r, 500)); /* time for a stale render to land */
+    const h1 = await p.$eval("#view h1", (h) => h.textContent);
+    assert(h1.startsWith("Jobs"), "the late home view replaced Jobs: " + h1);
+    await ctx.close();
+  });
+
   await check("no CSP violation on any view", async () => {
     assert(cspViolations.length === 0, cspViolations.join("\n"));
   });
