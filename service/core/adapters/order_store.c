@@ -25,13 +25,11 @@ static PGresult *os_q(struct store_conn *c, const char *name, const char *sql, i
     return store_exec_prepared(c, name, sql, n, params, NULL, NULL, st, err);
 }
 
+/* A write whose result is not read: deferred in pipeline mode (store.h). */
 static enum st os_exec(struct store_conn *c, const char *name, const char *sql, int n,
                        const char *const *params, struct errbuf *err)
 {
-    enum st st;
-
-    PQclear(os_q(c, name, sql, n, params, &st, err));
-    return st;
+    return store_exec_deferred(c, name, sql, n, params, err);
 }
 
 /* Runs a statement whose only parameter is the order's id. */
