@@ -90,13 +90,20 @@ static enum st order_event(struct intake_ctx *x, const char *from, const char *t
     return order_store_event(x->c, x->order_id, from, to, event, detail, x->err);
 }
 
-/* Enqueues a job for this order (deduplicated by order id). */
+/*
+ * Enqueues a job for this order (deduplicated by order id); *enqueued tells
+ * that it was asked for, as for returns: whether a pending one absorbed it
+ * is not read back, so the statement travels with the delivery's next read.
+ */
 static enum st order_job(struct intake_ctx *x, const char *kind, bool *enqueued)
 {
     char payload[96];
+    enum st st;
 
     snprintf(payload, sizeof(payload), "{\"order_id\": %s}", x->order_id);
-    return job_enqueue(x->c, x->r->shop, kind, x->order_id, payload, 0, enqueued, x->err);
+    st = job_enqueue(x->c, x->r->shop, kind, x->order_id, payload, 0, NULL, x->err);
+    *enqueued = st == ST_OK;
+    return st;
 }
 
 /* Locks the order row, creating it when new; *exists tells which. */
