@@ -19,7 +19,9 @@
  *
  * There is no deliberate delay: while one committer waits for its COMMIT
  * (the fsync), deliveries pile up and the next free committer takes them
- * all. At low load a group is one delivery and the latency is that of a
+ * all. Each waiter sleeps on a condition of its own, so a finished group
+ * wakes its own callers only, not every thread waiting for a later group.
+ * At low load a group is one delivery and the latency is that of a
  * transaction of its own. group_max bounds a transaction's subtransactions
  * (PostgreSQL caches 64 per backend before snapshots overflow) and the
  * time a lock is held.
@@ -45,6 +47,7 @@ struct item {
     enum st st;
     bool taken;                      /* a committer has it: the caller must wait */
     bool done;
+    pthread_cond_t wake;             /* signalled once done: only this caller wakes */
     struct item *next;
 };
 
@@ -57,7 +60,6 @@ struct committer {
 struct intake_group {
     pthread_mutex_t lock;
     pthread_cond_t queued;           /* committers: work or stop */
-    pthread_cond_t finished;         /* callers: some group is done */
     struct item *head, *tail;
     bool stopping;
     int group_max;
@@ -139,10 +141,10 @@ static void *committer_main(void *arg)
         run_group(cm, group);
         pthread_mutex_lock(&g->lock);
         for (struct item *it = group, *next; it != NULL; it = next) {
-            next = it->next; /* the caller may free it once done */
+            next = it->next; /* the caller may free it once done (after we unlock) */
             it->done = true;
+            pthread_cond_signal(&it->wake);
         }
-        pthread_cond_broadcast(&g->finished);
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
@@ -154,7 +156,6 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
 
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->queued, NULL);
-    cond_init_monotonic(&g->finished);
     g->group_max = group_max < 1 ? 1 : group_max;
     g->n_committers = committers < 1 ? 1 : committers;
     g->committers = xcalloc((size_t)g->n_committers, sizeof(*g->committers));
@@ -180,7 +181,6 @@ void intake_group_destroy(struct intake_group *g)
     }
     free(g->committers);
     pthread_cond_destroy(&g->queued);
-    pthread_cond_destroy(&g->finished);
     pthread_mutex_destroy(&g->lock);
     free(g);
 }
@@ -207,6 +207,7 @@ enum st intake_group_submit(struct intake_group *g, const struct intake_request 
     struct item me = {.r = r, .st = ST_RETRY};
     struct timespec deadline = deadline_after_ms(wait_ms);
 
+    cond_init_monotonic(&me.wake);
     pthread_mutex_lock(&g->lock);
     if (g->tail != NULL)
         g->tail->next = &me;
@@ -216,14 +217,15 @@ enum st intake_group_submit(struct intake_group *g, const struct intake_request 
     pthread_cond_signal(&g->queued);
     while (!me.done) {
         if (me.taken) {
-            pthread_cond_wait(&g->finished, &g->lock); /* the COMMIT is bounded by statement_timeout */
-        } else if (pthread_cond_timedwait(&g->finished, &g->lock, &deadline) != 0 && !me.taken) {
+            pthread_cond_wait(&me.wake, &g->lock); /* the COMMIT is bounded by statement_timeout */
+        } else if (pthread_cond_timedwait(&me.wake, &g->lock, &deadline) != 0 && !me.taken) {
             unqueue(g, &me);
             errbuf_set(&me.err, "no committer took the delivery within %d ms", wait_ms);
             break;
         }
     }
     pthread_mutex_unlock(&g->lock);
+    pthread_cond_destroy(&me.wake);
     *out = me.out;
     *err = me.err;
     return me.st;
