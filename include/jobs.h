@@ -56,7 +56,9 @@ void job_kind_priority_set(const char *kind, enum rl_priority prio);
 /*
  * Enqueues (kind, dedupe_key) unless a live job with that key exists;
  * runs in the caller's transaction if one is open. delay_ms delays the
- * first run. *created (may be NULL) tells whether a row was added.
+ * first run. *created (may be NULL) tells whether a row was added; with
+ * NULL nothing is read back, and on a connection in pipeline mode the
+ * statement is deferred (store_exec_deferred).
  * When the live job is running, it is marked to run once more after it
  * finishes (rerun_requested): work asked for while the job runs may
  * depend on what the running attempt could not see yet, so it is never

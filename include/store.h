@@ -66,6 +66,33 @@ enum st store_cmd(struct store_conn *c, const char *sql, struct errbuf *err);
 /* ROLLBACK, ignoring errors (used on error paths). */
 void store_rollback(struct store_conn *c);
 
+/*
+ * Pipeline mode on c (libpq's), until store_pipeline_end: every function
+ * above still works and returns its own statement's outcome, and the
+ * deferred functions below only send. begin needs a connected c (after
+ * store_ensure); ST_RETRY when libpq refuses. end reads what is pending
+ * (its errors are dropped: flush first to see them) and leaves pipeline
+ * mode; a connection that lost its place is closed, and the next
+ * store_ensure reconnects.
+ */
+enum st store_pipeline_begin(struct store_conn *c, struct errbuf *err);
+void store_pipeline_end(struct store_conn *c);
+/*
+ * A statement whose result is not needed (name/sql/params as for
+ * store_exec_prepared, all text). Outside pipeline mode it runs at once.
+ * In pipeline mode it is only sent: its failure is reported by the next
+ * statement whose result is read on c (or store_flush), as that one's
+ * failure, with this statement's name in err; the statements sent after
+ * it are skipped by the server. So a caller uses it only where any
+ * failure undoes the whole batch (a savepoint, the transaction).
+ */
+enum st store_exec_deferred(struct store_conn *c, const char *name, const char *sql, int n,
+                            const char *const *params, struct errbuf *err);
+/* store_cmd, deferred likewise. */
+enum st store_cmd_deferred(struct store_conn *c, const char *sql, struct errbuf *err);
+/* Reads the results of every deferred statement; the first failure, else ST_OK. */
+enum st store_flush(struct store_conn *c, struct errbuf *err);
+
 /* A fixed pool of connections shared by HTTP threads. */
 struct store_pool;
 struct store_pool *store_pool_create(const char *url, int size);

@@ -6,7 +6,8 @@
  * transaction of its own gave, and the later version sees the earlier's
  * effect; many threads through the committers give the same; and a
  * SIGKILL of the real binary while groups are being committed under load
- * loses no webhook that was answered 200.
+ * loses no webhook that was answered 200; and a group whose COMMIT fails
+ * answers none of its deliveries as stored and leaves none half-stored.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -167,6 +169,114 @@ static void test_threads_through_the_committers_get_the_same_outcomes(void **sta
                            "state = 'ready'", "95%"), N_THREADS);
 }
 
+/* ---- a group whose COMMIT fails ---------------------------------------- */
+
+#define N_DOOMED 6 /* deliveries queued behind the blocked group; one poisons the COMMIT */
+
+struct one_submit {
+    struct intake_group *g;
+    char wid[32];
+    char *body;
+    enum st st;
+};
+
+static void *submit_one_main(void *arg)
+{
+    struct one_submit *s = arg;
+    struct intake_request r = request(s->wid, s->body);
+    struct intake_result out;
+    struct errbuf err = {""};
+
+    s->st = intake_group_submit(s->g, &r, 30000, &out, &err);
+    return NULL;
+}
+
+/* Deliveries of wid-like webhooks that left a trace: inbox rows, orders, lines, jobs. */
+static long traces(const char *wid_like, const char *order_like)
+{
+    return it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE '%s'",
+                        wid_like) +
+           it_sql_longf(db, "SELECT count(*) FROM orders o LEFT JOIN order_lines l ON "
+                            "l.order_id = o.id WHERE o.shopline_order_id LIKE '%s'", order_like) +
+           it_sql_longf(db, "SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = "
+                            "o.id::text WHERE o.shopline_order_id LIKE '%s'", order_like);
+}
+
+static void submit_async(struct one_submit *s, pthread_t *t, struct intake_group *g,
+                         const char *wid, const char *order_id)
+{
+    *s = (struct one_submit){.g = g, .body = mug_order(order_id, "paid", NULL)};
+    snprintf(s->wid, sizeof(s->wid), "%s", wid);
+    pthread_create(t, NULL, submit_one_main, s);
+}
+
+/*
+ * A deferred constraint trigger makes the COMMIT of any transaction holding
+ * webhook "boom-doomed" fail. The committer is held on a row lock (the test
+ * locks an order a first delivery updates), so the poisoned delivery and
+ * its neighbours queue up and are taken as one group: none of them may be
+ * answered ST_OK, none may leave a row; the blocked group before and the
+ * group after commit as usual.
+ */
+static void test_failed_commit_answers_no_delivery_of_the_group(void **state)
+{
+    struct intake_group *g = intake_group_create(db, 1, 16);
+    struct store_conn *locker = store_conn_create(db);
+    struct errbuf err = {""};
+    struct one_submit first, doomed[N_DOOMED], after;
+    pthread_t t_first, t[N_DOOMED], t_after;
+    char wid[32], id[16];
+
+    it_sql_exec(db, "CREATE FUNCTION it_boom() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+                    "IF NEW.webhook_id = 'boom-doomed' THEN RAISE EXCEPTION 'boom at commit'; "
+                    "END IF; RETURN NULL; END$$");
+    it_sql_exec(db, "CREATE CONSTRAINT TRIGGER it_boom AFTER INSERT ON webhook_events "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION it_boom()");
+    submit_async(&first, &t_first, g, "boom-first-v1", "9700");
+    pthread_join(t_first, NULL);
+    assert_int_equal(first.st, ST_OK);
+    free(first.body);
+
+    assert_int_equal(store_cmd(locker, "BEGIN", &err), ST_OK);
+    assert_int_equal(store_cmd(locker, "SELECT 1 FROM orders WHERE shopline_order_id = '9700' "
+                                       "FOR UPDATE", &err), ST_OK);
+    submit_async(&first, &t_first, g, "boom-first-v2", "9700");
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                          "wait_event_type = 'Lock' AND datname = "
+                                          "current_database()", 1, 10000), 1);
+    for (int i = 0; i < N_DOOMED; i++) {
+        snprintf(wid, sizeof(wid), i == N_DOOMED / 2 ? "boom-doomed" : "boom-%d", i);
+        snprintf(id, sizeof(id), "971%d", i);
+        submit_async(&doomed[i], &t[i], g, wid, id);
+    }
+    usleep(500 * 1000); /* the submitters queue behind the held group */
+    assert_int_equal(store_cmd(locker, "COMMIT", &err), ST_OK);
+
+    pthread_join(t_first, NULL);
+    assert_int_equal(first.st, ST_OK);
+    for (int i = 0; i < N_DOOMED; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_not_equal(doomed[i].st, ST_OK);
+        free(doomed[i].body);
+    }
+    free(first.body);
+    assert_int_equal(traces("boom-_", "971_"), 0);
+    assert_int_equal(traces("boom-doomed", "971_"), 0);
+    assert_int_equal(it_sql_long(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE "
+                                     "'boom-first-%'"), 2);
+
+    submit_async(&after, &t_after, g, "boom-after", "9790");
+    pthread_join(t_after, NULL);
+    assert_int_equal(after.st, ST_OK);
+    free(after.body);
+    assert_int_equal(traces("boom-after", "9790"), 1 + 1 + 1); /* inbox row, order + line, job */
+
+    it_sql_exec(db, "DROP TRIGGER it_boom ON webhook_events");
+    it_sql_exec(db, "DROP FUNCTION it_boom()");
+    intake_group_destroy(g);
+    store_conn_destroy(locker);
+}
+
 /* ---- kill -9 while groups commit ---------------------------------------- */
 
 #define N_POSTERS 8
@@ -237,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_one_group_gives_each_delivery_its_own_outcome),
         cmocka_unit_test(test_threads_through_the_committers_get_the_same_outcomes),
         cmocka_unit_test(test_kill9_while_groups_commit_loses_no_acknowledged_webhook),
+        cmocka_unit_test(test_failed_commit_answers_no_delivery_of_the_group),
     };
 
     it_require_db();

@@ -25,13 +25,11 @@ static PGresult *os_q(struct store_conn *c, const char *name, const char *sql, i
     return store_exec_prepared(c, name, sql, n, params, NULL, NULL, st, err);
 }
 
+/* A write whose result is not read: deferred in pipeline mode (store.h). */
 static enum st os_exec(struct store_conn *c, const char *name, const char *sql, int n,
                        const char *const *params, struct errbuf *err)
 {
-    enum st st;
-
-    PQclear(os_q(c, name, sql, n, params, &st, err));
-    return st;
+    return store_exec_deferred(c, name, sql, n, params, err);
 }
 
 /* Runs a statement whose only parameter is the order's id. */
@@ -157,13 +155,10 @@ static char *lines_json(const struct order *o)
 
 /* ---- intake: statements ---- */
 
+/* sql/030: SELECT ... FOR UPDATE, else INSERT ... ON CONFLICT DO NOTHING, twice. */
 static const char *const order_lock_sql =
-    "SELECT id, state, (extract(epoch FROM shopline_updated_at) * 1000)::bigint, "
-    "post_started_at IS NOT NULL FROM orders WHERE shop = $1 AND shopline_order_id = $2 FOR UPDATE";
-
-static const char *const order_insert_sql =
-    "INSERT INTO orders (shop, shopline_order_id, name, state) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (shop, shopline_order_id) DO NOTHING RETURNING id";
+    "SELECT o_id, o_state, o_updated_ms, o_post_started, o_created "
+    "FROM intake_lock_order($1, $2, $3, $4)";
 
 static const char *const order_update_sql =
     "UPDATE orders SET name = $2, state = $3, financial_status = $4, fulfillment_status = $5, "
@@ -193,51 +188,30 @@ static const char *const lines_differ_sql =
     "x.quantity FROM json_to_recordset($2::json) AS x(line_id text, sku text, quantity integer) "
     "EXCEPT SELECT line_id, sku, quantity FROM order_lines WHERE order_id = $1::bigint)";
 
-/* Reads the locked row into out; false when there is none. */
-static bool locked_from(const PGresult *res, struct order_store_locked *out)
-{
-    if (PQntuples(res) != 1)
-        return false;
-    snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-    snprintf(out->state, sizeof(out->state), "%s", PQgetvalue(res, 0, 1));
-    out->shopline_updated_ms = PQgetisnull(res, 0, 2) ? -1 : atoll(PQgetvalue(res, 0, 2));
-    out->post_started = os_true(res, 0, 3);
-    out->created = false;
-    return true;
-}
-
 enum st order_store_lock_or_create(struct store_conn *c, const char *shop, const struct order *o,
                                    const char *initial_state, struct order_store_locked *out,
                                    struct errbuf *err)
 {
     const char *p[4] = {shop, o->id, o->name, initial_state};
     enum st st;
-    PGresult *res;
+    PGresult *res = os_q(c, "order_lock_or_create", order_lock_sql, 4, p, &st, err);
 
     memset(out, 0, sizeof(*out));
     out->shopline_updated_ms = -1;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        res = os_q(c, "order_lock", order_lock_sql, 2, p, &st, err);
-        if (res == NULL)
-            return st;
-        if (locked_from(res, out)) {
-            PQclear(res);
-            return ST_OK;
-        }
+    if (res == NULL)
+        return st;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         PQclear(res);
-        res = os_q(c, "order_insert", order_insert_sql, 4, p, &st, err);
-        if (res == NULL)
-            return st;
-        if (PQntuples(res) == 1) {
-            snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-            out->created = true;
-            PQclear(res);
-            return ST_OK;
-        }
-        PQclear(res); /* a concurrent delivery created it: lock it */
+        errbuf_set(err, "could not lock order %s", o->id);
+        return ST_FAIL;
     }
-    errbuf_set(err, "could not lock order %s", o->id);
-    return ST_FAIL;
+    snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+    snprintf(out->state, sizeof(out->state), "%s", PQgetvalue(res, 0, 1));
+    out->shopline_updated_ms = PQgetisnull(res, 0, 2) ? -1 : atoll(PQgetvalue(res, 0, 2));
+    out->post_started = os_true(res, 0, 3);
+    out->created = os_true(res, 0, 4);
+    PQclear(res);
+    return ST_OK;
 }
 
 static void ms_text(int64_t ms, char *out, size_t n, const char **param)

@@ -10,6 +10,17 @@
  * start-up (store_set_statement_timeout), so a lock wait or a runaway query
  * cannot hold a webhook thread or a worker for ever; migrations run before
  * it is set and are not cut short.
+ *
+ * Pipeline mode (store_pipeline_begin, used by the intake committers):
+ * statements whose result nobody reads (store_exec_deferred,
+ * store_cmd_deferred) are only sent; the next statement whose result is
+ * read sends a Sync and reads everything since the last one, so a
+ * delivery's writes cost one round trip with the read that follows them.
+ * The first failure of such a batch is reported by that read (the server
+ * skips the rest of the batch), named after the statement that failed;
+ * the caller undoes the whole batch anyway (its savepoint or transaction).
+ * Batches are small (STORE_MAX_DEFERRED statements of one delivery), so the
+ * blocking sends cannot fill both socket buffers and stall.
  */
 #include "store.h"
 
@@ -26,12 +37,22 @@
 #include "log.h"
 
 #define STORE_MAX_PREPARED 256
+#define STORE_MAX_DEFERRED 16
+
+/* A statement sent in pipeline mode whose result is not read yet. */
+struct deferred {
+    const char *name;   /* for the error message */
+    bool prepare;       /* a Prepare of name: forgotten again if it fails */
+};
 
 struct store_conn {
     char *url;
     PGconn *pg;
     const char *prepared[STORE_MAX_PREPARED]; /* names prepared on pg */
     int n_prepared;
+    bool pipelined;                           /* pg is in pipeline mode */
+    struct deferred deferred[STORE_MAX_DEFERRED];
+    int n_deferred;
 };
 
 /* Server notices (e.g. "relation exists, skipping") are debug noise, not stderr. */
@@ -94,6 +115,8 @@ enum st store_ensure(struct store_conn *c, struct errbuf *err)
         return ST_OK;
     PQfinish(c->pg);
     c->n_prepared = 0;
+    c->pipelined = false;
+    c->n_deferred = 0;
     c->pg = store_connect(c->url);
     if (PQstatus(c->pg) == CONNECTION_OK)
         return ST_OK;
@@ -138,11 +161,211 @@ static enum st failure_status(const struct store_conn *c, const PGresult *res)
     return ST_FAIL;
 }
 
+static bool is_prepared(const struct store_conn *c, const char *name)
+{
+    for (int i = 0; i < c->n_prepared; i++)
+        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* ---- pipeline mode ---- */
+
+static void forget_prepared(struct store_conn *c, const char *name)
+{
+    for (int i = 0; i < c->n_prepared; i++) {
+        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0) {
+            c->prepared[i] = c->prepared[--c->n_prepared];
+            return;
+        }
+    }
+}
+
+/* Queues the result slot of a sent statement. */
+static void pipe_note(struct store_conn *c, const char *name, bool prepare)
+{
+    c->deferred[c->n_deferred++] = (struct deferred){name, prepare};
+}
+
+/*
+ * Sends name (sql unnamed when name is NULL or the table is full),
+ * preparing it first when new; false when libpq could not queue it.
+ */
+static bool pipe_send(struct store_conn *c, const char *name, const char *sql, int n,
+                      const char *const *params, const int *lengths, const int *formats)
+{
+    if (name != NULL && !is_prepared(c, name) && c->n_prepared < STORE_MAX_PREPARED) {
+        if (PQsendPrepare(c->pg, name, sql, n, NULL) != 1)
+            return false;
+        c->prepared[c->n_prepared++] = name;
+        pipe_note(c, name, true);
+    }
+    if (name != NULL && is_prepared(c, name))
+        return PQsendQueryPrepared(c->pg, name, n, params, lengths, formats, 0) == 1;
+    return PQsendQueryParams(c->pg, sql, n, NULL, params, lengths, formats, 0) == 1;
+}
+
+/* A pipeline that lost its place cannot be trusted: the next store_ensure reconnects. */
+static void pipe_break(struct store_conn *c)
+{
+    PQfinish(c->pg);
+    c->pg = NULL;
+    c->pipelined = false;
+    c->n_deferred = 0;
+}
+
+/*
+ * Sends a Sync and reads the results of everything sent since the last
+ * one, in order. Returns the last statement's result when keep_last and
+ * the whole batch succeeded (caller PQclear); else NULL with *st and err
+ * from the first statement that failed.
+ */
+static PGresult *pipe_sync(struct store_conn *c, bool keep_last, enum st *st,
+                           struct errbuf *err)
+{
+    PGresult *res, *last = NULL;
+    int n = c->n_deferred;
+
+    *st = ST_OK;
+    if (PQpipelineSync(c->pg) != 1) {
+        *st = ST_RETRY;
+        set_pg_error(err, "could not send to database", PQerrorMessage(c->pg));
+        pipe_break(c);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        while ((res = PQgetResult(c->pg)) != NULL) {
+            ExecStatusType s = PQresultStatus(res);
+
+            if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+                if (keep_last && i == n - 1 && last == NULL) {
+                    last = res;
+                    continue;
+                }
+            } else if (s != PGRES_PIPELINE_ABORTED) {
+                if (c->deferred[i].prepare)
+                    forget_prepared(c, c->deferred[i].name);
+                if (*st == ST_OK) {
+                    *st = failure_status(c, res);
+                    set_pg_error(err, c->deferred[i].name, PQresultErrorMessage(res));
+                }
+            }
+            PQclear(res);
+        }
+    }
+    c->n_deferred = 0;
+    res = PQgetResult(c->pg);
+    if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+        if (*st == ST_OK)
+            set_pg_error(err, "database pipeline lost its place", PQerrorMessage(c->pg));
+        *st = ST_RETRY;
+        pipe_break(c);
+    }
+    PQclear(res);
+    if (*st == ST_OK)
+        return last;
+    PQclear(last);
+    return NULL;
+}
+
+/* Sends one statement and queues its slot; false (err set) when it could not be sent. */
+static bool pipe_queue(struct store_conn *c, const char *name, const char *sql, int n,
+                       const char *const *params, const int *lengths, const int *formats,
+                       enum st *st, struct errbuf *err)
+{
+    if (c->n_deferred + 2 > STORE_MAX_DEFERRED) {
+        PQclear(pipe_sync(c, false, st, err));
+        if (*st != ST_OK)
+            return false;
+    }
+    if (!pipe_send(c, name, sql, n, params, lengths, formats)) {
+        *st = ST_RETRY;
+        set_pg_error(err, "could not send to database", PQerrorMessage(c->pg));
+        pipe_break(c);
+        return false;
+    }
+    pipe_note(c, name != NULL ? name : "query failed", false);
+    return true;
+}
+
+/* store_exec_prepared in pipeline mode: the statement, then a Sync. */
+static PGresult *pipe_exec(struct store_conn *c, const char *name, const char *sql, int n,
+                           const char *const *params, const int *lengths, const int *formats,
+                           enum st *st, struct errbuf *err)
+{
+    if (!pipe_queue(c, name, sql, n, params, lengths, formats, st, err))
+        return NULL;
+    return pipe_sync(c, true, st, err);
+}
+
+enum st store_pipeline_begin(struct store_conn *c, struct errbuf *err)
+{
+    if (c->pg == NULL || PQenterPipelineMode(c->pg) != 1) {
+        errbuf_set(err, "could not enter pipeline mode: %s",
+                   c->pg != NULL ? PQerrorMessage(c->pg) : "no connection");
+        return ST_RETRY;
+    }
+    c->pipelined = true;
+    c->n_deferred = 0;
+    return ST_OK;
+}
+
+void store_pipeline_end(struct store_conn *c)
+{
+    struct errbuf ignored = {""};
+
+    if (!c->pipelined)
+        return;
+    if (store_flush(c, &ignored) == ST_RETRY || !c->pipelined)
+        return; /* pipe_break closed it */
+    c->pipelined = false;
+    if (PQexitPipelineMode(c->pg) != 1)
+        pipe_break(c);
+}
+
+enum st store_flush(struct store_conn *c, struct errbuf *err)
+{
+    enum st st = ST_OK;
+
+    if (c->pipelined && c->n_deferred > 0)
+        PQclear(pipe_sync(c, false, &st, err));
+    return st;
+}
+
+enum st store_exec_deferred(struct store_conn *c, const char *name, const char *sql, int n,
+                            const char *const *params, struct errbuf *err)
+{
+    enum st st = ST_OK;
+
+    if (!c->pipelined)
+        PQclear(store_exec_prepared(c, name, sql, n, params, NULL, NULL, &st, err));
+    else
+        pipe_queue(c, name, sql, n, params, NULL, NULL, &st, err);
+    return st;
+}
+
+enum st store_cmd_deferred(struct store_conn *c, const char *sql, struct errbuf *err)
+{
+    enum st st = ST_OK;
+
+    if (!c->pipelined)
+        return store_cmd(c, sql, err);
+    pipe_queue(c, NULL, sql, 0, NULL, NULL, NULL, &st, err);
+    return st;
+}
+
+/* ---- one statement at a time ---- */
+
 PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *const *params,
                      enum st *st, struct errbuf *err)
 {
-    PGresult *res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType s = PQresultStatus(res);
+    PGresult *res;
+    ExecStatusType s;
+
+    if (c->pipelined)
+        return pipe_exec(c, NULL, sql, n, params, NULL, NULL, st, err);
+    res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    s = PQresultStatus(res);
 
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
         *st = ST_OK;
@@ -152,14 +375,6 @@ PGresult *store_exec(struct store_conn *c, const char *sql, int n, const char *c
     set_pg_error(err, "query failed", res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
     PQclear(res);
     return NULL;
-}
-
-static bool is_prepared(const struct store_conn *c, const char *name)
-{
-    for (int i = 0; i < c->n_prepared; i++)
-        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0)
-            return true;
-    return false;
 }
 
 static enum st store_prepare(struct store_conn *c, const char *name, const char *sql, int n,
@@ -188,6 +403,8 @@ PGresult *store_exec_prepared(struct store_conn *c, const char *name, const char
     PGresult *res;
     ExecStatusType s;
 
+    if (c->pipelined)
+        return pipe_exec(c, name, sql, n, params, lengths, formats, st, err);
     if (!is_prepared(c, name) && c->n_prepared == STORE_MAX_PREPARED) {
         /* table full: run unnamed rather than re-prepare a name each time */
         res = PQexecParams(c->pg, sql, n, NULL, params, lengths, formats, 0);
@@ -221,6 +438,14 @@ void store_rollback(struct store_conn *c)
 
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
         return;
+    if (c->pipelined) { /* the status may be stale here: a ROLLBACK outside one only warns */
+        struct errbuf ignored = {""};
+
+        store_flush(c, &ignored);
+        if (c->pipelined)
+            store_cmd(c, "ROLLBACK", &ignored);
+        return;
+    }
     ts = PQtransactionStatus(c->pg);
     if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
         PQclear(PQexec(c->pg, "ROLLBACK"));

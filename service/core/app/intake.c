@@ -42,6 +42,7 @@
  */
 #include "intake.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,13 +90,20 @@ static enum st order_event(struct intake_ctx *x, const char *from, const char *t
     return order_store_event(x->c, x->order_id, from, to, event, detail, x->err);
 }
 
-/* Enqueues a job for this order (deduplicated by order id). */
+/*
+ * Enqueues a job for this order (deduplicated by order id); *enqueued tells
+ * that it was asked for, as for returns: whether a pending one absorbed it
+ * is not read back, so the statement travels with the delivery's next read.
+ */
 static enum st order_job(struct intake_ctx *x, const char *kind, bool *enqueued)
 {
     char payload[96];
+    enum st st;
 
     snprintf(payload, sizeof(payload), "{\"order_id\": %s}", x->order_id);
-    return job_enqueue(x->c, x->r->shop, kind, x->order_id, payload, 0, enqueued, x->err);
+    st = job_enqueue(x->c, x->r->shop, kind, x->order_id, payload, 0, NULL, x->err);
+    *enqueued = st == ST_OK;
+    return st;
 }
 
 /* Locks the order row, creating it when new; *exists tells which. */
@@ -387,41 +395,52 @@ enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *p
     return intake_run(&x, sweep_order, out);
 }
 
+/* Savepoint names unique in the process (see intake_process_nested). */
+static atomic_ulong intake_savepoints;
+
 /*
- * The same steps under SAVEPOINT intake in the caller's transaction: a
- * duplicate or a failed statement rolls back to it, a stored delivery
- * releases it. *lost tells that the transaction itself is unusable (the
- * connection dropped, or the rollback to the savepoint failed).
+ * The same steps under a savepoint of their own in the caller's
+ * transaction: a duplicate or a failed statement rolls back to it; a
+ * stored delivery keeps it (never released: the next delivery's nests in
+ * it, and the COMMIT commits them all), which saves a statement. The name
+ * is unique, so a rollback can only ever reach this delivery's savepoint:
+ * had it not been established, the rollback fails and the transaction is
+ * reported lost, never an earlier delivery undone. The SAVEPOINT is sent
+ * deferred, in one round trip with the first read (store.h). *lost tells
+ * that the transaction itself is unusable (the connection dropped, or the
+ * rollback to the savepoint failed).
  */
 enum st intake_process_nested(struct store_conn *c, const struct intake_request *r,
                               struct intake_result *out, bool *lost, struct errbuf *err)
 {
     struct intake_ctx x;
     struct errbuf undo_err = {""};
+    char sql[64];
+    unsigned long sp = atomic_fetch_add(&intake_savepoints, 1);
     bool undo = false;
     enum st st;
 
     intake_ctx_init(&x, c, r, out, err);
     SHA256((const unsigned char *)r->body, r->body_len, x.body_sha256);
     *lost = false;
-    st = store_cmd(c, "SAVEPOINT intake", err);
+    snprintf(sql, sizeof(sql), "SAVEPOINT intake_%lu", sp);
+    st = store_cmd_deferred(c, sql, err);
     if (st != ST_OK) {
         *lost = true;
         return st;
     }
     st = intake_steps(&x, dispatch, out, &undo);
+    if (st == ST_OK)
+        st = store_flush(c, err);
     order_cleanup(&x.order);
     if (st == ST_RETRY) {
         *lost = true;
         return st;
     }
-    if (st == ST_OK && !undo) {
-        st = store_cmd(c, "RELEASE SAVEPOINT intake", err);
-        *lost = st != ST_OK;
-        return st;
-    }
-    if (store_cmd(c, "ROLLBACK TO SAVEPOINT intake", &undo_err) != ST_OK ||
-        store_cmd(c, "RELEASE SAVEPOINT intake", &undo_err) != ST_OK)
+    if (st == ST_OK && !undo)
+        return ST_OK;
+    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT intake_%lu", sp);
+    if (store_cmd(c, sql, &undo_err) != ST_OK)
         *lost = true;
     if (st == ST_OK && *lost)
         *err = undo_err;

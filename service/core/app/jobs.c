@@ -132,6 +132,8 @@ enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
 
     snprintf(delay, sizeof(delay), "%lld", (long long)(delay_ms > 0 ? delay_ms : 0));
     snprintf(rank, sizeof(rank), "%d", job_kind_rank(kind));
+    if (created == NULL) /* nothing to read back: deferred in pipeline mode (store.h) */
+        return store_exec_deferred(c, "job_enqueue", enqueue_sql, 6, p, err);
     res = store_exec_prepared(c, "job_enqueue", enqueue_sql, 6, p, NULL, NULL, &st, err);
     if (res != NULL && created != NULL)
         *created = PQntuples(res) > 0 && PQgetvalue(res, 0, 1)[0] == 't';
