@@ -285,3 +285,16 @@ void save_ok(struct fx *f, const char *tmpl, const char *csv)
     assert_int_equal(xml_long(&r, "ResponseId"), 0);
     buf_cleanup(&r);
 }
+
+int group_setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+    return 0;
+}
+
+int group_teardown(void **state)
+{
+    curl_global_cleanup();
+    return 0;
+}

@@ -67,4 +67,11 @@ void save_ok(struct fx *f, const char *tmpl, const char *csv);
 extern const char orders_csv[];
 extern const char lines_csv[];
 
+/* cmocka group setup/teardown: libcurl's and libxml2's global state. */
+int group_setup(void **state);
+int group_teardown(void **state);
+
+/* A test with a sandbox of its own (setup/teardown above). */
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 #endif

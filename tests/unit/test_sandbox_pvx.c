@@ -585,21 +585,6 @@ static void test_stock_control(void **state)
     buf_cleanup(&r);
 }
 
-static int group_setup(void **state)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    xmlInitParser();
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    curl_global_cleanup();
-    return 0;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
