@@ -249,14 +249,14 @@ int start_with(void **state, const struct sandbox_pvx_opts *o)
     return 0;
 }
 
-int setup(void **state)
+int sandbox_setup(void **state)
 {
     struct sandbox_pvx_opts o = {.port = 0};
 
     return start_with(state, &o);
 }
 
-int teardown(void **state)
+int sandbox_teardown(void **state)
 {
     struct fx *f = *state;
 
@@ -286,14 +286,14 @@ void save_ok(struct fx *f, const char *tmpl, const char *csv)
     buf_cleanup(&r);
 }
 
-int group_setup(void **state)
+int soap_group_setup(void **state)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
     return 0;
 }
 
-int group_teardown(void **state)
+int soap_group_teardown(void **state)
 {
     curl_global_cleanup();
     return 0;

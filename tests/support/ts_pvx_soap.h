@@ -3,7 +3,7 @@
  * unit tests: raw SOAP 1.1 strings over libcurl against a sandbox on port
  * 0 with a fake clock of its own, answers read with libxml2 XPath on local
  * names and CSV details with csv_parse. Each test starts its own sandbox
- * (ts_pvx_soap setup/teardown), so tests never share sessions or faults.
+ * (sandbox_setup/sandbox_teardown), so tests never share sessions or faults.
  */
 #ifndef TS_PVX_SOAP_H
 #define TS_PVX_SOAP_H
@@ -58,9 +58,9 @@ long control(struct fx *f, const char *method, const char *path, const char *jso
 /* Starts a sandbox with opts o on a fake clock of its own (f->clock). */
 int start_with(void **state, const struct sandbox_pvx_opts *o);
 
-int setup(void **state);
+int sandbox_setup(void **state);
 
-int teardown(void **state);
+int sandbox_teardown(void **state);
 
 void save_ok(struct fx *f, const char *tmpl, const char *csv);
 
@@ -68,10 +68,10 @@ extern const char orders_csv[];
 extern const char lines_csv[];
 
 /* cmocka group setup/teardown: libcurl's and libxml2's global state. */
-int group_setup(void **state);
-int group_teardown(void **state);
+int soap_group_setup(void **state);
+int soap_group_teardown(void **state);
 
-/* A test with a sandbox of its own (setup/teardown above). */
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* A test with a sandbox of its own (sandbox_setup/sandbox_teardown). */
+#define T(fn) cmocka_unit_test_setup_teardown(fn, sandbox_setup, sandbox_teardown)
 
 #endif

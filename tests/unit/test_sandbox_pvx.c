@@ -82,7 +82,7 @@ static void test_password_plain_option(void **state)
                           &r), 200);
     assert_int_equal(xml_long(&r, "ResponseId"), 0);
     buf_cleanup(&r);
-    teardown(&st);
+    sandbox_teardown(&st);
 }
 
 static void test_invalid_session(void **state)
@@ -129,7 +129,7 @@ static void test_session_idle_expiry(void **state)
     assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200);
     assert_int_equal(xml_long(&r, "ResponseId"), 0);
     buf_cleanup(&r);
-    teardown(&st);
+    sandbox_teardown(&st);
 }
 
 /* ---- templates and SaveData ---- */
@@ -606,6 +606,6 @@ int main(void)
         T(test_stock_control),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, soap_group_setup, soap_group_teardown);
 }
 

@@ -111,7 +111,7 @@ static void test_rate_limit_option_survives_reset(void **state)
     assert_non_null(strstr(buf_cstr(&r), "\"refused\":0"));
     assert_non_null(strstr(buf_cstr(&r), "\"calls\":1,\"window_ms\":60000"));
     buf_cleanup(&r);
-    teardown(state);
+    sandbox_teardown(state);
 }
 
 /* refuse_save: the next n SaveData calls are refused as a whole with the given Detail. */
@@ -386,6 +386,6 @@ int main(void)
         T(test_concurrent_clients),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, soap_group_setup, soap_group_teardown);
 }
 
