@@ -277,6 +277,45 @@ static void test_failed_commit_answers_no_delivery_of_the_group(void **state)
     store_conn_destroy(locker);
 }
 
+/*
+ * A delivery refused with a deadlock (a trigger raises 40P01 the first time,
+ * counted by a sequence, which no rollback undoes) in a group that commits
+ * runs again in the next group and is answered as stored: no 503 for a
+ * conflict the next transaction does not have. A second refusal is
+ * answered (ST_RETRY: Shopline redelivers), never run a third time.
+ */
+static void test_deadlocked_delivery_runs_again_in_the_next_group(void **state)
+{
+    struct intake_group *g = intake_group_create(db, 1, 16);
+    struct one_submit s;
+    pthread_t t;
+
+    it_sql_exec(db, "CREATE SEQUENCE it_deadlock_seq");
+    it_sql_exec(db, "CREATE FUNCTION it_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+                    "IF NEW.webhook_id = 'deadlock-once' AND nextval('it_deadlock_seq') = 1 "
+                    "OR NEW.webhook_id = 'deadlock-always' THEN RAISE EXCEPTION 'deadlock "
+                    "detected' USING ERRCODE = '40P01'; END IF; RETURN NEW; END$$");
+    it_sql_exec(db, "CREATE TRIGGER it_deadlock BEFORE INSERT ON webhook_events "
+                    "FOR EACH ROW EXECUTE FUNCTION it_deadlock()");
+    submit_async(&s, &t, g, "deadlock-once", "9800");
+    pthread_join(t, NULL);
+    assert_int_equal(s.st, ST_OK);
+    free(s.body);
+    assert_int_equal(traces("deadlock-once", "9800"), 1 + 1 + 1); /* inbox row, order + line, job */
+    assert_int_equal(it_sql_long(db, "SELECT last_value FROM it_deadlock_seq"), 2);
+
+    submit_async(&s, &t, g, "deadlock-always", "9801");
+    pthread_join(t, NULL);
+    assert_int_equal(s.st, ST_RETRY);
+    free(s.body);
+    assert_int_equal(traces("deadlock-always", "9801"), 0);
+
+    it_sql_exec(db, "DROP TRIGGER it_deadlock ON webhook_events");
+    it_sql_exec(db, "DROP FUNCTION it_deadlock()");
+    it_sql_exec(db, "DROP SEQUENCE it_deadlock_seq");
+    intake_group_destroy(g);
+}
+
 /* ---- kill -9 while groups commit ---------------------------------------- */
 
 #define N_POSTERS 8
@@ -348,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_threads_through_the_committers_get_the_same_outcomes),
         cmocka_unit_test(test_kill9_while_groups_commit_loses_no_acknowledged_webhook),
         cmocka_unit_test(test_failed_commit_answers_no_delivery_of_the_group),
+        cmocka_unit_test(test_deadlocked_delivery_runs_again_in_the_next_group),
     };
 
     it_require_db();

@@ -408,7 +408,9 @@ static atomic_ulong intake_savepoints;
  * reported lost, never an earlier delivery undone. The SAVEPOINT is sent
  * deferred, in one round trip with the first read (store.h). *lost tells
  * that the transaction itself is unusable (the connection dropped, or the
- * rollback to the savepoint failed).
+ * rollback to the savepoint failed). A transient failure (ST_RETRY: a
+ * deadlock, a timeout) is undone like any other, so only a connection that
+ * cannot roll back loses the group.
  */
 enum st intake_process_nested(struct store_conn *c, const struct intake_request *r,
                               struct intake_result *out, bool *lost, struct errbuf *err)
@@ -433,10 +435,6 @@ enum st intake_process_nested(struct store_conn *c, const struct intake_request 
     if (st == ST_OK)
         st = store_flush(c, err);
     order_cleanup(&x.order);
-    if (st == ST_RETRY) {
-        *lost = true;
-        return st;
-    }
     if (st == ST_OK && !undo)
         return ST_OK;
     snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT intake_%lu", sp);

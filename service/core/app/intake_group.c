@@ -17,6 +17,12 @@
  * is not read travel with the next read, so a new order's delivery is
  * four round trips instead of ten or more.
  *
+ * A delivery the database refused for a reason a retry can cure (ST_RETRY:
+ * above all a deadlock, two groups locking the same orders in opposite
+ * order; also a serialization failure or a lock or statement timeout) in
+ * a group that committed had only its savepoint undone: it runs once more
+ * in the next group, before anything newer, rather than being answered 503.
+ *
  * There is no deliberate delay: while one committer waits for its COMMIT
  * (the fsync), deliveries pile up and the next free committer takes them
  * all. Each waiter sleeps on a condition of its own, so a finished group
@@ -46,6 +52,8 @@ struct item {
     struct errbuf err;
     enum st st;
     bool taken;                      /* a committer has it: the caller must wait */
+    bool again;                      /* ST_RETRY in a group that committed: run it once more */
+    bool rerun;                      /* it is that second run */
     bool done;
     pthread_cond_t wake;             /* signalled once done: only this caller wakes */
     struct item *next;
@@ -120,7 +128,44 @@ static void run_group(struct committer *cm, struct item *group)
         store_rollback(cm->c);
         fail_all(group, st, &err);
     }
+    for (struct item *it = group; st == ST_OK && it != NULL; it = it->next)
+        it->again = it->st == ST_RETRY && !it->rerun;
     store_pipeline_end(cm->c);
+}
+
+/*
+ * After run_group (lock held): the items to run again (ST_RETRY undid only
+ * their savepoint, and the group committed) go back to the head of the queue, still taken, so their
+ * callers keep waiting; every other item is done and its caller woken.
+ */
+static void finish_group(struct intake_group *g, struct item *group)
+{
+    struct item *again = NULL, *again_last = NULL;
+
+    for (struct item *it = group, *next; it != NULL; it = next) {
+        next = it->next; /* the caller may free it once done (after we unlock) */
+        if (it->again) {
+            it->again = false;
+            it->rerun = true;
+            it->err.msg[0] = '\0';
+            it->next = NULL;
+            if (again_last != NULL)
+                again_last->next = it;
+            else
+                again = it;
+            again_last = it;
+            continue;
+        }
+        it->done = true;
+        pthread_cond_signal(&it->wake);
+    }
+    if (again == NULL)
+        return;
+    again_last->next = g->head;
+    g->head = again;
+    if (g->tail == NULL)
+        g->tail = again_last;
+    pthread_cond_signal(&g->queued);
 }
 
 static void *committer_main(void *arg)
@@ -140,11 +185,7 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&g->lock);
         run_group(cm, group);
         pthread_mutex_lock(&g->lock);
-        for (struct item *it = group, *next; it != NULL; it = next) {
-            next = it->next; /* the caller may free it once done (after we unlock) */
-            it->done = true;
-            pthread_cond_signal(&it->wake);
-        }
+        finish_group(g, group);
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
