@@ -161,24 +161,28 @@ static enum st failure_status(const struct store_conn *c, const PGresult *res)
     return ST_FAIL;
 }
 
-static bool is_prepared(const struct store_conn *c, const char *name)
+/* Where name is in the prepared table, or -1. */
+static int prepared_index(const struct store_conn *c, const char *name)
 {
     for (int i = 0; i < c->n_prepared; i++)
         if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0)
-            return true;
-    return false;
+            return i;
+    return -1;
+}
+
+static bool is_prepared(const struct store_conn *c, const char *name)
+{
+    return prepared_index(c, name) >= 0;
 }
 
 /* ---- pipeline mode ---- */
 
 static void forget_prepared(struct store_conn *c, const char *name)
 {
-    for (int i = 0; i < c->n_prepared; i++) {
-        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0) {
-            c->prepared[i] = c->prepared[--c->n_prepared];
-            return;
-        }
-    }
+    int i = prepared_index(c, name);
+
+    if (i >= 0)
+        c->prepared[i] = c->prepared[--c->n_prepared];
 }
 
 /* Queues the result slot of a sent statement. */
@@ -194,13 +198,16 @@ static void pipe_note(struct store_conn *c, const char *name, bool prepare)
 static bool pipe_send(struct store_conn *c, const char *name, const char *sql, int n,
                       const char *const *params, const int *lengths, const int *formats)
 {
-    if (name != NULL && !is_prepared(c, name) && c->n_prepared < STORE_MAX_PREPARED) {
+    bool known = name != NULL && is_prepared(c, name);
+
+    if (name != NULL && !known && c->n_prepared < STORE_MAX_PREPARED) {
         if (PQsendPrepare(c->pg, name, sql, n, NULL) != 1)
             return false;
         c->prepared[c->n_prepared++] = name;
         pipe_note(c, name, true);
+        known = true;
     }
-    if (name != NULL && is_prepared(c, name))
+    if (known)
         return PQsendQueryPrepared(c->pg, name, n, params, lengths, formats, 0) == 1;
     return PQsendQueryParams(c->pg, sql, n, NULL, params, lengths, formats, 0) == 1;
 }
