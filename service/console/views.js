@@ -24,6 +24,13 @@ function cells(values, wide) {
   return el("tr", {}, values.map((v, i) => el("td", {class: wide && wide.includes(i) ? "wide" : null}, v)));
 }
 
+/* A group of tab buttons: items are [key, text]; one press goes to base + key. */
+function tabs(label, items, current, base) {
+  return el("div", {class: "tabs", role: "group", "aria-label": label},
+    items.map(([k, t]) => el("button", {type: "button", "aria-pressed": String(k === current),
+                                        onclick: () => { location.hash = base + k; }}, t)));
+}
+
 function figure(label, value, extra) {
   return el("div", {class: "card"}, el("div", {class: "label"}, label),
             el("div", {class: "figure"}, value), extra || null);
@@ -77,14 +84,12 @@ async function exceptionAction(id, verb, note) {
 sv.views.exceptions = async function (args) {
   const team = TEAMS.includes(args[0]) ? args[0] : "";
   const note = el("input", {id: "exc-note", type: "text", maxlength: 2000, placeholder: "why (kept in the audit log)"});
-  const tabs = el("div", {class: "tabs", role: "group", "aria-label": "Team"},
-    ["", ...TEAMS].map((t) => el("button", {type: "button", "aria-pressed": String(t === team),
-                                            onclick: () => { location.hash = "#/exceptions/" + t; }},
-                                 t ? t.replace("_", " ") : "all teams")));
+  const teamTabs = tabs("Team", ["", ...TEAMS].map((t) => [t, t ? t.replace("_", " ") : "all teams"]),
+                        team, "#/exceptions/");
   let list;
   try {
     list = await sv.api("GET", "/api/v1/exceptions?limit=200" + (team ? "&team=" + team : ""));
-  } catch (e) { return sv.render(el("h1", {}, "Exceptions"), tabs, sv.failure(e)); }
+  } catch (e) { return sv.render(el("h1", {}, "Exceptions"), teamTabs, sv.failure(e)); }
   const boxes = [];
   const act = async (ids, verb) => {
     const done = [];
@@ -114,7 +119,7 @@ sv.views.exceptions = async function (args) {
     sv.views.exceptions(args);
   };
   sv.render(
-    el("h1", {}, "Exceptions" + (team ? ": " + team.replace("_", " ") : "")), tabs,
+    el("h1", {}, "Exceptions" + (team ? ": " + team.replace("_", " ") : "")), teamTabs,
     el("div", {class: "row"},
        el("div", {}, el("label", {for: "exc-note"}, "Note for resolve"), note),
        sv.writeButton("Retry selected", () => act(selected(), "retry")),
@@ -183,15 +188,13 @@ sv.views.jobs = async function (args) {
   let list;
   try { list = await sv.api("GET", "/api/v1/jobs?limit=100&state=" + state); }
   catch (e) { return sv.render(el("h1", {}, "Jobs"), sv.failure(e)); }
-  const tabs = el("div", {class: "tabs", role: "group", "aria-label": "Job state"},
-    ["dead", "pending", "running", "done"].map((s) => el("button", {type: "button", "aria-pressed": String(s === state),
-      onclick: () => { location.hash = "#/jobs/" + s; }}, s)));
+  const stateTabs = tabs("Job state", ["dead", "pending", "running", "done"].map((s) => [s, s]), state, "#/jobs/");
   const retry = async (id) => {
     try { const r = await sv.api("POST", "/api/v1/jobs/" + id + "/retry", {}); sv.toast("job " + id + ": " + r.state); }
     catch (e) { sv.toast("job " + id + ": " + e.message); }
     sv.views.jobs(args);
   };
-  sv.render(el("h1", {}, "Jobs: " + state), tabs,
+  sv.render(el("h1", {}, "Jobs: " + state), stateTabs,
     table(["Job", "Kind", "Attempts", "Last error", "Due", ""], list.items.map((j) => cells([
       "#" + j.id, j.kind, j.attempts, j.last_error || "", sv.time(j.run_at),
       state === "dead" ? sv.writeButton("Retry", () => retry(j.id), {"aria-label": "retry job " + j.id}) : ""], [3])), [3]));

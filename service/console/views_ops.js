@@ -114,9 +114,7 @@ sv.views.return = async function (args) {
 const REPORTS = [["daily", "Daily"], ["inventory", "Stock drift"], ["reconcile", "Reconciliation"]];
 
 function reportTabs(current) {
-  return el("div", {class: "tabs", role: "group", "aria-label": "Report"},
-    REPORTS.map(([k, t]) => el("button", {type: "button", "aria-pressed": String(k === current),
-                                          onclick: () => { location.hash = "#/reports/" + k; }}, t)));
+  return tabs("Report", REPORTS, current, "#/reports/");
 }
 
 /* A delay in words, as `shopvox report daily`: "-", "42s", "12m 5s", "3h 2m". */
