@@ -10,21 +10,25 @@
 #include <string.h>
 
 #include "api_int.h"
+#include "clients.h"
 #include "dashboard_store.h"
 #include "ratelimit.h"
 
 /* The limits of a bucket named api; false when the configuration has none. */
 static bool bucket_limits(const struct cfg *cfg, const char *api, struct rl_limits *out)
 {
-    struct errbuf err = {""};
+    struct rl_limits limits[RL_API_COUNT];
 
     if (strcmp(api, "shopline") == 0) {
         out->rate_per_s = cfg->shopline_rate_per_sec;
         out->burst = cfg->shopline_burst;
         return true;
     }
-    return strcmp(api, "peoplevox") == 0 &&
-           rl_parse_window_margin(cfg->pvx_rate, cfg->pvx_rate_margin_ms, out, &err) == 0;
+    if (strcmp(api, "peoplevox") != 0)
+        return false;
+    clients_rate_limits(cfg, limits);
+    *out = limits[RL_API_PEOPLEVOX];
+    return true;
 }
 
 /* Adds "burst", "tokens_now" and "used_pct" to each bucket. */

@@ -10,16 +10,23 @@
 #include "log.h"
 #include "ratelimit.h"
 
+void clients_rate_limits(const struct cfg *c, struct rl_limits out[RL_API_COUNT])
+{
+    struct errbuf ignored = {""};
+
+    if (rl_parse_window_margin(c->pvx_rate, c->pvx_rate_margin_ms, &out[RL_API_PEOPLEVOX],
+                               &ignored) < 0)
+        out[RL_API_PEOPLEVOX] = rl_leaky_limits(1, 1); /* config.c refuses it at start */
+    out[RL_API_SHOPLINE] = rl_leaky_limits(c->shopline_rate_per_sec, c->shopline_burst);
+}
+
 /* The shared buckets' limits (PEOPLEVOX_RATE checked by load_config; its margin: ratelimit.h). */
 struct limiter *clients_limiter(const struct cfg *c)
 {
     struct limiter_opts lo = {.database_url = c->database_url, .shop = c->shop_domain,
                               .connections = c->pvx_max_concurrency + 2};
-    struct errbuf err = {""};
 
-    rl_parse_window_margin(c->pvx_rate, c->pvx_rate_margin_ms, &lo.limits[RL_API_PEOPLEVOX],
-                           &err);
-    lo.limits[RL_API_SHOPLINE] = rl_leaky_limits(c->shopline_rate_per_sec, c->shopline_burst);
+    clients_rate_limits(c, lo.limits);
     return limiter_create(&lo);
 }
 

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clients.h"
 #include "cursor_store.h"
 #include "despatch_store.h"
 #include "inventory.h"
@@ -347,8 +348,7 @@ static void publish_budget(struct worker_ctx *w, const struct inventory_source *
     struct inventory_budget_in in = {.full_sync_s = w->cfg->inventory_full_sync_s,
                                      .sync_s = w->cfg->inventory_sync_s, .source = src->kind};
     struct inventory_budget b;
-    struct rl_limits pvx = {0, 0};
-    struct rl_limits sl = rl_leaky_limits(w->cfg->shopline_rate_per_sec, w->cfg->shopline_burst);
+    struct rl_limits limits[RL_API_COUNT];
     struct errbuf err = {""};
 
     if (inventory_store_counts(w->db, w->cfg->shop_domain, &in.item_sites,
@@ -360,11 +360,11 @@ static void publish_budget(struct worker_ctx *w, const struct inventory_source *
                 b.pvx_calls_per_hour);
     metrics_set("shopvox_inventory_budget_calls_per_hour", "api=\"shopline\"",
                 b.shopline_calls_per_hour);
-    if (rl_parse_window_margin(w->cfg->pvx_rate, w->cfg->pvx_rate_margin_ms, &pvx, &err) == 0)
-        metrics_set("shopvox_inventory_budget_limit_calls_per_hour", "api=\"peoplevox\"",
-                    pvx.rate_per_s * 3600.0);
+    clients_rate_limits(w->cfg, limits);
+    metrics_set("shopvox_inventory_budget_limit_calls_per_hour", "api=\"peoplevox\"",
+                limits[RL_API_PEOPLEVOX].rate_per_s * 3600.0);
     metrics_set("shopvox_inventory_budget_limit_calls_per_hour", "api=\"shopline\"",
-                sl.rate_per_s * 3600.0);
+                limits[RL_API_SHOPLINE].rate_per_s * 3600.0);
 }
 
 static void publish(struct worker_ctx *w, const struct inventory_source *src,

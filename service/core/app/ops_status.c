@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clients.h"
 #include "cursor_store.h"
 #include "despatch_jobs.h"
 #include "order_sweep.h"
@@ -129,15 +130,11 @@ enum st ops_limiter_report(struct store_conn *c, const struct cfg *cfg, const ch
 {
     struct rl_limits limits[RL_API_COUNT];
     struct json_object *buckets = json_object_new_array();
-    struct errbuf ignored = {""};
     bool paused = false;
     enum st st = ST_OK;
 
     *out = NULL;
-    if (rl_parse_window_margin(cfg->pvx_rate, cfg->pvx_rate_margin_ms, &limits[RL_API_PEOPLEVOX],
-                               &ignored) < 0)
-        limits[RL_API_PEOPLEVOX] = rl_leaky_limits(1, 1); /* config.c refuses it at start */
-    limits[RL_API_SHOPLINE] = rl_leaky_limits(cfg->shopline_rate_per_sec, cfg->shopline_burst);
+    clients_rate_limits(cfg, limits);
     for (int api = 0; api < RL_API_COUNT && st == ST_OK; api++) {
         struct ratelimit_level lv;
 
