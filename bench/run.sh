@@ -199,6 +199,24 @@ settle() {
   sleep 1
 }
 
+# drained NAME: waits until the pending inbox is empty (the deliveries answered
+# "accepted" had their order logic applied, sql/031); sets PENDING_NAME (rows
+# pending when the run ended) and DRAIN_NAME (seconds until none was).
+drained() {
+  local t0 n first
+  t0=$(date +%s.%N)
+  first=$(psql_q "SELECT count(*) FROM webhook_events WHERE outcome = 'pending'")
+  n=$first
+  while [ "$n" != 0 ]; do
+    kill -0 "$SV_PID" 2>/dev/null || die "shopvox died while applying the pending inbox"
+    sleep 0.2
+    n=$(psql_q "SELECT count(*) FROM webhook_events WHERE outcome = 'pending'")
+  done
+  printf -v "PENDING_$1" '%s' "$first"
+  printf -v "DRAIN_$1" '%s' "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+  say "pending inbox: $first rows when the run ended, all applied $(eval echo "\$DRAIN_$1") s later"
+}
+
 # utime + stime of PID, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
@@ -267,6 +285,7 @@ bench_ingest() {
 
   say "warm-up: ${WARMUP}s at max rate (not measured)"
   loadgen warmup 0 "$WARMUP"
+  drained warmup
 
   settle
   say "run 1/4: max throughput, $CONNECTIONS connections, ${DURATION}s"
@@ -275,11 +294,13 @@ bench_ingest() {
   loadgen max 0 "$DURATION"
   t1=$(cpu_ticks "$SV_PID")
   local max_cmd="${LAST_CMD[*]}"
+  drained max
 
   settle
   say "run 2/4: fixed ${RATE} webhooks/s, $CONNECTIONS connections, ${DURATION}s"
   loadgen fixed "$RATE" "$DURATION"
   local fixed_cmd="${LAST_CMD[*]}"
+  drained fixed
 
   local hwm_kib rss_kib
   hwm_kib=$(proc_kib "$SV_PID" VmHWM)
@@ -370,10 +391,12 @@ bench_ingest() {
     printf '%-44s %14s   %s\n' "webhooks/s, max (${DURATION}s, rate 0)" "$max_rps" ""
     printf '%-44s %14s   %s\n' "  p50 / p99 ms at max" "$max_p50 / $max_p99" ""
     printf '%-44s %14s   %s\n' "  shopvox CPU us per webhook at max" "$cpu_us" ""
+    printf '%-44s %14s   %s\n' "  pending at the end / applied s later" "$PENDING_max / $DRAIN_max" ""
     printf '%-44s %14s   %s\n' "p50 ms at ${RATE}/s (achieved $fix_rps/s)" "$fix_p50" ""
     printf '%-44s %14s   %s\n' "p99 ms at ${RATE}/s (from schedule)" "$fix_p99" \
       "<= $TARGET_P99_MS ms: $(verdict "$fix_p99" le "$TARGET_P99_MS")"
     printf '%-44s %14s   %s\n' "  p99 ms at ${RATE}/s (from send)" "$fix_sp99" ""
+    printf '%-44s %14s   %s\n' "  pending at the end / applied s later" "$PENDING_fixed / $DRAIN_fixed" ""
     printf '%-44s %14s   %s\n' "shopvox peak RSS MiB (VmHWM)" "$hwm_mib" \
       "<= $TARGET_RSS_MIB MiB: $(verdict "$hwm_mib" le "$TARGET_RSS_MIB")"
     printf '%-44s %14s   %s\n' "  RSS MiB after start / after the runs" "$start_mib / $rss_mib" ""

@@ -17,6 +17,8 @@ struct app;
 
 /* Threads of the operations listener: a slow API read must not hold up a probe. */
 #define APP_OPS_THREADS 2
+/* The pending inbox is looked at this often even without a nudge (other replicas, a crash). */
+#define APP_APPLY_POLL_MS 1000
 
 /* Creates the application over a borrowed config; opens the DB pool. */
 struct app *app_create(const struct cfg *cfg);

@@ -116,6 +116,7 @@ struct cfg {
     int pvx_batch_min;        /* Sales Orders per batch when the backlog is small */
     int pvx_batch_max_bytes;  /* CSV bytes per SaveData of a batch */
     int pvx_rate_margin_ms;   /* how late a call may reach Peoplevox after its token */
+    int intake_defer_at;      /* a group this large goes to the pending inbox (0: never) */
 };
 
 /* "HH:MM" (SHOPVOX_REPORT_DAILY_AT) as minutes after midnight; -1 when it is not one. */

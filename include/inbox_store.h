@@ -35,6 +35,7 @@ struct inbox_row {
     const char *error;         /* may be NULL */
     const char *order_id;      /* orders.id, or NULL */
     const char *source;        /* "webhook" (NULL means it) or "sweep" (no webhook_id) */
+    const char *order_key;     /* pending rows: the order's Shopline id, or NULL */
 };
 
 /* Inserts row; *duplicate true (nothing inserted) when its webhook id is known. */
@@ -61,5 +62,51 @@ enum st inbox_store_purge(struct store_conn *c, const char *shop, int days, int 
  */
 PGresult *inbox_store_report_for_order(struct store_conn *c, const char *order_id,
                                        enum st *st, struct errbuf *err);
+
+/* ---- the pending inbox: the raw delivery first, the order logic just after (sql/031) ---- */
+
+/* Applications of a pending row that may fail before it is given up as failed. */
+#define INBOX_APPLY_ATTEMPTS 5
+#define INBOX_APPLY_ATTEMPTS_S "5"
+
+/*
+ * Inserts n deliveries (shop, webhook_id, topic, api_version, headers_json,
+ * body, body_sha256, order_key of rows; the rest is ignored) as 'pending' in ONE
+ * statement; inserted[i] false when row i's webhook id is already known
+ * (stored before, or earlier in rows): a duplicate, nothing inserted.
+ */
+enum st inbox_store_insert_pending(struct store_conn *c, const struct inbox_row *rows, int n,
+                                   bool *inserted, struct errbuf *err);
+
+/*
+ * In the caller's transaction: locks up to max pending rows of partition
+ * part (0..parts-1, by a hash of order_key: one order's rows are all in
+ * one) not locked by another transaction, oldest first, and returns them
+ * (id, shop, webhook_id, topic, api_version, headers, body (bytea, text
+ * format)). Rows that failed INBOX_APPLY_ATTEMPTS times are no longer
+ * pending. The caller PQclears.
+ */
+PGresult *inbox_store_claim_pending(struct store_conn *c, int max, int part, int parts,
+                                    enum st *st, struct errbuf *err);
+
+/*
+ * Gives pending row event_id, claimed in the caller's transaction (so
+ * still pending), its outcome, error and order_id from row; its body is
+ * dropped when row->body is NULL (a replay). Deferred in pipeline mode
+ * (store_exec_deferred).
+ */
+enum st inbox_store_mark_applied(struct store_conn *c, const char *event_id,
+                                 const struct inbox_row *row, struct errbuf *err);
+
+/*
+ * Counts a failed application of pending row event_id (why kept in error);
+ * *given_up when that was the last attempt: the row is now 'failed'.
+ */
+enum st inbox_store_apply_failed(struct store_conn *c, const char *event_id, const char *why,
+                                 bool *given_up, struct errbuf *err);
+
+/* Pending rows and the age of the oldest, in seconds (0 when none): the /metrics gauges. */
+enum st inbox_store_pending_gauges(struct store_conn *c, long *pending, double *oldest_s,
+                                   struct errbuf *err);
 
 #endif

@@ -28,6 +28,9 @@ struct intake_request {
     const char *paid_statuses; /* SHOPVOX_PAID_STATUSES */
     bool other_shop;           /* signed, but for a shop this deployment does not serve */
     const char *returns_mode;  /* SHOPVOX_RETURNS_MODE; NULL: "authorise" */
+    const char *pending_id;    /* webhook_events.id of a pending row being applied
+                                  (intake_apply.h): that row gets the outcome; NULL: a
+                                  delivery, whose row is inserted */
 };
 
 enum intake_outcome {
@@ -36,7 +39,8 @@ enum intake_outcome {
     INTAKE_IGNORED,
     INTAKE_FAILED,   /* signed but unusable: stored + exception */
     INTAKE_STALE,    /* older than the stored order: recorded, not applied */
-    INTAKE_UNCHANGED /* sweep only: shopvox has this version already; nothing written */
+    INTAKE_UNCHANGED, /* sweep only: shopvox has this version already; nothing written */
+    INTAKE_ACCEPTED   /* stored as pending; the order logic runs just after (intake_apply.h) */
 };
 
 const char *intake_outcome_name(enum intake_outcome o);

@@ -22,6 +22,18 @@ struct intake_group;
  */
 struct intake_group *intake_group_create(const char *url, int committers, int group_max);
 
+/*
+ * Turns the pending inbox on (intake_apply.h): a group of at least
+ * defer_at deliveries, and every group while applier has a backlog (so
+ * deliveries are applied in arrival order), is stored as pending rows in
+ * one INSERT and answered INTAKE_ACCEPTED (or INTAKE_DUPLICATE) once that
+ * committed; applier (borrowed, outliving g) is nudged. defer_at 0, or
+ * applier NULL: every delivery runs the order logic before its answer
+ * (the default). Call before the first submit.
+ */
+struct intake_applier;
+void intake_group_defer(struct intake_group *g, int defer_at, struct intake_applier *applier);
+
 /* Stops the committers once the queue is empty, frees everything; NULL is accepted. */
 void intake_group_destroy(struct intake_group *g);
 

@@ -33,4 +33,16 @@ struct json_object *json_text_parse(const char *json, size_t len, const char *wh
  */
 bool json_text_is_id(const char *s);
 
+/*
+ * A skim, not a parse: the value of member key of the top-level object of
+ * json (len bytes), when it is a number (its literal) or a string without
+ * escapes (its contents), into out (n bytes); the last one when the key
+ * repeats. False when json does not start as an object, the member is
+ * absent, of another type or too long, or the skim gets lost (nothing is
+ * validated beyond what it reads: a body it accepts may still be invalid
+ * JSON). Allocates nothing; for keying a delivery cheaply before it is
+ * parsed (the pending inbox's order key).
+ */
+bool json_top_member(const char *json, size_t len, const char *key, char *out, size_t n);
+
 #endif

@@ -1,15 +1,19 @@
 /*
- * fuzz_order.c - order_parse_json (webhook bodies), order_parse_time_ms and
- * sku_validate on arbitrary bytes.
+ * fuzz_order.c - order_parse_json (webhook bodies), json_top_member (the
+ * pending inbox's order key), order_parse_time_ms and sku_validate on
+ * arbitrary bytes.
  *
  * Invariants: ST_FAIL leaves a reason and a struct with nothing to free;
  * ST_OK has the required fields, counts in range, money that passes
  * order_money_valid and updated_at_ms consistent with updated_at; the
  * derived decisions (intake state, SKU checks and advice) accept whatever
  * the parser let through; order_cleanup frees everything (LeakSanitizer
- * says so at exit) and leaves the documented empty state.
+ * says so at exit) and leaves the documented empty state. The skimmed key
+ * is short, free of control bytes, and the parser's id whenever both read
+ * a decimal id from the same body.
  */
 #include "fuzz.h"
+#include "json_text.h"
 #include "order.h"
 #include "sku.h"
 
@@ -122,9 +126,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct order o;
     struct errbuf err;
+    char key[64];
+    bool keyed = json_top_member((const char *)data, size, "id", key, sizeof(key));
 
+    if (keyed) {
+        FUZZ_CHECK(key[0] != '\0' && strlen(key) < sizeof(key));
+        for (const char *k = key; *k != '\0'; k++)
+            FUZZ_CHECK((unsigned char)*k >= 0x20);
+    }
     errbuf_clear(&err);
     if (order_parse_json((const char *)data, size, &o, &err) == ST_OK) {
+        if (keyed && json_text_is_id(key))
+            FUZZ_CHECK(strcmp(key, o.id) == 0);
         check_parsed(&o);
         order_cleanup(&o);
     } else {

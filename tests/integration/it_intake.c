@@ -217,6 +217,7 @@ static void test_unstorable_payloads_are_failed_deliveries_not_500s(void **state
 
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         post_ok("orders/paid", cases[i].wid, cases[i].body, "hex", 200);
+        assert_int_equal(it_wait_inbox_applied(db), 0);
         snprintf(sql, sizeof(sql),
                  "SELECT count(*) FROM webhook_events WHERE webhook_id = '%s' AND "
                  "outcome = 'failed'", cases[i].wid);
@@ -325,6 +326,7 @@ static void test_concurrent_deliveries_make_one_order_and_one_job_each(void **st
         pthread_join(t[i], NULL);
         assert_int_equal(s[i].failures, 0);
     }
+    assert_int_equal(it_wait_inbox_applied(db), 0); /* a storm is deferred, then applied */
     assert_int_equal(count("SELECT count(*) FROM orders WHERE name LIKE '#S%'"), 50);
     assert_int_equal(count("SELECT count(*) FROM jobs j JOIN orders o ON j.dedupe_key = o.id::text "
                            "WHERE o.name LIKE '#S%' AND j.kind = 'post_sales_order'"),

@@ -6,7 +6,8 @@
  * transaction of its own gave, and the later version sees the earlier's
  * effect; many threads through the committers give the same; and a
  * SIGKILL of the real binary while groups are being committed under load
- * loses no webhook that was answered 200; and a group whose COMMIT fails
+ * loses no webhook that was answered 200 (inline, or stored as pending
+ * and applied by the next start); and a group whose COMMIT fails
  * answers none of its deliveries as stored and leaves none half-stored.
  */
 #include <pthread.h>
@@ -43,7 +44,7 @@ static char *mug_order(const char *id, const char *status, const char *updated_a
 static struct intake_request request(const char *wid, const char *body)
 {
     return (struct intake_request){IT_SHOP, wid, "orders/updated", "v20260301", "{}", body,
-                                   strlen(body), "paid", false, NULL};
+                                   strlen(body), "paid", false, NULL, NULL};
 }
 
 /* One delivery under its savepoint in the open transaction of c. */
@@ -324,7 +325,9 @@ static void test_deadlocked_delivery_runs_again_in_the_next_group(void **state)
 struct poster {
     int port;
     int n;
-    int acked;      /* deliveries answered 200: wid "kill-<n>-<0..acked-1>" */
+    char digit;     /* order ids "<digit><n><i>" */
+    const char *wid; /* wids "<wid>-<n>-<0..acked-1>" */
+    int acked;      /* deliveries answered 200 */
 };
 
 static void *poster_main(void *arg)
@@ -332,13 +335,13 @@ static void *poster_main(void *arg)
     struct poster *p = arg;
 
     for (int i = 0; i < MAX_ACKED; i++) {
-        char id[24], wid[32];
+        char id[24], wid[48];
         char *body;
         struct it_resp r = {0};
         int rc;
 
-        snprintf(id, sizeof(id), "8%02d%06d", p->n, i);
-        snprintf(wid, sizeof(wid), "kill-%d-%d", p->n, i);
+        snprintf(id, sizeof(id), "%c%02d%06d", p->digit, p->n, i);
+        snprintf(wid, sizeof(wid), "%s-%d-%d", p->wid, p->n, i);
         body = mug_order(id, "paid", NULL);
         rc = it_post_webhook(p->port, "orders/paid", wid, body, "hex", &r);
         free(body);
@@ -351,33 +354,86 @@ static void *poster_main(void *arg)
     return NULL;
 }
 
-static void test_kill9_while_groups_commit_loses_no_acknowledged_webhook(void **state)
+/*
+ * Starts the real binary with env, posts from N_POSTERS threads, SIGKILLs
+ * it once 300 deliveries are in, and checks that every delivery answered
+ * 200 is in webhook_events. Returns how many were answered.
+ */
+static long kill9_under_load(const char *const *env, char digit, const char *wid_prefix)
 {
     const char *args[] = {"serve", NULL};
-    const char *env[] = {"SHOPVOX_INTAKE_COMMITTERS=2", "SHOPVOX_INTAKE_GROUP_MAX=4", NULL};
     struct it_proc proc;
     struct poster p[N_POSTERS];
     pthread_t t[N_POSTERS];
     long acked = 0, stored = 0;
+    char enough[160];
 
+    snprintf(enough, sizeof(enough), "SELECT (count(*) >= 300)::int FROM webhook_events WHERE "
+             "webhook_id LIKE '%s-%%'", wid_prefix);
     assert_int_equal(it_shopvox_start(&proc, db, env, args), 0);
     for (int i = 0; i < N_POSTERS; i++) {
-        p[i] = (struct poster){proc.port, i, 0};
+        p[i] = (struct poster){proc.port, i, digit, wid_prefix, 0};
         pthread_create(&t[i], NULL, poster_main, &p[i]);
     }
     /* kill once a good number of groups committed, with more in flight */
-    assert_true(it_wait_sql_long(db, "SELECT (count(*) >= 300)::int FROM webhook_events "
-                                     "WHERE webhook_id LIKE 'kill-%'", 1, 60000) == 1);
+    assert_true(it_wait_sql_long(db, enough, 1, 60000) == 1);
     it_proc_stop(&proc, SIGKILL, 2000);
     for (int i = 0; i < N_POSTERS; i++) {
         pthread_join(t[i], NULL);
         acked += p[i].acked;
         stored += it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id IN "
-                                   "(SELECT 'kill-%d-' || g FROM generate_series(0, %d) g)",
-                               i, p[i].acked - 1);
+                                   "(SELECT '%s-%d-' || g FROM generate_series(0, %d) g)",
+                               wid_prefix, i, p[i].acked - 1);
     }
     assert_true(acked >= 300 - N_POSTERS * 4);
     assert_int_equal(stored, acked); /* every 200 is in the database */
+    return acked;
+}
+
+static void test_kill9_while_groups_commit_loses_no_acknowledged_webhook(void **state)
+{
+    const char *env[] = {"SHOPVOX_INTAKE_COMMITTERS=2", "SHOPVOX_INTAKE_GROUP_MAX=4",
+                         "SHOPVOX_INTAKE_DEFER_AT=0", NULL};
+
+    kill9_under_load(env, '8', "kill");
+}
+
+/* The gauge tells operators what is still to be applied: 0 once all is. */
+static bool metrics_show_no_pending(void *arg)
+{
+    const struct it_proc *proc = arg;
+    struct it_resp r;
+    bool found;
+
+    if (it_http(proc->ops_port, "GET", "/metrics", NULL, 0, NULL, &r) != 0)
+        return false;
+    found = r.body != NULL && strstr(r.body, "\nshopvox_webhooks_pending 0\n") != NULL &&
+            strstr(r.body, "\nshopvox_webhooks_pending_oldest_seconds 0\n") != NULL;
+    it_resp_free(&r);
+    return found;
+}
+
+/*
+ * The same with every delivery going to the pending inbox (answered
+ * "accepted" once its raw row committed): the kill leaves rows pending, and
+ * the next start applies every one, each order made ready with its job.
+ */
+static void test_kill9_with_rows_pending_then_the_next_start_applies_them(void **state)
+{
+    const char *args[] = {"serve", NULL};
+    const char *env[] = {"SHOPVOX_INTAKE_DEFER_AT=1", "SHOPVOX_METRICS_REFRESH_S=1", NULL};
+    struct it_proc proc;
+    long acked = kill9_under_load(env, '7', "pend");
+
+    assert_int_equal(it_shopvox_start(&proc, db, env, args), 0);
+    assert_int_equal(it_wait_inbox_applied(db), 0);
+    assert_true(it_wait_until(metrics_show_no_pending, &proc, 30000));
+    it_proc_stop(&proc, SIGTERM, 10000);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE "
+                                      "'%s' AND outcome <> 'stored'", "pend-%"), 0);
+    assert_true(it_sql_longf(db, "SELECT count(*) FROM orders o JOIN jobs j ON j.dedupe_key = "
+                                 "o.id::text WHERE o.shopline_order_id LIKE '%s' AND o.state = "
+                                 "'ready'", "7%") >= acked);
 }
 
 int main(void)
@@ -386,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_one_group_gives_each_delivery_its_own_outcome),
         cmocka_unit_test(test_threads_through_the_committers_get_the_same_outcomes),
         cmocka_unit_test(test_kill9_while_groups_commit_loses_no_acknowledged_webhook),
+        cmocka_unit_test(test_kill9_with_rows_pending_then_the_next_start_applies_them),
         cmocka_unit_test(test_failed_commit_answers_no_delivery_of_the_group),
         cmocka_unit_test(test_deadlocked_delivery_runs_again_in_the_next_group),
     };

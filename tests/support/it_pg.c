@@ -188,6 +188,12 @@ long it_wait_sql_long(const char *url, const char *sql, long want, int timeout_m
     return w.last;
 }
 
+long it_wait_inbox_applied(const char *url)
+{
+    return it_wait_sql_long(url, "SELECT count(*) FROM webhook_events WHERE outcome = 'pending'",
+                            0, 30000);
+}
+
 static int pg_script(const char *verb)
 {
     const char *script = getenv("SHOPVOX_TEST_PG_SCRIPT");

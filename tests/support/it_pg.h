@@ -35,6 +35,13 @@ void it_sql_exec(const char *url, const char *sql);
 /* Polls sql until it returns want or timeout_ms pass; returns the last value. */
 long it_wait_sql_long(const char *url, const char *sql, long want, int timeout_ms);
 
+/*
+ * Waits (up to 30 s) until no delivery is pending in url's inbox: every
+ * webhook answered "accepted" had its order logic applied (intake_apply.h);
+ * 0 when none is left.
+ */
+long it_wait_inbox_applied(const char *url);
+
 /* Stops / starts the throw-away cluster (tests/pg.sh); 0 ok. */
 int it_pg_stop(void);
 int it_pg_start(void);

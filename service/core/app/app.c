@@ -46,6 +46,7 @@
 #include "console.h"
 #include "cursor_store.h"
 #include "intake.h"
+#include "intake_apply.h"
 #include "intake_group.h"
 #include "inventory_jobs.h"
 #include "log.h"
@@ -64,6 +65,7 @@ struct app {
     struct api *api;          /* /api/v1/ on the ops listener */
     struct console *console;  /* /ops/: the web page, whose sessions the API accepts */
     struct intake_group *intake; /* the webhooks' group commit */
+    struct intake_applier *applier; /* the pending inbox's order logic (intake_apply.h) */
     unsigned char nudge_digest[SHA256_DIGEST_LENGTH]; /* of PEOPLEVOX_WEBHOOK_TOKEN */
 };
 
@@ -71,6 +73,8 @@ void app_metrics_describe(void)
 {
     metrics_describe("shopvox_webhooks_total", MET_COUNTER,
                      "Shopline webhooks received by topic and outcome");
+    metrics_describe("shopvox_webhooks_applied_total", MET_COUNTER,
+                     "Webhooks answered as accepted whose order logic ran since, by outcome");
     metrics_describe("shopvox_http_request_duration_seconds", MET_HISTOGRAM,
                      "HTTP request duration by route");
     metrics_describe("shopvox_db_errors_total", MET_COUNTER,
@@ -95,6 +99,14 @@ struct app *app_create(const struct cfg *cfg)
                                     APP_OPS_THREADS + 1);
     a->intake = intake_group_create(cfg->database_url, cfg->intake_committers,
                                     cfg->intake_group_max);
+    if (cfg->intake_defer_at > 0) {
+        const struct intake_apply_cfg ac = {cfg->shop_domain, cfg->paid_statuses,
+                                            cfg->returns_mode, cfg->intake_group_max,
+                                            APP_APPLY_POLL_MS, cfg->intake_committers};
+
+        a->applier = intake_applier_create(cfg->database_url, &ac);
+        intake_group_defer(a->intake, cfg->intake_defer_at, a->applier);
+    }
     a->api = api_create(cfg, a->pool, &err);
     a->console = console_create(cfg, a->pool, &err);
     if (a->api == NULL || a->console == NULL) /* cfg_load checked the tokens: not reached */
@@ -113,6 +125,7 @@ void app_destroy(struct app *a)
     api_destroy(a->api);
     console_destroy(a->console);
     intake_group_destroy(a->intake);
+    intake_applier_destroy(a->applier);
     store_pool_destroy(a->pool);
     free(a);
 }
@@ -193,7 +206,7 @@ static void webhook_store(struct app *a, const struct http_request *req, const c
     struct intake_request ir = {other ? shop : a->cfg->shop_domain, wid, topic,
                                 http_header(req, "X-Shopline-API-Version"), headers, req->body,
                                 req->body_len, a->cfg->paid_statuses, other,
-                                a->cfg->returns_mode};
+                                a->cfg->returns_mode, NULL};
     struct intake_result res;
     struct errbuf err = {""};
     enum st st;

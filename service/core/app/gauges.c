@@ -30,6 +30,7 @@
 #include "despatch_jobs.h"
 #include "drift_jobs.h"
 #include "exceptions.h"
+#include "inbox_store.h"
 #include "inventory_store.h"
 #include "jobs.h"
 #include "log.h"
@@ -207,6 +208,20 @@ static enum st refresh_pause(struct store_conn *c, const struct cfg *cfg, struct
     return st;
 }
 
+/* The pending inbox (intake_apply.h): rows waiting for their order logic, the oldest one's age. */
+static enum st refresh_inbox(struct store_conn *c, struct errbuf *err)
+{
+    long pending = 0;
+    double oldest_s = 0;
+    enum st st = inbox_store_pending_gauges(c, &pending, &oldest_s, err);
+
+    if (st == ST_OK) {
+        metrics_set("shopvox_webhooks_pending", "", (double)pending);
+        metrics_set("shopvox_webhooks_pending_oldest_seconds", "", oldest_s);
+    }
+    return st;
+}
+
 enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled,
                        struct errbuf *err)
 {
@@ -234,6 +249,8 @@ enum st gauges_refresh(struct store_conn *c, const struct cfg *cfg, bool settled
         st = refresh_pause(c, cfg, err);
     if (st == ST_OK)
         st = returns_gauges_refresh(c, err);
+    if (st == ST_OK)
+        st = refresh_inbox(c, err);
     if (st == ST_OK) {
         publish_orders(orders, settled);
         publish_rows("shopvox_jobs", jobs, "kind", "state");
@@ -277,6 +294,10 @@ static void gauges_describe(void)
                      "Orders by state (moving states every 15 s, settled ones every 5 min)");
     metrics_describe("shopvox_jobs", MET_GAUGE, "Live and dead jobs by kind and state");
     metrics_describe("shopvox_exceptions_open", MET_GAUGE, "Open exceptions by type");
+    metrics_describe("shopvox_webhooks_pending", MET_GAUGE,
+                     "Deliveries answered accepted whose order logic has not run yet");
+    metrics_describe("shopvox_webhooks_pending_oldest_seconds", MET_GAUGE,
+                     "Age of the oldest pending delivery (0 when none)");
     metrics_describe("shopvox_despatches_unconfirmed", MET_GAUGE,
                      "Despatches still pending in Shopline past SHOPVOX_UNCONFIRMED_DESPATCH_S");
     metrics_describe("shopvox_despatch_unconfirmed_oldest_seconds", MET_GAUGE,

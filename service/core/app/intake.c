@@ -63,7 +63,7 @@
 const char *intake_outcome_name(enum intake_outcome o)
 {
     static const char *const names[] = {"stored", "duplicate", "ignored", "failed", "stale",
-                                        "unchanged"};
+                                        "unchanged", "accepted"};
 
     return (unsigned)o < ARRAY_LEN(names) ? names[o] : "unknown";
 }
@@ -224,6 +224,7 @@ static enum st record_failure(struct intake_ctx *x, struct intake_result *out, c
     return exc_raise(x->c, &e, NULL, x->err);
 }
 
+/* The delivery's inbox row: inserted, or (a pending row being applied) given its outcome. */
 static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
 {
     const struct inbox_row row = {x->r->shop,       x->r->webhook_id, x->r->topic,
@@ -232,8 +233,10 @@ static enum st inbox_insert(struct intake_ctx *x, bool *duplicate)
                                   x->swept ? NULL : x->body_sha256, x->event_outcome,
                                   x->event_error,
                                   x->order_id[0] ? x->order_id : NULL,
-                                  x->swept ? "sweep" : "webhook"};
+                                  x->swept ? "sweep" : "webhook", NULL};
 
+    if (x->r->pending_id != NULL) /* claimed by the caller: its webhook id was new */
+        return inbox_store_mark_applied(x->c, x->r->pending_id, &row, x->err);
     return inbox_store_insert(x->c, &row, duplicate, x->err);
 }
 
@@ -386,7 +389,7 @@ enum st intake_apply_swept(struct store_conn *c, const char *shop, const char *p
                            const struct order *o, struct intake_result *out, struct errbuf *err)
 {
     const struct intake_request r = {shop, NULL, INTAKE_SWEEP_TOPIC, NULL, "{}", NULL, 0,
-                                     paid_statuses, false, NULL};
+                                     paid_statuses, false, NULL, NULL};
     struct intake_ctx x;
 
     intake_ctx_init(&x, c, &r, out, err);

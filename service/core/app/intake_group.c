@@ -44,7 +44,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
+/* An order key (Shopline ids are ~26 digits) longer than this is left out. */
+#define ORDER_KEY_MAX 64
+
+#include "inbox_store.h"
+#include "intake_apply.h"
+#include "json_text.h"
 #include "store.h"
+#include "webhook.h"
 
 struct item {
     const struct intake_request *r;  /* borrowed from the waiting caller */
@@ -71,6 +80,8 @@ struct intake_group {
     struct item *head, *tail;
     bool stopping;
     int group_max;
+    int defer_at;                    /* a group this large goes to the pending inbox; 0: never */
+    struct intake_applier *applier;  /* applies the pending inbox (NULL: deferral off) */
     int n_committers;
     struct committer *committers;
 };
@@ -104,13 +115,68 @@ static void fail_all(struct item *group, enum st st, const struct errbuf *err)
     }
 }
 
+/*
+ * The pending inbox (intake_apply.h): the group's raw deliveries in one
+ * INSERT, committed on its own (autocommit), each answered "accepted" or,
+ * when its webhook id is known, "duplicate"; the applier then runs the
+ * order logic. n items.
+ */
+static void run_deferred(struct committer *cm, struct item *group, int n)
+{
+    struct inbox_row *rows = xcalloc((size_t)n, sizeof(*rows));
+    unsigned char (*sha)[INBOX_SHA256_BYTES] = xcalloc((size_t)n, sizeof(*sha));
+    char (*key)[ORDER_KEY_MAX] = xcalloc((size_t)n, sizeof(*key));
+    bool *inserted = xcalloc((size_t)n, sizeof(*inserted));
+    struct errbuf err = {""};
+    int i = 0, n_inserted = 0;
+    enum st st = store_ensure(cm->c, &err);
+
+    for (struct item *it = group; it != NULL; it = it->next, i++) {
+        SHA256((const unsigned char *)it->r->body, it->r->body_len, sha[i]);
+        if (whk_topic_classify(it->r->topic) == WHK_TOPIC_ORDER)
+            json_top_member(it->r->body, it->r->body_len, "id", key[i], sizeof(key[i]));
+        rows[i] = (struct inbox_row){.shop = it->r->shop, .webhook_id = it->r->webhook_id,
+                                     .topic = it->r->topic, .api_version = it->r->api_version,
+                                     .headers_json = it->r->headers_json, .body = it->r->body,
+                                     .body_len = it->r->body_len, .body_sha256 = sha[i],
+                                     .order_key = key[i][0] != '\0' ? key[i] : NULL};
+    }
+    if (st == ST_OK)
+        st = inbox_store_insert_pending(cm->c, rows, n, inserted, &err);
+    i = 0;
+    for (struct item *it = group; it != NULL; it = it->next, i++) {
+        it->st = st;
+        it->err = err;
+        it->out.outcome = inserted[i] ? INTAKE_ACCEPTED : INTAKE_DUPLICATE;
+        n_inserted += st == ST_OK && inserted[i];
+    }
+    if (n_inserted > 0)
+        intake_applier_nudge(cm->g->applier, n_inserted);
+    free(rows);
+    free(sha);
+    free(key);
+    free(inserted);
+}
+
+/* Whether the group of n goes to the pending inbox rather than through the order logic now. */
+static bool deferred(struct intake_group *g, int n)
+{
+    return g->applier != NULL && g->defer_at > 0 &&
+           (n >= g->defer_at || intake_applier_backlog(g->applier));
+}
+
 /* One transaction for the whole group; each item's st/out/err filled. */
-static void run_group(struct committer *cm, struct item *group)
+static void run_group(struct committer *cm, struct item *group, int n)
 {
     struct errbuf err = {""};
     bool lost = false;
-    enum st st = store_ensure(cm->c, &err);
+    enum st st;
 
+    if (deferred(cm->g, n)) {
+        run_deferred(cm, group, n);
+        return;
+    }
+    st = store_ensure(cm->c, &err);
     if (st == ST_OK)
         st = store_pipeline_begin(cm->c, &err);
     if (st == ST_OK)
@@ -183,7 +249,7 @@ static void *committer_main(void *arg)
             break;
         group = take_group(g, &n);
         pthread_mutex_unlock(&g->lock);
-        run_group(cm, group);
+        run_group(cm, group, n);
         pthread_mutex_lock(&g->lock);
         finish_group(g, group);
     }
@@ -206,6 +272,14 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
         pthread_create(&g->committers[i].thread, NULL, committer_main, &g->committers[i]);
     }
     return g;
+}
+
+void intake_group_defer(struct intake_group *g, int defer_at, struct intake_applier *applier)
+{
+    pthread_mutex_lock(&g->lock);
+    g->defer_at = defer_at;
+    g->applier = applier;
+    pthread_mutex_unlock(&g->lock);
 }
 
 void intake_group_destroy(struct intake_group *g)

@@ -142,6 +142,7 @@ static const struct cfg_var cfg_vars[] = {
     {"SHOPVOX_PVX_BATCH_MAX_BYTES", CK_INT, OFF(pvx_batch_max_bytes), "1048576", 16384, 4194304,
      NULL, 0},
     {"SHOPVOX_PVX_RATE_MARGIN_MS", CK_INT, OFF(pvx_rate_margin_ms), "2500", 0, 60000, NULL, 0},
+    {"SHOPVOX_INTAKE_DEFER_AT", CK_INT, OFF(intake_defer_at), "2", 0, 60, NULL, 0},
 };
 
 _Static_assert(ARRAY_LEN(cfg_vars) <= CFG_MAX_VARS, "raise CFG_MAX_VARS (cfg.rejected)");

@@ -180,3 +180,129 @@ bool json_text_is_id(const char *s)
     }
     return n >= 1 && n <= 40;
 }
+
+/* ---- json_top_member: a skim, not a parse ---- */
+
+static bool is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static size_t skip_ws(const char *j, size_t i, size_t len)
+{
+    while (i < len && is_ws(j[i]))
+        i++;
+    return i;
+}
+
+/*
+ * j[i] is '"': the index after the closing quote, 0 when the string does
+ * not end; *escaped when it holds a backslash.
+ */
+static size_t skip_string(const char *j, size_t i, size_t len, bool *escaped)
+{
+    *escaped = false;
+    for (i++; i < len; i++) {
+        if (j[i] == '\\') {
+            *escaped = true;
+            i++;
+        } else if (j[i] == '"') {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The index after the value starting at j[i]; 0 when it does not end. */
+static size_t skip_value(const char *j, size_t i, size_t len)
+{
+    int depth = 0;
+    bool escaped;
+
+    while (i < len) {
+        char ch = j[i];
+
+        if (ch == '"') {
+            i = skip_string(j, i, len, &escaped);
+            if (i == 0 || depth == 0)
+                return i;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+            i++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0) /* the end of the object holding a scalar */
+                return i;
+            i++;
+            if (--depth == 0)
+                return i;
+        } else if (depth == 0 && (ch == ',' || is_ws(ch))) {
+            return i;
+        } else {
+            i++;
+        }
+    }
+    return depth == 0 ? len : 0;
+}
+
+/* The scalar j[from..to) (a string without escapes: its contents) into out. */
+static bool copy_scalar(const char *j, size_t from, size_t to, char *out, size_t n)
+{
+    bool quoted = j[from] == '"';
+
+    if (quoted) {
+        from++;
+        to--;
+    } else if (j[from] != '-' && (j[from] < '0' || j[from] > '9')) {
+        return false; /* true, false, null, an object, an array */
+    }
+    if (to <= from || to - from >= n)
+        return false;
+    for (size_t k = from; k < to; k++) {
+        if ((unsigned char)j[k] < 0x20)
+            return false;
+    }
+    memcpy(out, j + from, to - from);
+    out[to - from] = '\0';
+    return true;
+}
+
+bool json_top_member(const char *json, size_t len, const char *key, char *out, size_t n)
+{
+    size_t klen = strlen(key), i = skip_ws(json, 0, len);
+    bool found = false;
+
+    if (n == 0 || i >= len || json[i] != '{')
+        return false;
+    out[0] = '\0';
+    for (i = skip_ws(json, i + 1, len); i < len && json[i] == '"';) {
+        bool key_escaped, value_escaped = false;
+        size_t k1 = skip_string(json, i, len, &key_escaped), v, end;
+        bool match = k1 != 0 && !key_escaped && k1 - i - 2 == klen &&
+                     memcmp(json + i + 1, key, klen) == 0;
+
+        if (k1 == 0)
+            return false;
+        i = skip_ws(json, k1, len);
+        if (i >= len || json[i] != ':')
+            return false;
+        v = skip_ws(json, i + 1, len);
+        if (v >= len)
+            return false;
+        end = json[v] == '"' ? skip_string(json, v, len, &value_escaped)
+                             : skip_value(json, v, len);
+        if (end == 0 || end == v)
+            return false;
+        if (match) { /* the last of repeated keys wins, as in a parser */
+            found = !value_escaped && copy_scalar(json, v, end, out, n);
+            if (!found)
+                out[0] = '\0';
+        }
+        i = skip_ws(json, end, len);
+        if (i < len && json[i] == '}')
+            return found;
+        if (i >= len || json[i] != ',')
+            return false;
+        i = skip_ws(json, i + 1, len);
+    }
+    return false;
+}
