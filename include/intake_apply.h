@@ -22,6 +22,15 @@
 #include "common.h"
 #include "store.h"
 
+/*
+ * Intake is under pressure while deliveries arrive faster than this a
+ * second (measured over INTAKE_PRESSURE_WINDOW_MS): every delivery then
+ * goes to the pending inbox (intake_group.c), and the applier yields to
+ * intake (intake_apply.c).
+ */
+#define INTAKE_PRESSURE_RATE 250
+#define INTAKE_PRESSURE_WINDOW_MS 200
+
 struct intake_apply_cfg {
     const char *shop;          /* SHOPLINE_SHOP_DOMAIN: a row of another shop is ignored */
     const char *paid_statuses; /* SHOPVOX_PAID_STATUSES */

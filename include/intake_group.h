@@ -24,7 +24,8 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
 
 /*
  * Turns the pending inbox on (intake_apply.h): a group of at least
- * defer_at deliveries, and every group while applier has a backlog (so
+ * defer_at deliveries, every group while deliveries arrive faster than
+ * INTAKE_PRESSURE_RATE, and every group while applier has a backlog (so
  * deliveries are applied in arrival order), is stored as pending rows in
  * one INSERT and answered INTAKE_ACCEPTED (or INTAKE_DUPLICATE) once that
  * committed; applier (borrowed, outliving g) is nudged. defer_at 0, or

@@ -20,7 +20,6 @@
 #include "intake_apply.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
+#include "rate_window.h"
 
 /* A pass whose rows were all retried waits this long before the next. */
 #define APPLY_RETRY_PAUSE_MS 100
@@ -40,15 +40,16 @@
  * second, measured over PRESSURE_WINDOW_MS), the webhooks are answered
  * before anything else: a pass takes PRESSED_BATCH rows at most and each
  * thread pauses PRESSED_PAUSE_MS times the number of threads after it, so
- * together they apply at most PRESSED_BATCH rows per PRESSED_PAUSE_MS (8
- * per 50 ms, 160/s: three times what Peoplevox's budget can post, so the
- * warehouse never waits for it), in short passes that never hold a core
- * for long, and the rest of the machine answers webhooks. Below it,
- * passes of batch_max rows run back to back.
+ * together they apply at most PRESSED_BATCH rows per PRESSED_PAUSE_MS (4
+ * per 50 ms, 80/s: more than Peoplevox's budget can post, ~50 orders/s at
+ * 15 calls / 15 s in full batches, so the warehouse does not wait for
+ * it), in short passes that never hold a core for long, and the rest of
+ * the machine answers webhooks (each applied row costs about as much as
+ * several stored ones, and a pass on one of two cores shows in the
+ * answers' p99). Below that rate, passes of batch_max rows run back to
+ * back.
  */
-#define PRESSURE_RATE 250
-#define PRESSURE_WINDOW_MS 200
-#define PRESSED_BATCH 8
+#define PRESSED_BATCH 4
 #define PRESSED_PAUSE_MS 50
 
 static void count_applied(const char *outcome)
@@ -185,21 +186,13 @@ struct intake_applier {
     bool backlog;         /* see intake_applier_backlog */
     unsigned long nudges; /* counts nudges: a pass that began before one cannot clear backlog */
     int busy;             /* threads in a pass */
-    int64_t window_ms;    /* when the current window of deferred rows began */
-    long window_rows;     /* rows deferred in it */
-    long last_rate;       /* rows per second deferred in the last full window */
+    struct rate_window deferred; /* rows nudged about */
 };
 
-/* Whether intake is deferring faster than PRESSURE_RATE (lock held). */
+/* Whether intake is deferring faster than INTAKE_PRESSURE_RATE (lock held). */
 static bool pressed(const struct intake_applier *a)
 {
-    int64_t age = now_ms_monotonic() - a->window_ms;
-
-    if (age >= 2 * PRESSURE_WINDOW_MS) /* no nudge since the last window: quiet */
-        return false;
-    if (age >= PRESSURE_WINDOW_MS)
-        return a->window_rows * 1000 / age >= PRESSURE_RATE;
-    return a->last_rate >= PRESSURE_RATE;
+    return rate_window_per_s(&a->deferred, now_ms_monotonic()) >= INTAKE_PRESSURE_RATE;
 }
 
 /* Waits ms, nudged or not, unless stopped (lock held). */
@@ -272,6 +265,7 @@ struct intake_applier *intake_applier_create(const char *url, const struct intak
     a->cfg.paid_statuses = a->paid_statuses;
     a->cfg.returns_mode = a->returns_mode;
     a->backlog = true; /* a killed process may have left rows: until a pass finds none */
+    rate_window_init(&a->deferred, INTAKE_PRESSURE_WINDOW_MS);
     pthread_mutex_init(&a->lock, NULL);
     cond_init_monotonic(&a->wake);
     a->n_threads = cfg->threads < 1 ? 1 : cfg->threads;
@@ -309,17 +303,8 @@ void intake_applier_destroy(struct intake_applier *a)
 
 void intake_applier_nudge(struct intake_applier *a, int rows)
 {
-    int64_t now = now_ms_monotonic();
-
     pthread_mutex_lock(&a->lock);
-    if (now - a->window_ms >= PRESSURE_WINDOW_MS) {
-        a->last_rate = now - a->window_ms < 2 * PRESSURE_WINDOW_MS
-                           ? a->window_rows * 1000 / (now - a->window_ms)
-                           : 0;
-        a->window_ms = now;
-        a->window_rows = 0;
-    }
-    a->window_rows += rows;
+    rate_window_add(&a->deferred, now_ms_monotonic(), rows);
     a->nudged = true;
     a->backlog = true;
     a->nudges++;

@@ -52,6 +52,7 @@
 #include "inbox_store.h"
 #include "intake_apply.h"
 #include "json_text.h"
+#include "rate_window.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -82,6 +83,7 @@ struct intake_group {
     int group_max;
     int defer_at;                    /* a group this large goes to the pending inbox; 0: never */
     struct intake_applier *applier;  /* applies the pending inbox (NULL: deferral off) */
+    struct rate_window arrivals;     /* deliveries submitted lately */
     int n_committers;
     struct committer *committers;
 };
@@ -158,11 +160,22 @@ static void run_deferred(struct committer *cm, struct item *group, int n)
     free(inserted);
 }
 
-/* Whether the group of n goes to the pending inbox rather than through the order logic now. */
+/*
+ * Whether the group of n goes to the pending inbox rather than through the
+ * order logic now: a group of defer_at or more, deliveries arriving faster
+ * than INTAKE_PRESSURE_RATE, or older rows still pending (arrival order).
+ */
 static bool deferred(struct intake_group *g, int n)
 {
-    return g->applier != NULL && g->defer_at > 0 &&
-           (n >= g->defer_at || intake_applier_backlog(g->applier));
+    long rate;
+
+    if (g->applier == NULL || g->defer_at == 0)
+        return false;
+    pthread_mutex_lock(&g->lock);
+    rate = rate_window_per_s(&g->arrivals, now_ms_monotonic());
+    pthread_mutex_unlock(&g->lock);
+    return n >= g->defer_at || rate >= INTAKE_PRESSURE_RATE ||
+           intake_applier_backlog(g->applier);
 }
 
 /* One transaction for the whole group; each item's st/out/err filled. */
@@ -264,6 +277,7 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->queued, NULL);
     g->group_max = group_max < 1 ? 1 : group_max;
+    rate_window_init(&g->arrivals, INTAKE_PRESSURE_WINDOW_MS);
     g->n_committers = committers < 1 ? 1 : committers;
     g->committers = xcalloc((size_t)g->n_committers, sizeof(*g->committers));
     for (int i = 0; i < g->n_committers; i++) {
@@ -324,6 +338,7 @@ enum st intake_group_submit(struct intake_group *g, const struct intake_request 
 
     cond_init_monotonic(&me.wake);
     pthread_mutex_lock(&g->lock);
+    rate_window_add(&g->arrivals, now_ms_monotonic(), 1);
     if (g->tail != NULL)
         g->tail->next = &me;
     else
