@@ -10,6 +10,14 @@
  * unusable bodies, another shop's deliveries) is decided here exactly as
  * for an inline delivery, because it is the same code.
  *
+ * A pass commits without waiting for its WAL to reach the disk
+ * (synchronous_commit off for that transaction only): a crash may forget
+ * the last passes, and then their rows are simply still pending and are
+ * applied again -- the transaction is atomic either way. Whatever acts on
+ * an applied row outside (a worker posting its Sales Order) commits
+ * synchronously first, which flushes the WAL up to and including the pass.
+ * Its own commits then never queue the committers' fsyncs behind them.
+ *
  * A row that fails alone is undone to its savepoint: on a transient
  * failure (ST_RETRY: a deadlock, a lock timeout) it stays pending for the
  * next pass; on an unexpected one (ST_FAIL) its failure is counted, and
@@ -51,6 +59,13 @@
  */
 #define PRESSED_BATCH 4
 #define PRESSED_PAUSE_MS 50
+/*
+ * The first HOLD_MS of a backlog under pressure apply nothing at all:
+ * even the trickle's passes show in the answers' p99, and a burst's first
+ * seconds cost the warehouse nothing it cannot catch up on (it posts a
+ * few calls a minute anyway). A burst that lasts longer gets the trickle.
+ */
+#define HOLD_MS 30000
 
 static void count_applied(const char *outcome)
 {
@@ -146,6 +161,8 @@ enum st intake_apply_pass(struct store_conn *c, const struct intake_apply_cfg *c
         st = store_pipeline_begin(c, err);
     if (st == ST_OK)
         st = store_cmd_deferred(c, "BEGIN", err);
+    if (st == ST_OK) /* see the top of this file */
+        st = store_cmd_deferred(c, "SET LOCAL synchronous_commit = off", err);
     if (st == ST_OK)
         res = inbox_store_claim_pending(c, max, part, cfg->threads, &st, err);
     if (res != NULL)
@@ -184,6 +201,7 @@ struct intake_applier {
     bool stopping;
     bool nudged;          /* rows deferred since a pass last began */
     bool backlog;         /* see intake_applier_backlog */
+    int64_t backlog_since_ms; /* when backlog last became true */
     unsigned long nudges; /* counts nudges: a pass that began before one cannot clear backlog */
     int busy;             /* threads in a pass */
     struct rate_window deferred; /* rows nudged about */
@@ -231,6 +249,10 @@ static void *applier_main(void *arg)
         int claimed = 0, max = pressed(a) ? PRESSED_BATCH : a->cfg.batch_max;
         enum st st;
 
+        if (max == PRESSED_BATCH && now_ms_monotonic() - a->backlog_since_ms < HOLD_MS) {
+            pause_ms(a, PRESSED_PAUSE_MS); /* a burst's first seconds: intake only */
+            continue;
+        }
         a->nudged = false;
         a->busy++;
         pthread_mutex_unlock(&a->lock);
@@ -265,6 +287,7 @@ struct intake_applier *intake_applier_create(const char *url, const struct intak
     a->cfg.paid_statuses = a->paid_statuses;
     a->cfg.returns_mode = a->returns_mode;
     a->backlog = true; /* a killed process may have left rows: until a pass finds none */
+    a->backlog_since_ms = now_ms_monotonic();
     rate_window_init(&a->deferred, INTAKE_PRESSURE_WINDOW_MS);
     pthread_mutex_init(&a->lock, NULL);
     cond_init_monotonic(&a->wake);
@@ -303,8 +326,12 @@ void intake_applier_destroy(struct intake_applier *a)
 
 void intake_applier_nudge(struct intake_applier *a, int rows)
 {
+    int64_t now = now_ms_monotonic();
+
     pthread_mutex_lock(&a->lock);
-    rate_window_add(&a->deferred, now_ms_monotonic(), rows);
+    rate_window_add(&a->deferred, now, rows);
+    if (!a->backlog)
+        a->backlog_since_ms = now;
     a->nudged = true;
     a->backlog = true;
     a->nudges++;
