@@ -256,12 +256,75 @@ static void test_groups_are_deferred_while_older_rows_wait(void **state)
     free(later);
 }
 
+#define N_BURST 8
+#define BURST_MAX 1000 /* deliveries per thread at most */
+#define BURST_ACCEPTED 20 /* ... until this many were deferred */
+
+struct burster {
+    struct intake_group *g;
+    int n;
+    int sent;
+    int accepted;
+};
+
+static void *burst_main(void *arg)
+{
+    struct burster *b = arg;
+
+    for (int i = 0; i < BURST_MAX && b->accepted < BURST_ACCEPTED; i++, b->sent++) {
+        char id[24], wid[32];
+        char *body;
+
+        snprintf(id, sizeof(id), "96%02d%04d", b->n, i);
+        snprintf(wid, sizeof(wid), "burst-%d-%d", b->n, i);
+        body = mug_order(id, "paid", NULL);
+        b->accepted += submit(b->g, wid, body) == INTAKE_ACCEPTED;
+        free(body);
+    }
+    return NULL;
+}
+
+/*
+ * Deliveries arriving faster than INTAKE_PRESSURE_RATE go to the inbox
+ * even one at a time (deferral by size is off here: 60, and groups are of
+ * one), and all of them are applied once the burst is over.
+ */
+static void test_a_burst_goes_to_the_inbox_then_is_applied(void **state)
+{
+    const struct intake_apply_cfg two = {IT_SHOP, "paid", NULL, 16, 100, 2};
+    struct intake_group *g = intake_group_create(db, 2, 1);
+    struct intake_applier *a = intake_applier_create(db, &two);
+    struct burster b[N_BURST];
+    pthread_t t[N_BURST];
+    int accepted = 0, sent = 0;
+
+    intake_group_defer(g, 60, a);
+    assert_true(backlog_clears(a)); /* so the first deferral is the rate's */
+    for (int i = 0; i < N_BURST; i++) {
+        b[i] = (struct burster){g, i, 0, 0};
+        pthread_create(&t[i], NULL, burst_main, &b[i]);
+    }
+    for (int i = 0; i < N_BURST; i++) {
+        pthread_join(t[i], NULL);
+        accepted += b[i].accepted;
+        sent += b[i].sent;
+    }
+    assert_int_equal(accepted, N_BURST * BURST_ACCEPTED);
+    assert_int_equal(it_wait_inbox_applied(db), 0);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id LIKE "
+                                      "'%s' AND outcome = 'stored'", "burst-%"),
+                     sent);
+    intake_group_destroy(g);
+    intake_applier_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pending_rows_get_the_outcomes_of_inline_deliveries),
         cmocka_unit_test(test_a_row_that_cannot_be_applied_is_retried_then_failed_for_ops),
         cmocka_unit_test(test_groups_are_deferred_while_older_rows_wait),
+        cmocka_unit_test(test_a_burst_goes_to_the_inbox_then_is_applied),
     };
 
     it_require_db();
