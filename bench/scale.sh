@@ -130,13 +130,16 @@ bench_scale() {
     start_shopvox
     say "size ${f}x: warm-up ${WARMUP}s, max rate ${DURATION}s, ${SCALE_RATE}/s ${DURATION}s"
     loadgen "warmup-${f}x" 0 "$WARMUP"
+    drained "warmup_${f}x"
     LOADGEN_EXTRA[-1]=$((phase * 1000000000 + 100000000))
     settle
     loadgen "max-${f}x" 0 "$DURATION"
     local max_cmd="${LAST_CMD[*]}"
+    drained "max_${f}x"
     LOADGEN_EXTRA[-1]=$((phase * 1000000000 + 200000000))
     settle
     loadgen "fixed-${f}x" "$SCALE_RATE" "$DURATION"
+    drained "fixed_${f}x"
     local hwm
     hwm=$(awk -v k="$(proc_kib "$SV_PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')
     kill -0 "$SV_PID" 2>/dev/null || die "shopvox died (see $WORK/shopvox.log)"
@@ -152,13 +155,17 @@ bench_scale() {
     updates=$(psql_q "SELECT count(*) FILTER (WHERE o.created_at < '$t_runs'), count(*)
                         FROM webhook_events w JOIN orders o ON o.id = w.order_id
                        WHERE w.received_at >= '$t_runs'" | tr '|' '/')
-    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s' "${f}x" "$orders" "$SEED_S" \
+    local pend drain
+    pend=$(eval echo "\$PENDING_max_${f}x")
+    drain=$(eval echo "\$DRAIN_max_${f}x")
+    rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s %10s' "${f}x" "$orders" "$SEED_S" \
       "$(awk -v b="$db_bytes" 'BEGIN { printf "%.2f", b / 2^30 }')" \
       "$(result_kv "$WORK/max-${f}x.log" rps)" "$(result_kv "$WORK/max-${f}x.log" p50_ms)" \
       "$(result_kv "$WORK/max-${f}x.log" p99_ms)" "$(result_kv "$WORK/fixed-${f}x.log" rps)" \
       "$(result_kv "$WORK/fixed-${f}x.log" p99_ms)" "$hwm" "$seqscans" "${seq%%|*}" \
       "$(awk -v a="$blks0" -v b="$blks1" -v n="$sent_all" 'BEGIN { split(a, x, " "); split(b, y, " ");
-         printf "%.1f/%.2f", (y[1] - x[1] + y[2] - x[2]) / n, (y[2] - x[2]) / n }')")")
+         printf "%.1f/%.2f", (y[1] - x[1] + y[2] - x[2]) / n, (y[2] - x[2]) / n }')" \
+      "$(awk -v p="$pend" -v d="$drain" 'BEGIN { printf "%.0f", (d > 0) ? p / d : 0 }')")")
     local excs
     excs=$(psql_q "SELECT coalesce(string_agg(type || ' ' || n, ', '), 'none') FROM (SELECT type, count(*) AS n
                      FROM exceptions WHERE first_seen >= '$t_runs' GROUP BY type) AS x")
@@ -176,8 +183,8 @@ bench_scale() {
     echo "load        1x = $SCALE_UNIT stored orders; ${SCALE_UPDATES} of deliveries update a stored order, the rest are new;"
     echo "            $CONNECTIONS connections; max: ${DURATION}s at rate 0; fixed: ${DURATION}s at ${SCALE_RATE}/s"
     echo
-    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s\n' size orders seed_s db_GiB max_rps \
-      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB explain seq_rows blks/read
+    printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s %10s\n' size orders seed_s db_GiB max_rps \
+      p50_ms p99_ms fixed_rps fixed_p99 rss_MiB explain seq_rows blks/read apply_rps
     printf '%s\n' "${rows[@]}"
     echo
     printf '%s\n' "${ROW_NOTES[@]}"
@@ -185,7 +192,10 @@ bench_scale() {
     echo "explain: Seq Scan nodes in EXPLAIN ANALYZE of the intake's lookups (0 expected);"
     echo "seq_rows: rows read by sequential scans while shopvox ran (pg_stat_user_tables; 0 expected)"
     echo "blks/read: shared-buffer blocks the database touched per delivery / of them read from outside"
-    echo "           shared_buffers (pg_stat_database over the three runs; independent of the machine's load)"
+    echo "           shared_buffers (pg_stat_database over the three runs and the order logic applied after"
+    echo "           them; independent of the machine's load)"
+    echo "apply_rps: pending deliveries left by the max run / seconds until all were applied (the order"
+    echo "           logic's rate at this size, the burst over)"
     echo
     echo "command:    ./dev bench scale   (BENCH_SCALE_UNIT=$SCALE_UNIT BENCH_SCALE_FACTORS=\"$SCALE_FACTORS\" BENCH_DURATION=$DURATION BENCH_SCALE_RATE=$SCALE_RATE)"
     echo "  max:      ${max_cmd/$ROOT\//}"

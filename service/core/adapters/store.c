@@ -78,9 +78,16 @@ static PGconn *store_connect(const char *url)
 {
     char options[64];
     int timeout_ms = atomic_load(&store_statement_timeout_ms);
-    const char *keys[] = {"dbname", "connect_timeout", "keepalives_idle", "application_name",
+    /*
+     * tcp_user_timeout: a statement sent into a network that went away (a
+     * removed route, a partition: no reset comes back) fails after 10 s of
+     * unacknowledged data instead of the kernel's ~15 minutes of
+     * retransmissions, so no thread waits on it for ever (a stop included).
+     */
+    const char *keys[] = {"dbname",           "connect_timeout", "keepalives_idle",
+                          "tcp_user_timeout", "application_name",
                           timeout_ms > 0 ? "options" : NULL, NULL};
-    const char *vals[] = {url, "5", "30", "shopvox", options, NULL};
+    const char *vals[] = {url, "5", "30", "10000", "shopvox", options, NULL};
     PGconn *pg;
 
     snprintf(options, sizeof(options), "-c statement_timeout=%d", timeout_ms);
