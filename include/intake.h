@@ -6,7 +6,9 @@
  * stored), its lines, its history, the job it releases, and finally the
  * inbox row whose unique (shop, webhook_id) makes a redelivery roll the
  * whole transaction back as a duplicate. Nothing outside the process is
- * called, so the handler answers in milliseconds.
+ * called, so the handler answers in milliseconds. Under a burst the same
+ * steps run a moment after the answer, on the delivery's pending row
+ * (intake_request.pending_id, intake_apply.h), with the same outcomes.
  */
 #ifndef SHOPVOX_INTAKE_H
 #define SHOPVOX_INTAKE_H

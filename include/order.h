@@ -61,7 +61,6 @@ struct order {
  * not a decimal. On failure *out holds nothing that needs cleanup.
  */
 enum st order_parse_json(const char *json, size_t len, struct order *out, struct errbuf *err);
-
 void order_cleanup(struct order *o);
 
 /* Parses ISO-8601 "2026-11-26T09:30:00+08:00" (also Z, fractions). 0 ok, -1 bad. */

@@ -37,6 +37,15 @@
  * second sees the first's effect, as two transactions in a row did.
  * Between groups on different committers the row lock serialises as it
  * did between connections before.
+ *
+ * The pending inbox (intake_group_defer, intake_apply.h): a group the
+ * rule of `deferred` picks (large, arriving under pressure, or behind
+ * older pending rows) skips the order logic: run_deferred inserts its raw
+ * deliveries in one statement, committed on its own, keyed by the order's
+ * Shopline id (json_top_member, a skim: no parse on this path), answers
+ * them "accepted" (or "duplicate": the same unique index decides) and
+ * nudges the applier, which runs intake_process_nested on each row later.
+ * A 200 still means durably stored: the row is committed before it.
  */
 #include "intake_group.h"
 
@@ -46,15 +55,15 @@
 
 #include <openssl/sha.h>
 
-/* An order key (Shopline ids are ~26 digits) longer than this is left out. */
-#define ORDER_KEY_MAX 64
-
 #include "inbox_store.h"
 #include "intake_apply.h"
 #include "json_text.h"
 #include "rate_window.h"
 #include "store.h"
 #include "webhook.h"
+
+/* An order key (Shopline ids are ~26 digits) longer than this is left out. */
+#define ORDER_KEY_MAX 64
 
 struct item {
     const struct intake_request *r;  /* borrowed from the waiting caller */
