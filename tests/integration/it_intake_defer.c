@@ -32,17 +32,11 @@
 
 static const char *db;
 
-static const struct it_line mug[] = {{"MUG-1", 1, false}};
-
 static const struct intake_apply_cfg apply_cfg = {IT_SHOP, "paid", NULL, 16, 100, 1};
 
 static char *mug_order(const char *id, const char *status, const char *updated_at)
 {
-    char name[48];
-
-    snprintf(name, sizeof(name), "#D%s", id);
-    return it_order_json(&(struct it_order){.id = id, .name = name, .financial_status = status,
-                                            .updated_at = updated_at, IT_LINES(mug)});
+    return it_mug_order("#D", id, status, updated_at);
 }
 
 /* Digests of the bodies pending() was given (a committer computes them likewise). */

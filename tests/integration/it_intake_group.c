@@ -30,15 +30,9 @@
 
 static const char *db;
 
-static const struct it_line mug[] = {{"MUG-1", 1, false}};
-
 static char *mug_order(const char *id, const char *status, const char *updated_at)
 {
-    char name[32];
-
-    snprintf(name, sizeof(name), "#G%s", id);
-    return it_order_json(&(struct it_order){.id = id, .name = name, .financial_status = status,
-                                            .updated_at = updated_at, IT_LINES(mug)});
+    return it_mug_order("#G", id, status, updated_at);
 }
 
 static struct intake_request request(const char *wid, const char *body)
@@ -402,15 +396,9 @@ static void test_kill9_while_groups_commit_loses_no_acknowledged_webhook(void **
 static bool metrics_show_no_pending(void *arg)
 {
     const struct it_proc *proc = arg;
-    struct it_resp r;
-    bool found;
 
-    if (it_http(proc->ops_port, "GET", "/metrics", NULL, 0, NULL, &r) != 0)
-        return false;
-    found = r.body != NULL && strstr(r.body, "\nshopvox_webhooks_pending 0\n") != NULL &&
-            strstr(r.body, "\nshopvox_webhooks_pending_oldest_seconds 0\n") != NULL;
-    it_resp_free(&r);
-    return found;
+    return it_metric(proc->ops_port, "shopvox_webhooks_pending") == 0 &&
+           it_metric(proc->ops_port, "shopvox_webhooks_pending_oldest_seconds") == 0;
 }
 
 /*

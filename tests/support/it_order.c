@@ -53,3 +53,14 @@ void it_order_next(char *id, size_t id_cap, char *name, size_t name_cap, const c
     snprintf(id, id_cap, "9%025d", n);
     snprintf(name, name_cap, "#%s%d", tag, n);
 }
+
+char *it_mug_order(const char *name_prefix, const char *id, const char *status,
+                   const char *updated_at)
+{
+    static const struct it_line mug[] = {{"MUG-1", 1, false}};
+    char name[64];
+
+    snprintf(name, sizeof(name), "%s%s", name_prefix, id);
+    return it_order_json(&(struct it_order){.id = id, .name = name, .financial_status = status,
+                                            .updated_at = updated_at, IT_LINES(mug)});
+}

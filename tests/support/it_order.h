@@ -40,6 +40,13 @@ struct it_order {
 char *it_order_json(const struct it_order *o);
 
 /*
+ * it_order_json of order id named <name_prefix><id>, financial status
+ * status, updated_at (NULL: none) and one line of one "MUG-1".
+ */
+char *it_mug_order(const char *name_prefix, const char *id, const char *status,
+                   const char *updated_at);
+
+/*
  * A fresh Shopline order id ("9" and 25 digits) and name ("#" tag n) per
  * call, unique within the program; any thread may call.
  */

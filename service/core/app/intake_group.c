@@ -172,29 +172,24 @@ static void run_deferred(struct committer *cm, struct item *group, int n)
 /*
  * Whether the group of n goes to the pending inbox rather than through the
  * order logic now: a group of defer_at or more, deliveries arriving faster
- * than INTAKE_PRESSURE_RATE, or older rows still pending (arrival order).
+ * than INTAKE_PRESSURE_RATE (pressed, read when the group was taken), or
+ * older rows still pending (arrival order).
  */
-static bool deferred(struct intake_group *g, int n)
+static bool deferred(struct intake_group *g, int n, bool pressed)
 {
-    long rate;
-
     if (g->applier == NULL || g->defer_at == 0)
         return false;
-    pthread_mutex_lock(&g->lock);
-    rate = rate_window_per_s(&g->arrivals, now_ms_monotonic());
-    pthread_mutex_unlock(&g->lock);
-    return n >= g->defer_at || rate >= INTAKE_PRESSURE_RATE ||
-           intake_applier_backlog(g->applier);
+    return n >= g->defer_at || pressed || intake_applier_backlog(g->applier);
 }
 
 /* One transaction for the whole group; each item's st/out/err filled. */
-static void run_group(struct committer *cm, struct item *group, int n)
+static void run_group(struct committer *cm, struct item *group, int n, bool pressed)
 {
     struct errbuf err = {""};
     bool lost = false;
     enum st st;
 
-    if (deferred(cm->g, n)) {
+    if (deferred(cm->g, n, pressed)) {
         run_deferred(cm, group, n);
         return;
     }
@@ -261,6 +256,7 @@ static void *committer_main(void *arg)
     struct committer *cm = arg;
     struct intake_group *g = cm->g;
     struct item *group;
+    bool pressed;
     int n;
 
     pthread_mutex_lock(&g->lock);
@@ -270,8 +266,9 @@ static void *committer_main(void *arg)
         if (g->head == NULL)
             break;
         group = take_group(g, &n);
+        pressed = rate_window_per_s(&g->arrivals, now_ms_monotonic()) >= INTAKE_PRESSURE_RATE;
         pthread_mutex_unlock(&g->lock);
-        run_group(cm, group, n);
+        run_group(cm, group, n, pressed);
         pthread_mutex_lock(&g->lock);
         finish_group(g, group);
     }
