@@ -250,6 +250,87 @@ static void test_groups_are_deferred_while_older_rows_wait(void **state)
     free(later);
 }
 
+struct submitter {
+    struct intake_group *g;
+    char wid[16];
+    char *body;
+    bool ok;
+    enum intake_outcome outcome;
+    pthread_t thread;
+};
+
+static void *submit_main(void *arg)
+{
+    struct submitter *sb = arg;
+    struct intake_request r = {IT_SHOP, sb->wid, "orders/updated", "v20260301", "{}", sb->body,
+                               strlen(sb->body), "paid", false, NULL, NULL};
+    struct intake_result out;
+    struct errbuf err = {""};
+
+    sb->ok = intake_group_submit(sb->g, &r, 10000, &out, &err) == ST_OK;
+    sb->outcome = out.outcome;
+    return NULL;
+}
+
+static void submit_async(struct submitter *sb, struct intake_group *g, int i)
+{
+    char id[16];
+
+    snprintf(id, sizeof(id), "95%02d", i);
+    *sb = (struct submitter){.g = g, .body = mug_order(id, "paid", NULL)};
+    snprintf(sb->wid, sizeof(sb->wid), "one-%d", i);
+    pthread_create(&sb->thread, NULL, submit_main, sb);
+}
+
+#define N_QUEUED 4
+
+/*
+ * Deferred groups are stored one at a time, so the next INSERT carries all
+ * that arrived meanwhile: with the first group's INSERT held (a test
+ * transaction holds its webhook id), the other committer leaves the later
+ * deliveries queued, and once the first is through they go in one INSERT
+ * (one transaction: one received_at, its start time; the applier's update
+ * leaves it, unlike xmin).
+ */
+static void test_deferred_groups_are_stored_one_at_a_time(void **state)
+{
+    const struct intake_apply_cfg two = {IT_SHOP, "paid", NULL, 16, 100, 2};
+    struct intake_group *g = intake_group_create(db, 2, 8);
+    struct intake_applier *a = intake_applier_create(db, &two);
+    struct store_conn *locker = store_conn_create(db);
+    struct submitter sb[N_QUEUED + 1];
+    struct errbuf err = {""};
+
+    intake_group_defer(g, 1, a);
+    assert_int_equal(store_cmd(locker, "BEGIN", &err), ST_OK);
+    assert_int_equal(store_cmd(locker, "INSERT INTO webhook_events (shop, webhook_id, topic, "
+                                       "body, outcome) VALUES ('" IT_SHOP "', 'one-0', "
+                                       "'orders/updated', '\\x00', 'pending')", &err), ST_OK);
+    submit_async(&sb[0], g, 0);
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                          "current_database() AND wait_event_type = 'Lock' AND "
+                                          "query LIKE 'INSERT INTO webhook_events%'", 1, 10000), 1);
+    for (int i = 1; i <= N_QUEUED; i++)
+        submit_async(&sb[i], g, i);
+    usleep(300 * 1000); /* time enough for the other committer to take them, were it allowed */
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id "
+                                      "LIKE '%s'", "one-%"), 0);
+    assert_int_equal(store_cmd(locker, "ROLLBACK", &err), ST_OK);
+    for (int i = 0; i <= N_QUEUED; i++) {
+        pthread_join(sb[i].thread, NULL);
+        assert_true(sb[i].ok);
+        assert_int_equal(sb[i].outcome, INTAKE_ACCEPTED);
+        free(sb[i].body);
+    }
+    assert_int_equal(it_sql_longf(db, "SELECT count(DISTINCT received_at) FROM webhook_events "
+                                      "WHERE webhook_id LIKE '%s' AND webhook_id <> 'one-0'",
+                                  "one-%"), 1);
+    assert_int_equal(it_wait_inbox_applied(db), 0);
+    intake_group_destroy(g);
+    intake_applier_destroy(a);
+    store_conn_destroy(locker);
+}
+
 #define N_BURST 8
 #define BURST_MAX 1000 /* deliveries per thread at most */
 #define BURST_ACCEPTED 20 /* ... until this many were deferred */
@@ -319,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_a_row_that_cannot_be_applied_is_retried_then_failed_for_ops),
         cmocka_unit_test(test_groups_are_deferred_while_older_rows_wait),
         cmocka_unit_test(test_a_burst_goes_to_the_inbox_then_is_applied),
+        cmocka_unit_test(test_deferred_groups_are_stored_one_at_a_time),
     };
 
     it_require_db();
