@@ -35,6 +35,16 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
 struct intake_applier;
 void intake_group_defer(struct intake_group *g, int defer_at, struct intake_applier *applier);
 
+/*
+ * Deferred groups are stored one at a time -- the next INSERT then carries
+ * everything that arrived meanwhile -- unless the one in flight has taken
+ * stagger_us or more (a slow statement or fsync must not hold every
+ * delivery back): then another committer starts the next. Default
+ * INTAKE_DEFER_STAGGER_US; tests set it. Call before the first submit.
+ */
+#define INTAKE_DEFER_STAGGER_US 1000
+void intake_group_stagger(struct intake_group *g, int stagger_us);
+
 /* Stops the committers once the queue is empty, frees everything; NULL is accepted. */
 void intake_group_destroy(struct intake_group *g);
 

@@ -285,6 +285,24 @@ static void submit_async(struct submitter *sb, struct intake_group *g, int i)
 #define N_QUEUED 4
 
 /*
+ * A committer's INSERT of sb's delivery (one-0) waits on locker's open
+ * transaction, which inserted the same webhook id first.
+ */
+static void hold_insert(struct store_conn *locker, struct submitter *sb, struct intake_group *g)
+{
+    struct errbuf err = {""};
+
+    assert_int_equal(store_cmd(locker, "BEGIN", &err), ST_OK);
+    assert_int_equal(store_cmd(locker, "INSERT INTO webhook_events (shop, webhook_id, topic, "
+                                       "body, outcome) VALUES ('" IT_SHOP "', 'one-0', "
+                                       "'orders/updated', '\\x00', 'pending')", &err), ST_OK);
+    submit_async(sb, g, 0);
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                          "current_database() AND wait_event_type = 'Lock' AND "
+                                          "query LIKE 'INSERT INTO webhook_events%'", 1, 10000), 1);
+}
+
+/*
  * Deferred groups are stored one at a time, so the next INSERT carries all
  * that arrived meanwhile: with the first group's INSERT held (a test
  * transaction holds its webhook id), the other committer leaves the later
@@ -302,14 +320,8 @@ static void test_deferred_groups_are_stored_one_at_a_time(void **state)
     struct errbuf err = {""};
 
     intake_group_defer(g, 1, a);
-    assert_int_equal(store_cmd(locker, "BEGIN", &err), ST_OK);
-    assert_int_equal(store_cmd(locker, "INSERT INTO webhook_events (shop, webhook_id, topic, "
-                                       "body, outcome) VALUES ('" IT_SHOP "', 'one-0', "
-                                       "'orders/updated', '\\x00', 'pending')", &err), ST_OK);
-    submit_async(&sb[0], g, 0);
-    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                                          "current_database() AND wait_event_type = 'Lock' AND "
-                                          "query LIKE 'INSERT INTO webhook_events%'", 1, 10000), 1);
+    intake_group_stagger(g, 60 * 1000 * 1000); /* the held INSERT holds the rest back */
+    hold_insert(locker, &sb[0], g);
     for (int i = 1; i <= N_QUEUED; i++)
         submit_async(&sb[i], g, i);
     usleep(300 * 1000); /* time enough for the other committer to take them, were it allowed */
@@ -329,6 +341,37 @@ static void test_deferred_groups_are_stored_one_at_a_time(void **state)
     intake_group_destroy(g);
     intake_applier_destroy(a);
     store_conn_destroy(locker);
+}
+
+/*
+ * ... but not for ever: once the INSERT in flight has taken the stagger
+ * (1 ms by default), the next deferred group starts on another committer.
+ */
+static void test_a_held_deferred_group_does_not_hold_the_next(void **state)
+{
+    const struct intake_apply_cfg two = {IT_SHOP, "paid", NULL, 16, 100, 2};
+    struct intake_group *g = intake_group_create(db, 2, 8);
+    struct intake_applier *a = intake_applier_create(db, &two);
+    struct store_conn *locker = store_conn_create(db);
+    struct submitter held;
+    struct errbuf err = {""};
+    char *body = mug_order("9590", "paid", NULL);
+
+    intake_group_defer(g, 1, a);
+    assert_int_equal(store_cmd(locker, "DELETE FROM webhook_events WHERE webhook_id LIKE "
+                                       "'one-%'", &err), ST_OK);
+    hold_insert(locker, &held, g);
+    assert_int_equal(submit(g, "two-1", body), INTAKE_ACCEPTED); /* while one-0 is held */
+    assert_int_equal(store_cmd(locker, "ROLLBACK", &err), ST_OK);
+    pthread_join(held.thread, NULL);
+    assert_true(held.ok);
+    assert_int_equal(held.outcome, INTAKE_ACCEPTED);
+    assert_int_equal(it_wait_inbox_applied(db), 0);
+    intake_group_destroy(g);
+    intake_applier_destroy(a);
+    store_conn_destroy(locker);
+    free(held.body);
+    free(body);
 }
 
 #define N_BURST 8
@@ -401,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_groups_are_deferred_while_older_rows_wait),
         cmocka_unit_test(test_a_burst_goes_to_the_inbox_then_is_applied),
         cmocka_unit_test(test_deferred_groups_are_stored_one_at_a_time),
+        cmocka_unit_test(test_a_held_deferred_group_does_not_hold_the_next),
     };
 
     it_require_db();

@@ -187,6 +187,7 @@ enum st intake_apply_pass(struct store_conn *c, const struct intake_apply_cfg *c
 struct applier_thread {
     struct intake_applier *a;
     int part;                 /* its partition of the pending rows */
+    unsigned long empty_as_of; /* nudges + 1 when its partition was last found empty; 0: not */
     struct store_conn *c;
     pthread_t thread;
 };
@@ -232,10 +233,20 @@ static void wait_ms(struct intake_applier *a, int ms)
     }
 }
 
+/* Whether every thread's partition was found empty since the last nudge (lock held). */
+static bool all_parts_empty(const struct intake_applier *a)
+{
+    for (int i = 0; i < a->n_threads; i++)
+        if (a->threads[i].empty_as_of != a->nudges + 1)
+            return false;
+    return true;
+}
+
 /*
- * The backlog is over when a pass that began after the last nudge found
- * nothing to claim while no other thread was in a pass (its rows, locked,
- * are invisible to the claim but not applied yet).
+ * The backlog is over when, for every thread, a pass that began after the
+ * last nudge found nothing to claim in its partition, and no thread is in
+ * a pass (its rows, locked, are invisible to the claim but not applied
+ * yet). One thread's empty partition says nothing of the others'.
  */
 static void *applier_main(void *arg)
 {
@@ -259,8 +270,11 @@ static void *applier_main(void *arg)
         st = intake_apply_pass(t->c, &a->cfg, t->part, max, &claimed, &err);
         pthread_mutex_lock(&a->lock);
         a->busy--;
-        if (st == ST_OK && claimed == 0 && a->nudges == nudges && a->busy == 0)
-            a->backlog = false;
+        if (st == ST_OK && claimed == 0 && a->nudges == nudges) {
+            t->empty_as_of = nudges + 1;
+            if (a->busy == 0 && all_parts_empty(a))
+                a->backlog = false;
+        }
         if (st != ST_OK && claimed == 0)
             log_event(LOG_WARN, "webhook_apply_pass_failed", "status", st_name(st), "error",
                       err.msg, NULL);

@@ -27,9 +27,11 @@
  * (the fsync), deliveries pile up and the next free committer takes them
  * all. Deferred groups (below) are stored one at a time: while one
  * committer's INSERT is in flight the others leave the queue alone, so the
- * next INSERT carries everything that arrived meanwhile. (On 2 cores, two
- * in flight split a burst into groups of 1.6 deliveries; one at a time
- * made them ~3 and cut the database's CPU per delivery by about a third.)
+ * next INSERT carries everything that arrived meanwhile -- for
+ * INTAKE_DEFER_STAGGER_US at most, then the next starts anyway (a slow
+ * fsync must not hold every delivery). On 2 cores, two INSERTs in flight
+ * split a burst into groups of 1.6 deliveries; one at a time made them ~3
+ * and cut the database's CPU per delivery by about a third.
  * Each waiter sleeps on a condition of its own, so a finished group wakes
  * its own callers only, not every thread waiting for a later group.
  * At low load a group is one delivery and the latency is that of a
@@ -98,7 +100,9 @@ struct intake_group {
     int defer_at;                    /* a group this large goes to the pending inbox; 0: never */
     struct intake_applier *applier;  /* applies the pending inbox (NULL: deferral off) */
     struct rate_window arrivals;     /* deliveries submitted lately */
-    bool deferring;                  /* a committer is storing a deferred group */
+    int deferring;                   /* committers storing a deferred group */
+    int64_t deferred_at_ns;          /* when the latest of them began */
+    int64_t stagger_ns;              /* see intake_group_stagger */
     int n_committers;
     struct committer *committers;
 };
@@ -274,19 +278,26 @@ static void finish_group(struct intake_group *g, struct item *group)
 /*
  * Waits (lock held) until this committer may take the next group; false
  * once stopping with nothing queued. *defer: that group goes to the
- * pending inbox, which waits while another committer stores one.
+ * pending inbox, which waits while another committer stores one, for
+ * stagger_ns at most (intake_group_stagger).
  */
 static bool await_group(struct intake_group *g, bool *defer)
 {
     for (;;) {
         if (g->head != NULL) {
+            int64_t due = g->deferred_at_ns + g->stagger_ns;
+
             *defer = deferred(g, next_group_size(g), pressed_now(g));
-            if (!*defer || !g->deferring)
+            if (!*defer || g->deferring == 0 || now_ns_monotonic() >= due)
                 return true;
+            pthread_cond_timedwait(&g->queued, &g->lock,
+                                   &(struct timespec){.tv_sec = due / 1000000000,
+                                                      .tv_nsec = due % 1000000000});
         } else if (g->stopping) {
             return false;
+        } else {
+            pthread_cond_wait(&g->queued, &g->lock);
         }
-        pthread_cond_wait(&g->queued, &g->lock);
     }
 }
 
@@ -303,7 +314,10 @@ static void *committer_main(void *arg)
         if (!await_group(g, &defer))
             break;
         group = take_group(g, &n);
-        g->deferring |= defer;
+        if (defer) {
+            g->deferring++;
+            g->deferred_at_ns = now_ns_monotonic();
+        }
         pthread_mutex_unlock(&g->lock);
         if (defer)
             run_deferred(cm, group, n);
@@ -311,7 +325,7 @@ static void *committer_main(void *arg)
             run_group(cm, group);
         pthread_mutex_lock(&g->lock);
         if (defer) {
-            g->deferring = false;
+            g->deferring--;
             pthread_cond_broadcast(&g->queued);
         }
         finish_group(g, group);
@@ -325,7 +339,8 @@ struct intake_group *intake_group_create(const char *url, int committers, int gr
     struct intake_group *g = xcalloc(1, sizeof(*g));
 
     pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->queued, NULL);
+    cond_init_monotonic(&g->queued);
+    g->stagger_ns = INTAKE_DEFER_STAGGER_US * 1000LL;
     g->group_max = group_max < 1 ? 1 : group_max;
     rate_window_init(&g->arrivals, INTAKE_PRESSURE_WINDOW_MS);
     g->n_committers = committers < 1 ? 1 : committers;
@@ -343,6 +358,13 @@ void intake_group_defer(struct intake_group *g, int defer_at, struct intake_appl
     pthread_mutex_lock(&g->lock);
     g->defer_at = defer_at;
     g->applier = applier;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void intake_group_stagger(struct intake_group *g, int stagger_us)
+{
+    pthread_mutex_lock(&g->lock);
+    g->stagger_ns = stagger_us * 1000LL;
     pthread_mutex_unlock(&g->lock);
 }
 
