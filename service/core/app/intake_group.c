@@ -23,21 +23,14 @@
  * a group that committed had only its savepoint undone: it runs once more
  * in the next group, before anything newer, rather than being answered 503.
  *
- * There is no deliberate delay: while one committer waits for its COMMIT
- * (the fsync), deliveries pile up and the next free committer takes them
- * all. Deferred groups (below) are stored one at a time: while one
- * committer's INSERT is in flight the others leave the queue alone, so the
- * next INSERT carries everything that arrived meanwhile -- for
- * INTAKE_DEFER_STAGGER_US at most, then the next starts anyway (a slow
- * fsync must not hold every delivery). On 2 cores, two INSERTs in flight
- * split a burst into groups of 1.6 deliveries; one at a time made them ~3
- * and cut the database's CPU per delivery by about a third.
- * Each waiter sleeps on a condition of its own, so a finished group wakes
- * its own callers only, not every thread waiting for a later group.
- * At low load a group is one delivery and the latency is that of a
- * transaction of its own. group_max bounds a transaction's subtransactions
- * (PostgreSQL caches 64 per backend before snapshots overflow) and the
- * time a lock is held.
+ * There is no deliberate delay for a group run inline: while one committer
+ * waits for its COMMIT (the fsync), deliveries pile up and the next free
+ * committer takes them all. Each waiter sleeps on a condition of its own,
+ * so a finished group wakes its own callers only, not every thread waiting
+ * for a later group. At low load a group is one delivery and the latency
+ * is that of a transaction of its own. group_max bounds a transaction's
+ * subtransactions (PostgreSQL caches 64 per backend before snapshots
+ * overflow) and the time a lock is held.
  *
  * Two deliveries of one order in one group run one after the other in the
  * same transaction, which holds the order's row lock from the first: the
@@ -53,6 +46,13 @@
  * them "accepted" (or "duplicate": the same unique index decides) and
  * nudges the applier, which runs intake_process_nested on each row later.
  * A 200 still means durably stored: the row is committed before it.
+ * Deferred groups are stored one at a time: while one committer's INSERT
+ * is in flight the others leave the queue alone, so the next INSERT
+ * carries everything that arrived meanwhile -- for INTAKE_DEFER_STAGGER_US
+ * at most, then the next starts anyway (a slow statement or fsync must not
+ * hold every delivery). On 2 cores two INSERTs in flight split a burst into
+ * groups of 1.6 deliveries; one at a time made them ~3 and cut the
+ * database's CPU per delivery by about a third.
  */
 #include "intake_group.h"
 
