@@ -177,16 +177,27 @@ static void test_a_row_that_cannot_be_applied_is_retried_then_failed_for_ops(voi
     store_conn_destroy(c);
 }
 
-static enum intake_outcome submit(struct intake_group *g, const char *wid, const char *body)
+/* Submits an orders/updated delivery; false (err filled) if it was not stored. */
+static bool submit_ok(struct intake_group *g, const char *wid, const char *body,
+                      enum intake_outcome *outcome, struct errbuf *err)
 {
     struct intake_request r = {IT_SHOP, wid, "orders/updated", "v20260301", "{}", body,
                                strlen(body), "paid", false, NULL, NULL};
     struct intake_result out;
+    bool ok = intake_group_submit(g, &r, 10000, &out, err) == ST_OK;
+
+    *outcome = out.outcome;
+    return ok;
+}
+
+static enum intake_outcome submit(struct intake_group *g, const char *wid, const char *body)
+{
+    enum intake_outcome outcome;
     struct errbuf err = {""};
 
-    if (intake_group_submit(g, &r, 10000, &out, &err) != ST_OK)
+    if (!submit_ok(g, wid, body, &outcome, &err))
         fail_msg("submit %s: %s", wid, err.msg);
-    return out.outcome;
+    return outcome;
 }
 
 static bool backlog_clears(struct intake_applier *a)
@@ -262,41 +273,42 @@ struct submitter {
 static void *submit_main(void *arg)
 {
     struct submitter *sb = arg;
-    struct intake_request r = {IT_SHOP, sb->wid, "orders/updated", "v20260301", "{}", sb->body,
-                               strlen(sb->body), "paid", false, NULL, NULL};
-    struct intake_result out;
     struct errbuf err = {""};
 
-    sb->ok = intake_group_submit(sb->g, &r, 10000, &out, &err) == ST_OK;
-    sb->outcome = out.outcome;
+    sb->ok = submit_ok(sb->g, sb->wid, sb->body, &sb->outcome, &err);
     return NULL;
 }
 
-static void submit_async(struct submitter *sb, struct intake_group *g, int i)
+/* Submits delivery <tag>-<i> of paid order <order + i> on a thread of its own. */
+static void submit_async(struct submitter *sb, struct intake_group *g, const char *tag,
+                         int order, int i)
 {
     char id[16];
 
-    snprintf(id, sizeof(id), "95%02d", i);
+    snprintf(id, sizeof(id), "%d", order + i);
     *sb = (struct submitter){.g = g, .body = mug_order(id, "paid", NULL)};
-    snprintf(sb->wid, sizeof(sb->wid), "one-%d", i);
+    snprintf(sb->wid, sizeof(sb->wid), "%s-%d", tag, i);
     pthread_create(&sb->thread, NULL, submit_main, sb);
 }
 
 #define N_QUEUED 4
 
 /*
- * A committer's INSERT of sb's delivery (one-0) waits on locker's open
- * transaction, which inserted the same webhook id first.
+ * A committer's INSERT of sb's delivery (<tag>-0 of order) waits on
+ * locker's open transaction, which inserted the same webhook id first.
  */
-static void hold_insert(struct store_conn *locker, struct submitter *sb, struct intake_group *g)
+static void hold_insert(struct store_conn *locker, struct submitter *sb, struct intake_group *g,
+                        const char *tag, int order)
 {
     struct errbuf err = {""};
+    char sql[256];
 
+    snprintf(sql, sizeof(sql), "INSERT INTO webhook_events (shop, webhook_id, topic, body, "
+                               "outcome) VALUES ('" IT_SHOP "', '%s-0', 'orders/updated', "
+                               "'\\x00', 'pending')", tag);
     assert_int_equal(store_cmd(locker, "BEGIN", &err), ST_OK);
-    assert_int_equal(store_cmd(locker, "INSERT INTO webhook_events (shop, webhook_id, topic, "
-                                       "body, outcome) VALUES ('" IT_SHOP "', 'one-0', "
-                                       "'orders/updated', '\\x00', 'pending')", &err), ST_OK);
-    submit_async(sb, g, 0);
+    assert_int_equal(store_cmd(locker, sql, &err), ST_OK);
+    submit_async(sb, g, tag, order, 0);
     assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                           "current_database() AND wait_event_type = 'Lock' AND "
                                           "query LIKE 'INSERT INTO webhook_events%'", 1, 10000), 1);
@@ -321,9 +333,9 @@ static void test_deferred_groups_are_stored_one_at_a_time(void **state)
 
     intake_group_defer(g, 1, a);
     intake_group_stagger(g, 60 * 1000 * 1000); /* the held INSERT holds the rest back */
-    hold_insert(locker, &sb[0], g);
+    hold_insert(locker, &sb[0], g, "one", 9500);
     for (int i = 1; i <= N_QUEUED; i++)
-        submit_async(&sb[i], g, i);
+        submit_async(&sb[i], g, "one", 9500, i);
     usleep(300 * 1000); /* time enough for the other committer to take them, were it allowed */
     assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id "
                                       "LIKE '%s'", "one-%"), 0);
@@ -355,12 +367,10 @@ static void test_a_held_deferred_group_does_not_hold_the_next(void **state)
     struct store_conn *locker = store_conn_create(db);
     struct submitter held;
     struct errbuf err = {""};
-    char *body = mug_order("9590", "paid", NULL);
+    char *body = mug_order("9591", "paid", NULL);
 
     intake_group_defer(g, 1, a);
-    assert_int_equal(store_cmd(locker, "DELETE FROM webhook_events WHERE webhook_id LIKE "
-                                       "'one-%'", &err), ST_OK);
-    hold_insert(locker, &held, g);
+    hold_insert(locker, &held, g, "two", 9510);
     assert_int_equal(submit(g, "two-1", body), INTAKE_ACCEPTED); /* while one-0 is held */
     assert_int_equal(store_cmd(locker, "ROLLBACK", &err), ST_OK);
     pthread_join(held.thread, NULL);

@@ -152,14 +152,14 @@ static void test_webhook_bodies_are_stored_with_lz4(void **state)
     if (it_sql_long(db, "SELECT count(*) FROM pg_settings WHERE name = "
                         "'default_toast_compression' AND 'lz4' = ANY(enumvals)") == 0)
         skip();
+#define BIG_BODY "convert_to(repeat('{\"sku\":\"VOX-TEE\",\"qty\":1},', 400), 'UTF8')"
     assert_int_equal(it_sql_long(db, "INSERT INTO webhook_events (shop, webhook_id, topic, body, "
-                                     "outcome) SELECT 's', 'big', 'orders/updated', "
-                                     "convert_to(repeat('{\"sku\":\"VOX-TEE\",\"qty\":1},', "
-                                     "400), 'UTF8'), 'pending' RETURNING 1"), 1);
+                                     "outcome) SELECT 's', 'big', 'orders/updated', " BIG_BODY
+                                     ", 'pending' RETURNING 1"), 1);
     assert_int_equal(it_sql_long(db, "SELECT count(*) FROM webhook_events WHERE webhook_id = "
                                      "'big' AND pg_column_compression(body) = 'lz4' AND body = "
-                                     "convert_to(repeat('{\"sku\":\"VOX-TEE\",\"qty\":1},', "
-                                     "400), 'UTF8')"), 1);
+                                     BIG_BODY), 1);
+#undef BIG_BODY
 }
 
 /* ---- serve on an unmigrated database -------------------------------------- */

@@ -107,19 +107,15 @@ struct intake_group {
     struct committer *committers;
 };
 
-/* Takes up to group_max queued items off the queue (lock held); NULL if none. */
-static struct item *take_group(struct intake_group *g, int *n)
+/* Takes the first n (next_group_size, n >= 1) queued items off the queue (lock held). */
+static struct item *take_group(struct intake_group *g, int n)
 {
-    struct item *first = g->head, *last = NULL;
+    struct item *first = g->head, *last = g->head;
 
-    *n = 0;
-    for (struct item *it = g->head; it != NULL && *n < g->group_max; it = it->next) {
+    for (int i = 1; i < n; i++)
+        last = last->next;
+    for (struct item *it = first; it != last->next; it = it->next)
         it->taken = true;
-        last = it;
-        (*n)++;
-    }
-    if (last == NULL)
-        return NULL;
     g->head = last->next;
     if (g->head == NULL)
         g->tail = NULL;
@@ -127,7 +123,7 @@ static struct item *take_group(struct intake_group *g, int *n)
     return first;
 }
 
-/* How many items the next take_group takes (lock held). */
+/* How many items the next group holds: up to group_max (lock held). */
 static int next_group_size(const struct intake_group *g)
 {
     int n = 0;
@@ -200,14 +196,14 @@ static bool pressed_now(struct intake_group *g)
 /*
  * Whether the group of n goes to the pending inbox rather than through the
  * order logic now: a group of defer_at or more, deliveries arriving faster
- * than INTAKE_PRESSURE_RATE (pressed, read when the group is taken), or
- * older rows still pending (arrival order). Lock held.
+ * than INTAKE_PRESSURE_RATE, or older rows still pending (arrival order).
+ * Lock held.
  */
-static bool deferred(struct intake_group *g, int n, bool pressed)
+static bool deferred(struct intake_group *g, int n)
 {
     if (g->applier == NULL || g->defer_at == 0)
         return false;
-    return n >= g->defer_at || pressed || intake_applier_backlog(g->applier);
+    return n >= g->defer_at || pressed_now(g) || intake_applier_backlog(g->applier);
 }
 
 /* One transaction for the whole group; each item's st/out/err filled. */
@@ -276,18 +272,19 @@ static void finish_group(struct intake_group *g, struct item *group)
 }
 
 /*
- * Waits (lock held) until this committer may take the next group; false
- * once stopping with nothing queued. *defer: that group goes to the
- * pending inbox, which waits while another committer stores one, for
- * stagger_ns at most (intake_group_stagger).
+ * Waits (lock held) until this committer may take the next group, of *n
+ * items; false once stopping with nothing queued. *defer: that group goes
+ * to the pending inbox, which waits while another committer stores one,
+ * for stagger_ns at most (intake_group_stagger).
  */
-static bool await_group(struct intake_group *g, bool *defer)
+static bool await_group(struct intake_group *g, bool *defer, int *n)
 {
     for (;;) {
         if (g->head != NULL) {
             int64_t due = g->deferred_at_ns + g->stagger_ns;
 
-            *defer = deferred(g, next_group_size(g), pressed_now(g));
+            *n = next_group_size(g);
+            *defer = deferred(g, *n);
             if (!*defer || g->deferring == 0 || now_ns_monotonic() >= due)
                 return true;
             pthread_cond_timedwait(&g->queued, &g->lock,
@@ -311,9 +308,9 @@ static void *committer_main(void *arg)
 
     pthread_mutex_lock(&g->lock);
     for (;;) {
-        if (!await_group(g, &defer))
+        if (!await_group(g, &defer, &n))
             break;
-        group = take_group(g, &n);
+        group = take_group(g, n);
         if (defer) {
             g->deferring++;
             g->deferred_at_ns = now_ns_monotonic();
