@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #define MAX_DURATION_S 600.0
 #define MAX_CONNECTIONS 256
@@ -32,6 +34,14 @@ struct hist {
     uint64_t bucket[HIST_BUCKETS];
 };
 
+/* Where requests go: an http URL, resolved once (lg_http.c). */
+struct lg_target {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char host[300];  /* the Host header: host[:port] as the URL has it */
+    char path[1024]; /* path and query */
+};
+
 struct options {
     const char *url;
     char *secret; /* owned */
@@ -47,6 +57,7 @@ struct options {
     bool allow_remote;
     long retries;      /* redeliveries of one delivery after a transport error or 408/429/5xx */
     bool deliver_all;  /* every slot of the window is sent, late if need be; dups on top */
+    struct lg_target target; /* from url */
 };
 
 struct delivery {
@@ -67,11 +78,47 @@ void hist_record(struct hist *h, int64_t ns);
 void hist_merge(struct hist *into, const struct hist *from);
 double hist_percentile_ms(const struct hist *h, double p);
 
-/* The orders/paid body of delivery d (malloc'd, NUL-terminated). */
-char *build_order_body(const struct options *opt, int64_t start_wall_s,
-                       const struct delivery *d);
+/* The orders/paid body of delivery d, written into out (NUL-terminated); its
+ * length. Bodies are ~1.9 KiB: LG_BODY_MAX leaves room to spare. */
+#define LG_BODY_MAX 4096
+size_t build_order_body(const struct options *opt, int64_t start_wall_s,
+                        const struct delivery *d, char out[LG_BODY_MAX]);
 /* A UUID-shaped webhook id, a pure function of (seed, seq). */
 void make_webhook_id(char out[37], uint64_t seed, uint64_t seq);
+
+/* ---- HTTP/1.1 over one keep-alive connection (lg_http.c) ---- */
+
+#define LG_RESP_MAX 16384 /* an answer (head and body) larger than this is an error */
+
+/* Parses an http URL into t (resolved once); false after a message when it
+ * is not http, not loopback (unless allow_remote), or does not resolve. */
+bool lg_target_parse(const char *url, bool allow_remote, struct lg_target *t);
+
+struct lg_resp {
+    int status;
+    bool keep_alive; /* the server keeps the connection open after this answer */
+};
+
+/* Parses the answer at the start of buf[0..len) (eof: the server closed
+ * after these bytes): its whole length (head and body) with *r filled, 0
+ * while incomplete, -1 when malformed or larger than LG_RESP_MAX. Pure. */
+long lg_resp_parse(const char *buf, size_t len, bool eof, struct lg_resp *r);
+
+struct lg_conn {
+    int fd; /* -1: not connected */
+    uint64_t connects; /* connections opened */
+    size_t in_len;
+    char in[LG_RESP_MAX];
+};
+
+void lg_conn_init(struct lg_conn *c);
+void lg_conn_close(struct lg_conn *c);
+/* Sends the request req[0..n_iov) (at most 4 pieces) on c, connecting first
+ * when needed, and reads its answer within timeout_ms: true with *status;
+ * false (connection closed) with a message in err. A kept-alive connection
+ * the server had closed meanwhile is replaced once, as libcurl does. */
+bool lg_conn_exchange(struct lg_conn *c, const struct lg_target *t, const struct iovec *req,
+                      int n_iov, long timeout_ms, int *status, char *err, size_t err_len);
 
 /* Fills opt from argv; false (after a message) on any error (lg_options.c). */
 bool parse_options(int argc, char **argv, struct options *opt);

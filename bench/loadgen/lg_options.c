@@ -1,10 +1,9 @@
 /*
  * lg_options.c - loadgen's command line (see loadgen.c for the design):
  * every option checked against its range, the secret from a flag, a file
- * or the environment, and the URL held to http(s) on a loopback host unless
+ * or the environment, and the URL held to http on a loopback host unless
  * --allow-remote.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@ static void usage(FILE *f)
           "               [--dup-ratio R] [--shop-domain D] [--timeout-ms MS] [--seed N]\n"
           "               [--allow-remote] [--retries N] [--deliver-all] [--first-seq N]\n"
           "\n"
-          "  --url URL         webhook endpoint, e.g. http://127.0.0.1:8080/webhooks/shopline\n"
+          "  --url URL         webhook endpoint (http), e.g. http://127.0.0.1:8080/webhooks/shopline\n"
           "  --secret S        app secret used to sign bodies (hex HMAC-SHA256)\n"
           "  --secret-file F   read the secret from F (trailing newline dropped)\n"
           "  --rate N          target requests/s, open loop; 0 = as fast as possible (100)\n"
@@ -85,45 +84,6 @@ static char *read_secret_file(const char *path)
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     return xstrndup(buf, n);
-}
-
-/* true when host (as libcurl reports it) is a loopback name or address */
-static bool host_is_loopback(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-           strncmp(host, "127.", 4) == 0;
-}
-
-static bool check_url(const struct options *opt)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL;
-    char *host = NULL;
-    bool ok = false;
-
-    if (u == NULL || curl_url_set(u, CURLUPART_URL, opt->url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        fprintf(stderr, "loadgen: invalid --url \"%s\"\n", opt->url);
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        fprintf(stderr, "loadgen: --url must be http or https, got \"%s\"\n", scheme);
-        goto out;
-    }
-    if (!opt->allow_remote && !host_is_loopback(host)) {
-        fprintf(stderr,
-                "loadgen: refusing non-loopback host \"%s\" (pass --allow-remote to load a "
-                "server you own)\n",
-                host);
-        goto out;
-    }
-    ok = true;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
 }
 
 enum { OPT_URL = 256, OPT_SECRET, OPT_SECRET_FILE, OPT_RATE, OPT_DURATION, OPT_CONNECTIONS,
@@ -246,6 +206,6 @@ bool parse_options(int argc, char **argv, struct options *opt)
     }
     opt->seed = seed >= 0 ? (uint64_t)seed
                           : (uint64_t)now_ms_wall() % UINT64_C(1000000000);
-    return check_url(opt);
+    return lg_target_parse(opt->url, opt->allow_remote, &opt->target);
 }
 

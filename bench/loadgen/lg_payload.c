@@ -2,9 +2,14 @@
  * lg_payload.c - the load generator's deliveries (see lg_int.h): realistic
  * Shopline orders/paid bodies and webhook ids, each a pure function of the
  * seed and the delivery, so a re-delivery resends identical bytes.
+ *
+ * Bodies are written straight into the caller's buffer, in the key order and
+ * compact form json-c would print them (every string here is a constant or
+ * digits, so nothing needs escaping): building a json-c tree per request cost
+ * the generator more CPU than the server it loads spent on some requests.
  */
 #include <inttypes.h>
-#include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,17 +60,28 @@ static const struct address addresses[] = {
      "MY", "50000", "+60 3 0000 0004"},
 };
 
-static void add_str(json_object *o, const char *key, const char *val)
-{
-    json_object_object_add(o, key, json_object_new_string(val));
-}
+/* The body being written: LG_BODY_MAX bytes always suffice (lg_int.h). */
+struct out {
+    char *p;
+    size_t len;
+};
 
-static void add_money(json_object *o, const char *key, long cents)
-{
-    char s[32];
+static void put(struct out *o, const char *fmt, ...) SV_PRINTF(2, 3);
 
-    snprintf(s, sizeof(s), "%ld.%02ld", cents / 100, cents % 100);
-    add_str(o, key, s);
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(o->p + o->len, LG_BODY_MAX - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= LG_BODY_MAX - o->len)
+    {
+        fprintf(stderr, "loadgen: an order body outgrew %d bytes\n", LG_BODY_MAX);
+        abort(); /* the templates above changed without LG_BODY_MAX */
+    }
+    o->len += (size_t)n;
 }
 
 /* 26 digits: "2" + 9 digits of the run seed + a 2-digit kind + 14 digits. */
@@ -84,70 +100,60 @@ static void format_time_sg(char out[32], int64_t epoch_s)
     strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
 }
 
-static json_object *make_address(const struct address *a)
+static void put_money(struct out *o, const char *key, long cents)
 {
-    json_object *o = json_object_new_object();
-    char name[96];
-
-    snprintf(name, sizeof(name), "%s %s", a->first_name, a->last_name);
-    add_str(o, "name", name);
-    add_str(o, "first_name", a->first_name);
-    add_str(o, "last_name", a->last_name);
-    add_str(o, "company", "");
-    add_str(o, "phone", a->phone);
-    add_str(o, "address1", a->address1);
-    add_str(o, "address2", "");
-    add_str(o, "city", a->city);
-    add_str(o, "province", a->province);
-    add_str(o, "province_code", a->province_code);
-    add_str(o, "country", a->country);
-    add_str(o, "country_code", a->country_code);
-    add_str(o, "zip", a->zip);
-    return o;
+    put(o, "\"%s\":\"%ld.%02ld\"", key, cents / 100, cents % 100);
 }
 
-/* Adds line_items to order and returns the subtotal in cents. */
-static long add_line_items(json_object *order, uint64_t seed, uint64_t order_idx, uint64_t h)
+static void put_address(struct out *o, const char *key, const struct address *a)
 {
-    json_object *lines = json_object_new_array();
+    put(o,
+        "\"%s\":{\"name\":\"%s %s\",\"first_name\":\"%s\",\"last_name\":\"%s\",\"company\":\"\","
+        "\"phone\":\"%s\",\"address1\":\"%s\",\"address2\":\"\",\"city\":\"%s\","
+        "\"province\":\"%s\",\"province_code\":\"%s\",\"country\":\"%s\","
+        "\"country_code\":\"%s\",\"zip\":\"%s\"}",
+        key, a->first_name, a->last_name, a->first_name, a->last_name, a->phone, a->address1,
+        a->city, a->province, a->province_code, a->country, a->country_code, a->zip);
+}
+
+/* Writes "line_items":[...] and returns the subtotal in cents. */
+static long put_line_items(struct out *o, uint64_t seed, uint64_t order_idx, uint64_t h)
+{
     size_t n_lines = 2 + (size_t)(h % 2);
     size_t first = (size_t)((h >> 8) % ARRAY_LEN(skus));
     long subtotal = 0;
-    char id[27];
 
+    put(o, "\"line_items\":[");
     for (size_t i = 0; i < n_lines; i++) {
         /* consecutive distinct SKUs from a rotating start */
-        const struct sku *s = &skus[(first + i) % ARRAY_LEN(skus)];
+        size_t k = (first + i) % ARRAY_LEN(skus);
+        const struct sku *s = &skus[k];
         long qty = 1 + (long)((h >> (16 + 4 * i)) % 3);
-        json_object *li = json_object_new_object();
+        char id[27], product[27], variant[27];
 
         make_id(id, seed, 20, order_idx * 10 + i);
-        add_str(li, "id", id);
-        make_id(id, 0, 30, (first + i) % ARRAY_LEN(skus));
-        add_str(li, "product_id", id);
-        make_id(id, 0, 31, (first + i) % ARRAY_LEN(skus));
-        add_str(li, "variant_id", id);
-        add_str(li, "sku", s->sku);
-        add_str(li, "title", s->title);
-        add_str(li, "variant_title", s->variant_title);
-        json_object_object_add(li, "quantity", json_object_new_int64(qty));
-        json_object_object_add(li, "fulfillable_quantity", json_object_new_int64(qty));
-        add_money(li, "price", s->price_cents);
-        add_str(li, "location_id", "60000000000000000000000001");
-        json_object_object_add(li, "requires_shipping", json_object_new_boolean(1));
-        json_object_array_add(lines, li);
+        make_id(product, 0, 30, k);
+        make_id(variant, 0, 31, k);
+        put(o,
+            "%s{\"id\":\"%s\",\"product_id\":\"%s\",\"variant_id\":\"%s\",\"sku\":\"%s\","
+            "\"title\":\"%s\",\"variant_title\":\"%s\",\"quantity\":%ld,"
+            "\"fulfillable_quantity\":%ld,",
+            i > 0 ? "," : "", id, product, variant, s->sku, s->title, s->variant_title, qty,
+            qty);
+        put_money(o, "price", s->price_cents);
+        put(o, ",\"location_id\":\"60000000000000000000000001\",\"requires_shipping\":true}");
         subtotal += s->price_cents * qty;
     }
-    json_object_object_add(order, "line_items", lines);
+    put(o, "]");
     return subtotal;
 }
 
 /*
- * Builds the orders/paid body of delivery d. Pure in (opt, start_wall_s, d):
- * a re-delivery yields the same bytes. Returns an owned string.
+ * Writes the orders/paid body of delivery d into out and returns its length.
+ * Pure in (opt, start_wall_s, d): a re-delivery yields the same bytes.
  */
-char *build_order_body(const struct options *opt, int64_t start_wall_s,
-                              const struct delivery *d)
+size_t build_order_body(const struct options *opt, int64_t start_wall_s,
+                        const struct delivery *d, char out[LG_BODY_MAX])
 {
     /* --deliver-all: new delivery k is order k, so no two new deliveries share an order */
     uint64_t order_idx = (opt->deliver_all ? d->seq : mix64(opt->seed ^ mix64(d->seq))) %
@@ -155,70 +161,44 @@ char *build_order_body(const struct options *opt, int64_t start_wall_s,
     uint64_t h = mix64(opt->seed + order_idx); /* per-order: same lines every time */
     const struct address *a = &addresses[(h >> 40) % ARRAY_LEN(addresses)];
     int64_t created_s = start_wall_s - 3600 - (int64_t)(order_idx % 3600);
-    json_object *order = json_object_new_object();
-    json_object *customer;
-    json_object *ship;
-    json_object *shipping_lines;
+    uint64_t customer = order_idx % 50000;
+    struct out o = {out, 0};
     long subtotal;
     long shipping = 500;
-    char id[27];
-    char text[128];
-    char *body;
+    char id[27], customer_id[27];
+    char created[32], updated[32];
 
     make_id(id, opt->seed, 10, order_idx);
-    add_str(order, "id", id);
-    snprintf(text, sizeof(text), "#%" PRIu64, 1001 + order_idx);
-    add_str(order, "name", text);
-    snprintf(text, sizeof(text), "customer%" PRIu64 "@example.com", order_idx % 50000);
-    add_str(order, "email", text);
-    add_str(order, "phone", a->phone);
-    add_str(order, "currency", "SGD");
-    add_str(order, "financial_status", "paid");
-    json_object_object_add(order, "fulfillment_status", NULL);
-    add_str(order, "status", "open");
-    format_time_sg(text, created_s);
-    add_str(order, "created_at", text);
-    add_str(order, "processed_at", text);
-    format_time_sg(text, d->updated_at_s);
-    add_str(order, "updated_at", text);
-    add_str(order, "note", "");
-
-    customer = json_object_new_object();
-    make_id(id, opt->seed, 40, order_idx % 50000);
-    add_str(customer, "id", id);
-    snprintf(text, sizeof(text), "customer%" PRIu64 "@example.com", order_idx % 50000);
-    add_str(customer, "email", text);
-    add_str(customer, "first_name", a->first_name);
-    add_str(customer, "last_name", a->last_name);
-    add_str(customer, "phone", a->phone);
-    json_object_object_add(order, "customer", customer);
-
-    ship = make_address(a);
-    json_object_object_add(order, "shipping_address", ship);
-    json_object_object_add(order, "billing_address", make_address(a));
-
-    subtotal = add_line_items(order, opt->seed, order_idx, h);
-    shipping_lines = json_object_new_array();
-    {
-        json_object *sl = json_object_new_object();
-
-        add_str(sl, "title", "Standard Shipping");
-        add_str(sl, "code", "standard");
-        add_money(sl, "price", shipping);
-        json_object_array_add(shipping_lines, sl);
-    }
-    json_object_object_add(order, "shipping_lines", shipping_lines);
-    add_money(order, "subtotal_price", subtotal);
-    add_money(order, "total_tax", 0);
-    add_money(order, "total_discounts", 0);
-    add_money(order, "total_price", subtotal + shipping);
-    json_object_object_add(order, "fulfillments", json_object_new_array());
-    json_object_object_add(order, "refunds", json_object_new_array());
-
-    body = xstrdup(json_object_to_json_string_ext(
-        order, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(order);
-    return body;
+    make_id(customer_id, opt->seed, 40, customer);
+    format_time_sg(created, created_s);
+    format_time_sg(updated, d->updated_at_s);
+    put(&o,
+        "{\"id\":\"%s\",\"name\":\"#%" PRIu64 "\",\"email\":\"customer%" PRIu64
+        "@example.com\",\"phone\":\"%s\",\"currency\":\"SGD\",\"financial_status\":\"paid\","
+        "\"fulfillment_status\":null,\"status\":\"open\",\"created_at\":\"%s\","
+        "\"processed_at\":\"%s\",\"updated_at\":\"%s\",\"note\":\"\",",
+        id, 1001 + order_idx, customer, a->phone, created, created, updated);
+    put(&o,
+        "\"customer\":{\"id\":\"%s\",\"email\":\"customer%" PRIu64 "@example.com\","
+        "\"first_name\":\"%s\",\"last_name\":\"%s\",\"phone\":\"%s\"},",
+        customer_id, customer, a->first_name, a->last_name, a->phone);
+    put_address(&o, "shipping_address", a);
+    put(&o, ",");
+    put_address(&o, "billing_address", a);
+    put(&o, ",");
+    subtotal = put_line_items(&o, opt->seed, order_idx, h);
+    put(&o, ",\"shipping_lines\":[{\"title\":\"Standard Shipping\",\"code\":\"standard\",");
+    put_money(&o, "price", shipping);
+    put(&o, "}],");
+    put_money(&o, "subtotal_price", subtotal);
+    put(&o, ",");
+    put_money(&o, "total_tax", 0);
+    put(&o, ",");
+    put_money(&o, "total_discounts", 0);
+    put(&o, ",");
+    put_money(&o, "total_price", subtotal + shipping);
+    put(&o, ",\"fulfillments\":[],\"refunds\":[]}");
+    return o.len;
 }
 
 /* A UUID-shaped delivery id, unique per (seed, seq). */
