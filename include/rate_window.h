@@ -2,8 +2,10 @@
  * rate_window.h - how many events per second lately, cheaply (pure).
  *
  * Events are counted in windows of window_ms; the rate is the current
- * window's once it is complete, else the last complete one's, and 0 once
- * no event came for two windows. Used to tell when intake is under
+ * window's once it is complete, else the last complete one's or, when
+ * higher, what the events so far in the current one already make over a
+ * whole window (a burst shows as soon as it has reached a rate, not a
+ * window later), and 0 once no event came for two windows. Used to tell when intake is under
  * pressure (intake_group.c defers every delivery, intake_apply.c yields).
  * Not thread-safe: the caller holds its own lock.
  */

@@ -31,5 +31,8 @@ long rate_window_per_s(const struct rate_window *w, int64_t now_ms)
         return 0;
     if (age >= w->window_ms)
         return (long)(w->count * 1000 / age);
-    return w->last_rate;
+    /* the window in progress: its events so far over the whole window are a
+     * rate it already reached, so a burst shows before its window ends */
+    return w->count * 1000 / w->window_ms > w->last_rate ? w->count * 1000 / w->window_ms
+                                                         : w->last_rate;
 }
