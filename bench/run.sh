@@ -220,16 +220,27 @@ drained() {
 # utime + stime of PID, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
+# The machine's CPU time so far, in ticks: "total steal" (/proc/stat).
+cpu_total_steal() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9; exit }' /proc/stat; }
+
 # loadgen NAME RATE DURATION [PID URL]: one run against shopvox (or the
-# process PID serving URL, the peer), output in $WORK/NAME.log (and on screen).
+# process PID serving URL, the peer), output in $WORK/NAME.log (and on screen);
+# sets STEAL_NAME: the share of the machine's CPU time the hypervisor took
+# from this virtual machine during the run (steal, %), which shows in the
+# latency tails and is no property of the server under test.
 loadgen() {
-  local name=$1 rate=$2 dur=$3 pid=${4:-$SV_PID} url=${5:-$SV_URL} rc=0
+  local name=$1 rate=$2 dur=$3 pid=${4:-$SV_PID} url=${5:-$SV_URL} rc=0 before after
   kill -0 "$pid" 2>/dev/null || die "the server under test is not running (see $WORK/*.log)"
+  before=$(cpu_total_steal)
   LAST_CMD=(build/loadgen --url "$url/webhooks/shopline" --secret-file "$WORK/secret"
             --rate "$rate" --duration "$dur" --connections "$CONNECTIONS"
             --shop-domain "$SHOP" --orders 100000000 --dup-ratio 0 --timeout-ms 10000
             "${LOADGEN_EXTRA[@]}")
   run_bg "$WORK/$name.log" "${LAST_CMD[@]}" || rc=$?
+  after=$(cpu_total_steal)
+  printf -v "STEAL_${name//-/_}" '%s' "$(awk -v b="$before" -v a="$after" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); t = y[1] - x[1]
+    printf "%.1f", (t > 0) ? 100 * (y[2] - x[2]) / t : 0 }')"
   sed 's/^/    /' "$WORK/$name.log" >&2
   grep -q '^RESULT ' "$WORK/$name.log" || die "loadgen ($name) failed (exit $rc)"
   [ "$(result_kv "$WORK/$name.log" interrupted)" = 0 ] || die "loadgen ($name) was interrupted"
@@ -407,6 +418,8 @@ bench_ingest() {
     printf '%-44s %14s   %s\n' "  peer p99 ms at max / failed requests" "$peer_p99 / $peer_bad" ""
     printf '%-44s %14s   %s\n' "ratio shopvox / Node peer" "$peer_ratio x" \
       ">= $TARGET_PEER_X x: $(verdict "$peer_ratio" ge "$TARGET_PEER_X")"
+    printf '%-44s %14s   %s\n' "host steal % (max / fixed / peer run)" \
+      "$STEAL_max / $STEAL_fixed / $STEAL_peer" ""
     printf '%-44s %14s   %s\n' "failed requests (max run / fixed run)" "$max_bad / $fix_bad" "0"
     printf '%-44s %14s   %s\n' "missed slots at ${RATE}/s" "$fix_missed" "0"
     printf '%-44s %14s   %s\n' "pgbench failed transactions" "${failed:-0}" "0"

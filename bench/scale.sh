@@ -169,7 +169,7 @@ bench_scale() {
     local excs
     excs=$(psql_q "SELECT coalesce(string_agg(type || ' ' || n, ', '), 'none') FROM (SELECT type, count(*) AS n
                      FROM exceptions WHERE first_seen >= '$t_runs' GROUP BY type) AS x")
-    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order; sequential scans during the runs: ${seq#*|}")
+    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order; sequential scans during the runs: ${seq#*|}; host steal % during the max / fixed run: $(eval echo "\$STEAL_max_${f}x / \$STEAL_fixed_${f}x")")
   done
 
   local cpu
