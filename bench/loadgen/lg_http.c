@@ -316,17 +316,23 @@ static bool closed_by_peer(int e)
     return e == EPIPE || e == ECONNRESET;
 }
 
+/* "what: reason" for a failed send or receive (errno e) into err. */
+static void io_error(char *err, size_t err_len, const char *what, int e)
+{
+    snprintf(err, err_len, "%s: %s", what,
+             e == EAGAIN || e == EWOULDBLOCK ? "timed out" : strerror(e));
+}
+
 /* Sends every byte of iov[0..n) (a copy: partial writes advance it); *closed:
  * it failed because the server had closed the connection. */
 static bool send_all(struct lg_conn *c, const struct iovec *iov_in, int n, bool *closed,
                      char *err, size_t err_len)
 {
     struct iovec iov[4];
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    struct msghdr msg = {.msg_iov = iov};
 
-    if (n > 4)
-        n = 4;
-    memcpy(iov, iov_in, sizeof(*iov) * (size_t)n);
+    msg.msg_iovlen = (size_t)(n < 4 ? n : 4);
+    memcpy(iov, iov_in, sizeof(*iov) * msg.msg_iovlen);
     while (msg.msg_iovlen > 0) {
         ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 
@@ -334,8 +340,7 @@ static bool send_all(struct lg_conn *c, const struct iovec *iov_in, int n, bool 
             continue;
         if (sent < 0) {
             *closed = closed_by_peer(errno);
-            snprintf(err, err_len, "send: %s",
-                     errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+            io_error(err, err_len, "send", errno);
             return false;
         }
         while (msg.msg_iovlen > 0 && (size_t)sent >= msg.msg_iov->iov_len) {
@@ -390,8 +395,7 @@ static bool read_answer(struct lg_conn *c, int64_t deadline_ms, struct lg_resp *
             continue;
         if (n < 0) {
             *closed = !got_any && closed_by_peer(errno);
-            snprintf(err, err_len, "receive: %s",
-                     errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+            io_error(err, err_len, "receive", errno);
             return false;
         }
         if (n == 0)

@@ -7,10 +7,11 @@
  *   happened to the previous ones. Each of the --connections threads claims
  *   the next slot from a shared counter, sleeps until it is due and sends it
  *   on its own keep-alive connection (lg_http.c: plain HTTP/1.1 on a
- *   blocking socket, no connection shared between threads). Latency is measured twice: from the slot's due time
- *   (what a sender such as Shopline experiences, including the time spent
- *   waiting for a free connection: this avoids coordinated omission) and from
- *   the moment the request actually left (the server's service time). With
+ *   blocking socket, no connection shared between threads). Latency is
+ *   measured twice: from the slot's due time (what a sender such as
+ *   Shopline experiences, including the time spent waiting for a free
+ *   connection: this avoids coordinated omission) and from the moment the
+ *   request actually left (the server's service time). With
  *   --rate 0 every thread sends back to back and both figures coincide.
  *   "connects" counts new connections: about one per thread when keep-alive
  *   holds.
