@@ -26,7 +26,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -71,7 +70,8 @@ static bool value_has(const char *v, size_t len, const char *token)
 }
 
 /* The number in s[0..len) in base 10 or 16 (digits only, no sign or space),
- * or -1 when there is none or it exceeds LG_RESP_MAX; *used: digits read. */
+ * or -1 when there is none or it exceeds LG_RESP_MAX; *used (unless NULL):
+ * digits read. */
 static long bounded_number(const char *s, size_t len, int base, size_t *used)
 {
     long v = 0;
@@ -88,7 +88,8 @@ static long bounded_number(const char *s, size_t len, int base, size_t *used)
         if (v > LG_RESP_MAX)
             return -1;
     }
-    *used = i;
+    if (used != NULL)
+        *used = i;
     return i > 0 ? v : -1;
 }
 
@@ -99,12 +100,11 @@ static long chunked_length(const char *p, size_t avail)
 
     for (;;) {
         const char *eol = memchr(p + at, '\n', avail - at);
-        size_t digits;
         long size;
 
         if (eol == NULL)
             return avail - at > 64 ? -1 : 0;
-        size = bounded_number(p + at, (size_t)(eol - (p + at)), 16, &digits);
+        size = bounded_number(p + at, (size_t)(eol - (p + at)), 16, NULL);
         if (size < 0)
             return -1;
         at = (size_t)(eol - p) + 1;
@@ -278,14 +278,6 @@ void lg_conn_close(struct lg_conn *c)
     c->in_len = 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool conn_open(struct lg_conn *c, const struct lg_target *t, long timeout_ms, char *err,
                       size_t err_len)
 {
@@ -385,7 +377,7 @@ static bool read_answer(struct lg_conn *c, int64_t deadline_ms, struct lg_resp *
                      got_any ? "in the middle of an answer" : "before an answer");
             return false;
         }
-        if (mono_ms() > deadline_ms) {
+        if (now_ms_monotonic() > deadline_ms) {
             snprintf(err, err_len, "receive: timed out");
             return false;
         }
@@ -409,7 +401,7 @@ static bool read_answer(struct lg_conn *c, int64_t deadline_ms, struct lg_resp *
 bool lg_conn_exchange(struct lg_conn *c, const struct lg_target *t, const struct iovec *req,
                       int n_iov, long timeout_ms, int *status, char *err, size_t err_len)
 {
-    int64_t deadline_ms = mono_ms() + timeout_ms;
+    int64_t deadline_ms = now_ms_monotonic() + timeout_ms;
 
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = c->fd >= 0;

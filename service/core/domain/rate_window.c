@@ -26,6 +26,7 @@ void rate_window_add(struct rate_window *w, int64_t now_ms, long n)
 long rate_window_per_s(const struct rate_window *w, int64_t now_ms)
 {
     int64_t age = now_ms - w->start_ms;
+    long so_far;
 
     if (age >= 2 * (int64_t)w->window_ms) /* nothing for a whole window: quiet */
         return 0;
@@ -33,6 +34,6 @@ long rate_window_per_s(const struct rate_window *w, int64_t now_ms)
         return (long)(w->count * 1000 / age);
     /* the window in progress: its events so far over the whole window are a
      * rate it already reached, so a burst shows before its window ends */
-    return w->count * 1000 / w->window_ms > w->last_rate ? w->count * 1000 / w->window_ms
-                                                         : w->last_rate;
+    so_far = w->count * 1000 / w->window_ms;
+    return so_far > w->last_rate ? so_far : w->last_rate;
 }
