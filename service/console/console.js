@@ -99,6 +99,14 @@ sv.api = async function (method, path, body) {
   return data;
 };
 
+/* For a view's write actions: call when the view is shown, and refresh the
+   view through the function it returns once a write is answered. A write
+   answered after the user moved to another view leaves that view alone. */
+sv.onThisView = function () {
+  const navigation = sv.navigation;
+  return (refresh) => (navigation === sv.navigation ? refresh() : undefined);
+};
+
 sv.render = function (...nodes) {
   const v = document.getElementById("view");
   v.replaceChildren(...nodes);

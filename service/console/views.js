@@ -91,6 +91,7 @@ sv.views.exceptions = async function (args) {
     list = await sv.api("GET", "/api/v1/exceptions?limit=200" + (team ? "&team=" + team : ""));
   } catch (e) { return sv.render(el("h1", {}, "Exceptions"), teamTabs, sv.failure(e)); }
   const boxes = [];
+  const here = sv.onThisView();
   const act = async (ids, verb) => {
     const done = [];
     for (const id of ids) {
@@ -98,7 +99,7 @@ sv.views.exceptions = async function (args) {
       catch (e) { done.push("#" + id + ": " + e.message); }
     }
     sv.toast(done.join("; "));
-    sv.views.exceptions(args);
+    here(() => sv.views.exceptions(args));
   };
   const rows = list.items.map((x) => {
     const box = el("input", {type: "checkbox", value: x.id, "aria-label": "select exception " + x.id});
@@ -116,7 +117,7 @@ sv.views.exceptions = async function (args) {
       const r = await sv.api("POST", "/api/v1/exceptions/resolve", {team, note: note.value || undefined});
       sv.toast(r.results.length + " of " + r.matched + " handled");
     } catch (e) { sv.toast(e.message); }
-    sv.views.exceptions(args);
+    here(() => sv.views.exceptions(args));
   };
   sv.render(
     el("h1", {}, "Exceptions" + (team ? ": " + team.replace("_", " ") : "")), teamTabs,
@@ -189,10 +190,11 @@ sv.views.jobs = async function (args) {
   try { list = await sv.api("GET", "/api/v1/jobs?limit=100&state=" + state); }
   catch (e) { return sv.render(el("h1", {}, "Jobs"), sv.failure(e)); }
   const stateTabs = tabs("Job state", ["dead", "pending", "running", "done"].map((s) => [s, s]), state, "#/jobs/");
+  const here = sv.onThisView();
   const retry = async (id) => {
     try { const r = await sv.api("POST", "/api/v1/jobs/" + id + "/retry", {}); sv.toast("job " + id + ": " + r.state); }
     catch (e) { sv.toast("job " + id + ": " + e.message); }
-    sv.views.jobs(args);
+    here(() => sv.views.jobs(args));
   };
   sv.render(el("h1", {}, "Jobs: " + state), stateTabs,
     table(["Job", "Kind", "Attempts", "Last error", "Due", ""], list.items.map((j) => cells([

@@ -304,6 +304,7 @@ sv.views.carriers = async function () {
   };
   const general = el("p", {class: "error", role: "alert"});
   const status = el("p", {id: "carrier-result", class: "result", role: "status"});
+  const here = sv.onThisView();
   const fill = (c) => {
     f.carrier.input.value = c.carrier;
     f.service.input.value = c.service || "";
@@ -324,9 +325,11 @@ sv.views.carriers = async function () {
       const r = await sv.api("POST", "/api/v1/carriers", {carrier: v("carrier"), service: v("service"),
         tracking_company: v("company"), tracking_url_template: v("template") || null});
       sv.toast("Saved " + r.carrier + (r.service ? "/" + r.service : ""));
-      await sv.views.carriers();
-      document.getElementById("carrier-result").textContent = "Saved " + r.carrier + (r.service ? "/" + r.service : "") +
-        " → " + r.tracking_company + (r.example_url ? " (e.g. " + r.example_url + ")" : "") + ".";
+      await here(async () => {
+        await sv.views.carriers();
+        document.getElementById("carrier-result").textContent = "Saved " + r.carrier + (r.service ? "/" + r.service : "") +
+          " → " + r.tracking_company + (r.example_url ? " (e.g. " + r.example_url + ")" : "") + ".";
+      });
     } catch (e) {
       const m = /^invalid (carrier|company|URL template)|^a (carrier|tracking company) is required/.exec(e.message);
       const which = m ? {carrier: "carrier", company: "company", "URL template": "template", "tracking company": "company"}[m[1] || m[2]] : null;
@@ -337,7 +340,7 @@ sv.views.carriers = async function () {
     if (b.dataset.armed !== "1") { b.dataset.armed = "1"; b.textContent = "Confirm delete"; return; }
     try { await sv.api("POST", "/api/v1/carriers/delete", {carrier: c.carrier, service: c.service}); sv.toast("Deleted " + c.carrier); }
     catch (e) { sv.toast(e.message); }
-    sv.views.carriers();
+    here(() => sv.views.carriers());
   };
   const name = (c) => c.carrier + (c.service ? "/" + c.service : "");
   sv.render(

@@ -70,12 +70,13 @@ sv.views.return = async function (args) {
   catch (e) { return sv.render(el("h1", {}, "Return"), sv.failure(e)); }
   const lines = x.lines || [];
   const asked = lineSum(lines, "quantity");
+  const here = sv.onThisView();
   const decide = async (verb, body) => {
     try {
       const r = await sv.api("POST", "/api/v1/returns/" + x.id + "/" + verb, body);
       sv.toast("return #" + x.id + ": " + r.state.replace(/_/g, " "));
     } catch (e) { sv.toast("return #" + x.id + ": " + e.message); }
-    sv.views.return(args);
+    here(() => sv.views.return(args));
   };
   let actions = el("p", {class: "label"}, "No decision to take: only a requested return is authorised or rejected.");
   if (x.state === "requested") {

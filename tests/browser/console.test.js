@@ -449,19 +449,25 @@ async function main() {
     await ctx.close();
   });
 
-  await check("a view answered late does not replace the view shown since", async () => {
+  /* A logged-in page of its own whose requests matching held() wait for release(). */
+  async function heldPage(held) {
     const ctx = await browser.createBrowserContext();
     const p = await ctx.newPage();
     await p.setViewport({width: 1280, height: 800});
     await login(p, base, OPERATOR);
     await p.waitForSelector("::-p-text(Last 24 hours)");
     let release;
-    const held = new Promise((r) => { release = r; });
+    const gate = new Promise((r) => { release = r; });
     await p.setRequestInterception(true);
     p.on("request", async (req) => {
-      if (req.url().includes("/api/v1/dashboard")) await held; /* home's read answered late */
+      if (held(req)) await gate;
       req.continue();
     });
+    return {ctx, p, release};
+  }
+
+  await check("a view answered late does not replace the view shown since", async () => {
+    const {ctx, p, release} = await heldPage((req) => req.url().includes("/api/v1/dashboard")); /* home's read */
     await p.evaluate(() => { location.hash = "#/jobs"; });
     await p.waitForSelector("h1::-p-text(Jobs)");
     const late = p.waitForResponse((r) => r.url().includes("/api/v1/dashboard"));
@@ -474,6 +480,25 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500)); /* time for a stale render to land */
     const h1 = await p.$eval("#view h1", (h) => h.textContent);
     assert(h1.startsWith("Jobs"), "the late home view replaced Jobs: " + h1);
+    await ctx.close();
+  });
+
+  await check("a write answered after the user moved on does not bring its view back", async () => {
+    const id = await world.ask("sql INSERT INTO jobs (shop, kind, dedupe_key, payload, state, attempts, last_error, finished_at) " +
+      `VALUES ('${SHOP}', 'catalogue_sync', 'browser-dead-late', '{}', 'dead', 12, 'boom', now()) RETURNING id`);
+    const {ctx, p, release} = await heldPage((req) => req.method() === "POST" && req.url().includes("/retry"));
+    await p.evaluate(() => { location.hash = "#/jobs/dead"; });
+    await p.waitForSelector(`button[aria-label="retry job ${id}"]`);
+    const late = p.waitForResponse((r) => r.url().includes("/retry"));
+    await p.click(`button[aria-label="retry job ${id}"]`);
+    await p.evaluate(() => { location.hash = "#/orders"; });
+    await p.waitForSelector("h1::-p-text(Orders)");
+    release();
+    await late;
+    await p.waitForSelector("#toast.show");
+    await new Promise((r) => setTimeout(r, 500)); /* time for a refresh of Jobs to land */
+    const h1 = await p.$eval("#view h1", (h) => h.textContent);
+    assert(h1 === "Orders", "the retried job's view replaced Orders: " + h1);
     await ctx.close();
   });
 
