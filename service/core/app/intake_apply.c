@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply_pace.h"
 #include "exceptions.h"
 #include "inbox_store.h"
 #include "intake.h"
@@ -44,20 +45,18 @@
 /* After a lost pass (database unavailable). */
 #define APPLY_OUTAGE_PAUSE_MS 1000
 /*
- * Intake first. While deliveries are being deferred faster than this (per
- * second, measured over PRESSURE_WINDOW_MS), the webhooks are answered
- * before anything else: a pass takes PRESSED_BATCH rows at most and each
- * thread pauses PRESSED_PAUSE_MS times the number of threads after it, so
- * together they apply at most PRESSED_BATCH rows per PRESSED_PAUSE_MS (4
- * per 50 ms, 80/s: more than Peoplevox's budget can post, ~50 orders/s at
- * 15 calls / 15 s in full batches, so the warehouse does not wait for
- * it), in short passes that never hold a core for long, and the rest of
- * the machine answers webhooks (each applied row costs about as much as
- * several stored ones, and a pass on one of two cores shows in the
- * answers' p99). Below that rate, passes of batch_max rows run back to
- * back.
+ * Intake first (apply_pace.h). While deliveries are being deferred faster
+ * than INTAKE_PRESSURE_RATE (per second, over INTAKE_PRESSURE_WINDOW_MS),
+ * the webhooks are answered before anything else: a pass takes
+ * APPLY_PRESSED_BATCH rows at most and each thread pauses PRESSED_PAUSE_MS
+ * times the number of threads after it, so together they apply at most
+ * 4 rows per 50 ms (80/s: more than Peoplevox's budget can post, ~50
+ * orders/s at 15 calls / 15 s in full batches, so the warehouse does not
+ * wait for it), in short passes that never hold a core for long, and the
+ * rest of the machine answers webhooks (each applied row costs about as
+ * much as several stored ones, and a pass on one of two cores shows in
+ * the answers' p99).
  */
-#define PRESSED_BATCH 4
 #define PRESSED_PAUSE_MS 50
 /*
  * The first HOLD_MS of a backlog under pressure apply nothing at all:
@@ -66,6 +65,13 @@
  * few calls a minute anyway). A burst that lasts longer gets the trickle.
  */
 #define HOLD_MS 30000
+/*
+ * A thread nudged after an idle spell waits this long before its first
+ * pass: a burst's first ~50 deliveries are deferred before the rate shows
+ * it, and passes begun then held both cores while they waited (answers of
+ * 5-15 ms for a burst's first 50 ms at 1,000/s).
+ */
+#define SETTLE_MS 60
 
 static void count_applied(const char *outcome)
 {
@@ -188,6 +194,7 @@ struct applier_thread {
     struct intake_applier *a;
     int part;                 /* its partition of the pending rows */
     unsigned long empty_as_of; /* nudges + 1 when its partition was last found empty; 0: not */
+    struct apply_pace pace;   /* how hard it works next */
     struct store_conn *c;
     pthread_t thread;
 };
@@ -257,12 +264,20 @@ static void *applier_main(void *arg)
     while (!a->stopping) {
         unsigned long nudges = a->nudges;
         struct errbuf err = {""};
-        int claimed = 0, max = pressed(a) ? PRESSED_BATCH : a->cfg.batch_max;
+        const bool press = pressed(a);
+        int claimed = 0, max = 0;
         enum st st;
 
-        if (max == PRESSED_BATCH && now_ms_monotonic() - a->backlog_since_ms < HOLD_MS) {
+        switch (apply_pace_step(&t->pace, press,
+                                now_ms_monotonic() - a->backlog_since_ms < HOLD_MS, &max)) {
+        case APPLY_HOLD:
             pause_ms(a, PRESSED_PAUSE_MS); /* a burst's first seconds: intake only */
             continue;
+        case APPLY_SETTLE:
+            pause_ms(a, SETTLE_MS); /* a burst's start: let the rate show it */
+            continue;
+        case APPLY_PASS:
+            break;
         }
         a->nudged = false;
         a->busy++;
@@ -270,6 +285,7 @@ static void *applier_main(void *arg)
         st = intake_apply_pass(t->c, &a->cfg, t->part, max, &claimed, &err);
         pthread_mutex_lock(&a->lock);
         a->busy--;
+        apply_pace_done(&t->pace, max, claimed);
         if (st == ST_OK && claimed == 0 && a->nudges == nudges) {
             t->empty_as_of = nudges + 1;
             if (a->busy == 0 && all_parts_empty(a))
@@ -311,6 +327,7 @@ struct intake_applier *intake_applier_create(const char *url, const struct intak
     for (int i = 0; i < a->n_threads; i++) {
         a->threads[i].a = a;
         a->threads[i].part = i;
+        apply_pace_init(&a->threads[i].pace, cfg->batch_max);
         a->threads[i].c = store_conn_create(url);
         pthread_create(&a->threads[i].thread, NULL, applier_main, &a->threads[i]);
     }
