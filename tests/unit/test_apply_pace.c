@@ -18,6 +18,14 @@ static int pass_rows(struct apply_pace *p, bool pressed)
     return max;
 }
 
+/* The next step, which must be the settle. */
+static void settles(struct apply_pace *p)
+{
+    int max = -1;
+
+    assert_int_equal(apply_pace_step(p, false, false, &max), APPLY_SETTLE);
+}
+
 /* A started thread whose first pass found nothing: idle. */
 static void idle(struct apply_pace *p, int batch_max)
 {
@@ -28,15 +36,14 @@ static void idle(struct apply_pace *p, int batch_max)
 static void test_a_thread_starts_with_a_pass_then_settles_after_idling(void **state)
 {
     struct apply_pace p;
-    int max = -1;
 
     apply_pace_init(&p, 60);
     assert_int_equal(pass_rows(&p, false), APPLY_PRESSED_BATCH); /* what a crash left */
     apply_pace_done(&p, APPLY_PRESSED_BATCH, 0);                  /* nothing: idle */
-    assert_int_equal(apply_pace_step(&p, false, false, &max), APPLY_SETTLE);
+    settles(&p);
     assert_int_equal(pass_rows(&p, false), APPLY_PRESSED_BATCH); /* settled once */
     apply_pace_done(&p, APPLY_PRESSED_BATCH, 0);
-    assert_int_equal(apply_pace_step(&p, false, false, &max), APPLY_SETTLE);
+    settles(&p);
 }
 
 static void test_full_passes_double_up_to_the_cap(void **state)
@@ -45,7 +52,7 @@ static void test_full_passes_double_up_to_the_cap(void **state)
     int seen[8], n = 0;
 
     idle(&p, 60);
-    (void)apply_pace_step(&p, false, false, &(int){0}); /* the settle */
+    settles(&p);
     while (n < 8) {
         int max = pass_rows(&p, false);
 
@@ -62,7 +69,7 @@ static void test_full_passes_double_up_to_the_cap(void **state)
     apply_pace_done(&p, 60, 12);
     assert_int_equal(pass_rows(&p, false), 60);
     apply_pace_done(&p, 60, 0);
-    (void)apply_pace_step(&p, false, false, &(int){0}); /* the settle */
+    settles(&p);
     assert_int_equal(pass_rows(&p, false), 4);
 }
 
