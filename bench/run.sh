@@ -139,6 +139,10 @@ start_pg() {
   PG_SYNC_SHOWN=$(psql_q "SHOW synchronous_commit")
 }
 
+# run_var NAME: the value of the variable NAME, one of those set per run
+# (PENDING_x and DRAIN_x by drained, STEAL_x by loadgen).
+run_var() { printf '%s' "${!1}"; }
+
 psql_q() { "$PGBIN/psql" -qtAX "$PG_URL" -c "$1"; }
 
 # The service's environment (names as in the dev script's demo_env). Nothing
@@ -207,7 +211,7 @@ settle() {
 # "accepted" had their order logic applied, sql/031); sets PENDING_NAME (rows
 # pending when the run ended) and DRAIN_NAME (seconds until none was).
 drained() {
-  local t0 n first
+  local t0 n first drain
   t0=$(date +%s.%N)
   first=$(psql_q "SELECT count(*) FROM webhook_events WHERE outcome = 'pending'")
   n=$first
@@ -216,9 +220,10 @@ drained() {
     sleep 0.2
     n=$(psql_q "SELECT count(*) FROM webhook_events WHERE outcome = 'pending'")
   done
+  drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   printf -v "PENDING_$1" '%s' "$first"
-  printf -v "DRAIN_$1" '%s' "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
-  say "pending inbox: $first rows when the run ended, all applied $(eval echo "\$DRAIN_$1") s later"
+  printf -v "DRAIN_$1" '%s' "$drain"
+  say "pending inbox: $first rows when the run ended, all applied $drain s later"
 }
 
 # utime + stime of PID, in clock ticks.
@@ -322,8 +327,8 @@ bench_ingest() {
     say "round $r/$ROUNDS: the peer, max throughput, $CONNECTIONS connections, ${DURATION}s"
     loadgen "peer-max-$r" 0 "$DURATION" "$PEER_PID" "$PEER_URL"
     round_lines+=("$(awk -v r="$r" -v a="$(result_kv "$WORK/max-$r.log" rps)" \
-      -v b="$(result_kv "$WORK/peer-max-$r.log" rps)" -v sa="$(eval echo "\$STEAL_max_$r")" \
-      -v sb="$(eval echo "\$STEAL_peer_max_$r")" \
+      -v b="$(result_kv "$WORK/peer-max-$r.log" rps)" -v sa="$(run_var "STEAL_max_$r")" \
+      -v sb="$(run_var "STEAL_peer_max_$r")" \
       'BEGIN { printf "%.4f %d %s / %s = %.2fx (steal %s / %s %%)", (b > 0) ? a / b : 0, r, a, b, (b > 0) ? a / b : 0, sa, sb }')")
   done
   local peer_cmd="${LAST_CMD[*]}" max_cmd
@@ -334,10 +339,10 @@ bench_ingest() {
   med=$(printf '%s\n' "${round_lines[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p" | cut -d' ' -f2)
   cp "$WORK/max-$med.log" "$WORK/max.log"
   cp "$WORK/peer-max-$med.log" "$WORK/peer.log"
-  PENDING_max=$(eval echo "\$PENDING_max_$med")
-  DRAIN_max=$(eval echo "\$DRAIN_max_$med")
-  STEAL_max=$(eval echo "\$STEAL_max_$med")
-  STEAL_peer=$(eval echo "\$STEAL_peer_max_$med")
+  PENDING_max=$(run_var "PENDING_max_$med")
+  DRAIN_max=$(run_var "DRAIN_max_$med")
+  STEAL_max=$(run_var "STEAL_max_$med")
+  STEAL_peer=$(run_var "STEAL_peer_max_$med")
 
   settle
   say "fixed ${RATE} webhooks/s, $CONNECTIONS connections, ${DURATION}s"

@@ -156,8 +156,8 @@ bench_scale() {
                         FROM webhook_events w JOIN orders o ON o.id = w.order_id
                        WHERE w.received_at >= '$t_runs'" | tr '|' '/')
     local pend drain
-    pend=$(eval echo "\$PENDING_max_${f}x")
-    drain=$(eval echo "\$DRAIN_max_${f}x")
+    pend=$(run_var "PENDING_max_${f}x")
+    drain=$(run_var "DRAIN_max_${f}x")
     rows+=("$(printf '%-5s %10s %8s %9s %10s %9s %9s %10s %9s %7s %7s %9s %12s %10s' "${f}x" "$orders" "$SEED_S" \
       "$(awk -v b="$db_bytes" 'BEGIN { printf "%.2f", b / 2^30 }')" \
       "$(result_kv "$WORK/max-${f}x.log" rps)" "$(result_kv "$WORK/max-${f}x.log" p50_ms)" \
@@ -169,7 +169,7 @@ bench_scale() {
     local excs
     excs=$(psql_q "SELECT coalesce(string_agg(type || ' ' || n, ', '), 'none') FROM (SELECT type, count(*) AS n
                      FROM exceptions WHERE first_seen >= '$t_runs' GROUP BY type) AS x")
-    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order; sequential scans during the runs: ${seq#*|}; host steal % during the max / fixed run: $(eval echo "\$STEAL_max_${f}x / \$STEAL_fixed_${f}x")")
+    ROW_NOTES+=("${f}x: deliveries stored for already stored orders / all: $updates; exceptions raised: $excs; bytes per stored order: $per_order; sequential scans during the runs: ${seq#*|}; host steal % during the max / fixed run: $(run_var "STEAL_max_${f}x") / $(run_var "STEAL_fixed_${f}x")")
   done
 
   local cpu

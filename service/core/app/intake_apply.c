@@ -264,11 +264,10 @@ static void *applier_main(void *arg)
     while (!a->stopping) {
         unsigned long nudges = a->nudges;
         struct errbuf err = {""};
-        const bool press = pressed(a);
         int claimed = 0, max = 0;
         enum st st;
 
-        switch (apply_pace_step(&t->pace, press,
+        switch (apply_pace_step(&t->pace, pressed(a),
                                 now_ms_monotonic() - a->backlog_since_ms < HOLD_MS, &max)) {
         case APPLY_HOLD:
             pause_ms(a, PRESSED_PAUSE_MS); /* a burst's first seconds: intake only */
