@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common.h"
 #include "store.h"
@@ -81,13 +82,14 @@ enum st inbox_store_insert_pending(struct store_conn *c, const struct inbox_row 
 /*
  * In the caller's transaction: locks up to max pending rows of partition
  * part (0..parts-1, by a hash of order_key: one order's rows are all in
- * one) not locked by another transaction, oldest first, and returns them
+ * one) with ids above after (0: any), not locked by another transaction,
+ * oldest first (sql/033: always the ordered index scan), and returns them
  * (id, shop, webhook_id, topic, api_version, headers, body (bytea, text
  * format)). Rows that failed INBOX_APPLY_ATTEMPTS times are no longer
  * pending. The caller PQclears.
  */
 PGresult *inbox_store_claim_pending(struct store_conn *c, int max, int part, int parts,
-                                    enum st *st, struct errbuf *err);
+                                    int64_t after, enum st *st, struct errbuf *err);
 
 /*
  * Gives pending row event_id, claimed in the caller's transaction (so

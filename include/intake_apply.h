@@ -18,6 +18,7 @@
 #define SHOPVOX_INTAKE_APPLY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common.h"
 #include "store.h"
@@ -44,13 +45,15 @@ struct intake_apply_cfg {
  * One pass on connection c (no transaction open): BEGIN, claims up to
  * max (<= 60) pending rows of partition part (0..cfg->threads-1; one
  * order's rows are all in one partition), applies each under its own savepoint,
- * COMMIT. *claimed counts the rows claimed (0: nothing was pending).
+ * COMMIT. Only rows with ids above *after (0: any) are claimed, and *after
+ * becomes the last id claimed (claim_cursor.h). *claimed counts the rows
+ * claimed (0: nothing was pending above *after).
  * ST_RETRY / ST_FAIL when the transaction was lost (nothing of it stays;
  * the rows are pending again); a row that failed alone does not fail the
  * pass.
  */
 enum st intake_apply_pass(struct store_conn *c, const struct intake_apply_cfg *cfg, int part,
-                          int max, int *claimed, struct errbuf *err);
+                          int max, int64_t *after, int *claimed, struct errbuf *err);
 
 struct intake_applier;
 

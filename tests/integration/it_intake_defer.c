@@ -63,6 +63,14 @@ static const char *outcome_of(const char *wid)
     return out;
 }
 
+/* One pass of up to 16 rows of partition 0 of 1, claimed from the start. */
+static enum st apply_pass(struct store_conn *c, int *claimed, struct errbuf *err)
+{
+    int64_t after = 0;
+
+    return intake_apply_pass(c, &apply_cfg, 0, 16, &after, claimed, err);
+}
+
 /* Passes until one claims nothing; returns the rows claimed in all. */
 static int apply_all(struct store_conn *c)
 {
@@ -70,7 +78,7 @@ static int apply_all(struct store_conn *c)
     int claimed = 0, total = 0;
 
     do {
-        if (intake_apply_pass(c, &apply_cfg, 0, 16, &claimed, &err) != ST_OK)
+        if (apply_pass(c, &claimed, &err) != ST_OK)
             fail_msg("apply pass: %s", err.msg);
         total += claimed;
     } while (claimed > 0);
@@ -153,21 +161,21 @@ static void test_a_row_that_cannot_be_applied_is_retried_then_failed_for_ops(voi
     refuse_order("9301");
     assert_int_equal(inbox_store_insert_pending(c, rows, 2, inserted, &err), ST_OK);
     for (int attempt = 1; attempt < INBOX_APPLY_ATTEMPTS; attempt++) {
-        assert_int_equal(intake_apply_pass(c, &apply_cfg, 0, 16, &claimed, &err), ST_OK);
+        assert_int_equal(apply_pass(c, &claimed, &err), ST_OK);
         assert_string_equal(outcome_of("refused-1"), "pending");
         assert_int_equal(it_sql_longf(db, "SELECT apply_attempts FROM webhook_events WHERE "
                                           "webhook_id = '%s'", "refused-1"), attempt);
     }
     /* the good row of the same pass was applied at once */
     assert_string_equal(outcome_of("fine-1"), "stored");
-    assert_int_equal(intake_apply_pass(c, &apply_cfg, 0, 16, &claimed, &err), ST_OK);
+    assert_int_equal(apply_pass(c, &claimed, &err), ST_OK);
     assert_int_equal(claimed, 1);
     assert_string_equal(outcome_of("refused-1"), "failed");
     assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM exceptions WHERE type = "
                                       "'invalid_webhook' AND state = 'open' AND subject = '%s' "
                                       "AND detail LIKE '%%refused by the test%%'", "refused-1"), 1);
     /* given up: no longer claimed, its body kept for inspection */
-    assert_int_equal(intake_apply_pass(c, &apply_cfg, 0, 16, &claimed, &err), ST_OK);
+    assert_int_equal(apply_pass(c, &claimed, &err), ST_OK);
     assert_int_equal(claimed, 0);
     assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id = "
                                       "'%s' AND body IS NOT NULL", "refused-1"), 1);
@@ -446,6 +454,52 @@ static void test_a_burst_goes_to_the_inbox_then_is_applied(void **state)
     intake_applier_destroy(a);
 }
 
+/*
+ * The applier claims from past its last claim while a backlog drains
+ * (claim_cursor.h). A row whose INSERT commits after higher ids were
+ * claimed lies below that cursor: it is applied all the same.
+ */
+static void test_a_row_committed_below_the_claim_cursor_is_applied(void **state)
+{
+    const struct intake_apply_cfg one = {IT_SHOP, "paid", NULL, 4, 100, 1};
+    struct intake_applier *a = intake_applier_create(db, &one);
+    struct store_conn *late = store_conn_create(db), *c = store_conn_create(db);
+    struct errbuf err = {""};
+    char *late_body = mug_order("9601", "paid", NULL), *bodies[30];
+    struct inbox_row row = pending(IT_SHOP, "late-0", late_body);
+    bool inserted = false;
+
+    (void)state;
+    assert_true(backlog_clears(a));
+    assert_int_equal(store_cmd(late, "BEGIN", &err), ST_OK);
+    assert_int_equal(inbox_store_insert_pending(late, &row, 1, &inserted, &err), ST_OK);
+    for (int i = 0; i < 30; i++) { /* higher ids, committed first */
+        char id[16], wid[16];
+
+        snprintf(id, sizeof(id), "%d", 9610 + i);
+        snprintf(wid, sizeof(wid), "cur-%d", i);
+        bodies[i] = mug_order(id, "paid", NULL);
+        row = pending(IT_SHOP, wid, bodies[i]);
+        assert_int_equal(inbox_store_insert_pending(c, &row, 1, &inserted, &err), ST_OK);
+    }
+    intake_applier_nudge(a, 30);
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM webhook_events WHERE webhook_id "
+                                          "LIKE 'cur-%' AND outcome = 'stored'", 30, 10000), 30);
+    assert_int_equal(it_sql_longf(db, "SELECT count(*) FROM webhook_events WHERE webhook_id = "
+                                      "'%s'", "late-0"), 0); /* not committed yet */
+    assert_int_equal(store_cmd(late, "COMMIT", &err), ST_OK);
+    intake_applier_nudge(a, 1);
+    assert_int_equal(it_wait_sql_long(db, "SELECT count(*) FROM webhook_events WHERE webhook_id "
+                                          "= 'late-0' AND outcome = 'stored'", 1, 10000), 1);
+    assert_true(backlog_clears(a));
+    intake_applier_destroy(a);
+    store_conn_destroy(late);
+    store_conn_destroy(c);
+    free(late_body);
+    for (int i = 0; i < 30; i++)
+        free(bodies[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_a_burst_goes_to_the_inbox_then_is_applied),
         cmocka_unit_test(test_deferred_groups_are_stored_one_at_a_time),
         cmocka_unit_test(test_a_held_deferred_group_does_not_hold_the_next),
+        cmocka_unit_test(test_a_row_committed_below_the_claim_cursor_is_applied),
     };
 
     it_require_db();

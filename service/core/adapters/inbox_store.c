@@ -188,21 +188,19 @@ enum st inbox_store_insert_pending(struct store_conn *c, const struct inbox_row 
 }
 
 PGresult *inbox_store_claim_pending(struct store_conn *c, int max, int part, int parts,
-                                    enum st *st, struct errbuf *err)
+                                    int64_t after, enum st *st, struct errbuf *err)
 {
-    char max_s[16], part_s[16], parts_s[16];
-    const char *p[3] = {max_s, part_s, parts_s};
+    char max_s[16], part_s[16], parts_s[16], after_s[24];
+    const char *p[4] = {max_s, part_s, parts_s, after_s};
 
     snprintf(max_s, sizeof(max_s), "%d", max);
     snprintf(part_s, sizeof(part_s), "%d", part);
     snprintf(parts_s, sizeof(parts_s), "%d", parts < 1 ? 1 : parts);
-    return store_exec_prepared(
-        c, "inbox_claim_pending",
-        "SELECT id, shop, webhook_id, topic, api_version, headers::text, body "
-        "FROM webhook_events WHERE outcome = 'pending' AND apply_attempts < "
-        INBOX_APPLY_ATTEMPTS_S " AND (hashtext(coalesce(order_key, '')) & 2147483647) % "
-        "$3::int = $2::int ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-        3, p, NULL, NULL, st, err);
+    snprintf(after_s, sizeof(after_s), "%lld", (long long)after);
+    return store_exec_prepared(c, "inbox_claim_pending",
+                               "SELECT * FROM inbox_claim_pending($1::int, $2::int, $3::int, "
+                               "$4::bigint, " INBOX_APPLY_ATTEMPTS_S ")",
+                               4, p, NULL, NULL, st, err);
 }
 
 enum st inbox_store_mark_applied(struct store_conn *c, const char *event_id,

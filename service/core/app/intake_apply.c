@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "apply_pace.h"
+#include "claim_cursor.h"
 #include "exceptions.h"
 #include "inbox_store.h"
 #include "intake.h"
@@ -155,7 +156,7 @@ static enum st apply_row(struct store_conn *c, const struct intake_apply_cfg *cf
 }
 
 enum st intake_apply_pass(struct store_conn *c, const struct intake_apply_cfg *cfg, int part,
-                          int max, int *claimed, struct errbuf *err)
+                          int max, int64_t *after, int *claimed, struct errbuf *err)
 {
     PGresult *res = NULL;
     bool lost = false, settled = false;
@@ -170,9 +171,11 @@ enum st intake_apply_pass(struct store_conn *c, const struct intake_apply_cfg *c
     if (st == ST_OK) /* see the top of this file */
         st = store_cmd_deferred(c, "SET LOCAL synchronous_commit = off", err);
     if (st == ST_OK)
-        res = inbox_store_claim_pending(c, max, part, cfg->threads, &st, err);
+        res = inbox_store_claim_pending(c, max, part, cfg->threads, *after, &st, err);
     if (res != NULL)
         *claimed = PQntuples(res);
+    if (*claimed > 0)
+        *after = strtoll(PQgetvalue(res, *claimed - 1, 0), NULL, 10);
     for (int i = 0; st == ST_OK && i < *claimed; i++) {
         st = apply_row(c, cfg, res, i, &lost, &settled, err);
         n_settled += settled;
@@ -195,6 +198,7 @@ struct applier_thread {
     int part;                 /* its partition of the pending rows */
     unsigned long empty_as_of; /* nudges + 1 when its partition was last found empty; 0: not */
     struct apply_pace pace;   /* how hard it works next */
+    struct claim_cursor cursor; /* where its next claim starts */
     struct store_conn *c;
     pthread_t thread;
 };
@@ -265,6 +269,8 @@ static void *applier_main(void *arg)
         unsigned long nudges = a->nudges;
         struct errbuf err = {""};
         int claimed = 0, max = 0;
+        int64_t from, last;
+        bool empty;
         enum st st;
 
         switch (apply_pace_step(&t->pace, pressed(a),
@@ -280,12 +286,17 @@ static void *applier_main(void *arg)
         }
         a->nudged = false;
         a->busy++;
+        last = from = claim_cursor_next(&t->cursor, now_ms_monotonic());
         pthread_mutex_unlock(&a->lock);
-        st = intake_apply_pass(t->c, &a->cfg, t->part, max, &claimed, &err);
+        st = intake_apply_pass(t->c, &a->cfg, t->part, max, &last, &claimed, &err);
         pthread_mutex_lock(&a->lock);
         a->busy--;
+        empty = claim_cursor_done(&t->cursor, from, st == ST_OK, max, claimed, last,
+                                  now_ms_monotonic());
+        if (st == ST_OK && claimed == 0 && !empty)
+            continue; /* nothing above the cursor: look again from the start */
         apply_pace_done(&t->pace, max, claimed);
-        if (st == ST_OK && claimed == 0 && a->nudges == nudges) {
+        if (empty && a->nudges == nudges) {
             t->empty_as_of = nudges + 1;
             if (a->busy == 0 && all_parts_empty(a))
                 a->backlog = false;
@@ -327,6 +338,7 @@ struct intake_applier *intake_applier_create(const char *url, const struct intak
         a->threads[i].a = a;
         a->threads[i].part = i;
         apply_pace_init(&a->threads[i].pace, cfg->batch_max);
+        claim_cursor_init(&a->threads[i].cursor);
         a->threads[i].c = store_conn_create(url);
         pthread_create(&a->threads[i].thread, NULL, applier_main, &a->threads[i]);
     }
