@@ -197,6 +197,33 @@ static void test_claim_more_takes_due_jobs_of_one_kind_and_shop(void **state)
     }
 }
 
+/* A job of the kind whose lease lapsed is taken again, in run_at order with the due ones. */
+static void test_claim_more_rescues_lapsed_leases_in_order(void **state)
+{
+    struct job dead, got[2], last;
+    struct errbuf err = {""};
+
+    (void)state;
+    it_sql_exec(db, "DELETE FROM jobs");
+    enqueue_n("batch_kind", "m", 3);
+    assert_int_equal(job_claim_more(c1, "dead-worker", 60, "batch_kind", IT_SHOP, 1, &dead, &err),
+                     1);
+    assert_string_equal(dead.dedupe_key, "m0");
+    it_sql_exec(db, "UPDATE jobs SET lease_until = now() - interval '1 second', "
+                    "run_at = now() - interval '1 hour' WHERE dedupe_key = 'm0'");
+    assert_int_equal(job_claim_more(c2, "w2", 60, "batch_kind", IT_SHOP, 2, got, &err), 2);
+    assert_string_equal(got[0].dedupe_key, "m0");
+    assert_int_equal(got[0].attempts, 2);
+    assert_string_equal(got[1].dedupe_key, "m1");
+    /* the locks of rows picked and not taken ended with the claim */
+    assert_int_equal(job_claim_more(c1, "w1", 60, "batch_kind", IT_SHOP, 8, &last, &err), 1);
+    assert_string_equal(last.dedupe_key, "m2");
+    job_cleanup(&dead);
+    job_cleanup(&last);
+    for (int i = 0; i < 2; i++)
+        job_cleanup(&got[i]);
+}
+
 /* A request for work while its job runs is kept: the job runs once more. */
 static void test_enqueue_while_running_runs_once_more(void **state)
 {
@@ -543,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_retries_back_off_then_die_with_an_exception),
         cmocka_unit_test(test_permanent_failure_dies_at_once),
         cmocka_unit_test(test_claim_more_takes_due_jobs_of_one_kind_and_shop),
+        cmocka_unit_test(test_claim_more_rescues_lapsed_leases_in_order),
         cmocka_unit_test(test_enqueue_while_running_runs_once_more),
         cmocka_unit_test(test_rerun_requested_survives_a_dead_attempt),
         cmocka_unit_test(test_throttled_attempts_do_not_count),

@@ -3,8 +3,9 @@
  *
  * Claiming is one statement: pick the due row of the lowest rank (the
  * kind's priority: HIGH, NORMAL, LOW), oldest first, with FOR UPDATE SKIP
- * LOCKED (so concurrent workers, in any process, never pick the same row)
- * and mark it running with a lease in the same UPDATE. Ranking keeps a
+ * LOCKED (so concurrent workers, in any process, never pick the same row;
+ * job_pick_next and job_pick_more, sql/034, always in index order) and
+ * mark it running with a lease in the same UPDATE. Ranking keeps a
  * paid order's post and a despatch's fulfillment ahead of a stock take's
  * thousands of inventory pushes that were due earlier. Completion and
  * failure are fenced by (id, attempts): a worker whose lease expired and
@@ -144,9 +145,7 @@ enum st job_enqueue(struct store_conn *c, const char *shop, const char *kind,
 static const char *const claim_sql =
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, "
     "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
-    "WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= now()) "
-    "OR (state = 'running' AND lease_until < now()) ORDER BY rank, run_at, id "
-    "LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "WHERE id = (SELECT job_pick_next()) "
     "RETURNING id, kind, shop, dedupe_key, payload::text, attempts, max_attempts, "
     "uncounted_attempts";
 
@@ -188,9 +187,7 @@ int job_claim(struct store_conn *c, const char *worker_id, int lease_s, struct j
 }
 
 static const char *const claim_more_sql =
-    "WITH picked AS (SELECT id FROM jobs WHERE kind = $3 AND shop = $4 AND "
-    "((state = 'pending' AND run_at <= now()) OR (state = 'running' AND lease_until < now())) "
-    "ORDER BY run_at, id LIMIT $5::int FOR UPDATE SKIP LOCKED), "
+    "WITH picked AS (SELECT id FROM job_pick_more($3, $4, $5::int) id), "
     "claimed AS (UPDATE jobs j SET state = 'running', attempts = attempts + 1, locked_by = $1, "
     "lease_until = now() + ($2::int * interval '1 second'), updated_at = now() "
     "FROM picked WHERE j.id = picked.id "
