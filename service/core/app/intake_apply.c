@@ -2,8 +2,9 @@
  * intake_apply.c - applies the pending inbox (see intake_apply.h).
  *
  * A pass is one transaction, in pipeline mode like a committer's group:
- * BEGIN, the claim (rows locked, oldest first, skipping rows another
- * replica holds), each row through intake_process_nested with the row's
+ * BEGIN, the claim (rows locked, oldest first from where the thread's last
+ * full claim ended, claim_cursor.h, skipping rows another replica holds),
+ * each row through intake_process_nested with the row's
  * id as pending_id (so the row itself gets the outcome instead of a new
  * row being inserted), COMMIT. The duplicate webhook id was settled when
  * the row was inserted; everything else (replayed bytes, stale updates,
