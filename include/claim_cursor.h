@@ -37,12 +37,12 @@ void claim_cursor_init(struct claim_cursor *c);
 int64_t claim_cursor_next(struct claim_cursor *c, int64_t now_ms);
 
 /*
- * After a claim from `from` (what claim_cursor_next returned) of max rows
- * that claimed `claimed`, the last with id last_id, in a pass that ok
- * (committed). Returns whether the partition was found empty: a claim
- * from the start that found nothing.
+ * After the claim claim_cursor_next started (of max rows) claimed
+ * `claimed`, the last with id last_id, in a pass that ok (committed).
+ * Returns whether the partition was found empty: a claim from the start
+ * that found nothing.
  */
-bool claim_cursor_done(struct claim_cursor *c, int64_t from, bool ok, int max, int claimed,
-                       int64_t last_id, int64_t now_ms);
+bool claim_cursor_done(struct claim_cursor *c, bool ok, int max, int claimed, int64_t last_id,
+                       int64_t now_ms);
 
 #endif

@@ -25,9 +25,10 @@ static void test_a_full_claim_moves_the_cursor_past_its_last_row(void **state)
 
     (void)state;
     claim_cursor_init(&c);
-    assert_false(claim_cursor_done(&c, claim_cursor_next(&c, 1000), true, 32, 32, 532, 1000));
+    claim_cursor_next(&c, 1000); /* the claim starts here */
+    assert_false(claim_cursor_done(&c, true, 32, 32, 532, 1000));
     assert_int_equal(claim_cursor_next(&c, 1010), 532);
-    assert_false(claim_cursor_done(&c, 532, true, 32, 32, 600, 1010));
+    assert_false(claim_cursor_done(&c, true, 32, 32, 600, 1010));
     assert_int_equal(claim_cursor_next(&c, 1020), 600);
 }
 
@@ -37,12 +38,12 @@ static void test_a_short_claim_starts_the_next_from_the_beginning(void **state)
 
     (void)state;
     claim_cursor_init(&c);
-    claim_cursor_done(&c, 0, true, 32, 32, 532, 1000);
+    claim_cursor_done(&c, true, 32, 32, 532, 1000);
     /* rows below 532 may have committed late: not empty, look again from 0 */
-    assert_false(claim_cursor_done(&c, 532, true, 32, 5, 540, 1010));
+    assert_false(claim_cursor_done(&c, true, 32, 5, 540, 1010));
     assert_int_equal(claim_cursor_next(&c, 1020), 0);
-    claim_cursor_done(&c, 0, true, 32, 32, 700, 1030);
-    assert_false(claim_cursor_done(&c, 700, true, 32, 0, 700, 1040));
+    claim_cursor_done(&c, true, 32, 32, 700, 1030);
+    assert_false(claim_cursor_done(&c, true, 32, 0, 700, 1040));
     assert_int_equal(claim_cursor_next(&c, 1050), 0);
 }
 
@@ -52,12 +53,13 @@ static void test_only_an_empty_claim_from_the_beginning_says_empty(void **state)
 
     (void)state;
     claim_cursor_init(&c);
-    assert_true(claim_cursor_done(&c, 0, true, 32, 0, 0, 1000));
-    claim_cursor_done(&c, 0, true, 32, 32, 532, 1000);
-    assert_false(claim_cursor_done(&c, 532, true, 32, 0, 532, 1010));
-    assert_true(claim_cursor_done(&c, claim_cursor_next(&c, 1020), true, 32, 0, 0, 1020));
+    assert_true(claim_cursor_done(&c, true, 32, 0, 0, 1000));
+    claim_cursor_done(&c, true, 32, 32, 532, 1000);
+    assert_false(claim_cursor_done(&c, true, 32, 0, 532, 1010));
+    claim_cursor_next(&c, 1020); /* the claim starts here */
+    assert_true(claim_cursor_done(&c, true, 32, 0, 0, 1020));
     /* a failed pass found nothing it can vouch for */
-    assert_false(claim_cursor_done(&c, 0, false, 32, 0, 0, 1030));
+    assert_false(claim_cursor_done(&c, false, 32, 0, 0, 1030));
 }
 
 static void test_a_failed_pass_starts_the_next_from_the_beginning(void **state)
@@ -66,8 +68,8 @@ static void test_a_failed_pass_starts_the_next_from_the_beginning(void **state)
 
     (void)state;
     claim_cursor_init(&c);
-    claim_cursor_done(&c, 0, true, 32, 32, 532, 1000);
-    assert_false(claim_cursor_done(&c, 532, false, 32, 32, 600, 1010));
+    claim_cursor_done(&c, true, 32, 32, 532, 1000);
+    assert_false(claim_cursor_done(&c, false, 32, 32, 600, 1010));
     assert_int_equal(claim_cursor_next(&c, 1020), 0);
 }
 
@@ -78,15 +80,15 @@ static void test_cursor_claims_go_back_to_the_beginning_after_the_reset_time(voi
 
     (void)state;
     claim_cursor_init(&c);
-    claim_cursor_done(&c, 0, true, 32, 32, 100, t);
+    claim_cursor_done(&c, true, 32, 32, 100, t);
     for (int64_t id = 100; t < 1000 + CLAIM_CURSOR_RESET_MS - 50; t += 50, id += 32) {
         from = claim_cursor_next(&c, t);
         assert_int_equal(from, id);
-        claim_cursor_done(&c, from, true, 32, 32, id + 32, t);
+        claim_cursor_done(&c, true, 32, 32, id + 32, t);
     }
     assert_int_equal(claim_cursor_next(&c, 1000 + CLAIM_CURSOR_RESET_MS), 0);
     /* and the reset time counts again from the next cursor */
-    claim_cursor_done(&c, 0, true, 32, 32, 5000, 1000 + CLAIM_CURSOR_RESET_MS);
+    claim_cursor_done(&c, true, 32, 32, 5000, 1000 + CLAIM_CURSOR_RESET_MS);
     assert_int_equal(claim_cursor_next(&c, 1000 + 2 * CLAIM_CURSOR_RESET_MS - 1), 5000);
 }
 

@@ -270,7 +270,7 @@ static void *applier_main(void *arg)
         unsigned long nudges = a->nudges;
         struct errbuf err = {""};
         int claimed = 0, max = 0;
-        int64_t from, last;
+        int64_t last;
         bool empty;
         enum st st;
 
@@ -287,13 +287,12 @@ static void *applier_main(void *arg)
         }
         a->nudged = false;
         a->busy++;
-        last = from = claim_cursor_next(&t->cursor, now_ms_monotonic());
+        last = claim_cursor_next(&t->cursor, now_ms_monotonic());
         pthread_mutex_unlock(&a->lock);
         st = intake_apply_pass(t->c, &a->cfg, t->part, max, &last, &claimed, &err);
         pthread_mutex_lock(&a->lock);
         a->busy--;
-        empty = claim_cursor_done(&t->cursor, from, st == ST_OK, max, claimed, last,
-                                  now_ms_monotonic());
+        empty = claim_cursor_done(&t->cursor, st == ST_OK, max, claimed, last, now_ms_monotonic());
         if (st == ST_OK && claimed == 0 && !empty)
             continue; /* nothing above the cursor: look again from the start */
         apply_pace_done(&t->pace, max, claimed);

@@ -17,9 +17,11 @@ int64_t claim_cursor_next(struct claim_cursor *c, int64_t now_ms)
     return c->after;
 }
 
-bool claim_cursor_done(struct claim_cursor *c, int64_t from, bool ok, int max, int claimed,
-                       int64_t last_id, int64_t now_ms)
+bool claim_cursor_done(struct claim_cursor *c, bool ok, int max, int claimed, int64_t last_id,
+                       int64_t now_ms)
 {
+    int64_t from = c->after; /* where the claim started */
+
     if (!ok || claimed < max || last_id <= from) {
         c->after = 0;
         return ok && claimed == 0 && from == 0;
