@@ -9,7 +9,8 @@
  * The first call decides whether a body will be read at all (admit, the
  * declared length against the cap, the budget); a refusal there is
  * queued before the body and MHD closes the connection after it without
- * reading on. A refusal while a chunked body arrives (cap or budget
+ * reading on, except a declared length a little over the cap, which is
+ * read, dropped and then refused (DISCARD_FACTOR). A refusal while a chunked body arrives (cap or budget
  * passed) stops reading at once: MHD queues the answer if the state of
  * the request allows it and otherwise closes the connection.
  *
@@ -58,6 +59,15 @@
 
 #define WATCH_TICK_MS 100
 
+/*
+ * A body declared over the cap, by up to this factor, is read and dropped
+ * before its 413: a server that answers and closes with the body still
+ * coming makes the kernel reset the connection, and a sender that does not
+ * wait for 100-continue then sees a reset instead of the answer. Beyond
+ * it, and for a chunked body past the cap, the answer comes unread.
+ */
+#define DISCARD_FACTOR 4u
+
 enum phase { PHASE_HEADERS, PHASE_BODY, PHASE_ANSWER };
 
 /* One open connection, as the deadline watcher sees it. */
@@ -88,6 +98,7 @@ struct req_state {
     size_t reserved;   /* of the server's body budget */
     unsigned slot;     /* the client address's slot of the budget */
     bool refused;      /* answered before the body was complete */
+    bool discarding;   /* over the cap but read on, unkept, to answer 413 once it is in */
     int64_t start_ns;
 };
 
@@ -475,7 +486,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *
     watch_phase(s, conn, PHASE_BODY);
     if (!declares_body(conn, &length))
         return MHD_YES; /* answered on the last call, as any request */
-    if (length > 0 && (unsigned long long)length > s->opts.max_body_bytes)
+    if (length > 0 && (unsigned long long)length > DISCARD_FACTOR * (unsigned long long)s->opts.max_body_bytes)
         return refuse(s, conn, method, url, rs, false, 413, "too_large",
                       "request body too large");
     if (s->opts.admit != NULL) {
@@ -486,6 +497,10 @@ static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *
         }
         buf_cleanup(&resp.body);
         buf_cleanup(&resp.headers);
+    }
+    if (length > 0 && (unsigned long long)length > s->opts.max_body_bytes) {
+        rs->discarding = true; /* answered 413 on the last call, after the whole body */
+        return MHD_YES;
     }
     if (length > 0 && !budget_reserve(s, rs, (size_t)length))
         return refuse(s, conn, method, url, rs, false, 503, "busy", "server busy; retry later");
@@ -501,6 +516,8 @@ static enum MHD_Result on_chunk(struct http_server *s, struct MHD_Connection *co
 
     if (rs->refused)
         return MHD_NO;
+    if (rs->discarding)
+        return MHD_YES; /* the declared length bounds it: DISCARD_FACTOR times the cap */
     if (total > s->opts.max_body_bytes || total < n)
         return refuse(s, conn, method, url, rs, true, 413, "too_large", "request body too large");
     if (!budget_reserve(s, rs, total))
@@ -533,6 +550,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (rs->refused)
         return MHD_YES; /* the answer is queued already */
+    if (rs->discarding)
+        return refuse(s, conn, method, url, rs, false, 413, "too_large", "request body too large");
     return finish(s, conn, method, url, rs);
 }
 
