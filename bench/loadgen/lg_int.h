@@ -57,6 +57,7 @@ struct options {
     bool allow_remote;
     long retries;      /* redeliveries of one delivery after a transport error or 408/429/5xx */
     bool deliver_all;  /* every slot of the window is sent, late if need be; dups on top */
+    long slow_ms;      /* > 0: each answer slower than this (from schedule) is listed on stderr */
     struct lg_target target; /* from url */
 };
 

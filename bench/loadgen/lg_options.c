@@ -19,6 +19,7 @@ static void usage(FILE *f)
           "               [--rate N] [--duration S] [--connections C] [--orders N]\n"
           "               [--dup-ratio R] [--shop-domain D] [--timeout-ms MS] [--seed N]\n"
           "               [--allow-remote] [--retries N] [--deliver-all] [--first-seq N]\n"
+          "               [--slow-ms MS]\n"
           "\n"
           "  --url URL         webhook endpoint (http), e.g. http://127.0.0.1:8080/webhooks/shopline\n"
           "  --secret S        app secret used to sign bodies (hex HMAC-SHA256)\n"
@@ -38,7 +39,10 @@ static void usage(FILE *f)
           "                    re-deliveries on top, new delivery k is order k: rate x\n"
           "                    duration distinct new orders exactly (up to --orders)\n"
           "  --first-seq N     number of the first delivery (0): runs sharing a --seed (and\n"
-          "                    so its order ids) get distinct webhook ids from distinct N\n",
+          "                    so its order ids) get distinct webhook ids from distinct N\n"
+          "  --slow-ms MS      list every answer slower than MS from its schedule on stderr, one\n"
+          "                    line each: when it was due (ms since the start and wall-clock ms)\n"
+          "                    and its latency from schedule and from send (off)\n",
           f);
 }
 
@@ -88,7 +92,7 @@ static char *read_secret_file(const char *path)
 
 enum { OPT_URL = 256, OPT_SECRET, OPT_SECRET_FILE, OPT_RATE, OPT_DURATION, OPT_CONNECTIONS,
        OPT_ORDERS, OPT_DUP_RATIO, OPT_SHOP_DOMAIN, OPT_TIMEOUT, OPT_SEED, OPT_ALLOW_REMOTE,
-       OPT_HELP, OPT_RETRIES, OPT_DELIVER_ALL, OPT_FIRST_SEQ };
+       OPT_HELP, OPT_RETRIES, OPT_DELIVER_ALL, OPT_FIRST_SEQ, OPT_SLOW };
 
 static const struct option long_options[] = {
     {"url", required_argument, NULL, OPT_URL},
@@ -107,6 +111,7 @@ static const struct option long_options[] = {
     {"retries", required_argument, NULL, OPT_RETRIES},
     {"deliver-all", no_argument, NULL, OPT_DELIVER_ALL},
     {"first-seq", required_argument, NULL, OPT_FIRST_SEQ},
+    {"slow-ms", required_argument, NULL, OPT_SLOW},
     {NULL, 0, NULL, 0},
 };
 
@@ -185,6 +190,10 @@ bool parse_options(int argc, char **argv, struct options *opt)
                 return bad_value("--retries", optarg, "0 to 100");
             break;
         case OPT_DELIVER_ALL: opt->deliver_all = true; break;
+        case OPT_SLOW:
+            if (!parse_long(optarg, 1, MAX_TIMEOUT_MS, &opt->slow_ms))
+                return bad_value("--slow-ms", optarg, "1 to 60000");
+            break;
         case OPT_HELP: usage(stdout); exit(0);
         default: usage(stderr); return false;
         }

@@ -78,6 +78,7 @@ struct run {
     int64_t start_ns;    /* CLOCK_MONOTONIC */
     int64_t end_ns;
     int64_t start_wall_s;
+    int64_t start_wall_ns; /* CLOCK_REALTIME at start_ns: --slow-ms lines carry wall times */
     char *head; /* fixed_head(): owned */
     size_t head_len;
     atomic_uint_fast64_t next_slot;
@@ -121,6 +122,14 @@ static int64_t mono_ns(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
@@ -222,6 +231,11 @@ static void record_result(struct worker *w, bool answered, int code, int64_t due
         st->ok++;
     hist_record(&st->from_schedule, done_ns - due_ns);
     hist_record(&st->from_send, done_ns - sent_ns);
+    if (w->run->opt->slow_ms > 0 && done_ns - due_ns > w->run->opt->slow_ms * 1000000)
+        fprintf(stderr, "slow due_ms=%.3f wall_ms=%.3f schedule_ms=%.3f send_ms=%.3f code=%d\n",
+                (double)(due_ns - w->run->start_ns) / 1e6,
+                (double)w->run->start_wall_ns / 1e6 + (double)(due_ns - w->run->start_ns) / 1e6,
+                (double)(done_ns - due_ns) / 1e6, (double)(done_ns - sent_ns) / 1e6, code);
 }
 
 /*
@@ -469,6 +483,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     run.start_wall_s = now_ms_wall() / 1000;
     run.start_ns = mono_ns();
+    run.start_wall_ns = wall_ns();
     run.end_ns = run.start_ns + (int64_t)(opt.duration_s * 1e9);
     for (; started < opt.connections; started++) {
         if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0) {
