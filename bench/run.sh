@@ -13,6 +13,12 @@
 #   bench/run.sh scale    the same ingest with 1x, 4x, 16x orders already
 #                         stored (bench/scale.sh: 1x = BENCH_SCALE_UNIT orders)
 #
+# Ingest also reports the database alone at the fixed rate (pgbench -R with
+# bench/inbox_rate.pgbench: a deferred delivery's INSERT and COMMIT), the floor
+# under shopvox's latency there, and how steady the machine's CPU is
+# (build/hostcheck, bench/hostcheck.c): latency targets mean little on a host
+# whose CPU slows down in spells.
+#
 # Everything runs on this machine and talks to 127.0.0.1 only: a private
 # PostgreSQL (tests/pg.sh, in a mktemp directory, durable settings as in
 # production: fsync=on, synchronous_commit=on), shopvox serve with
@@ -118,7 +124,7 @@ forget() {
 
 need_binaries() {
   local b
-  for b in build/shopvox build/loadgen "$PGBIN/pgbench" "$PGBIN/psql"; do
+  for b in build/shopvox build/loadgen build/hostcheck "$PGBIN/pgbench" "$PGBIN/psql"; do
     [ -x "$b" ] || die "$b is missing (run ./dev bench ..., which builds and installs what is missing)"
   done
 }
@@ -356,6 +362,12 @@ bench_ingest() {
   kill -0 "$SV_PID" 2>/dev/null || die "shopvox died during the runs (see $WORK/shopvox.log)"
   stop_shopvox
 
+  # The yardstick for the latency figures: whether this machine's CPU runs
+  # fixed work at a steady cost (bench/hostcheck.c), with nothing else running.
+  say "hostcheck: fixed work every 1 ms for 10 s, nothing else running"
+  run_bg "$WORK/hostcheck.log" build/hostcheck 10 || die "hostcheck failed"
+  sed 's/^/    /' "$WORK/hostcheck.log" >&2
+
   settle
   say "pgbench, bench/ingest.pgbench, $CONNECTIONS clients, ${DURATION}s (shopvox stopped)"
   local pgb_cmd=("$PGBIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j "$(nproc)" -T "$DURATION"
@@ -370,11 +382,28 @@ bench_ingest() {
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.log")
   [ -n "$tps" ] || die "no tps in the pgbench output"
 
+  # The database alone at the fixed rate: what one deferred delivery costs it
+  # (bench/inbox_rate.pgbench), latency from the schedule (pgbench's own
+  # latency plus its schedule lag), the floor under shopvox's figure.
+  settle
+  say "pgbench at ${RATE}/s, bench/inbox_rate.pgbench (a deferred delivery's INSERT and COMMIT), $CONNECTIONS clients, ${DURATION}s"
+  local floor_cmd=("$PGBIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j "$(nproc)" -R "$RATE"
+                   -T "$DURATION" -l "--log-prefix=$WORK/pgb-rate" -D "shop=$SHOP"
+                   -f bench/inbox_rate.pgbench "$PG_URL")
+  rc=0
+  run_bg "$WORK/pgbench-rate.log" "${floor_cmd[@]}" || rc=$?
+  sed 's/^/    /' "$WORK/pgbench-rate.log" >&2
+  [ "$rc" = 0 ] || die "pgbench at ${RATE}/s failed (exit $rc)"
+  local floor_p50 floor_p99
+  read -r floor_p50 floor_p99 < <(cat "$WORK"/pgb-rate.* | awk '{ print ($3 + $7) / 1000 }' | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
+
   # What each side actually wrote: same tables, comparable rows.
   local rows
   rows=$("$PGBIN/psql" -qX "$PG_URL" -c "
     CREATE TEMP TABLE w AS
-      SELECT CASE WHEN webhook_id LIKE 'pgbench-%' THEN 'pgbench' ELSE 'shopvox' END AS by,
+      SELECT CASE WHEN webhook_id LIKE 'pgbench-rate-%' THEN 'pgbench -R'
+                  WHEN webhook_id LIKE 'pgbench-%' THEN 'pgbench' ELSE 'shopvox' END AS by,
              order_id, length(body) AS len FROM webhook_events;
     SELECT w.by AS written_by, count(*) AS deliveries, round(avg(w.len)) AS avg_body_bytes,
            count(DISTINCT w.order_id) AS orders,
@@ -437,6 +466,8 @@ bench_ingest() {
       "<= $TARGET_P99_MS ms: $(verdict "$fix_p99" le "$TARGET_P99_MS")"
     printf '%-44s %14s   %s\n' "  p99 ms at ${RATE}/s (from send)" "$fix_sp99" ""
     printf '%-44s %14s   %s\n' "  pending at the end / applied s later" "$PENDING_fixed / $DRAIN_fixed" ""
+    printf '%-44s %14s   %s\n' "  the database alone: p50 / p99 ms" "$floor_p50 / $floor_p99" \
+      "(pgbench -R $RATE, one INSERT + COMMIT each)"
     printf '%-44s %14s   %s\n' "shopvox peak RSS MiB (VmHWM)" "$hwm_mib" \
       "<= $TARGET_RSS_MIB MiB: $(verdict "$hwm_mib" le "$TARGET_RSS_MIB")"
     printf '%-44s %14s   %s\n' "  RSS MiB after start / after the runs" "$start_mib / $rss_mib" ""
@@ -450,6 +481,9 @@ bench_ingest() {
     printf '  round %s\n' "${round_lines[@]#* }"
     printf '%-44s %14s   %s\n' "host steal % (max / fixed / peer run)" \
       "$STEAL_max / $STEAL_fixed / $STEAL_peer" ""
+    printf '%-44s %14s   %s\n' "host slow CPU units % / slow spells" \
+      "$(result_kv "$WORK/hostcheck.log" slow_pct) / $(result_kv "$WORK/hostcheck.log" spells)" \
+      "steady: 0 / 0 (build/hostcheck 10)"
     printf '%-44s %14s   %s\n' "failed requests (max run / fixed run)" "$max_bad / $fix_bad" "0"
     printf '%-44s %14s   %s\n' "missed slots at ${RATE}/s" "$fix_missed" "0"
     printf '%-44s %14s   %s\n' "pgbench failed transactions" "${failed:-0}" "0"
@@ -461,6 +495,7 @@ bench_ingest() {
     echo "  max:      ${max_cmd/$ROOT\//}"
     echo "  fixed:    ${fixed_cmd/$ROOT\//}"
     echo "  pgbench:  ${pgb_cmd[*]}"
+    echo "  at rate:  ${floor_cmd[*]/$WORK\//}"
     echo "  peer:     ${peer_cmd/$ROOT\//}"
   } | tee "$WORK/summary.txt"
 }
