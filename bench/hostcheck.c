@@ -71,30 +71,13 @@ static double pick_us(const int64_t *sorted, size_t n, double p)
     return (double)sorted[(size_t)(p * (double)(n - 1))] / 1e3;
 }
 
-int main(int argc, char **argv)
+/* Runs n units, one every PERIOD_NS: each unit's cost into cost[]; late wake-ups counted. */
+static size_t measure(unsigned char *arena, int64_t *cost, size_t n)
 {
-    long seconds = argc > 1 ? strtol(argv[1], NULL, 10) : 10;
-    size_t n, slow = 0, late = 0, spells = 0, windows;
-    unsigned char *arena;
-    int64_t *cost, *sorted, *spell_at, start, next, median;
+    int64_t next = mono_ns();
+    size_t late = 0;
     uint32_t state = 1;
 
-    if (argc > 2 || seconds < 1 || seconds > MAX_SECONDS) {
-        fprintf(stderr, "usage: hostcheck [SECONDS]   (1 to %d, default 10)\n", MAX_SECONDS);
-        return 2;
-    }
-    n = (size_t)seconds * 1000;
-    windows = n / WINDOW_UNITS;
-    arena = calloc(ARENA_BYTES, 1);
-    cost = calloc(n, sizeof(*cost));
-    sorted = calloc(n, sizeof(*sorted));
-    spell_at = calloc(windows + 1, sizeof(*spell_at));
-    if (arena == NULL || cost == NULL || sorted == NULL || spell_at == NULL) {
-        fputs("hostcheck: out of memory\n", stderr);
-        return 2;
-    }
-    memset(arena, 1, ARENA_BYTES); /* fault the pages in before the clock starts */
-    start = next = mono_ns();
     for (size_t i = 0; i < n; i++) {
         int64_t t;
 
@@ -106,44 +89,91 @@ int main(int argc, char **argv)
         work_unit(arena, &state);
         cost[i] = mono_ns() - t;
     }
-    memcpy(sorted, cost, n * sizeof(*cost));
-    qsort(sorted, n, sizeof(*sorted), cmp_i64);
-    median = sorted[n / 2];
-    for (size_t w = 0, last = 0; w < windows; w++) {
+    return late;
+}
+
+/*
+ * The spells of slow units in cost[0..n) (over SLOW_FACTOR x median): their
+ * start (ms from the first unit) into spell_at[], returned count; *slow:
+ * the slow units.
+ */
+static size_t find_spells(const int64_t *cost, size_t n, int64_t median, int64_t *spell_at,
+                          size_t *slow)
+{
+    size_t spells = 0;
+
+    *slow = 0;
+    for (size_t w = 0, last = 0; w < n / WINDOW_UNITS; w++) {
         size_t in_window = 0;
 
         for (size_t i = w * WINDOW_UNITS; i < (w + 1) * WINDOW_UNITS; i++)
             in_window += cost[i] > SLOW_FACTOR * median;
-        slow += in_window;
+        *slow += in_window;
         if (in_window < SPELL_MIN_SLOW)
             continue;
         if (spells == 0 || w - last > SPELL_GAP_WINDOWS) /* else the same spell goes on */
             spell_at[spells++] = (int64_t)(w * WINDOW_UNITS);
         last = w;
     }
-    printf("hostcheck: %zu units of fixed work, one every 1 ms for %ld s (%.1f s wall)\n", n,
-           seconds, (double)(mono_ns() - start) / 1e9);
-    printf("  unit cost      median %.1f us  p99 %.1f us  max %.1f us\n", median / 1e3,
-           pick_us(sorted, n, 0.99), pick_us(sorted, n, 1.0));
-    printf("  slow units     %zu (%.2f %%) over %dx the median\n", slow,
-           100.0 * (double)slow / (double)n, SLOW_FACTOR);
-    printf("  slow spells    %zu (50 ms windows with >= %d slow units, 500 ms apart at most)", spells,
-           SPELL_MIN_SLOW);
+    return spells;
+}
+
+/* The median of the intervals between the spells' starts, in s (0 for fewer than two). */
+static double spell_interval_s(int64_t *spell_at, size_t spells)
+{
+    if (spells < 2)
+        return 0.0;
+    for (size_t s = 1; s < spells; s++)
+        spell_at[s - 1] = spell_at[s] - spell_at[s - 1];
+    qsort(spell_at, spells - 1, sizeof(*spell_at), cmp_i64);
+    return (double)spell_at[(spells - 2) / 2] / 1e3;
+}
+
+int main(int argc, char **argv)
+{
+    long seconds = argc > 1 ? strtol(argv[1], NULL, 10) : 10;
+    size_t n, slow, late, spells;
+    unsigned char *arena;
+    int64_t *cost, *sorted, *spell_at, median;
+    double p99_us, max_us, slow_pct, interval_s;
+
+    if (argc > 2 || seconds < 1 || seconds > MAX_SECONDS) {
+        fprintf(stderr, "usage: hostcheck [SECONDS]   (1 to %d, default 10)\n", MAX_SECONDS);
+        return 2;
+    }
+    n = (size_t)seconds * 1000;
+    arena = calloc(ARENA_BYTES, 1);
+    cost = calloc(n, sizeof(*cost));
+    sorted = calloc(n, sizeof(*sorted));
+    spell_at = calloc(n / WINDOW_UNITS + 1, sizeof(*spell_at));
+    if (arena == NULL || cost == NULL || sorted == NULL || spell_at == NULL) {
+        fputs("hostcheck: out of memory\n", stderr);
+        return 2;
+    }
+    memset(arena, 1, ARENA_BYTES); /* fault the pages in before the clock starts */
+    late = measure(arena, cost, n);
+    memcpy(sorted, cost, n * sizeof(*cost));
+    qsort(sorted, n, sizeof(*sorted), cmp_i64);
+    median = sorted[n / 2];
+    p99_us = pick_us(sorted, n, 0.99);
+    max_us = pick_us(sorted, n, 1.0);
+    spells = find_spells(cost, n, median, spell_at, &slow);
+    slow_pct = 100.0 * (double)slow / (double)n;
+    printf("hostcheck: %zu units of fixed work, one every 1 ms for %ld s\n", n, seconds);
+    printf("  unit cost      median %.1f us  p99 %.1f us  max %.1f us\n", median / 1e3, p99_us,
+           max_us);
+    printf("  slow units     %zu (%.2f %%) over %dx the median\n", slow, slow_pct, SLOW_FACTOR);
+    printf("  slow spells    %zu (50 ms windows with >= %d slow units, 500 ms apart at most)",
+           spells, SPELL_MIN_SLOW);
     for (size_t s = 0; s < spells && s < SHOWN_SPELLS; s++)
         printf("%s%.2f s", s == 0 ? " at " : ", ", (double)spell_at[s] / 1e3);
     printf("%s\n", spells > SHOWN_SPELLS ? ", ..." : "");
-    for (size_t s = 1; s < spells; s++)
-        spell_at[s - 1] = spell_at[s] - spell_at[s - 1];
-    if (spells > 1)
-        qsort(spell_at, spells - 1, sizeof(*spell_at), cmp_i64);
-    printf("  spell interval median %.2f s\n",
-           spells > 1 ? (double)spell_at[(spells - 1) / 2] / 1e3 : 0.0);
+    interval_s = spell_interval_s(spell_at, spells);
+    printf("  spell interval median %.2f s\n", interval_s);
     printf("  late wake-ups  %zu over 2 ms\n", late);
     printf("RESULT median_us=%.1f p99_us=%.1f max_us=%.1f slow_pct=%.2f spells=%zu "
            "spell_interval_s=%.2f late_wakeups=%zu\n",
-           median / 1e3, pick_us(sorted, n, 0.99), pick_us(sorted, n, 1.0),
-           100.0 * (double)slow / (double)n, spells,
-           spells > 1 ? (double)spell_at[(spells - 1) / 2] / 1e3 : 0.0, late);
+           median / 1e3, p99_us, max_us, slow_pct, spells, interval_s, late);
     free(arena);
     free(cost);
     free(sorted);

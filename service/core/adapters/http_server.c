@@ -10,9 +10,10 @@
  * declared length against the cap, the budget); a refusal there is
  * queued before the body and MHD closes the connection after it without
  * reading on, except a declared length a little over the cap, which is
- * read, dropped and then refused (DISCARD_FACTOR). A refusal while a chunked body arrives (cap or budget
- * passed) stops reading at once: MHD queues the answer if the state of
- * the request allows it and otherwise closes the connection.
+ * read, dropped and then refused (DISCARD_FACTOR). A refusal while a
+ * chunked body arrives (cap or budget passed) stops reading at once: MHD
+ * queues the answer if the state of the request allows it and otherwise
+ * closes the connection.
  *
  * The budget is shared fairly: a client address (hashed into one of
  * HTTP_CLIENT_SLOTS slots) may hold at most a quarter of it, and never less
@@ -486,7 +487,8 @@ static enum MHD_Result on_headers(struct http_server *s, struct MHD_Connection *
     watch_phase(s, conn, PHASE_BODY);
     if (!declares_body(conn, &length))
         return MHD_YES; /* answered on the last call, as any request */
-    if (length > 0 && (unsigned long long)length > DISCARD_FACTOR * (unsigned long long)s->opts.max_body_bytes)
+    if (length > 0 &&
+        (unsigned long long)length > DISCARD_FACTOR * (unsigned long long)s->opts.max_body_bytes)
         return refuse(s, conn, method, url, rs, false, 413, "too_large",
                       "request body too large");
     if (s->opts.admit != NULL) {
