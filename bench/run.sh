@@ -256,7 +256,7 @@ loadgen() {
   printf -v "STEAL_${name//-/_}" '%s' "$(awk -v b="$before" -v a="$after" 'BEGIN {
     split(b, x, " "); split(a, y, " "); t = y[1] - x[1]
     printf "%.1f", (t > 0) ? 100 * (y[2] - x[2]) / t : 0 }')"
-  sed 's/^/    /' "$WORK/$name.log" >&2
+  grep -v '^slow ' "$WORK/$name.log" | sed 's/^/    /' >&2 # --slow-ms lines: slow_clusters
   grep -q '^RESULT ' "$WORK/$name.log" || die "loadgen ($name) failed (exit $rc)"
   [ "$(result_kv "$WORK/$name.log" interrupted)" = 0 ] || die "loadgen ($name) was interrupted"
   [ "$rc" = 0 ] || say "warning: loadgen ($name) saw non-2xx answers or errors (exit $rc)"
@@ -296,6 +296,17 @@ stop_peer() {
   kill -TERM "$PEER_PID" 2>/dev/null || true
   wait "$PEER_PID" 2>/dev/null || true
   forget "$PEER_PID"
+}
+
+# slow_clusters FILE GAP_MS: "answers clusters interval_s" of the loadgen's
+# --slow-ms lines in FILE, an answer due within GAP_MS of the previous slow one
+# joining its cluster; interval_s: the mean time between the clusters' starts
+# (0 for fewer than two). Clusters at a steady interval point at the host
+# (build/hostcheck), slow answers spread over the run at the server.
+slow_clusters() {
+  { grep '^slow ' "$1" || true; } | sed 's/.*due_ms=\([0-9.]*\).*/\1/' | sort -n | awk -v gap="$2" '
+    { if (n == 0 || $1 - last > gap) { c++; if (c == 1) first = $1; start = $1 } last = $1; n++ }
+    END { printf "%d %d %.2f\n", n, c, (c > 1) ? (start - first) / (c - 1) / 1000 : 0 }'
 }
 
 # ---- ingest ----------------------------------------------------------------
@@ -352,8 +363,12 @@ bench_ingest() {
 
   settle
   say "fixed ${RATE} webhooks/s, $CONNECTIONS connections, ${DURATION}s"
+  local extra=("${LOADGEN_EXTRA[@]}")
+  LOADGEN_EXTRA+=(--slow-ms "$TARGET_P99_MS")
   loadgen fixed "$RATE" "$DURATION"
-  local fixed_cmd="${LAST_CMD[*]}"
+  LOADGEN_EXTRA=("${extra[@]}")
+  local fixed_cmd="${LAST_CMD[*]}" slow_n slow_c slow_every
+  read -r slow_n slow_c slow_every < <(slow_clusters "$WORK/fixed.log" 250)
   drained fixed
 
   local hwm_kib rss_kib
@@ -466,6 +481,8 @@ bench_ingest() {
       "<= $TARGET_P99_MS ms: $(verdict "$fix_p99" le "$TARGET_P99_MS")"
     printf '%-44s %14s   %s\n' "  p99 ms at ${RATE}/s (from send)" "$fix_sp99" ""
     printf '%-44s %14s   %s\n' "  pending at the end / applied s later" "$PENDING_fixed / $DRAIN_fixed" ""
+    printf '%-44s %14s   %s\n' "  answers over $TARGET_P99_MS ms / clusters / every s" \
+      "$slow_n / $slow_c / $slow_every" "(clusters 250 ms apart at most)"
     printf '%-44s %14s   %s\n' "  the database alone: p50 / p99 ms" "$floor_p50 / $floor_p99" \
       "(pgbench -R $RATE, one INSERT + COMMIT each)"
     printf '%-44s %14s   %s\n' "shopvox peak RSS MiB (VmHWM)" "$hwm_mib" \
