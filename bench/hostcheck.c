@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"
+
 #define PERIOD_NS 1000000LL
 #define WINDOW_UNITS 50    /* a spell window: 50 units = 50 ms */
 #define SLOW_FACTOR 3
@@ -37,14 +39,6 @@
 #define ARENA_BYTES (8u << 20)
 #define MAX_SECONDS 600
 #define SHOWN_SPELLS 8
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -74,7 +68,7 @@ static double pick_us(const int64_t *sorted, size_t n, double p)
 /* Runs n units, one every PERIOD_NS: each unit's cost into cost[]; late wake-ups counted. */
 static size_t measure(unsigned char *arena, int64_t *cost, size_t n)
 {
-    int64_t next = mono_ns();
+    int64_t next = now_ns_monotonic();
     size_t late = 0;
     uint32_t state = 1;
 
@@ -84,10 +78,10 @@ static size_t measure(unsigned char *arena, int64_t *cost, size_t n)
         next += PERIOD_NS;
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
                         &(struct timespec){next / 1000000000LL, next % 1000000000LL}, NULL);
-        t = mono_ns();
+        t = now_ns_monotonic();
         late += t - next > LATE_WAKE_NS;
         work_unit(arena, &state);
-        cost[i] = mono_ns() - t;
+        cost[i] = now_ns_monotonic() - t;
     }
     return late;
 }

@@ -77,8 +77,7 @@ struct run {
     const struct options *opt;
     int64_t start_ns;    /* CLOCK_MONOTONIC */
     int64_t end_ns;
-    int64_t start_wall_s;
-    int64_t start_wall_ns; /* CLOCK_REALTIME at start_ns: --slow-ms lines carry wall times */
+    int64_t start_wall_ms; /* the wall clock at start_ns: bodies' times, --slow-ms lines */
     char *head; /* fixed_head(): owned */
     size_t head_len;
     atomic_uint_fast64_t next_slot;
@@ -122,14 +121,6 @@ static int64_t mono_ns(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
@@ -234,7 +225,7 @@ static void record_result(struct worker *w, bool answered, int code, int64_t due
     if (w->run->opt->slow_ms > 0 && done_ns - due_ns > w->run->opt->slow_ms * 1000000)
         fprintf(stderr, "slow due_ms=%.3f wall_ms=%.3f schedule_ms=%.3f send_ms=%.3f code=%d\n",
                 (double)(due_ns - w->run->start_ns) / 1e6,
-                (double)w->run->start_wall_ns / 1e6 + (double)(due_ns - w->run->start_ns) / 1e6,
+                (double)w->run->start_wall_ms + (double)(due_ns - w->run->start_ns) / 1e6,
                 (double)(done_ns - due_ns) / 1e6, (double)(done_ns - sent_ns) / 1e6, code);
 }
 
@@ -258,7 +249,7 @@ static void send_one(struct worker *w, uint64_t slot, int64_t due_ns, enum pick 
     struct iovec req[3];
 
     d = next_delivery(w, slot, pick, &is_dup);
-    body_len = build_order_body(opt, w->run->start_wall_s, &d, w->body);
+    body_len = build_order_body(opt, w->run->start_wall_ms / 1000, &d, w->body);
     whk_sign_hex(opt->secret, w->body, body_len, signature);
     make_webhook_id(webhook_id, opt->seed, d.seq);
     req[0] = (struct iovec){w->run->head, w->run->head_len};
@@ -481,9 +472,8 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    run.start_wall_s = now_ms_wall() / 1000;
+    run.start_wall_ms = now_ms_wall();
     run.start_ns = mono_ns();
-    run.start_wall_ns = wall_ns();
     run.end_ns = run.start_ns + (int64_t)(opt.duration_s * 1e9);
     for (; started < opt.connections; started++) {
         if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0) {
