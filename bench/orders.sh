@@ -29,6 +29,12 @@
 # outbound_pauses row, as an uninstall does) while the webhooks arrive, so all
 # of them wait at once (e.g. BENCH_RATE=67 BENCH_DURATION=150: ~10,000), reports
 # the RSS with them all waiting, then lifts the hold and drains as usual.
+# BENCH_PVX_FAULT (JSON for the sandbox's /_sandbox/faults, e.g.
+# '{"drop_after_apply":3}' or '{"drop_items_after_apply":3}': the answers to
+# the next three batched saves lost after Peoplevox applied them) is armed
+# BENCH_PVX_FAULT_AT seconds (60) after the first webhook, to measure what an
+# unknown outcome costs in the middle of a drain; the GetData calls are
+# reported beside the SaveData ones.
 # Loopback only; all of it is stopped and removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +49,8 @@ LIMIT=${BENCH_PVX_LIMIT:-}
 DRAIN_S=${BENCH_DRAIN_S:-300}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 HOLD=${BENCH_PVX_HOLD:-0}
+FAULT=${BENCH_PVX_FAULT:-}
+FAULT_AT=${BENCH_PVX_FAULT_AT:-60}
 SECRET=bench-app-secret
 SHOP=bench.myshopline.com
 
@@ -91,6 +99,12 @@ if [ "$HOLD" = 1 ]; then
 fi
 
 say "sending paid orders: ${RATE}/s for ${DURATION}s; Peoplevox latency ${LATENCY} ms/call, ${WORKERS} workers, ${CONCURRENCY} calls in flight"
+if [ -n "$FAULT" ]; then
+  ( sleep "$FAULT_AT"
+    curl -sf -X POST "http://127.0.0.1:$SB_PORT/_sandbox/faults" -d "$FAULT" >/dev/null
+    echo "fault armed at ${FAULT_AT}s: $FAULT" >&2 ) &
+  PIDS+=($!)
+fi
 build/loadgen --url "http://127.0.0.1:$SV_PORT/webhooks/shopline" --secret "$SECRET" \
   --shop-domain "$SHOP" --rate "$RATE" --duration "$DURATION" --connections "$CONNECTIONS" \
   --orders 10000000 --dup-ratio 0.05 --deliver-all --retries 20 >"$WORK/loadgen.out" 2>&1 || true
@@ -121,11 +135,12 @@ STATE=$(curl -sf "http://127.0.0.1:$SB_PORT/_sandbox/state")
 SOS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sales_orders"])')
 CALLS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(s["calls"].values()))')
 SAVES=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("SaveData", 0))')
+GETS=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("GetData", 0))')
 REFUSED=$(printf '%s' "$STATE" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("refused", 0))')
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$SV_PID/status")
 python3 - "$N" "$SENT" "$HELD" "$SPAN_S" "$P50" "$P99" "$SOS" "$CALLS" "$SAVES" "$REFUSED" \
   "$(lg new)" "$(lg missed)" "$(lg retries)" "$(lg late)" "$(lg ok)" "$(lg sent)" "$HWM" \
-  "$HELD_RSS" "$WORK/rss.txt" <<'PY'
+  "$HELD_RSS" "$WORK/rss.txt" "$GETS" <<'PY'
 import statistics, sys
 n, sent, held = map(int, sys.argv[1:4])
 span, p50, p99 = (float(x or 0) for x in sys.argv[4:7])
@@ -133,6 +148,7 @@ sos, calls, saves, refused = map(int, sys.argv[7:11])
 lg_new, lg_missed, lg_retries, lg_late, lg_ok, lg_sent = (int(x or 0) for x in sys.argv[11:17])
 hwm = int(sys.argv[17] or 0)
 held_rss = sys.argv[18]
+gets = int(sys.argv[20] or 0)
 samples = []
 for line in open(sys.argv[19]):
     f = line.split()
@@ -145,7 +161,8 @@ print("Sales Orders in sandbox    %d (exactly once: %s)" % (sos, "yes" if sos ==
 print("end to end                 %.0f orders/minute" % (sent / span * 60 if span else 0))
 print("webhook -> Sales Order     p50 %.1f ms, p99 %.1f ms" % (p50, p99))
 print("first paid -> last SO     %.1f s" % span)
-print("Peoplevox calls per order  %.3f (SaveData %.3f; %d calls)" % (calls / sent if sent else 0, saves / sent if sent else 0, calls))
+print("Peoplevox calls per order  %.3f (SaveData %.3f; %d calls: %d SaveData, %d GetData)"
+      % (calls / sent if sent else 0, saves / sent if sent else 0, calls, saves, gets))
 print("throttle refusals          %d (the sandbox's rate limit)" % refused)
 most_rss, most_waiting = max(samples, key=lambda s: (s[1], s[0])) if samples else (0, 0)
 busy = [r for r, w in samples if w >= 1000]

@@ -159,6 +159,9 @@ enum st pvx_clause_datetime(struct buf *out, int y, int mo, int d, int h, int mi
 /* Field.Equals("value") */
 enum st pvx_clause_equals(struct buf *out, const char *field, const char *value,
                           struct errbuf *err);
+/* Field.Equals("a") OR Field.Equals("b") ... for values[0..n) (n >= 1). */
+enum st pvx_clause_equals_any(struct buf *out, const char *field, const char *const *values,
+                              size_t n, struct errbuf *err);
 /* [Column].Equals("value") */
 enum st pvx_clause_column_equals(struct buf *out, const char *column, const char *value,
                                  struct errbuf *err);

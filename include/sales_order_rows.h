@@ -141,10 +141,10 @@ size_t so_item_rows_fill(const struct so_lines *l, char *const *item_codes, cons
                          struct so_item_row *rows);
 
 /*
- * Why Peoplevox's Sales Order (row 1 of t, header in row 0) differs from
- * what we would send to site; why becomes "" when it does not.
+ * Why Peoplevox's Sales Order (row `row` of t, header in row 0) differs
+ * from what we would send to site; why becomes "" when it does not.
  */
-void so_compare(const struct so_order *o, const char *site, const struct csv_table *t,
+void so_compare(const struct so_order *o, const char *site, const struct csv_table *t, size_t row,
                 char *why, size_t cap);
 
 /* ---- a batched save's answer, per order ---- */

@@ -43,6 +43,7 @@
  *   POST /_sandbox/faults           {"http_500":n,"http_429":n,"timeout":n,
  *                                    "drop_after_apply":n,"slow_ms":n,"expire_sessions":true,
  *                                    "refuse_save":n,"refuse_detail":"text",
+ *                                    "drop_items_after_apply":n,
  *                                    "rate_limit":{"calls":n,"window_ms":ms}}
  *   POST /_sandbox/items            {"ItemCode","Name","Barcode","stock": n | {"SITE": n}}
  *   POST /_sandbox/despatch         {"SalesOrderNumber","items":[{"ItemCode","qty"}],
@@ -83,7 +84,10 @@
  * http_429 / http_500 answer the next n calls with that status and change
  * nothing; timeout makes the next n calls hang (hang_ms, default 30 s, or
  * until stop) and then close without a response; drop_after_apply applies
- * the next n SaveData calls and closes the connection without a response;
+ * the next n SaveData calls and closes the connection without a response
+ * (drop_items_after_apply: the next n SaveData calls on `Sales order
+ * items` only, so a batched post's order rows are answered and its items'
+ * answer is lost);
  * slow_ms delays every call until reset; expire_sessions forgets every
  * session at once; refuse_save answers the next n SaveData calls with
  * HTTP 200, ResponseId -1 and Detail refuse_detail (a whole-call refusal,

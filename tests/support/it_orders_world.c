@@ -95,6 +95,7 @@ struct call_filter {
     long value;
     long n, max_rows;
     long batched;            /* calls of more than one row */
+    long rows;               /* rows of all of them */
 };
 
 static void call_tally(struct json_object *c, void *arg)
@@ -106,6 +107,7 @@ static void call_tally(struct json_object *c, void *arg)
         it_json_long(c, f->key) != f->value)
         return;
     f->n++;
+    f->rows += it_json_long(c, "rows");
     f->batched += it_json_long(c, "rows") > 1;
     if (it_json_long(c, "rows") > f->max_rows)
         f->max_rows = it_json_long(c, "rows");
@@ -114,7 +116,7 @@ static void call_tally(struct json_object *c, void *arg)
 /* Calls the sandbox received of op (and template, when not NULL). */
 long ito_sandbox_calls(const char *op, const char *tmpl)
 {
-    struct call_filter f = {op, tmpl, "http_code", 200, 0, 0, 0};
+    struct call_filter f = {op, tmpl, "http_code", 200, 0, 0, 0, 0};
 
     each_call(call_tally, &f);
     return f.n;
@@ -123,7 +125,7 @@ long ito_sandbox_calls(const char *op, const char *tmpl)
 /* The most rows a SaveData of tmpl with key == value carried (batching shows as > 1). */
 long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value)
 {
-    struct call_filter f = {"SaveData", tmpl, key, value, 0, 0, 0};
+    struct call_filter f = {"SaveData", tmpl, key, value, 0, 0, 0, 0};
 
     each_call(call_tally, &f);
     return f.max_rows;
@@ -131,7 +133,7 @@ long ito_sandbox_max_rows_where(const char *tmpl, const char *key, long value)
 
 long ito_sandbox_batched_saves(const char *tmpl)
 {
-    struct call_filter f = {"SaveData", tmpl, "http_code", 200, 0, 0, 0};
+    struct call_filter f = {"SaveData", tmpl, "http_code", 200, 0, 0, 0, 0};
 
     each_call(call_tally, &f);
     return f.batched;
@@ -146,6 +148,17 @@ long ito_sandbox_max_rows(const char *tmpl)
 long ito_sandbox_dropped_rows(const char *tmpl)
 {
     return ito_sandbox_max_rows_where(tmpl, "http_code", 0);
+}
+
+/* Rows of every SaveData of tmpl the sandbox applied, answered or dropped. */
+long ito_sandbox_rows_saved(const char *tmpl)
+{
+    struct call_filter answered = {"SaveData", tmpl, "http_code", 200, 0, 0, 0, 0};
+    struct call_filter dropped = {"SaveData", tmpl, "http_code", 0, 0, 0, 0, 0};
+
+    each_call(call_tally, &answered);
+    each_call(call_tally, &dropped);
+    return answered.rows + dropped.rows;
 }
 
 /* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */

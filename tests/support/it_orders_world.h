@@ -83,6 +83,8 @@ long ito_sandbox_max_rows(const char *tmpl);
 long ito_sandbox_batched_saves(const char *tmpl);
 /* The most rows of a save the sandbox applied and then dropped the connection of. */
 long ito_sandbox_dropped_rows(const char *tmpl);
+/* Rows of every SaveData of tmpl the sandbox applied (answered or dropped). */
+long ito_sandbox_rows_saved(const char *tmpl);
 /* One Sales Order as the sandbox holds it (NULL when unknown); caller puts. */
 struct json_object *ito_sandbox_order(const char *so);
 const char *ito_order_field(struct json_object *o, const char *field);

@@ -158,6 +158,29 @@ static void test_fault_drop_after_apply(void **state)
     buf_cleanup(&r);
 }
 
+/* drop_items_after_apply passes the order rows' save and loses the items' answer. */
+static void test_fault_drop_items_after_apply(void **state)
+{
+    struct fx *f = *state;
+    struct buf r;
+
+    buf_init(&r, 0);
+    authenticate(f);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"drop_items_after_apply\":1}",
+                             &r),
+                     200);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"drop_items_after_apply\":-1}",
+                             &r),
+                     400);
+    save_ok(f, "Sales orders", orders_csv);
+    assert_int_equal(save(f, "Sales order items", lines_csv, &r), -(long)CURLE_GOT_NOTHING);
+    assert_int_equal(control(f, "GET", "/_sandbox/state", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"sales_order_items\":2"));
+    assert_non_null(strstr(buf_cstr(&r), "\"drop_items_after_apply\":0"));
+    save_ok(f, "Sales order items", lines_csv); /* one: the next is answered */
+    buf_cleanup(&r);
+}
+
 /*
  * A call held by a "timeout" fault (hang_ms: 30 s), made on its own thread
  * with a 10 s client timeout: longer than the test, shorter than the hang,
@@ -379,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_option_survives_reset),
         T(test_fault_refuse_save),
         T(test_fault_drop_after_apply),
+        T(test_fault_drop_items_after_apply),
         T(test_fault_timeout_and_stop),
         T(test_fault_slow_and_expire),
         T(test_control_endpoints),

@@ -93,14 +93,11 @@ static enum st wh_read(struct wh_run *x, const char *tmpl, const char *clause,
 static enum st wh_numbers_clause(const struct sorec_set *ours, struct buf *clause,
                                  struct errbuf *err)
 {
-    enum st st = ST_OK;
+    const char *numbers[RECONCILE_SO_PER_CALL];
 
-    for (size_t i = 0; i < ours->n && st == ST_OK; i++) {
-        if (i > 0)
-            buf_append_str(clause, " OR ");
-        st = pvx_clause_equals(clause, "SalesOrderNumber", ours->orders[i].so_number, err);
-    }
-    return st;
+    for (size_t i = 0; i < ours->n; i++)
+        numbers[i] = ours->orders[i].so_number;
+    return pvx_clause_equals_any(clause, "SalesOrderNumber", numbers, ours->n, err);
 }
 
 /* Opens or bumps the mismatch of batch order i. */

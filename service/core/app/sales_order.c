@@ -10,16 +10,18 @@
  *        (sales_order_decide.c).
  *   SOAP if post_started_at was already set, a previous attempt may have
  *        created the Sales Order without us seeing the answer: ask Peoplevox
- *        (GetData by number) first. Same content -> re-save (SaveData is an
- *        upsert on the key, lines keyed by their stable Line number); other
- *        content -> hold with a conflict exception, never overwrite. Then
- *        save the order row, then its item rows.
+ *        (GetData by number, sales_order_look.c) first. All of it there
+ *        already -> nothing to save; ours but not all there -> re-save
+ *        (SaveData is an upsert on the key, lines keyed by their stable
+ *        Line number); other content -> hold with a conflict exception,
+ *        never overwrite. Then save the order row, then its item rows.
  *   Tx2  state 'sent', history, and the order's earlier exceptions resolve.
  *
  * One way in: so_post_jobs takes the n >= 1 jobs the worker claimed (n is
  * 1 unless SHOPVOX_PVX_BATCH_MAX allows more) and runs each through its own
- * Tx1. An order whose earlier outcome is unknown (post_started_at already
- * set) always goes alone, existence check first: a batched save cannot look
+ * Tx1. The orders whose earlier outcome is unknown (post_started_at already
+ * set) are looked up in Peoplevox together first (sales_order_look.c), and
+ * each that still needs a save goes alone: a batched save cannot look
  * before it writes. The others go together (sales_order_batch.c) when more
  * than one is to be sent, else alone; either way each ends in its own Tx2.
  *
@@ -258,58 +260,6 @@ enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *
 
 /* ---- an order sent alone ---- */
 
-/*
- * A previous attempt may have created the Sales Order: look before saving.
- * *go false when the order was held for a conflict. x->site becomes the
- * site to send: the previous attempt's while the Sales Order may exist, the
- * fresh routing decision when Peoplevox says it does not.
- */
-static enum st so_check_existing(struct so_ctx *x, bool *go)
-{
-    struct csv_table t;
-    char fresh[sizeof(x->site)];
-    char why[256], detail[512];
-    struct so_hold h = {"conflict", "sales_order_conflict", "ops", detail,
-                        "Compare the Sales Order in Peoplevox with the Shopline order and fix "
-                        "one of them by hand, then retry the order (shopvox never overwrites an "
-                        "existing Sales Order with different content)"};
-    bool found = false;
-    enum st st;
-
-    *go = true;
-    memcpy(fresh, x->site, sizeof(fresh));
-    if (x->prev_site[0] != '\0')
-        memcpy(x->site, x->prev_site, sizeof(x->site));
-    st = so_pvx_find(x, x->so_number, &t, &found);
-    if (st != ST_OK)
-        goto out;
-    if (!found) {
-        x->absent = true;
-        memcpy(x->site, fresh, sizeof(x->site));
-        if (strcmp(fresh, x->prev_site) != 0)
-            st = order_store_set_site(x->w->db, x->order_id, fresh, x->err);
-        goto out;
-    }
-    so_compare(&x->order, x->site, &t, why, sizeof(why));
-    if (why[0] == '\0') {
-        log_event(LOG_INFO, "sales_order_exists", "order_id", x->order_id, "so", x->so_number,
-                  "match", "true", NULL);
-        goto out;
-    }
-    *go = false;
-    snprintf(detail, sizeof(detail),
-             "Sales Order %s already exists in Peoplevox with different content: %s",
-             x->so_number, why);
-    st = so_hold_tx(x, &h);
-    if (st == ST_OK) {
-        so_log(LOG_WARN, x, "conflict", why);
-        so_count("shopvox_sales_orders_total", "conflict");
-    }
-out:
-    csv_table_cleanup(&t);
-    return st;
-}
-
 static enum st so_save_order(struct so_ctx *x, struct pvx_outcome *oc)
 {
     struct so_order_row row;
@@ -334,22 +284,13 @@ static enum st so_save_items(struct so_ctx *x, struct pvx_outcome *oc)
     return st;
 }
 
-/* The existence check when needed, the order row, the item rows, Tx2. */
-static enum st so_post_alone(struct so_ctx *x)
+enum st so_post_alone(struct so_ctx *x)
 {
     struct pvx_outcome oc;
     bool go = true;
-    enum st st = ST_OK;
+    enum st st;
 
     memset(&oc, 0, sizeof(oc));
-    if (x->post_started)
-        st = so_check_existing(x, &go);
-    if (st == ST_RETRY) {
-        so_log(LOG_WARN, x, "retry", x->err->msg);
-        so_count("shopvox_sales_orders_total", "retry");
-    }
-    if (st != ST_OK || !go)
-        return st;
     st = so_save_order(x, &oc);
     st = so_save_outcome(x, st, &oc, "order row", &go);
     if (st != ST_OK || !go)
@@ -401,18 +342,21 @@ void so_post_jobs(struct worker_ctx *w, const struct job *jobs, size_t n,
 {
     struct so_ctx *x = xcalloc(n, sizeof(*x));
     bool *go = xcalloc(n, sizeof(*go));   /* to be sent together */
-    size_t together = 0;
+    size_t *unknown = xcalloc(n, sizeof(*unknown));
+    size_t together = 0, looked = 0;
 
     for (size_t i = 0; i < n; i++) {
         bool post = false;
 
         results[i].st = so_begin(&x[i], w, &jobs[i], &results[i].err, &post);
-        if (post && x[i].post_started) /* outcome unknown before: alone, looking first */
-            so_result_set(&x[i], so_post_alone(&x[i]), &results[i]);
+        if (post && x[i].post_started) /* outcome unknown before: looked up, then alone */
+            unknown[looked++] = i;
         else if (post)
             together++;
         go[i] = post && !x[i].post_started;
     }
+    if (looked > 0)
+        so_look_and_post(x, unknown, looked, results);
     if (together > 1)
         so_batch_send(x, n, go, results);
     for (size_t i = 0; i < n; i++) {
@@ -424,7 +368,8 @@ void so_post_jobs(struct worker_ctx *w, const struct job *jobs, size_t n,
         so_ctx_cleanup(&x[i]);
     }
     log_event(LOG_INFO, "sales_order_batch_done", LOG_I64("jobs", n), LOG_I64("batched", together),
-              NULL);
+              LOG_I64("looked_up", looked), NULL);
     free(x);
     free(go);
+    free(unknown);
 }

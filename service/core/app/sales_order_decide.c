@@ -21,7 +21,7 @@
  *  - A previous attempt's number and site win over a fresh computation
  *    while the Sales Order may exist (stock routing can change between
  *    attempts); only when Peoplevox says it does not exist is the fresh site
- *    used (see so_check_existing in sales_order.c).
+ *    used (see so_look_absent in sales_order_look.c).
  *  - A hold names one exception; when the order is held again for a later
  *    check, the exceptions of the earlier checks (which now pass) resolve,
  *    and history is written only when the hold is new or its reason changed.

@@ -7,6 +7,7 @@
  *                         an order sent alone, the outcome of a save, Tx2
  *   sales_order_decide.c  Tx1: what to do with the order before the network
  *   sales_order_batch.c   orders sent together: one SaveData per template
+ *   sales_order_look.c    orders whose outcome is unknown: looked up together
  *   sales_order_pvx.c     Peoplevox calls: look up by number, save by name
  *   sales_order_cancel.c  cancel_sales_order
  */
@@ -26,6 +27,10 @@
 #define SO_BY "shopvox"
 /* An order with unknown SKUs waits this long for the first catalogue sync. */
 #define SO_WAIT_CATALOGUE_MS 30000
+/* Orders whose outcome is unknown looked up in one SearchClause (sales_order_look.c). */
+#define SO_LOOK_PER_CALL 50
+/* Rows one such look may read (a page is at most PVX_MAX_PAGE_ITEMS). */
+#define SO_LOOK_MAX_ROWS 20000
 /* At most this many unknown codes of one order are looked up in Peoplevox. */
 #define SO_LOOKUP_MAX_CODES 10
 
@@ -91,6 +96,9 @@ void so_result_set(const struct so_ctx *x, enum st st, struct job_result *r);
 enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
                         const char *what, bool *go);
 
+/* The order row, the item rows, Tx2: one order sent on its own (no look first). */
+enum st so_post_alone(struct so_ctx *x);
+
 /* Tx2 (sent, history, exceptions resolved), then the log line and metric. */
 enum st so_finish(struct so_ctx *x);
 
@@ -130,10 +138,27 @@ enum st so_resolve_all(struct so_ctx *x, const char *resolution);
  */
 void so_batch_send(struct so_ctx *x, size_t n, bool *go, struct job_result *results);
 
+/* ---- sales_order_look.c ---- */
+
+/*
+ * The orders x[idx[0..n)], each to be posted after an unknown outcome:
+ * looked up in Peoplevox SO_LOOK_PER_CALL at a time, then each sent
+ * alone, held for a conflict, or finished without a save when Peoplevox
+ * holds all of it; results[idx[i]] set.
+ */
+void so_look_and_post(struct so_ctx *x, const size_t *idx, size_t n, struct job_result *results);
+
 /* ---- sales_order_pvx.c ---- */
 
 /* GetData `Sales orders` by number into *t; *found when a row came back. */
 enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t, bool *found);
+/*
+ * GetData of tmpl (every page, at most SO_LOOK_MAX_ROWS rows) for the
+ * Sales Orders numbered numbers[0..n), one SearchClause, into *t (owned).
+ * A failure is x's error and throttle note.
+ */
+enum st so_pvx_find_many(struct so_ctx *x, const char *tmpl, const char *const *numbers, size_t n,
+                         struct csv_table *t);
 
 /*
  * Saves records into tmpl, mapped by field name against the tenant's save

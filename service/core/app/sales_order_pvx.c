@@ -74,6 +74,30 @@ enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t
     return st;
 }
 
+enum st so_pvx_find_many(struct so_ctx *x, const char *tmpl, const char *const *numbers, size_t n,
+                         struct csv_table *t)
+{
+    struct pvx_outcome oc;
+    struct buf clause;
+    enum st st;
+
+    memset(t, 0, sizeof(*t));
+    memset(&oc, 0, sizeof(oc));
+    buf_init(&clause, 64 * n);
+    st = pvx_clause_equals_any(&clause, "SalesOrderNumber", numbers, n, x->err);
+    if (st == ST_OK) {
+        st = pvx_get_data_all(x->w->pvx, x->w->curl, tmpl, buf_cstr(&clause), PVX_MAX_PAGE_ITEMS,
+                              SO_LOOK_MAX_ROWS, t, &oc);
+        st = so_pvx_status(st, &oc);
+        so_note_throttle(x, &oc);
+        if (st != ST_OK)
+            errbuf_set(x->err, "could not look up %zu Sales Order(s) in '%s': %s", n, tmpl,
+                       oc.err.msg);
+    }
+    buf_cleanup(&clause);
+    return st;
+}
+
 /* One item code looked up; a found, well-formed item is stored in `items`. */
 static enum st so_lookup_item(struct so_ctx *x, const char *code, bool *found)
 {

@@ -241,7 +241,7 @@ static bool so_text_equal(const char *a, const char *b)
     return strcasecmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
 }
 
-void so_compare(const struct so_order *o, const char *site, const struct csv_table *t,
+void so_compare(const struct so_order *o, const char *site, const struct csv_table *t, size_t row,
                 char *why, size_t cap)
 {
     char total[SO_MONEY_MAX_BYTES];
@@ -253,13 +253,13 @@ void so_compare(const struct so_order *o, const char *site, const struct csv_tab
 
     why[0] = '\0';
     so_money(o->total, total, sizeof(total));
-    if (c_status >= 0 && strcasecmp(csv_table_get(t, 1, c_status), "Cancelled") == 0) {
+    if (c_status >= 0 && strcasecmp(csv_table_get(t, row, c_status), "Cancelled") == 0) {
         snprintf(why, cap, "it is Cancelled in Peoplevox");
-    } else if (c_site >= 0 && !so_text_equal(theirs = csv_table_get(t, 1, c_site), site)) {
+    } else if (c_site >= 0 && !so_text_equal(theirs = csv_table_get(t, row, c_site), site)) {
         snprintf(why, cap, "site is %.100s in Peoplevox, we would send %s", theirs, site);
-    } else if (c_email >= 0 && !so_text_equal(csv_table_get(t, 1, c_email), o->email)) {
+    } else if (c_email >= 0 && !so_text_equal(csv_table_get(t, row, c_email), o->email)) {
         snprintf(why, cap, "the customer email differs");
-    } else if (c_total >= 0 && !so_money_equal(theirs = csv_table_get(t, 1, c_total), total)) {
+    } else if (c_total >= 0 && !so_money_equal(theirs = csv_table_get(t, row, c_total), total)) {
         snprintf(why, cap, "TotalSale is %.60s in Peoplevox, we would send %s", theirs, total);
     }
 }

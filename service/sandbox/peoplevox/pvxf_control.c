@@ -60,6 +60,8 @@ static struct json_object *pvxf_faults_json(const struct sandbox_pvx *sb)
 
     json_object_object_add(j, "refuse_save", json_object_new_int64(sb->faults.refuse_save));
     json_object_object_add(j, "refuse_detail", json_object_new_string(sb->faults.refuse_detail));
+    json_object_object_add(j, "drop_items_after_apply",
+                           json_object_new_int64(sb->faults.drop_items_after_apply));
     return j;
 }
 
@@ -106,6 +108,19 @@ static int pvxf_get_state(struct sandbox_pvx *sb, struct buf *out)
     return sbx_json_reply(out, 200, j);
 }
 
+/* in's count `name` into *count when present; -1 when it is not a whole number >= 0. */
+static int pvxf_fault_count(struct json_object *in, const char *name, long *count)
+{
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(in, name, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+        return -1;
+    *count = (long)json_object_get_int64(v);
+    return 0;
+}
+
 static int pvxf_post_faults(struct sandbox_pvx *sb, struct json_object *in, struct buf *out)
 {
     struct pvxf_faults *f = &sb->faults;
@@ -114,11 +129,9 @@ static int pvxf_post_faults(struct sandbox_pvx *sb, struct json_object *in, stru
 
     if (sbx_faults_post(&sb->fake, in, out) != 0)
         return 400;
-    if (json_object_object_get_ex(in, "refuse_save", &v)) {
-        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-            return sbx_json_error(out, 400, "fault counts must be whole numbers >= 0");
-        f->refuse_save = (long)json_object_get_int64(v);
-    }
+    if (pvxf_fault_count(in, "refuse_save", &f->refuse_save) != 0 ||
+        pvxf_fault_count(in, "drop_items_after_apply", &f->drop_items_after_apply) != 0)
+        return sbx_json_error(out, 400, "fault counts must be whole numbers >= 0");
     if (detail != NULL)
         snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", detail);
     else if (f->refuse_save > 0 && f->refuse_detail[0] == '\0')

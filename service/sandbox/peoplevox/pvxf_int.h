@@ -43,6 +43,8 @@ struct pvxf_config {
 /* Faults only Peoplevox has (the shared ones live in fake.faults). */
 struct pvxf_faults {
     long refuse_save;          /* next n SaveData: ResponseId -1, refuse_detail, nothing applied */
+    long drop_items_after_apply; /* next n SaveData of `Sales order items`: applied, then the
+                                    connection closed (the order rows' save answered) */
     char refuse_detail[256];
 };
 

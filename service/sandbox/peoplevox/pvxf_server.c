@@ -13,9 +13,9 @@
  * service; 429 as plain text with Retry-After; 500 as a soap:Server fault;
  * a timeout holds the call and closes it unanswered. Then latency +
  * slow_ms, then refuse_save (a SaveData refused as a whole, nothing
- * applied), then the operation itself; drop_after_apply is checked only
- * after a SaveData was applied, and closes the connection instead of
- * answering.
+ * applied), then the operation itself; drop_after_apply (and, for a save
+ * of `Sales order items`, drop_items_after_apply) is checked only after a
+ * SaveData was applied, and closes the connection instead of answering.
  */
 #include "pvxf_int.h"
 
@@ -66,6 +66,15 @@ static void pvxf_reply_fault(struct http_response *resp, int status, const char 
 
 /* ---- SOAP endpoint ---- */
 
+/* Whether a save into tmpl takes one drop_items_after_apply. */
+static bool pvxf_take_items_drop(struct sandbox_pvx *sb, const char *tmpl)
+{
+    if (sb->faults.drop_items_after_apply <= 0 || strcasecmp(tmpl, "Sales order items") != 0)
+        return false;
+    sb->faults.drop_items_after_apply--;
+    return true;
+}
+
 /* Runs the operation and renders its envelope into resp, or drops it (drop_after_apply). */
 static void pvxf_soap_answer(struct sandbox_pvx *sb, const struct pvxf_request *req,
                              struct http_response *resp)
@@ -83,7 +92,7 @@ static void pvxf_soap_answer(struct sandbox_pvx *sb, const struct pvxf_request *
     } else {
         pvxf_ops_run(sb, req, &out);
     }
-    resp->drop = out.is_save && sbx_fake_take_drop(&sb->fake);
+    resp->drop = out.is_save && (pvxf_take_items_drop(sb, out.tmpl) || sbx_fake_take_drop(&sb->fake));
     if (out.unknown_op) {
         pvxf_reply_fault(resp, 500, "Client", "Server did not recognize the operation");
     } else if (pvxf_soap_render(&resp->body, req->op, &out.res) < 0) {
