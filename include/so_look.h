@@ -15,12 +15,16 @@
  *     shopvox sends shows the same value (money numerically, so_money_equal;
  *     anything else byte for byte). Nothing is sent; the order counts as
  *     sent.
- *   - Resend: the Sales Order is ours but Peoplevox lacks a part of it or
- *     shows a field differently (an item row never saved, an address edited
- *     since, a date Peoplevox prints its own way, a field its GetData does
- *     not show): saved again, order row then item rows. Re-saving is always
- *     safe (SaveData is an upsert on those keys), so whatever cannot be
- *     confirmed is re-saved -- the shortcut is taken only when it is exact.
+ *   - Items: the order row is there as shopvox would send it, an item row
+ *     is missing or shows a field differently (the item rows' save was
+ *     lost, or never made because the order rows' answer was): the item
+ *     rows alone are saved again.
+ *   - Resend: the order row is ours (no conflict) but shows a field
+ *     differently or not at all (an address edited since, a date Peoplevox
+ *     prints its own way, a field its GetData does not show): saved again,
+ *     order row then item rows. Re-saving is always safe (SaveData is an
+ *     upsert on those keys), so whatever cannot be confirmed is re-saved --
+ *     a shortcut is taken only when it is exact.
  *   - Rows Peoplevox holds beyond ours (another Line) do not matter: a
  *     re-save would leave them as they are too.
  */
@@ -37,10 +41,11 @@ enum so_look_verdict {
     SO_LOOK_ABSENT = 0,
     SO_LOOK_CONFLICT,
     SO_LOOK_RESEND,
+    SO_LOOK_ITEMS,
     SO_LOOK_COMPLETE
 };
 
-/* "absent", "conflict", "resend", "complete". */
+/* "absent", "conflict", "resend", "items", "complete". */
 const char *so_look_verdict_name(enum so_look_verdict v);
 
 /* What shopvox would send for one order, and Peoplevox's answers about it. */
@@ -57,7 +62,7 @@ struct so_look_case {
 
 /*
  * The verdict for c; why says what differs (conflict), what a re-save
- * would change (resend), or is "" (absent, complete).
+ * would change (resend, items), or is "" (absent, complete).
  */
 enum so_look_verdict so_look_judge(const struct so_look_case *c, char *why, size_t cap);
 

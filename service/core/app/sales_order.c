@@ -284,15 +284,17 @@ static enum st so_save_items(struct so_ctx *x, struct pvx_outcome *oc)
     return st;
 }
 
-enum st so_post_alone(struct so_ctx *x)
+enum st so_post_alone(struct so_ctx *x, bool order_row)
 {
     struct pvx_outcome oc;
     bool go = true;
-    enum st st;
+    enum st st = ST_OK;
 
     memset(&oc, 0, sizeof(oc));
-    st = so_save_order(x, &oc);
-    st = so_save_outcome(x, st, &oc, "order row", &go);
+    if (order_row) {
+        st = so_save_order(x, &oc);
+        st = so_save_outcome(x, st, &oc, "order row", &go);
+    }
     if (st != ST_OK || !go)
         return st;
     st = so_save_items(x, &oc);
@@ -361,7 +363,7 @@ void so_post_jobs(struct worker_ctx *w, const struct job *jobs, size_t n,
         so_batch_send(x, n, go, results);
     for (size_t i = 0; i < n; i++) {
         if (go[i] && together == 1)
-            results[i].st = so_post_alone(&x[i]);
+            results[i].st = so_post_alone(&x[i], true);
         else if (go[i])
             results[i].st = so_finish(&x[i]);
         so_result_set(&x[i], results[i].st, &results[i]);

@@ -96,8 +96,12 @@ void so_result_set(const struct so_ctx *x, enum st st, struct job_result *r);
 enum st so_save_outcome(struct so_ctx *x, enum st st, const struct pvx_outcome *oc,
                         const char *what, bool *go);
 
-/* The order row, the item rows, Tx2: one order sent on its own (no look first). */
-enum st so_post_alone(struct so_ctx *x);
+/*
+ * One order sent on its own (no look first): the order row (unless
+ * order_row is false: Peoplevox holds it as it would be sent), the item
+ * rows, Tx2.
+ */
+enum st so_post_alone(struct so_ctx *x, bool order_row);
 
 /* Tx2 (sent, history, exceptions resolved), then the log line and metric. */
 enum st so_finish(struct so_ctx *x);

@@ -9,10 +9,14 @@
  *   absent    sent alone (order row, item rows) to the fresh routing
  *   conflict  held with a sales_order_conflict exception, never overwritten
  *   resend    sent alone again, to the site the earlier attempt used
+ *   items     the order row is there: its item rows alone are saved again
  *   complete  nothing to send: Tx2
  *
- * So a batched save of 200 orders that timed out after Peoplevox applied
- * it costs 8 calls to settle (4 looks of 50, each with its items), not 600.
+ * So a batched post of 200 orders whose answer was lost costs 8 calls to
+ * settle when Peoplevox applied it all (4 looks of 50, each with its
+ * items), and 208 when the order rows' answer was lost before the items
+ * were sent (the looks, then each order's item rows) -- not 600 (a look,
+ * the order row and the item rows for each).
  * A look that fails (Peoplevox down, throttled) is every order's retry:
  * post_started_at stays set and the next attempt looks again.
  */
@@ -87,7 +91,7 @@ static enum st so_look_absent(struct so_ctx *x, const char *fresh)
     snprintf(x->site, sizeof(x->site), "%s", fresh);
     if (strcmp(fresh, x->prev_site) != 0)
         st = order_store_set_site(x->w->db, x->order_id, fresh, x->err);
-    return st == ST_OK ? so_post_alone(x) : st;
+    return st == ST_OK ? so_post_alone(x, true) : st;
 }
 
 static enum st so_look_conflict(struct so_ctx *x, const char *why)
@@ -135,7 +139,9 @@ static enum st so_look_act(struct so_ctx *x, const char *fresh, const struct so_
     case SO_LOOK_CONFLICT:
         return so_look_conflict(x, why);
     case SO_LOOK_RESEND:
-        return so_post_alone(x);
+        return so_post_alone(x, true);
+    case SO_LOOK_ITEMS:
+        return so_post_alone(x, false);
     case SO_LOOK_COMPLETE:
         break;
     }

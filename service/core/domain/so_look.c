@@ -20,6 +20,8 @@ const char *so_look_verdict_name(enum so_look_verdict v)
         return "conflict";
     case SO_LOOK_RESEND:
         return "resend";
+    case SO_LOOK_ITEMS:
+        return "items";
     case SO_LOOK_COMPLETE:
         return "complete";
     }
@@ -109,10 +111,10 @@ enum so_look_verdict so_look_judge(const struct so_look_case *c, char *why, size
 
         if (at == 0) {
             snprintf(why, cap, "item row (Line %s) is missing", so_look_value(rec, "Line"));
-            return SO_LOOK_RESEND;
+            return SO_LOOK_ITEMS;
         }
         if (!so_look_row_shows(c->items, at, rec, "item row", why, cap))
-            return SO_LOOK_RESEND;
+            return SO_LOOK_ITEMS;
     }
     return SO_LOOK_COMPLETE;
 }
