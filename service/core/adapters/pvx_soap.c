@@ -756,21 +756,6 @@ enum st pvx_clause_equals(struct buf *out, const char *field, const char *value,
     return clause_equals(out, clause_put_field, field, value, err);
 }
 
-enum st pvx_clause_equals_any(struct buf *out, const char *field, const char *const *values,
-                              size_t n, struct errbuf *err)
-{
-    enum st rc = n > 0 ? ST_OK : ST_FAIL;
-
-    if (n == 0)
-        errbuf_set(err, "search clause: no value to match");
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        if (i > 0)
-            buf_append_str(out, " OR ");
-        rc = pvx_clause_equals(out, field, values[i], err);
-    }
-    return rc;
-}
-
 enum st pvx_clause_column_equals(struct buf *out, const char *column, const char *value,
                                  struct errbuf *err)
 {
