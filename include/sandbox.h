@@ -43,7 +43,7 @@
  *   POST /_sandbox/faults           {"http_500":n,"http_429":n,"timeout":n,
  *                                    "drop_after_apply":n,"slow_ms":n,"expire_sessions":true,
  *                                    "refuse_save":n,"refuse_detail":"text",
- *                                    "drop_items_after_apply":n,
+ *                                    "drop_items_after_apply":n,"busy_order_reads":n,
  *                                    "rate_limit":{"calls":n,"window_ms":ms}}
  *   POST /_sandbox/items            {"ItemCode","Name","Barcode","stock": n | {"SITE": n}}
  *   POST /_sandbox/despatch         {"SalesOrderNumber","items":[{"ItemCode","qty"}],
@@ -87,7 +87,9 @@
  * the next n SaveData calls and closes the connection without a response
  * (drop_items_after_apply: the next n SaveData calls on `Sales order
  * items` only, so a batched post's order rows are answered and its items'
- * answer is lost);
+ * answer is lost); busy_order_reads answers the next n GetData calls on
+ * `Sales orders` HTTP 503 "Server Too Busy", as the rate limit does, and
+ * reads nothing;
  * slow_ms delays every call until reset; expire_sessions forgets every
  * session at once; refuse_save answers the next n SaveData calls with
  * HTTP 200, ResponseId -1 and Detail refuse_detail (a whole-call refusal,

@@ -610,6 +610,26 @@ static void test_batch_items_answer_lost_settles_without_resaving(void **state)
     assert_true(ito_sandbox_calls("GetData", "Sales orders") < lost);
 }
 
+/*
+ * A look refused by Peoplevox's limit (503 Too Busy) is one throttled line
+ * for the orders it was for, not one line an order (a flash sale's lost
+ * answer once logged tens of thousands); each order is still counted, and
+ * retried until sent once.
+ */
+static void test_refused_look_logs_one_line(void **state)
+{
+    enum { N = 10 };
+    char names[N][32];
+
+    ito_post_held_then_release("BL", N, NULL, names,
+                               "{\"drop_after_apply\":4,\"busy_order_reads\":1}");
+    ito_assert_each_sent_once(names, N);
+    assert_int_equal(ito_sandbox_fault("busy_order_reads"), 0);
+    assert_true(it_proc_log_has(&ito.proc, "event=sales_order_look outcome=throttled orders="));
+    assert_false(it_proc_log_has(&ito.proc, "event=sales_order outcome=throttled"));
+    assert_int_equal(ito_sandbox_rows_saved("Sales orders"), N);
+}
+
 /* A paid order of lines in the US, delivered as topic. */
 static void send_paid(const char *topic, const char *id, const char *name, const char *updated_at,
                       bool cancelled, const struct it_line *lines, size_t n)
@@ -712,6 +732,7 @@ int main(void)
         cmocka_unit_test_setup(test_batch_http_500_every_order_once, reset),
         cmocka_unit_test_setup(test_batch_drop_after_apply_every_order_once, reset),
         cmocka_unit_test_setup(test_batch_items_answer_lost_settles_without_resaving, reset),
+        cmocka_unit_test_setup(test_refused_look_logs_one_line, reset),
         cmocka_unit_test_setup(test_nothing_to_ship_never_reaches_peoplevox, reset),
     };
 

@@ -181,6 +181,26 @@ static void test_fault_drop_items_after_apply(void **state)
     buf_cleanup(&r);
 }
 
+/* busy_order_reads answers GetData of `Sales orders` 503 Too Busy, nothing else. */
+static void test_fault_busy_order_reads(void **state)
+{
+    struct fx *f = *state;
+    struct buf r;
+
+    buf_init(&r, 0);
+    authenticate(f);
+    assert_int_equal(control(f, "POST", "/_sandbox/faults", "{\"busy_order_reads\":1}", &r),
+                     200);
+    assert_int_equal(get_data(f, "Sites", "", 1, 0, &r), 200); /* another template: read */
+    save_ok(f, "Sales orders", orders_csv);                    /* saves: not touched */
+    assert_int_equal(get_data(f, "Sales orders", "", 1, 0, &r), 503);
+    assert_non_null(strstr(buf_cstr(&r), "Server Too Busy"));
+    assert_int_equal(control(f, "GET", "/_sandbox/state", NULL, &r), 200);
+    assert_non_null(strstr(buf_cstr(&r), "\"busy_order_reads\":0"));
+    assert_int_equal(get_data(f, "Sales orders", "", 1, 0, &r), 200); /* one: then read */
+    buf_cleanup(&r);
+}
+
 /*
  * A call held by a "timeout" fault (hang_ms: 30 s), made on its own thread
  * with a 10 s client timeout: longer than the test, shorter than the hang,
@@ -403,6 +423,7 @@ int main(void)
         T(test_fault_refuse_save),
         T(test_fault_drop_after_apply),
         T(test_fault_drop_items_after_apply),
+        T(test_fault_busy_order_reads),
         T(test_fault_timeout_and_stop),
         T(test_fault_slow_and_expire),
         T(test_control_endpoints),

@@ -67,7 +67,8 @@ static enum st so_look_read(struct so_ctx *const *o, size_t n, struct so_look_an
     return st;
 }
 
-/* The look failed (st): each order's result, with o[0]'s error and throttle note. */
+/* The look failed (st): each order's result, with o[0]'s error and throttle note
+ * (logged once for the chunk by so_look_chunk, counted for each order). */
 static enum st so_look_failed(struct so_ctx *x, const struct so_ctx *first, enum st st)
 {
     if (x != first) {
@@ -75,11 +76,19 @@ static enum st so_look_failed(struct so_ctx *x, const struct so_ctx *first, enum
         x->throttled = first->throttled;
         x->retry_after_ms = first->retry_after_ms;
     }
-    if (st == ST_RETRY) {
-        so_log(LOG_WARN, x, x->throttled ? "throttled" : "retry", x->err->msg);
+    if (st == ST_RETRY)
         so_count("shopvox_sales_orders_total", x->throttled ? "throttled" : "retry");
-    }
     return st;
+}
+
+/* One line for a failed look of n orders: a refused look is not n events. */
+static void so_look_log_failed(struct so_ctx *const *o, size_t n, enum st st)
+{
+    if (st != ST_RETRY)
+        return;
+    log_event(LOG_WARN, "sales_order_look", "outcome", o[0]->throttled ? "throttled" : "retry",
+              LOG_I64("orders", n), "first_order_id", o[0]->order_id, "last_order_id",
+              o[n - 1]->order_id, "reason", o[0]->err->msg, NULL);
 }
 
 /* Peoplevox holds nothing of x: it goes to the fresh routing decision. */
@@ -162,6 +171,8 @@ static void so_look_chunk(struct so_ctx *const *o, struct job_result *const *res
             memcpy(o[i]->site, o[i]->prev_site, sizeof(o[i]->site));
     }
     st = so_look_read(o, n, &a);
+    if (st != ST_OK)
+        so_look_log_failed(o, n, st);
     for (size_t i = 0; i < n; i++) {
         res[i]->st = st == ST_OK ? so_look_act(o[i], fresh[i], &a) : so_look_failed(o[i], o[0], st);
         so_result_set(o[i], res[i]->st, res[i]);

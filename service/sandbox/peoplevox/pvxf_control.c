@@ -62,6 +62,8 @@ static struct json_object *pvxf_faults_json(const struct sandbox_pvx *sb)
     json_object_object_add(j, "refuse_detail", json_object_new_string(sb->faults.refuse_detail));
     json_object_object_add(j, "drop_items_after_apply",
                            json_object_new_int64(sb->faults.drop_items_after_apply));
+    json_object_object_add(j, "busy_order_reads",
+                           json_object_new_int64(sb->faults.busy_order_reads));
     return j;
 }
 
@@ -130,7 +132,8 @@ static int pvxf_post_faults(struct sandbox_pvx *sb, struct json_object *in, stru
     if (sbx_faults_post(&sb->fake, in, out) != 0)
         return 400;
     if (pvxf_fault_count(in, "refuse_save", &f->refuse_save) != 0 ||
-        pvxf_fault_count(in, "drop_items_after_apply", &f->drop_items_after_apply) != 0)
+        pvxf_fault_count(in, "drop_items_after_apply", &f->drop_items_after_apply) != 0 ||
+        pvxf_fault_count(in, "busy_order_reads", &f->busy_order_reads) != 0)
         return sbx_json_error(out, 400, "fault counts must be whole numbers >= 0");
     if (detail != NULL)
         snprintf(f->refuse_detail, sizeof(f->refuse_detail), "%s", detail);

@@ -45,6 +45,7 @@ struct pvxf_faults {
     long refuse_save;          /* next n SaveData: ResponseId -1, refuse_detail, nothing applied */
     long drop_items_after_apply; /* next n SaveData of `Sales order items`: applied, then the
                                     connection closed (the order rows' save answered) */
+    long busy_order_reads;     /* next n GetData of `Sales orders`: 503 Server Too Busy */
     char refuse_detail[256];
 };
 

@@ -11,7 +11,8 @@
  * The shared faults come first (see sbx_fake_take_fault): over the rate
  * limit, 503 with a soap:Server "Server Too Busy" fault, as the real
  * service; 429 as plain text with Retry-After; 500 as a soap:Server fault;
- * a timeout holds the call and closes it unanswered. Then latency +
+ * a timeout holds the call and closes it unanswered; busy_order_reads answers
+ * a GetData of `Sales orders` as the rate limit would. Then latency +
  * slow_ms, then refuse_save (a SaveData refused as a whole, nothing
  * applied), then the operation itself; drop_after_apply (and, for a save
  * of `Sales order items`, drop_items_after_apply) is checked only after a
@@ -73,6 +74,28 @@ static bool pvxf_take_items_drop(struct sandbox_pvx *sb, const char *tmpl)
         return false;
     sb->faults.drop_items_after_apply--;
     return true;
+}
+
+/* Whether req, a GetData of `Sales orders`, takes one busy_order_reads (answered and
+ * logged here as the rate limit would: 503, nothing read). */
+static bool pvxf_take_busy_read(struct sandbox_pvx *sb, const struct pvxf_request *req)
+{
+    char *tmpl;
+    bool busy = false;
+
+    if (strcmp(req->op, "GetData") != 0)
+        return false;
+    tmpl = pvxf_soap_param(req, "getRequest", "TemplateName");
+    pthread_mutex_lock(&sb->fake.lock);
+    if (sb->faults.busy_order_reads > 0 && tmpl != NULL &&
+        strcasecmp(tmpl, "Sales orders") == 0) {
+        sb->faults.busy_order_reads--;
+        sbx_fake_log_call(&sb->fake, req->op, tmpl, 0, 0, 503);
+        busy = true;
+    }
+    pthread_mutex_unlock(&sb->fake.lock);
+    free(tmpl);
+    return busy;
 }
 
 /* Runs the operation and renders its envelope into resp, or drops it (drop_after_apply). */
@@ -137,6 +160,10 @@ static void pvxf_handle_soap(struct sandbox_pvx *sb, const struct http_request *
         goto out;
     case SBX_FAULT_NONE:
         break;
+    }
+    if (pvxf_take_busy_read(sb, &req)) {
+        pvxf_reply_fault(resp, 503, "Server", "Server Too Busy");
+        goto out;
     }
     sbx_fake_wait_ms(&sb->fake, delay_ms);
     pvxf_soap_answer(sb, &req, resp);
