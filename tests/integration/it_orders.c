@@ -610,23 +610,39 @@ static void test_batch_items_answer_lost_settles_without_resaving(void **state)
     assert_true(ito_sandbox_calls("GetData", "Sales orders") < lost);
 }
 
+static bool look_refused_logged(void *arg)
+{
+    (void)arg;
+    return it_proc_log_has(&ito.proc, "event=sales_order_look outcome=throttled orders=");
+}
+
 /*
- * A look refused by Peoplevox's limit (503 Too Busy) is one throttled line
- * for the orders it was for, not one line an order (a flash sale's lost
- * answer once logged tens of thousands); each order is still counted, and
- * retried until sent once.
+ * A look Peoplevox refuses (503 Too Busy) waits the client's cool-down out
+ * within the Peoplevox timeout, as item rows after an accepted order row
+ * do, instead of sending every order it was for back to the queue; when it
+ * is refused until the timeout, that is one throttled line for those
+ * orders, not one an order (a flash sale's lost answer once logged tens of
+ * thousands). Once Peoplevox answers, each order is sent once.
  */
-static void test_refused_look_logs_one_line(void **state)
+static void test_refused_look_waits_then_logs_one_line(void **state)
 {
     enum { N = 10 };
     char names[N][32];
 
+    /* every look refused until the fault is lifted below */
     ito_post_held_then_release("BL", N, NULL, names,
-                               "{\"drop_after_apply\":4,\"busy_order_reads\":1}");
-    ito_assert_each_sent_once(names, N);
-    assert_int_equal(ito_sandbox_fault("busy_order_reads"), 0);
-    assert_true(it_proc_log_has(&ito.proc, "event=sales_order_look outcome=throttled orders="));
+                               "{\"drop_after_apply\":4,\"busy_order_reads\":1000000}");
+    assert_true(it_wait_until(look_refused_logged, NULL, ITO_WAIT_MS));
+    assert_true(it_proc_log_has(&ito.proc, "event=pvx_throttle_wait template=\"Sales orders\""));
     assert_false(it_proc_log_has(&ito.proc, "event=sales_order outcome=throttled"));
+    ito_sandbox_post("/_sandbox/faults", "{\"busy_order_reads\":0}");
+    /* the client may be cooling down for its longest (15 s) when the fault is lifted */
+    assert_int_equal(it_wait_sql_long(ito.db,
+                                      "SELECT count(*) FROM orders WHERE name LIKE '#BL%' AND "
+                                      "state = 'sent'",
+                                      N, 60000),
+                     N);
+    ito_assert_each_sent_once(names, N);
     assert_int_equal(ito_sandbox_rows_saved("Sales orders"), N);
 }
 
@@ -732,7 +748,7 @@ int main(void)
         cmocka_unit_test_setup(test_batch_http_500_every_order_once, reset),
         cmocka_unit_test_setup(test_batch_drop_after_apply_every_order_once, reset),
         cmocka_unit_test_setup(test_batch_items_answer_lost_settles_without_resaving, reset),
-        cmocka_unit_test_setup(test_refused_look_logs_one_line, reset),
+        cmocka_unit_test_setup(test_refused_look_waits_then_logs_one_line, reset),
         cmocka_unit_test_setup(test_nothing_to_ship_never_reaches_peoplevox, reset),
     };
 

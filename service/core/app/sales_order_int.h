@@ -159,7 +159,8 @@ enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t
 /*
  * GetData of tmpl (every page, at most SO_LOOK_MAX_ROWS rows) for the
  * Sales Orders numbered numbers[0..n), one SearchClause, into *t (owned).
- * A failure is x's error and throttle note.
+ * Throttling is waited out within the Peoplevox timeout, as in
+ * so_save_patiently. A failure is x's error and throttle note.
  */
 enum st so_pvx_find_many(struct so_ctx *x, const char *tmpl, const char *const *numbers, size_t n,
                          struct csv_table *t);

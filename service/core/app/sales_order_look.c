@@ -17,8 +17,13 @@
  * items), and 208 when the order rows' answer was lost before the items
  * were sent (the looks, then each order's item rows) -- not 600 (a look,
  * the order row and the item rows for each).
- * A look that fails (Peoplevox down, throttled) is every order's retry:
- * post_started_at stays set and the next attempt looks again.
+ * A look Peoplevox throttles waits the client's cool-down out within the
+ * Peoplevox timeout (so_pvx_find_many), as the item rows after an accepted
+ * order row do: a refused look no longer sends its orders back to the
+ * queue only to be claimed, decided and refused again. A look that still
+ * fails (Peoplevox down, throttled past the timeout) is every order's
+ * retry, logged once for the chunk: post_started_at stays set and the next
+ * attempt looks again.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,9 @@
  *    look before it writes).
  *  - Item rows that follow an accepted order row wait throttling out (the
  *    client's cool-down) within the Peoplevox timeout, rather than leave a
- *    half-posted order whose next attempt must look first.
+ *    half-posted order whose next attempt must look first; so does the
+ *    look of many orders (so_pvx_find_many), rather than send them all
+ *    back to the queue to be claimed and refused again.
  *  - An item code the local catalogue does not know is looked up in
  *    Peoplevox (`Item types` by ItemCode) before the order is held for it:
  *    the item may have been created since the last sync. Found items are
@@ -74,26 +76,54 @@ enum st so_pvx_find(struct so_ctx *x, const char *so_number, struct csv_table *t
     return st;
 }
 
+static void so_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* After a call into tmpl that ended st: when Peoplevox (or the client's cool-down)
+ * throttled it and the cool-down ends before deadline, waits it out and says to
+ * call again. */
+static bool so_wait_throttle(const struct so_ctx *x, const char *tmpl, enum st st,
+                             const struct pvx_outcome *oc, int64_t deadline)
+{
+    if (st != ST_RETRY || !oc->throttled || now_ms_monotonic() + oc->retry_after_ms > deadline)
+        return false;
+    log_event(LOG_INFO, "pvx_throttle_wait", "template", tmpl, "order_id", x->order_id,
+              LOG_I64("wait_ms", oc->retry_after_ms), NULL);
+    so_sleep_ms(oc->retry_after_ms);
+    return true;
+}
+
 enum st so_pvx_find_many(struct so_ctx *x, const char *tmpl, const char *const *numbers, size_t n,
                          struct csv_table *t)
 {
+    int64_t deadline = now_ms_monotonic() + x->w->cfg->pvx_timeout_ms;
     struct pvx_outcome oc;
     struct buf clause;
     enum st st;
 
     memset(t, 0, sizeof(*t));
-    memset(&oc, 0, sizeof(oc));
     buf_init(&clause, 64 * n);
-    st = pvx_clause_equals_any(&clause, "SalesOrderNumber", numbers, n, x->err);
-    if (st == ST_OK) {
+    if (pvx_clause_equals_any(&clause, "SalesOrderNumber", numbers, n, x->err) != ST_OK) {
+        buf_cleanup(&clause);
+        return ST_FAIL;
+    }
+    for (;;) {
+        memset(&oc, 0, sizeof(oc));
         st = pvx_get_data_all(x->w->pvx, x->w->curl, tmpl, buf_cstr(&clause), PVX_MAX_PAGE_ITEMS,
                               SO_LOOK_MAX_ROWS, t, &oc);
         st = so_pvx_status(st, &oc);
         so_note_throttle(x, &oc);
-        if (st != ST_OK)
-            errbuf_set(x->err, "could not look up %zu Sales Order(s) in '%s': %s", n, tmpl,
-                       oc.err.msg);
+        if (!so_wait_throttle(x, tmpl, st, &oc, deadline))
+            break;
+        csv_table_cleanup(t); /* a page or more may have come before the refusal */
     }
+    if (st != ST_OK)
+        errbuf_set(x->err, "could not look up %zu Sales Order(s) in '%s': %s", n, tmpl,
+                   oc.err.msg);
     buf_cleanup(&clause);
     return st;
 }
@@ -249,13 +279,6 @@ enum st so_save(struct so_ctx *x, const char *tmpl, const struct pvx_record *rec
     return so_pvx_status(st, oc);
 }
 
-static void so_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_record *recs,
                           size_t n, struct pvx_outcome *oc, struct pvx_response *resp)
 {
@@ -264,12 +287,8 @@ enum st so_save_patiently(struct so_ctx *x, const char *tmpl, const struct pvx_r
 
     for (;;) {
         st = so_save(x, tmpl, recs, n, oc, resp);
-        if (st != ST_RETRY || !oc->throttled ||
-            now_ms_monotonic() + oc->retry_after_ms > deadline)
+        if (!so_wait_throttle(x, tmpl, st, oc, deadline))
             return st;
-        log_event(LOG_INFO, "pvx_throttle_wait", "template", tmpl, "order_id", x->order_id,
-                  LOG_I64("wait_ms", oc->retry_after_ms), NULL);
-        so_sleep_ms(oc->retry_after_ms);
         if (resp != NULL)
             pvx_response_cleanup(resp);
     }
